@@ -1,0 +1,95 @@
+"""Canonical bytes: the one path to anything that is signed or hashed (design §3.2, §3.12, §3.23).
+
+Signed data is RFC 8785 (JCS) JSON. RFC 8785 is expensive in pure Python, so the hot path uses
+``orjson`` with sorted keys, which yields the same bytes under two restrictions that we validate:
+numbers are integers within ±(2**53 − 1) (no floats at all), and object keys are ASCII. Property
+tests compare this encoder with the ``rfc8785`` package on generated payloads.
+
+``decode`` is strict: the bytes must already be in canonical form, so a signature always covers
+exactly the bytes that are stored and hashed.
+"""
+
+from __future__ import annotations
+
+from typing import Final, TypeAlias
+
+import orjson
+
+from estatechain.errors import InputError
+
+JSONValue: TypeAlias = "None | bool | int | str | list[JSONValue] | dict[str, JSONValue]"
+"""What signed data may hold: no floats, integers only within the interoperable range."""
+
+MAX_SAFE_INT: Final = 2**53 - 1
+MAX_DEPTH: Final = 32
+DEFAULT_MAX_BYTES: Final = 256 * 1024
+
+
+class NonCanonicalError(InputError):
+    """Bytes that parse as JSON but are not in RFC 8785 form (or hold values we do not allow)."""
+
+
+def _check(value: object, path: str, depth: int) -> None:
+    """Reject anything outside the subset where orjson's output equals RFC 8785's."""
+    if depth > MAX_DEPTH:
+        raise NonCanonicalError(f"{path}: nested deeper than {MAX_DEPTH} levels; flatten the structure")
+    if value is None or isinstance(value, (bool, str)):
+        return
+    if isinstance(value, int):
+        if not -MAX_SAFE_INT <= value <= MAX_SAFE_INT:
+            raise NonCanonicalError(
+                f"{path}: integer {value} is outside ±(2**53-1); send large amounts as decimal strings"
+            )
+        return
+    if isinstance(value, float):
+        raise NonCanonicalError(f"{path}: floats are not allowed in signed data; use integers (fen, ms)")
+    if isinstance(value, (list, tuple)):
+        for i, item in enumerate(value):
+            _check(item, f"{path}[{i}]", depth + 1)
+        return
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if not isinstance(key, str) or not key.isascii():
+                raise NonCanonicalError(f"{path}: object key {key!r} must be an ASCII string")
+            _check(item, f"{path}.{key}", depth + 1)
+        return
+    raise NonCanonicalError(f"{path}: values of type {type(value).__name__} cannot be signed")
+
+
+def encode(value: object) -> bytes:
+    """Return the canonical (RFC 8785) UTF-8 bytes of ``value``.
+
+    Raises:
+        NonCanonicalError: ``value`` holds a float, an out-of-range integer, a non-ASCII key,
+            a lone surrogate, or a type JSON cannot carry.
+    """
+    _check(value, "$", 0)
+    try:
+        return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
+    except (TypeError, orjson.JSONEncodeError) as exc:
+        raise NonCanonicalError(f"$: cannot encode as canonical JSON: {exc}") from exc
+
+
+def decode(data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES, what: str = "payload") -> JSONValue:
+    """Parse ``data``, insisting that it is already canonical and at most ``max_bytes`` long.
+
+    Raises:
+        InputError: ``data`` is too large or is not JSON.
+        NonCanonicalError: ``data`` is JSON but not byte-for-byte its canonical form
+            (key order, whitespace, escapes, duplicate keys, number spelling).
+    """
+    if len(data) > max_bytes:
+        raise InputError(f"{what}: {len(data)} bytes exceeds the limit of {max_bytes}; send less data")
+    try:
+        value: JSONValue = orjson.loads(data)
+    except orjson.JSONDecodeError as exc:
+        raise InputError(f"{what}: not valid UTF-8 JSON ({exc}); send RFC 8785 canonical JSON") from exc
+    again = encode(value)
+    if again != data:
+        at = next((i for i, (a, b) in enumerate(zip(again, data, strict=False)) if a != b),
+                  min(len(again), len(data)))
+        raise NonCanonicalError(
+            f"{what}: not in RFC 8785 canonical form (first difference at byte {at}); "
+            "serialise with sorted keys, no whitespace, integers only"
+        )
+    return value

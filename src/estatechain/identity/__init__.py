@@ -1,0 +1,1 @@
+"""Consortium membership: genesis config, org types and roles, certificates, revocation."""

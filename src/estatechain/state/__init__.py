@@ -1,0 +1,1 @@
+"""The world state model and its authenticated commitment (design §3.15)."""

@@ -1,0 +1,1 @@
+"""SQLite adapters: one connection owns the block, tx-log and state writes of a block (design §3.7)."""
