@@ -17,7 +17,7 @@ import orjson
 
 from estatechain.errors import InputError
 
-JSONValue: TypeAlias = "None | bool | int | str | list[JSONValue] | dict[str, JSONValue]"
+JSONValue: TypeAlias = "bool | int | str | list[JSONValue] | dict[str, JSONValue] | None"
 """What signed data may hold: no floats, integers only within the interoperable range."""
 
 MAX_SAFE_INT: Final = 2**53 - 1
@@ -35,14 +35,9 @@ def _check(value: object, path: str, depth: int) -> None:
         raise NonCanonicalError(f"{path}: nested deeper than {MAX_DEPTH} levels; flatten the structure")
     if value is None or isinstance(value, (bool, str)):
         return
-    if isinstance(value, int):
-        if not -MAX_SAFE_INT <= value <= MAX_SAFE_INT:
-            raise NonCanonicalError(
-                f"{path}: integer {value} is outside ±(2**53-1); send large amounts as decimal strings"
-            )
+    if isinstance(value, (int, float)):
+        _check_number(value, path)
         return
-    if isinstance(value, float):
-        raise NonCanonicalError(f"{path}: floats are not allowed in signed data; use integers (fen, ms)")
     if isinstance(value, (list, tuple)):
         for i, item in enumerate(value):
             _check(item, f"{path}[{i}]", depth + 1)
@@ -56,12 +51,22 @@ def _check(value: object, path: str, depth: int) -> None:
     raise NonCanonicalError(f"{path}: values of type {type(value).__name__} cannot be signed")
 
 
+def _check_number(value: float, path: str) -> None:
+    if isinstance(value, float):
+        raise NonCanonicalError(f"{path}: floats are not allowed in signed data; use integers (fen, ms)")
+    if not -MAX_SAFE_INT <= value <= MAX_SAFE_INT:
+        raise NonCanonicalError(
+            f"{path}: integer {value} is outside ±(2**53-1); send large amounts as decimal strings"
+        )
+
+
 def encode(value: object) -> bytes:
     """Return the canonical (RFC 8785) UTF-8 bytes of ``value``.
 
     Raises:
         NonCanonicalError: ``value`` holds a float, an out-of-range integer, a non-ASCII key,
             a lone surrogate, or a type JSON cannot carry.
+
     """
     _check(value, "$", 0)
     try:
@@ -77,6 +82,7 @@ def decode(data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES, what: str = "payl
         InputError: ``data`` is too large or is not JSON.
         NonCanonicalError: ``data`` is JSON but not byte-for-byte its canonical form
             (key order, whitespace, escapes, duplicate keys, number spelling).
+
     """
     if len(data) > max_bytes:
         raise InputError(f"{what}: {len(data)} bytes exceeds the limit of {max_bytes}; send less data")

@@ -54,6 +54,7 @@ def get_suite(name: str) -> SignatureSuite:
 
     Raises:
         InputError: no suite has that name.
+
     """
     if not _REGISTRY:
         from estatechain.crypto import ed25519  # noqa: F401, PLC0415  (registers itself on import)

@@ -1,1 +1,1 @@
-"""Package."""
+"""Transactions, canonical envelopes, blocks, results and chain audit."""

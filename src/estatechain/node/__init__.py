@@ -1,1 +1,1 @@
-"""Package."""
+"""The org node: pipeline from submission to commit, and its composition."""

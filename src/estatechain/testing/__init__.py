@@ -1,1 +1,1 @@
-"""Package."""
+"""Builders for tests, demos and benchmarks: signed transactions from development identities."""

@@ -1,0 +1,37 @@
+"""Wall-clock time for the shell. The contract never sees it: its time is the block header's."""
+
+from __future__ import annotations
+
+import time
+from typing import Protocol
+
+
+class Clock(Protocol):
+    """**Protocol:** milliseconds since the Unix epoch."""
+
+    def now_ms(self) -> int:
+        """The current time in milliseconds."""
+        ...
+
+
+class SystemClock:
+    """The operating system's clock."""
+
+    def now_ms(self) -> int:
+        """The current time in milliseconds."""
+        return time.time_ns() // 1_000_000
+
+
+class FixedClock:
+    """A clock that moves only when told to: for tests and deterministic demos."""
+
+    def __init__(self, start_ms: int) -> None:
+        self._now = start_ms
+
+    def now_ms(self) -> int:
+        """The time last set."""
+        return self._now
+
+    def advance(self, ms: int) -> None:
+        """Move the clock forward by ``ms``."""
+        self._now += ms

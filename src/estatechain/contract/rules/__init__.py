@@ -1,0 +1,1 @@
+"""One module per business family; each exports ``RULES``: command name → ``Rule``."""

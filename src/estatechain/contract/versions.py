@@ -1,0 +1,32 @@
+"""Which rules apply at which height: old blocks replay under the rules of their time.
+
+Each entry maps an activation height to the complete rule table from that height on. Unchanged rules
+are reused by reference (composition, not inheritance), so a rule change is one new entry.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Final
+
+from estatechain.contract.rule import Rule
+from estatechain.contract.rules import governance, note
+
+_V1: Final[Mapping[str, Rule]] = {**note.RULES, **governance.RULES}
+
+VERSIONS: Final[tuple[tuple[int, Mapping[str, Rule]], ...]] = ((1, _V1),)
+"""(activation height, rule table), ascending by height."""
+
+
+def rules_at(height: int) -> Mapping[str, Rule]:
+    """The rule table in force at ``height``."""
+    table = VERSIONS[0][1]
+    for activation, candidate in VERSIONS:
+        if activation <= height:
+            table = candidate
+    return table
+
+
+def known_commands() -> frozenset[str]:
+    """Every command name any version knows: anything else is refused at submission."""
+    return frozenset(name for _, table in VERSIONS for name in table)

@@ -1,0 +1,199 @@
+"""The single-node pipeline: admit → order → cut → execute → commit → acknowledge → publish.
+
+Submissions are admitted synchronously (a refusal is raised to the caller at once and nothing is
+stored), then queued in arrival order. The cutter closes a block at ``block_max_tx`` transactions,
+``block_max_bytes`` bytes, or ``batch_timeout_ms`` after the block's first entry. A block commits in
+one SQLite transaction; only then are its submitters' futures resolved, so an acknowledgement always
+means "durably committed". A fault during commit stops the pipeline (no retry loop, no invalid mark).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+from estatechain.clock import Clock
+from estatechain.errors import Refused, Unavailable
+from estatechain.ledger.admission import Admission, AdmittedTx, Authenticator
+from estatechain.ledger.block import BlockHeader
+from estatechain.ledger.execution import execute_block
+from estatechain.ledger.refusals import RefusalCode
+from estatechain.ordering.cutter import BlockCutter
+from estatechain.storage.store import LedgerStore
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Receipt:
+    """What a submitter learns once its transaction is committed."""
+
+    tx_id: str
+    height: int
+    seq: int
+    position: int
+    valid: bool
+    code: str | None
+    message: str | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CommittedBlock:
+    """A committed block as subscribers see it."""
+
+    header: BlockHeader
+    block_hash: str
+    receipts: tuple[Receipt, ...]
+
+
+@dataclass(slots=True)
+class _Pending:
+    admitted: AdmittedTx
+    done: asyncio.Future[Receipt]
+
+
+class Pipeline:
+    """Drives one ledger file. Create it, ``await run()`` in a task, ``submit`` from anywhere in the loop."""
+
+    def __init__(self, store: LedgerStore, clock: Clock) -> None:
+        self._store = store
+        self._clock = clock
+        self._policies = store.genesis.policies
+        self._admission = Admission(Authenticator(store.genesis), store, store)
+        self._queue: asyncio.Queue[_Pending | None] = asyncio.Queue()
+        self._pending_ids: set[str] = set()
+        self._pending_nonces: set[tuple[str, str]] = set()
+        self._subscribers: list[asyncio.Queue[CommittedBlock]] = []
+        self._stopping = False
+        self.fault: BaseException | None = None
+
+    @property
+    def store(self) -> LedgerStore:
+        """The ledger this pipeline commits to."""
+        return self._store
+
+    def submit_nowait(self, data: bytes) -> asyncio.Future[Receipt]:
+        """Admit ``data`` and queue it; the future resolves when its block has committed.
+
+        Raises:
+            Refused: the transaction fails a submission check; nothing was stored.
+
+        """
+        if self.fault is not None:
+            raise RuntimeError(f"the pipeline stopped after a fault: {self.fault!r}")
+        admitted = self._admission.admit(data)
+        tx = admitted.tx
+        if tx.tx_id in self._pending_ids:
+            raise Refused(RefusalCode.DUPLICATE_TX, "this transaction is already waiting to be committed",
+                          {"tx_id": tx.tx_id})
+        if (tx.signer, tx.nonce) in self._pending_nonces:
+            raise Refused(RefusalCode.DUPLICATE_NONCE, "this signer already used this nonce; use a fresh nonce",
+                          {"signer": tx.signer, "nonce": tx.nonce})
+        self._pending_ids.add(tx.tx_id)
+        self._pending_nonces.add((tx.signer, tx.nonce))
+        done: asyncio.Future[Receipt] = asyncio.get_running_loop().create_future()
+        self._queue.put_nowait(_Pending(admitted, done))
+        return done
+
+    async def submit(self, data: bytes) -> Receipt:
+        """Admit, queue and wait until committed."""
+        return await self.submit_nowait(data)
+
+    async def subscribe(self) -> AsyncIterator[CommittedBlock]:
+        """Committed blocks from now on, in height order."""
+        queue: asyncio.Queue[CommittedBlock] = asyncio.Queue()
+        self._subscribers.append(queue)
+        try:
+            while True:
+                yield await queue.get()
+        finally:
+            self._subscribers.remove(queue)
+
+    def stop(self) -> None:
+        """Commit the block being gathered, then return from ``run``; later queued entries are failed."""
+        self._stopping = True
+        self._queue.put_nowait(None)
+
+    async def run(self) -> None:
+        """Cut and commit blocks until ``stop``. A commit fault is kept in ``fault`` and re-raised."""
+        cutter = BlockCutter(max_tx=self._policies.block_max_tx, max_bytes=self._policies.block_max_bytes)
+        carry: _Pending | None = None
+        try:
+            while not self._stopping:
+                first = carry if carry is not None else await self._queue.get()
+                if first is None:
+                    continue
+                batch, carry = await self._gather(first, cutter)
+                self._commit(batch)
+        finally:
+            self._fail_queued(carry)
+
+    async def _gather(self, first: _Pending, cutter: BlockCutter) -> tuple[list[_Pending], _Pending | None]:
+        """Collect one block's entries; return them and the entry that did not fit, if any."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self._policies.batch_timeout_ms / 1000
+        cutter.reset()
+        cutter.add(len(first.admitted.tx.raw))
+        batch = [first]
+        while not cutter.full:
+            if self._queue.empty():
+                remaining = deadline - loop.time()
+                if remaining <= 0 or self._stopping:
+                    break
+                try:
+                    item = await asyncio.wait_for(self._queue.get(), remaining)
+                except TimeoutError:
+                    break
+            else:
+                item = self._queue.get_nowait()
+            if item is None:
+                break
+            size = len(item.admitted.tx.raw)
+            if not cutter.fits(size):
+                return batch, item
+            cutter.add(size)
+            batch.append(item)
+        return batch, None
+
+    def _fail_queued(self, carry: _Pending | None) -> None:
+        """Tell submitters still waiting that their transaction was not committed and may be resubmitted."""
+        waiting = [carry] if carry is not None else []
+        while not self._queue.empty():
+            item = self._queue.get_nowait()
+            if item is not None:
+                waiting.append(item)
+        for pending in waiting:
+            if not pending.done.done():
+                pending.done.set_exception(Unavailable("the node stopped before this transaction was ordered; "
+                                                       "submit it again"))
+
+    def _commit(self, batch: list[_Pending]) -> None:
+        store = self._store
+        previous = store.head.time_ms if store.head is not None else 0
+        time_ms = max(self._clock.now_ms(), previous)
+        first_seq = store.next_seq()
+        try:
+            executed, overlay = execute_block(
+                store, [p.admitted for p in batch], chain_id=store.genesis.chain_id, policies=self._policies,
+                height=store.height + 1, time_ms=time_ms, first_seq=first_seq,
+            )
+            header = store.commit_block(time_ms=time_ms, executed=executed, writes=overlay.writes)
+        except BaseException as exc:
+            self.fault = exc
+            for pending in batch:
+                if not pending.done.done():
+                    pending.done.set_exception(exc)
+            raise
+        receipts = tuple(
+            Receipt(tx_id=e.tx.tx_id, height=header.height, seq=first_seq + i, position=i, valid=e.result.valid,
+                    code=e.result.code, message=e.result.message)
+            for i, e in enumerate(executed)
+        )
+        for pending, receipt in zip(batch, receipts, strict=True):
+            tx = pending.admitted.tx
+            self._pending_ids.discard(tx.tx_id)
+            self._pending_nonces.discard((tx.signer, tx.nonce))
+            if not pending.done.done():
+                pending.done.set_result(receipt)
+        block = CommittedBlock(header=header, block_hash=store.head_hash, receipts=receipts)
+        for queue in self._subscribers:
+            queue.put_nowait(block)

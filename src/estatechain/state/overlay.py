@@ -1,0 +1,65 @@
+"""A block's pending writes layered over committed state, so each tx sees the txs before it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Protocol
+
+from estatechain.canonical import JSONValue
+from estatechain.contract.effects import Delete, Effect, Put, Record
+
+
+class ScanningView(Protocol):
+    """**Protocol:** the committed state the overlay reads through (same shape as the contract's view)."""
+
+    def get(self, key: str) -> Record | None:
+        """Current committed version of ``key``."""
+        ...
+
+    def scan(self, prefix: str) -> Iterator[tuple[str, Record]]:
+        """Committed rows under ``prefix`` in key order."""
+        ...
+
+
+class Overlay:
+    """Read-your-writes view for one block: pending writes win over the committed base.
+
+    Writes are recorded in order with the tx sequence number that made them, so the ledger can
+    store every version (two txs of one block writing one key make two history rows).
+    """
+
+    def __init__(self, base: ScanningView) -> None:
+        self._base = base
+        self._latest: dict[str, dict[str, JSONValue] | None] = {}
+        self._writes: dict[tuple[int, str], dict[str, JSONValue] | None] = {}
+
+    def get(self, key: str) -> Record | None:
+        """The newest version of ``key``: this block's writes first, then committed state."""
+        if key in self._latest:
+            return self._latest[key]
+        return self._base.get(key)
+
+    def scan(self, prefix: str) -> Iterator[tuple[str, Record]]:
+        """Rows under ``prefix`` in key order, merging this block's writes over committed state."""
+        merged: dict[str, Record | None] = dict(self._base.scan(prefix))
+        merged.update({key: value for key, value in self._latest.items() if key.startswith(prefix)})
+        for key in sorted(merged):
+            current = merged[key]
+            if current is not None:
+                yield key, current
+
+    def apply(self, seq: int, effects: tuple[Effect, ...]) -> None:
+        """Record a valid transaction's effects (events are not state and are ignored here)."""
+        for effect in effects:
+            if isinstance(effect, Put):
+                value: dict[str, JSONValue] = dict(effect.value)
+                self._latest[effect.key] = value
+                self._writes[seq, effect.key] = value
+            elif isinstance(effect, Delete):
+                self._latest[effect.key] = None
+                self._writes[seq, effect.key] = None
+
+    @property
+    def writes(self) -> list[tuple[int, str, dict[str, JSONValue] | None]]:
+        """Every version this block wrote, in order; a tx writing one key twice leaves its last value."""
+        return [(seq, key, value) for (seq, key), value in self._writes.items()]

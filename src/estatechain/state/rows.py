@@ -1,0 +1,51 @@
+"""State rows, their history chain, and what the commitment tree holds for each key.
+
+Every write (``Put`` or the tombstone of a ``Delete``) becomes a new row version named by the tx-log
+sequence number of the transaction it rests on; older versions stay as history. Each key's versions
+form a hash chain, and the chain head is the value committed in the sparse Merkle tree, so a block's
+state root commits to the whole state *with its history* (design §3.15)::
+
+    row_bytes  = canonical({"height": h, "key": k, "seq": s, "type": "estatechain.staterow.v1", "value": v | null})
+    chain_head = H(previous chain_head ‖ H(row_bytes))        (previous = 32 zero bytes for a new key)
+    key_hash   = H(utf-8 key)                                 (the tree position)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Final
+
+from estatechain import canonical
+from estatechain.canonical import JSONValue
+
+ROW_TYPE: Final = "estatechain.staterow.v1"
+NO_HISTORY: Final = bytes(32)
+
+HashFn = Callable[[bytes], bytes]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StateRow:
+    """One version of one key. ``value`` None is a tombstone (the key was deleted here)."""
+
+    key: str
+    seq: int
+    height: int
+    value: dict[str, JSONValue] | None
+
+    def to_bytes(self) -> bytes:
+        """Canonical bytes of this version; hashed into the key's chain."""
+        return canonical.encode(
+            {"height": self.height, "key": self.key, "seq": self.seq, "type": ROW_TYPE, "value": self.value}
+        )
+
+
+def chain_head(h: HashFn, previous: bytes, row_bytes: bytes) -> bytes:
+    """Extend a key's history chain by one version."""
+    return h(previous + h(row_bytes))
+
+
+def key_hash(h: HashFn, key: str) -> bytes:
+    """The key's position in the commitment tree."""
+    return h(key.encode("utf-8"))

@@ -1,0 +1,258 @@
+"""``verify``: re-check a ledger file from its stored bytes alone, naming the first bad place.
+
+The audit trusts nothing that was derived and stored: it re-parses every header and envelope,
+re-verifies every signature against the genesis CAs, replays every block through the same execution
+code the pipeline used, and compares what it recomputes — results, tx-log leaves and nodes, every
+state version and the current-state table, the commitment tree's nodes and roots, block hashes and
+their chain — with every column of every stored row. Any difference raises ``IntegrityFault`` whose
+``where`` names the table, the row and the column.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from estatechain import canonical
+from estatechain.canonical import JSONValue
+from estatechain.contract.effects import Record
+from estatechain.crypto.merkle import MerkleAccumulator, leaf_hash
+from estatechain.errors import InputError, IntegrityFault, NotFound
+from estatechain.identity.genesis import Genesis
+from estatechain.ledger.admission import AdmittedTx, Authenticator
+from estatechain.ledger.block import BlockHeader
+from estatechain.ledger.execution import execute_block
+from estatechain.ledger.results import ExecutedTx, leaf_bytes
+from estatechain.state.commitment import MemoryNodeStore, SparseMerkleTree
+from estatechain.state.rows import NO_HISTORY, StateRow, chain_head, key_hash
+from estatechain.storage.connection import connect
+from estatechain.storage.schema import SCHEMA_VERSION, TABLES
+from estatechain.storage.smt import audit_nodes
+from estatechain.storage.store import LEDGER_FILE
+from estatechain.storage.txlog import TxLog
+
+Progress = Callable[[int, int], None]
+"""Called with (blocks done, blocks in all) as the audit goes."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AuditReport:
+    """What a passing audit checked."""
+
+    chain_id: str
+    blocks: int
+    txs: int
+    valid_txs: int
+    invalid_txs: int
+    state_versions: int
+    state_keys: int
+    txlog_nodes: int
+    smt_nodes: int
+    head_hash: str
+
+
+class _ReplayState:
+    """Current state as the replay has rebuilt it: the view execution reads."""
+
+    def __init__(self) -> None:
+        self.rows: dict[str, tuple[int, bytes | None, bytes]] = {}
+
+    def get(self, key: str) -> Record | None:
+        row = self.rows.get(key)
+        if row is None or row[1] is None:
+            return None
+        value = canonical.decode(row[1])
+        assert isinstance(value, dict)
+        return value
+
+    def scan(self, prefix: str) -> Iterator[tuple[str, Record]]:
+        for key in sorted(k for k in self.rows if k.startswith(prefix)):
+            value = self.get(key)
+            if value is not None:
+                yield key, value
+
+
+def _differ(where: str, column: str, stored: object, expected: object) -> None:
+    if stored != expected:
+        raise IntegrityFault(f"{where} column={column}", f"stored {stored!r} but the ledger implies {expected!r}")
+
+
+class _Auditor:
+    def __init__(self, conn: sqlite3.Connection, genesis: Genesis) -> None:
+        self.conn = conn
+        self.genesis = genesis
+        self.auth = Authenticator(genesis)
+        self.h = self.auth.suite.hash
+        self.state = _ReplayState()
+        self.log = MerkleAccumulator(self.h)
+        self.leaves: list[bytes] = []
+        self.nodes = MemoryNodeStore()
+        self.smt = SparseMerkleTree(self.nodes, self.h)
+        self.root = self.smt.EMPTY_ROOT
+        self.roots: list[bytes] = []
+        self.prev_hash = genesis.chain_id
+        self.prev_time = 0
+        self.versions = 0
+        self.valid = 0
+
+    def block(self, height: int, stored_hash: str, header_bytes: bytes) -> None:
+        where = f"blocks height={height}"
+        header = BlockHeader.from_bytes(header_bytes, where=f"{where} column=header")
+        _differ(where, "hash", stored_hash, self.h(header_bytes).hex())
+        _differ(where, "header.chain_id", header.chain_id, self.genesis.chain_id)
+        _differ(where, "header.height", header.height, height)
+        _differ(where, "header.prev_hash", header.prev_hash, self.prev_hash)
+        if header.time_ms < self.prev_time:
+            raise IntegrityFault(f"{where} column=header.time_ms", "block time goes backwards")
+        rows = self.conn.execute(
+            "SELECT seq, tx_id, height, position, signer, nonce, command, status, code, message, detail, envelope "
+            "FROM txs WHERE height = ? ORDER BY position", (height,)).fetchall()
+        _differ(where, "header.tx_count", header.tx_count, len(rows))
+        admitted = [self._tx(self.log.size + i, i, row) for i, row in enumerate(rows)]
+        executed, overlay = execute_block(
+            self.state, admitted, chain_id=self.genesis.chain_id, policies=self.genesis.policies, height=height,
+            time_ms=header.time_ms, first_seq=self.log.size)
+        for row, item in zip(rows, executed, strict=True):
+            self._result(row, item, height)
+        _differ(where, "header.txlog_size", header.txlog_size, self.log.size)
+        _differ(where, "header.txlog_root", header.txlog_root, self.log.root().hex())
+        changes = self._state(height, overlay.writes)
+        self.root = self.smt.update(self.root, changes)
+        self.roots.append(self.root)
+        _differ(where, "header.state_root", header.state_root, self.root.hex())
+        self.prev_hash, self.prev_time = stored_hash, header.time_ms
+
+    def _tx(self, seq: int, position: int, row: tuple[object, ...]) -> AdmittedTx:
+        where = f"txs seq={seq}"
+        _differ(where, "seq", row[0], seq)
+        _differ(where, "position", row[3], position)
+        envelope = row[11]
+        if not isinstance(envelope, bytes):
+            raise IntegrityFault(f"{where} column=envelope", "envelope is not stored as bytes")
+        try:
+            tx = self.auth.parse(envelope)
+            admitted = self.auth.authenticate(tx, self.state)
+        except InputError as exc:
+            raise IntegrityFault(f"{where} column=envelope", f"envelope does not check out: {exc}") from None
+        _differ(where, "tx_id", row[1], tx.tx_id)
+        _differ(where, "signer", row[4], tx.signer)
+        _differ(where, "nonce", row[5], tx.nonce)
+        _differ(where, "command", row[6], tx.command)
+        return admitted
+
+    def _result(self, row: tuple[object, ...], item: ExecutedTx, height: int) -> None:
+        seq = int(str(row[0]))
+        where = f"txs seq={seq}"
+        result = item.result
+        _differ(where, "height", row[2], height)
+        _differ(where, "status", row[7], "valid" if result.valid else "invalid")
+        _differ(where, "code", row[8], result.code)
+        _differ(where, "message", row[9], result.message)
+        _differ(where, "detail", row[10], canonical.encode(result.detail).decode() if result.detail else None)
+        self.valid += result.valid
+        leaf = leaf_hash(self.h, leaf_bytes(tx_id=item.tx.tx_id, envelope_hash=self.h(item.tx.raw).hex(),
+                                            height=height, position=int(str(row[3])), result=result))
+        self.log.append(leaf)
+        self.leaves.append(leaf)
+
+    def _state(self, height: int, writes: list[tuple[int, str, dict[str, JSONValue] | None]]) -> dict[bytes, bytes]:
+        stored = self.conn.execute(
+            "SELECT key, seq, height, value, chain FROM state_rows WHERE height = ? ORDER BY seq, key", (height,)
+        ).fetchall()
+        expected = sorted(writes, key=lambda w: (w[0], w[1]))
+        if len(stored) != len(expected):
+            raise IntegrityFault(f"state_rows height={height}",
+                                 f"{len(stored)} versions stored but the block's transactions wrote {len(expected)}")
+        changes: dict[bytes, bytes] = {}
+        for (key, seq, row_height, value, chain), (w_seq, w_key, w_value) in zip(stored, expected, strict=True):
+            where = f"state_rows key={w_key} seq={w_seq}"
+            _differ(where, "key", key, w_key)
+            _differ(where, "seq", seq, w_seq)
+            _differ(where, "height", row_height, height)
+            value_bytes = None if w_value is None else canonical.encode(w_value)
+            _differ(where, "value", value, value_bytes)
+            previous = self.state.rows.get(w_key, (0, None, NO_HISTORY))[2]
+            head = chain_head(self.h, previous, StateRow(key=w_key, seq=w_seq, height=height, value=w_value).to_bytes())
+            _differ(where, "chain", chain, head)
+            self.state.rows[w_key] = (w_seq, value_bytes, head)
+            changes[key_hash(self.h, w_key)] = head
+            self.versions += 1
+        return changes
+
+    def finish(self) -> AuditReport:
+        conn = self.conn
+        extra = conn.execute("SELECT seq FROM txs WHERE seq >= ? ORDER BY seq LIMIT 1", (self.log.size,)).fetchone()
+        if extra is not None or conn.execute("SELECT COUNT(*) FROM txs").fetchone()[0] != self.log.size:
+            raise IntegrityFault(f"txs seq={extra[0] if extra else '?'}", "a transaction row belongs to no block")
+        if conn.execute("SELECT COUNT(*) FROM state_rows").fetchone()[0] != self.versions:
+            raise IntegrityFault("state_rows", "rows exist that no block's transactions wrote")
+        current = conn.execute("SELECT key, seq, value, chain FROM state_current ORDER BY key").fetchall()
+        if len(current) != len(self.state.rows):
+            raise IntegrityFault("state_current", f"{len(current)} keys stored, the replay has {len(self.state.rows)}")
+        for key, seq, value, chain in current:
+            expected = self.state.rows.get(key)
+            if expected is None:
+                raise IntegrityFault(f"state_current key={key}", "no transaction ever wrote this key")
+            where = f"state_current key={key}"
+            _differ(where, "seq", seq, expected[0])
+            _differ(where, "value", value, expected[1])
+            _differ(where, "chain", chain, expected[2])
+        TxLog(conn, self.h).audit(iter(self.leaves))
+        smt_nodes = audit_nodes(conn, self.h, reachable=self.smt.reachable(self.roots))
+        return AuditReport(
+            chain_id=self.genesis.chain_id, blocks=0, txs=self.log.size, valid_txs=self.valid,
+            invalid_txs=self.log.size - self.valid, state_versions=self.versions, state_keys=len(self.state.rows),
+            txlog_nodes=conn.execute("SELECT COUNT(*) FROM txlog_nodes").fetchone()[0], smt_nodes=smt_nodes,
+            head_hash=self.prev_hash)
+
+
+def _genesis(conn: sqlite3.Connection) -> Genesis:
+    meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
+    if set(meta) != {"genesis", "schema_version"}:
+        raise IntegrityFault("meta", f"expected keys genesis and schema_version, found {sorted(meta)}")
+    _differ("meta key=schema_version", "value", bytes(meta["schema_version"]), str(SCHEMA_VERSION).encode())
+    try:
+        return Genesis.from_bytes(bytes(meta["genesis"]))
+    except InputError as exc:
+        raise IntegrityFault("meta key=genesis column=value", f"genesis does not parse: {exc}") from None
+
+
+def audit_ledger(directory: Path, *, progress: Progress | None = None) -> AuditReport:
+    """Re-check the ledger in ``directory`` from its stored bytes.
+
+    Raises:
+        NotFound: no ledger file there.
+        IntegrityFault: the first place where stored data and recomputation disagree.
+    """
+    path = directory / LEDGER_FILE
+    if not path.exists():
+        raise NotFound(f"no ledger at {path}; pass the directory `estatechain init` created")
+    conn = connect(path, readonly=True)
+    try:
+        return _audit(conn, progress)
+    except sqlite3.DatabaseError as exc:
+        raise IntegrityFault(str(path), f"SQLite cannot read the file: {exc}") from None
+    finally:
+        conn.close()
+
+
+def _audit(conn: sqlite3.Connection, progress: Progress | None) -> AuditReport:
+    check = conn.execute("PRAGMA quick_check").fetchall()
+    if check != [("ok",)]:
+        raise IntegrityFault("sqlite file", f"page-level corruption: {'; '.join(str(r[0]) for r in check[:3])}")
+    tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    if missing := set(TABLES) - tables:
+        raise IntegrityFault("sqlite file", f"tables missing: {', '.join(sorted(missing))}")
+    auditor = _Auditor(conn, _genesis(conn))
+    total = conn.execute("SELECT COUNT(*) FROM blocks").fetchone()[0]
+    expected_height = 1
+    for height, stored_hash, header in conn.execute("SELECT height, hash, header FROM blocks ORDER BY height"):
+        if height != expected_height:
+            raise IntegrityFault(f"blocks height={expected_height}", f"block missing (next stored is {height})")
+        auditor.block(height, stored_hash, bytes(header))
+        if progress is not None:
+            progress(height, total)
+        expected_height += 1
+    return replace(auditor.finish(), blocks=expected_height - 1)

@@ -1,0 +1,74 @@
+"""The ledger file's tables. Everything a block writes lives in one SQLite file, one transaction a block."""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Final
+
+from estatechain.storage.smt import SMT_SCHEMA
+from estatechain.storage.txlog import TXLOG_SCHEMA
+
+SCHEMA_VERSION: Final = 1
+
+LEDGER_SCHEMA: Final = """
+CREATE TABLE IF NOT EXISTS meta(
+    key   TEXT PRIMARY KEY,
+    value BLOB NOT NULL
+) WITHOUT ROWID;
+
+-- One row a block: its hash and the canonical header bytes that were hashed.
+CREATE TABLE IF NOT EXISTS blocks(
+    height INTEGER PRIMARY KEY,
+    hash   TEXT NOT NULL UNIQUE,
+    header BLOB NOT NULL
+);
+
+-- One row a transaction, valid or invalid. seq is its tx-log leaf index.
+CREATE TABLE IF NOT EXISTS txs(
+    seq      INTEGER PRIMARY KEY,
+    tx_id    TEXT NOT NULL UNIQUE,
+    height   INTEGER NOT NULL,
+    position INTEGER NOT NULL,
+    signer   TEXT NOT NULL,
+    nonce    TEXT NOT NULL,
+    command  TEXT NOT NULL,
+    status   TEXT NOT NULL,
+    code     TEXT,
+    message  TEXT,
+    detail   TEXT,
+    envelope BLOB NOT NULL,
+    UNIQUE(signer, nonce)
+);
+CREATE INDEX IF NOT EXISTS txs_by_height ON txs(height, position);
+
+-- Every version of every state row (history is never overwritten) ...
+CREATE TABLE IF NOT EXISTS state_rows(
+    key    TEXT NOT NULL,
+    seq    INTEGER NOT NULL,
+    height INTEGER NOT NULL,
+    value  BLOB,
+    chain  BLOB NOT NULL,
+    PRIMARY KEY(key, seq)
+) WITHOUT ROWID;
+
+-- ... and the current version of each key, for O(1) reads on the hot path.
+CREATE TABLE IF NOT EXISTS state_current(
+    key   TEXT PRIMARY KEY,
+    seq   INTEGER NOT NULL,
+    value BLOB,
+    chain BLOB NOT NULL
+) WITHOUT ROWID;
+"""
+
+TABLES: Final = ("meta", "blocks", "txs", "state_rows", "state_current", "txlog_nodes", "smt_nodes")
+
+
+def create_schema(conn: sqlite3.Connection) -> None:
+    """Create every table of a ledger file (idempotent) inside the caller's open transaction.
+
+    Statements run one by one because ``executescript`` would commit the caller's transaction,
+    and a ledger file must never exist with tables but without its genesis.
+    """
+    for statement in (LEDGER_SCHEMA + ";" + TXLOG_SCHEMA + ";" + SMT_SCHEMA).split(";"):
+        if statement.strip():
+            conn.execute(statement)

@@ -1,0 +1,265 @@
+"""The ledger file: blocks, transactions, the tx log and versioned state, committed atomically per block.
+
+``commit_block`` writes a block's transactions, their tx-log leaves, every state version they made,
+the state commitment's new nodes and the header in one SQLite transaction (design §3.7): after a
+crash the file holds either the whole block or none of it, and a restart resumes from the last
+committed block without any repair step.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Final
+
+import orjson
+
+from estatechain import canonical
+from estatechain.canonical import JSONValue
+from estatechain.contract.effects import Record
+from estatechain.crypto.merkle import leaf_hash
+from estatechain.crypto.suites import SignatureSuite, get_suite
+from estatechain.errors import Conflict, InputError, IntegrityFault, NotFound
+from estatechain.identity.genesis import Genesis
+from estatechain.ledger.block import BlockHeader
+from estatechain.ledger.results import ExecutedTx, leaf_bytes
+from estatechain.state.commitment import SparseMerkleTree
+from estatechain.state.rows import NO_HISTORY, StateRow, chain_head, key_hash
+from estatechain.storage.connection import connect
+from estatechain.storage.schema import SCHEMA_VERSION, create_schema
+from estatechain.storage.smt import SqliteNodeStore
+from estatechain.storage.txlog import TxLog
+
+LEDGER_FILE: Final = "ledger.sqlite"
+
+Write = tuple[int, str, dict[str, JSONValue] | None]
+"""(seq of the tx that wrote it, key, new value or None for a tombstone)."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TxRecord:
+    """A stored transaction's place and result, as status queries and receipts report it."""
+
+    tx_id: str
+    seq: int
+    height: int
+    position: int
+    status: str
+    code: str | None
+    message: str | None
+
+
+class LedgerStore:
+    """One node's ledger file. Not thread-safe: one writer, driven by the pipeline."""
+
+    def __init__(self, conn: sqlite3.Connection, genesis: Genesis) -> None:
+        self._conn = conn
+        self.genesis = genesis
+        self.suite: SignatureSuite = get_suite(genesis.suite)
+        self._h = self.suite.hash
+        self.txlog = TxLog(conn, self._h)
+        self._smt = SparseMerkleTree(SqliteNodeStore(conn), self._h)
+        self._head: BlockHeader | None = None
+        self._head_hash = genesis.chain_id
+        self._load_head()
+
+    @classmethod
+    def create(cls, directory: Path, genesis: Genesis) -> LedgerStore:
+        """Create a new ledger file for ``genesis`` in ``directory``.
+
+        Raises:
+            Conflict: the directory already holds a ledger.
+
+        """
+        path = directory / LEDGER_FILE
+        if path.exists():
+            raise Conflict(f"{path} already exists; use a new directory or open the existing ledger")
+        directory.mkdir(parents=True, exist_ok=True)
+        conn = connect(path)
+        conn.execute("BEGIN IMMEDIATE")
+        create_schema(conn)
+        conn.executemany(
+            "INSERT INTO meta(key, value) VALUES (?, ?)",
+            [("genesis", genesis.canonical_bytes()), ("schema_version", str(SCHEMA_VERSION).encode())],
+        )
+        conn.execute("COMMIT")
+        return cls(conn, genesis)
+
+    @classmethod
+    def open(cls, directory: Path, *, readonly: bool = False) -> LedgerStore:
+        """Open the ledger file in ``directory``; its genesis comes from the file itself.
+
+        Raises:
+            NotFound: there is no ledger in ``directory``.
+            IntegrityFault: the stored genesis does not parse.
+
+        """
+        path = directory / LEDGER_FILE
+        if not path.exists():
+            raise NotFound(f"no ledger at {path}; create one with `estatechain init`")
+        conn = connect(path, readonly=readonly)
+        row = conn.execute("SELECT value FROM meta WHERE key = 'genesis'").fetchone()
+        if row is None:
+            raise IntegrityFault("meta key=genesis", "the ledger file holds no genesis")
+        try:
+            genesis = Genesis.from_json(canonical.decode(bytes(row[0]), what="stored genesis"))
+        except InputError as exc:
+            raise IntegrityFault("meta key=genesis", f"stored genesis is invalid: {exc}") from None
+        return cls(conn, genesis)
+
+    @property
+    def connection(self) -> sqlite3.Connection:
+        """The underlying connection (audits and queries read through it)."""
+        return self._conn
+
+    def close(self) -> None:
+        """Close the file; committed blocks are already durable."""
+        self._conn.close()
+
+    def _load_head(self) -> None:
+        row = self._conn.execute("SELECT height, hash, header FROM blocks ORDER BY height DESC LIMIT 1").fetchone()
+        if row is None:
+            self._head, self._head_hash = None, self.genesis.chain_id
+            return
+        self._head = BlockHeader.from_bytes(bytes(row[2]), where=f"blocks height={row[0]}")
+        self._head_hash = str(row[1])
+
+    @property
+    def head(self) -> BlockHeader | None:
+        """The last committed block's header; None before the first block."""
+        return self._head
+
+    @property
+    def height(self) -> int:
+        """Height of the last committed block (0 before the first)."""
+        return 0 if self._head is None else self._head.height
+
+    @property
+    def head_hash(self) -> str:
+        """Hash of the last committed block (the chain id before the first)."""
+        return self._head_hash
+
+    @property
+    def state_root(self) -> bytes:
+        """The state commitment after the last committed block."""
+        return self._smt.EMPTY_ROOT if self._head is None else bytes.fromhex(self._head.state_root)
+
+    def next_seq(self) -> int:
+        """The tx-log index the next committed transaction will get."""
+        return self.txlog.size()
+
+    # -- the committed-state view (estatechain.contract.view.StateView) --------------------------------
+
+    def get(self, key: str) -> Record | None:
+        """Current committed version of ``key``."""
+        row = self._conn.execute("SELECT value FROM state_current WHERE key = ?", (key,)).fetchone()
+        if row is None or row[0] is None:
+            return None
+        value: dict[str, JSONValue] = orjson.loads(row[0])
+        return value
+
+    def scan(self, prefix: str) -> Iterator[tuple[str, Record]]:
+        """Current committed rows under ``prefix`` in key order."""
+        rows = self._conn.execute(
+            "SELECT key, value FROM state_current WHERE key >= ? AND key < ? AND value IS NOT NULL ORDER BY key",
+            (prefix, prefix + "\U0010ffff"),
+        ).fetchall()
+        for key, value in rows:
+            yield str(key), orjson.loads(value)
+
+    # -- replay protection ------------------------------------------------------------------------------
+
+    def tx_known(self, tx_id: str) -> bool:
+        """True when ``tx_id`` is already in a committed block."""
+        return self._conn.execute("SELECT 1 FROM txs WHERE tx_id = ?", (tx_id,)).fetchone() is not None
+
+    def nonce_used(self, signer: str, nonce: str) -> bool:
+        """True when ``signer`` already used ``nonce`` in a committed transaction."""
+        row = self._conn.execute("SELECT 1 FROM txs WHERE signer = ? AND nonce = ?", (signer, nonce)).fetchone()
+        return row is not None
+
+    def tx_record(self, tx_id: str) -> TxRecord | None:
+        """Where and how ``tx_id`` was committed, or None."""
+        row = self._conn.execute(
+            "SELECT seq, height, position, status, code, message FROM txs WHERE tx_id = ?", (tx_id,)
+        ).fetchone()
+        if row is None:
+            return None
+        return TxRecord(tx_id=tx_id, seq=row[0], height=row[1], position=row[2], status=row[3], code=row[4],
+                        message=row[5])
+
+    # -- commit -----------------------------------------------------------------------------------------
+
+    def commit_block(self, *, time_ms: int, executed: Sequence[ExecutedTx], writes: Sequence[Write]) -> BlockHeader:
+        """Commit one block atomically and return its header.
+
+        ``executed`` are the block's transactions in order (their seqs follow ``next_seq()``);
+        ``writes`` are the state versions the valid ones made, in order.
+        """
+        height = self.height + 1
+        first_seq = self.txlog.size()
+        self._conn.execute("BEGIN IMMEDIATE")
+        try:
+            header = self._write_block(height, first_seq, time_ms, executed, writes)
+            self._conn.execute("COMMIT")
+        except BaseException:
+            self._conn.execute("ROLLBACK")
+            self.txlog.reload()
+            raise
+        self._head, self._head_hash = header, header.hash(self.suite)
+        return header
+
+    def _write_block(
+        self, height: int, first_seq: int, time_ms: int, executed: Sequence[ExecutedTx], writes: Sequence[Write]
+    ) -> BlockHeader:
+        h = self._h
+        leaves: list[bytes] = []
+        tx_rows: list[tuple[object, ...]] = []
+        for position, item in enumerate(executed):
+            tx, result = item.tx, item.result
+            leaves.append(leaf_hash(h, leaf_bytes(tx_id=tx.tx_id, envelope_hash=h(tx.raw).hex(), height=height,
+                                                  position=position, result=result)))
+            detail = canonical.encode(result.detail).decode() if result.detail else None
+            tx_rows.append((first_seq + position, tx.tx_id, height, position, tx.signer, tx.nonce, tx.command,
+                            "valid" if result.valid else "invalid", result.code, result.message, detail, tx.raw))
+        self.txlog.append_leaf_hashes(leaves)
+        self._conn.executemany("INSERT INTO txs VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", tx_rows)
+        heads = self._write_state(height, writes)
+        state_root = self._smt.update(self.state_root, {key_hash(h, key): head for key, head in heads.items()})
+        header = BlockHeader(
+            chain_id=self.genesis.chain_id,
+            height=height,
+            prev_hash=self._head_hash,
+            time_ms=time_ms,
+            tx_count=len(executed),
+            txlog_size=self.txlog.size(),
+            txlog_root=self.txlog.root().hex(),
+            state_root=state_root.hex(),
+        )
+        self._conn.execute("INSERT INTO blocks VALUES (?,?,?)", (height, header.hash(self.suite), header.to_bytes()))
+        return header
+
+    def _write_state(self, height: int, writes: Sequence[Write]) -> dict[str, bytes]:
+        """Store every version written in this block; return each touched key's new chain head."""
+        heads: dict[str, bytes] = {}
+        current: dict[str, tuple[int, bytes | None, bytes]] = {}
+        history: list[tuple[str, int, int, bytes | None, bytes]] = []
+        for seq, key, value in writes:
+            previous = heads.get(key)
+            if previous is None:
+                row = self._conn.execute("SELECT chain FROM state_current WHERE key = ?", (key,)).fetchone()
+                previous = NO_HISTORY if row is None else bytes(row[0])
+            head = chain_head(self._h, previous, StateRow(key=key, seq=seq, height=height, value=value).to_bytes())
+            value_bytes = None if value is None else canonical.encode(value)
+            heads[key] = head
+            current[key] = (seq, value_bytes, head)
+            history.append((key, seq, height, value_bytes, head))
+        self._conn.executemany("INSERT INTO state_rows VALUES (?,?,?,?,?)", history)
+        self._conn.executemany(
+            "INSERT INTO state_current(key, seq, value, chain) VALUES (?,?,?,?) ON CONFLICT(key) DO UPDATE SET "
+            "seq = excluded.seq, value = excluded.value, chain = excluded.chain",
+            [(key, seq, value_bytes, head) for key, (seq, value_bytes, head) in current.items()],
+        )
+        return heads

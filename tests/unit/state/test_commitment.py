@@ -1,0 +1,358 @@
+"""The sparse Merkle state tree against an independent reference definition (design §3.15)."""
+
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from estatechain.errors import InputError, IntegrityFault, NotFound
+from estatechain.state.commitment import (
+    EMPTY,
+    CachingNodeStore,
+    MemoryNodeStore,
+    SparseMerkleTree,
+    StateProof,
+    node_fault,
+    verify_proof,
+)
+
+State = dict[bytes, bytes]
+
+
+def sha256(data: bytes) -> bytes:
+    return hashlib.sha256(data).digest()
+
+
+def reference_root(state: State) -> bytes:
+    """The root written straight from the spec: recursive, no store, no shortcuts taken in code."""
+
+    def bit_of(key: bytes, depth: int) -> int:
+        return (int.from_bytes(key, "big") >> (255 - depth)) & 1
+
+    def subtree(keys: list[bytes], depth: int) -> bytes:
+        if not keys:
+            return bytes(32)
+        if len(keys) == 1:
+            return sha256(b"\x10" + keys[0] + state[keys[0]])
+        left = [k for k in keys if bit_of(k, depth) == 0]
+        right = [k for k in keys if bit_of(k, depth) == 1]
+        return sha256(b"\x11" + subtree(left, depth + 1) + subtree(right, depth + 1))
+
+    return subtree(list(state), 0)
+
+
+# Keys over a tiny byte alphabet share long prefixes, so paths run deep (up to 255 levels);
+# uniform keys give the shallow, realistic shape.
+clustered_keys = st.lists(st.sampled_from([0x00, 0x01, 0x80, 0xFF]), min_size=32, max_size=32).map(bytes)
+digests = st.binary(min_size=32, max_size=32)
+keys = st.one_of(digests, clustered_keys)
+states = st.dictionaries(keys, digests, max_size=40)
+batches = st.lists(st.dictionaries(keys, digests, max_size=15), max_size=5)
+
+FAST = settings(max_examples=60, deadline=None)
+
+
+class CountingHash:
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def __call__(self, data: bytes) -> bytes:
+        self.calls += 1
+        return sha256(data)
+
+
+def new_tree() -> tuple[SparseMerkleTree, MemoryNodeStore]:
+    store = MemoryNodeStore()
+    return SparseMerkleTree(store, sha256), store
+
+
+def flip(data: bytes, index: int = 0) -> bytes:
+    return data[:index] + bytes([data[index] ^ 0x01]) + data[index + 1 :]
+
+
+@FAST
+@given(states)
+def test_root_equals_the_reference_definition(state: State) -> None:
+    tree, _ = new_tree()
+    assert tree.update(SparseMerkleTree.EMPTY_ROOT, state) == reference_root(state)
+
+
+@FAST
+@given(batches)
+def test_batches_one_by_one_and_all_at_once_give_the_same_root(blocks: list[State]) -> None:
+    tree, _ = new_tree()
+    batched = one_by_one = EMPTY
+    merged: State = {}
+    for block in blocks:
+        batched = tree.update(batched, block)
+        for key, value in block.items():
+            one_by_one = tree.update(one_by_one, {key: value})
+        merged.update(block)
+    assert batched == one_by_one == tree.update(EMPTY, merged) == reference_root(merged)
+
+
+@FAST
+@given(states, st.data())
+def test_root_does_not_depend_on_the_order_of_changes(state: State, data: st.DataObject) -> None:
+    items = data.draw(st.permutations(list(state.items())))
+    tree, _ = new_tree()
+    assert tree.update(EMPTY, dict(items)) == tree.update(EMPTY, dict(reversed(items)))
+
+
+@FAST
+@given(batches, keys)
+def test_get_and_proofs_answer_for_every_root_ever_returned(blocks: list[State], stranger: bytes) -> None:
+    tree, _ = new_tree()
+    root = EMPTY
+    history: list[tuple[bytes, State]] = [(root, {})]
+    merged: State = {}
+    for block in blocks:
+        root = tree.update(root, block)
+        merged = {**merged, **block}
+        history.append((root, merged))
+    for old_root, old_state in history:
+        for key in [*old_state, stranger]:
+            value = old_state.get(key)
+            assert tree.get(old_root, key) == value
+            proof = tree.prove(old_root, key)
+            assert verify_proof(sha256, old_root, key, value, proof)
+            assert proof.other_leaf is None or value is None
+
+
+@FAST
+@given(states.filter(bool), st.data())
+def test_every_tampered_presence_proof_fails(state: State, data: st.DataObject) -> None:
+    tree, _ = new_tree()
+    root = tree.update(EMPTY, state)
+    key = data.draw(st.sampled_from(sorted(state)))
+    value = state[key]
+    proof = tree.prove(root, key)
+    assert verify_proof(sha256, root, key, value, proof)
+    for name, c_root, c_key, c_value, c_proof in tampered_claims(root, key, value, proof, state):
+        assert not verify_proof(sha256, c_root, c_key, c_value, c_proof), name
+
+
+@FAST
+@given(states, keys, st.data())
+def test_every_tampered_absence_proof_fails(state: State, key: bytes, data: st.DataObject) -> None:
+    state.pop(key, None)
+    tree, _ = new_tree()
+    root = tree.update(EMPTY, state)
+    proof = tree.prove(root, key)
+    assert verify_proof(sha256, root, key, None, proof)
+    for name, c_root, c_key, c_value, c_proof in tampered_claims(root, key, None, proof, state):
+        assert not verify_proof(sha256, c_root, c_key, c_value, c_proof), name
+    if proof.other_leaf is not None:
+        other_key, other_value = proof.other_leaf
+        index = data.draw(st.integers(0, 63))
+        bent = (flip(other_key, index // 2), other_value) if index % 2 else (other_key, flip(other_value, index // 2))
+        assert not verify_proof(sha256, root, key, None, StateProof(siblings=proof.siblings, other_leaf=bent))
+        assert not verify_proof(sha256, root, key, None, StateProof(siblings=proof.siblings))
+        # the leaf found is the key's own: claiming absence of that key must fail
+        assert not verify_proof(sha256, root, other_key, None, proof)
+
+
+Claim = tuple[str, bytes, bytes, bytes | None, StateProof]
+
+
+def tampered_claims(root: bytes, key: bytes, value: bytes | None, proof: StateProof, state: State) -> list[Claim]:
+    """Altered (name, root, key, value, proof) claims derived from a valid one; every one must fail."""
+    sibs, other = proof.siblings, proof.other_leaf
+    claims: list[Claim] = [
+        ("wrong root", flip(root), key, value, proof),
+        ("extra sibling", root, key, value, StateProof(siblings=(*sibs, EMPTY), other_leaf=other)),
+    ]
+    for i in range(len(sibs)):
+        for byte in (0, 31):
+            bent = (*sibs[:i], flip(sibs[i], byte), *sibs[i + 1 :])
+            claims.append((f"sibling {i} byte {byte}", root, key, value, StateProof(siblings=bent, other_leaf=other)))
+    if sibs:
+        claims.append(("dropped sibling", root, key, value, StateProof(siblings=sibs[:-1], other_leaf=other)))
+    if value is None:
+        # an absence proof also covers absent keys that share its path, so "another key" means a present one
+        claims.append(("some value for an absent key", root, key, bytes(32), proof))
+        claims.extend(("absence of a present key", root, present, None, proof) for present in state)
+    else:
+        claims.append(("other key", root, flip(key, 31), value, proof))
+        claims.append(("wrong value", root, key, flip(value), proof))
+        claims.append(("absence of a present key", root, key, None, proof))
+        claims.extend(("another key's value", root, key, v, proof) for k, v in state.items() if v != value)
+    return claims
+
+
+def test_a_present_key_cannot_be_shown_absent_with_a_neighbour_leaf() -> None:
+    tree, _ = new_tree()
+    a, b = bytes(32), b"\x80" + bytes(31)
+    root = tree.update(EMPTY, {a: b"\x01" * 32, b: b"\x02" * 32})
+    # a's path is one sibling deep; presenting b's leaf as "what the path ends at" must fail
+    forged = StateProof(siblings=tree.prove(root, a).siblings, other_leaf=(b, b"\x02" * 32))
+    assert not verify_proof(sha256, root, a, None, forged)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.one_of(st.none(), st.binary(max_size=40), st.integers(), st.text(max_size=3)),
+    st.one_of(
+        st.builds(StateProof, siblings=st.lists(st.binary(max_size=33)).map(tuple)),
+        st.builds(
+            StateProof,
+            siblings=st.one_of(st.lists(digests, max_size=3).map(tuple), st.just(tuple([EMPTY] * 257))),
+            other_leaf=st.one_of(st.tuples(digests, digests), st.tuples(st.binary(max_size=33))),
+        ),
+        st.none(),
+        st.text(max_size=3),
+    ),
+)
+def test_verify_never_raises_on_malformed_input(value: object, proof: object) -> None:
+    for root in (EMPTY, b"short", None):
+        for key in (EMPTY, b"\xff" * 33, 7):
+            assert verify_proof(sha256, root, key, value, proof) in {True, False}  # type: ignore[arg-type]
+
+
+def test_empty_state_root_and_absence_proof() -> None:
+    tree, store = new_tree()
+    assert tree.update(EMPTY, {}) == EMPTY
+    assert len(store) == 0
+    assert tree.get(EMPTY, b"\x07" * 32) is None
+    assert tree.prove(EMPTY, b"\x07" * 32) == StateProof(siblings=())
+    assert verify_proof(sha256, EMPTY, b"\x07" * 32, None, StateProof(siblings=()))
+
+
+def test_known_answer_vector() -> None:
+    """Pins the encoding: a change to tags, bit order or shortcut leaves breaks this literal."""
+    tree, _ = new_tree()
+    state = {bytes(32): b"\xaa" * 32, b"\x40" + bytes(31): b"\xbb" * 32, b"\xff" * 32: b"\xcc" * 32}
+    root = tree.update(EMPTY, state)
+    assert root.hex() == KNOWN_ROOT
+    assert len(tree.prove(root, bytes(32)).siblings) == 2
+
+
+# root = H(0x11 ‖ H(0x11 ‖ H(0x10 ‖ k0 ‖ v0) ‖ H(0x10 ‖ k1 ‖ v1)) ‖ H(0x10 ‖ k2 ‖ v2)), SHA-256,
+# k0 = 00…00, k1 = 40 00…00, k2 = ff…ff; checked by hand with hashlib.
+KNOWN_ROOT = "a1bbc25787d8f7e14c2cc4c00f12315b8ae365e83b503b982bd4222a11008af0"
+
+
+def test_a_shortcut_leaf_sits_where_its_key_becomes_unique() -> None:
+    tree, _ = new_tree()
+    a, b = bytes(32), b"\x01" + bytes(31)  # first differing bit: 7
+    root = tree.update(EMPTY, {a: b"\x01" * 32, b: b"\x02" * 32})
+    assert tree.prove(root, a).siblings[:7] == (EMPTY,) * 7
+    assert len(tree.prove(root, a).siblings) == 8
+    assert len(tree.prove(tree.update(EMPTY, {a: b"\x01" * 32}), a).siblings) == 0
+
+
+def test_update_rehashes_only_the_changed_paths() -> None:
+    counting = CountingHash()
+    tree = SparseMerkleTree(MemoryNodeStore(), counting)
+    root = tree.update(EMPTY, {sha256(i.to_bytes(4, "big")): sha256(b"v") for i in range(4096)})
+    depth = max(len(tree.prove(root, sha256(i.to_bytes(4, "big"))).siblings) for i in range(4096))
+    counting.calls = 0
+    tree.update(root, {sha256(b"\x00\x00\x00\x05"): sha256(b"w")})
+    assert counting.calls == depth_of(tree, root, sha256(b"\x00\x00\x00\x05")) + 1 <= depth + 1
+    counting.calls = 0
+    tree.update(root, {sha256(b"new key"): sha256(b"w")})
+    assert counting.calls <= depth + 3
+
+
+def depth_of(tree: SparseMerkleTree, root: bytes, key: bytes) -> int:
+    return len(tree.prove(root, key).siblings)
+
+
+@FAST
+@given(batches)
+def test_the_store_holds_exactly_the_nodes_of_the_roots_returned(blocks: list[State]) -> None:
+    tree, store = new_tree()
+    roots = [EMPTY]
+    for block in blocks:
+        roots.append(tree.update(roots[-1], block))
+    assert len(store) == len(tree.reachable(roots))
+
+
+def test_rewriting_a_value_unchanged_keeps_the_root_and_writes_nothing() -> None:
+    tree, store = new_tree()
+    state = {sha256(bytes([i])): sha256(b"v") for i in range(50)}
+    root = tree.update(EMPTY, state)
+    before = len(store)
+    assert tree.update(root, dict(list(state.items())[:10])) == root
+    assert len(store) == before
+
+
+def test_bad_keys_and_values_are_refused() -> None:
+    tree, _ = new_tree()
+    with pytest.raises(InputError, match="key_hash"):
+        tree.update(EMPTY, {b"short": bytes(32)})
+    with pytest.raises(InputError, match="value_hash"):
+        tree.update(EMPTY, {bytes(32): b"short"})
+    with pytest.raises(InputError, match="key_hash"):
+        tree.get(EMPTY, b"short")
+    with pytest.raises(InputError, match="32-byte"):
+        SparseMerkleTree(MemoryNodeStore(), lambda data: hashlib.sha512(data).digest())
+
+
+def test_unknown_root_is_not_found_and_a_missing_child_is_an_integrity_fault() -> None:
+    tree, store = new_tree()
+    with pytest.raises(NotFound):
+        tree.get(b"\x05" * 32, bytes(32))
+    with pytest.raises(NotFound):
+        tree.update(b"\x05" * 32, {bytes(32): bytes(32)})
+    root = tree.update(EMPTY, {bytes(32): b"\x01" * 32, b"\x80" + bytes(31): b"\x02" * 32})
+    child = store.get(root)
+    assert child is not None
+    del store._nodes[child[1:33]]
+    with pytest.raises(IntegrityFault, match=f"hash={child[1:33].hex()}"):
+        tree.prove(root, bytes(32))
+    with pytest.raises(IntegrityFault):
+        tree.reachable([root])
+
+
+def test_malformed_stored_node_is_an_integrity_fault() -> None:
+    tree, store = new_tree()
+    root = tree.update(EMPTY, {bytes(32): b"\x01" * 32, b"\x80" + bytes(31): b"\x02" * 32})
+    store._nodes[root] = b"\x12" + store._nodes[root][1:]
+    with pytest.raises(IntegrityFault, match="malformed"):
+        tree.get(root, bytes(32))
+
+
+def test_node_fault_names_what_is_wrong() -> None:
+    leaf = b"\x10" + bytes(32) + b"\x01" * 32
+    assert node_fault(sha256, sha256(leaf), leaf) is None
+    assert node_fault(sha256, sha256(leaf), flip(leaf, 40)) == (
+        "hash of the stored node differs from its key: the row was changed"
+    )
+    assert "65-byte" in (node_fault(sha256, sha256(leaf), leaf[:-1]) or "")
+    assert "tag" in (node_fault(sha256, sha256(b"\x02" + leaf[1:]), b"\x02" + leaf[1:]) or "")
+    both_empty = b"\x11" + bytes(64)
+    assert "two empty" in (node_fault(sha256, sha256(both_empty), both_empty) or "")
+    assert "hash is not" in (node_fault(sha256, b"x", leaf) or "")
+
+
+class CountingStore(MemoryNodeStore):
+    def __init__(self) -> None:
+        super().__init__()
+        self.reads = 0
+
+    def get(self, node_hash: bytes) -> bytes | None:
+        self.reads += 1
+        return super().get(node_hash)
+
+
+def test_cache_gives_the_same_answers_and_saves_reads_of_the_top_levels() -> None:
+    backing = CountingStore()
+    cached = SparseMerkleTree(CachingNodeStore(backing, capacity=64), sha256)
+    plain = SparseMerkleTree(MemoryNodeStore(), sha256)
+    root_c = root_p = EMPTY
+    for block in range(5):
+        changes = {sha256(f"{block}/{i}".encode()): sha256(b"v") for i in range(200)}
+        root_c, root_p = cached.update(root_c, changes), plain.update(root_p, changes)
+    assert root_c == root_p
+    backing.reads = 0
+    assert cached.get(root_c, sha256(b"0/1")) == sha256(b"v")
+    first_reads = backing.reads
+    assert cached.get(root_c, sha256(b"0/1")) == sha256(b"v")
+    assert backing.reads == first_reads  # the whole path is cached now
+    assert first_reads < depth_of(plain, root_p, sha256(b"0/1")) + 1  # the top came from the cache
+    with pytest.raises(InputError):
+        CachingNodeStore(backing, capacity=0)
