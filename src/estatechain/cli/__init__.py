@@ -1,1 +1,1 @@
-"""Package."""
+"""The ``estatechain`` command line."""

@@ -17,7 +17,9 @@ second code path.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
+from types import MappingProxyType
 from typing import Final, TypeAlias
 
 from cryptography import x509
@@ -36,7 +38,7 @@ PublicKey: TypeAlias = ed25519.Ed25519PublicKey | ec.EllipticCurvePublicKey
 ED25519: Final = "ed25519"
 ECDSA_P256: Final = "ecdsa-p256"
 
-SUITE_KEY_ALGORITHMS: Final[dict[str, str]] = {"ed25519-sha256": ED25519}
+SUITE_KEY_ALGORITHMS: Final[Mapping[str, str]] = MappingProxyType({"ed25519-sha256": ED25519})
 """Which certificate key algorithm each signature suite signs transactions with (a new suite adds a row)."""
 
 _EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)

@@ -24,6 +24,7 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from types import MappingProxyType
 from typing import Final
 
 from cryptography import x509 as cx509
@@ -155,7 +156,7 @@ def create_dev_consortium(directory: Path, *, now_ms: int, name: str = DEFAULT_N
     tmp = directory / "genesis.json.tmp"
     _write(tmp, genesis.canonical_bytes())
     tmp.replace(directory / "genesis.json")
-    return DevConsortium(directory=directory, genesis=genesis, identities=identities)
+    return DevConsortium(directory=directory, genesis=genesis, identities=MappingProxyType(identities))
 
 
 def issue_identity(  # noqa: PLR0913  (keywords only; each names a field of the certificate)
@@ -191,8 +192,9 @@ def load_dev_consortium(directory: Path) -> DevConsortium:
 
     """
     genesis_path = directory / "genesis.json"
+    data = _read(genesis_path)
     try:
-        genesis = Genesis.from_bytes(_read(genesis_path))
+        genesis = Genesis.from_bytes(data)
     except InputError as exc:
         raise InputError(f"{genesis_path}: {exc}") from None
     index_path = directory / "identities.json"
@@ -200,7 +202,7 @@ def load_dev_consortium(directory: Path) -> DevConsortium:
     identities: dict[str, Identity] = {}
     for handle, entry in entries.items():
         identities[handle] = _load_identity(directory, index_path, handle, entry)
-    return DevConsortium(directory=directory, genesis=genesis, identities=identities)
+    return DevConsortium(directory=directory, genesis=genesis, identities=MappingProxyType(identities))
 
 
 # ---------------------------------------------------------------------------------------------- internals

@@ -285,6 +285,8 @@ def _check_ca(org: Org, path: str, key_algorithm: str | None, suite: str) -> cx5
     try:
         ca = cx509.load_der_x509_certificate(org.ca_cert_der)
         ca_flag = x509.is_ca(ca)
+        hash(ca.subject)  # names decode lazily; a bad one must fail here, not at signer lookup
+        hash(ca.issuer)
     except ValueError as exc:
         raise InputError(f"{path}: not a parseable X.509 certificate ({exc})") from None
     if not ca_flag:

@@ -97,25 +97,38 @@ def _consistency_ranges(old_size: int, size: int) -> list[_Range]:
 class TxLog:
     """The append-only Merkle log over one SQLite connection; the table must already exist.
 
-    The cache (size and right edge) mirrors what this connection has written. It is staged
-    per call and adopted only when every insert succeeded; if the caller then rolls the
-    transaction back it must call ``reload()``. A forgotten reload is caught at the next
-    append (one indexed probe) instead of silently leaving a gap in the log.
+    The cache (size and right edge) mirrors what this connection has written. It is loaded on
+    first use, so a damaged table can still be audited; each append stages its changes and
+    adopts them only when every insert succeeded. If the caller then rolls the transaction back
+    it must call ``reload()``; a forgotten reload is caught at the next append (one indexed
+    probe) instead of silently leaving a gap in the log.
     """
 
     def __init__(self, conn: sqlite3.Connection, h: HashFn) -> None:
         self._conn = conn
         self._h = h
         self._digest_size = len(h(b""))
-        self._acc = MerkleAccumulator(h)
-        self.reload()
+        self._cache: MerkleAccumulator | None = None
 
     def reload(self) -> None:
-        """Re-read the size and right edge from the table (after a rollback, or to resume)."""
+        """Re-read the size and right edge from the table (after a rollback, or to resume).
+
+        Raises:
+            IntegrityFault: a right-edge row is missing or malformed.
+
+        """
+        self._cache = None
         size = self._stored_size()
         edge_ids = _perfect_subtrees(0, size)
         stored = self._fetch(edge_ids)
-        self._acc = MerkleAccumulator(self._h, size=size, edge=[stored[node] for node in edge_ids])
+        self._cache = MerkleAccumulator(self._h, size=size, edge=[stored[node] for node in edge_ids])
+
+    @property
+    def _acc(self) -> MerkleAccumulator:
+        if self._cache is None:
+            self.reload()
+        assert self._cache is not None
+        return self._cache
 
     def size(self) -> int:
         """The number of leaves in the log, as this connection last wrote or loaded it."""
@@ -125,29 +138,26 @@ class TxLog:
         """Append leaf hashes inside the caller's open transaction; never commits.
 
         Raises:
-            InputError: no transaction is open, or a leaf hash has the wrong length.
+            InputError: no transaction is open, or a leaf hash is not a digest of this hash.
             Conflict: the table no longer matches the cache (a rollback without ``reload()``).
 
         """
         if not self._conn.in_transaction:
-            raise InputError("append_leaf_hashes needs an open transaction: run BEGIN first, COMMIT after")
+            raise InputError("append_leaf_hashes needs an open transaction: run BEGIN first and COMMIT after")
         for position, leaf in enumerate(leaf_hashes):
             if not isinstance(leaf, bytes) or len(leaf) != self._digest_size:
-                raise InputError(
-                    f"leaf hash #{position} must be {self._digest_size} bytes, got {len(leaf)}"
-                    if isinstance(leaf, bytes)
-                    else f"leaf hash #{position} must be bytes, got {type(leaf).__name__}"
-                )
+                raise InputError(f"leaf hash #{position} must be {self._digest_size} bytes, got {leaf!r:.80}")
+        current = self._acc
         stored = self._stored_size()
-        if stored != self._acc.size:
+        if stored != current.size:
             raise Conflict(
-                f"txlog_nodes holds {stored} leaves but this TxLog expected {self._acc.size}; "
+                f"txlog_nodes holds {stored} leaves but this TxLog expected {current.size}; "
                 "call reload() after rolling back a transaction"
             )
-        staged = self._acc.copy()
+        staged = current.copy()
         rows = [(node.level, node.index, node.digest) for leaf in leaf_hashes for node in staged.append(leaf)]
         self._conn.executemany("INSERT INTO txlog_nodes(level, idx, hash) VALUES (?, ?, ?)", rows)
-        self._acc = staged
+        self._cache = staged
 
     def root(self, size: int | None = None) -> bytes:
         """MTH of the first ``size`` leaves (default: all of them), from O(log n) stored rows.
@@ -156,8 +166,9 @@ class TxLog:
             InputError: ``size`` is not in ``[0, size()]``.
 
         """
-        if size is None or size == self._acc.size:
-            return self._acc.root()
+        current = self._acc
+        if size is None or size == current.size:
+            return current.root()
         self._check_size(size, lowest=0, what="tree size")
         if size == 0:
             return empty_root(self._h)
@@ -170,9 +181,8 @@ class TxLog:
             InputError: ``index`` is not in ``[0, size())``.
 
         """
-        if not 0 <= index < self._acc.size:
-            raise InputError(self._index_message(index, self._acc.size))
-        return self._fetch([(0, index)])[(0, index)]
+        self._check_index(index, self._acc.size)
+        return self._fetch([(0, index)])[0, index]
 
     def inclusion_proof(self, index: int, size: int) -> list[bytes]:
         """RFC 9162 inclusion proof of leaf ``index`` in the tree of the first ``size`` leaves.
@@ -182,12 +192,13 @@ class TxLog:
 
         """
         self._check_size(size, lowest=1, what="tree size")
-        if not 0 <= index < size:
-            raise InputError(self._index_message(index, size))
+        self._check_index(index, size)
         return self._range_hashes(_inclusion_ranges(index, size))
 
     def consistency_proof(self, old_size: int, size: int) -> list[bytes]:
         """RFC 9162 consistency proof from the first ``old_size`` leaves to the first ``size``.
+
+        ``old_size == size`` gives the empty proof.
 
         Raises:
             InputError: ``size`` is not in ``[1, size()]`` or ``old_size`` not in ``[1, size]``
@@ -238,14 +249,18 @@ class TxLog:
         return row[0] + 1
 
     def _check_size(self, size: int, *, lowest: int, what: str) -> None:
-        if not lowest <= size <= self._acc.size:
-            raise InputError(f"{what} {size} is invalid: it must be in {lowest}..{self._acc.size}")
+        highest = self._acc.size
+        if not lowest <= size <= highest:
+            if highest < lowest:
+                raise InputError(f"{what} {size} is invalid: the log holds no leaves yet")
+            raise InputError(f"{what} {size} is invalid: it must be in {lowest}..{highest}")
 
     @staticmethod
-    def _index_message(index: int, size: int) -> str:
-        if size == 0:
-            return f"leaf index {index} is invalid: the tree is empty"
-        return f"leaf index {index} is invalid: it must be in 0..{size - 1}"
+    def _check_index(index: int, size: int) -> None:
+        if not 0 <= index < size:
+            if size == 0:
+                raise InputError(f"leaf index {index} is invalid: the log holds no leaves yet")
+            raise InputError(f"leaf index {index} is invalid: it must be in 0..{size - 1}")
 
     def _range_hashes(self, ranges: list[_Range]) -> list[bytes]:
         """The MTH of each range, from its O(log n) stored perfect subtrees."""

@@ -1,0 +1,175 @@
+"""Every refusal class at submission: the reason is machine-readable and nothing is stored."""
+
+from __future__ import annotations
+
+import base64
+import json
+from pathlib import Path
+
+import orjson
+import pytest
+
+from estatechain.identity.devca import issue_identity
+from estatechain.testing.harness import LedgerHarness
+
+
+@pytest.fixture
+def ledger(tmp_path: Path) -> LedgerHarness:
+    harness = LedgerHarness(tmp_path)
+    bank = harness.factory.identity("icbc-gz/operator1")
+    harness.commit([harness.factory.note(bank, "seed/1", {"v": 1})])
+    return harness
+
+
+def _refused_unchanged(ledger: LedgerHarness, envelope: bytes, code: str) -> dict[str, str]:
+    before = ledger.snapshot()
+    refused = ledger.refuse(envelope)
+    assert refused.code == code, refused
+    assert refused.message
+    assert ledger.snapshot() == before
+    return refused.detail
+
+
+def test_oversized_envelope_is_refused(ledger: LedgerHarness) -> None:
+    bank = ledger.factory.identity("icbc-gz/operator1")
+    big = ledger.factory.note(bank, "big", {"blob": "x" * (ledger.consortium.genesis.policies.max_tx_bytes + 1)})
+    detail = _refused_unchanged(ledger, big, "TOO_LARGE")
+    assert detail["limit"] == str(ledger.consortium.genesis.policies.max_tx_bytes)
+
+
+def test_non_canonical_bytes_are_refused(ledger: LedgerHarness) -> None:
+    bank = ledger.factory.identity("icbc-gz/operator1")
+    envelope = json.loads(ledger.factory.note(bank, "k1", {"v": 1}))
+    pretty = json.dumps(envelope, indent=1).encode()  # same content, not RFC 8785 bytes
+    _refused_unchanged(ledger, pretty, "NON_CANONICAL")
+    unsorted = json.dumps({"signature": envelope["signature"], "payload": envelope["payload"]},
+                          separators=(",", ":")).encode()
+    _refused_unchanged(ledger, unsorted, "NON_CANONICAL")
+
+
+def test_floats_in_a_payload_are_refused(ledger: LedgerHarness) -> None:
+    bank = ledger.factory.identity("icbc-gz/operator1")
+    envelope = json.loads(ledger.factory.note(bank, "k1", {"v": 1}))
+    envelope["payload"]["body"]["data"]["v"] = 1.5
+    _refused_unchanged(ledger, orjson.dumps(envelope, option=orjson.OPT_SORT_KEYS), "NON_CANONICAL")
+
+
+@pytest.mark.parametrize(
+    "mutate",
+    [
+        lambda e: e.pop("signature"),
+        lambda e: e["payload"].pop("nonce"),
+        lambda e: e["payload"].update(type="estatechain.attestation.v1"),
+        lambda e: e["payload"].update(nonce="short"),
+        lambda e: e["payload"].update(created_at=-5),
+        lambda e: e.update(signature="not base64!"),
+        lambda e: e["payload"].update(extra=1),
+    ],
+    ids=["no-signature", "no-nonce", "wrong-type-tag", "short-nonce", "negative-time", "bad-base64", "extra-field"],
+)
+def test_malformed_envelopes_are_refused(ledger: LedgerHarness, mutate: object) -> None:
+    bank = ledger.factory.identity("icbc-gz/operator1")
+    envelope = json.loads(ledger.factory.note(bank, "k1", {"v": 1}))
+    assert callable(mutate)
+    mutate(envelope)
+    _refused_unchanged(ledger, orjson.dumps(envelope, option=orjson.OPT_SORT_KEYS), "MALFORMED_ENVELOPE")
+
+
+def test_not_json_is_refused(ledger: LedgerHarness) -> None:
+    _refused_unchanged(ledger, b"\xff\xfe not json", "MALFORMED_ENVELOPE")
+
+
+def test_a_signature_made_for_another_chain_is_refused(ledger: LedgerHarness) -> None:
+    bank = ledger.factory.identity("icbc-gz/operator1")
+    other_chain = "ab" * 32
+    detail = _refused_unchanged(ledger, ledger.factory.sign(bank, "note.put", {"data": {}, "key": "x"},
+                                                           chain_id=other_chain), "WRONG_CHAIN")
+    assert detail["got"] == other_chain
+
+
+def test_a_tampered_payload_fails_its_signature(ledger: LedgerHarness) -> None:
+    bank = ledger.factory.identity("icbc-gz/operator1")
+    envelope = json.loads(ledger.factory.note(bank, "k1", {"v": 1}))
+    envelope["payload"]["body"]["data"]["v"] = 2
+    _refused_unchanged(ledger, orjson.dumps(envelope, option=orjson.OPT_SORT_KEYS), "BAD_SIGNATURE")
+
+
+def test_a_signature_by_another_key_is_refused(ledger: LedgerHarness) -> None:
+    bank = ledger.factory.identity("icbc-gz/operator1")
+    other = ledger.factory.identity("ccb-gz/operator1")
+    forged = json.loads(ledger.factory.note(other, "k1", {"v": 1}))
+    genuine = json.loads(ledger.factory.note(bank, "k2", {"v": 1}))
+    forged["payload"]["signer"] = bank.fingerprint
+    forged["certificate"] = genuine["certificate"]
+    _refused_unchanged(ledger, orjson.dumps(forged, option=orjson.OPT_SORT_KEYS), "BAD_SIGNATURE")
+
+
+def test_a_certificate_that_does_not_match_the_named_signer_is_refused(ledger: LedgerHarness) -> None:
+    bank = ledger.factory.identity("icbc-gz/operator1")
+    other = ledger.factory.identity("ccb-gz/operator1")
+    envelope = json.loads(ledger.factory.note(bank, "k1", {"v": 1}))
+    envelope["certificate"] = base64.b64encode(other.cert_der).decode()
+    _refused_unchanged(ledger, orjson.dumps(envelope, option=orjson.OPT_SORT_KEYS), "SIGNER_MISMATCH")
+
+
+def test_an_unknown_signer_without_certificate_is_refused(ledger: LedgerHarness) -> None:
+    newcomer = ledger.factory.identity("ccb-gz/approver1")
+    envelope = ledger.factory.sign(newcomer, "note.put", {"data": {}, "key": "x"}, with_certificate=False)
+    _refused_unchanged(ledger, envelope, "UNKNOWN_SIGNER")
+
+
+def test_a_known_signer_may_omit_its_certificate(ledger: LedgerHarness) -> None:
+    bank = ledger.factory.identity("icbc-gz/operator1")  # its certificate is on the ledger since the seed tx
+    envelope = ledger.factory.sign(bank, "note.put", {"data": {}, "key": "short"}, with_certificate=False)
+    (receipt,) = ledger.commit([envelope])
+    assert receipt.valid
+
+
+def test_a_certificate_from_outside_the_consortium_is_refused(ledger: LedgerHarness, tmp_path: Path) -> None:
+    from estatechain.identity.devca import create_dev_consortium
+
+    stranger_consortium = create_dev_consortium(tmp_path / "other", now_ms=ledger.clock.now_ms())
+    stranger = stranger_consortium.identities["icbc-gz/operator1"]
+    _refused_unchanged(ledger, ledger.factory.note(stranger, "k", {}), "UNKNOWN_ISSUER")
+
+
+def test_a_bank_issued_registry_role_is_refused(ledger: LedgerHarness) -> None:
+    rogue = issue_identity(ledger.consortium.directory, org_id="icbc-gz", user="rogue", role="registry.recorder",
+                           now_ms=ledger.clock.now_ms())
+    detail = _refused_unchanged(ledger, ledger.factory.note(rogue, "k", {}), "ROLE_NOT_GRANTABLE")
+    assert "registry.recorder" in str(detail)
+
+
+def test_an_unknown_command_is_refused(ledger: LedgerHarness) -> None:
+    bank = ledger.factory.identity("icbc-gz/operator1")
+    _refused_unchanged(ledger, ledger.factory.sign(bank, "mortgage.forge", {}), "UNKNOWN_COMMAND")
+
+
+def test_resubmitting_a_committed_transaction_is_refused(ledger: LedgerHarness) -> None:
+    bank = ledger.factory.identity("icbc-gz/operator1")
+    envelope = ledger.factory.note(bank, "once", {"v": 1})
+    (receipt,) = ledger.commit([envelope])
+    assert receipt.valid
+    detail = _refused_unchanged(ledger, envelope, "DUPLICATE_TX")
+    assert detail["tx_id"] == receipt.tx_id
+
+
+def test_a_re_signed_copy_of_a_committed_payload_is_refused(ledger: LedgerHarness) -> None:
+    """Re-signing cannot make a new transaction: the tx id is the payload's hash, signature excluded."""
+    bank = ledger.factory.identity("icbc-gz/operator1")
+    envelope = ledger.factory.note(bank, "once", {"v": 1})
+    (receipt,) = ledger.commit([envelope])
+    copy = json.loads(envelope)
+    copy.pop("certificate")  # a different envelope around the very same payload
+    resent = orjson.dumps(copy, option=orjson.OPT_SORT_KEYS)
+    assert resent != envelope
+    detail = _refused_unchanged(ledger, resent, "DUPLICATE_TX")
+    assert detail["tx_id"] == receipt.tx_id
+
+
+def test_a_reused_nonce_is_refused(ledger: LedgerHarness) -> None:
+    bank = ledger.factory.identity("icbc-gz/operator1")
+    first = ledger.factory.sign(bank, "note.put", {"data": {}, "key": "a"}, nonce="nonce-0000001")
+    ledger.commit([first])
+    again = ledger.factory.sign(bank, "note.put", {"data": {}, "key": "b"}, nonce="nonce-0000001")
+    _refused_unchanged(ledger, again, "DUPLICATE_NONCE")
