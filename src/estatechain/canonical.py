@@ -29,35 +29,43 @@ class NonCanonicalError(InputError):
     """Bytes that parse as JSON but are not in RFC 8785 form (or hold values we do not allow)."""
 
 
-def _check(value: object, path: str, depth: int) -> None:
-    """Reject anything outside the subset where orjson's output equals RFC 8785's."""
+def _valid(value: object, depth: int = 0) -> bool:  # noqa: PLR0911  (one return per JSON type)
+    """Fast structural check; ``_explain`` re-walks only when this says no, to name the path."""
+    kind = type(value)
+    if kind is str or kind is bool or value is None:
+        return True
+    if kind is int:
+        return -MAX_SAFE_INT <= value <= MAX_SAFE_INT  # type: ignore[operator]
+    if depth >= MAX_DEPTH:
+        return False
+    if kind is dict:
+        for key, item in value.items():  # type: ignore[attr-defined]
+            if type(key) is not str or not key.isascii() or not _valid(item, depth + 1):
+                return False
+        return True
+    if kind is list or kind is tuple:
+        return all(_valid(item, depth + 1) for item in value)  # type: ignore[attr-defined]
+    return False
+
+
+def _explain(value: object, path: str, depth: int) -> None:
+    """Raise the error that says where ``value`` leaves the subset where orjson equals RFC 8785."""
     if depth > MAX_DEPTH:
         raise NonCanonicalError(f"{path}: nested deeper than {MAX_DEPTH} levels; flatten the structure")
-    if value is None or isinstance(value, (bool, str)):
-        return
-    if isinstance(value, (int, float)):
-        _check_number(value, path)
-        return
+    if isinstance(value, float):
+        raise NonCanonicalError(f"{path}: floats are not allowed in signed data; use integers (fen, ms)")
+    if isinstance(value, int) and not isinstance(value, bool) and not -MAX_SAFE_INT <= value <= MAX_SAFE_INT:
+        raise NonCanonicalError(f"{path}: integer {value} is outside ±(2**53-1); send large amounts as decimal strings")
     if isinstance(value, (list, tuple)):
         for i, item in enumerate(value):
-            _check(item, f"{path}[{i}]", depth + 1)
-        return
-    if isinstance(value, dict):
+            _explain(item, f"{path}[{i}]", depth + 1)
+    elif isinstance(value, dict):
         for key, item in value.items():
             if not isinstance(key, str) or not key.isascii():
                 raise NonCanonicalError(f"{path}: object key {key!r} must be an ASCII string")
-            _check(item, f"{path}.{key}", depth + 1)
-        return
-    raise NonCanonicalError(f"{path}: values of type {type(value).__name__} cannot be signed")
-
-
-def _check_number(value: float, path: str) -> None:
-    if isinstance(value, float):
-        raise NonCanonicalError(f"{path}: floats are not allowed in signed data; use integers (fen, ms)")
-    if not -MAX_SAFE_INT <= value <= MAX_SAFE_INT:
-        raise NonCanonicalError(
-            f"{path}: integer {value} is outside ±(2**53-1); send large amounts as decimal strings"
-        )
+            _explain(item, f"{path}.{key}", depth + 1)
+    elif not (value is None or isinstance(value, (bool, str, int))):
+        raise NonCanonicalError(f"{path}: values of type {type(value).__name__} cannot be signed")
 
 
 def encode(value: object) -> bytes:
@@ -68,7 +76,8 @@ def encode(value: object) -> bytes:
             a lone surrogate, or a type JSON cannot carry.
 
     """
-    _check(value, "$", 0)
+    if not _valid(value):
+        _explain(value, "$", 0)
     try:
         return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
     except (TypeError, orjson.JSONEncodeError) as exc:

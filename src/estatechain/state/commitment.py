@@ -109,8 +109,9 @@ class CachingNodeStore:
     A block's update rereads the top levels of the tree, which every path shares; keeping them in
     memory saves those reads from disk. Entries cannot go stale, since a hash names one preimage
     forever. Writes go through to the backing store at once, so durability never depends on the
-    cache; if the caller's transaction rolls back, the cache may still hold the discarded nodes,
-    which is harmless because they are correct and a rebuild of the same block writes them again.
+    cache. If the caller's transaction rolls back, the cache may still hold the discarded nodes;
+    that is harmless because an update writes every node it creates and only reads nodes under the
+    root it starts from, so never start an update from a root whose transaction rolled back.
     """
 
     def __init__(self, store: NodeStore, capacity: int = 65_536) -> None:

@@ -79,6 +79,13 @@ def _differ(where: str, column: str, stored: object, expected: object) -> None:
         raise IntegrityFault(f"{where} column={column}", f"stored {stored!r} but the ledger implies {expected!r}")
 
 
+def _blob(where: str, stored: object) -> bytes:
+    """``stored`` if SQLite returned it as a BLOB; a fault naming ``where`` if someone rewrote it as another type."""
+    if not isinstance(stored, bytes):
+        raise IntegrityFault(where, f"stored as {type(stored).__name__}, but this column holds bytes")
+    return stored
+
+
 class _Auditor:
     def __init__(self, conn: sqlite3.Connection, genesis: Genesis) -> None:
         self.conn = conn
@@ -101,6 +108,11 @@ class _Auditor:
         where = f"blocks height={height}"
         header = BlockHeader.from_bytes(header_bytes, where=f"{where} column=header")
         _differ(where, "hash", stored_hash, self.h(header_bytes).hex())
+        if height == 1 and header.chain_id == header.prev_hash != self.genesis.chain_id:
+            # Block 1 agrees with itself on its chain; the genesis it should hash to does not.
+            raise IntegrityFault("meta key=genesis column=value",
+                                 f"the stored genesis hashes to {self.genesis.chain_id} but block 1 names chain "
+                                 f"{header.chain_id}: the genesis was changed")
         _differ(where, "header.chain_id", header.chain_id, self.genesis.chain_id)
         _differ(where, "header.height", header.height, height)
         _differ(where, "header.prev_hash", header.prev_hash, self.prev_hash)
@@ -109,6 +121,8 @@ class _Auditor:
         rows = self.conn.execute(
             "SELECT seq, tx_id, height, position, signer, nonce, command, status, code, message, detail, envelope "
             "FROM txs WHERE height = ? ORDER BY position", (height,)).fetchall()
+        if len(rows) != header.tx_count:
+            self._moved_tx(height, header.tx_count)
         _differ(where, "header.tx_count", header.tx_count, len(rows))
         admitted = [self._tx(self.log.size + i, i, row) for i, row in enumerate(rows)]
         executed, overlay = execute_block(
@@ -123,6 +137,17 @@ class _Auditor:
         self.roots.append(self.root)
         _differ(where, "header.state_root", header.state_root, self.root.hex())
         self.prev_hash, self.prev_time = stored_hash, header.time_ms
+
+    def _moved_tx(self, height: int, tx_count: int) -> None:
+        """Name the transaction row whose height no longer matches the block its seq places it in."""
+        first, end = self.log.size, self.log.size + tx_count
+        moved = self.conn.execute(
+            "SELECT seq, height FROM txs WHERE (seq >= ? AND seq < ? AND height != ?) "
+            "OR (height = ? AND (seq < ? OR seq >= ?)) ORDER BY seq LIMIT 1",
+            (first, end, height, height, first, end)).fetchone()
+        if moved is not None:
+            raise IntegrityFault(f"txs seq={moved[0]} column=height",
+                                 f"stored height {moved[1]!r} but block {height} holds seqs {first}..{end - 1}")
 
     def _tx(self, seq: int, position: int, row: tuple[object, ...]) -> AdmittedTx:
         where = f"txs seq={seq}"
@@ -211,10 +236,10 @@ class _Auditor:
 def _genesis(conn: sqlite3.Connection) -> Genesis:
     meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
     if set(meta) != {"genesis", "schema_version"}:
-        raise IntegrityFault("meta", f"expected keys genesis and schema_version, found {sorted(meta)}")
-    _differ("meta key=schema_version", "value", bytes(meta["schema_version"]), str(SCHEMA_VERSION).encode())
+        raise IntegrityFault("meta", f"expected keys genesis and schema_version, found {sorted(meta, key=repr)}")
+    _differ("meta key=schema_version", "value", meta["schema_version"], str(SCHEMA_VERSION).encode())
     try:
-        return Genesis.from_bytes(bytes(meta["genesis"]))
+        return Genesis.from_bytes(_blob("meta key=genesis column=value", meta["genesis"]))
     except InputError as exc:
         raise IntegrityFault("meta key=genesis column=value", f"genesis does not parse: {exc}") from None
 
@@ -225,6 +250,7 @@ def audit_ledger(directory: Path, *, progress: Progress | None = None) -> AuditR
     Raises:
         NotFound: no ledger file there.
         IntegrityFault: the first place where stored data and recomputation disagree.
+
     """
     path = directory / LEDGER_FILE
     if not path.exists():
@@ -239,9 +265,7 @@ def audit_ledger(directory: Path, *, progress: Progress | None = None) -> AuditR
 
 
 def _audit(conn: sqlite3.Connection, progress: Progress | None) -> AuditReport:
-    check = conn.execute("PRAGMA quick_check").fetchall()
-    if check != [("ok",)]:
-        raise IntegrityFault("sqlite file", f"page-level corruption: {'; '.join(str(r[0]) for r in check[:3])}")
+    _sqlite_check(conn, "quick_check")
     tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     if missing := set(TABLES) - tables:
         raise IntegrityFault("sqlite file", f"tables missing: {', '.join(sorted(missing))}")
@@ -251,8 +275,18 @@ def _audit(conn: sqlite3.Connection, progress: Progress | None) -> AuditReport:
     for height, stored_hash, header in conn.execute("SELECT height, hash, header FROM blocks ORDER BY height"):
         if height != expected_height:
             raise IntegrityFault(f"blocks height={expected_height}", f"block missing (next stored is {height})")
-        auditor.block(height, stored_hash, bytes(header))
+        auditor.block(height, stored_hash, _blob(f"blocks height={height} column=header", header))
         if progress is not None:
             progress(height, total)
         expected_height += 1
-    return replace(auditor.finish(), blocks=expected_height - 1)
+    report = replace(auditor.finish(), blocks=expected_height - 1)
+    # Every row checked out; now prove each index matches its table (quick_check does not). Replay protection
+    # reads the tx_id and (signer, nonce) indexes, so a damaged entry there would silently re-admit a tx.
+    _sqlite_check(conn, "integrity_check")
+    return report
+
+
+def _sqlite_check(conn: sqlite3.Connection, pragma: str) -> None:
+    check = conn.execute(f"PRAGMA {pragma}").fetchall()
+    if check != [("ok",)]:
+        raise IntegrityFault("sqlite file", f"page-level corruption: {'; '.join(str(r[0]) for r in check[:3])}")

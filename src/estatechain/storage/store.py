@@ -34,6 +34,11 @@ from estatechain.storage.txlog import TxLog
 
 LEDGER_FILE: Final = "ledger.sqlite"
 
+_CACHE_LIMIT: Final = 200_000
+
+_Current = tuple[int, bytes | None, bytes]
+"""A key's current version as stored: (seq, canonical value or None for a tombstone, chain head)."""
+
 Write = tuple[int, str, dict[str, JSONValue] | None]
 """(seq of the tx that wrote it, key, new value or None for a tombstone)."""
 
@@ -63,6 +68,7 @@ class LedgerStore:
         self._smt = SparseMerkleTree(SqliteNodeStore(conn), self._h)
         self._head: BlockHeader | None = None
         self._head_hash = genesis.chain_id
+        self._current: dict[str, _Current | None] = {}
         self._load_head()
 
     @classmethod
@@ -152,12 +158,28 @@ class LedgerStore:
 
     # -- the committed-state view (estatechain.contract.view.StateView) --------------------------------
 
+    def _current_row(self, key: str) -> _Current | None:
+        """A key's current row, read through a write-through cache of committed rows.
+
+        Admission and execution read the same few keys (certificates, revocations) for every
+        transaction; the cache is updated only after a block commits, so it never shows
+        uncommitted data.
+        """
+        if key in self._current:
+            return self._current[key]
+        row = self._conn.execute("SELECT seq, value, chain FROM state_current WHERE key = ?", (key,)).fetchone()
+        current = None if row is None else (int(row[0]), None if row[1] is None else bytes(row[1]), bytes(row[2]))
+        if len(self._current) >= _CACHE_LIMIT:
+            self._current.clear()
+        self._current[key] = current
+        return current
+
     def get(self, key: str) -> Record | None:
         """Current committed version of ``key``."""
-        row = self._conn.execute("SELECT value FROM state_current WHERE key = ?", (key,)).fetchone()
-        if row is None or row[0] is None:
+        row = self._current_row(key)
+        if row is None or row[1] is None:
             return None
-        value: dict[str, JSONValue] = orjson.loads(row[0])
+        value: dict[str, JSONValue] = orjson.loads(row[1])
         return value
 
     def scan(self, prefix: str) -> Iterator[tuple[str, Record]]:
@@ -202,18 +224,19 @@ class LedgerStore:
         first_seq = self.txlog.size()
         self._conn.execute("BEGIN IMMEDIATE")
         try:
-            header = self._write_block(height, first_seq, time_ms, executed, writes)
+            header, current = self._write_block(height, first_seq, time_ms, executed, writes)
             self._conn.execute("COMMIT")
         except BaseException:
             self._conn.execute("ROLLBACK")
             self.txlog.reload()
             raise
+        self._current.update(current)
         self._head, self._head_hash = header, header.hash(self.suite)
         return header
 
     def _write_block(
         self, height: int, first_seq: int, time_ms: int, executed: Sequence[ExecutedTx], writes: Sequence[Write]
-    ) -> BlockHeader:
+    ) -> tuple[BlockHeader, dict[str, _Current]]:
         h = self._h
         leaves: list[bytes] = []
         tx_rows: list[tuple[object, ...]] = []
@@ -226,8 +249,8 @@ class LedgerStore:
                             "valid" if result.valid else "invalid", result.code, result.message, detail, tx.raw))
         self.txlog.append_leaf_hashes(leaves)
         self._conn.executemany("INSERT INTO txs VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", tx_rows)
-        heads = self._write_state(height, writes)
-        state_root = self._smt.update(self.state_root, {key_hash(h, key): head for key, head in heads.items()})
+        current = self._write_state(height, writes)
+        state_root = self._smt.update(self.state_root, {key_hash(h, key): row[2] for key, row in current.items()})
         header = BlockHeader(
             chain_id=self.genesis.chain_id,
             height=height,
@@ -239,21 +262,17 @@ class LedgerStore:
             state_root=state_root.hex(),
         )
         self._conn.execute("INSERT INTO blocks VALUES (?,?,?)", (height, header.hash(self.suite), header.to_bytes()))
-        return header
+        return header, current
 
-    def _write_state(self, height: int, writes: Sequence[Write]) -> dict[str, bytes]:
-        """Store every version written in this block; return each touched key's new chain head."""
-        heads: dict[str, bytes] = {}
-        current: dict[str, tuple[int, bytes | None, bytes]] = {}
+    def _write_state(self, height: int, writes: Sequence[Write]) -> dict[str, _Current]:
+        """Store every version written in this block; return each touched key's new current row."""
+        current: dict[str, _Current] = {}
         history: list[tuple[str, int, int, bytes | None, bytes]] = []
         for seq, key, value in writes:
-            previous = heads.get(key)
-            if previous is None:
-                row = self._conn.execute("SELECT chain FROM state_current WHERE key = ?", (key,)).fetchone()
-                previous = NO_HISTORY if row is None else bytes(row[0])
+            before = current.get(key) or self._current_row(key)
+            previous = NO_HISTORY if before is None else before[2]
             head = chain_head(self._h, previous, StateRow(key=key, seq=seq, height=height, value=value).to_bytes())
             value_bytes = None if value is None else canonical.encode(value)
-            heads[key] = head
             current[key] = (seq, value_bytes, head)
             history.append((key, seq, height, value_bytes, head))
         self._conn.executemany("INSERT INTO state_rows VALUES (?,?,?,?,?)", history)
@@ -262,4 +281,4 @@ class LedgerStore:
             "seq = excluded.seq, value = excluded.value, chain = excluded.chain",
             [(key, seq, value_bytes, head) for key, (seq, value_bytes, head) in current.items()],
         )
-        return heads
+        return current

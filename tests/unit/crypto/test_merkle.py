@@ -13,6 +13,7 @@ with that shape, computed here from the RFC's recursive definitions, and
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from typing import Any, cast
 
 import pytest
@@ -82,6 +83,23 @@ def consistency_shape(old: int, new: int) -> tuple[str, ...]:
             lo += k
             complete = False
     return ("old-root" if complete else "node", *reversed(sides))
+
+
+def assert_every_changed_proof_is_rejected(
+    verify: Callable[[list[bytes]], bool], proof: list[bytes], known: list[bytes], bit: int
+) -> None:
+    """Flip a bit in each element, drop each element, insert an element at each position."""
+    for position in range(len(proof)):
+        for b in (0, 255, bit):
+            flipped = list(proof)
+            flipped[position] = flip(flipped[position], b)
+            assert not verify(flipped), ("flipped", position, b)
+        assert not verify(proof[:position] + proof[position + 1 :]), ("dropped", position)
+    for position in range(len(proof) + 1):
+        for extra in (*known, sha256(b"extra"), empty_root(sha256)):
+            assert not verify([*proof[:position], extra, *proof[position:]]), ("added", position)
+    assert not verify([*proof, b""]), "trailing garbage"
+    assert not verify([b"", *proof]), "preceding garbage"
 
 
 POWERS_NEAR = sorted({max(1, 2**k + d) for k in range(12) for d in (-1, 0, 1)})
@@ -156,9 +174,7 @@ def test_accumulator_resumes_from_its_edge_and_refuses_a_wrong_one() -> None:
 
 @FAST
 @given(size=sizes, seed=st.integers(0, 2**32), data=st.data())
-def test_inclusion_proofs_verify_and_every_tampered_one_is_rejected(
-    size: int, seed: int, data: st.DataObject
-) -> None:
+def test_inclusion_proofs_verify_and_every_tampered_one_is_rejected(size: int, seed: int, data: st.DataObject) -> None:
     hashes = leaves(size, seed)
     index = data.draw(st.integers(0, size - 1))
     root = root_from_leaf_hashes(sha256, hashes)
@@ -167,18 +183,9 @@ def test_inclusion_proofs_verify_and_every_tampered_one_is_rejected(
     assert verify_inclusion(sha256, leaf, index, size, proof, root)
 
     bit = data.draw(st.integers(0, 255))
-    for position in range(len(proof)):
-        for b in (0, 255, bit):
-            bad = list(proof)
-            bad[position] = flip(bad[position], b)
-            assert not verify_inclusion(sha256, leaf, index, size, bad, root), ("flipped", position, b)
-        dropped = proof[:position] + proof[position + 1 :]
-        assert not verify_inclusion(sha256, leaf, index, size, dropped, root), ("dropped", position)
-    for position in range(len(proof) + 1):
-        for extra in (root, leaf, sha256(b"extra"), empty_root(sha256)):
-            added = [*proof[:position], extra, *proof[position:]]
-            assert not verify_inclusion(sha256, leaf, index, size, added, root), ("added", position)
-    assert not verify_inclusion(sha256, leaf, index, size, [*proof, b""], root)
+    assert_every_changed_proof_is_rejected(
+        lambda p: verify_inclusion(sha256, leaf, index, size, p, root), proof, [root, leaf], bit
+    )
 
     other_indexes = {index - 1, index + 1, index ^ 2, size, -1, data.draw(st.integers(0, size - 1))} - {index}
     for other in other_indexes:
@@ -209,17 +216,9 @@ def test_consistency_proofs_verify_and_every_tampered_one_is_rejected(
     assert verify_consistency(sha256, size1, size2, proof, root1, root2)
 
     bit = data.draw(st.integers(0, 255))
-    for position in range(len(proof)):
-        for b in (0, 255, bit):
-            bad = list(proof)
-            bad[position] = flip(bad[position], b)
-            assert not verify_consistency(sha256, size1, size2, bad, root1, root2), ("flipped", position, b)
-        dropped = proof[:position] + proof[position + 1 :]
-        assert not verify_consistency(sha256, size1, size2, dropped, root1, root2), ("dropped", position)
-    for position in range(len(proof) + 1):
-        for extra in (root1, root2, sha256(b"extra"), empty_root(sha256)):
-            added = [*proof[:position], extra, *proof[position:]]
-            assert not verify_consistency(sha256, size1, size2, added, root1, root2), ("added", position)
+    assert_every_changed_proof_is_rejected(
+        lambda p: verify_consistency(sha256, size1, size2, p, root1, root2), proof, [root1, root2], bit
+    )
 
     shape = consistency_shape(size1, size2)
     others = {0, 1, size1 - 1, size1 + 1, size1 * 2, size1 // 2, size2, size2 + 1, size2 - 1, size2 * 2}
@@ -234,10 +233,10 @@ def test_consistency_proofs_verify_and_every_tampered_one_is_rejected(
 
     if size1 != size2:
         assert not verify_consistency(sha256, size1, size2, proof, root2, root1), "swapped roots"
-    for bad in (flip(root1, bit), empty_root(sha256), root1[:-1], root1 + b"\x00"):
-        assert not verify_consistency(sha256, size1, size2, proof, bad, root2), "wrong old root"
-    for bad in (flip(root2, bit), empty_root(sha256), root2[:-1], root2 + b"\x00"):
-        assert not verify_consistency(sha256, size1, size2, proof, root1, bad), "wrong new root"
+    for wrong in (flip(root1, bit), empty_root(sha256), root1[:-1], root1 + b"\x00"):
+        assert not verify_consistency(sha256, size1, size2, proof, wrong, root2), "wrong old root"
+    for wrong in (flip(root2, bit), empty_root(sha256), root2[:-1], root2 + b"\x00"):
+        assert not verify_consistency(sha256, size1, size2, proof, root1, wrong), "wrong new root"
 
 
 def test_every_proof_of_every_small_tree_verifies_and_rejects_any_changed_element() -> None:

@@ -98,7 +98,9 @@ def test_txlog_roots_at_every_size_match_the_vectors(txlog: TxLog) -> None:
         assert txlog.root(size) == root
 
 
-@pytest.mark.parametrize("case", VECTORS["inclusion_proofs"]["cases"], ids=lambda c: f"{c['leaf_index']}@{c['tree_size']}")
+@pytest.mark.parametrize(
+    "case", VECTORS["inclusion_proofs"]["cases"], ids=lambda c: f"leaf{c['leaf_index']}-of-{c['tree_size']}"
+)
 def test_inclusion_proof_vectors(case: dict[str, Any], txlog: TxLog) -> None:
     index, size, expected = case["leaf_index"], case["tree_size"], unhex(case["proof"])
     assert inclusion_proof_naive(sha256, LEAF_HASHES[:size], index) == expected
@@ -106,7 +108,9 @@ def test_inclusion_proof_vectors(case: dict[str, Any], txlog: TxLog) -> None:
     assert verify_inclusion(sha256, LEAF_HASHES[index], index, size, expected, ROOTS[size])
 
 
-@pytest.mark.parametrize("case", VECTORS["consistency_proofs"]["cases"], ids=lambda c: f"{c['old_size']}to{c['new_size']}")
+@pytest.mark.parametrize(
+    "case", VECTORS["consistency_proofs"]["cases"], ids=lambda c: f"{c['old_size']}-to-{c['new_size']}"
+)
 def test_consistency_proof_vectors(case: dict[str, Any], txlog: TxLog) -> None:
     old, new, expected = case["old_size"], case["new_size"], unhex(case["proof"])
     assert consistency_proof_naive(sha256, LEAF_HASHES[:new], old) == expected
