@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import statistics
 import tempfile
 import time
@@ -45,6 +46,10 @@ def verify_bound(seconds: float = 2.0) -> tuple[float, float]:
     return rates[0], rates[1]
 
 
+def _record(latencies: list[float], loop: asyncio.AbstractEventLoop, begun: float, _future: object) -> None:
+    latencies.append(loop.time() - begun)
+
+
 async def _run(store: LedgerStore, envelopes: list[bytes]) -> tuple[float, list[float]]:
     pipeline = Pipeline(store, SystemClock())
     runner = asyncio.create_task(pipeline.run())
@@ -56,7 +61,7 @@ async def _run(store: LedgerStore, envelopes: list[bytes]) -> tuple[float, list[
     for n, envelope in enumerate(envelopes):
         begun = loop.time()
         future = pipeline.submit_nowait(envelope)
-        future.add_done_callback(lambda _f, t=begun: latencies.append(loop.time() - t))
+        future.add_done_callback(functools.partial(_record, latencies, loop, begun))
         futures.append(future)
         if n % 500 == 499:
             await asyncio.sleep(0)  # let the pipeline cut and commit while submissions continue

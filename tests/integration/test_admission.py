@@ -9,7 +9,7 @@ from pathlib import Path
 import orjson
 import pytest
 
-from estatechain.identity.devca import issue_identity
+from estatechain.identity.devca import create_dev_consortium, issue_identity
 from estatechain.testing.harness import LedgerHarness
 
 
@@ -126,8 +126,6 @@ def test_a_known_signer_may_omit_its_certificate(ledger: LedgerHarness) -> None:
 
 
 def test_a_certificate_from_outside_the_consortium_is_refused(ledger: LedgerHarness, tmp_path: Path) -> None:
-    from estatechain.identity.devca import create_dev_consortium
-
     stranger_consortium = create_dev_consortium(tmp_path / "other", now_ms=ledger.clock.now_ms())
     stranger = stranger_consortium.identities["icbc-gz/operator1"]
     _refused_unchanged(ledger, ledger.factory.note(stranger, "k", {}), "UNKNOWN_ISSUER")

@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 
 from estatechain.identity.devca import Identity, issue_identity
-
 from estatechain.storage.audit import audit_ledger
 from estatechain.testing.harness import LedgerHarness
 
@@ -26,7 +25,9 @@ def _stored(ledger: LedgerHarness, tx_id: str) -> tuple[str, str | None, int]:
     return row[0], row[1], row[2]
 
 
-def _assert_invalid_and_inert(ledger: LedgerHarness, envelope: bytes, code: str, witness_by: Identity | None = None) -> None:
+def _assert_invalid_and_inert(
+    ledger: LedgerHarness, envelope: bytes, code: str, witness_by: Identity | None = None
+) -> None:
     bank = witness_by or ledger.factory.identity("ccb-gz/operator1")
     witness = ledger.factory.note(bank, f"witness-{code}", {"ok": True})
     rows_before = ledger.snapshot().state_rows

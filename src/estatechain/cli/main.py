@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from estatechain.clock import SystemClock
@@ -120,6 +121,13 @@ def _ledgers(directory: Path) -> list[Path]:
     return nodes
 
 
+def _advance(progress: Progress, task: TaskID) -> Callable[[int, int], None]:
+    def update(done: int, total: int) -> None:
+        progress.update(task, completed=done, total=total)
+
+    return update
+
+
 def _report(path: Path, report: AuditReport) -> None:
     table = Table(title=f"verified {path}", show_header=False)
     for name, value in (
@@ -133,7 +141,9 @@ def _report(path: Path, report: AuditReport) -> None:
 
 
 @app.command()
-def verify(directory: Path = typer.Argument(..., help="A consortium directory, or one node's ledger directory.")) -> None:
+def verify(
+    directory: Path = typer.Argument(..., help="A consortium directory, or one node's ledger directory."),
+) -> None:
     """Re-check a ledger from its stored bytes: hashes, signatures, Merkle roots, state commitment.
 
     Example: estatechain verify ./devnet
@@ -145,8 +155,7 @@ def verify(directory: Path = typer.Argument(..., help="A consortium directory, o
         with _progress() as progress:
             task = progress.add_task(f"verifying {path.name}", total=None)
             try:
-                report = audit_ledger(path, progress=lambda done, total: progress.update(task, completed=done,
-                                                                                     total=total))
+                report = audit_ledger(path, progress=_advance(progress, task))
             except IntegrityFault as fault:
                 err.print(f"[bold red]FAILED[/bold red] {path}: first bad place: [bold]{fault.where}[/bold]")
                 err.print(f"  {fault.message}")

@@ -70,7 +70,7 @@ def sample_stream(factory: TxFactory, count: int) -> Iterator[bytes]:
     Every tenth asks to create a note that already exists (``if_absent``), so the stream shows both
     valid transactions and ones the contract marks invalid.
     """
-    writers = [i for i in factory.consortium.identities.values() if i.role not in {"auditor"}]
+    writers = [i for i in factory.consortium.identities.values() if i.role != "auditor"]
     for n in range(count):
         signer = writers[n % len(writers)]
         if n % 10 == 9:
