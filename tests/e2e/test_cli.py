@@ -1,0 +1,48 @@
+"""The estatechain command as a newcomer uses it, in a subprocess."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+CLI = [sys.executable, "-c", "from estatechain.cli.main import main; main()"]
+
+
+def run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*CLI, *args], capture_output=True, text=True, timeout=300, check=False)
+
+
+@pytest.mark.parametrize("command", ["init", "load", "verify", "demo"])
+def test_every_command_has_help_with_an_example(command: str) -> None:
+    result = run(command, "--help")
+    assert result.returncode == 0
+    assert f"Example: estatechain {command}" in result.stdout
+
+
+def test_demo_creates_commits_and_verifies_then_says_so(tmp_path: Path) -> None:
+    result = run("demo", str(tmp_path / "net"), "--count", "300")
+    assert result.returncode == 0, result.stderr
+    assert "Development only" in result.stdout
+    assert "Committed 300 transactions (270 valid, 30 invalid" in result.stdout
+    assert "every block, transaction and state row checks out" in result.stdout
+    again = run("verify", str(tmp_path / "net"))
+    assert again.returncode == 0
+    assert "300" in again.stdout
+
+
+def test_init_refuses_a_directory_that_already_holds_a_consortium(tmp_path: Path) -> None:
+    assert run("init", str(tmp_path / "net")).returncode == 0
+    second = run("init", str(tmp_path / "net"))
+    assert second.returncode == 2
+    assert "already holds a consortium" in second.stderr
+    assert "Traceback" not in second.stderr
+
+
+def test_verify_names_a_missing_ledger_without_a_stack_trace(tmp_path: Path) -> None:
+    result = run("verify", str(tmp_path))
+    assert result.returncode != 0
+    assert "no ledger" in result.stderr
+    assert "Traceback" not in result.stderr
