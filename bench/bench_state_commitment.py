@@ -78,6 +78,13 @@ class Result:
     depth: float
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Plan:
+    blocks: int
+    changes: int
+    cache: int
+
+
 def key(i: int) -> bytes:
     return sha256(b"row %d" % i)
 
@@ -118,19 +125,20 @@ def block_changes(rows: int, block: int, changes: int) -> dict[bytes, bytes]:
     return fresh | {key(i): value(i, block + 1) for i in picks}
 
 
-def run_blocks(path: Path, rows: int, root: bytes, blocks: int, changes: int, cache: int) -> Result:
+def run_blocks(path: Path, rows: int, root: bytes, plan: Plan) -> Result:
     conn = connect(path)  # reopened: cold node cache, as after a restart
     store = CountingStore(conn)
     counting = CountingHash()
-    tree = SparseMerkleTree(CachingNodeStore(store, capacity=cache), counting)
+    tree = SparseMerkleTree(CachingNodeStore(store, capacity=plan.cache), counting)
     update_ms: list[float] = []
     commit_ms: list[float] = []
     hashes: list[int] = []
     reads: list[int] = []
     writes: list[int] = []
-    probe = [k for block in range(blocks) for k in block_changes(rows, block, changes)][:: max(1, changes // 10)]
-    for block in range(blocks):
-        batch = block_changes(rows, block, changes)
+    probe = [k for block in range(plan.blocks) for k in block_changes(rows, block, plan.changes)]
+    probe = probe[:: max(1, plan.changes // 10)]
+    for block in range(plan.blocks):
+        batch = block_changes(rows, block, plan.changes)
         counting.calls = store.reads = store.writes = 0
         conn.execute("BEGIN")
         t0 = time.perf_counter()
@@ -215,7 +223,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="10,000 and 100,000 rows, 10 blocks")
     args = parser.parse_args()
     sizes: list[int] = [10_000, 100_000] if args.quick else sorted(args.sizes)
-    blocks: int = 10 if args.quick else args.blocks
+    plan = Plan(blocks=10 if args.quick else args.blocks, changes=args.changes, cache=args.cache)
     rate = hash_rate()
     with tempfile.TemporaryDirectory(dir=args.dir) as tmp:
         results = []
@@ -224,7 +232,7 @@ def main() -> None:
             root, build_s = build(path, rows)
             db_mib = path.stat().st_size / 2**20
             print(f"built {rows:,} rows in {build_s:.1f} s ({db_mib:.0f} MiB)", flush=True)
-            r = run_blocks(path, rows, root, blocks, args.changes, args.cache)
+            r = run_blocks(path, rows, root, plan)
             results.append(replace(r, build_s=build_s, db_mib=db_mib))
     report(results, rate, args.changes)
 

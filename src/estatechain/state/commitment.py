@@ -261,10 +261,10 @@ class SparseMerkleTree:
             IntegrityFault: a node below ``root`` is missing or malformed.
 
         """
-        items = sorted(changes.items())
-        for key_hash, value_hash in items:
+        for key_hash, value_hash in changes.items():
             _check_digest("key_hash", key_hash)
             _check_digest("value_hash", value_hash)
+        items = sorted(changes.items())
         if not items:
             return root
         _check_digest("root", root)

@@ -25,7 +25,7 @@ from estatechain.errors import Conflict, InputError, IntegrityFault, NotFound
 from estatechain.identity.genesis import Genesis
 from estatechain.ledger.block import BlockHeader
 from estatechain.ledger.results import ExecutedTx, leaf_bytes
-from estatechain.state.commitment import SparseMerkleTree
+from estatechain.state.commitment import CachingNodeStore, SparseMerkleTree
 from estatechain.state.rows import NO_HISTORY, StateRow, chain_head, key_hash
 from estatechain.storage.connection import connect
 from estatechain.storage.schema import SCHEMA_VERSION, create_schema
@@ -65,7 +65,7 @@ class LedgerStore:
         self.suite: SignatureSuite = get_suite(genesis.suite)
         self._h = self.suite.hash
         self.txlog = TxLog(conn, self._h)
-        self._smt = SparseMerkleTree(SqliteNodeStore(conn), self._h)
+        self._smt = SparseMerkleTree(CachingNodeStore(SqliteNodeStore(conn)), self._h)
         self._head: BlockHeader | None = None
         self._head_hash = genesis.chain_id
         self._current: dict[str, _Current | None] = {}

@@ -49,8 +49,10 @@ def reference_root(state: State) -> bytes:
 clustered_keys = st.lists(st.sampled_from([0x00, 0x01, 0x80, 0xFF]), min_size=32, max_size=32).map(bytes)
 digests = st.binary(min_size=32, max_size=32)
 keys = st.one_of(digests, clustered_keys)
-states = st.dictionaries(keys, digests, max_size=40)
-batches = st.lists(st.dictionaries(keys, digests, max_size=15), max_size=5)
+# a few fixed values make unchanged rewrites common, which take their own code path
+values = st.one_of(digests, st.sampled_from([bytes(32), b"\x01" * 32]))
+states = st.dictionaries(keys, values, max_size=40)
+batches = st.lists(st.dictionaries(keys, values, max_size=15), max_size=5)
 
 FAST = settings(max_examples=60, deadline=None)
 
@@ -176,6 +178,15 @@ def tampered_claims(root: bytes, key: bytes, value: bytes | None, proof: StatePr
         claims.append(("some value for an absent key", root, key, bytes(32), proof))
         claims.extend(("absence of a present key", root, present, None, proof) for present in state)
     else:
+        claims.append(
+            (
+                "presence proof carrying a leaf",
+                root,
+                key,
+                value,
+                StateProof(siblings=sibs, other_leaf=(flip(key), value)),
+            )
+        )
         claims.append(("other key", root, flip(key, 31), value, proof))
         claims.append(("wrong value", root, key, flip(value), proof))
         claims.append(("absence of a present key", root, key, None, proof))
@@ -190,6 +201,31 @@ def test_a_present_key_cannot_be_shown_absent_with_a_neighbour_leaf() -> None:
     # a's path is one sibling deep; presenting b's leaf as "what the path ends at" must fail
     forged = StateProof(siblings=tree.prove(root, a).siblings, other_leaf=(b, b"\x02" * 32))
     assert not verify_proof(sha256, root, a, None, forged)
+
+
+def test_a_leaf_that_cannot_sit_on_the_path_is_refused() -> None:
+    """A hash chain that no valid tree has: a leaf on the wrong side of the root."""
+    key, stray = bytes(32), b"\xff" * 32  # bit 0 differs: stray's leaf can never be on key's path
+    leaf = sha256(b"\x10" + stray + bytes(32))
+    root = sha256(b"\x11" + leaf + EMPTY)
+    assert not verify_proof(sha256, root, key, None, StateProof(siblings=(EMPTY,), other_leaf=(stray, bytes(32))))
+
+
+@pytest.mark.parametrize(
+    "proof",
+    [
+        StateProof(siblings=(EMPTY,) * 257),
+        StateProof(siblings=(EMPTY,) * 300, other_leaf=(b"\x01" * 32, EMPTY)),
+        StateProof(siblings=(EMPTY,) * 256, other_leaf=(bytes(31) + b"\x01", EMPTY)),
+        StateProof(siblings=[EMPTY]),  # type: ignore[arg-type]
+        StateProof(siblings=(bytearray(32),)),  # type: ignore[arg-type]
+        StateProof(siblings=(), other_leaf=(EMPTY,)),  # type: ignore[arg-type]
+        StateProof(siblings=(), other_leaf=[b"\x01" * 32, EMPTY]),  # type: ignore[arg-type]
+    ],
+)
+def test_verify_refuses_edge_shapes_without_raising(proof: StateProof) -> None:
+    for value in (None, EMPTY):
+        assert not verify_proof(sha256, EMPTY, EMPTY, value, proof)
 
 
 @settings(max_examples=200, deadline=None)
@@ -271,13 +307,23 @@ def test_the_store_holds_exactly_the_nodes_of_the_roots_returned(blocks: list[St
     assert len(store) == len(tree.reachable(roots))
 
 
-def test_rewriting_a_value_unchanged_keeps_the_root_and_writes_nothing() -> None:
-    tree, store = new_tree()
+def test_rewriting_a_value_unchanged_keeps_the_root_and_hashes_nothing() -> None:
+    counting = CountingHash()
+    store = MemoryNodeStore()
+    tree = SparseMerkleTree(store, counting)
     state = {sha256(bytes([i])): sha256(b"v") for i in range(50)}
     root = tree.update(EMPTY, state)
-    before = len(store)
+    before, counting.calls = len(store), 0
     assert tree.update(root, dict(list(state.items())[:10])) == root
-    assert len(store) == before
+    assert (len(store), counting.calls) == (before, 0)
+
+
+def test_an_unchanged_leaf_rewritten_beside_a_new_neighbour_keeps_the_neighbour() -> None:
+    tree, _ = new_tree()
+    a, b = bytes(32), b"\x01" + bytes(31)
+    root = tree.update(EMPTY, {a: b"\x0a" * 32})
+    both = {a: b"\x0a" * 32, b: b"\x0b" * 32}
+    assert tree.update(root, both) == reference_root(both)
 
 
 def test_bad_keys_and_values_are_refused() -> None:
@@ -356,3 +402,18 @@ def test_cache_gives_the_same_answers_and_saves_reads_of_the_top_levels() -> Non
     assert first_reads < depth_of(plain, root_p, sha256(b"0/1")) + 1  # the top came from the cache
     with pytest.raises(InputError):
         CachingNodeStore(backing, capacity=0)
+
+
+def test_cache_evicts_the_least_recently_used_node() -> None:
+    backing = CountingStore()
+    backing.put_many([(b"a", b"1"), (b"b", b"2"), (b"c", b"3")])
+    cache = CachingNodeStore(backing, capacity=2)
+    cache.get(b"a")
+    cache.get(b"b")
+    cache.get(b"a")  # a is now the most recent; b is next to go
+    cache.get(b"c")
+    backing.reads = 0
+    cache.get(b"a")
+    assert backing.reads == 0
+    cache.get(b"b")
+    assert backing.reads == 1
