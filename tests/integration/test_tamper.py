@@ -120,6 +120,10 @@ def _connect(directory: Path) -> sqlite3.Connection:
     return conn
 
 
+def _read_only(directory: Path) -> sqlite3.Connection:
+    return sqlite3.connect(f"{(directory / LEDGER_FILE).resolve().as_uri()}?mode=ro", uri=True)
+
+
 def _fault(directory: Path) -> IntegrityFault | None:
     """The fault verify reports, or None if the ledger passes."""
     try:
@@ -227,7 +231,7 @@ def test_changing_any_column_of_a_stored_row_fails_verify_and_names_table_and_ro
     built: tuple[Path, AuditReport], tmp_path: Path, column: Column
 ) -> None:
     pristine = built[0]
-    source = sqlite3.connect(pristine / LEDGER_FILE)
+    source = _read_only(pristine)
     borrowed = source.execute(f"SELECT {column.name} FROM {column.table} WHERE {column.name} IS NOT NULL "
                               f"LIMIT 1").fetchone()[0]
     checked: list[str] = []
@@ -316,7 +320,7 @@ def _pages_of(conn: sqlite3.Connection, btree: str) -> set[int]:
 def _offset_inside(directory: Path, btree: str, values: list[bytes]) -> int:
     """File offset of a byte inside one of ``values`` as stored on a page of ``btree`` (never the file header)."""
     data = (directory / LEDGER_FILE).read_bytes()
-    conn = sqlite3.connect(directory / LEDGER_FILE)
+    conn = _read_only(directory)
     page_size = conn.execute("PRAGMA page_size").fetchone()[0]
     pages = _pages_of(conn, btree)
     conn.close()
@@ -346,7 +350,7 @@ RECORD_VALUES = [
 @pytest.mark.parametrize(("table", "column"), RECORD_VALUES, ids=[f"{t}.{c}" for t, c in RECORD_VALUES])
 def test_a_bit_flipped_in_the_database_file_inside_a_record_fails_verify(ledger: Path, table: str,
                                                                           column: str) -> None:
-    conn = sqlite3.connect(ledger / LEDGER_FILE)
+    conn = _read_only(ledger)
     rows = conn.execute(f"SELECT {column} FROM {table} ORDER BY {column}").fetchall()
     conn.close()
     values = [v.encode() if isinstance(v, str) else v for (v,) in rows[len(rows) // 2:] + rows[:len(rows) // 2]]
@@ -357,7 +361,7 @@ def test_a_bit_flipped_in_the_database_file_inside_a_record_fails_verify(ledger:
 
 
 def test_a_bit_flipped_in_the_tx_id_index_fails_verify_since_replay_checks_read_that_index(ledger: Path) -> None:
-    conn = sqlite3.connect(ledger / LEDGER_FILE)
+    conn = _read_only(ledger)
     (index,) = [name for _, name, _, origin, _ in conn.execute("PRAGMA index_list(txs)")
                 if origin == "u" and [r[2] for r in conn.execute(f"PRAGMA index_info({name})")] == ["tx_id"]]
     tx_ids = [row[0].encode() for row in conn.execute("SELECT tx_id FROM txs ORDER BY seq DESC")]
