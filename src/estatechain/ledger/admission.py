@@ -52,6 +52,10 @@ class ReplayIndex(Protocol):
         """True when the signer used the nonce in a committed transaction."""
         ...
 
+    def replay_status(self, tx_id: str, signer: str, nonce: str) -> tuple[bool, bool]:
+        """(tx id committed, nonce used by signer) in one look-up."""
+        ...
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class AdmittedTx:
@@ -60,6 +64,12 @@ class AdmittedTx:
     tx: SignedTx
     signer: Signer
     facts: Mapping[str, JSONValue]
+
+
+def bad_signature(tx: SignedTx) -> Refused:
+    """The refusal for a signature that does not verify."""
+    return Refused(RefusalCode.BAD_SIGNATURE, "the signature does not verify over the canonical payload with the "
+                   "signer's certificate key", {"signer": tx.signer})
 
 
 class Authenticator:
@@ -92,8 +102,7 @@ class Authenticator:
                           {"known": ", ".join(sorted(self._commands))})
         signer = self._signer(tx, state)
         if not self.suite.verify(signer.public_key, tx.payload_bytes, tx.signature):
-            raise Refused(RefusalCode.BAD_SIGNATURE, "the signature does not verify over the canonical payload "
-                          "with the signer's certificate key", {"signer": tx.signer})
+            raise bad_signature(tx)
         return AdmittedTx(tx=tx, signer=signer, facts=self._facts(tx))
 
     def _signer(self, tx: SignedTx, state: StateReader) -> Signer:
@@ -139,10 +148,11 @@ class Admission:
 
         """
         tx = self._auth.parse(data)
-        if self._replay.tx_known(tx.tx_id):
+        tx_known, nonce_used = self._replay.replay_status(tx.tx_id, tx.signer, tx.nonce)
+        if tx_known:
             raise Refused(RefusalCode.DUPLICATE_TX, "this transaction is already on the ledger", {"tx_id": tx.tx_id})
         admitted = self._auth.authenticate(tx, self._state)
-        if self._replay.nonce_used(tx.signer, tx.nonce):
+        if nonce_used:
             raise Refused(RefusalCode.DUPLICATE_NONCE, "this signer already used this nonce; use a fresh nonce",
                           {"signer": tx.signer, "nonce": tx.nonce})
         if self._state.get(revoked_key(tx.signer)) is not None:

@@ -108,7 +108,7 @@ def parse_envelope(data: bytes, *, suite: SignatureSuite, max_bytes: int) -> Sig
     if isinstance(created_at, bool) or not isinstance(created_at, int) or created_at < 0:
         raise _refuse(RefusalCode.MALFORMED_ENVELOPE, "payload.created_at must be milliseconds since 1970 (integer)",
                       field="payload.created_at")
-    payload_bytes = canonical.encode(payload)
+    payload_bytes = canonical.encode_checked(payload)  # part of the envelope decode() checked
     certificate = _b64(value["certificate"], "certificate") if "certificate" in value else None
     return SignedTx(
         raw=data,

@@ -40,7 +40,7 @@ VALID: Final = TxResult(valid=True)
 
 def leaf_bytes(*, tx_id: str, envelope_hash: str, height: int, position: int, result: TxResult) -> bytes:
     """The canonical bytes of one tx-log leaf."""
-    return canonical.encode(
+    return canonical.encode_checked(  # hex strings, integers and a rule code: always in the subset
         {
             "envelope_hash": envelope_hash,
             "height": height,

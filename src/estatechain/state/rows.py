@@ -34,9 +34,14 @@ class StateRow:
     height: int
     value: dict[str, JSONValue] | None
 
-    def to_bytes(self) -> bytes:
-        """Canonical bytes of this version; hashed into the key's chain."""
-        return canonical.encode(
+    def to_bytes(self, *, value_checked: bool = False) -> bytes:
+        """Canonical bytes of this version; hashed into the key's chain.
+
+        ``value_checked`` skips re-validating a value the caller has just encoded with
+        ``canonical.encode`` (the commit path does, to store it).
+        """
+        encode = canonical.encode_checked if value_checked else canonical.encode
+        return encode(
             {"height": self.height, "key": self.key, "seq": self.seq, "type": ROW_TYPE, "value": self.value}
         )
 

@@ -27,6 +27,7 @@ from estatechain.ledger.block import BlockHeader
 from estatechain.ledger.results import ExecutedTx, leaf_bytes
 from estatechain.state.commitment import CachingNodeStore, SparseMerkleTree
 from estatechain.state.rows import NO_HISTORY, StateRow, chain_head, key_hash
+from estatechain.storage.checkpointer import Checkpointer
 from estatechain.storage.connection import connect
 from estatechain.storage.schema import SCHEMA_VERSION, create_schema
 from estatechain.storage.smt import SqliteNodeStore
@@ -59,8 +60,14 @@ class TxRecord:
 class LedgerStore:
     """One node's ledger file. Not thread-safe: one writer, driven by the pipeline."""
 
-    def __init__(self, conn: sqlite3.Connection, genesis: Genesis) -> None:
+    def __init__(self, conn: sqlite3.Connection, genesis: Genesis, *, path: Path | None = None) -> None:
         self._conn = conn
+        self._checkpointer: Checkpointer | None = None
+        if path is not None:  # the writer: checkpoints go to a background thread
+            conn.execute("PRAGMA wal_autocheckpoint=0")
+            conn.execute("PRAGMA cache_size=-65536")
+            self._checkpointer = Checkpointer(path)
+            self._checkpointer.start()
         self.genesis = genesis
         self.suite: SignatureSuite = get_suite(genesis.suite)
         self._h = self.suite.hash
@@ -91,7 +98,7 @@ class LedgerStore:
             [("genesis", genesis.canonical_bytes()), ("schema_version", str(SCHEMA_VERSION).encode())],
         )
         conn.execute("COMMIT")
-        return cls(conn, genesis)
+        return cls(conn, genesis, path=path)
 
     @classmethod
     def open(cls, directory: Path, *, readonly: bool = False) -> LedgerStore:
@@ -113,7 +120,7 @@ class LedgerStore:
             genesis = Genesis.from_json(canonical.decode(bytes(row[0]), what="stored genesis"))
         except InputError as exc:
             raise IntegrityFault("meta key=genesis", f"stored genesis is invalid: {exc}") from None
-        return cls(conn, genesis)
+        return cls(conn, genesis, path=None if readonly else path)
 
     @property
     def connection(self) -> sqlite3.Connection:
@@ -122,6 +129,8 @@ class LedgerStore:
 
     def close(self) -> None:
         """Close the file; committed blocks are already durable."""
+        if self._checkpointer is not None:
+            self._checkpointer.stop()
         self._conn.close()
 
     def _load_head(self) -> None:
@@ -192,6 +201,15 @@ class LedgerStore:
             yield str(key), orjson.loads(value)
 
     # -- replay protection ------------------------------------------------------------------------------
+
+    def replay_status(self, tx_id: str, signer: str, nonce: str) -> tuple[bool, bool]:
+        """(tx id already committed, signer already used nonce) in one index lookup round trip."""
+        rows = self._conn.execute(
+            "SELECT tx_id = ?1 FROM txs WHERE tx_id = ?1 UNION ALL "
+            "SELECT tx_id = ?1 FROM txs WHERE signer = ?2 AND nonce = ?3",
+            (tx_id, signer, nonce),
+        ).fetchall()
+        return any(row[0] for row in rows), bool(rows)
 
     def tx_known(self, tx_id: str) -> bool:
         """True when ``tx_id`` is already in a committed block."""
@@ -271,8 +289,9 @@ class LedgerStore:
         for seq, key, value in writes:
             before = current.get(key) or self._current_row(key)
             previous = NO_HISTORY if before is None else before[2]
-            head = chain_head(self._h, previous, StateRow(key=key, seq=seq, height=height, value=value).to_bytes())
             value_bytes = None if value is None else canonical.encode(value)
+            row = StateRow(key=key, seq=seq, height=height, value=value)
+            head = chain_head(self._h, previous, row.to_bytes(value_checked=True))
             current[key] = (seq, value_bytes, head)
             history.append((key, seq, height, value_bytes, head))
         self._conn.executemany("INSERT INTO state_rows VALUES (?,?,?,?,?)", history)
