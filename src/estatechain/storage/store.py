@@ -28,7 +28,7 @@ from estatechain.ledger.results import ExecutedTx, leaf_bytes
 from estatechain.state.commitment import CachingNodeStore, SparseMerkleTree
 from estatechain.state.rows import NO_HISTORY, StateRow, chain_head, key_hash
 from estatechain.storage.checkpointer import Checkpointer
-from estatechain.storage.connection import connect
+from estatechain.storage.connection import WriterLock, connect
 from estatechain.storage.schema import SCHEMA_VERSION, create_schema
 from estatechain.storage.smt import SqliteNodeStore
 from estatechain.storage.txlog import TxLog
@@ -63,7 +63,9 @@ class LedgerStore:
     def __init__(self, conn: sqlite3.Connection, genesis: Genesis, *, path: Path | None = None) -> None:
         self._conn = conn
         self._checkpointer: Checkpointer | None = None
-        if path is not None:  # the writer: checkpoints go to a background thread
+        self._lock: WriterLock | None = None
+        if path is not None:  # the writer: one per file; checkpoints go to a background thread
+            self._lock = WriterLock(path)
             conn.execute("PRAGMA wal_autocheckpoint=0")
             conn.execute("PRAGMA cache_size=-65536")
             self._checkpointer = Checkpointer(path)
@@ -132,6 +134,8 @@ class LedgerStore:
         if self._checkpointer is not None:
             self._checkpointer.stop()
         self._conn.close()
+        if self._lock is not None:
+            self._lock.release()
 
     def _load_head(self) -> None:
         row = self._conn.execute("SELECT height, hash, header FROM blocks ORDER BY height DESC LIMIT 1").fetchone()
