@@ -10,9 +10,25 @@ from collections.abc import Mapping
 from typing import Final
 
 from estatechain.contract.rule import Rule
-from estatechain.contract.rules import governance, note
+from estatechain.contract.rules import (
+    application,
+    governance,
+    identity,
+    note,
+    register_import,
+    registration,
+    seizure,
+)
 
-_V1: Final[Mapping[str, Rule]] = {**note.RULES, **governance.RULES}
+_V1: Final[Mapping[str, Rule]] = {
+    **note.RULES,
+    **governance.RULES,
+    **identity.RULES,
+    **register_import.RULES,
+    **application.RULES,
+    **registration.RULES,
+    **seizure.RULES,
+}
 
 VERSIONS: Final[tuple[tuple[int, Mapping[str, Rule]], ...]] = ((1, _V1),)
 """(activation height, rule table), ascending by height."""

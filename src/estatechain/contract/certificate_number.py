@@ -1,0 +1,67 @@
+"""Certificate numbers of the Guangzhou registry: parse, check the expected kind (V4), format.
+
+Pattern [A, domain.md §4.2]: ``粤(YYYY)广州市不动产证明第NNNNNNNN号`` for registration certificates
+and ``粤(YYYY)广州市不动产权第NNNNNNNN号`` for title certificates; full-width brackets are normalised.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Final
+
+PROVINCE: Final = "粤"
+CITY: Final = "广州市"
+SERIAL_DIGITS: Final = 8
+"""Guangzhou's serials have 8 digits (domain.md §4.2, C5) [S]; a registry setting elsewhere."""
+
+_NUMBER: Final = re.compile(r"^(.)\((\d{4})\)(.+?)(不动产证明|不动产权)第(\d+)号$")
+
+
+class CertificateKind(StrEnum):
+    """不动产登记证明 (registration certificate) or 不动产权证书 (title certificate)."""
+
+    PROOF = "不动产证明"
+    TITLE = "不动产权"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CertificateNumber:
+    """A parsed number."""
+
+    kind: CertificateKind
+    year: int
+    serial: int
+
+
+def normalise(number: str) -> str:
+    """Full-width brackets to ASCII (both spellings occur in practice)."""
+    return number.replace("（", "(").replace("）", ")")
+
+
+def parse(number: object, expected: CertificateKind, current_year: int) -> CertificateNumber | str:
+    """The parsed number, or the reason it is not a valid number of the ``expected`` kind (V4)."""
+    if not isinstance(number, str):
+        return "it must be a text"
+    match = _NUMBER.match(normalise(number))
+    if match is None:
+        return "it does not have the form 省(年)市县…第N号"
+    province, year_text, city, kind_text, serial = match.groups()
+    year = int(year_text)
+    checks = (
+        (kind_text != expected.value, f"it is a {kind_text} number, not a {expected.value} number"),
+        (province != PROVINCE, f"province {province} is not {PROVINCE}"),
+        (city != CITY, f"registry {city} is not {CITY}"),
+        (year > current_year, f"year {year} is after the current year {current_year}"),
+        (len(serial) != SERIAL_DIGITS, f"the serial has {len(serial)} digits instead of {SERIAL_DIGITS}"),
+    )
+    for failed, problem in checks:
+        if failed:
+            return problem
+    return CertificateNumber(kind=CertificateKind(kind_text), year=year, serial=int(serial))
+
+
+def proof_number(year: int, serial: int) -> str:
+    """The registration certificate number for ``year`` and ``serial``."""
+    return f"{PROVINCE}({year:04d}){CITY}{CertificateKind.PROOF.value}第{serial:0{SERIAL_DIGITS}d}号"

@@ -1,0 +1,79 @@
+"""One deterministic state key per record: ``namespace/identifier``, never personal data.
+
+Identifiers are unit numbers, ledger-made ids (the tx id that created a record, or an import id) and
+party ids, which are keyed hashes (design §3.18). Per-unit index rows (``unitidx/<unit>/<kind>/…``)
+list a unit's *current* records in an order the key itself encodes, so a rule reads a unit's
+mortgages or seizures with one bounded ``scan`` instead of the whole table.
+"""
+
+from __future__ import annotations
+
+
+def unit(unit_number: str) -> str:
+    """The unit record (不动产单元)."""
+    return f"unit/{unit_number}"
+
+
+def ownership(right_id: str) -> str:
+    """An ownership right (房屋所有权 / 国有建设用地使用权), current or historic."""
+    return f"ownership/{right_id}"
+
+
+def mortgage(mortgage_id: str) -> str:
+    """A mortgage entry (抵押权, table ``DYAQ``), current or historic."""
+    return f"mortgage/{mortgage_id}"
+
+
+def seizure(seizure_id: str) -> str:
+    """A seizure (查封), in effect, queued, released or lapsed."""
+    return f"seizure/{seizure_id}"
+
+
+def application(application_id: str) -> str:
+    """An application (申请) with its lifecycle."""
+    return f"application/{application_id}"
+
+
+def certificate(year: int, serial: int) -> str:
+    """A registration certificate (不动产登记证明) by year and serial of its number."""
+    return f"certificate/proof/{year:04d}/{serial:08d}"
+
+
+def certificate_sequence(registry_org: str, year: int) -> str:
+    """The last serial a registry used for registration certificates in ``year``."""
+    return f"certseq/{registry_org}/{year:04d}"
+
+
+def party_of_certificate(fingerprint: str) -> str:
+    """Which party id a (pseudonymous) person certificate acts for (identity authority's binding)."""
+    return f"identity/party/{fingerprint}"
+
+
+def org_of_party(party_id: str) -> str:
+    """Which member org acts for an organisation's party id (a bank branch's USCC hash)."""
+    return f"identity/orgparty/{party_id}"
+
+
+def unit_index(unit_number: str, kind: str) -> str:
+    """Prefix of a unit's index rows of one ``kind`` (ends with ``/`` so scans do not overrun)."""
+    return f"unitidx/{unit_number}/{kind}/"
+
+
+def unit_ownership(unit_number: str, right_id: str) -> str:
+    """Index row: ``right_id`` is a current ownership right of the unit."""
+    return f"{unit_index(unit_number, 'ownership')}{right_id}"
+
+
+def unit_mortgage(unit_number: str, priority_key: str, mortgage_id: str) -> str:
+    """Index row of a current mortgage, ordered by priority key (rank order, 细则 67)."""
+    return f"{unit_index(unit_number, 'mortgage')}{priority_key}/{mortgage_id}"
+
+
+def unit_seizure(unit_number: str, queue_order: int, seizure_id: str) -> str:
+    """Index row of a seizure in the unit's queue (轮候), kept after release: its end moves the queue."""
+    return f"{unit_index(unit_number, 'seizure')}{queue_order:06d}/{seizure_id}"
+
+
+def unit_application(unit_number: str, application_id: str) -> str:
+    """Index row of an application still open on the unit (not yet recorded, refused or withdrawn)."""
+    return f"{unit_index(unit_number, 'application')}{application_id}"

@@ -1,0 +1,211 @@
+"""Applications (申请) and their lifecycle state (domain.md §5.1)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from estatechain.contract.effects import JSON, Record
+from estatechain.contract.records import fields
+from estatechain.contract.records.party import PartyRef
+
+
+class AppState(StrEnum):
+    """Lifecycle states. ``EXPIRED`` is never stored: it is derived from the deadline (design §3.14)."""
+
+    FILED = "FILED"
+    CONFIRMED = "CONFIRMED"
+    ACCEPTED = "ACCEPTED"
+    APPROVED = "APPROVED"
+    ON_HOLD = "ON_HOLD"
+    RECORDED = "RECORDED"
+    CERTIFIED = "CERTIFIED"
+    DECLINED = "DECLINED"
+    WITHDRAWN = "WITHDRAWN"
+    NOT_ACCEPTED = "NOT_ACCEPTED"
+    REFUSED = "REFUSED"
+    EXPIRED = "EXPIRED"
+
+
+OPEN_STATES = frozenset({AppState.FILED, AppState.CONFIRMED, AppState.ACCEPTED, AppState.APPROVED, AppState.ON_HOLD})
+"""States in which an application still occupies its unit (V16, incompatible filings)."""
+
+
+class Capacity(StrEnum):
+    """In which capacity an applicant takes part (条例 14, 细则 66) [A for debtor and spouse]."""
+
+    MORTGAGOR = "mortgagor"
+    MORTGAGEE = "mortgagee"
+    DEBTOR = "debtor"
+    SPOUSE = "spouse"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Applicant:
+    """A party named in the application, in one capacity.
+
+    ``proxy_notarial_sha256`` is the hash of the notarised power of attorney that lets the filing bank
+    confirm for this person (细则 12(3), V7).
+    """
+
+    party: PartyRef
+    capacity: Capacity
+    proxy_notarial_sha256: str | None = None
+
+    def to_json(self) -> dict[str, JSON]:
+        """Stored form."""
+        return {**self.party.to_json(), "capacity": self.capacity.value,
+                "proxy_notarial_sha256": self.proxy_notarial_sha256}
+
+    @staticmethod
+    def from_json(data: Record, field: str = "") -> Applicant:
+        """Decode and validate."""
+        return Applicant(
+            party=PartyRef.from_json(data, field),
+            capacity=Capacity(fields.choice(data, "capacity", frozenset(Capacity), field)),
+            proxy_notarial_sha256=fields.opt_pattern(data, "proxy_notarial_sha256", fields.HEX64, field,
+                                                     what="64 lower-case hex characters"),
+        )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Material:
+    """A material held off the ledger, referenced by content hash and size (design §3.11)."""
+
+    type: str
+    sha256: str
+    size: int
+    media_type: str
+
+    def to_json(self) -> dict[str, JSON]:
+        """Stored form."""
+        return {"type": self.type, "sha256": self.sha256, "size": self.size, "media_type": self.media_type}
+
+    @staticmethod
+    def from_json(data: Record, field: str = "") -> Material:
+        """Decode the shape; the allowed types, media types and sizes are rule V24."""
+        return Material(type=fields.text(data, "type", field, max_len=40), sha256=fields.hex64(data, "sha256", field),
+                        size=fields.integer(data, "size", field), media_type=fields.text(data, "media_type", field,
+                                                                                          max_len=100))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Confirmation:
+    """One applicant's signed confirmation: which key, in which tx, against which identity check."""
+
+    party_id: str
+    signer: str
+    tx_id: str
+    at_ms: int
+    auth_ref: str | None
+    by_proxy: bool = False
+
+    def to_json(self) -> dict[str, JSON]:
+        """Stored form."""
+        return {"party_id": self.party_id, "signer": self.signer, "tx_id": self.tx_id, "at_ms": self.at_ms,
+                "auth_ref": self.auth_ref, "by_proxy": self.by_proxy}
+
+    @staticmethod
+    def from_json(data: Record) -> Confirmation:
+        """Decode a stored confirmation."""
+        return Confirmation(party_id=fields.hex64(data, "party_id"), signer=fields.text(data, "signer", max_len=64),
+                            tx_id=fields.text(data, "tx_id", max_len=64), at_ms=fields.integer(data, "at_ms"),
+                            auth_ref=fields.opt_text(data, "auth_ref", max_len=64),
+                            by_proxy=fields.boolean(data, "by_proxy"))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Application:
+    """An application and everything its lifecycle recorded.
+
+    ``application_id`` is the id of the filing transaction, so ``content_hash`` (what applicants
+    confirm, V7) is the hash of the exact filed payload. ``details`` holds the business type's own
+    fields as filed (validated by its type module). ``steps`` maps a step name (``accepted``,
+    ``reviewed``, ``recorded``, ``issued``, ``declined``, ``refused``, ``not_accepted``, ``held``) to its
+    record: who signed, when, in which tx, and what it decided.
+    """
+
+    application_id: str
+    business_type: str
+    unit_number: str
+    applicants: tuple[Applicant, ...]
+    materials: tuple[Material, ...]
+    details: Record
+    state: AppState
+    filer: str
+    filer_org: str
+    filed_ms: int
+    confirm_deadline_ms: int
+    confirmations: tuple[Confirmation, ...] = ()
+    withdrawals: tuple[str, ...] = ()
+    priority_key: str | None = None
+    held_from: AppState | None = None
+    held_ms_total: int = 0
+    result: str | None = None
+    certificate_number: str | None = None
+    steps: Record = field(default_factory=dict)
+    source_txs: tuple[str, ...] = ()
+
+    def applicant_ids(self) -> frozenset[str]:
+        """Party ids of every applicant."""
+        return frozenset(applicant.party.party_id for applicant in self.applicants)
+
+    def confirmed_ids(self) -> frozenset[str]:
+        """Party ids that have confirmed."""
+        return frozenset(confirmation.party_id for confirmation in self.confirmations)
+
+    def parties(self, capacity: Capacity) -> tuple[Applicant, ...]:
+        """Applicants in ``capacity``, in filed order."""
+        return tuple(applicant for applicant in self.applicants if applicant.capacity is capacity)
+
+    def to_json(self) -> dict[str, JSON]:
+        """Stored form."""
+        return {
+            "application_id": self.application_id, "business_type": self.business_type,
+            "unit_number": self.unit_number, "applicants": [a.to_json() for a in self.applicants],
+            "materials": [m.to_json() for m in self.materials], "details": dict(self.details),
+            "state": self.state.value, "filer": self.filer, "filer_org": self.filer_org,
+            "filed_ms": self.filed_ms, "confirm_deadline_ms": self.confirm_deadline_ms,
+            "confirmations": [c.to_json() for c in self.confirmations], "withdrawals": list(self.withdrawals),
+            "priority_key": self.priority_key, "held_from": None if self.held_from is None else self.held_from.value,
+            "held_ms_total": self.held_ms_total, "result": self.result,
+            "certificate_number": self.certificate_number, "steps": dict(self.steps),
+            "source_txs": list(self.source_txs),
+        }
+
+    @staticmethod
+    def from_json(data: Record) -> Application:
+        """Decode a stored application."""
+        held_from = data.get("held_from")
+        return Application(
+            application_id=fields.text(data, "application_id", max_len=96),
+            business_type=fields.text(data, "business_type", max_len=64),
+            unit_number=fields.text(data, "unit_number", max_len=28),
+            applicants=tuple(Applicant.from_json(item) for item in fields.objects(data, "applicants")),
+            materials=tuple(Material.from_json(item) for item in fields.objects(data, "materials")),
+            details=fields.obj(data.get("details"), "details"),
+            state=AppState(fields.choice(data, "state", frozenset(AppState))),
+            filer=fields.text(data, "filer", max_len=64),
+            filer_org=fields.text(data, "filer_org", max_len=64),
+            filed_ms=fields.integer(data, "filed_ms"),
+            confirm_deadline_ms=fields.integer(data, "confirm_deadline_ms"),
+            confirmations=tuple(Confirmation.from_json(item) for item in fields.objects(data, "confirmations")),
+            withdrawals=fields.texts(data, "withdrawals"),
+            priority_key=fields.opt_text(data, "priority_key", max_len=64),
+            held_from=None if held_from is None else AppState(fields.choice(data, "held_from", frozenset(AppState))),
+            held_ms_total=fields.integer(data, "held_ms_total"),
+            result=fields.opt_text(data, "result", max_len=128),
+            certificate_number=fields.opt_text(data, "certificate_number", max_len=64),
+            steps=fields.obj(data.get("steps"), "steps"),
+            source_txs=fields.texts(data, "source_txs", high=10_000),
+        )
+
+
+def effective_state(application: Application, block_time_ms: int) -> AppState:
+    """The state as of ``block_time_ms``, with expiry derived rather than written.
+
+    A FILED application past its confirmation deadline reads as EXPIRED (V25, design §3.14).
+    """
+    if application.state is AppState.FILED and block_time_ms >= application.confirm_deadline_ms:
+        return AppState.EXPIRED
+    return application.state

@@ -1,0 +1,57 @@
+"""Parties and record status: the pieces every register record shares."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from estatechain.contract.effects import JSON, Record
+from estatechain.contract.records import fields
+
+
+class Status(StrEnum):
+    """QSZT: a register record is current (现势) or historic (历史); history is never deleted."""
+
+    CURRENT = "current"
+    HISTORIC = "historic"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PartyRef:
+    """A person or company as the ledger knows it: never a name or an ID number.
+
+    ``party_id`` is the HMAC of ID type and number under the identity authority's key, computed at the
+    edge (design §3.18); ``record_ref`` optionally points to the envelope-encrypted personal record
+    held off the shared state (its salted commitment), which entitled orgs open at their own edge.
+    """
+
+    party_id: str
+    record_ref: str | None = None
+
+    def to_json(self) -> dict[str, JSON]:
+        """Stored form."""
+        return {"party_id": self.party_id, "record_ref": self.record_ref}
+
+    @staticmethod
+    def from_json(data: Record, field: str = "") -> PartyRef:
+        """Decode and validate (``field`` prefixes error paths)."""
+        return PartyRef(
+            party_id=fields.hex64(data, "party_id", field),
+            record_ref=fields.opt_pattern(data, "record_ref", fields.HEX64, field, what="64 lower-case hex characters"),
+        )
+
+
+def parties_json(parties: tuple[PartyRef, ...]) -> list[JSON]:
+    """A tuple of parties as a JSON list."""
+    return [party.to_json() for party in parties]
+
+
+def parties_from(data: Record, name: str, field: str = "", *, low: int = 0, high: int = 50) -> tuple[PartyRef, ...]:
+    """A list of parties under ``name``."""
+    items = fields.objects(data, name, field, low=low, high=high)
+    return tuple(PartyRef.from_json(item, f"{field}{name}[{index}].") for index, item in enumerate(items))
+
+
+def tx_ids(data: Record, name: str) -> tuple[str, ...]:
+    """The ``source_txs`` list: ids of the transactions a row rests on."""
+    return fields.texts(data, name, high=10_000)
