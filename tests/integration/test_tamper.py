@@ -67,9 +67,6 @@ COLUMNS = _schema_columns()
 
 ROW_NOT_NAMED = {
     ("meta", "key"): "a renamed meta key leaves no row to name; verify lists the keys it found instead",
-    ("state_rows", "height"): "a version moved to another block is reported as that block's version count",
-    ("state_rows", "seq"): "versions are matched to the block's writes in (seq, key) order; a shifted seq names the "
-                           "write it now faces",
 }
 """Mutations after which verify names the table but not the changed row (see the report of this campaign)."""
 

@@ -102,6 +102,7 @@ class _Auditor:
         self.prev_hash = genesis.chain_id
         self.prev_time = 0
         self.versions = 0
+        self.seen_rows: set[tuple[str, int]] = set()
         self.valid = 0
 
     def block(self, height: int, stored_hash: str, header_bytes: bytes) -> None:
@@ -183,18 +184,16 @@ class _Auditor:
         self.leaves.append(leaf)
 
     def _state(self, height: int, writes: list[tuple[int, str, dict[str, JSONValue] | None]]) -> dict[bytes, bytes]:
-        stored = self.conn.execute(
-            "SELECT key, seq, height, value, chain FROM state_rows WHERE height = ? ORDER BY seq, key", (height,)
-        ).fetchall()
-        expected = sorted(writes, key=lambda w: (w[0], w[1]))
-        if len(stored) != len(expected):
-            raise IntegrityFault(f"state_rows height={height}",
-                                 f"{len(stored)} versions stored but the block's transactions wrote {len(expected)}")
+        """Check every version the block's writes imply, looked up by (key, seq), and extend each key's chain."""
         changes: dict[bytes, bytes] = {}
-        for (key, seq, row_height, value, chain), (w_seq, w_key, w_value) in zip(stored, expected, strict=True):
+        for w_seq, w_key, w_value in sorted(writes, key=lambda w: (w[0], w[1])):
             where = f"state_rows key={w_key} seq={w_seq}"
-            _differ(where, "key", key, w_key)
-            _differ(where, "seq", seq, w_seq)
+            row = self.conn.execute(
+                "SELECT height, value, chain FROM state_rows WHERE key = ? AND seq = ?", (w_key, w_seq)
+            ).fetchone()
+            if row is None:
+                raise IntegrityFault(where, f"block {height} wrote this version but it is not stored")
+            row_height, value, chain = row
             _differ(where, "height", row_height, height)
             value_bytes = None if w_value is None else canonical.encode(w_value)
             _differ(where, "value", value, value_bytes)
@@ -202,9 +201,17 @@ class _Auditor:
             head = chain_head(self.h, previous, StateRow(key=w_key, seq=w_seq, height=height, value=w_value).to_bytes())
             _differ(where, "chain", chain, head)
             self.state.rows[w_key] = (w_seq, value_bytes, head)
+            self.seen_rows.add((w_key, w_seq))
             changes[key_hash(self.h, w_key)] = head
             self.versions += 1
         return changes
+
+    def _extra_state_row(self) -> None:
+        """Name the first stored version that no block's transactions wrote."""
+        for key, seq in self.conn.execute("SELECT key, seq FROM state_rows"):
+            if (key, seq) not in self.seen_rows:
+                raise IntegrityFault(f"state_rows key={key} seq={seq}", "no block's transactions wrote this version")
+        raise IntegrityFault("state_rows", "the row count differs from the versions the blocks wrote")
 
     def finish(self) -> AuditReport:
         conn = self.conn
@@ -212,7 +219,7 @@ class _Auditor:
         if extra is not None or conn.execute("SELECT COUNT(*) FROM txs").fetchone()[0] != self.log.size:
             raise IntegrityFault(f"txs seq={extra[0] if extra else '?'}", "a transaction row belongs to no block")
         if conn.execute("SELECT COUNT(*) FROM state_rows").fetchone()[0] != self.versions:
-            raise IntegrityFault("state_rows", "rows exist that no block's transactions wrote")
+            self._extra_state_row()
         current = conn.execute("SELECT key, seq, value, chain FROM state_current ORDER BY key").fetchall()
         if len(current) != len(self.state.rows):
             raise IntegrityFault("state_current", f"{len(current)} keys stored, the replay has {len(self.state.rows)}")
