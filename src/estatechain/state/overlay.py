@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import bisect
+import itertools
 from collections.abc import Iterator
 from typing import Protocol
 
@@ -31,6 +33,7 @@ class Overlay:
     def __init__(self, base: ScanningView) -> None:
         self._base = base
         self._latest: dict[str, dict[str, JSONValue] | None] = {}
+        self._sorted: list[str] = []  # keys of _latest in order, so a prefix scan is a bisect, not a sweep
         self._writes: dict[tuple[int, str], dict[str, JSONValue] | None] = {}
 
     def get(self, key: str) -> Record | None:
@@ -42,7 +45,9 @@ class Overlay:
     def scan(self, prefix: str) -> Iterator[tuple[str, Record]]:
         """Rows under ``prefix`` in key order, merging this block's writes over committed state."""
         merged: dict[str, Record | None] = dict(self._base.scan(prefix))
-        merged.update({key: value for key, value in self._latest.items() if key.startswith(prefix)})
+        start = bisect.bisect_left(self._sorted, prefix)
+        for key in itertools.takewhile(lambda k: k.startswith(prefix), itertools.islice(self._sorted, start, None)):
+            merged[key] = self._latest[key]
         for key in sorted(merged):
             current = merged[key]
             if current is not None:
@@ -51,6 +56,8 @@ class Overlay:
     def apply(self, seq: int, effects: tuple[Effect, ...]) -> None:
         """Record a valid transaction's effects (events are not state and are ignored here)."""
         for effect in effects:
+            if isinstance(effect, (Put, Delete)) and effect.key not in self._latest:
+                bisect.insort(self._sorted, effect.key)
             if isinstance(effect, Put):
                 value: dict[str, JSONValue] = dict(effect.value)
                 self._latest[effect.key] = value

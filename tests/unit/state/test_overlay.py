@@ -1,0 +1,48 @@
+"""A block's overlay shows each transaction the writes of the transactions before it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from estatechain.contract.effects import Delete, Put, Record
+from estatechain.state.overlay import Overlay
+
+
+class DictView:
+    def __init__(self, rows: dict[str, Record]) -> None:
+        self.rows = rows
+
+    def get(self, key: str) -> Record | None:
+        return self.rows.get(key)
+
+    def scan(self, prefix: str) -> Iterator[tuple[str, Record]]:
+        for key in sorted(self.rows):
+            if key.startswith(prefix):
+                yield key, self.rows[key]
+
+
+keys = st.sampled_from(["a", "a/1", "a/2", "ab", "b/1", "b/2", "c"])
+effects = st.lists(st.tuples(keys, st.one_of(st.none(), st.integers(0, 9))), max_size=30)
+
+
+@settings(max_examples=300, deadline=None)
+@given(base=st.dictionaries(keys, st.integers(0, 9)), writes=effects, prefix=st.sampled_from(["", "a", "a/", "b", "z"]))
+def test_scan_and_get_equal_a_dict_with_the_writes_applied(
+    base: dict[str, int], writes: list[tuple[str, int | None]], prefix: str
+) -> None:
+    overlay = Overlay(DictView({k: {"v": v} for k, v in base.items()}))
+    expected: dict[str, Record] = {k: {"v": v} for k, v in base.items()}
+    for seq, (key, value) in enumerate(writes):
+        if value is None:
+            overlay.apply(seq, (Delete(key=key),))
+            expected.pop(key, None)
+        else:
+            overlay.apply(seq, (Put(key=key, value={"v": value}),))
+            expected[key] = {"v": value}
+    assert list(overlay.scan(prefix)) == [(k, expected[k]) for k in sorted(expected) if k.startswith(prefix)]
+    for key in ["a", "a/1", "b/2", "c", "zz"]:
+        assert overlay.get(key) == expected.get(key)
+    assert [w[:2] for w in overlay.writes] == list(dict.fromkeys((s, k) for s, (k, _) in enumerate(writes)))
