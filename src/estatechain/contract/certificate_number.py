@@ -65,3 +65,8 @@ def parse(number: object, expected: CertificateKind, current_year: int) -> Certi
 def proof_number(year: int, serial: int) -> str:
     """The registration certificate number for ``year`` and ``serial``."""
     return f"{PROVINCE}({year:04d}){CITY}{CertificateKind.PROOF.value}第{serial:0{SERIAL_DIGITS}d}号"
+
+
+def title_number(year: int, serial: int) -> str:
+    """The title certificate number for ``year`` and ``serial``."""
+    return f"{PROVINCE}({year:04d}){CITY}{CertificateKind.TITLE.value}第{serial:0{SERIAL_DIGITS}d}号"

@@ -77,3 +77,48 @@ def unit_seizure(unit_number: str, queue_order: int, seizure_id: str) -> str:
 def unit_application(unit_number: str, application_id: str) -> str:
     """Index row of an application still open on the unit (not yet recorded, refused or withdrawn)."""
     return f"{unit_index(unit_number, 'application')}{application_id}"
+
+
+def notice(notice_id: str) -> str:
+    """An advance notice (预告登记, table ``YGDJ``), current or historic."""
+    return f"notice/{notice_id}"
+
+
+def unit_notice(unit_number: str, priority_key: str, notice_id: str) -> str:
+    """Index row of a current advance notice, ordered by priority key (the order of its rank)."""
+    return f"{unit_index(unit_number, 'notice')}{priority_key}/{notice_id}"
+
+
+def presale_contract(contract_id: str) -> str:
+    """A pre-sale contract signed by developer and buyers."""
+    return f"presale/{contract_id}"
+
+
+def unit_presale(unit_number: str, contract_id: str) -> str:
+    """Index row of a pre-sale contract on a predicted unit."""
+    return f"{unit_index(unit_number, 'presale')}{contract_id}"
+
+
+def title_certificate(year: int, serial: int) -> str:
+    """A title certificate (不动产权证书) by year and serial: which ownership right it proves, its status."""
+    return f"certificate/title/{year:04d}/{serial:08d}"
+
+
+def title_sequence(registry_org: str, year: int) -> str:
+    """The last serial a registry used for title certificates in ``year`` (its own sequence)."""
+    return f"certseq/{registry_org}/{year:04d}/title"
+
+
+def consent(consent_id: str) -> str:
+    """An owner's inquiry consent (the id of the consent tx)."""
+    return f"consent/{consent_id}"
+
+
+def inquiry(inquiry_id: str) -> str:
+    """An inquiry-log record (the id of the inquiry tx), granted or refused."""
+    return f"inquiry/{inquiry_id}"
+
+
+def unit_inquiry(unit_number: str, height: int, tx_seq: int, inquiry_id: str) -> str:
+    """Index row of an inquiry of the unit in ledger order: who looked at it (never deleted)."""
+    return f"{unit_index(unit_number, 'inquiry')}{height:012d}.{tx_seq:012d}/{inquiry_id}"

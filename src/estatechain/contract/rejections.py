@@ -33,6 +33,12 @@ class RejectionCode(StrEnum):
     FILER_NOT_APPLICANT_BANK = "FILER_NOT_APPLICANT_BANK"
     SEIZURE_NOT_OWN = "SEIZURE_NOT_OWN"
     SEIZURE_ENDED = "SEIZURE_ENDED"
+    FILER_ROLE_NOT_PERMITTED = "FILER_ROLE_NOT_PERMITTED"
+    FILER_NOT_APPLICANT = "FILER_NOT_APPLICANT"
+    ACTOR_NOT_PARTY = "ACTOR_NOT_PARTY"
+    PRESALE_STATE = "PRESALE_STATE"
+    NOTICE_NOT_LAPSED = "NOTICE_NOT_LAPSED"
+    TRANSFER_NEEDS_MORTGAGEE = "TRANSFER_NEEDS_MORTGAGEE"
     # domain.md §12, one or more codes per rule.
     V1_UNIT_NUMBER_INVALID = "V1_UNIT_NUMBER_INVALID"
     V1_UNIT_OUT_OF_JURISDICTION = "V1_UNIT_OUT_OF_JURISDICTION"
@@ -56,6 +62,7 @@ class RejectionCode(StrEnum):
     V11_DATE_INVALID = "V11_DATE_INVALID"
     V11_TERM_INVALID = "V11_TERM_INVALID"
     V12_METHOD_INVALID = "V12_METHOD_INVALID"
+    V12_NOTICE_KIND_INVALID = "V12_NOTICE_KIND_INVALID"
     V13_UNIT_SEIZED = "V13_UNIT_SEIZED"
     V14_NOTICE_HOLDER_CONSENT_MISSING = "V14_NOTICE_HOLDER_CONSENT_MISSING"
     V15_NO_PURCHASE_NOTICE = "V15_NO_PURCHASE_NOTICE"
@@ -74,6 +81,7 @@ class RejectionCode(StrEnum):
     V25_CONFIRMATION_EXPIRED = "V25_CONFIRMATION_EXPIRED"
     V26_INQUIRY_NOT_ENTITLED = "V26_INQUIRY_NOT_ENTITLED"
     V26_PURPOSE_REQUIRED = "V26_PURPOSE_REQUIRED"
+    V26_SEARCH_NOT_BY_PROPERTY = "V26_SEARCH_NOT_BY_PROPERTY"
     V27_ELICENCE_ID_INVALID = "V27_ELICENCE_ID_INVALID"
 
 
@@ -116,6 +124,16 @@ SPECS: Final[Mapping[RejectionCode, Spec]] = {
                            "release or renew it.", "seizure_id", "细则 93"),
     _C.SEIZURE_ENDED: _s("Seizure {seizure_id} has ended ({problem}); deliver a new order instead.", "seizure_id",
                          "查封规定 27"),
+    _C.FILER_ROLE_NOT_PERMITTED: _s("Role {role} may not file a {business_type} application; it is filed by "
+                                    "{filers}.", "business_type", "domain.md §5.1"),
+    _C.FILER_NOT_APPLICANT: _s("The filer ({org}) acts for none of the applicants in capacity {capacities}; "
+                               "file as one of them.", "applicants", "domain.md §2"),
+    _C.ACTOR_NOT_PARTY: _s("The signer ({org}) does not act for party {party_id}; have the identity authority "
+                           "bind it first.", "party_id", "design.md §3.18"),
+    _C.PRESALE_STATE: _s("Pre-sale contract {contract_id} cannot be used: {problem}.", "contract_id", "细则 86"),
+    _C.NOTICE_NOT_LAPSED: _s("Notice {notice_id} has not lapsed: {problem}.", "certificate_number", "民法典 221"),
+    _C.TRANSFER_NEEDS_MORTGAGEE: _s("Mortgage {mortgage_id} {problem}; its mortgagee must co-sign the transfer.",
+                                    "applicants", "民法典 406(2); 担保制度解释 43"),
     _C.V1_UNIT_NUMBER_INVALID: _s("Unit number '{unit_number}' is not a valid 28-character GB/T 37346 unit "
                                   "number: {problem}.", "unit_number", "GB/T 37346-2019"),
     _C.V1_UNIT_OUT_OF_JURISDICTION: _s("Unit number '{unit_number}' has county code {county}, which is not in "
@@ -134,10 +152,10 @@ SPECS: Final[Mapping[RejectionCode, Spec]] = {
                                           "certificate_number", "条例 18"),
     _C.V5_ID_NUMBER_INVALID: _s("The ID number does not pass the check for its type.", "id_number",
                                 "GB 11643, GB 32100"),
-    _C.V6_MORTGAGOR_NOT_OWNER: _s("Party {party_id} is named as mortgagor but is not a current owner of unit "
-                                  "{unit_number}.", "applicants", "条例 14, 细则 66"),
-    _C.V6_CO_OWNERS_MISSING: _s("The mortgagors do not include the co-owners needed to burden unit "
-                                "{unit_number} ({problem}); add them as mortgagors.", "applicants",
+    _C.V6_MORTGAGOR_NOT_OWNER: _s("Party {party_id} is named as mortgagor or transferor but is not a current "
+                                  "owner of unit {unit_number}.", "applicants", "条例 14, 细则 66"),
+    _C.V6_CO_OWNERS_MISSING: _s("The mortgagors or transferors do not include the co-owners needed to burden "
+                                "or dispose of unit {unit_number} ({problem}); add them.", "applicants",
                                 "民法典 301, 细则 10"),
     _C.V7_SIGNER_NOT_BOUND: _s("Certificate {signer} is not bound to a real-name verified party by the "
                                "identity authority.", "signer", "细则 9"),
@@ -160,21 +178,25 @@ SPECS: Final[Mapping[RejectionCode, Spec]] = {
     _C.V11_TERM_INVALID: _s("The term {start}..{end} is not valid: {problem}.", "term"),
     _C.V12_METHOD_INVALID: _s("Method '{value}' is not 1 (ordinary) or 2 (maximum amount).", "method",
                               "DYFS code list"),
+    _C.V12_NOTICE_KIND_INVALID: _s("Notice kind '{value}' is not 3 (pre-sale commercial-housing mortgage).",
+                                   "notice_kind", "YGDJZL code list"),
     _C.V13_UNIT_SEIZED: _s("Unit {unit_number} is under seizure {seizure_id} in effect; it cannot be mortgaged "
                            "until the seizure is released or lapses.", "unit_number", "民法典 399(5)"),
-    _C.V14_NOTICE_HOLDER_CONSENT_MISSING: _s("An advance notice on unit {unit_number} is held by another "
-                                             "party; attach that holder's signed consent.", "consents",
+    _C.V14_NOTICE_HOLDER_CONSENT_MISSING: _s("Advance notice {notice_id} on unit {unit_number} is held by "
+                                             "another party ({missing}); name that holder as consenter so it "
+                                             "signs.", "applicants",
                                              "民法典 221, 细则 85"),
     _C.V15_NO_PURCHASE_NOTICE: _s("Unit {unit_number} has no current purchase notice in the mortgagor's "
                                   "name.", "unit_number", "细则 85"),
-    _C.V15_NOTICE_HOLDER_CONSENT_MISSING: _s("Unit {unit_number} already has a mortgage notice; attach its "
-                                             "holders' written consent.", "consents", "细则 85(2)"),
+    _C.V15_NOTICE_HOLDER_CONSENT_MISSING: _s("Unit {unit_number} already has mortgage notice {notice_id}; name "
+                                             "its holders ({missing}) as consenters so they sign.", "applicants",
+                                             "细则 85(2)"),
     _C.V16_DUPLICATE_MORTGAGE: _s("{existing} already secures contract {contract_number} for the same "
                                   "mortgagee on unit {unit_number}.", "contract_numbers"),
-    _C.V17_CONSENT_MISSING: _s("The change may prejudice later-ranked holders; attach their signed consent.",
-                               "consents", "细则 68(2), 72(2); 民法典 409"),
+    _C.V17_CONSENT_MISSING: _s("The change may prejudice later-ranked holders ({missing}); name them as "
+                               "consenters so they sign.", "applicants", "细则 68(2), 72(2); 民法典 409"),
     _C.V18_TRANSFER_INVALID: _s("The transfer is not valid: {problem}.", "transferee", "民法典 421; 细则 69"),
-    _C.V19_CANCELLATION_TARGET_INVALID: _s("Mortgage {target} cannot be cancelled: {problem}.",
+    _C.V19_CANCELLATION_TARGET_INVALID: _s("Entry {target} cannot be cancelled: {problem}.",
                                            "certificate_number", "细则 70"),
     _C.V19_CANCELLATION_APPLICANT_INVALID: _s("These applicants may not cancel the mortgage: {problem}.",
                                               "applicants", "细则 70; 条例 14"),
@@ -191,6 +213,8 @@ SPECS: Final[Mapping[RejectionCode, Spec]] = {
     _C.V26_INQUIRY_NOT_ENTITLED: _s("The requester is not entitled to this inquiry: {problem}.", "basis",
                                     "条例 27-28"),
     _C.V26_PURPOSE_REQUIRED: _s("State the purpose of the inquiry.", "purpose", "细则 98"),
+    _C.V26_SEARCH_NOT_BY_PROPERTY: _s("Search by the unit number or a certificate number of one unit: {problem}.",
+                                      "lookup", "条例 27-28; 查询办法"),
     _C.V27_ELICENCE_ID_INVALID: _s("'{value}' is not a valid e-licence identifier: {problem}.", "elicence_id",
                                    "GB/T 36904"),
 }

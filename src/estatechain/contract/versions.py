@@ -12,9 +12,14 @@ from typing import Final
 from estatechain.contract.rule import Rule
 from estatechain.contract.rules import (
     application,
+    building,
     governance,
     identity,
+    inquiry,
     note,
+    notice_correct,
+    notice_end,
+    presale,
     register_import,
     registration,
     seizure,
@@ -28,6 +33,11 @@ _V1: Final[Mapping[str, Rule]] = {
     **application.RULES,
     **registration.RULES,
     **seizure.RULES,
+    **presale.RULES,
+    **building.RULES,
+    **notice_end.RULES,
+    **notice_correct.RULES,
+    **inquiry.RULES,
 }
 
 VERSIONS: Final[tuple[tuple[int, Mapping[str, Rule]], ...]] = ((1, _V1),)

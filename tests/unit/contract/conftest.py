@@ -28,9 +28,20 @@ UNIT_LAND = "440105002003GB00457W00000000"
 TITLE_A = "粤(2020)广州市不动产权第09400110号"
 
 REGISTRY, BANK_A, BANK_B, COURT, IDA = "gz-registry", "icbc-gz", "ccb-gz", "gz-court", "gd-identity"
+DEVELOPER = "yuexiu-dev"
 OWNER_A, OWNER_B, SPOUSE, CO_1, CO_2, CO_3 = (h(f"party:{n}") for n in ("a", "b", "spouse", "co1", "co2", "co3"))
+BUYER, BUYER_2 = h("party:buyer"), h("party:buyer2")
 BANK_A_PARTY, BANK_B_PARTY = h("party:icbc-branch"), h("party:ccb-branch")
-PERSON_CERT = {party: h(f"cert:{party}") for party in (OWNER_A, OWNER_B, SPOUSE, CO_1, CO_2, CO_3)}
+BANK_C_PARTY = h("party:boc-branch")
+BANK_A_RENAMED = h("party:icbc-branch-renamed")
+DEVELOPER_PARTY = h("party:developer")
+PERSON_CERT = {party: h(f"cert:{party}") for party in (OWNER_A, OWNER_B, SPOUSE, CO_1, CO_2, CO_3, BUYER, BUYER_2)}
+
+PREDICTED = "440106001001GB00200F00010101"
+PREDICTED_2 = "440106001001GB00200F00010102"
+SURVEYED = "440106001001GB00201F00010101"
+SURVEYED_2 = "440106001001GB00201F00010102"
+"""Pre-sale flats 1-0101 and 1-0102 of a project in 天河, and the numbers their surveyed units get."""
 
 ACTORS: dict[str, tuple[str, str, str]] = {
     "admin": ("registry.admin", h("cert:admin"), REGISTRY),
@@ -44,8 +55,16 @@ ACTORS: dict[str, tuple[str, str, str]] = {
     "bank_b": ("bank.operator", h("cert:ccb-op"), BANK_B),
     "bank_b_approver": ("bank.approver", h("cert:ccb-ap"), BANK_B),
     "court": ("court", h("cert:court"), COURT),
+    "developer": ("developer", h("cert:developer"), DEVELOPER),
+    "bank_c": ("bank.operator", h("cert:boc-op"), "boc-gz"),
+    "bank_c_approver": ("bank.approver", h("cert:boc-ap"), "boc-gz"),
     "officer": ("identity.officer", h("cert:officer"), IDA),
 }
+
+
+ORG_APPROVERS = {BANK_A_PARTY: "bank_a_approver", BANK_B_PARTY: "bank_b_approver", BANK_C_PARTY: "bank_c_approver",
+                 BANK_A_RENAMED: "bank_a_approver", DEVELOPER_PARTY: "developer"}
+"""Which actor confirms for an organisation party."""
 
 
 def unit(number: str, use: str = "residential") -> dict[str, JSON]:
@@ -126,6 +145,10 @@ class Register:
                     "officer")
         self.ok("identity.bind_party", {"org": BANK_A, "party_id": BANK_A_PARTY}, "officer")
         self.ok("identity.bind_party", {"org": BANK_B, "party_id": BANK_B_PARTY}, "officer")
+        self.ok("identity.bind_party", {"org": "boc-gz", "party_id": BANK_C_PARTY}, "officer")
+        self.ok("identity.bind_party", {"org": DEVELOPER, "party_id": DEVELOPER_PARTY}, "officer")
+        self.ok("register.import", {"units": [{**unit(PREDICTED), "kind": "predicted"},
+                                              {**unit(PREDICTED_2), "kind": "predicted"}]}, "admin")
 
     def file(self, body_changes: Mapping[str, JSON] | None = None, *, actor: str = "bank_a", **details: JSON) -> str:
         outcome = self.ok("application.file", self.filing(body_changes, **details), actor)
@@ -148,12 +171,7 @@ class Register:
         record = self.app(app)
         for applicant in record["applicants"]:  # type: ignore[union-attr]
             party = str(applicant["party_id"])  # type: ignore[index,call-overload]
-            if party == BANK_A_PARTY:
-                self.confirm(app, party, "bank_a_approver")
-            elif party == BANK_B_PARTY:
-                self.confirm(app, party, "bank_b_approver")
-            else:
-                self.confirm(app, party, party)
+            self.confirm(app, party, ORG_APPROVERS.get(party, party))
 
     def accept_review(self, app: str) -> None:
         self.confirm_all(app)
@@ -179,5 +197,88 @@ class Register:
 @pytest.fixture
 def reg() -> Register:
     register = Register()
+    register.seed()
+    return register
+
+
+NOTICE_MATERIALS = [material("APPLICATION_FORM"), material("POWER_OF_ATTORNEY"), material("LOAN_CONTRACT"),
+                    material("NOTICE_AGREEMENT")]
+
+
+def notice_details(purchase_number: str, **changes: JSON) -> dict[str, JSON]:
+    """Details of a 预抵押 filing: 120万元 over 30 years, ICBC's loan contract."""
+    details: dict[str, JSON] = {
+        "notice_kind": 3, "method": 1, "secured_principal_fen": 120_000_000, "currency": "CNY",
+        "debt_term": {"start": "2026-01-04", "end": "2056-01-03"}, "scope": "详见抵押合同",
+        "contract_numbers": ["ICBC-YG-2026-0001"], "transfer_restricted": False,
+        "purchase_notice_certificate_number": purchase_number,
+    }
+    details.update(changes)
+    return {key: value for key, value in details.items() if value is not None}
+
+
+def applicants(parties: tuple[str, ...], capacity: str) -> list[JSON]:
+    """Applicant entries of ``parties`` in one capacity."""
+    return [{"party_id": party, "capacity": capacity} for party in parties]
+
+
+class PresaleRegister(Register):
+    """The test register plus the pre-sale steps: contract, purchase notice, 预抵押, first registration."""
+
+    def case(self, body: Mapping[str, JSON], actor: str = "bank_a", *, issue: bool = True) -> str:
+        """File, confirm by every applicant, accept, review, record (and issue): the application id."""
+        outcome = self.ok("application.file", body, actor)
+        app = str(outcome.effects[0].value["application_id"])  # type: ignore[union-attr]
+        self.accept_review(app)
+        self.ok("application.record", {"application_id": app}, "recorder")
+        if issue and self.app(app)["certificate_number"] is not None:
+            self.ok("application.issue", {"application_id": app, "document_sha256": h(f"doc:{app}")}, "issuer")
+        return app
+
+    def presale(self, unit_number: str = PREDICTED, buyers: tuple[str, ...] = (BUYER,),
+                price_fen: int = 250_000_000) -> str:
+        """The developer files a pre-sale contract and every buyer signs it: the contract id."""
+        document = h(f"presale:{unit_number}")
+        outcome = self.ok("presale.contract", {
+            "unit_number": unit_number, "developer": DEVELOPER_PARTY, "buyers": list(buyers), "price_fen": price_fen,
+            "contract_no": f"YX-{unit_number[-4:]}", "filing_no": f"GZYS-2026-{unit_number[-4:]}",
+            "document_sha256": document}, "developer")
+        contract = str(outcome.effects[0].value["contract_id"])  # type: ignore[union-attr]
+        for buyer in buyers:
+            self.ok("presale.sign", {"contract_id": contract, "document_sha256": document}, buyer)
+        return contract
+
+    def purchase_body(self, contract: str, unit_number: str = PREDICTED,
+                      buyers: tuple[str, ...] = (BUYER,)) -> dict[str, JSON]:
+        return {"business_type": "purchase_notice.first", "unit_number": unit_number,
+                "applicants": [*applicants(buyers, "buyer"),
+                               {"party_id": DEVELOPER_PARTY, "capacity": "developer"}],
+                "materials": [material("APPLICATION_FORM"), material("NOTICE_AGREEMENT")],
+                "details": {"presale_contract": contract}}
+
+    def notice_body(self, purchase_number: str, unit_number: str = PREDICTED, buyers: tuple[str, ...] = (BUYER,),
+                    bank: str = BANK_A_PARTY, extra: tuple[dict[str, JSON], ...] = (),
+                    **details: JSON) -> dict[str, JSON]:
+        return {"business_type": "mortgage_notice.first", "unit_number": unit_number,
+                "applicants": [*applicants(buyers, "mortgagor"),
+                               {"party_id": bank, "capacity": "mortgagee"}, *extra],
+                "materials": list(NOTICE_MATERIALS), "details": notice_details(purchase_number, **details)}
+
+    def notices(self, unit_number: str = PREDICTED) -> tuple[str, str]:
+        """Contract, purchase notice (第00000001号) and ICBC's 预抵押 (第00000002号): their notice ids."""
+        purchase = self.case(self.purchase_body(self.presale(unit_number), unit_number), "developer")
+        number = str(self.row(f"notice/{purchase}")["certificate_number"])
+        return purchase, self.case(self.notice_body(number, unit_number))
+
+    def first_registration(self, pairs: tuple[tuple[str, str], ...] = ((PREDICTED, SURVEYED),)) -> None:
+        self.ok("building.first_registration", {
+            "developer": DEVELOPER_PARTY,
+            "units": [{"predicted": predicted, "surveyed": unit(surveyed)} for predicted, surveyed in pairs]},
+            "recorder")
+
+
+@pytest.fixture
+def pre() -> PresaleRegister:
+    register = PresaleRegister()
     register.seed()
     return register

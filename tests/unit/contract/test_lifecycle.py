@@ -51,3 +51,9 @@ def test_every_register_code_has_a_message_field_and_every_rule_is_registered() 
     assert all(spec.message.endswith(".") and spec.field for spec in SPECS.values())
     assert {"register.import", "identity.bind_party", "application.file", "application.record",
             "seizure.register", "seizure.release", "seizure.renew"} <= set(rules_at(1))
+
+
+def test_each_business_type_names_who_may_file_it(reg: Register) -> None:
+    person = reg.no("application.file", reg.filing(), OWNER_A)
+    assert (person.code, person.detail["field"], person.detail["filers"]) == (
+        "FILER_ROLE_NOT_PERMITTED", "business_type", "bank.operator")

@@ -6,7 +6,7 @@ import random  # noqa: TID251  (seeded shuffles of insertion order; seeds are fi
 from collections.abc import Mapping
 
 import orjson
-from conftest import BANK_A_PARTY, OWNER_A, Register, h, material
+from conftest import BANK_A_PARTY, BANK_C_PARTY, OWNER_A, PREDICTED, PresaleRegister, h, material
 
 from estatechain.contract.command import Accepted
 from estatechain.contract.effects import JSON, Delete, Emit, Put
@@ -39,7 +39,7 @@ def effect_bytes(outcome: object) -> bytes:
 
 def run_sequence(seed: int | None) -> list[bytes]:
     rng = random.Random(seed)
-    reg = Register()
+    reg = PresaleRegister()
     recorded: list[bytes] = []
     original_run = reg.d.run
 
@@ -69,6 +69,15 @@ def run_sequence(seed: int | None) -> list[bytes]:
     reg.accept_review(cancel)
     reg.ok("application.record", {"application_id": cancel}, "recorder")
     reg.ok("application.issue", {"application_id": second, "document_sha256": h("doc2")}, "issuer")
+    reg.notices()  # pre-sale contract, purchase notice, 预抵押
+    reg.case({"business_type": "mortgage_notice.transfer", "unit_number": PREDICTED,
+              "applicants": [{"party_id": BANK_A_PARTY, "capacity": "mortgagee"},
+                             {"party_id": BANK_C_PARTY, "capacity": "transferee"}],
+              "materials": [material("APPLICATION_FORM"), material("ASSIGNMENT_AGREEMENT"), material("DEBTOR_NOTICE")],
+              "details": {"certificate_number": "粤(2026)广州市不动产证明第00000004号", "cause": "ASSIGNMENT"}},
+             "bank_c")
+    reg.first_registration()
+    reg.ok("inquiry.request", {"unit_number": PREDICTED, "basis": "intent", "purpose": "PRE_LOAN"}, "bank_a")
     return recorded
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from estatechain.contract import keys
@@ -70,6 +71,31 @@ def _person_actor(view: StateView, ctx: BlockContext, application: Application, 
     if bound[0] != party_id:
         return violate(RejectionCode.V7_NOT_AN_APPLICANT, party_id=party_id, application_id=application.application_id)
     return Actor(party_id=party_id, auth_ref=bound[1], by_proxy=False)
+
+
+def signer_party(view: StateView, ctx: BlockContext) -> str | None:
+    """The party a signer speaks for: a person's bound party, or None for an org key (see ``org_acts_for``)."""
+    if ctx.signer_role != "person":
+        return None
+    bound = party_of_signer(view, ctx.signer)
+    return None if bound is None else bound[0]
+
+
+def acts_for(view: StateView, ctx: BlockContext, party_id: str) -> bool:
+    """Whether the signer speaks for ``party_id``: as the bound person, or as the org bound to it."""
+    if ctx.signer_role == "person":
+        return signer_party(view, ctx) == party_id
+    return org_acts_for(view, ctx.signer_org, party_id)
+
+
+def check_filer(view: StateView, ctx: BlockContext, application: Application,
+                capacities: Collection[Capacity]) -> Rejected | None:
+    """The filer acts for at least one applicant in one of ``capacities`` (a bank for its own bank party …)."""
+    for applicant in application.applicants:
+        if applicant.capacity in capacities and acts_for(view, ctx, applicant.party.party_id):
+            return None
+    return violate(RejectionCode.FILER_NOT_APPLICANT, org=ctx.signer_org,
+                   capacities=", ".join(sorted(capacity.value for capacity in capacities)))
 
 
 def _at_least(numerator: int, denominator: int, quorum: tuple[int, int]) -> bool:

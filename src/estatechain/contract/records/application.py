@@ -32,12 +32,24 @@ OPEN_STATES = frozenset({AppState.FILED, AppState.CONFIRMED, AppState.ACCEPTED, 
 
 
 class Capacity(StrEnum):
-    """In which capacity an applicant takes part (条例 14, 细则 66) [A for debtor and spouse]."""
+    """In which capacity an applicant takes part (条例 14, 细则 66) [A for debtor and spouse].
+
+    A mortgage notice's bank is its ``mortgagee`` and the buyer its ``mortgagor``; a purchase notice is
+    applied for by ``buyer`` and ``developer`` (§5.4). ``consenter`` is a holder whose written consent
+    the case needs (V14, V15, V17): it signs by confirming the application with its own key [A].
+    ``interested`` is an interested party applying for a correction with proof of interest (细则 79).
+    """
 
     MORTGAGOR = "mortgagor"
     MORTGAGEE = "mortgagee"
     DEBTOR = "debtor"
     SPOUSE = "spouse"
+    BUYER = "buyer"
+    DEVELOPER = "developer"
+    TRANSFEROR = "transferor"
+    TRANSFEREE = "transferee"
+    CONSENTER = "consenter"
+    INTERESTED = "interested"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -157,6 +169,10 @@ class Application:
     def parties(self, capacity: Capacity) -> tuple[Applicant, ...]:
         """Applicants in ``capacity``, in filed order."""
         return tuple(applicant for applicant in self.applicants if applicant.capacity is capacity)
+
+    def party_ids(self, capacity: Capacity) -> frozenset[str]:
+        """Party ids of the applicants in ``capacity``."""
+        return frozenset(applicant.party.party_id for applicant in self.parties(capacity))
 
     def to_json(self) -> dict[str, JSON]:
         """Stored form."""

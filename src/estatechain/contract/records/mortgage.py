@@ -51,6 +51,13 @@ class Cancellation:
         """Stored form."""
         return {"business_no": self.business_no, "reason": self.reason, "time_ms": self.time_ms}
 
+    @staticmethod
+    def from_json(data: Record, field: str = "cancellation.") -> Cancellation:
+        """Decode a stored cancellation."""
+        return Cancellation(business_no=fields.text(data, "business_no", field),
+                            reason=fields.text(data, "reason", field),
+                            time_ms=fields.integer(data, "time_ms", field))
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Mortgage:
@@ -162,13 +169,9 @@ class Mortgage:
             recorder=fields.opt_text(data, "recorder", field, max_len=64),
             notes=fields.opt_text(data, "notes", field),
             status=Status(fields.choice(data, "status", frozenset(Status), field)),
-            cancellation=None if cancellation is None else _cancellation(fields.obj(cancellation, "cancellation")),
+            cancellation=None if cancellation is None
+            else Cancellation.from_json(fields.obj(cancellation, "cancellation")),
             derived_from=fields.opt_text(data, "derived_from", field, max_len=96),
             source_txs=tx_ids(data, "source_txs"),
         )
 
-
-def _cancellation(data: Record) -> Cancellation:
-    return Cancellation(business_no=fields.text(data, "business_no", "cancellation."),
-                        reason=fields.text(data, "reason", "cancellation."),
-                        time_ms=fields.integer(data, "time_ms", "cancellation."))

@@ -1,9 +1,11 @@
 """The applicants' side of the lifecycle (domain.md §5.1): file, confirm, decline, withdraw.
 
-The filing bank files with material references (hashes and sizes only, design §3.11); each listed
-applicant then confirms or declines with their own key (条例 14; V7); all applicants together may
-withdraw before recording (条例 15; 细则 13; V22). The application id is the filing tx id, which is
-the hash of the exact filed payload, so a confirmation names precisely what it approves.
+The filer files with material references (hashes and sizes only, design §3.11) — the bank for
+mortgages and 预抵押, the developer or a buyer for purchase notices, as each business type's
+``filers`` says; each listed applicant then confirms or declines with their own key (条例 14; V7);
+all applicants together may withdraw before recording (条例 15; 细则 13; V22). The application id
+is the filing tx id, which is the hash of the exact filed payload, so a confirmation names
+precisely what it approves.
 """
 
 from __future__ import annotations
@@ -50,6 +52,9 @@ def file(view: StateView, ctx: BlockContext, command: Command) -> Outcome:
     if business is None:
         return violate(RejectionCode.BUSINESS_TYPE_UNKNOWN, business_type=business_type,
                        known=", ".join(sorted(BUSINESS_TYPES)))
+    if ctx.signer_role not in business.filers:
+        return violate(RejectionCode.FILER_ROLE_NOT_PERMITTED, role=ctx.signer_role, business_type=business_type,
+                       filers=", ".join(sorted(business.filers)))
     unit_number = body.get("unit_number")
     if rejected := check_v1_unit_number(unit_number):
         return rejected
@@ -163,10 +168,12 @@ def withdraw(view: StateView, ctx: BlockContext, command: Command) -> Outcome:
                                                                                application.application_id))))
 
 
-APPLICANT_ROLES: Final = frozenset({"person", "bank.approver"})
+APPLICANT_ROLES: Final = frozenset({"person", "bank.approver", "developer"})
+FILER_ROLES: Final = frozenset({"bank.operator", "developer", "person"})
+"""Who may file at all; each business type narrows it (``BusinessType.filers``)."""
 
 RULES: Final = {
-    "application.file": Rule(roles=frozenset({"bank.operator"}), decide=guarded(file)),
+    "application.file": Rule(roles=FILER_ROLES, decide=guarded(file)),
     "application.confirm": Rule(roles=APPLICANT_ROLES, decide=guarded(confirm)),
     "application.decline": Rule(roles=APPLICANT_ROLES, decide=guarded(decline)),
     "application.withdraw": Rule(roles=APPLICANT_ROLES, decide=guarded(withdraw)),

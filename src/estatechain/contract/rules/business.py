@@ -37,6 +37,10 @@ class BusinessType:
     issues_certificate: bool
     result_key: Callable[[StateView, BlockContext, Application], str]
     """The register key the recording creates or changes (``mortgage/<id>``), kept on the application."""
+    filers: frozenset[str] = frozenset({"bank.operator"})
+    """Signer roles that may file this type (the bank for mortgages; developer or buyer for purchase notices)."""
+    review_notes: Callable[[StateView, BlockContext, Application], dict[str, JSON]] = lambda _v, _c, _a: {}
+    """Derived facts shown to the reviewer and kept with the review step (a notice's 90-day lapse date …)."""
 
 
 CONFIRM_WINDOW_MS = 7 * 86_400_000

@@ -13,6 +13,7 @@ from typing import Final
 from estatechain.contract import keys
 from estatechain.contract.certificate_number import CertificateKind, normalise, parse
 from estatechain.contract.checks.materials import check_v24_complete
+from estatechain.contract.checks.notices import check_v14_notice_consent
 from estatechain.contract.checks.parties import check_v6_mortgagors, org_acts_for
 from estatechain.contract.checks.register import check_v13_not_seized, check_v16_duplicate, current_mortgages
 from estatechain.contract.checks.terms import check_v9_amount, check_v10_amount_kind, check_v11_term, check_v12_method
@@ -54,7 +55,7 @@ class Terms:
     contract_numbers: tuple[str, ...]
     transfer_restricted: bool
     transfer_restriction_text: str | None
-    title_number: str
+    title_number: str | None
     max_claim_basis: str | None
 
 
@@ -73,7 +74,7 @@ def terms_of(details: Record) -> Terms:
                                for n in fields.texts(details, "contract_numbers", high=10)),
         transfer_restricted=fields.boolean(details, "transfer_restricted"),
         transfer_restriction_text=fields.opt_text(details, "transfer_restriction_text"),
-        title_number=fields.text(details, "title_number", max_len=64),
+        title_number=fields.opt_text(details, "title_number", max_len=64),
         max_claim_basis=fields.opt_text(details, "max_claim_basis"),
     )
 
@@ -92,7 +93,7 @@ def required_materials(application: Application) -> frozenset[str]:
     return frozenset(base)
 
 
-def _check_terms(ctx: BlockContext, details: Record) -> Rejected | None:
+def check_terms(ctx: BlockContext, details: Record) -> Rejected | None:
     """V12, V9, V10, V11 on the filed details, in that order."""
     method = check_v12_method(details)
     if isinstance(method, Rejected):
@@ -119,7 +120,7 @@ def _check_terms(ctx: BlockContext, details: Record) -> Rejected | None:
 
 def check_filing(view: StateView, ctx: BlockContext, application: Application) -> Rejected | None:
     """Details (V9-V12), applicants' capacities, the filer is the mortgagee's bank, materials (V24)."""
-    if rejected := _check_terms(ctx, application.details):
+    if rejected := check_terms(ctx, application.details):
         return rejected
     if not application.parties(Capacity.MORTGAGOR) or not application.parties(Capacity.MORTGAGEE):
         raise FieldError("applicants", "must name at least one mortgagor and one mortgagee")
@@ -145,7 +146,7 @@ def check_v4_title(title: object, right: OwnershipRight, ctx: BlockContext) -> R
 
 
 def blocking(view: StateView, ctx: BlockContext, application: Application) -> Rejected | None:
-    """Checks against the register at this block: V3, V2, V4, V6, V13, V16 (domain.md §5.2 review)."""
+    """Checks against the register at this block: V3, V2, V4, V6, V13, V14, V16 (domain.md §5.2 review)."""
     unit = load_unit(view, application.unit_number)
     if isinstance(unit, Rejected):
         return unit
@@ -158,6 +159,7 @@ def blocking(view: StateView, ctx: BlockContext, application: Application) -> Re
     return (check_v4_title(application.details.get("title_number"), right, ctx)
             or check_v6_mortgagors(right, mortgagors)
             or check_v13_not_seized(view, unit.unit_number, ctx.block_time_ms)
+            or check_v14_notice_consent(view, application, (unit.unit_number,))
             or check_v16_duplicate(view, application, ctx.block_time_ms))
 
 

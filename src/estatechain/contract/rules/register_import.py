@@ -1,7 +1,9 @@
 """``register.import``: the registry enters its existing register in bulk (design §3.15).
 
 Many records per transaction, each row resting on that transaction: units, ownership rights,
-existing mortgages (with their legacy ranks and certificate numbers) and seizures. Every record is
+existing mortgages and advance notices (with their legacy ranks and certificate numbers) and
+seizures. Title numbers of imported ownership rights are indexed as title certificates when they are
+in the Guangzhou format, so an inquiry can find a unit by its title number (§7). Every record is
 validated as a filing would be (V1 unit numbers, shares adding up, V4 certificate numbers) and any
 record that already exists refuses the whole transaction, so a re-run import changes nothing.
 """
@@ -23,6 +25,7 @@ from estatechain.contract.records import (
     CertificateStatus,
     FieldError,
     Mortgage,
+    Notice,
     OwnershipRight,
     Seizure,
     Unit,
@@ -97,6 +100,33 @@ def _ownership(batch: _Batch, item: Record, field: str) -> Rejected | None:
         return rejected
     batch.put(keys.ownership(right.right_id), right.to_json())
     batch.put(index, {"right_id": right.right_id})
+    return _certificate(batch, right.title_number, CertificateKind.TITLE, keys.ownership(right.right_id),
+                        right_registered_ms(item), strict=False)
+
+
+def right_registered_ms(item: Record) -> int:
+    """The recording time an imported row states (``registered_ms``), 0 when the import does not say."""
+    value = item.get("registered_ms")
+    return value if type(value) is int and value >= 0 else 0
+
+
+def _certificate(  # noqa: PLR0913  (one keyword per certificate field the import sets)
+    batch: _Batch, number: str, kind: CertificateKind, right: str, recorded_ms: int, *, field: str = "",
+    strict: bool = True,
+) -> Rejected | None:
+    """The certificate record of an imported number; a title in another registry's format is kept unindexed."""
+    parsed = parse(number, kind, shanghai_year(batch.ctx.block_time_ms))
+    if isinstance(parsed, str):
+        if not strict:
+            return None
+        return violate(RejectionCode.V4_CERTIFICATE_NUMBER_INVALID, field=f"{field}certificate_number",
+                       number=number, expected=kind.value, problem=parsed)
+    key = (keys.certificate if kind is CertificateKind.PROOF else keys.title_certificate)(parsed.year, parsed.serial)
+    if rejected := batch.fresh(key, "certificate", number):
+        return rejected
+    certificate = Certificate(number=number, right=right, application_id=None, status=CertificateStatus.VALID,
+                              recorded_ms=recorded_ms, source_txs=(batch.ctx.tx_id,))
+    batch.put(key, certificate.to_json())
     return None
 
 
@@ -113,18 +143,25 @@ def _mortgage(batch: _Batch, item: Record, field: str) -> Rejected | None:
               {"mortgage_id": mortgage.mortgage_id})
     if mortgage.certificate_number is None:
         return None
-    number = parse(mortgage.certificate_number, CertificateKind.PROOF, shanghai_year(batch.ctx.block_time_ms))
-    if isinstance(number, str):
-        return violate(RejectionCode.V4_CERTIFICATE_NUMBER_INVALID, field=f"{field}certificate_number",
-                       number=mortgage.certificate_number, expected=CertificateKind.PROOF.value, problem=number)
-    key = keys.certificate(number.year, number.serial)
-    if rejected := batch.fresh(key, "certificate", mortgage.certificate_number):
+    return _certificate(batch, mortgage.certificate_number, CertificateKind.PROOF, keys.mortgage(mortgage.mortgage_id),
+                        mortgage.registered_ms, field=field)
+
+
+def _notice(batch: _Batch, item: Record, field: str) -> Rejected | None:
+    """An existing advance notice (purchase or 预抵押); its ``rank`` gives its legacy priority key like a mortgage's."""
+    rank = fields.integer(item, "rank", field, low=1, high=999)
+    notice = Notice.from_json(_stamped(item, batch.ctx, status="current", priority_key=f"L{rank:04d}"), field)
+    if rejected := _known_unit(batch, notice.unit_number, field):
         return rejected
-    certificate = Certificate(number=mortgage.certificate_number, right=keys.mortgage(mortgage.mortgage_id),
-                              application_id=None, status=CertificateStatus.VALID,
-                              recorded_ms=mortgage.registered_ms, source_txs=(batch.ctx.tx_id,))
-    batch.put(key, certificate.to_json())
-    return None
+    if rejected := batch.fresh(keys.notice(notice.notice_id), "notice", notice.notice_id):
+        return rejected
+    batch.put(keys.notice(notice.notice_id), notice.to_json())
+    batch.put(keys.unit_notice(notice.unit_number, notice.priority_key, notice.notice_id),
+              {"notice_id": notice.notice_id})
+    if notice.certificate_number is None:
+        return None
+    return _certificate(batch, notice.certificate_number, CertificateKind.PROOF, keys.notice(notice.notice_id),
+                        notice.registered_ms, field=field)
 
 
 def _seizure(batch: _Batch, item: Record, field: str) -> Rejected | None:
@@ -140,7 +177,8 @@ def _seizure(batch: _Batch, item: Record, field: str) -> Rejected | None:
 
 
 _SECTIONS: Final[tuple[tuple[str, Callable[[_Batch, Record, str], Rejected | None]], ...]] = (
-    ("units", _unit), ("ownerships", _ownership), ("mortgages", _mortgage), ("seizures", _seizure),
+    ("units", _unit), ("ownerships", _ownership), ("mortgages", _mortgage), ("notices", _notice),
+    ("seizures", _seizure),
 )
 """Sections in dependency order: a record may refer to units of the same transaction."""
 

@@ -13,13 +13,13 @@ from dataclasses import replace
 from typing import Final
 
 from estatechain.contract import keys
-from estatechain.contract.certificate_number import CertificateKind, CertificateNumber, parse, proof_number
+from estatechain.contract.certificate_number import CertificateKind
+from estatechain.contract.certificates import certificate_key, new_certificate, next_number
 from estatechain.contract.checks.elicence import check_v27_elicence
-from estatechain.contract.civil_date import shanghai_year
 from estatechain.contract.command import Accepted, Command, Outcome, Rejected
 from estatechain.contract.context import BlockContext
 from estatechain.contract.effects import JSON, Delete, Effect, Emit, Put
-from estatechain.contract.records import Application, AppState, Certificate, CertificateStatus, fields
+from estatechain.contract.records import Application, AppState, Certificate, fields
 from estatechain.contract.rejections import RejectionCode
 from estatechain.contract.rule import Rule
 from estatechain.contract.rules.business import advance, load_application, priority_key, require_state, save
@@ -97,9 +97,11 @@ def review(view: StateView, ctx: BlockContext, command: Command) -> Outcome:
     application = _load(view, ctx, command, "review", AppState.ACCEPTED)
     if isinstance(application, Rejected):
         return application
-    if rejected := BUSINESS_TYPES[application.business_type].blocking(view, ctx, application):
+    business = BUSINESS_TYPES[application.business_type]
+    if rejected := business.blocking(view, ctx, application):
         return rejected
-    return Accepted(effects=(save(advance(application, ctx, AppState.APPROVED, "reviewed")),))
+    notes = business.review_notes(view, ctx, application)
+    return Accepted(effects=(save(advance(application, ctx, AppState.APPROVED, "reviewed", **notes)),))
 
 
 def refuse(view: StateView, ctx: BlockContext, command: Command) -> Outcome:
@@ -111,23 +113,6 @@ def refuse(view: StateView, ctx: BlockContext, command: Command) -> Outcome:
     refused = advance(application, ctx, AppState.REFUSED, "refused", reason_code=code,
                       reason_text=fields.text(command.body, "reason_text", max_len=2000))
     return Accepted(effects=(save(refused), _close(application)))
-
-
-def _certificate_number(view: StateView, ctx: BlockContext) -> tuple[str, tuple[Effect, ...]]:
-    """The next number of this registry's yearly sequence, in recording order (domain.md §4.2)."""
-    year = shanghai_year(ctx.block_time_ms)
-    key = keys.certificate_sequence(ctx.signer_org, year)
-    row = view.get(key)
-    last = row.get("last") if row is not None else 0
-    serial = (last if isinstance(last, int) else 0) + 1
-    return proof_number(year, serial), (Put(key=key, value={"last": serial}),)
-
-
-def _certificate_key(number: str) -> str:
-    """The state key of a number this registry assigned itself (so it always parses)."""
-    parsed = parse(number, CertificateKind.PROOF, current_year=9999)
-    assert isinstance(parsed, CertificateNumber)
-    return keys.certificate(parsed.year, parsed.serial)
 
 
 def record(view: StateView, ctx: BlockContext, command: Command) -> Outcome:
@@ -144,16 +129,14 @@ def record(view: StateView, ctx: BlockContext, command: Command) -> Outcome:
     number: str | None = None
     sequence: tuple[Effect, ...] = ()
     if business.issues_certificate:
-        number, sequence = _certificate_number(view, ctx)
+        number, sequence = next_number(view, ctx, CertificateKind.PROOF)
     result = business.result_key(view, ctx, application)
     effects = business.record(view, ctx, application, number)
     recorded = replace(advance(application, ctx, AppState.RECORDED, "recorded"), result=result,
                        certificate_number=number)
     certificate: tuple[Effect, ...] = ()
     if number is not None:
-        row = Certificate(number=number, right=result, application_id=application.application_id,
-                          status=CertificateStatus.VALID, recorded_ms=ctx.block_time_ms, source_txs=(ctx.tx_id,))
-        certificate = (Put(key=_certificate_key(number), value=row.to_json()),)
+        certificate = (new_certificate(number, result, application.application_id, ctx),)
     return Accepted(effects=(*effects, *sequence, *certificate, save(recorded), _close(application)))
 
 
@@ -169,7 +152,8 @@ def issue(view: StateView, ctx: BlockContext, command: Command) -> Outcome:
     elicence = fields.opt_text(command.body, "elicence_id", max_len=128)
     if elicence is not None and (rejected := check_v27_elicence(elicence)):
         return rejected
-    key = _certificate_key(number)
+    key = certificate_key(number)
+    assert key is not None  # the registry assigned it
     certificate = Certificate.from_json(view.get(key) or {})
     issued = replace(certificate, issued_ms=ctx.block_time_ms, issuer=ctx.signer,
                      document_sha256=fields.hex64(command.body, "document_sha256"), elicence_id=elicence,
