@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import typer
@@ -13,12 +13,23 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextC
 from rich.table import Table
 
 from estatechain.clock import SystemClock
-from estatechain.errors import EstatechainError, IntegrityFault
+from estatechain.errors import Conflict, EstatechainError, IntegrityFault
 from estatechain.identity.devca import create_dev_consortium, load_dev_consortium
 from estatechain.node.pipeline import Pipeline, Receipt
 from estatechain.storage.audit import AuditReport, audit_ledger
 from estatechain.storage.store import LEDGER_FILE, LedgerStore
 from estatechain.testing.builders import TxFactory, sample_stream
+from estatechain.testing.register import (
+    SEALED_DIR,
+    ImportTx,
+    RegisterImporter,
+    binding_envelopes,
+    choose_dev_owners,
+    commit_all,
+    create_register_keys,
+    write_dev_owners,
+)
+from estatechain.testing.synthetic import generate
 
 app = typer.Typer(
     name="estatechain",
@@ -31,6 +42,8 @@ console = Console()
 err = Console(stderr=True)
 
 SINGLE_NODE_ORG = "gz-registry"
+DEFAULT_UNITS = 1000
+DEFAULT_SEED = 20260104
 
 
 def node_dir(directory: Path, org: str = SINGLE_NODE_ORG) -> Path:
@@ -44,23 +57,72 @@ def _progress() -> Progress:
 
 
 @app.command()
-def init(directory: Path = typer.Argument(..., help="Empty or new directory for the consortium.")) -> None:
-    """Create a development consortium: orgs, CAs, one user per role, genesis, and the registry's ledger.
+def init(
+    directory: Path = typer.Argument(..., help="Empty or new directory for the consortium."),
+    units: int = typer.Option(DEFAULT_UNITS, "--units", "-u", min=1, help="Units of the synthetic register."),
+    seed: int = typer.Option(DEFAULT_SEED, "--seed", help="Seed of the synthetic register (same seed, same register)."),
+) -> None:
+    """Create a development consortium with a synthetic Guangzhou register on the registry's ledger.
 
-    Example: estatechain init ./devnet
+    Example: estatechain init ./devnet --units 5000 --seed 7
+
+    Creates orgs, CAs, one user per role and genesis; imports a deterministic synthetic register as
+    registry-signed register.import transactions through the ledger pipeline (personal data sealed
+    off the ledger under nodes/gz-registry/sealed/); binds the dev persons gz-identity/person1..4 to
+    owners of the register so they can confirm applications (see orgs/gz-identity/dev-owners.json).
 
     Every org's private keys end up in DIRECTORY: that is for development only. In production each
     org makes its own keys and hands only its CA certificate to genesis.
     """
-    consortium = create_dev_consortium(directory, now_ms=SystemClock().now_ms())
-    store = LedgerStore.create(node_dir(directory), consortium.genesis)
-    store.close()
+    clock = SystemClock()
+    consortium = create_dev_consortium(directory, now_ms=clock.now_ms())
+    keys = create_register_keys(directory, consortium.genesis)
     console.print(f"[bold]Created[/bold] development consortium [cyan]{consortium.genesis.consortium}[/cyan]")
     console.print(f"  chain id   {consortium.genesis.chain_id}")
     console.print(f"  orgs       {', '.join(o.id for o in consortium.genesis.orgs)}")
     console.print(f"  identities {len(consortium.identities)} (keys in {directory / 'orgs'})")
-    console.print(f"  ledger     {node_dir(directory) / LEDGER_FILE}")
+    store = LedgerStore.create(node_dir(directory), consortium.genesis)
+    try:
+        factory = TxFactory(consortium, clock)
+        importer = RegisterImporter(factory, keys, node_dir(directory) / SEALED_DIR)
+        with _progress() as progress:
+            task = progress.add_task("importing the synthetic register", total=units)
+            txs: list[ImportTx] = []
+
+            def stream() -> Iterator[bytes]:
+                for tx in importer.transactions(generate(seed, units)):
+                    txs.append(tx)
+                    yield tx.envelope
+
+            def committed(index: int, receipt: Receipt) -> None:
+                _require_valid(receipt, "register.import")
+                progress.advance(task, txs[index].units)
+
+            commit_all(store, clock, stream(), on_receipt=committed)
+        persons = dict(zip((i.handle for i in consortium.by_role("person")),
+                           choose_dev_owners(importer.owners, len(consortium.by_role("person"))), strict=False))
+        for receipt in commit_all(store, clock, binding_envelopes(factory, persons, importer.bank_parties)):
+            _require_valid(receipt, "identity.bind_party")
+        owners_file = write_dev_owners(directory, persons)
+        counts = importer.counts
+        console.print(f"  register   imported {counts.units:,} units, {counts.ownerships:,} ownership rights, "
+                      f"{counts.mortgages:,} mortgages, {counts.seizures:,} seizures in {counts.txs:,} "
+                      f"register.import transactions (seed {seed})")
+        if counts.notices_skipped:
+            console.print(f"             {counts.notices_skipped:,} pre-sale notices not imported "
+                          "(register.import has no section for them yet)")
+        console.print(f"  parties    {counts.persons:,} persons and {counts.companies:,} companies as party ids; "
+                      f"their records sealed in {node_dir(directory) / SEALED_DIR}")
+        console.print(f"  owners     {', '.join(persons)} bound to synthetic owners ({owners_file})")
+        console.print(f"  ledger     {node_dir(directory) / LEDGER_FILE}, height {store.height}")
+    finally:
+        store.close()
     console.print("[yellow]Development only:[/yellow] every org's private keys are in this one folder.")
+
+
+def _require_valid(receipt: Receipt, what: str) -> None:
+    if not receipt.valid:
+        raise Conflict(f"{what} tx {receipt.tx_id} was marked invalid: {receipt.code} {receipt.message}")
 
 
 @app.command()
@@ -168,15 +230,59 @@ def verify(
 def demo(
     directory: Path = typer.Argument(Path("devnet"), help="Where to create the development consortium."),
     count: int = typer.Option(2000, "--count", "-n", min=1, help="How many sample transactions to commit."),
+    units: int = typer.Option(DEFAULT_UNITS, "--units", min=1, help="Units in the synthetic register (new only)."),
 ) -> None:
     """Create a development consortium (unless DIRECTORY has one), commit sample transactions, verify.
 
     Example: estatechain demo ./devnet --count 2000
     """
     if not (directory / "genesis.json").exists():
-        init(directory)
+        init(directory, units=units, seed=DEFAULT_SEED)
     load(directory, count)
     verify(directory)
+
+
+@app.command()
+def up(
+    directory: Path = typer.Argument(Path("devnet"), help="Consortium directory; created with `init` if absent."),
+    port: int = typer.Option(8700, "--port", "-p", min=0, max=65535, help="API port on 127.0.0.1 (0: any free)."),
+    units: int = typer.Option(DEFAULT_UNITS, "--units", min=1, help="Units in the synthetic register (new only)."),
+) -> None:
+    """Run the registry's node of a development consortium and serve its HTTP API on 127.0.0.1.
+
+    Example: estatechain up ./devnet --port 8700
+
+    Creates DIRECTORY with `estatechain init` when it holds no consortium, opens the registry
+    node's ledger, starts the pipeline and serves the API (OpenAPI at /openapi.json, docs at /docs)
+    until Ctrl-C or SIGTERM; then the block being gathered commits and the ledger closes cleanly.
+    """
+    from estatechain.api.server import NodeServer  # noqa: PLC0415  (only `up` needs the web stack)
+    from estatechain.node.bootstrap import build_node  # noqa: PLC0415
+    from estatechain.node.settings import Settings  # noqa: PLC0415
+
+    if not (directory / "genesis.json").exists():
+        init(directory, units=units, seed=DEFAULT_SEED)
+    server = NodeServer(build_node(Settings(ledger_dir=node_dir(directory), port=port)), log_level="warning")
+    asyncio.run(server.serve(on_started=lambda s: _announce(directory, s.port, s.service.genesis.chain_id)))
+    console.print("[bold]Stopped[/bold]: pipeline stopped, ledger closed.")
+
+
+def _announce(directory: Path, port: int, chain_id: str) -> None:
+    base = f"http://127.0.0.1:{port}"
+    lines = [
+        f"estatechain node is up: {base}/v1/health",
+        f"  API docs   {base}/docs   (OpenAPI {base}/openapi.json, metrics {base}/metrics)",
+        f"  chain id   {chain_id}",
+        f"  ledger     {node_dir(directory) / LEDGER_FILE}",
+        "  Every /v1 call except health and ready is signed (RFC 9421) with a member's certificate key.",
+        f"  Dev identities are in {directory / 'identities.json'}; sign in from Python with the SDK:",
+        "    from pathlib import Path",
+        "    from estatechain.sdk import ClientIdentity, SyncClient",
+        f'    me = ClientIdentity.from_dev(Path({str(directory)!r}), "icbc-gz/operator1")',
+        f'    with SyncClient({base!r}, me) as node: print(node.members()["caller"])',
+        "  Stop with Ctrl-C.",
+    ]
+    print("\n".join(lines), flush=True)  # noqa: T201  (plain lines a newcomer or a script can grep)
 
 
 def main() -> None:

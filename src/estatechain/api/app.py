@@ -1,0 +1,50 @@
+"""``create_app(service)``: the FastAPI application of one org node, built from prebuilt services.
+
+Nothing here runs at import time. The composition root (``node/bootstrap.py``) builds the node
+service from ``Settings``; this function adds what belongs to the HTTP edge — the request
+authenticator with its replay cache, metrics, the body limit and the error handlers — and mounts
+one router per resource. OpenAPI is at ``/openapi.json`` and interactive docs at ``/docs``.
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from estatechain.api import problems
+from estatechain.api.auth import NonceCache, RequestAuthenticator
+from estatechain.api.limits import BodyLimit
+from estatechain.api.metrics import ApiMetrics, MetricsMiddleware
+from estatechain.api.routes import ROUTERS
+from estatechain.node.service import NodeService
+
+API_VERSION = "1.0.0"
+
+_DESCRIPTION = """\
+The HTTP API of an estatechain org node. Every `/v1` call except `/v1/health` and `/v1/ready` is signed
+with RFC 9421 HTTP Message Signatures by the caller's certificate key (Ed25519), covering `@method`,
+`@path`, `@query` and, with a body, `content-digest` (RFC 9530); `keyid` is the certificate's SHA-256
+fingerprint and `tag` the chain id. Send the certificate as `Estatechain-Certificate` (base64 DER)
+unless it is already on the ledger. Every error is `{"error": code, "message": ..., "detail": {...}}`.
+See docs/api.md for byte-exact examples.
+"""
+
+
+def create_app(service: NodeService) -> FastAPI:
+    """The node's HTTP app over ``service``; the caller starts the service's pipeline."""
+    settings = service.settings
+    app = FastAPI(title="estatechain org node", version=API_VERSION, description=_DESCRIPTION,
+                  openapi_url="/openapi.json", docs_url="/docs", redoc_url=None)
+    app.state.service = service
+    app.state.authenticator = RequestAuthenticator(
+        callers=service, clock=service.clock, chain_id=service.genesis.chain_id,
+        max_age_s=settings.signature_max_age_s, skew_s=settings.clock_skew_s,
+        nonces=NonceCache(settings.nonce_cache_entries),
+    )
+    metrics = ApiMetrics(service)
+    app.state.metrics = metrics
+    problems.install(app)
+    for router in ROUTERS:
+        app.include_router(router)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(MetricsMiddleware, metrics=metrics)
+    return app

@@ -1,0 +1,252 @@
+"""RFC 9421 HTTP Message Signatures → the calling member's identity (design §3.9).
+
+Every ``/v1`` call except health and readiness is signed by the caller with its certificate's
+Ed25519 key. The profile (``docs/api.md`` has a worked example):
+
+* ``Signature-Input: sig=("@method" "@path" "@query" "content-digest");created=…;expires=…;
+  nonce="…";keyid="<certificate SHA-256 fingerprint, hex>";alg="ed25519";tag="<chain id>"``
+  and ``Signature: sig=:<base64>:``. ``content-digest`` (RFC 9530, ``sha-256``) is covered whenever
+  the request has a body; ``expires`` is optional.
+* The certificate travels as ``Estatechain-Certificate: <base64 DER>``, or is omitted when a
+  certificate with that fingerprint is already on the ledger.
+* ``tag`` is the consortium's chain id, so a request signed for one network never verifies on another.
+* Replay: ``created`` must lie within ``signature_max_age_s`` (± ``clock_skew_s``) of the node's
+  clock, and each (keyid, nonce) is accepted once while it could still pass that window.
+
+Every rejection is 401 with a reason code: ``MISSING_SIGNATURE``, ``MALFORMED_SIGNATURE``,
+``BAD_SIGNATURE``, ``WRONG_CHAIN``, ``UNKNOWN_KEY``, ``REVOKED``, ``CERTIFICATE_EXPIRED``,
+``INSUFFICIENT_COVERAGE``, ``DIGEST_MISMATCH``, ``EXPIRED``, ``NOT_YET_VALID``, ``REPLAYED``.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from collections import OrderedDict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Final, Protocol
+
+from cryptography.hazmat.primitives.asymmetric import ed25519
+from http_message_signatures import HTTPMessageVerifier, HTTPSignatureKeyResolver, InvalidSignature, algorithms
+from http_message_signatures.digests import ContentDigest
+
+from estatechain.api.problems import ApiError
+from estatechain.clock import Clock
+from estatechain.errors import NotFound, Refused
+from estatechain.identity.membership import Signer
+
+CERTIFICATE_HEADER: Final = "estatechain-certificate"
+COVERED: Final = ("@method", "@path", "@query")
+"""Components every request signature must cover; ``content-digest`` joins them when there is a body."""
+ALGORITHM: Final = "ed25519"
+_NONCE: Final = re.compile(r"^[A-Za-z0-9_\-.~+/=]{8,128}$")
+
+
+class CallerResolver(Protocol):
+    """**Protocol:** who a key id (certificate fingerprint) speaks for; the node service implements it."""
+
+    def resolve_caller(self, *, key_id: str, certificate: bytes | None) -> Signer:
+        """The member identity, or NotFound / Refused."""
+        ...
+
+
+def unauthorized(code: str, message: str, **detail: str) -> ApiError:
+    """A 401 with a reason code."""
+    return ApiError(401, code, message, detail)
+
+
+class NonceCache:
+    """(key id, nonce) pairs seen while their requests could still pass the time window.
+
+    Entries expire at ``created + max_age + skew``; after that the time check alone rejects a
+    replay, so forgetting them is safe. When full of live entries the node refuses new requests
+    (503) rather than forget one early, which would reopen a replay.
+    """
+
+    def __init__(self, max_entries: int) -> None:
+        self._max = max_entries
+        self._seen: OrderedDict[tuple[str, str], int] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._seen)
+
+    def remember(self, key_id: str, nonce: str, *, expires_s: int, now_s: int) -> bool:
+        """Record the pair; False when it was already seen (a replay)."""
+        pair = (key_id, nonce)
+        if pair in self._seen:
+            return False
+        while self._seen:
+            oldest, expiry = next(iter(self._seen.items()))
+            if expiry >= now_s:
+                break
+            del self._seen[oldest]
+        if len(self._seen) >= self._max:
+            self._purge(now_s)
+            if len(self._seen) >= self._max:
+                raise ApiError(503, "BUSY", "too many signed requests in the replay window; retry shortly")
+        self._seen[pair] = expires_s
+        return True
+
+    def _purge(self, now_s: int) -> None:
+        for pair in [p for p, expiry in self._seen.items() if expiry < now_s]:
+            del self._seen[pair]
+
+
+@dataclass(slots=True)
+class _Message:
+    """The request as the signature library reads it: method, absolute URL and header lines."""
+
+    method: str
+    url: str
+    headers: _Headers
+
+
+class _Headers:
+    """Read-only header lines in wire order (names and values as latin-1 strings)."""
+
+    def __init__(self, lines: Iterable[tuple[str, str]]) -> None:
+        self._lines = list(lines)
+
+    def items(self) -> list[tuple[str, str]]:
+        return self._lines
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(dict.fromkeys(name for name, _ in self._lines))
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and any(n.lower() == name.lower() for n, _ in self._lines)
+
+    def get(self, name: str) -> str | None:
+        values = [v for n, v in self._lines if n.lower() == name]
+        return ", ".join(values) if values else None
+
+
+class _Verifier(HTTPMessageVerifier):
+    """The library's verifier with its wall-clock checks off: the node checks time with its own clock."""
+
+    def validate_created_and_expires(self, sig_input: object, max_age: object = None) -> None:
+        """Skipped here; ``RequestAuthenticator`` checks created/expires after the signature."""
+
+
+class _CallerKeys(HTTPSignatureKeyResolver):
+    """Resolves the signature's keyid through membership, remembering the signer or why it failed."""
+
+    def __init__(self, callers: CallerResolver, certificate: bytes | None) -> None:
+        self._callers = callers
+        self._certificate = certificate
+        self.signer: Signer | None = None
+        self.failure: ApiError | None = None
+
+    def resolve_public_key(self, key_id: str) -> ed25519.Ed25519PublicKey | None:
+        try:
+            self.signer = self._callers.resolve_caller(key_id=key_id, certificate=self._certificate)
+        except NotFound as exc:
+            self.failure = unauthorized("UNKNOWN_KEY", str(exc), keyid=key_id)
+            return None
+        except Refused as exc:
+            code = {"SIGNER_REVOKED": "REVOKED", "CERTIFICATE_EXPIRED": "CERTIFICATE_EXPIRED"}.get(exc.code,
+                                                                                                 "UNKNOWN_KEY")
+            self.failure = unauthorized(code, exc.message, keyid=key_id, reason=exc.code)
+            return None
+        return ed25519.Ed25519PublicKey.from_public_bytes(self.signer.public_key)
+
+    def resolve_private_key(self, key_id: str) -> ed25519.Ed25519PrivateKey:
+        raise NotImplementedError(f"the node never signs as a caller ({key_id})")
+
+
+class RequestAuthenticator:
+    """Verifies one request's signature, time window and nonce; returns the caller's identity."""
+
+    def __init__(  # noqa: PLR0913  (keywords only; each is one knob of the profile)
+        self, *, callers: CallerResolver, clock: Clock, chain_id: str, max_age_s: int, skew_s: int, nonces: NonceCache
+    ) -> None:
+        self._callers = callers
+        self._clock = clock
+        self._chain_id = chain_id
+        self._max_age_s = max_age_s
+        self._skew_s = skew_s
+        self._nonces = nonces
+
+    def authenticate(self, *, method: str, target: str, headers: Iterable[tuple[str, str]], body: bytes) -> Signer:
+        """The signer of a request whose raw target (path and query as sent) and body are given.
+
+        Raises:
+            ApiError: 401 with a reason code when the request is not acceptably signed.
+
+        """
+        lines = _Headers(headers)
+        if "signature-input" not in lines or "signature" not in lines:
+            raise unauthorized("MISSING_SIGNATURE", "sign the request (RFC 9421) with your certificate's key; "
+                               "see docs/api.md")
+        certificate = _certificate(lines.get(CERTIFICATE_HEADER))
+        keys = _CallerKeys(self._callers, certificate)
+        verifier = _Verifier(signature_algorithm=algorithms.ED25519, key_resolver=keys)
+        message = _Message(method=method.upper(), url="http://node" + target, headers=lines)
+        try:
+            results = verifier.verify(message, max_age=None, expect_tag=self._chain_id)
+        except InvalidSignature as exc:
+            raise self._classify(exc, keys) from None
+        except Exception as exc:  # noqa: BLE001  (the library raises its base error for malformed input)
+            raise unauthorized("MALFORMED_SIGNATURE", f"the signature headers cannot be read: {exc}") from None
+        if keys.signer is None or len(results) != 1:
+            raise unauthorized("MALFORMED_SIGNATURE", "send exactly one signature tagged with the chain id")
+        result = results[0]
+        self._check_coverage(result.covered_components, body)
+        self._check_time_and_nonce(result.parameters, keys.signer.fingerprint)
+        return keys.signer
+
+    def _classify(self, exc: InvalidSignature, keys: _CallerKeys) -> ApiError:
+        if keys.failure is not None:
+            return keys.failure
+        text = str(exc)
+        if "expected tag" in text:
+            return unauthorized("WRONG_CHAIN", "the signature's tag must be this consortium's chain id",
+                                expected=self._chain_id)
+        if keys.signer is not None:
+            return unauthorized("BAD_SIGNATURE", "the signature does not verify with the certificate's key over "
+                                "the covered components", keyid=keys.signer.fingerprint)
+        return unauthorized("MALFORMED_SIGNATURE", f"the signature headers are not acceptable: {text}")
+
+    @staticmethod
+    def _check_coverage(covered: dict[str, str], body: bytes) -> None:
+        names = {key.split(";", 1)[0].strip('"') for key in covered}
+        missing = [c for c in COVERED if c not in names]
+        if body and "content-digest" not in names:
+            missing.append("content-digest")
+        if missing:
+            raise unauthorized("INSUFFICIENT_COVERAGE", f"the signature must cover {', '.join(missing)}",
+                               missing=", ".join(missing))
+        try:
+            ContentDigest.verify_components(covered, body)
+        except InvalidSignature as exc:
+            raise unauthorized("DIGEST_MISMATCH", f"Content-Digest does not match the body: {exc}") from None
+
+    def _check_time_and_nonce(self, parameters: dict[str, int | str], key_id: str) -> None:
+        now_s = self._clock.now_ms() // 1000
+        created, expires, nonce = parameters.get("created"), parameters.get("expires"), parameters.get("nonce")
+        if not isinstance(created, int) or not isinstance(nonce, str) or not _NONCE.match(nonce):
+            raise unauthorized("MALFORMED_SIGNATURE", "the signature needs created (integer seconds) and a nonce "
+                               "of 8-128 characters")
+        if created > now_s + self._skew_s:
+            raise unauthorized("NOT_YET_VALID", "the signature was created in the future; check your clock",
+                               created=str(created), now=str(now_s))
+        if created < now_s - self._max_age_s - self._skew_s:
+            raise unauthorized("EXPIRED", f"the signature is older than {self._max_age_s} s; sign the request anew",
+                               created=str(created), now=str(now_s))
+        if isinstance(expires, int) and expires < now_s - self._skew_s:
+            raise unauthorized("EXPIRED", "the signature's expires time has passed; sign the request anew",
+                               expires=str(expires), now=str(now_s))
+        if not self._nonces.remember(key_id, nonce, expires_s=created + self._max_age_s + self._skew_s, now_s=now_s):
+            raise unauthorized("REPLAYED", "this signed request was already received; sign each request with a "
+                               "fresh nonce", nonce=nonce)
+
+
+def _certificate(value: str | None) -> bytes | None:
+    if value is None:
+        return None
+    try:
+        return base64.b64decode(value.strip(), validate=True)
+    except (binascii.Error, ValueError):
+        raise unauthorized("MALFORMED_SIGNATURE", f"{CERTIFICATE_HEADER} must be the base64 DER certificate") from None

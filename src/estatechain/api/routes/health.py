@@ -1,0 +1,27 @@
+"""Liveness and readiness: the two unsigned ``/v1`` calls (orchestrators and newcomers call them bare)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from estatechain.api.deps import Service
+from estatechain.api.problems import ApiError
+from estatechain.api.routes.responses import errors
+from estatechain.api.schemas.members import HealthOut, ReadyOut
+
+router = APIRouter(prefix="/v1", tags=["health"])
+
+
+@router.get("/health", response_model=HealthOut)
+async def health(service: Service) -> HealthOut:
+    """The process answers; names its chain and height. Unsigned."""
+    return HealthOut(status="ok", chain_id=service.genesis.chain_id, height=service.store.height)
+
+
+@router.get("/ready", response_model=ReadyOut, responses=errors(503))
+async def ready(service: Service) -> ReadyOut:
+    """200 while the pipeline runs and accepts submissions; 503 NOT_READY otherwise. Unsigned."""
+    if not service.ready:
+        fault = service.pipeline.fault
+        raise ApiError(503, "NOT_READY", "the pipeline is not running" + (f": {fault!r}" if fault else ""))
+    return ReadyOut(status="ready", height=service.store.height, pending=service.pending_count)

@@ -1,0 +1,81 @@
+"""Serve a node: start its pipeline, run uvicorn on its settings' address, stop both cleanly.
+
+SIGINT and SIGTERM (when running in the main thread) end the server gracefully; then the pipeline
+commits the block it was gathering and the ledger file is closed, so a stop never loses an
+acknowledged transaction. uvicorn's own signal capture is turned off because it re-raises the
+signal after shutdown, which would end the process before the ledger is closed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+import threading
+from collections.abc import Callable, Iterator
+
+import uvicorn
+
+from estatechain.api.app import create_app
+from estatechain.node.service import NodeService
+
+
+class _Server(uvicorn.Server):
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+class NodeServer:
+    """A node service served over HTTP; ``serve`` runs until ``stop`` or a signal."""
+
+    def __init__(self, service: NodeService, *, log_level: str = "info") -> None:
+        self.service = service
+        settings = service.settings
+        config = uvicorn.Config(create_app(service), host=settings.host, port=settings.port, log_level=log_level,
+                                access_log=False, lifespan="off", timeout_keep_alive=5,
+                                timeout_graceful_shutdown=10)
+        self._server = _Server(config)
+
+    @property
+    def port(self) -> int:
+        """The bound port (after start-up; useful when the settings asked for port 0)."""
+        servers = getattr(self._server, "servers", [])
+        for server in servers:
+            for sock in server.sockets:
+                return int(sock.getsockname()[1])
+        return self.service.settings.port
+
+    @property
+    def started(self) -> bool:
+        """True once the socket listens."""
+        return bool(self._server.started)
+
+    def stop(self) -> None:
+        """Ask the server to finish; ``serve`` then stops the pipeline and closes the ledger."""
+        self._server.should_exit = True
+
+    async def serve(self, *, on_started: Callable[[NodeServer], None] | None = None) -> None:
+        """Run the pipeline and the HTTP server; return after a clean shutdown."""
+        loop = asyncio.get_running_loop()
+        if threading.current_thread() is threading.main_thread():
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                loop.add_signal_handler(sig, self.stop)
+        self.service.start()
+        watcher = asyncio.create_task(self._announce(on_started)) if on_started else None
+        try:
+            await self._server.serve()
+        finally:
+            if watcher is not None:
+                watcher.cancel()
+            await self.service.stop()
+            if threading.current_thread() is threading.main_thread():
+                for sig in (signal.SIGINT, signal.SIGTERM):
+                    loop.remove_signal_handler(sig)
+
+    async def _announce(self, on_started: Callable[[NodeServer], None]) -> None:
+        while not self._server.started:
+            if self._server.should_exit:
+                return
+            await asyncio.sleep(0.01)
+        on_started(self)

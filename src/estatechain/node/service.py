@@ -1,0 +1,282 @@
+"""One org node as the edges see it: submissions with their status, and read queries over the ledger.
+
+The pipeline admits and commits; this service remembers which submissions are still waiting, so a
+status query can answer "pending" before a block holds the transaction, and a resubmission of the
+same signed transaction returns the first one's result instead of an error (idempotency keys on the
+tx id, which is the hash of the signed payload). Reads go through the writer's own ``LedgerStore``
+on the event loop's thread, between block commits, so they never see half a block.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+from dataclasses import dataclass
+from typing import Final
+
+import orjson
+
+from estatechain.canonical import JSONValue
+from estatechain.clock import Clock
+from estatechain.contract.rules.governance import revoked_key
+from estatechain.crypto import x509
+from estatechain.errors import InputError, NotFound, Refused
+from estatechain.identity.genesis import Genesis
+from estatechain.identity.membership import Signer, SignerCache
+from estatechain.ledger.admission import cert_key
+from estatechain.ledger.block import BlockHeader
+from estatechain.ledger.envelope import parse_envelope
+from estatechain.ledger.refusals import RefusalCode
+from estatechain.node.pipeline import Pipeline, Receipt
+from estatechain.node.settings import Settings
+from estatechain.storage.store import LedgerStore
+
+PENDING: Final = "pending"
+COMMITTED: Final = "committed"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TxStatus:
+    """Where a transaction stands: pending, or committed valid / invalid with its reason."""
+
+    tx_id: str
+    status: str
+    result: str | None = None
+    code: str | None = None
+    message: str | None = None
+    detail: dict[str, str] | None = None
+    height: int | None = None
+    seq: int | None = None
+    position: int | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Submission:
+    """The answer to a submission: the status now, and whether an earlier submission made it."""
+
+    status: TxStatus
+    duplicate: bool
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StoredBlock:
+    """A committed block: its header, hash and transactions in order."""
+
+    header: BlockHeader
+    block_hash: str
+    txs: tuple[TxStatus, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class InclusionProof:
+    """An RFC 9162 audit path of tx-log leaf ``seq`` in the tree of the first ``size`` leaves."""
+
+    seq: int
+    size: int
+    tx_id: str
+    leaf_hash: bytes
+    root: bytes
+    path: tuple[bytes, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ConsistencyProof:
+    """An RFC 9162 proof that the tree of ``old_size`` leaves is a prefix of the one of ``size``."""
+
+    old_size: int
+    size: int
+    old_root: bytes
+    root: bytes
+    path: tuple[bytes, ...]
+
+
+class NodeService:
+    """The node's pipeline, its ledger and the queries the API serves. Use from one event loop."""
+
+    def __init__(self, *, settings: Settings, store: LedgerStore, pipeline: Pipeline, clock: Clock) -> None:
+        self.settings = settings
+        self.store = store
+        self.pipeline = pipeline
+        self.clock = clock
+        self.genesis: Genesis = store.genesis
+        self.suite = store.suite
+        self._signers = SignerCache(store.genesis)
+        self._waiting: dict[str, asyncio.Future[Receipt]] = {}
+        self._runner: asyncio.Task[None] | None = None
+
+    # -- lifecycle ---------------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Start the pipeline in a task of the running loop."""
+        if self._runner is None:
+            self._runner = asyncio.get_running_loop().create_task(self.pipeline.run(), name="pipeline")
+
+    async def stop(self) -> None:
+        """Commit what is being gathered, stop the pipeline and close the ledger."""
+        if self._runner is not None:
+            self.pipeline.stop()
+            try:
+                await self._runner
+            finally:
+                self._runner = None
+        self.store.close()
+
+    @property
+    def ready(self) -> bool:
+        """True while the pipeline runs and has not stopped on a fault."""
+        return self._runner is not None and not self._runner.done() and self.pipeline.fault is None
+
+    @property
+    def pending_count(self) -> int:
+        """Submissions admitted but not yet committed."""
+        return len(self._waiting)
+
+    # -- submissions -------------------------------------------------------------------------------------
+
+    def submit(self, envelope: bytes) -> Submission:
+        """Admit ``envelope``; a transaction already pending or committed returns its first result.
+
+        Raises:
+            Refused: the envelope fails a submission check (other than being a duplicate).
+
+        """
+        try:
+            future = self.pipeline.submit_nowait(envelope)
+        except Refused as refused:
+            tx_id = refused.detail.get("tx_id") if refused.code == RefusalCode.DUPLICATE_TX else None
+            status = self.status(tx_id) if tx_id is not None else None
+            if status is None:
+                raise
+            return Submission(status=status, duplicate=True)
+        tx_id = parse_envelope(envelope, suite=self.suite, max_bytes=self.genesis.policies.max_tx_bytes).tx_id
+        self._waiting[tx_id] = future
+        future.add_done_callback(lambda _: self._waiting.pop(tx_id, None))
+        return Submission(status=TxStatus(tx_id=tx_id, status=PENDING), duplicate=False)
+
+    async def wait(self, tx_id: str, timeout_s: float) -> TxStatus | None:
+        """The status of ``tx_id`` once committed, or as it stands after ``timeout_s`` seconds."""
+        future = self._waiting.get(tx_id)
+        if future is not None and timeout_s > 0:
+            with contextlib.suppress(Exception):  # a timeout or a failed commit: the status tells which
+                await asyncio.wait_for(asyncio.shield(future), timeout_s)
+        return self.status(tx_id)
+
+    def status(self, tx_id: str) -> TxStatus | None:
+        """Committed (with result), pending, or None when this node has never seen ``tx_id``."""
+        row = self.store.connection.execute(
+            "SELECT seq, height, position, status, code, message, detail FROM txs WHERE tx_id = ?", (tx_id,)
+        ).fetchone()
+        if row is not None:
+            return _committed(tx_id, row)
+        if tx_id in self._waiting:
+            return TxStatus(tx_id=tx_id, status=PENDING)
+        return None
+
+    # -- blocks and proofs -------------------------------------------------------------------------------
+
+    def block(self, height: int) -> StoredBlock:
+        """The committed block at ``height``.
+
+        Raises:
+            NotFound: no block has that height yet.
+
+        """
+        row = self.store.connection.execute("SELECT hash, header FROM blocks WHERE height = ?", (height,)).fetchone()
+        if row is None:
+            raise NotFound(f"no block at height {height}; the head is at height {self.store.height}")
+        header = BlockHeader.from_bytes(bytes(row[1]), where=f"blocks height={height}")
+        txs = self.store.connection.execute(
+            "SELECT tx_id, seq, height, position, status, code, message, detail FROM txs WHERE height = ? "
+            "ORDER BY position",
+            (height,),
+        ).fetchall()
+        return StoredBlock(header=header, block_hash=str(row[0]),
+                           txs=tuple(_committed(str(r[0]), r[1:]) for r in txs))
+
+    def head(self) -> StoredBlock:
+        """The last committed block.
+
+        Raises:
+            NotFound: nothing has been committed yet.
+
+        """
+        if self.store.height == 0:
+            raise NotFound("no block has been committed yet")
+        return self.block(self.store.height)
+
+    def inclusion_proof(self, seq: int, size: int | None) -> InclusionProof:
+        """The audit path of leaf ``seq`` in the tree of ``size`` leaves (default: the whole log).
+
+        Raises:
+            InputError: ``seq`` or ``size`` is outside the log.
+
+        """
+        txlog = self.store.txlog
+        tree_size = txlog.size() if size is None else size
+        path = txlog.inclusion_proof(seq, tree_size)
+        row = self.store.connection.execute("SELECT tx_id FROM txs WHERE seq = ?", (seq,)).fetchone()
+        if row is None:
+            raise InputError(f"no transaction has tx-log index {seq}")
+        return InclusionProof(seq=seq, size=tree_size, tx_id=str(row[0]), leaf_hash=txlog.leaf_hash(seq),
+                              root=txlog.root(tree_size), path=tuple(path))
+
+    def consistency_proof(self, old_size: int, size: int | None) -> ConsistencyProof:
+        """The proof that the log of ``old_size`` leaves is a prefix of the log of ``size`` leaves.
+
+        Raises:
+            InputError: a size is outside the log, or ``old_size > size``.
+
+        """
+        txlog = self.store.txlog
+        tree_size = txlog.size() if size is None else size
+        path = txlog.consistency_proof(old_size, tree_size)
+        return ConsistencyProof(old_size=old_size, size=tree_size, old_root=txlog.root(old_size),
+                                root=txlog.root(tree_size), path=tuple(path))
+
+    # -- callers -----------------------------------------------------------------------------------------
+
+    def resolve_caller(self, *, key_id: str, certificate: bytes | None) -> Signer:
+        """The member identity behind a request key id (the certificate's SHA-256 fingerprint).
+
+        The certificate comes with the request, or is the one registered on the ledger under that
+        fingerprint. Revoked certificates and ones outside their validity period cannot call.
+
+        Raises:
+            NotFound: no certificate is given and none with this fingerprint is on the ledger.
+            Refused: the certificate is not a member's, does not match the key id, is revoked or expired.
+
+        """
+        if certificate is None:
+            registered = self.store.get(cert_key(key_id))
+            if registered is None:
+                raise NotFound(f"no certificate with fingerprint {key_id} is on the ledger; send the certificate")
+            certificate = base64.b64decode(str(registered["certificate"]))
+        if x509.fingerprint(certificate) != key_id:
+            raise Refused(RefusalCode.SIGNER_MISMATCH, "keyid is not the SHA-256 fingerprint of the certificate sent",
+                          {"keyid": key_id})
+        signer = self._signers.resolve(certificate)
+        if self.store.get(revoked_key(signer.fingerprint)) is not None:
+            raise Refused(RefusalCode.SIGNER_REVOKED, "the caller's certificate has been revoked",
+                          {"signer": signer.fingerprint})
+        now = self.clock.now_ms()
+        if not signer.not_before_ms <= now <= signer.not_after_ms:
+            raise Refused("CERTIFICATE_EXPIRED", "the caller's certificate is outside its validity period",
+                          {"signer": signer.fingerprint})
+        return signer
+
+
+def _committed(tx_id: str, row: tuple[object, ...]) -> TxStatus:
+    seq, height, position, status, code, message, detail = row
+    decoded: JSONValue = orjson.loads(str(detail)) if detail else None
+    return TxStatus(
+        tx_id=tx_id,
+        status=COMMITTED,
+        result=str(status),
+        code=None if code is None else str(code),
+        message=None if message is None else str(message),
+        detail={str(k): str(v) for k, v in decoded.items()} if isinstance(decoded, dict) else None,
+        height=int(str(height)),
+        seq=int(str(seq)),
+        position=int(str(position)),
+    )

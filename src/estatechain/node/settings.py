@@ -1,0 +1,28 @@
+"""Settings of one org node, built once at start-up and passed down (style §6.7: nothing at import time).
+
+Values come from keyword arguments first, then ``ESTATECHAIN_*`` environment variables, then the
+defaults below. The API listens on loopback unless told otherwise: a development node holds every
+org's keys in one folder and must not be reachable from the network by accident.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Where the node's ledger is, where it listens and the limits it applies to HTTP callers."""
+
+    model_config = SettingsConfigDict(env_prefix="ESTATECHAIN_", frozen=True, extra="forbid")
+
+    ledger_dir: Path = Field(description="Directory holding the node's ledger.sqlite.")
+    host: str = Field(default="127.0.0.1", description="Interface the API binds to (loopback by default).")
+    port: int = Field(default=8700, ge=0, le=65535, description="TCP port of the API (0 picks a free port).")
+    max_body_bytes: int = Field(default=256 * 1024, gt=0, description="Largest request body accepted (413 above).")
+    signature_max_age_s: int = Field(default=300, gt=0, description="Oldest signature accepted.")
+    clock_skew_s: int = Field(default=5, ge=0, description="Tolerance for callers' clocks running ahead or behind.")
+    nonce_cache_entries: int = Field(default=1_000_000, gt=0, description="Nonces kept for replay checks.")
+    max_wait_s: float = Field(default=30.0, ge=0, description="Longest ?wait= on a submission.")

@@ -1,0 +1,26 @@
+"""The Python SDK a bank's system uses: load an identity, sign, submit, wait, query, verify locally.
+
+Depends only on ``estatechain.ledger``, ``crypto``, ``canonical`` and ``errors`` (an import contract
+checks it), so it can ship to integrators without the node.
+"""
+
+from estatechain.sdk.client import Block, Client, TxStatus, VerifiedInclusion
+from estatechain.sdk.errors import (
+    AuthenticationFailed,
+    CommitTimeout,
+    Forbidden,
+    NotFound,
+    ProofInvalid,
+    Refused,
+    SdkError,
+    ServerError,
+)
+from estatechain.sdk.identity import ClientIdentity
+from estatechain.sdk.signing import SignedTransaction, sign_request, sign_transaction
+from estatechain.sdk.sync import SyncClient
+
+__all__ = [
+    "AuthenticationFailed", "Block", "Client", "ClientIdentity", "CommitTimeout", "Forbidden", "NotFound",
+    "ProofInvalid", "Refused", "SdkError", "ServerError", "SignedTransaction", "SyncClient", "TxStatus",
+    "VerifiedInclusion", "sign_request", "sign_transaction",
+]

@@ -1,0 +1,263 @@
+"""The asyncio client of an org node: sign, submit, wait for commit, query, verify proofs locally.
+
+One implementation (this module); ``SyncClient`` in ``sync.py`` is a thin blocking wrapper. Every
+request is signed with the caller's own key (RFC 9421); every transaction is built and signed here,
+on the caller's side. ``verify_inclusion`` trusts nothing the node says about hashes: it recomputes
+the block hash from the header, the tx-log leaf from the envelope bytes it sent and the committed
+result, and checks the RFC 9162 audit path against the header's tree size and root.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any, Self
+
+import httpx
+import orjson
+
+from estatechain.canonical import JSONValue
+from estatechain.crypto.merkle import leaf_hash, verify_inclusion
+from estatechain.crypto.suites import get_suite
+from estatechain.ledger.block import BlockHeader
+from estatechain.ledger.results import TxResult, leaf_bytes
+from estatechain.sdk.errors import CommitTimeout, ProofInvalid, SdkError, server_error
+from estatechain.sdk.identity import ClientIdentity
+from estatechain.sdk.signing import SUITE, SignedTransaction, sign_request, sign_transaction
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TxStatus:
+    """A transaction's status as the node reports it."""
+
+    tx_id: str
+    status: str
+    result: str | None = None
+    code: str | None = None
+    message: str | None = None
+    detail: dict[str, str] | None = None
+    height: int | None = None
+    seq: int | None = None
+    position: int | None = None
+
+    @property
+    def committed(self) -> bool:
+        """True once a block holds the transaction."""
+        return self.status == "committed"
+
+    @property
+    def valid(self) -> bool:
+        """True when committed and valid."""
+        return self.result == "valid"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Block:
+    """A committed block; ``header.hash`` has been checked against ``hash``."""
+
+    hash: str
+    header: BlockHeader
+    txs: tuple[TxStatus, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class VerifiedInclusion:
+    """What ``verify_inclusion`` established: this leaf is in the tree that ``header`` commits to."""
+
+    tx_id: str
+    seq: int
+    header: BlockHeader
+    block_hash: str
+    proof: tuple[bytes, ...]
+
+
+class Client:
+    """An authenticated asyncio client of one node. Use ``async with Client(...) as c:``."""
+
+    def __init__(  # noqa: PLR0913  (keywords after the two essentials; each has a default)
+        self,
+        base_url: str,
+        identity: ClientIdentity,
+        *,
+        chain_id: str | None = None,
+        timeout_s: float = 10.0,
+        transport: httpx.AsyncBaseTransport | None = None,
+        include_certificate: bool = True,
+    ) -> None:
+        self.identity = identity
+        self._chain_id = chain_id
+        self._include_certificate = include_certificate
+        self._suite = get_suite(SUITE)
+        self._http = httpx.AsyncClient(base_url=base_url, timeout=timeout_s, transport=transport)
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, kind: type[BaseException] | None, exc: BaseException | None,
+                        tb: TracebackType | None) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close the connection pool."""
+        await self._http.aclose()
+
+    # -- plumbing ----------------------------------------------------------------------------------------
+
+    async def chain_id(self) -> str:
+        """The consortium's chain id (from ``/v1/health`` on first use unless given)."""
+        if self._chain_id is None:
+            self._chain_id = str((await self._send("GET", "/v1/health", signed=False))["chain_id"])
+        return self._chain_id
+
+    def build_request(  # noqa: PLR0913  (keywords only; each overrides one part of the request)
+        self, method: str, path: str, *, params: Mapping[str, int | str] | None = None,
+        content: bytes | None = None, chain_id: str, created_s: int | None = None, nonce: str | None = None,
+    ) -> httpx.Request:
+        """A request signed with this identity (exposed so tests and integrators can inspect it)."""
+        headers = {"content-type": "application/json"} if content is not None else {}
+        request = self._http.build_request(method, path, params=params, content=content, headers=headers)
+        sign_request(request, self.identity, chain_id=chain_id,
+                     created_s=int(time.time()) if created_s is None else created_s, nonce=nonce,
+                     include_certificate=self._include_certificate)
+        return request
+
+    async def send(self, request: httpx.Request) -> Any:  # noqa: ANN401  (decoded JSON of any documented shape)
+        """Send a built request; return the decoded JSON body or raise the node's error."""
+        try:
+            response = await self._http.send(request)
+        except httpx.HTTPError as exc:
+            raise SdkError(f"cannot reach the node at {self._http.base_url}: {exc}") from exc
+        try:
+            data = orjson.loads(response.content) if response.content else None
+        except orjson.JSONDecodeError:
+            data = None
+        if response.status_code >= 400:
+            if isinstance(data, dict) and isinstance(data.get("error"), str):
+                raise server_error(response.status_code, data["error"], str(data.get("message", "")),
+                                   {str(k): str(v) for k, v in (data.get("detail") or {}).items()})
+            raise server_error(response.status_code, f"HTTP_{response.status_code}", response.text[:200])
+        return data
+
+    async def _send(self, method: str, path: str, *, params: Mapping[str, int | str] | None = None,
+                    content: bytes | None = None, signed: bool = True) -> Any:  # noqa: ANN401  (decoded JSON)
+        if not signed:
+            return await self.send(self._http.build_request(method, path, params=params))
+        return await self.send(self.build_request(method, path, params=params, content=content,
+                                                  chain_id=await self.chain_id()))
+
+    # -- transactions ------------------------------------------------------------------------------------
+
+    async def sign(self, command: str, body: Mapping[str, JSONValue], *, nonce: str | None = None,
+                   created_at_ms: int | None = None) -> SignedTransaction:
+        """Build and sign a transaction locally with this identity."""
+        return sign_transaction(
+            self.identity, chain_id=await self.chain_id(), command=command, body=body, nonce=nonce,
+            created_at_ms=time.time_ns() // 1_000_000 if created_at_ms is None else created_at_ms,
+            include_certificate=self._include_certificate,
+        )
+
+    async def submit(self, envelope: bytes, *, wait_s: float = 0) -> TxStatus:
+        """Submit signed envelope bytes; the same envelope again returns the first submission's status."""
+        return _status(await self._send("POST", "/v1/transactions", content=envelope,
+                                        params={"wait": str(wait_s)} if wait_s else None))
+
+    async def status(self, tx_id: str) -> TxStatus:
+        """The transaction's current status."""
+        return _status(await self._send("GET", f"/v1/transactions/{tx_id}"))
+
+    async def wait_for_commit(self, tx_id: str, *, timeout_s: float = 30.0, poll_s: float = 0.05) -> TxStatus:
+        """Poll until the transaction is committed.
+
+        Raises:
+            CommitTimeout: still pending after ``timeout_s``.
+
+        """
+        deadline = time.monotonic() + timeout_s
+        while True:
+            status = await self.status(tx_id)
+            if status.committed:
+                return status
+            if time.monotonic() >= deadline:
+                raise CommitTimeout(f"transaction {tx_id} still pending after {timeout_s} s")
+            await asyncio.sleep(poll_s)
+            poll_s = min(poll_s * 2, 1.0)
+
+    async def submit_and_wait(self, command: str, body: Mapping[str, JSONValue], *,
+                              timeout_s: float = 30.0) -> tuple[SignedTransaction, TxStatus]:
+        """Sign, submit and wait for the commit; returns the signed transaction and its committed status."""
+        signed = await self.sign(command, body)
+        status = await self.submit(signed.envelope)
+        if not status.committed:
+            status = await self.wait_for_commit(signed.tx_id, timeout_s=timeout_s)
+        return signed, status
+
+    # -- queries -----------------------------------------------------------------------------------------
+
+    async def block(self, height: int | str) -> Block:
+        """The block at ``height`` (or ``"head"``), its hash checked against its header.
+
+        Raises:
+            ProofInvalid: the header does not hash to the hash the node gave.
+
+        """
+        data = await self._send("GET", f"/v1/blocks/{height}")
+        fields = {k: v for k, v in data["header"].items() if k != "type"}
+        header = BlockHeader(**fields)
+        if header.hash(self._suite) != data["hash"]:
+            raise ProofInvalid(f"block {height}: header does not hash to {data['hash']}")
+        return Block(hash=data["hash"], header=header, txs=tuple(_status(t) for t in data["txs"]))
+
+    async def head(self) -> Block:
+        """The last committed block."""
+        return await self.block("head")
+
+    async def members(self) -> dict[str, Any]:
+        """Consortium members and the caller as the node sees it."""
+        data: dict[str, Any] = await self._send("GET", "/v1/members")
+        return data
+
+    async def inclusion_proof(self, seq: int, size: int | None = None) -> dict[str, Any]:
+        """The node's RFC 9162 inclusion proof of tx-log leaf ``seq`` (unverified)."""
+        data: dict[str, Any] = await self._send("GET", f"/v1/proofs/inclusion/{seq}",
+                                                params={"size": size} if size is not None else None)
+        return data
+
+    async def consistency_proof(self, old_size: int, size: int | None = None) -> dict[str, Any]:
+        """The node's RFC 9162 consistency proof between two tree sizes (unverified)."""
+        params: dict[str, int | str] = {"from": old_size}
+        if size is not None:
+            params["to"] = size
+        data: dict[str, Any] = await self._send("GET", "/v1/proofs/consistency", params=params)
+        return data
+
+    async def verify_inclusion(self, envelope: bytes, status: TxStatus) -> VerifiedInclusion:
+        """Check locally that ``envelope``, with its committed result, is in the log its block commits to.
+
+        Raises:
+            ProofInvalid: the header, the recomputed leaf or the audit path does not check out.
+
+        """
+        if not status.committed or status.height is None or status.seq is None or status.position is None:
+            raise ProofInvalid(f"transaction {status.tx_id} is not committed yet")
+        block = await self.block(status.height)
+        h = self._suite.hash
+        leaf = leaf_bytes(tx_id=status.tx_id, envelope_hash=h(envelope).hex(), height=status.height,
+                          position=status.position,
+                          result=TxResult(valid=status.result == "valid", code=status.code))
+        data = await self.inclusion_proof(status.seq, block.header.txlog_size)
+        proof = tuple(bytes.fromhex(p) for p in data["proof"])
+        if not verify_inclusion(h, leaf_hash(h, leaf), status.seq, block.header.txlog_size, proof,
+                                bytes.fromhex(block.header.txlog_root)):
+            raise ProofInvalid(f"the inclusion proof of {status.tx_id} does not verify against block "
+                               f"{status.height}'s tx-log root")
+        return VerifiedInclusion(tx_id=status.tx_id, seq=status.seq, header=block.header, block_hash=block.hash,
+                                 proof=proof)
+
+
+def _status(data: Mapping[str, Any]) -> TxStatus:
+    return TxStatus(tx_id=data["tx_id"], status=data["status"], result=data.get("result"), code=data.get("code"),
+                    message=data.get("message"), detail=data.get("detail"), height=data.get("height"),
+                    seq=data.get("seq"), position=data.get("position"))

@@ -1,0 +1,63 @@
+"""A real node on 127.0.0.1 (uvicorn, free port) over a fresh development consortium, in a thread."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from estatechain.api.server import NodeServer
+from estatechain.clock import SystemClock
+from estatechain.identity.devca import DevConsortium, create_dev_consortium
+from estatechain.node.bootstrap import build_node
+from estatechain.node.settings import Settings
+from estatechain.sdk import ClientIdentity
+from estatechain.storage.store import LedgerStore
+
+
+@dataclass(frozen=True, slots=True)
+class RunningNode:
+    url: str
+    consortium: DevConsortium
+    directory: Path
+
+    @property
+    def chain_id(self) -> str:
+        return self.consortium.genesis.chain_id
+
+    def identity(self, handle: str) -> ClientIdentity:
+        return ClientIdentity.from_dev(self.directory, handle)
+
+
+@contextmanager
+def running_node(tmp_path: Path) -> Iterator[RunningNode]:
+    consortium = create_dev_consortium(tmp_path / "net", now_ms=SystemClock().now_ms())
+    LedgerStore.create(tmp_path / "ledger", consortium.genesis).close()
+    server = NodeServer(build_node(Settings(ledger_dir=tmp_path / "ledger", port=0, max_body_bytes=128 * 1024)),
+                        log_level="error")
+    thread = threading.Thread(target=lambda: asyncio.run(server.serve()), daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        assert time.monotonic() < deadline, "the node did not start"
+        assert thread.is_alive(), "the node thread died"
+        time.sleep(0.01)
+    try:
+        yield RunningNode(url=f"http://127.0.0.1:{server.port}", consortium=consortium, directory=tmp_path / "net")
+    finally:
+        server.stop()
+        thread.join(timeout=10)
+        assert not thread.is_alive()
+
+
+@pytest.fixture(name="node")
+def node_fixture(tmp_path: Path) -> Iterator[RunningNode]:
+    """A running node for one test (import this fixture into the test module)."""
+    with running_node(tmp_path) as started:
+        yield started

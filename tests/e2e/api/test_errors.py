@@ -1,0 +1,94 @@
+"""Every failure answers {"error", "message", "detail"} with a proper status, never a stack trace."""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+import pytest
+from running_node import RunningNode, node_fixture  # noqa: F401  (the `node` fixture)
+
+from estatechain.sdk import Client, ClientIdentity, NotFound, Refused, SyncClient
+
+OPERATOR = "icbc-gz/operator1"
+
+
+def post(node: RunningNode, identity: ClientIdentity, content: bytes, *, content_type: str = "application/json",
+         path: str = "/v1/transactions") -> httpx.Response:
+    client = Client(node.url, identity, chain_id=node.chain_id)
+    request = client.build_request("POST", path, content=content, chain_id=node.chain_id)
+    request.headers["content-type"] = content_type
+    with httpx.Client() as http:
+        return http.send(request)
+
+
+def get(node: RunningNode, path: str) -> httpx.Response:
+    client = Client(node.url, node.identity(OPERATOR), chain_id=node.chain_id)
+    with httpx.Client() as http:
+        return http.send(client.build_request("GET", path, chain_id=node.chain_id))
+
+
+def assert_error(response: httpx.Response, status: int, code: str) -> dict[str, object]:
+    assert response.status_code == status, response.text
+    body = response.json()
+    assert set(body) == {"error", "message", "detail"}
+    assert body["error"] == code, body
+    assert "Traceback" not in response.text
+    return dict(body)
+
+
+def test_bad_json_is_400_malformed_envelope(node: RunningNode) -> None:
+    assert_error(post(node, node.identity(OPERATOR), b"{not json"), 400, "MALFORMED_ENVELOPE")
+
+
+def test_a_pretty_printed_envelope_is_400_non_canonical(node: RunningNode) -> None:
+    with SyncClient(node.url, node.identity(OPERATOR)) as client:
+        envelope = client.sign("note.put", {"data": {}, "if_absent": False, "key": "k"}).envelope
+    pretty = json.dumps(json.loads(envelope), indent=2).encode()
+    assert_error(post(node, node.identity(OPERATOR), pretty), 400, "NON_CANONICAL")
+
+
+def test_a_refused_transaction_is_400_with_its_code_and_the_sdk_raises_it(node: RunningNode) -> None:
+    with SyncClient(node.url, node.identity(OPERATOR), chain_id="f" * 64) as client:
+        envelope = client.sign("note.put", {"data": {}, "if_absent": False, "key": "k"}).envelope
+    body = assert_error(post(node, node.identity(OPERATOR), envelope), 400, "WRONG_CHAIN")
+    assert body["detail"] == {"expected": node.chain_id, "got": "f" * 64}
+    with SyncClient(node.url, node.identity(OPERATOR)) as client, pytest.raises(Refused) as caught:
+        client.submit(envelope)
+    assert caught.value.code == "WRONG_CHAIN"
+
+
+def test_a_body_that_is_not_json_media_is_415(node: RunningNode) -> None:
+    assert_error(post(node, node.identity(OPERATOR), b"{}", content_type="text/plain"), 415, "UNSUPPORTED_MEDIA_TYPE")
+
+
+def test_a_body_over_the_limit_is_413(node: RunningNode) -> None:
+    assert_error(post(node, node.identity(OPERATOR), b"x" * (200 * 1024)), 413, "PAYLOAD_TOO_LARGE")
+
+
+def test_a_malformed_parameter_is_422_in_the_same_shape(node: RunningNode) -> None:
+    body = assert_error(get(node, "/v1/blocks/abc"), 422, "VALIDATION_FAILED")
+    assert "path.height" in body["detail"]  # type: ignore[operator]
+
+
+def test_unknown_things_are_404(node: RunningNode) -> None:
+    assert_error(get(node, "/v1/blocks/99"), 404, "NOT_FOUND")
+    assert_error(get(node, "/v1/transactions/" + "a" * 64), 404, "NOT_FOUND")
+    assert_error(httpx.get(f"{node.url}/v1/nowhere"), 404, "NOT_FOUND")
+    with SyncClient(node.url, node.identity(OPERATOR)) as client, pytest.raises(NotFound) as caught:
+        client.status("b" * 64)
+    assert caught.value.code == "NOT_FOUND"
+
+
+def test_a_proof_outside_the_log_is_400(node: RunningNode) -> None:
+    assert_error(get(node, "/v1/proofs/inclusion/5?size=3"), 400, "INVALID_INPUT")
+
+
+def test_openapi_and_docs_are_published(node: RunningNode) -> None:
+    spec = httpx.get(f"{node.url}/openapi.json").json()
+    for path in ("/v1/transactions", "/v1/transactions/{tx_id}", "/v1/blocks/{height}", "/v1/blocks/head",
+                 "/v1/proofs/inclusion/{seq}", "/v1/proofs/consistency", "/v1/members", "/v1/health", "/v1/ready"):
+        assert path in spec["paths"], path
+    assert httpx.get(f"{node.url}/docs").status_code == 200
+    metrics = httpx.get(f"{node.url}/metrics").text
+    assert "estatechain_block_height" in metrics

@@ -1,0 +1,49 @@
+"""The replay cache and the error mapping, without a network."""
+
+from __future__ import annotations
+
+import pytest
+
+import estatechain.api
+import estatechain.sdk
+from estatechain.api.auth import NonceCache
+from estatechain.api.problems import ApiError, to_problem
+from estatechain.errors import Conflict, InputError, IntegrityFault, NotFound, Refused, Unavailable
+
+
+def test_a_nonce_is_accepted_once_per_key() -> None:
+    cache = NonceCache(10)
+    assert cache.remember("k", "nonce-0001", expires_s=100, now_s=0)
+    assert not cache.remember("k", "nonce-0001", expires_s=100, now_s=1)
+    assert cache.remember("other", "nonce-0001", expires_s=100, now_s=1)
+
+
+def test_expired_nonces_are_forgotten_and_a_full_cache_refuses_rather_than_forgets() -> None:
+    cache = NonceCache(2)
+    cache.remember("k", "a-nonce-1", expires_s=10, now_s=0)
+    cache.remember("k", "a-nonce-2", expires_s=10, now_s=0)
+    with pytest.raises(ApiError) as caught:
+        cache.remember("k", "a-nonce-3", expires_s=20, now_s=5)
+    assert caught.value.status == 503
+    assert cache.remember("k", "a-nonce-3", expires_s=20, now_s=11)
+    assert len(cache) == 1
+
+
+@pytest.mark.parametrize(("exc", "status", "code"), [
+    (Refused("NON_CANONICAL", "m", {"f": "x"}), 400, "NON_CANONICAL"),
+    (InputError("bad"), 400, "INVALID_INPUT"),
+    (NotFound("gone"), 404, "NOT_FOUND"),
+    (Conflict("clash"), 409, "CONFLICT"),
+    (IntegrityFault("blocks height=3", "bad hash"), 500, "INTEGRITY_FAULT"),
+    (Unavailable("later"), 503, "UNAVAILABLE"),
+    (RuntimeError("secret internals"), 500, "INTERNAL"),
+])
+def test_every_fault_maps_to_a_status_and_code(exc: Exception, status: int, code: str) -> None:
+    problem = to_problem(exc)
+    assert (problem.status, problem.code) == (status, code)
+    assert "secret internals" not in problem.message
+
+
+def test_the_sdk_and_the_api_share_exported_names() -> None:
+    assert set(estatechain.api.__all__) == {"NodeServer", "create_app"}
+    assert {"Client", "SyncClient", "ClientIdentity"} <= set(estatechain.sdk.__all__)
