@@ -279,7 +279,7 @@ def _announce(directory: Path, port: int, chain_id: str) -> None:
         "    from pathlib import Path",
         "    from estatechain.sdk import ClientIdentity, SyncClient",
         f'    me = ClientIdentity.from_dev(Path({str(directory)!r}), "icbc-gz/operator1")',
-        f'    with SyncClient({base!r}, me) as node: print(node.members()["caller"])',
+        f'    with SyncClient("{base}", me) as node: print(node.members()["caller"])',
         "  Stop with Ctrl-C.",
     ]
     print("\n".join(lines), flush=True)  # noqa: T201  (plain lines a newcomer or a script can grep)
