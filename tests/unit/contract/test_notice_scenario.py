@@ -127,3 +127,25 @@ def test_cancellation_by_the_bank_alone(pre: PresaleRegister) -> None:
         "historic", {"business_no": cancel, "reason": "WAIVED", "time_ms": pre.d.time_ms})
     assert pre.row("certificate/proof/2026/00000002")["status"] == "CANCELLED"
     assert pre.row("certseq/gz-registry/2026") == {"last": 2}
+
+
+def test_change_of_rank_needs_every_holder_whose_rank_worsens(pre: PresaleRegister) -> None:
+    purchase, first = pre.notices()
+    second = second_notice(pre)
+    body: dict[str, JSON] = {
+        "business_type": "mortgage_notice.change", "unit_number": PREDICTED,
+        "applicants": [{"party_id": BUYER, "capacity": "mortgagor"},
+                       {"party_id": BANK_B_PARTY, "capacity": "mortgagee"}],
+        "materials": [material("APPLICATION_FORM"), material("SUPPLEMENTARY_AGREEMENT")],
+        "details": {"certificate_number": P3, "change_kind": "rank", "rank_before": P2}}
+    rejection = pre.no("application.file", body, "bank_b")
+    assert (rejection.code, rejection.detail["missing"]) == ("V17_CONSENT_MISSING", BANK_A_PARTY)
+    body["applicants"] = [*body["applicants"], {"party_id": BANK_A_PARTY, "capacity": "consenter"}]  # type: ignore[misc]
+    moved = pre.case(body, "bank_b")
+    assert [k.rsplit("/", 1)[1] for k, _ in pre.d.view.scan(f"unitidx/{PREDICTED}/notice/")] == [
+        purchase, moved, first]
+    entry = pre.row(f"notice/{moved}")
+    assert (entry["certificate_number"], entry["previous"]) == (P4, f"notice/{second}")
+    assert pre.row(f"notice/{purchase}")["priority_key"] < entry["priority_key"] < pre.row(f"notice/{first}")[  # type: ignore[operator]
+        "priority_key"]
+    assert pre.row("certificate/proof/2026/00000003")["status"] == "SUPERSEDED"

@@ -112,3 +112,17 @@ def convert_body(**details: JSON) -> dict[str, JSON]:
             "materials": [material("APPLICATION_FORM")],
             "details": {"notice_certificate_number": "粤(2026)广州市不动产证明第00000002号",
                         "title_number": "粤(2026)广州市不动产权第00000002号", **details}}
+
+
+def test_the_buyer_alone_files_the_purchase_notice_when_the_developer_fails_to(pre: PresaleRegister) -> None:
+    contract = pre.presale()
+    body = pre.purchase_body(contract)
+    body["applicants"] = [{"party_id": BUYER, "capacity": "buyer"}]
+    body["details"] = {"presale_contract": contract, "developer_default": True}
+    missing = pre.no("application.file", body, BUYER)
+    assert (missing.code, missing.detail["missing"]) == ("V24_MATERIAL_MISSING", "DEVELOPER_DEFAULT_PROOF")
+    body["materials"] = [*pre.purchase_body(contract)["materials"], material("DEVELOPER_DEFAULT_PROOF")]  # type: ignore[misc]
+    notice = pre.case(body, BUYER)
+    entry = pre.row(f"notice/{notice}")
+    assert (entry["obligors"], entry["certificate_number"]) == (
+        [{"party_id": DEVELOPER_PARTY, "record_ref": None}], "粤(2026)广州市不动产证明第00000001号")

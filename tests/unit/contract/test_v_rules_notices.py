@@ -243,7 +243,39 @@ def test_v13_conversion_is_blocked_only_by_a_seizure_older_than_the_notice(pre: 
                                   "start_date": "2026-03-01", "end_date": "2028-02-29"}, "court")
     older.d.advance_days(1)
     converted_chain(older)
-    older.d.advance_days(60)  # ... but once in effect it blocks the conversion
+    older.d.advance_days(60)  # ... but once in effect it blocks the conversion (it followed the unit)
     rejection = older.no("application.file", convert_body(), "bank_a")
-    assert (rejection.code, rejection.detail["unit_number"]) == ("V13_UNIT_SEIZED", PREDICTED)
+    assert (rejection.code, rejection.detail["unit_number"]) == ("V13_UNIT_SEIZED", SURVEYED)
     assert OWNER_A
+
+
+def test_v14_the_buyers_mortgage_notice_on_the_predicted_unit_binds_a_new_mortgage(pre: PresaleRegister) -> None:
+    converted_chain(pre)
+    body = pre.filing({"unit_number": SURVEYED, "applicants": [{"party_id": BUYER, "capacity": "mortgagor"},
+                                                               {"party_id": BANK_B_PARTY, "capacity": "mortgagee"}]},
+                      title_number="粤(2026)广州市不动产权第00000002号", contract_numbers=["CCB-9"])
+    rejection = pre.no("application.file", body, "bank_b")
+    assert (rejection.code, rejection.detail["unit_number"], rejection.detail["missing"]) == (
+        "V14_NOTICE_HOLDER_CONSENT_MISSING", PREDICTED, BANK_A_PARTY)
+
+
+def test_one_purchase_notice_per_unit(pre: PresaleRegister) -> None:
+    contract = pre.presale()
+    first = pre.case(pre.purchase_body(contract), "developer")
+    again = pre.no("application.file", pre.purchase_body(contract), "developer")
+    assert (again.code, again.detail["field"], again.detail["id"]) == ("RECORD_EXISTS", "unit_number", first)
+
+
+def test_v13_a_pre_seizure_follows_the_unit_into_its_first_registration(pre: PresaleRegister) -> None:
+    pre.presale()
+    seize(pre)
+    [(_, row)] = list(pre.d.view.scan(f"unitidx/{PREDICTED}/seizure/"))
+    pre.first_registration()
+    assert [k for k, _ in pre.d.view.scan(f"unitidx/{SURVEYED}/seizure/")] == [
+        f"unitidx/{SURVEYED}/seizure/000001/{row['seizure_id']}"]
+    sale = presale_transfer()
+    sale["materials"] = [material("APPLICATION_FORM"), material("TAX_PROOF"), material("SALE_CONTRACT")]
+    sale["details"] = {"cause": "SALE", "title_number": "粤(2026)广州市不动产权第00000001号", "form": "sole",
+                       "holders": [{"party_id": BUYER, "share_numerator": 1, "share_denominator": 1}]}
+    rejection = pre.no("application.file", sale, "developer")
+    assert (rejection.code, rejection.detail["unit_number"]) == ("V13_UNIT_SEIZED", SURVEYED)

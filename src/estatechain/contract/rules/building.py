@@ -6,7 +6,10 @@ handled in the registry's own system, and its recorder signs this tx]. For each 
 unit record with ``predecessor``, the predicted unit's ``successor`` link (never removed, domain.md
 §4.1), the developer's ownership right with a title number from the registry's title sequence, and —
 because final registration of the purchase has now become possible — the start of the 90-day lapse
-clock of every current purchase notice on the predicted unit (民法典 221; §5.9).
+clock of every current purchase notice on the predicted unit (民法典 221; §5.9). The predicted unit's
+seizures (预查封 above all) follow onto the surveyed unit: their index rows are written there too, in
+the same queue order, so V13 sees them on the successor [S*: a 预查封 turns into a 查封 when the
+property is registered (查封规定); A: that a renewal or release of the same order acts on both].
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from estatechain.contract.records import (
     FieldError,
     OwnershipRight,
     PartyRef,
+    Seizure,
     Unit,
     UnitKind,
     fields,
@@ -96,6 +100,10 @@ def first_registration(view: StateView, ctx: BlockContext, command: Command) -> 
             Put(key=keys.unit_ownership(surveyed.unit_number, right_id), value={"right_id": right_id}),
             new_certificate(title, keys.ownership(right_id), None, ctx),
         ]
+        for _, row in view.scan(keys.unit_index(predicted.unit_number, "seizure")):
+            seizure = Seizure.from_json(view.get(keys.seizure(str(row["seizure_id"]))) or {})
+            effects.append(Put(key=keys.unit_seizure(surveyed.unit_number, seizure.queue_order, seizure.seizure_id),
+                               value={"seizure_id": seizure.seizure_id}))
         for notice in current_notices(view, predicted.unit_number):
             if notice.kind in PURCHASE_KINDS and notice.lapse_clock_start_ms is None:
                 started = replace(notice, lapse_clock_start_ms=ctx.block_time_ms,

@@ -159,7 +159,7 @@ def blocking(view: StateView, ctx: BlockContext, application: Application) -> Re
     return (check_v4_title(application.details.get("title_number"), right, ctx)
             or check_v6_mortgagors(right, mortgagors)
             or check_v13_not_seized(view, unit.unit_number, ctx.block_time_ms)
-            or check_v14_notice_consent(view, application, (unit.unit_number,))
+            or check_v14_notice_consent(view, application, (unit.unit_number, *filter(None, (unit.predecessor,))))
             or check_v16_duplicate(view, application, ctx.block_time_ms))
 
 

@@ -4,7 +4,9 @@ Change, kind ``party``: a holder's or obligor's name or ID changed (a bank renam
 buyer's new ID), so the party id changes; the affected party may apply alone (L4). Kind ``terms``:
 amount, debt term, determination period, scope or method agreed anew by buyer and bank, jointly,
 with the supplementary agreement [A: mirrors 细则 68]. A change that may prejudice later-ranked
-holders needs their signature (V17); an increase is blocked by a seizure in effect (V13).
+holders needs their signature (V17); an increase is blocked by a seizure in effect (V13). Kind
+``rank``: the notice moves ahead of an earlier-ranked one (细则 68, 民法典 409); every holder whose
+rank worsens signs it (V17), and the new priority key carries into the mortgage at conversion.
 
 Transfer: the secured claim changes creditor (assignment, merger, judgment) and the notice follows it
 (民法典 407). Jointly by the current holders and the transferee, or by the successor alone with merger
@@ -24,14 +26,15 @@ from typing import Final
 
 from estatechain.contract import keys
 from estatechain.contract.checks.materials import check_v24_complete
-from estatechain.contract.checks.notices import check_v17_later_holders, worsens_later_holders
+from estatechain.contract.checks.notices import check_v17_later_holders, current_notices, worsens_later_holders
 from estatechain.contract.checks.parties import check_filer
-from estatechain.contract.checks.register import check_v13_not_seized
+from estatechain.contract.checks.register import check_v13_not_seized, current_mortgages
 from estatechain.contract.command import Rejected
 from estatechain.contract.context import BlockContext
 from estatechain.contract.effects import JSON, Effect, Emit
 from estatechain.contract.money import Money
 from estatechain.contract.records import (
+    MORTGAGE_KINDS,
     Application,
     Capacity,
     CertificateStatus,
@@ -57,7 +60,7 @@ TRANSFER_CAUSES: Final = {"ASSIGNMENT": "ASSIGNMENT_AGREEMENT", "MERGER": "MERGE
 
 
 def _change_kind(application: Application) -> str:
-    return fields.choice(application.details, "change_kind", frozenset({"party", "terms"}), "details.")
+    return fields.choice(application.details, "change_kind", frozenset({"party", "terms", "rank"}), "details.")
 
 
 def _target(view: StateView, ctx: BlockContext, application: Application) -> Notice | Rejected:
@@ -90,8 +93,44 @@ def terms_details(notice: Notice, changes: JSON) -> dict[str, JSON]:
     return details
 
 
-def changed_entry(notice: Notice, application: Application) -> Notice:
+def key_before(priority_key: str) -> str:
+    """A priority key that sorts just before ``priority_key`` and after every key before it.
+
+    The last character is lowered by one and ``~`` (above every digit) appended: ``P…45`` → ``P…44~``,
+    which sorts after ``P…44`` and its continuations made the same way, and before ``P…45`` [A].
+    """
+    return f"{priority_key[:-1]}{chr(ord(priority_key[-1]) - 1)}~"
+
+
+def _rank_target(view: StateView, ctx: BlockContext, application: Application, notice: Notice) -> Notice | Rejected:
+    """The earlier-ranked 预抵押 on the same unit that the notice is to move ahead of (细则 68: change of rank)."""
+    found = find(view, ctx, application.details, application.unit_number, number_field="rank_before")
+    if isinstance(found, str):
+        return violate(RejectionCode.RECORD_NOT_FOUND, field="details.rank_before", kind="current mortgage notice",
+                       id=f"{application.details.get('rank_before')} ({found})")
+    if isinstance(found, Notice) and found.priority_key >= notice.priority_key:
+        raise FieldError("details.rank_before", "must name a notice ranked before this one")
+    return found
+
+
+def check_v17_rank(view: StateView, application: Application, notice: Notice, ahead_of: Notice) -> Rejected | None:
+    """V17: every holder whose rank worsens (from ``ahead_of`` up to the moved notice) signs the rank change."""
+    worse: set[str] = set()
+    for other in current_notices(view, notice.unit_number):
+        if other.kind in MORTGAGE_KINDS and ahead_of.priority_key <= other.priority_key < notice.priority_key:
+            worse |= other.holder_ids()
+    for entry in current_mortgages(view, notice.unit_number):
+        if ahead_of.priority_key <= entry.priority_key < notice.priority_key:
+            worse |= entry.mortgagee_ids()
+    if missing := ", ".join(sorted(worse - application.applicant_ids())):
+        return violate(RejectionCode.V17_CONSENT_MISSING, missing=missing)
+    return None
+
+
+def changed_entry(notice: Notice, application: Application, ahead_of: Notice | None = None) -> Notice:
     """The notice with the filed change applied (id and certificate still the old ones)."""
+    if ahead_of is not None:
+        return replace(notice, priority_key=key_before(ahead_of.priority_key))
     if _change_kind(application) == "party":
         change = fields.obj(application.details.get("party"), "details.party")
         old, new = fields.hex64(change, "old", "details.party."), fields.hex64(change, "new", "details.party.")
@@ -135,7 +174,15 @@ def change_blocking(view: StateView, ctx: BlockContext, application: Application
         _party_blocking(notice, application)
         return None
     if (notice.holder_ids() | notice.obligor_ids()) - application.applicant_ids():
-        raise FieldError("applicants", "a change of terms is applied for jointly by every holder and obligor")
+        raise FieldError("applicants", "a change of terms or rank is applied for jointly by every holder and obligor")
+    if _change_kind(application) == "rank":
+        ahead_of = _rank_target(view, ctx, application, notice)
+        return ahead_of if isinstance(ahead_of, Rejected) else check_v17_rank(view, application, notice, ahead_of)
+    return _terms_blocking(view, ctx, application, notice)
+
+
+def _terms_blocking(view: StateView, ctx: BlockContext, application: Application, notice: Notice) -> Rejected | None:
+    """V9-V12 on the changed terms, V17 for later holders, V13 when the change may prejudice them."""
     if rejected := mortgage.check_terms(ctx, terms_details(notice, application.details.get("changes"))):
         return rejected
     changed = changed_entry(notice, application)
@@ -148,10 +195,12 @@ def change_blocking(view: StateView, ctx: BlockContext, application: Application
 
 def change_record(view: StateView, ctx: BlockContext, application: Application,
                   certificate: str | None) -> tuple[Effect, ...]:
-    """A new entry with the change, same priority key, new certificate; the old one SUPERSEDED."""
+    """A new entry with the change (same priority key unless the rank changed), new certificate; old SUPERSEDED."""
     notice = _target(view, ctx, application)
     assert isinstance(notice, Notice)  # ``blocking`` ran again in this tx
-    new = successor_entry(changed_entry(notice, application), application.application_id, ctx, certificate,
+    ahead_of = _rank_target(view, ctx, application, notice) if _change_kind(application) == "rank" else None
+    assert not isinstance(ahead_of, Rejected)
+    new = successor_entry(changed_entry(notice, application, ahead_of), application.application_id, ctx, certificate,
                           (*application.source_txs, ctx.tx_id))
     new = replace(new, registration_type="300")
     return (*supersede(view, ctx, notice, new, CertificateStatus.SUPERSEDED),

@@ -1,11 +1,12 @@
 """Pre-sale purchase notice (预购商品房预告登记, domain.md §5.4): the buyer's claim on a predicted unit.
 
 Applied for jointly by the buyers (right holders) and the developer (obligor) on the basis of the
-signed pre-sale contract [S: L4]; filed by the developer or a buyer [A: the buyer alone, when the
-developer fails to apply as agreed, is not modelled yet]. Review: a predicted unit not yet
-first-registered, housing, no seizure in effect, no other notice on it without its holder's consent
-(V14). The notice certificate (预告登记) goes to the buyers; its 90-day lapse clock starts with the
-building's first registration (``rules.building``).
+signed pre-sale contract [S: L4]; filed by the developer or a buyer; the buyers alone when the
+developer failed to apply as agreed, with proof of that (``developer_default``) [S: L4]. Review: a
+predicted unit not yet first-registered, housing, one purchase notice at a time, no seizure in
+effect, no other notice on it without its holder's consent (V14). The notice certificate (预告登记)
+goes to the buyers; its 90-day lapse clock starts with the building's first registration
+(``rules.building``).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Final
 
 from estatechain.contract import keys
 from estatechain.contract.checks.materials import check_v24_complete
-from estatechain.contract.checks.notices import check_v14_notice_consent
+from estatechain.contract.checks.notices import check_v14_notice_consent, current_notices
 from estatechain.contract.checks.parties import check_filer
 from estatechain.contract.checks.register import check_v13_not_seized
 from estatechain.contract.checks.unit import check_v2_housing, load_unit
@@ -22,6 +23,7 @@ from estatechain.contract.command import Rejected
 from estatechain.contract.context import BlockContext
 from estatechain.contract.effects import Effect, Emit
 from estatechain.contract.records import (
+    PURCHASE_KINDS,
     Application,
     Capacity,
     FieldError,
@@ -41,9 +43,21 @@ from estatechain.contract.violation import violate
 NAME: Final = "purchase_notice.first"
 
 
-def required_materials(_application: Application) -> frozenset[str]:
-    """Application form and the agreement on the notice; the pre-sale contract is on the ledger (条例 24(2))."""
-    return frozenset({"APPLICATION_FORM", "NOTICE_AGREEMENT"})
+def developer_default(application: Application) -> bool:
+    """Whether the buyers apply alone because the developer failed to apply as agreed (L4)."""
+    value = application.details.get("developer_default", False)
+    if not isinstance(value, bool):
+        raise FieldError("details.developer_default", "must be true or false")
+    return value
+
+
+def required_materials(application: Application) -> frozenset[str]:
+    """Application form and the agreement on the notice, plus proof of the developer's default when buyers apply alone.
+
+    The pre-sale contract is on the ledger and never uploaded again (条例 24(2)).
+    """
+    default = ("DEVELOPER_DEFAULT_PROOF",) if developer_default(application) else ()
+    return frozenset({"APPLICATION_FORM", "NOTICE_AGREEMENT", *default})
 
 
 def presale_contract(view: StateView, application: Application) -> PresaleContract | Rejected:
@@ -59,8 +73,9 @@ def presale_contract(view: StateView, application: Application) -> PresaleContra
         problem = "not every buyer has signed it"
     elif contract.unit_number != application.unit_number:
         problem = f"it sells unit {contract.unit_number}, not {application.unit_number}"
-    elif (contract.buyer_ids() != application.party_ids(Capacity.BUYER)
-          or frozenset({contract.developer.party_id}) != application.party_ids(Capacity.DEVELOPER)):
+    elif contract.buyer_ids() != application.party_ids(Capacity.BUYER) or (
+            not developer_default(application)
+            and frozenset({contract.developer.party_id}) != application.party_ids(Capacity.DEVELOPER)):
         problem = "its buyers and developer are not the applicants"
     if problem is not None:
         return violate(RejectionCode.PRESALE_STATE, field="details.presale_contract", contract_id=contract_id,
@@ -70,8 +85,9 @@ def presale_contract(view: StateView, application: Application) -> PresaleContra
 
 def check_filing(view: StateView, ctx: BlockContext, application: Application) -> Rejected | None:
     """Buyers and one developer, the filer is one of them, the signed contract (V7-like), materials (V24)."""
-    if not application.parties(Capacity.BUYER) or len(application.parties(Capacity.DEVELOPER)) != 1:
-        raise FieldError("applicants", "must name the buyers and the developer")
+    developers = 0 if developer_default(application) else 1
+    if not application.parties(Capacity.BUYER) or len(application.parties(Capacity.DEVELOPER)) != developers:
+        raise FieldError("applicants", "must name the buyers and, unless it failed to apply, the developer")
     if rejected := check_filer(view, ctx, application, (Capacity.BUYER, Capacity.DEVELOPER)):
         return rejected
     contract = presale_contract(view, application)
@@ -80,12 +96,21 @@ def check_filing(view: StateView, ctx: BlockContext, application: Application) -
     return check_v24_complete(application.materials, required_materials(application))
 
 
+def check_single(view: StateView, unit_number: str) -> Rejected | None:
+    """A unit carries one current purchase notice at a time (§5.4 review) [A]."""
+    for notice in current_notices(view, unit_number):
+        if notice.kind in PURCHASE_KINDS:
+            return violate(RejectionCode.RECORD_EXISTS, field="unit_number", kind="current purchase notice",
+                           id=notice.notice_id)
+    return None
+
+
 def blocking(view: StateView, ctx: BlockContext, application: Application) -> Rejected | None:
-    """V3 (predicted, not first-registered), V2, V13, V14 at this block."""
+    """V3 (predicted, not first-registered), V2, one purchase notice, V13, V14 at this block."""
     unit = load_unit(view, application.unit_number)
     if isinstance(unit, Rejected):
         return unit
-    return (check_v3_presale_unit(unit) or check_v2_housing(unit)
+    return (check_v3_presale_unit(unit) or check_v2_housing(unit) or check_single(view, unit.unit_number)
             or check_v13_not_seized(view, unit.unit_number, ctx.block_time_ms)
             or check_v14_notice_consent(view, application, (unit.unit_number,)))
 
