@@ -204,7 +204,7 @@ def main() -> None:
         print(f"generation + import, {c.units:,} units: {elapsed:7.1f} s  ({elapsed / c.units * 1e6:.0f} µs/unit, "
               f"{c.units / elapsed:.0f} units/s) in {c.txs:,} import txs ({c.txs / elapsed:.1f} tx/s)")
         print(f"    records: {c.ownerships:,} ownership rights, {c.mortgages:,} mortgages, {c.seizures:,} seizures, "
-              f"{c.persons:,} persons, {c.companies:,} companies; {c.notices_skipped:,} pre-sale notices not imported")
+              f"{c.persons:,} persons, {c.companies:,} companies; {c.notices:,} pre-sale notices")
         print(f"    database (SQLite + WAL): {db / 2**20:8.1f} MiB = {db / c.units / 1024:.1f} KiB/unit; "
               f"sealed store {sealed / 2**20:.1f} MiB = {sealed / c.units / 1024:.2f} KiB/unit")
         if len(importer.owners) < args.cases:

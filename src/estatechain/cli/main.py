@@ -106,11 +106,8 @@ def init(
         owners_file = write_dev_owners(directory, persons)
         counts = importer.counts
         console.print(f"  register   imported {counts.units:,} units, {counts.ownerships:,} ownership rights, "
-                      f"{counts.mortgages:,} mortgages, {counts.seizures:,} seizures in {counts.txs:,} "
-                      f"register.import transactions (seed {seed})")
-        if counts.notices_skipped:
-            console.print(f"             {counts.notices_skipped:,} pre-sale notices not imported "
-                          "(register.import has no section for them yet)")
+                      f"{counts.mortgages:,} mortgages, {counts.notices:,} pre-sale notices, {counts.seizures:,} "
+                      f"seizures in {counts.txs:,} register.import transactions (seed {seed})")
         console.print(f"  parties    {counts.persons:,} persons and {counts.companies:,} companies as party ids; "
                       f"their records sealed in {node_dir(directory) / SEALED_DIR}")
         console.print(f"  owners     {', '.join(persons)} bound to synthetic owners ({owners_file})")

@@ -16,8 +16,12 @@ authority and, for mortgagors and member banks, the member bank that holds the m
 Development keys live in the consortium folder next to the dev CAs (0600, development only):
 ``orgs/gz-identity/party-id.key`` (32 random bytes) and ``orgs/<org>/sealing-x25519.key.pem``.
 
-Not imported: pre-sale purchase notices and pre-sale mortgage notices (预抵押), for which
-``register.import`` has no section yet; they are counted in ``ImportCounts.notices_skipped``.
+Pre-sale purchase notices and pre-sale mortgage notices (预抵押) go in the ``notices`` section, on the
+tx of their predicted unit: a purchase notice with the buyers as holders and the developer as obligor,
+a 预抵押 with its bank as holder, the buyers as obligors and a link to the purchase notice. Their
+legacy priority keys follow the import's ``rank`` (``L`` + rank): a purchase notice is rank 1, a
+预抵押 keeps its rank among the unit's 预抵押, so the two kinds may share a key and then sort by
+notice id, the purchase notice (``IMP-PN-…``) first [A].
 District courts that are not consortium members deliver through ``gz-court`` [A: dev only].
 """
 
@@ -169,7 +173,7 @@ class ImportCounts:
     seizures: int = 0
     persons: int = 0
     companies: int = 0
-    notices_skipped: int = 0
+    notices: int = 0
     sealed_bytes: int = 0
 
 
@@ -189,6 +193,7 @@ class _Group:
     units: list[JSONValue] = field(default_factory=list)
     ownerships: list[JSONValue] = field(default_factory=list)
     mortgages: list[JSONValue] = field(default_factory=list)
+    notices: list[JSONValue] = field(default_factory=list)
     seizures: list[JSONValue] = field(default_factory=list)
     sealed: list[SealedRecord] = field(default_factory=list)
     size: int = 0
@@ -231,7 +236,8 @@ class RegisterImporter:
         members = {org.id for org in factory.consortium.genesis.orgs}
         self._base_recipients = tuple(org for org in (REGISTRY_ORG, IDENTITY_ORG) if org in members)
         self._members = members
-        self._overhead = len(self._sign({"mortgages": [], "ownerships": [], "seizures": [], "units": []}))
+        self._overhead = len(self._sign({"mortgages": [], "notices": [], "ownerships": [], "seizures": [],
+                                         "units": []}))
         sealed_dir.mkdir(parents=True, exist_ok=True)
 
     # --- public ---
@@ -268,7 +274,11 @@ class RegisterImporter:
             if org is not None:
                 for ref in mortgage.mortgagor_refs:
                     self._banks_of.setdefault(ref, set()).add(org)
-        self.counts.notices_skipped += len(batch.purchase_notices) + len(batch.presale_mortgage_notices)
+        for notice in batch.presale_mortgage_notices:
+            org = self._bank_org(notice.bank_ref)
+            if org is not None:
+                for ref in notice.obligor_refs:
+                    self._banks_of.setdefault(ref, set()).add(org)
 
     def _bank_org(self, ref: str) -> str | None:
         company = self._companies.get(ref)
@@ -316,6 +326,10 @@ class RegisterImporter:
         seizures: dict[str, list[synthetic.Seizure]] = {}
         for seizure in batch.seizures:
             seizures.setdefault(seizure.unit_number, []).append(seizure)
+        purchases = {n.unit_number: n for n in batch.purchase_notices}
+        yudiya: dict[str, list[synthetic.PresaleMortgageNotice]] = {}
+        for notice in batch.presale_mortgage_notices:
+            yudiya.setdefault(notice.unit_number, []).append(notice)
         for unit in batch.units:
             group = _Group()
             group.units.append(self._unit(unit))
@@ -324,9 +338,14 @@ class RegisterImporter:
                 group.ownerships.append(self._ownership(ownership, group))
             unit_mortgages = mortgages.get(unit.unit_number, [])
             group.mortgages.extend(self._mortgage(m, group) for m in unit_mortgages)
+            purchase = purchases.get(unit.unit_number)
+            if purchase is not None:
+                group.notices.append(self._purchase_notice(purchase, group))
+            group.notices.extend(self._mortgage_notice(n, group) for n in yudiya.get(unit.unit_number, []))
             unit_seizures = seizures.get(unit.unit_number, [])
             group.seizures.extend(self._seizures(unit_seizures))
-            group.size = sum(_size(r) for r in (*group.units, *group.ownerships, *group.mortgages, *group.seizures))
+            group.size = sum(_size(r) for r in (*group.units, *group.ownerships, *group.mortgages, *group.notices,
+                                                     *group.seizures))
             if ownership is not None and not unit_seizures:
                 self._keep_owner(ownership, unit_mortgages)
             yield group
@@ -370,6 +389,35 @@ class RegisterImporter:
             "cancellation": None, "derived_from": None,
         }
 
+    def _purchase_notice(self, notice: synthetic.PurchaseNotice, group: _Group) -> JSONValue:
+        """Kind 1: the buyers hold it against the developer; QDJG is the contract price."""
+        notice_id = f"IMP-PN-{notice.unit_number}"
+        return {
+            "notice_id": notice_id, "unit_number": notice.unit_number, "business_no": notice_id, "kind": 1,
+            "rank": 1, "holders": [self._party(h.party_ref, group) for h in notice.holders],
+            "obligors": [self._party(notice.developer_ref, group)],
+            "amount": {"fen": notice.price_fen, "currency": "CNY"}, "registry": self.signer.org_id,
+            "registered_ms": _ms(notice.registered_on), "registration_type": "700", "cause": "PRESALE",
+            "contract_numbers": [], "transfer_restricted": False,
+            "certificate_number": notice.certificate_number,
+        }
+
+    def _mortgage_notice(self, notice: synthetic.PresaleMortgageNotice, group: _Group) -> JSONValue:
+        """Kind 3: the bank holds it against the buyers; QDJG is the secured principal."""
+        notice_id = f"IMP-YD-{notice.unit_number}-{notice.rank}"
+        return {
+            "notice_id": notice_id, "unit_number": notice.unit_number, "business_no": notice_id, "kind": 3,
+            "rank": notice.rank, "holders": [self._party(notice.bank_ref, group)],
+            "obligors": [self._party(ref, group) for ref in notice.obligor_refs],
+            "amount": {"fen": notice.principal_fen, "currency": "CNY"}, "registry": self.signer.org_id,
+            "registered_ms": _ms(notice.registered_on), "registration_type": "700", "cause": "LOAN", "method": 1,
+            "debt_term": {"start": notice.term_start.isoformat(), "end": notice.term_end.isoformat()},
+            "scope": "详见抵押合同", "contract_numbers": [], "transfer_restricted": notice.transfer_restricted,
+            "transfer_restriction_text": notice.restriction_terms,
+            "linked_purchase_notice": f"IMP-PN-{notice.unit_number}",
+            "certificate_number": notice.certificate_number,
+        }
+
     def _seizures(self, seizures: Sequence[synthetic.Seizure]) -> Iterator[JSONValue]:
         first_kind = "3" if seizures and seizures[0].kind is synthetic.SeizureKind.PRE_SEIZURE else "1"
         for seizure in seizures:
@@ -406,6 +454,7 @@ class RegisterImporter:
             "units": [r for g in groups for r in g.units],
             "ownerships": [r for g in groups for r in g.ownerships],
             "mortgages": [r for g in groups for r in g.mortgages],
+            "notices": [r for g in groups for r in g.notices],
             "seizures": [r for g in groups for r in g.seizures],
         }
         envelope = self._sign(body)
@@ -420,6 +469,7 @@ class RegisterImporter:
         counts.units += len(body["units"])  # type: ignore[arg-type]
         counts.ownerships += len(body["ownerships"])  # type: ignore[arg-type]
         counts.mortgages += len(body["mortgages"])  # type: ignore[arg-type]
+        counts.notices += len(body["notices"])  # type: ignore[arg-type]
         counts.seizures += len(body["seizures"])  # type: ignore[arg-type]
         return ImportTx(envelope=envelope, tx_id=tx_id, units=len(groups))
 

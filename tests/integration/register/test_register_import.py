@@ -52,6 +52,28 @@ def test_every_unit_right_mortgage_and_seizure_of_the_generator_is_on_the_ledger
         assert row["registered_ms"] == day_start_ms(day)
         year, serial = mortgage.certificate_number[2:6], mortgage.certificate_number[-9:-1]
         assert reg.row(f"certificate/proof/{year}/{serial}")["status"] == "VALID"
+    purchases = [n for b in reg.batches for n in b.purchase_notices]
+    yudiya = [n for b in reg.batches for n in b.presale_mortgage_notices]
+    assert purchases
+    assert yudiya
+    assert counts.notices == len(purchases) + len(yudiya)
+    for purchase in purchases:
+        row = reg.row(f"notice/IMP-PN-{purchase.unit_number}")
+        assert (row["kind"], row["status"], row["certificate_number"], row["amount"]) == (
+            1, "current", purchase.certificate_number, {"fen": purchase.price_fen, "currency": "CNY"})
+        assert len(row["holders"]) == len(purchase.holders)  # type: ignore[arg-type]
+        assert reg.row(f"unitidx/{purchase.unit_number}/notice/L0001/IMP-PN-{purchase.unit_number}")
+        year, serial = purchase.certificate_number[2:6], purchase.certificate_number[-9:-1]
+        assert reg.row(f"certificate/proof/{year}/{serial}")["right"] == f"notice/IMP-PN-{purchase.unit_number}"
+    for notice in yudiya:
+        row = reg.row(f"notice/IMP-YD-{notice.unit_number}-{notice.rank}")
+        assert (row["kind"], row["status"], row["certificate_number"], row["linked_purchase_notice"]) == (
+            3, "current", notice.certificate_number, f"IMP-PN-{notice.unit_number}")
+        assert (row["amount"], row["method"], row["priority_key"]) == (
+            {"fen": notice.principal_fen, "currency": "CNY"}, 1, f"L{notice.rank:04d}")
+        assert reg.row(f"notice/{row['linked_purchase_notice']}")["certificate_number"] == (
+            notice.purchase_notice_certificate)
+        assert reg.row(f"unit/{notice.unit_number}")["kind"] == "predicted"
     for seizure in seizures:
         row = reg.row(f"seizure/IMP-S-{seizure.unit_number}-{seizure.queue_position}")
         assert (row["queue_order"], row["queued"], row["start_date"], row["authority_org"]) == (
