@@ -14,7 +14,8 @@ from estatechain.api import problems
 from estatechain.api.auth import NonceCache, RequestAuthenticator
 from estatechain.api.limits import BodyLimit
 from estatechain.api.metrics import ApiMetrics, MetricsMiddleware
-from estatechain.api.routes import ROUTERS
+from estatechain.api.routes import ROUTERS, inquiries, materials, workflow
+from estatechain.api.routes import events as event_routes
 from estatechain.node.service import NodeService
 
 API_VERSION = "1.0.0"
@@ -45,6 +46,10 @@ def create_app(service: NodeService) -> FastAPI:
     problems.install(app)
     for router in ROUTERS:
         app.include_router(router)
+    app.include_router(workflow.router)
+    app.include_router(inquiries.router)
+    app.include_router(materials.router)
+    app.include_router(event_routes.router)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     return app

@@ -7,15 +7,25 @@ this one, so the HTTP app itself is composed by the caller from the service buil
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from estatechain.clock import Clock, SystemClock
+from estatechain.errors import EstatechainError
+from estatechain.node.events import EventHub, EventSource
+from estatechain.node.outbox import OUTBOX_FILE, Outbox, WebhookKey
 from estatechain.node.pipeline import Pipeline
 from estatechain.node.service import NodeService
 from estatechain.node.settings import Settings
 from estatechain.storage.store import LedgerStore
 
 
-def build_node(settings: Settings, *, clock: Clock | None = None) -> NodeService:
+def build_node(settings: Settings, *, clock: Clock | None = None, webhook_key: WebhookKey | None = None) -> NodeService:
     """Open the node's ledger (taking its writer lock) and wire the pipeline and queries to it.
+
+    Events are derived from committed blocks; webhooks go through ``outbox.sqlite`` beside the ledger,
+    which first catches up on blocks committed after its high-water mark. ``webhook_key`` signs webhooks;
+    without it, a development layout's ``<consortium>/identities.json`` ``<org>/node`` identity is used
+    when the ledger folder is ``<consortium>/nodes/<org>``, else webhooks are off (SSE still works).
 
     Raises:
         NotFound: there is no ledger in ``settings.ledger_dir``.
@@ -24,4 +34,22 @@ def build_node(settings: Settings, *, clock: Clock | None = None) -> NodeService
     """
     used_clock = SystemClock() if clock is None else clock
     store = LedgerStore.open(settings.ledger_dir)
-    return NodeService(settings=settings, store=store, pipeline=Pipeline(store, used_clock), clock=used_clock)
+    source = EventSource(store.connection, store.genesis)
+    hub = EventHub(source, start_height=store.height)
+    key = webhook_key if webhook_key is not None else _dev_webhook_key(settings.ledger_dir)
+    outbox = Outbox(settings.ledger_dir / OUTBOX_FILE, key=key, clock=used_clock, initial_height=store.height)
+    outbox.catch_up(source, store.height)
+    hub.add_hook(outbox.enqueue)
+    return NodeService(settings=settings, store=store, pipeline=Pipeline(store, used_clock), clock=used_clock,
+                       events=hub, outbox=outbox)
+
+
+def _dev_webhook_key(ledger_dir: Path) -> WebhookKey | None:
+    """The ``<org>/node`` identity of a development consortium laid out as ``<dir>/nodes/<org>``."""
+    consortium = ledger_dir.parent.parent
+    if ledger_dir.parent.name != "nodes" or not (consortium / "identities.json").exists():
+        return None
+    try:
+        return WebhookKey.from_dev(consortium, f"{ledger_dir.name}/node")
+    except EstatechainError:
+        return None

@@ -28,6 +28,8 @@ from estatechain.ledger.admission import cert_key
 from estatechain.ledger.block import BlockHeader
 from estatechain.ledger.envelope import parse_envelope
 from estatechain.ledger.refusals import RefusalCode
+from estatechain.node.events import EventHub
+from estatechain.node.outbox import Outbox
 from estatechain.node.pipeline import Pipeline, Receipt
 from estatechain.node.settings import Settings
 from estatechain.storage.store import LedgerStore
@@ -94,8 +96,14 @@ class ConsistencyProof:
 class NodeService:
     """The node's pipeline, its ledger and the queries the API serves. Use from one event loop."""
 
-    def __init__(self, *, settings: Settings, store: LedgerStore, pipeline: Pipeline, clock: Clock) -> None:
+    def __init__(  # noqa: PLR0913  (keywords only; events and outbox are optional parts)
+        self, *, settings: Settings, store: LedgerStore, pipeline: Pipeline, clock: Clock,
+        events: EventHub | None = None, outbox: Outbox | None = None,
+    ) -> None:
         self.settings = settings
+        self.events = events
+        self.outbox = outbox
+        self._event_tasks: list[asyncio.Task[None]] = []
         self.store = store
         self.pipeline = pipeline
         self.clock = clock
@@ -110,7 +118,12 @@ class NodeService:
     def start(self) -> None:
         """Start the pipeline in a task of the running loop."""
         if self._runner is None:
-            self._runner = asyncio.get_running_loop().create_task(self.pipeline.run(), name="pipeline")
+            loop = asyncio.get_running_loop()
+            self._runner = loop.create_task(self.pipeline.run(), name="pipeline")
+            if self.events is not None:
+                self._event_tasks.append(loop.create_task(self.events.follow(self.pipeline.subscribe()), name="events"))
+            if self.outbox is not None:
+                self._event_tasks.append(loop.create_task(self.outbox.run(), name="outbox"))
 
     async def stop(self) -> None:
         """Commit what is being gathered, stop the pipeline and close the ledger."""
@@ -120,7 +133,21 @@ class NodeService:
                 await self._runner
             finally:
                 self._runner = None
+        await self._stop_events()
         self.store.close()
+
+    async def _stop_events(self) -> None:
+        """Enqueue the last blocks' events, stop following and delivering, close the outbox."""
+        if self.events is not None:
+            self.events.advance(self.store.height)
+        for task in self._event_tasks:
+            task.cancel()
+        for task in self._event_tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        self._event_tasks.clear()
+        if self.outbox is not None:
+            self.outbox.close()
 
     @property
     def ready(self) -> bool:
@@ -280,3 +307,4 @@ def _committed(tx_id: str, row: tuple[object, ...]) -> TxStatus:
         seq=int(str(seq)),
         position=int(str(position)),
     )
+

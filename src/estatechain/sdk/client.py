@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Mapping
+from collections.abc import AsyncGenerator, Mapping
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Self
@@ -19,10 +19,12 @@ from typing import Any, Self
 import httpx
 import orjson
 
+from estatechain import canonical
 from estatechain.canonical import JSONValue
 from estatechain.crypto.merkle import leaf_hash, verify_inclusion
 from estatechain.crypto.suites import get_suite
 from estatechain.ledger.block import BlockHeader
+from estatechain.ledger.envelope import TX_TYPE, build_envelope
 from estatechain.ledger.results import TxResult, leaf_bytes
 from estatechain.sdk.errors import CommitTimeout, ProofInvalid, SdkError, server_error
 from estatechain.sdk.identity import ClientIdentity
@@ -72,6 +74,19 @@ class VerifiedInclusion:
     header: BlockHeader
     block_hash: str
     proof: tuple[bytes, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PreparedPayload:
+    """An unsigned payload from ``POST /v1/payloads/<step>``, checked locally before it is signed.
+
+    ``canonical`` are the exact bytes to sign (they re-encode from ``payload``), ``tx_id`` their hash.
+    """
+
+    command: str
+    payload: dict[str, JSONValue]
+    canonical: bytes
+    tx_id: str
 
 
 class Client:
@@ -194,6 +209,56 @@ class Client:
             status = await self.wait_for_commit(signed.tx_id, timeout_s=timeout_s)
         return signed, status
 
+    # -- typed workflow steps (the node prepares, the caller signs) ---------------------------------------
+
+    async def prepare(self, step: str, **fields: Any) -> PreparedPayload:  # noqa: ANN401  (JSON of the step)
+        """The unsigned payload of workflow ``step`` (``confirm``, ``not_accept`` …) with ``fields`` as its body.
+
+        Nothing the node returns is trusted blindly: the payload must name this identity as signer and
+        this chain, and its canonical bytes and tx id are recomputed here.
+
+        Raises:
+            ProofInvalid: the node's payload is not what this client asked to sign.
+
+        """
+        path = "/v1/payloads/" + step.replace("_", "-")
+        data = await self._send("POST", path, content=orjson.dumps(fields))
+        payload: dict[str, JSONValue] = data["payload"]
+        encoded = canonical.encode(payload)
+        if encoded != str(data["canonical"]).encode("utf-8") or self._suite.hash(encoded).hex() != data["tx_id"]:
+            raise ProofInvalid(f"the node's {step} payload does not match its canonical bytes or tx id")
+        if (payload.get("signer") != self.identity.fingerprint or payload.get("chain_id") != await self.chain_id()
+                or payload.get("type") != TX_TYPE or payload.get("command") != data["command"]):
+            raise ProofInvalid(f"the node's {step} payload names another signer, chain, type or command")
+        body = payload.get("body")
+        if not isinstance(body, dict) or any(body.get(k) != v for k, v in fields.items()
+                                             if k not in {"nonce", "created_at"} and v is not None):
+            raise ProofInvalid(f"the node's {step} payload body differs from the fields sent")
+        return PreparedPayload(command=str(data["command"]), payload=payload, canonical=encoded,
+                               tx_id=str(data["tx_id"]))
+
+    def sign_prepared(self, prepared: PreparedPayload) -> SignedTransaction:
+        """Sign a prepared payload locally with this identity's key (the node never signs for a caller)."""
+        payload = prepared.payload
+        body = payload["body"]
+        assert isinstance(body, dict)  # checked by prepare
+        envelope = build_envelope(
+            suite=self._suite, private_key=self.identity.private_key, chain_id=str(payload["chain_id"]),
+            signer=str(payload["signer"]), command=str(payload["command"]), body=body, nonce=str(payload["nonce"]),
+            created_at_ms=int(str(payload["created_at"])),
+            certificate=self.identity.cert_der if self._include_certificate else None,
+        )
+        return SignedTransaction(envelope=envelope, tx_id=prepared.tx_id)
+
+    async def step(self, step: str, *, timeout_s: float = 30.0,
+                   **fields: Any) -> tuple[SignedTransaction, TxStatus]:  # noqa: ANN401  (JSON of the step)
+        """Prepare workflow ``step``, sign it here, submit it and wait for the commit."""
+        signed = self.sign_prepared(await self.prepare(step, **fields))
+        status = await self.submit(signed.envelope)
+        if not status.committed:
+            status = await self.wait_for_commit(signed.tx_id, timeout_s=timeout_s)
+        return signed, status
+
     # -- queries -----------------------------------------------------------------------------------------
 
     async def block(self, height: int | str) -> Block:
@@ -255,6 +320,48 @@ class Client:
                                f"{status.height}'s tx-log root")
         return VerifiedInclusion(tx_id=status.tx_id, seq=status.seq, header=block.header, block_hash=block.hash,
                                  proof=proof)
+
+    # -- events ------------------------------------------------------------------------------------------
+
+    async def events(self, after: str | None = None, *, heartbeat_s: int = 15) -> AsyncGenerator[dict[str, Any]]:
+        """The caller org's events (``GET /v1/events``, Server-Sent Events) as they commit, forever.
+
+        ``after`` is the ``cursor`` of the last event handled (``"0.0"``: from the first block; None:
+        only new events). Each item is the event JSON (``event_id``, ``cursor``, ``kind``, ``data`` …);
+        keep the last ``cursor`` to resume after a disconnect. Events may repeat across reconnects
+        only if a cursor older than the last one is given: de-duplicate on ``event_id``.
+
+        Raises:
+            SdkError: the node refused the stream (with its error code) or cannot be reached.
+
+        """
+        params: dict[str, int | str] = {"heartbeat": heartbeat_s}
+        if after is not None:
+            params["after"] = after
+        request = self.build_request("GET", "/v1/events", params=params, chain_id=await self.chain_id())
+        request.extensions["timeout"] = httpx.Timeout(10.0, read=heartbeat_s * 3.0).as_dict()
+        try:
+            response = await self._http.send(request, stream=True)
+        except httpx.HTTPError as exc:
+            raise SdkError(f"cannot reach the node at {self._http.base_url}: {exc}") from exc
+        try:
+            if response.status_code >= 400:
+                await response.aread()
+                data = orjson.loads(response.content) if response.content else {}
+                raise server_error(response.status_code, str(data.get("error", f"HTTP_{response.status_code}")),
+                                   str(data.get("message", "")),
+                                   {str(k): str(v) for k, v in (data.get("detail") or {}).items()})
+            data_lines: list[str] = []
+            async for line in response.aiter_lines():
+                if line.startswith("data:"):
+                    data_lines.append(line[5:].lstrip())
+                elif not line and data_lines:
+                    decoded = orjson.loads("\n".join(data_lines))
+                    data_lines = []
+                    if isinstance(decoded, dict) and "event_id" in decoded:
+                        yield decoded
+        finally:
+            await response.aclose()
 
 
 def _status(data: Mapping[str, Any]) -> TxStatus:

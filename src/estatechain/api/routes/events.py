@@ -1,0 +1,210 @@
+"""Events for bank systems: an SSE stream with resume from a cursor, and webhook registration with its log.
+
+Events are derived from committed blocks (``node/events.py``); each org sees only the events it is
+entitled to (its own transactions, its applications, certificates it holds, seizures on units it
+holds a mortgage on). People (role ``person``) have no event stream: banks' systems and staff do.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Annotated, Any, Final
+
+import orjson
+from fastapi import APIRouter, Header, Query
+from fastapi.responses import StreamingResponse
+from pydantic import BaseModel, Field
+
+from estatechain.api.deps import Caller, Service
+from estatechain.api.problems import ApiError
+from estatechain.api.routes.responses import SIGNED, errors
+from estatechain.errors import InputError
+from estatechain.identity.membership import Signer
+from estatechain.node.events import Cursor, Event, EventHub
+from estatechain.node.outbox import Delivery, Outbox, Webhook
+from estatechain.node.service import NodeService
+
+router = APIRouter(tags=["events"])
+
+_REPLAY_YIELD_EVERY: Final = 20
+"""Blocks replayed between two yields to the event loop, so a long replay does not stall commits."""
+
+
+class WebhookIn(BaseModel):
+    """Where the node POSTs the caller org's events."""
+
+    url: str = Field(max_length=2000, description="https:// URL (http:// only to a loopback host, for development)")
+
+
+class WebhookOut(BaseModel):
+    """An org's webhook registration."""
+
+    org: str
+    url: str
+    registered_ms: int
+
+    @staticmethod
+    def of(hook: Webhook) -> WebhookOut:
+        """From the outbox's record."""
+        return WebhookOut(org=hook.org, url=hook.url, registered_ms=hook.registered_ms)
+
+
+class DeliveryOut(BaseModel):
+    """One delivery attempt."""
+
+    id: int
+    event_id: str
+    url: str
+    attempt: int
+    at_ms: int
+    outcome: str = Field(description="delivered, retry (will be retried with back-off) or abandoned")
+    http_status: int | None
+    error: str | None
+    duration_ms: int
+
+
+class DeliveriesOut(BaseModel):
+    """The caller org's most recent delivery attempts, newest first, and how many events still wait."""
+
+    org: str
+    pending: int
+    deliveries: list[DeliveryOut]
+
+    @staticmethod
+    def of(org: str, pending: int, rows: list[Delivery]) -> DeliveriesOut:
+        """From the outbox's log rows."""
+        return DeliveriesOut(org=org, pending=pending, deliveries=[
+            DeliveryOut(id=d.id, event_id=d.event_id, url=d.url, attempt=d.attempt, at_ms=d.at_ms, outcome=d.outcome,
+                        http_status=d.http_status, error=d.error, duration_ms=d.duration_ms) for d in rows])
+
+
+def _org_caller(caller: Signer) -> str:
+    if caller.role == "person":
+        raise ApiError(403, "FORBIDDEN", "events and webhooks are for member orgs' systems, not for persons",
+                       {"role": caller.role})
+    return caller.org_id
+
+
+def _hub(service: NodeService) -> EventHub:
+    if service.events is None:
+        raise ApiError(503, "UNAVAILABLE", "this node does not derive events")
+    return service.events
+
+
+def _outbox(service: NodeService) -> Outbox:
+    if service.outbox is None or not service.outbox.enabled:
+        raise ApiError(503, "UNAVAILABLE", "webhooks are off on this node: it has no node identity to sign them")
+    return service.outbox
+
+
+def sse_frame(event: Event) -> bytes:
+    """One SSE message: ``id`` is the cursor to resume after, ``event`` the kind, ``data`` the event JSON."""
+    data = orjson.dumps(event.to_json(), option=orjson.OPT_SORT_KEYS)
+    return b"id: %s\nevent: %s\ndata: %s\n\n" % (str(event.cursor).encode(), event.kind.encode(), data)
+
+
+async def _stream(hub: EventHub, org: str, after: Cursor | None, heartbeat_s: float,
+                  upto: int) -> AsyncIterator[bytes]:
+    with hub.listen() as queue:
+        yield b"retry: 2000\n: connected\n\n"
+        last = Cursor(hub.last_height, 2**31) if after is None else after
+        if after is not None:
+            for height in range(max(after.height, 1), upto + 1):
+                for event in _replay(hub, org, last, height):
+                    last = event.cursor
+                    yield sse_frame(event)
+                if height % _REPLAY_YIELD_EVERY == 0:
+                    await asyncio.sleep(0)
+        while True:
+            try:
+                events = await asyncio.wait_for(queue.get(), heartbeat_s)
+            except TimeoutError:
+                yield b": heartbeat\n\n"
+                continue
+            if events is None:
+                yield _OVERFLOW
+                return
+            for event in events:
+                if event.cursor > last and org in event.orgs:
+                    last = event.cursor
+                    yield sse_frame(event)
+
+
+_OVERFLOW: Final = b'event: overflow\ndata: {"reason":"the client fell behind; reconnect with its cursor"}\n\n'
+_SSE_RESPONSES: Final[dict[int | str, dict[str, Any]]] = {
+    200: {"content": {"text/event-stream": {}}, "description": "A stream of Server-Sent Events"},
+    **errors(400, 403, 503, *SIGNED),
+}
+
+
+def _replay(hub: EventHub, org: str, after: Cursor, height: int) -> list[Event]:
+    return [e for e in hub.source.block_events(height) if e.cursor > after and org in e.orgs]
+
+
+@router.get("/v1/events", response_class=StreamingResponse, responses=_SSE_RESPONSES)
+async def events(
+    service: Service, caller: Caller,
+    after: Annotated[str | None, Query(max_length=24, description="Cursor <height>.<index> to resume after; "
+                                       "0.0 replays from the first block; omitted: only new events")] = None,
+    heartbeat: Annotated[int, Query(ge=1, le=60, description="Seconds between heartbeat comments")] = 15,
+    last_event_id: Annotated[str | None, Header(max_length=24, include_in_schema=False)] = None,
+) -> StreamingResponse:
+    """Server-Sent Events of the caller org's events as blocks commit, first replaying from ``after``.
+
+    Each message's ``id`` is its cursor; reconnect with ``?after=<id>`` (or a ``Last-Event-ID`` header)
+    to receive exactly the events after it. Comments (``: heartbeat``) keep idle connections open.
+    """
+    org = _org_caller(caller)
+    hub = _hub(service)
+    text = after if after is not None else last_event_id
+    try:
+        cursor = None if text is None else Cursor.parse(text)
+    except InputError as exc:
+        raise ApiError(400, "INVALID_INPUT", str(exc), {"field": "after"}) from None
+    return StreamingResponse(_stream(hub, org, cursor, float(heartbeat), service.store.height),
+                             media_type="text/event-stream",
+                             headers={"cache-control": "no-store", "x-accel-buffering": "no"})
+
+
+@router.post("/v1/webhooks", status_code=201, response_model=WebhookOut, responses=errors(400, 403, 503, *SIGNED))
+async def register_webhook(body: WebhookIn, service: Service, caller: Caller) -> WebhookOut:
+    """Register (or replace) the caller org's webhook URL; events of blocks committed from now on go there.
+
+    Each POST carries one event as canonical JSON ``{type: "estatechain.webhook.v1", chain_id, recipient,
+    event}`` signed by the node (``Estatechain-Signature``); retried with back-off until a 2xx answer, so
+    receivers de-duplicate on ``event.event_id``.
+    """
+    org = _org_caller(caller)
+    outbox = _outbox(service)
+    try:
+        return WebhookOut.of(outbox.register(org, body.url))
+    except InputError as exc:
+        raise ApiError(400, "INVALID_INPUT", str(exc), {"field": "url"}) from None
+
+
+@router.get("/v1/webhooks", response_model=WebhookOut, responses=errors(403, 404, 503, *SIGNED))
+async def get_webhook(service: Service, caller: Caller) -> WebhookOut:
+    """The caller org's webhook registration."""
+    org = _org_caller(caller)
+    hook = _outbox(service).webhook(org)
+    if hook is None:
+        raise ApiError(404, "NOT_FOUND", f"org {org} has no webhook; register one with POST /v1/webhooks")
+    return WebhookOut.of(hook)
+
+
+@router.get("/v1/webhooks/deliveries", response_model=DeliveriesOut, responses=errors(403, 503, *SIGNED))
+async def deliveries(
+    service: Service, caller: Caller,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    event_id: Annotated[str | None, Query(pattern="^[0-9a-f]{64}$")] = None,
+) -> DeliveriesOut:
+    """The caller org's delivery log, newest attempt first (optionally of one event)."""
+    org = _org_caller(caller)
+    outbox = _outbox(service)
+    return DeliveriesOut.of(org, _pending(outbox, org), outbox.deliveries(org, limit=limit, event_id=event_id))
+
+
+def _pending(outbox: Outbox, org: str) -> int:
+    return outbox.pending_count(org)
+

@@ -1,0 +1,242 @@
+"""Inquiries of registration results (domain.md §7, design §3.19): submit, fetch the signed answer, who looked.
+
+An inquiry is a transaction (``inquiry.request``) signed by the requester. Its answer is released
+only after that transaction committed valid with outcome GRANTED; it is built from the register as
+it stood at the inquiry's block (the row history), limited to the sections the contract's log
+record names (FULL or LIMITED), and signed by the registry's ``node`` identity over RFC 8785 bytes
+carrying the type tag ``estatechain.inquiry-answer.v1``, the chain id and the height — so the same
+answer comes back after a restart and verifies nowhere else. Nothing is released for an inquiry
+that is pending, unknown or invalid (409) or REFUSED (403). Owners list who looked at their unit.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Iterator
+from typing import Annotated, Any, Final
+
+import orjson
+from fastapi import APIRouter, Path, Query, Request, Response
+
+from estatechain import canonical
+from estatechain.api.deps import Caller, Service
+from estatechain.api.problems import ApiError
+from estatechain.api.routes.responses import SIGNED, errors
+from estatechain.api.routes.workflow import caller_context
+from estatechain.api.schemas.inquiries import AnswerOut, WhoLookedOut
+from estatechain.api.schemas.transactions import ENVELOPE_SCHEMA, TxStatusOut
+from estatechain.canonical import JSONValue
+from estatechain.contract import keys
+from estatechain.contract.checks.notices import current_notices
+from estatechain.contract.checks.register import current_mortgages
+from estatechain.contract.checks.unit import current_ownership
+from estatechain.contract.rules.inquiry import may_list, who_looked
+from estatechain.contract.seizure_queue import pending_or_in_effect, unit_seizures
+from estatechain.contract.view import StateView
+from estatechain.errors import EstatechainError
+from estatechain.identity.devca import Identity, load_dev_consortium
+from estatechain.identity.membership import Signer
+from estatechain.ledger.envelope import parse_envelope
+from estatechain.node.service import NodeService
+from estatechain.storage.store import LedgerStore
+
+router = APIRouter(tags=["inquiries"])
+
+ANSWER_TYPE: Final = "estatechain.inquiry-answer.v1"
+REGISTRY_TYPE: Final = "registry"
+TxId = Annotated[str, Path(pattern="^[0-9a-f]{64}$", description="The inquiry's tx id.")]
+
+
+class HistoricalView:
+    """The committed state as it stood after block ``height`` (a ``StateView``), from the row history."""
+
+    def __init__(self, store: LedgerStore, height: int) -> None:
+        self._conn = store.connection
+        self._height = height
+
+    def get(self, key: str) -> dict[str, JSONValue] | None:
+        """``key`` as of the height (None when absent or deleted)."""
+        row = self._conn.execute(
+            "SELECT value FROM state_rows WHERE key = ? AND height <= ? ORDER BY seq DESC LIMIT 1",
+            (key, self._height),
+        ).fetchone()
+        if row is None or row[0] is None:
+            return None
+        value: dict[str, JSONValue] = orjson.loads(row[0])
+        return value
+
+    def scan(self, prefix: str) -> Iterator[tuple[str, dict[str, JSONValue]]]:
+        """Rows under ``prefix`` as of the height, in key order."""
+        rows = self._conn.execute(
+            "SELECT key, value FROM state_rows AS r WHERE key >= ? AND key < ? AND height <= ? AND seq = "
+            "(SELECT MAX(seq) FROM state_rows WHERE key = r.key AND height <= ?) ORDER BY key",
+            (prefix, prefix + "\U0010ffff", self._height, self._height),
+        ).fetchall()
+        for key, value in rows:
+            if value is not None:
+                yield str(key), orjson.loads(value)
+
+
+def answer_key(request: Request, service: NodeService) -> Identity:
+    """The registry node's own identity, found once in the development layout ``<consortium>/nodes/<org>``.
+
+    Raises:
+        ApiError: 503 when this node has no registry ``node`` identity to sign answers with.
+
+    """
+    cached: Identity | None = getattr(request.app.state, "answer_key", None)
+    if cached is not None:
+        return cached
+    ledger_dir = service.settings.ledger_dir
+    org = ledger_dir.name
+    org_type = next((o.type for o in service.genesis.orgs if o.id == org), None)
+    identity = None
+    if ledger_dir.parent.name == "nodes" and org_type == REGISTRY_TYPE:
+        try:
+            identity = load_dev_consortium(ledger_dir.parent.parent).identities.get(f"{org}/node")
+        except EstatechainError:
+            identity = None
+    if identity is None:
+        raise ApiError(503, "ANSWER_KEY_MISSING", "this node holds no registry node key, so it cannot sign "
+                       "inquiry answers; ask the registry's node", {"org": org})
+    request.app.state.answer_key = identity
+    return identity
+
+
+@router.post("/v1/inquiries", status_code=202, response_model=TxStatusOut,
+             openapi_extra={"requestBody": ENVELOPE_SCHEMA},
+             responses={200: {"model": TxStatusOut, "description": "Already committed"},
+                        **errors(400, 403, 415, 503, *SIGNED)})
+async def submit_inquiry(
+    request: Request, response: Response, service: Service, caller: Caller,
+    wait: Annotated[float, Query(ge=0, le=30, description="Seconds to wait for the commit.")] = 0,
+) -> TxStatusOut:
+    """Submit the caller's own signed ``inquiry.request`` envelope; fetch the answer once it committed."""
+    media = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    if media != "application/json":
+        raise ApiError(415, "UNSUPPORTED_MEDIA_TYPE", "send the envelope as application/json", {"content-type": media})
+    envelope = await request.body()
+    tx = parse_envelope(envelope, suite=service.suite, max_bytes=service.genesis.policies.max_tx_bytes)
+    if tx.command != "inquiry.request":
+        raise ApiError(400, "WRONG_COMMAND", "this endpoint takes inquiry.request transactions only",
+                       {"command": tx.command})
+    if tx.signer != caller.fingerprint:
+        raise ApiError(403, "FORBIDDEN", "submit your own inquiry: the request and the transaction must be "
+                       "signed by the same certificate", {"signer": tx.signer})
+    status = service.submit(envelope).status
+    if status.status == "pending" and wait > 0:
+        status = await service.wait(status.tx_id, min(wait, service.settings.max_wait_s)) or status
+    response.status_code = 202 if status.status == "pending" else 200
+    response.headers["Location"] = f"/v1/inquiries/{status.tx_id}/answer"
+    return TxStatusOut.of(status)
+
+
+def _log(service: NodeService, tx_id: str) -> dict[str, JSONValue]:
+    """The inquiry's log record, once its tx committed valid (409 otherwise, 404 when unknown)."""
+    status = service.status(tx_id)
+    if status is None:
+        raise ApiError(404, "NOT_FOUND", "this node has no transaction with that id", {"tx_id": tx_id})
+    if status.status != "committed":
+        raise ApiError(409, "INQUIRY_PENDING", "the inquiry has not committed yet; no answer before it does",
+                       {"tx_id": tx_id})
+    if status.result != "valid":
+        raise ApiError(409, "INQUIRY_NOT_COMMITTED", "the inquiry was marked invalid; nothing is released",
+                       {"tx_id": tx_id, "code": status.code or ""})
+    record = service.store.get(keys.inquiry(tx_id))
+    if record is None:
+        raise ApiError(409, "NOT_AN_INQUIRY", "that transaction is not an inquiry", {"tx_id": tx_id})
+    return dict(record)
+
+
+def _full(view: StateView, unit_number: str, time_ms: int) -> dict[str, JSONValue]:
+    right = current_ownership(view, unit_number)
+    seizures: list[JSONValue] = [dict(s.to_json()) for s in unit_seizures(view, unit_number)]
+    unit = view.get(keys.unit(unit_number))
+    return {
+        "unit": None if unit is None else dict(unit),
+        "owners": [] if right is None else [h.to_json() for h in right.holders],
+        "ownership_form": None if right is None else right.form.value,
+        "title_number": None if right is None else right.title_number,
+        "mortgages": [m.to_json() for m in current_mortgages(view, unit_number)],
+        "notices": [n.to_json() for n in current_notices(view, unit_number)],
+        "seizures": seizures,
+        "seizure_in_effect_or_queued": pending_or_in_effect(view, unit_number, time_ms),
+        "objections": [],
+    }
+
+
+def _limited(view: StateView, unit_number: str, time_ms: int) -> dict[str, JSONValue]:
+    unit = view.get(keys.unit(unit_number)) or {}
+    right = current_ownership(view, unit_number)
+    return {
+        "unit": {k: unit.get(k) for k in ("unit_number", "use", "kind", "area_cm2", "location") if k in unit},
+        "co_ownership": right is not None and len(right.holders) > 1,
+        "mortgage_flag": bool(current_mortgages(view, unit_number)),
+        "notice_flag": bool(current_notices(view, unit_number)),
+        "objection_flag": False,
+        "seizure_flag": pending_or_in_effect(view, unit_number, time_ms),
+        "residence_right_flag": False,
+    }
+
+
+def build_answer(service: NodeService, record: dict[str, JSONValue], signer: Identity) -> dict[str, JSONValue]:
+    """The answer document for a GRANTED inquiry, as of the inquiry's height."""
+    height = int(str(record["as_of_height"]))
+    block = service.block(height)
+    unit_number = str(record["unit_number"])
+    view = HistoricalView(service.store, height)
+    full = record["answer"] == "FULL"
+    sections = (_full if full else _limited)(view, unit_number, block.header.time_ms)
+    released = record.get("released")
+    names = {str(n) for n in released} if isinstance(released, list) else set()
+    names |= {"unit", "title_number", "seizure_in_effect_or_queued"} if full else {"unit"}
+    return {
+        "type": ANSWER_TYPE, "chain_id": service.genesis.chain_id, "inquiry_id": str(record["inquiry_id"]),
+        "height": height, "block_hash": block.block_hash, "time_ms": block.header.time_ms,
+        "unit_number": unit_number, "answer": record["answer"], "basis": record["basis"],
+        "purpose": record["purpose"], "requester": record["requester"], "requester_org": record["requester_org"],
+        "result": {k: v for k, v in sections.items() if k in names}, "signer": signer.fingerprint,
+        "registry": signer.org_id,
+    }
+
+
+def _may_fetch(caller: Signer, record: dict[str, JSONValue]) -> bool:
+    return caller.fingerprint == record["requester"] or caller.org_id == record["requester_org"]
+
+
+@router.get("/v1/inquiries/{tx_id}/answer", response_model=AnswerOut, responses=errors(403, 404, 409, 503, *SIGNED))
+async def inquiry_answer(tx_id: TxId, request: Request, service: Service, caller: Caller) -> AnswerOut:
+    """The registry-signed answer of a committed, GRANTED inquiry (to its requester's org only)."""
+    record = _log(service, tx_id)
+    if not _may_fetch(caller, record):
+        raise ApiError(403, "FORBIDDEN", "only the requester's org may fetch an inquiry's answer",
+                       {"tx_id": tx_id, "org": caller.org_id})
+    if record["outcome"] != "GRANTED":
+        raise ApiError(403, "INQUIRY_REFUSED", str(record.get("problem") or "the inquiry was refused"),
+                       {"tx_id": tx_id, "code": str(record.get("code") or ""),
+                        "offered": str(record.get("offered") or "")})
+    signer = answer_key(request, service)
+    document = build_answer(service, record, signer)
+    data = canonical.encode(document)
+    signature = service.suite.sign(signer.private_key, data)
+    return AnswerOut(answer=document, canonical=data.decode("utf-8"),
+                     signature=base64.b64encode(signature).decode("ascii"),
+                     certificate=base64.b64encode(signer.cert_der).decode("ascii"))
+
+
+def _entry(record: dict[str, Any]) -> dict[str, Any]:
+    return {k: record.get(k) for k in ("inquiry_id", "requester_org", "requester_role", "basis", "purpose",
+                                       "outcome", "answer", "released", "as_of_height", "at_ms", "code")}
+
+
+@router.get("/v1/units/{unit_number}/inquiries", response_model=WhoLookedOut, responses=errors(403, *SIGNED))
+async def who_looked_at_unit(
+    unit_number: Annotated[str, Path(min_length=28, max_length=28, description="The unit number.")],
+    service: Service, caller: Caller,
+) -> WhoLookedOut:
+    """Every inquiry of the unit, granted or refused: for its current owners (and the regulator's auditor)."""
+    if not may_list(service.store, caller_context(service, caller), unit_number):
+        raise ApiError(403, "FORBIDDEN", "only a current owner of the unit may list who looked at it",
+                       {"unit_number": unit_number})
+    return WhoLookedOut(unit_number=unit_number,
+                        inquiries=[_entry(dict(r)) for r in who_looked(service.store, unit_number)])

@@ -1,0 +1,69 @@
+"""Application materials (design §3.11, §3.22): upload, content-addressed by SHA-256; read by entitled orgs only.
+
+The media type is sniffed from the bytes (PDF, JPEG, PNG), never taken from ``Content-Type``; the
+hash is returned only after the file and its directory are fsynced. Transactions reference a
+material by ``sha256``, ``size`` and ``media_type`` as returned here. Reading is for the org that
+uploaded the bytes and for the registry; anyone else gets 403 whether or not the hash exists, so
+the store cannot be probed for other banks' documents.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Final
+
+from fastapi import APIRouter, Path, Request, Response
+
+from estatechain.api.deps import Caller, Service
+from estatechain.api.problems import ApiError
+from estatechain.api.routes.responses import SIGNED, errors
+from estatechain.api.schemas.materials import MaterialOut
+from estatechain.errors import InputError
+from estatechain.node.service import NodeService
+from estatechain.storage.materials import MaterialStore
+
+router = APIRouter(tags=["materials"])
+
+MAX_MATERIAL_BYTES: Final = 50 * 1024 * 1024
+"""The contract's V24 limit; the node's request body limit applies first."""
+READERS: Final = frozenset({"registry"})
+"""Org types that read every material (the registry examines the application)."""
+Sha256 = Annotated[str, Path(pattern="^[0-9a-f]{64}$", description="The material's SHA-256 (hex).")]
+
+
+def material_store(request: Request, service: NodeService) -> MaterialStore:
+    """The node's material store under ``<node>/materials`` (made on first use)."""
+    store: MaterialStore | None = getattr(request.app.state, "materials", None)
+    if store is None:
+        store = MaterialStore(service.settings.ledger_dir / "materials",
+                              max_bytes=min(MAX_MATERIAL_BYTES, service.settings.max_body_bytes))
+        request.app.state.materials = store
+    return store
+
+
+@router.post("/v1/materials", status_code=201, response_model=MaterialOut,
+             openapi_extra={"requestBody": {"required": True, "description": "The file's bytes (PDF, JPEG or PNG).",
+                                            "content": {"application/octet-stream": {"schema": {
+                                                "type": "string", "format": "binary"}}}}},
+             responses=errors(400, *SIGNED))
+async def upload_material(request: Request, service: Service, caller: Caller) -> MaterialOut:
+    """Store a material for the caller's org; the hash is returned once the file is durable."""
+    data = await request.body()
+    try:
+        stored = material_store(request, service).put(data, org=caller.org_id)
+    except InputError as exc:
+        raise ApiError(400, "MATERIAL_REFUSED", str(exc), {"size": str(len(data))}) from None
+    return MaterialOut(sha256=stored.sha256, size=stored.size, media_type=stored.media_type)
+
+
+@router.get("/v1/materials/{sha256}", response_class=Response,
+            responses={200: {"content": {"application/pdf": {}, "image/jpeg": {}, "image/png": {}},
+                             "description": "The material's bytes"}, **errors(403, 404, *SIGNED)})
+async def read_material(sha256: Sha256, request: Request, service: Service, caller: Caller) -> Response:
+    """The material's bytes: for the org that uploaded them and for the registry."""
+    store = material_store(request, service)
+    if caller.org_type not in READERS and caller.org_id not in store.holders(sha256):
+        raise ApiError(403, "FORBIDDEN", "only the org that uploaded a material and the registry may read it",
+                       {"sha256": sha256, "org": caller.org_id})
+    data, media = store.get(sha256)
+    return Response(content=data, media_type=media, headers={"X-Content-Type-Options": "nosniff",
+                                                             "Digest-SHA256": sha256})

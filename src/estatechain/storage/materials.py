@@ -1,0 +1,149 @@
+"""Content-addressed store of application materials under the node folder (design §3.11, §3.22).
+
+Layout under ``<node>/materials/``::
+
+    objects/<first two hex>/<sha256>     the file's bytes, named by their SHA-256
+    holders/<sha256>/<org id>            an empty marker per org that uploaded these bytes
+
+The media type is sniffed from the leading bytes (PDF, JPEG, PNG); what the uploader claims is never
+trusted. ``put`` returns only after the object and the org's marker are durable: each file is
+written to a temporary name, fsynced, renamed into place, and its directory fsynced, so a hash the
+node has handed out survives a crash or power loss. ``get`` re-hashes what it reads.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import re
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Final
+
+from estatechain.errors import InputError, IntegrityFault, NotFound
+
+MAGIC: Final = (
+    (b"%PDF-", "application/pdf"),
+    (b"\xff\xd8\xff", "image/jpeg"),
+    (b"\x89PNG\r\n\x1a\n", "image/png"),
+)
+"""Leading bytes → media type: the only kinds of material accepted."""
+
+_HEX64: Final = re.compile(r"^[0-9a-f]{64}$")
+_ORG: Final = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+
+
+def sniff(data: bytes) -> str | None:
+    """The media type the bytes' signature shows, or None when it is none of PDF, JPEG, PNG."""
+    return next((media for magic, media in MAGIC if data.startswith(magic)), None)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StoredMaterial:
+    """What a transaction references: the hash, the size and the sniffed media type."""
+
+    sha256: str
+    size: int
+    media_type: str
+
+
+def _fsync_dir(directory: Path) -> None:
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _write_durably(path: Path, data: bytes) -> None:
+    """Write ``path`` atomically: temp file, fsync, rename, fsync of the directory (and of new parents)."""
+    created = [p for p in (path.parent.parent, path.parent) if not p.exists()]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        view = memoryview(data)
+        while view:
+            written = os.write(fd, view)
+            view = view[written:]
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    try:
+        tmp.replace(path)
+    except OSError:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
+    _fsync_dir(path.parent)
+    for directory in created:
+        _fsync_dir(directory.parent)
+
+
+class MaterialStore:
+    """The node's material files; safe to share between requests of one process."""
+
+    def __init__(self, root: Path, *, max_bytes: int) -> None:
+        self.root = root
+        self.max_bytes = max_bytes
+
+    def _object(self, sha256: str) -> Path:
+        return self.root / "objects" / sha256[:2] / sha256
+
+    def _holders(self, sha256: str) -> Path:
+        return self.root / "holders" / sha256
+
+    def put(self, data: bytes, *, org: str) -> StoredMaterial:
+        """Store ``data`` for ``org``; durable when this returns.
+
+        Raises:
+            InputError: empty, larger than the limit, or not a PDF, JPEG or PNG by its content.
+
+        """
+        if not _ORG.match(org):
+            raise InputError(f"org id {org!r} is not a member org id")
+        if not data:
+            raise InputError("the material is empty")
+        if len(data) > self.max_bytes:
+            raise InputError(f"the material is {len(data)} bytes; the limit is {self.max_bytes}")
+        media = sniff(data)
+        if media is None:
+            raise InputError("the content is not a PDF, JPEG or PNG file (judged by its bytes, not its name or "
+                             "declared type)")
+        sha256 = hashlib.sha256(data).hexdigest()
+        target = self._object(sha256)
+        if not target.exists() or target.stat().st_size != len(data):
+            _write_durably(target, data)
+        marker = self._holders(sha256) / org
+        if not marker.exists():
+            _write_durably(marker, b"")
+        return StoredMaterial(sha256=sha256, size=len(data), media_type=media)
+
+    def holders(self, sha256: str) -> frozenset[str]:
+        """Orgs that uploaded the material (empty when unknown)."""
+        if not _HEX64.match(sha256):
+            return frozenset()
+        directory = self._holders(sha256)
+        if not directory.is_dir():
+            return frozenset()
+        return frozenset(p.name for p in directory.iterdir() if not p.name.startswith("."))
+
+    def get(self, sha256: str) -> tuple[bytes, str]:
+        """The material's bytes and sniffed media type, checked against its hash.
+
+        Raises:
+            NotFound: no material with that hash.
+            IntegrityFault: the stored bytes no longer hash to their name.
+
+        """
+        if not _HEX64.match(sha256):
+            raise NotFound(f"no material {sha256}")
+        try:
+            data = self._object(sha256).read_bytes()
+        except FileNotFoundError:
+            raise NotFound(f"no material {sha256}") from None
+        if hashlib.sha256(data).hexdigest() != sha256:
+            raise IntegrityFault(f"materials/{sha256}", "the stored bytes do not hash to their name")
+        return data, sniff(data) or "application/octet-stream"

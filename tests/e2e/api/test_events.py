@@ -1,0 +1,207 @@
+"""Events over real HTTP: a committed tx yields an SSE event and a signed webhook; a cursor resumes a stream."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import threading
+import time
+from collections.abc import AsyncGenerator, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+
+from estatechain import canonical
+from estatechain.api.server import NodeServer
+from estatechain.clock import SystemClock
+from estatechain.crypto import x509
+from estatechain.crypto.suites import get_suite
+from estatechain.identity.devca import DevConsortium, create_dev_consortium
+from estatechain.identity.membership import resolve_signer
+from estatechain.node.bootstrap import build_node
+from estatechain.node.events import EVENT_TYPE
+from estatechain.node.outbox import SIGNATURE_HEADER, WEBHOOK_TYPE, WebhookKey, parse_signature_header
+from estatechain.node.settings import Settings
+from estatechain.sdk import Client, ClientIdentity
+from estatechain.storage.store import LedgerStore
+
+OPERATOR = "icbc-gz/operator1"
+OTHER_BANK = "ccb-gz/operator1"
+
+
+@dataclass
+class Receiver:
+    """A webhook receiver on 127.0.0.1 that records every POST (headers and body)."""
+
+    url: str = ""
+    received: list[tuple[dict[str, str], bytes]] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def bodies_for(self, event_id: str) -> list[tuple[dict[str, str], bytes]]:
+        with self.lock:
+            return [(h, b) for h, b in self.received if orjson.loads(b)["event"]["event_id"] == event_id]
+
+
+class _Server(ThreadingHTTPServer):
+    request_queue_size = 128  # the default backlog of 5 drops concurrent SYNs: clients stall 1 s on retry
+    daemon_threads = True
+
+
+@contextmanager
+def receiver() -> Iterator[Receiver]:
+    record = Receiver()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers["content-length"]))
+            with record.lock:
+                record.received.append(({k.lower(): v for k, v in self.headers.items()}, body))
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *_: Any) -> None:
+            pass
+
+    server = _Server(("127.0.0.1", 0), Handler)
+    record.url = f"http://127.0.0.1:{server.server_address[1]}/hook"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield record
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@dataclass(frozen=True)
+class Node:
+    url: str
+    consortium: DevConsortium
+    directory: Path
+
+    def identity(self, handle: str) -> ClientIdentity:
+        return ClientIdentity.from_dev(self.directory, handle)
+
+
+@pytest.fixture(name="node")
+def node_fixture(tmp_path: Path) -> Iterator[Node]:
+    consortium = create_dev_consortium(tmp_path / "net", now_ms=SystemClock().now_ms())
+    LedgerStore.create(tmp_path / "ledger", consortium.genesis).close()
+    key = WebhookKey.from_dev(tmp_path / "net", "gz-registry/node")
+    service = build_node(Settings(ledger_dir=tmp_path / "ledger", port=0), webhook_key=key)
+    server = NodeServer(service, log_level="error")
+    thread = threading.Thread(target=lambda: asyncio.run(server.serve()), daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        assert time.monotonic() < deadline, "the node did not start"
+        time.sleep(0.01)
+    try:
+        yield Node(url=f"http://127.0.0.1:{server.port}", consortium=consortium, directory=tmp_path / "net")
+    finally:
+        server.stop()
+        thread.join(timeout=20)
+
+
+def note(key: str) -> dict[str, Any]:
+    return {"data": {"n": 1}, "if_absent": True, "key": key}
+
+
+async def register(client: Client, url: str) -> dict[str, Any]:
+    request = client.build_request("POST", "/v1/webhooks", content=canonical.encode({"url": url}),
+                                   chain_id=await client.chain_id())
+    answer: dict[str, Any] = await client.send(request)
+    return answer
+
+
+async def next_event(stream: AsyncGenerator[dict[str, Any]], timeout_s: float = 10) -> dict[str, Any]:
+    return await asyncio.wait_for(anext(stream), timeout_s)
+
+
+async def wait_for(predicate: Any, timeout_s: float = 15) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not predicate():
+        assert time.monotonic() < deadline, "timed out"
+        await asyncio.sleep(0.05)
+
+
+def test_a_committed_tx_gives_an_sse_event_and_a_signed_webhook(node: Node) -> None:
+    async def scenario() -> None:
+        with receiver() as hooks:
+            async with Client(node.url, node.identity(OPERATOR)) as client:
+                chain_id = await client.chain_id()
+                registered = await register(client, hooks.url)
+                assert registered["org"] == "icbc-gz"
+                stream = client.events(heartbeat_s=1)
+                listening = asyncio.create_task(next_event(stream))
+                await asyncio.sleep(0.3)  # the stream is open before the commit
+                signed, status = await client.submit_and_wait("note.put", note("ev/1"))
+                event = await listening
+                assert event["type"] == EVENT_TYPE
+                assert event["chain_id"] == chain_id
+                assert event["kind"] == "tx.committed"
+                assert event["tx_id"] == signed.tx_id
+                assert event["height"] == status.height
+                assert event["data"] == {"command": "note.put", "result": "valid", "code": None}
+                await stream.aclose()
+
+                await wait_for(lambda: hooks.bodies_for(event["event_id"]))
+                headers, body = hooks.bodies_for(event["event_id"])[0]
+                payload = orjson.loads(body)
+                assert canonical.encode(payload) == body
+                assert payload["type"] == WEBHOOK_TYPE
+                assert payload["chain_id"] == chain_id
+                assert payload["recipient"] == "icbc-gz"
+                assert payload["event"] == event
+                assert headers["estatechain-event-id"] == event["event_id"]
+                signature = parse_signature_header(headers[SIGNATURE_HEADER.lower()])
+                cert_der = base64.b64decode(headers["estatechain-certificate"])
+                assert signature["alg"] == "ed25519"
+                assert signature["keyid"] == x509.fingerprint(cert_der)
+                node_signer = resolve_signer(node.consortium.genesis, cert_der)
+                assert (node_signer.org_id, node_signer.role) == ("gz-registry", "node")
+                suite = get_suite("ed25519-sha256")
+                assert suite.verify(node_signer.public_key, body, base64.b64decode(signature["sig"]))
+                assert not suite.verify(node_signer.public_key, body.replace(b"icbc-gz", b"ccb-gz"),
+                                        base64.b64decode(signature["sig"]))
+
+                log = await client.send(client.build_request(
+                    "GET", "/v1/webhooks/deliveries", params={"event_id": event["event_id"]}, chain_id=chain_id))
+                assert log["deliveries"][0]["outcome"] == "delivered"
+                assert log["deliveries"][0]["http_status"] == 204
+
+    asyncio.run(scenario())
+
+
+def test_a_cursor_resumes_the_stream_with_exactly_the_missed_events(node: Node) -> None:
+    async def scenario() -> None:
+        async with Client(node.url, node.identity(OPERATOR)) as client:
+            first, _ = await client.submit_and_wait("note.put", note("ev/a"))
+            stream = client.events(after="0.0", heartbeat_s=1)
+            seen = await next_event(stream)
+            assert seen["tx_id"] == first.tx_id
+            await stream.aclose()
+            missed = [(await client.submit_and_wait("note.put", note(f"ev/{k}")))[0].tx_id for k in "bc"]
+            resumed = client.events(after=seen["cursor"], heartbeat_s=1)
+            replayed = [await next_event(resumed), await next_event(resumed)]
+            assert [e["tx_id"] for e in replayed] == missed
+            live = asyncio.create_task(next_event(resumed))
+            latest, _ = await client.submit_and_wait("note.put", note("ev/d"))
+            assert (await live)["tx_id"] == latest.tx_id
+            again = client.events(after="0.0", heartbeat_s=1)
+            ids = [(await next_event(again))["event_id"] for _ in range(4)]
+            assert ids == [seen["event_id"], *(e["event_id"] for e in replayed), (await live)["event_id"]]
+            await resumed.aclose()
+            await again.aclose()
+        async with Client(node.url, node.identity(OTHER_BANK)) as other:
+            others = other.events(after="0.0", heartbeat_s=1)
+            with pytest.raises(TimeoutError):
+                await next_event(others, timeout_s=2.5)  # another bank sees none of icbc's events
+            await others.aclose()
+
+    asyncio.run(scenario())

@@ -1,0 +1,54 @@
+"""Materials over real HTTP: sniffed type, content address, and reads for the uploading org and the registry only."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from typing import Any
+
+import httpx
+from running_node import RunningNode, node_fixture  # noqa: F401  (the `node` fixture)
+
+from estatechain.sdk import Client
+
+PDF = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+def send(node: RunningNode, handle: str, method: str, path: str, content: bytes | None = None) -> httpx.Response:
+    async def go() -> httpx.Response:
+        async with Client(node.url, node.identity(handle), chain_id=node.chain_id) as c:
+            request = c.build_request(method, path, content=content, chain_id=node.chain_id)
+            request.headers["content-type"] = "image/png"  # a lie the node must not believe
+            return await c._http.send(request)
+
+    response: httpx.Response = asyncio.run(go())
+    return response
+
+
+def test_upload_is_addressed_by_sha256_with_the_sniffed_type_and_read_only_by_the_entitled(
+    node: RunningNode,
+) -> None:
+    up = send(node, "icbc-gz/operator1", "POST", "/v1/materials", PDF)
+    assert up.status_code == 201, up.text
+    body: dict[str, Any] = up.json()
+    assert body == {"sha256": hashlib.sha256(PDF).hexdigest(), "size": len(PDF), "media_type": "application/pdf"}
+    path = f"/v1/materials/{body['sha256']}"
+    own = send(node, "icbc-gz/approver1", "GET", path)
+    assert (own.status_code, own.content, own.headers["content-type"]) == (200, PDF, "application/pdf")
+    registry = send(node, "gz-registry/reviewer1", "GET", path)
+    assert (registry.status_code, registry.content) == (200, PDF)
+    other = send(node, "ccb-gz/operator1", "GET", path)
+    assert (other.status_code, other.json()["error"]) == (403, "FORBIDDEN")
+    absent = send(node, "ccb-gz/operator1", "GET", f"/v1/materials/{'0' * 64}")
+    assert absent.status_code == 403  # no probing for other orgs' documents
+    missing = send(node, "gz-registry/reviewer1", "GET", f"/v1/materials/{'0' * 64}")
+    assert missing.status_code == 404
+
+
+def test_content_that_is_not_pdf_jpeg_or_png_is_refused(node: RunningNode) -> None:
+    response = send(node, "icbc-gz/operator1", "POST", "/v1/materials", b"MZ\x90\x00 not a document")
+    assert (response.status_code, response.json()["error"]) == (400, "MATERIAL_REFUSED")
+    empty = send(node, "icbc-gz/operator1", "POST", "/v1/materials", b"")
+    assert empty.status_code == 400
+    too_big = send(node, "icbc-gz/operator1", "POST", "/v1/materials", b"%PDF-" + b"0" * (200 * 1024))
+    assert too_big.status_code == 413

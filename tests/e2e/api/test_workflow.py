@@ -1,0 +1,154 @@
+"""Typed workflow endpoints over real HTTP: the node prepares unsigned payloads, each party signs its own step."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import hashlib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from register_node import OWNER_A, RegisterNode, register_node
+
+from estatechain import canonical
+from estatechain.sdk import Client, Forbidden, ServerError
+from estatechain.sdk.client import PreparedPayload
+
+BANK = "icbc-gz"
+CERTIFICATE = "粤(2026)广州市不动产证明第00000001号"
+
+
+@pytest.fixture(name="reg", scope="module")
+def reg_fixture(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RegisterNode]:
+    with register_node(tmp_path_factory.mktemp("workflow")) as started:
+        yield started
+
+
+def h(label: str) -> str:
+    return hashlib.sha256(label.encode()).hexdigest()
+
+
+def material(kind: str) -> dict[str, Any]:
+    return {"type": kind, "sha256": h(f"material:{kind}"), "size": 204_800, "media_type": "application/pdf"}
+
+
+def mortgage_filing(reg: RegisterNode, owner_handle: str, contract: str) -> dict[str, Any]:
+    owner = reg.owners[owner_handle]
+    today = dt.datetime.now(tz=dt.UTC).astimezone(dt.timezone(dt.timedelta(hours=8))).date()
+    return {
+        "business_type": "mortgage.first", "unit_number": owner.unit_number,
+        "applicants": [{"party_id": owner.party_id, "record_ref": owner.record_ref, "capacity": "mortgagor"},
+                       {"party_id": reg.bank_parties[BANK], "capacity": "mortgagee"}],
+        "materials": [material("APPLICATION_FORM"), material("POWER_OF_ATTORNEY"), material("LOAN_CONTRACT")],
+        "details": {"method": 1, "secured_principal_fen": 120_000_000, "currency": "CNY",
+                    "debt_term": {"start": today.isoformat(), "end": today.replace(year=today.year + 20).isoformat()},
+                    "scope": "主债权及利息", "contract_numbers": [contract], "transfer_restricted": False,
+                    "title_number": owner.title_number},
+    }
+
+
+def run(work: Any) -> Any:
+    return asyncio.run(work)
+
+
+def client(reg: RegisterNode, handle: str) -> Client:
+    return Client(reg.url, reg.identity(handle), chain_id=reg.chain_id)
+
+
+async def ok(reg: RegisterNode, handle: str, step: str, **fields: Any) -> str:
+    async with client(reg, handle) as c:
+        signed, status = await c.step(step, **fields)
+        assert status.valid, (step, status.code, status.message, status.detail)
+        return signed.tx_id
+
+
+def test_first_registration_through_the_sdk_ends_certified_with_the_certificate_number(reg: RegisterNode) -> None:
+    owner = reg.owners[OWNER_A]
+    bank_party = reg.bank_parties[BANK]
+
+    async def scenario() -> dict[str, Any]:
+        app = await ok(reg, f"{BANK}/operator1", "file", **mortgage_filing(reg, OWNER_A, "LOAN-E2E-0001"))
+        await ok(reg, OWNER_A, "confirm", application_id=app, party_id=owner.party_id)
+        await ok(reg, f"{BANK}/approver1", "confirm", application_id=app, party_id=bank_party)
+        await ok(reg, "gz-registry/intake1", "accept", application_id=app)
+        await ok(reg, "gz-registry/reviewer1", "review", application_id=app)
+        await ok(reg, "gz-registry/recorder2", "record", application_id=app)
+        issued = await ok(reg, "gz-registry/issuer1", "issue", application_id=app, document_sha256=h(f"pdf:{app}"))
+        async with client(reg, f"{BANK}/operator1") as bank:
+            seen: dict[str, Any] = await bank._send("GET", f"/v1/applications/{app}")
+            status = await bank.status(issued)
+            assert status.committed
+            assert status.valid
+        async with client(reg, "ccb-gz/operator1") as other:
+            with pytest.raises(Forbidden):
+                await other._send("GET", f"/v1/applications/{app}")
+        return seen
+
+    seen = run(scenario())
+    assert seen["state"] == "CERTIFIED"
+    assert seen["certificate_number"] == CERTIFICATE
+    assert seen["unit_number"] == owner.unit_number
+    assert set(seen["confirmed"]) == {owner.party_id, bank_party}
+
+
+def test_the_prepared_payload_is_the_exact_canonical_bytes_the_caller_signs(reg: RegisterNode) -> None:
+    async def scenario() -> PreparedPayload:
+        async with client(reg, "gz-registry/intake1") as c:
+            return await c.prepare("accept", application_id=h("x"), nonce="fixed-nonce-1", created_at=1_767_484_800_000)
+
+    prepared = run(scenario())
+    identity = reg.identity("gz-registry/intake1")
+    assert prepared.payload == {
+        "body": {"application_id": h("x")}, "chain_id": reg.chain_id, "command": "application.accept",
+        "created_at": 1_767_484_800_000, "nonce": "fixed-nonce-1", "signer": identity.fingerprint,
+        "type": "estatechain.tx.v1"}
+    assert prepared.canonical == canonical.encode(prepared.payload)
+    assert prepared.tx_id == hashlib.sha256(prepared.canonical).hexdigest()
+
+
+def test_invalid_fields_get_422_naming_the_field(reg: RegisterNode) -> None:
+    filing = mortgage_filing(reg, OWNER_A, "LOAN-E2E-BAD")
+
+    async def refused(step: str, **fields: Any) -> ServerError:
+        async with client(reg, f"{BANK}/operator1") as c:
+            with pytest.raises(ServerError) as caught:
+                await c.prepare(step, **fields)
+            return caught.value
+
+    bad_unit = run(refused("file", **{**filing, "unit_number": "440106" + "0" * 22}))
+    assert (bad_unit.status, bad_unit.code) == (422, "VALIDATION_FAILED")
+    assert "body.unit_number" in bad_unit.detail
+    bad_material = run(refused("file", **{**filing, "materials": [{**material("LOAN_CONTRACT"), "sha256": "abc"}]}))
+    assert "body.materials.0.sha256" in bad_material.detail
+    bad_type = run(refused("file", **{**filing, "business_type": "mortgage.nonsense"}))
+    assert "mortgage.first" in bad_type.detail["body.business_type"]
+    floats = run(refused("file", **{**filing, "details": {"secured_principal_fen": 1.5}}))
+    assert "body.details" in floats.detail
+    extra = run(refused("withdraw", application_id=h("a"), party_id=h("p"), surprise=1))
+    assert "body.surprise" in extra.detail
+    missing = run(refused("withdraw", application_id=h("a")))
+    assert "body.party_id" in missing.detail
+
+
+def test_a_role_the_command_does_not_admit_gets_403_before_signing(reg: RegisterNode) -> None:
+    async def scenario() -> None:
+        async with client(reg, f"{BANK}/operator1") as c:
+            with pytest.raises(Forbidden) as caught:
+                await c.prepare("record", application_id=h("a"))
+            assert caught.value.detail["command"] == "application.record"
+
+    run(scenario())
+
+
+def test_seizure_and_its_release_by_the_court(reg: RegisterNode, tmp_path: Path) -> None:
+    unit = reg.owners["gz-identity/person2"].unit_number
+
+    async def scenario() -> None:
+        seizure = await ok(reg, "gz-court/court1", "seizure", unit_number=unit, kind="1", order_no="(2026)粤0106执1号",
+                           start_date="2026-01-01", end_date="2028-12-31")
+        await ok(reg, "gz-court/court1", "seizure-release", seizure_id=seizure, order_no="(2026)粤0106执1号之一")
+
+    run(scenario())
+    assert tmp_path.exists()
