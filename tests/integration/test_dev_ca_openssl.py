@@ -29,11 +29,11 @@ def _openssl(*args: str) -> subprocess.CompletedProcess[str]:
 @pytest.fixture(scope="module", autouse=True)
 def _openssl_with_ed25519() -> None:
     if not Path(OPENSSL).exists():
-        pytest.skip("openssl binary not installed")
+        pytest.fail("openssl binary not installed; scripts/setup installs Debian's openssl package")
     version = _openssl("version").stdout
     match = re.match(r"OpenSSL (\d+)\.(\d+)\.(\d+)", version)
     if match is None or tuple(int(part) for part in match.groups()) < (1, 1, 1):
-        pytest.skip(f"needs OpenSSL >= 1.1.1 for Ed25519 certificates, found {version.strip()!r}")
+        pytest.fail(f"needs OpenSSL >= 1.1.1 for Ed25519 certificates, found {version.strip()!r}")
 
 
 @pytest.fixture
