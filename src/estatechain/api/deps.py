@@ -51,3 +51,25 @@ def require_roles(*roles: str) -> Callable[[Signer], Awaitable[Signer]]:
         return caller
 
     return check
+
+
+def principal(caller: Signer) -> str:
+    """Who owns what ``caller`` creates: its org, or for an individual (a person) the certificate itself.
+
+    Staff of a member org act for their org and share its objects. Every person certificate comes from
+    the identity authority's CA, so sharing by org would let any person — and the authority's officer —
+    read every other person's materials and answers.
+    """
+    if caller.org_type == "identity_authority":
+        return f"{caller.org_id}.{caller.fingerprint}"
+    return caller.org_id
+
+
+def may_read_own(caller: Signer, *, signer: str, org_id: str, individual: bool) -> bool:
+    """Whether ``caller`` may read an object created by certificate ``signer`` of org ``org_id``.
+
+    ``individual`` says the creator acted for itself (a person): then only that certificate may read it.
+    """
+    if caller.fingerprint == signer:
+        return True
+    return not individual and caller.org_type != "identity_authority" and caller.org_id == org_id

@@ -107,6 +107,11 @@ async def _on_validation(request: Request, exc: Exception) -> JSONResponse:
 
 async def _on_http(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 400 and exc.detail == "There was an error parsing the body":
+        # FastAPI's own answer to a body it cannot decode (e.g. not UTF-8): the same failure as a body
+        # that decodes but does not validate, so it gets the same documented status and code.
+        return _respond(request, ApiError(422, "VALIDATION_FAILED", "the request body is not UTF-8 JSON",
+                                          {"body": "send UTF-8 encoded JSON"}))
     code = _HTTP_CODES.get(exc.status_code, f"HTTP_{exc.status_code}")
     text = exc.detail if isinstance(exc.detail, str) else code
     response = _respond(request, ApiError(exc.status_code, code, text))

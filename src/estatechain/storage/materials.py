@@ -3,7 +3,8 @@
 Layout under ``<node>/materials/``::
 
     objects/<first two hex>/<sha256>     the file's bytes, named by their SHA-256
-    holders/<sha256>/<org id>            an empty marker per org that uploaded these bytes
+    holders/<sha256>/<holder>            an empty marker per holder that uploaded these bytes: an org id,
+                                         or <org id>.<fingerprint> for a person, who holds alone
 
 The media type is sniffed from the leading bytes (PDF, JPEG, PNG); what the uploader claims is never
 trusted. ``put`` returns only after the object and the org's marker are durable: each file is
@@ -32,7 +33,8 @@ MAGIC: Final = (
 """Leading bytes → media type: the only kinds of material accepted."""
 
 _HEX64: Final = re.compile(r"^[0-9a-f]{64}$")
-_ORG: Final = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+_ORG: Final = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}(\.[0-9a-f]{64})?$")
+"""A holder: a member org id, or ``<org id>.<certificate fingerprint>`` for an individual (a person)."""
 
 
 def sniff(data: bytes) -> str | None:
@@ -103,7 +105,7 @@ class MaterialStore:
 
         """
         if not _ORG.match(org):
-            raise InputError(f"org id {org!r} is not a member org id")
+            raise InputError(f"holder {org!r} is neither an org id nor <org id>.<certificate fingerprint>")
         if not data:
             raise InputError("the material is empty")
         if len(data) > self.max_bytes:

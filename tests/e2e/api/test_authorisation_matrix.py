@@ -316,12 +316,6 @@ STEP_SIGNERS: Final[dict[str, tuple[str, ...]]] = {
 }
 """Who may sign each step (domain.md §2 and the V8 role rule): the node answers 403 to anyone else."""
 
-PERSON_SHARES_ORG: Final = (
-    "BUG: every person's certificate is issued by the identity authority, so all persons and the identity "
-    "officer share org_id 'gz-identity'; the node's org-level check (caller.org_id == the uploader's / "
-    "requester's org) lets any of them read another person's private object"
-)
-
 ROWS: Final[tuple[Row, ...]] = (
     # Open to anyone: the schema, its docs, liveness, readiness and metrics.
     Row("GET", "/openapi.json", "the API schema", public(200), get("/openapi.json")),
@@ -350,8 +344,7 @@ ROWS: Final[tuple[Row, ...]] = (
     Row("GET", "/v1/inquiries/{tx_id}/answer", "the filing bank's pre-loan inquiry", only(200, *FILING_BANK),
         get("/v1/inquiries/{bank_inquiry}/answer")),
     Row("GET", "/v1/inquiries/{tx_id}/answer", "the owner's inquiry into their own unit", only(200, "owner"),
-        get("/v1/inquiries/{owner_inquiry}/answer"),
-        bugs={"other-person": PERSON_SHARES_ORG, "identity.officer": PERSON_SHARES_ORG}),
+        get("/v1/inquiries/{owner_inquiry}/answer")),
     Row("GET", "/v1/units/{unit_number}/inquiries", "the owner's unit", only(200, "owner", "auditor"),
         get("/v1/units/{unit}/inquiries")),
     # Materials: anyone signed stores; the uploader's org and the registry read.
@@ -359,8 +352,7 @@ ROWS: Final[tuple[Row, ...]] = (
     Row("GET", "/v1/materials/{sha256}", "uploaded by the filing bank", only(200, *REGISTRY, *FILING_BANK),
         get("/v1/materials/{bank_material}")),
     Row("GET", "/v1/materials/{sha256}", "uploaded by the owner", only(200, *REGISTRY, "owner"),
-        get("/v1/materials/{owner_material}"),
-        bugs={"other-person": PERSON_SHARES_ORG, "identity.officer": PERSON_SHARES_ORG}),
+        get("/v1/materials/{owner_material}")),
     # Events and webhooks: member orgs' systems, never persons.
     Row("GET", "/v1/events", "the caller org's stream", only(200, *SIGNED, denied=403) | dict.fromkeys(PERSONS, 403),
         get("/v1/events")),

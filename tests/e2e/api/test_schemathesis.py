@@ -205,7 +205,6 @@ def test_no_5xx_and_no_schema_violation_for_any_role(reg: RegisterNode) -> None:
 
 
 
-@pytest.mark.xfail(strict=True, reason=NOT_UTF8)
 def test_a_workflow_body_that_is_not_utf8_gets_a_documented_status(reg: RegisterNode) -> None:
     request = httpx.Request("POST", f"{reg.url}/v1/payloads/accept", content=b'{"application_id": "\xff"}',
                             headers={"content-type": "application/json"})

@@ -19,7 +19,7 @@ import orjson
 from fastapi import APIRouter, Path, Query, Request, Response
 
 from estatechain import canonical
-from estatechain.api.deps import Caller, Service
+from estatechain.api.deps import Caller, Service, may_read_own
 from estatechain.api.problems import ApiError
 from estatechain.api.routes.responses import SIGNED, errors
 from estatechain.api.routes.workflow import caller_context
@@ -201,7 +201,8 @@ def build_answer(service: NodeService, record: dict[str, JSONValue], signer: Ide
 
 
 def _may_fetch(caller: Signer, record: dict[str, JSONValue]) -> bool:
-    return caller.fingerprint == record["requester"] or caller.org_id == record["requester_org"]
+    return may_read_own(caller, signer=str(record["requester"]), org_id=str(record["requester_org"]),
+                        individual=record.get("requester_role") == "person")
 
 
 @router.get("/v1/inquiries/{tx_id}/answer", response_model=AnswerOut, responses=errors(403, 404, 409, 503, *SIGNED))

@@ -13,7 +13,7 @@ from typing import Annotated, Final
 
 from fastapi import APIRouter, Path, Request, Response
 
-from estatechain.api.deps import Caller, Service
+from estatechain.api.deps import Caller, Service, principal
 from estatechain.api.problems import ApiError
 from estatechain.api.routes.responses import SIGNED, errors
 from estatechain.api.schemas.materials import MaterialOut
@@ -49,7 +49,7 @@ async def upload_material(request: Request, service: Service, caller: Caller) ->
     """Store a material for the caller's org; the hash is returned once the file is durable."""
     data = await request.body()
     try:
-        stored = material_store(request, service).put(data, org=caller.org_id)
+        stored = material_store(request, service).put(data, org=principal(caller))
     except InputError as exc:
         raise ApiError(400, "MATERIAL_REFUSED", str(exc), {"size": str(len(data))}) from None
     return MaterialOut(sha256=stored.sha256, size=stored.size, media_type=stored.media_type)
@@ -61,7 +61,7 @@ async def upload_material(request: Request, service: Service, caller: Caller) ->
 async def read_material(sha256: Sha256, request: Request, service: Service, caller: Caller) -> Response:
     """The material's bytes: for the org that uploaded them and for the registry."""
     store = material_store(request, service)
-    if caller.org_type not in READERS and caller.org_id not in store.holders(sha256):
+    if caller.org_type not in READERS and principal(caller) not in store.holders(sha256):
         raise ApiError(403, "FORBIDDEN", "only the org that uploaded a material and the registry may read it",
                        {"sha256": sha256, "org": caller.org_id})
     data, media = store.get(sha256)

@@ -17,7 +17,7 @@ from typing import Annotated, Final
 from fastapi import APIRouter, Path
 
 from estatechain import canonical
-from estatechain.api.deps import Caller, Service
+from estatechain.api.deps import Caller, Service, may_read_own
 from estatechain.api.problems import ApiError
 from estatechain.api.routes.responses import SIGNED, errors
 from estatechain.api.schemas.workflow import (
@@ -149,7 +149,10 @@ def caller_context(service: NodeService, caller: Signer) -> BlockContext:
 
 def may_read_application(service: NodeService, caller: Signer, application: Application) -> bool:
     """The registry, the filing org, and whoever acts for an applicant (a bound person, a bound org)."""
-    if caller.org_type == "registry" or caller.org_id == application.filer_org:
+    filed_by_person = service.genesis.org(application.filer_org).type == "identity_authority"
+    if caller.org_type == "registry" or may_read_own(
+        caller, signer=application.filer, org_id=application.filer_org, individual=filed_by_person
+    ):
         return True
     ctx = caller_context(service, caller)
     return any(acts_for(service.store, ctx, party) for party in application.applicant_ids())
