@@ -54,8 +54,8 @@ class Presale:
     def case(self, filer: str, body: Mapping[str, JSONValue]) -> str:
         """File, confirm by every applicant (one block), accept, review, record, issue: the application id.
 
-        The issue step (发证) only where the recording assigned the application a certificate number:
-        an ownership transfer records its title certificate without one (see the transfer test).
+        The issue step (发证) only where the recording assigned the application a certificate number
+        (a 不动产登记证明, or the new title certificate of an ownership transfer).
         """
         reg = self.reg
         app = reg.ok(filer, "application.file", body).tx_id

@@ -13,7 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from presale_case import Presale, presale_register
-from register_case import material
+from register_case import h, material
 
 from estatechain.canonical import JSONValue
 from estatechain.storage.audit import audit_ledger
@@ -109,9 +109,9 @@ def test_pre_sale_chain_from_contract_to_a_converted_mortgage_that_keeps_its_pri
                     "holders": [{**pre.buyer_ref(), "share_numerator": 1, "share_denominator": 1}],
                     "purchase_notice_certificate_number": P1},
     })
-    # the transfer records the buyer's title certificate T2 itself (it is no certificate-issuing type),
-    # so the application stays RECORDED and no 发证 step follows
-    assert reg.row(f"application/{transfer}")["state"] == "RECORDED"
+    # the recording assigns the buyer's title certificate T2 to the application, and the registry issues it (发证)
+    application = reg.row(f"application/{transfer}")
+    assert (application["state"], application["certificate_number"]) == ("CERTIFIED", T2)
     owned = reg.row(f"ownership/{transfer}")
     assert (owned["unit_number"], owned["title_number"], owned["form"], owned["status"]) == (
         pre.surveyed, T2, "sole", "current")
@@ -123,6 +123,10 @@ def test_pre_sale_chain_from_contract_to_a_converted_mortgage_that_keeps_its_pri
     buyer_title = reg.row("certificate/title/2026/00000002")
     assert (buyer_title["number"], buyer_title["status"], buyer_title["right"], buyer_title["application_id"]) == (
         T2, "VALID", f"ownership/{transfer}", transfer)
+    issuer = reg.row("certificate/proof/2026/00000001")["issuer"]  # the issuer of every case (issuer1)
+    assert issuer is not None
+    assert (buyer_title["issuer"], buyer_title["document_sha256"]) == (issuer, h(f"pdf:{transfer}"))
+    assert isinstance(buyer_title["issued_ms"], int)
     converted = reg.row(f"notice/{purchase}")
     assert (converted["status"], converted["converted_to"]) == ("historic", f"ownership/{transfer}")
     assert reg.row("certificate/proof/2026/00000001")["status"] == "CONVERTED"
@@ -160,7 +164,7 @@ def test_pre_sale_chain_from_contract_to_a_converted_mortgage_that_keeps_its_pri
 
     report = audit_ledger(reg.node)
     assert report.invalid_txs == 0
-    assert report.txs == len(reg.import_receipts) + SETUP_TXS + 2 + CASE_TXS * 2 + 1 + (CASE_TXS - 1) + CASE_TXS
+    assert report.txs == len(reg.import_receipts) + SETUP_TXS + 2 + CASE_TXS * 2 + 1 + CASE_TXS * 2
 
 
 def change_body(pre: Presale, number: str, changes: dict[str, JSONValue]) -> dict[str, JSONValue]:

@@ -9,6 +9,7 @@ from conftest import (
     PREDICTED,
     SURVEYED,
     PresaleRegister,
+    h,
     material,
 )
 
@@ -62,6 +63,14 @@ def test_pre_sale_chain_from_contract_to_converted_mortgage(pre: PresaleRegister
     pre.d.advance_days(30)
     transfer = pre.case(transfer_body(), "developer")
     assert pre.app(transfer)["result"] == f"ownership/{transfer}"
+    # the recording assigns the buyer's title certificate to the application, and it is issued (发证)
+    assert (pre.app(transfer)["state"], pre.app(transfer)["certificate_number"]) == (
+        "CERTIFIED", "粤(2026)广州市不动产权第00000002号")
+    buyer_title = pre.row("certificate/title/2026/00000002")
+    assert (buyer_title["status"], buyer_title["right"], buyer_title["application_id"]) == (
+        "VALID", f"ownership/{transfer}", transfer)
+    assert (buyer_title["issued_ms"], buyer_title["document_sha256"]) == (pre.d.time_ms, h(f"doc:{transfer}"))
+    assert buyer_title["issuer"] is not None
     owned = pre.row(f"ownership/{transfer}")
     assert (owned["title_number"], owned["form"], owned["status"]) == ("粤(2026)广州市不动产权第00000002号", "sole",
                                                                        "current")

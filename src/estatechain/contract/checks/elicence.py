@@ -18,9 +18,11 @@ _ALPHABET: Final = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 _FORM: Final = re.compile(
     r"^1\.2\.156\.3005\.2\.([0-9A-Z]{21})\.([0-9A-Z]{18})\.([0-9A-Z]{1,32})\.(\d{3})\.([0-9A-Z])$"
 )
+TITLE_TYPE_CODE: Final = "11100000MB03271699001"
+"""中华人民共和国不动产权证 [S: C2]."""
 PROOF_TYPE_CODE: Final = "11100000MB03271699022"
 """中华人民共和国不动产登记证明 [S: C2]."""
-KNOWN_TYPE_CODES: Final = frozenset({"11100000MB03271699001", PROOF_TYPE_CODE})
+KNOWN_TYPE_CODES: Final = frozenset({TITLE_TYPE_CODE, PROOF_TYPE_CODE})
 
 
 def mod37_36_check(data: str) -> str:

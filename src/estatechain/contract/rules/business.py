@@ -12,6 +12,7 @@ from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, replace
 
 from estatechain.contract import keys
+from estatechain.contract.certificate_number import CertificateKind
 from estatechain.contract.command import Rejected
 from estatechain.contract.context import BlockContext
 from estatechain.contract.effects import JSON, Effect, Put
@@ -35,6 +36,9 @@ class BusinessType:
     blocking: Check
     record: RecordEffects
     issues_certificate: bool
+    certificate_kind: CertificateKind = CertificateKind.PROOF
+    """Which sequence the recording draws the certificate number from: a 不动产登记证明 for a mortgage or
+    notice, a 不动产权证书 for a new owner's title (``ownership.transfer``); only with ``issues_certificate``."""
     result_key: Callable[[StateView, BlockContext, Application], str]
     """The register key the recording creates or changes (``mortgage/<id>``), kept on the application."""
     filers: frozenset[str] = frozenset({"bank.operator"})

@@ -22,7 +22,7 @@ from typing import Final
 
 from estatechain.contract import keys
 from estatechain.contract.certificate_number import CertificateKind, normalise
-from estatechain.contract.certificates import new_certificate, next_number, set_status
+from estatechain.contract.certificates import set_status
 from estatechain.contract.checks.materials import check_v24_complete
 from estatechain.contract.checks.notices import check_v14_notice_consent, current_notices, notice_by_number
 from estatechain.contract.checks.parties import check_filer, check_v6_mortgagors
@@ -157,15 +157,19 @@ def blocking(view: StateView, ctx: BlockContext, application: Application) -> Re
 
 
 def record(
-    view: StateView, ctx: BlockContext, application: Application, _certificate: str | None
+    view: StateView, ctx: BlockContext, application: Application, title: str | None
 ) -> tuple[Effect, ...]:
-    """Old right → historic; the transferees' right, new title; mortgages untouched; pre-sale notices converted."""
+    """Old right → historic; the transferees' right under ``title``; mortgages untouched; pre-sale notices converted.
+
+    ``title`` is the 不动产权证书 number the recording drew (``certificate_kind`` TITLE); the lifecycle
+    writes its certificate record and keeps the number on the application for 发证.
+    """
     old = load_ownership(view, application.unit_number)
     unit = load_unit(view, application.unit_number)
     assert isinstance(old, OwnershipRight)  # ``blocking`` ran again in this tx
     assert isinstance(unit, Unit)
+    assert title is not None  # a certificate-issuing type
     form, holders = new_holders(application)
-    title, sequence = next_number(view, ctx, CertificateKind.TITLE)
     right = OwnershipRight(right_id=application.application_id, unit_number=unit.unit_number, title_number=title,
                            form=form, holders=holders, source_txs=(*application.source_txs, ctx.tx_id))
     key = keys.ownership(right.right_id)
@@ -176,7 +180,6 @@ def record(
         *set_status(view, ctx, normalise(old.title_number), CertificateStatus.SUPERSEDED),
         Put(key=key, value=right.to_json()), Put(key=keys.unit_ownership(unit.unit_number, right.right_id),
                                                  value={"right_id": right.right_id}),
-        new_certificate(title, key, application.application_id, ctx), *sequence,
     ]
     if _cause(application) == "PRESALE" and isinstance(notice := purchase_notice(view, ctx, application, unit), Notice):
         effects += end(view, ctx, notice, business_no=application.application_id, reason="CONVERTED",
@@ -198,6 +201,7 @@ def record(
 
 TRANSFER: Final = BusinessType(
     name=NAME, required_materials=required_materials, check_filing=check_filing, blocking=blocking, record=record,
-    issues_certificate=False, result_key=lambda _view, _ctx, application: keys.ownership(application.application_id),
+    issues_certificate=True, certificate_kind=CertificateKind.TITLE,
+    result_key=lambda _view, _ctx, application: keys.ownership(application.application_id),
     filers=frozenset({"bank.operator", "developer", "person"}),
 )

@@ -13,9 +13,9 @@ from dataclasses import replace
 from typing import Final
 
 from estatechain.contract import keys
-from estatechain.contract.certificate_number import CertificateKind
+from estatechain.contract.certificate_number import CertificateKind, CertificateNumber, parse
 from estatechain.contract.certificates import certificate_key, new_certificate, next_number
-from estatechain.contract.checks.elicence import check_v27_elicence
+from estatechain.contract.checks.elicence import PROOF_TYPE_CODE, TITLE_TYPE_CODE, check_v27_elicence
 from estatechain.contract.command import Accepted, Command, Outcome, Rejected
 from estatechain.contract.context import BlockContext
 from estatechain.contract.effects import JSON, Delete, Effect, Emit, Put
@@ -129,7 +129,7 @@ def record(view: StateView, ctx: BlockContext, command: Command) -> Outcome:
     number: str | None = None
     sequence: tuple[Effect, ...] = ()
     if business.issues_certificate:
-        number, sequence = next_number(view, ctx, CertificateKind.PROOF)
+        number, sequence = next_number(view, ctx, business.certificate_kind)
     result = business.result_key(view, ctx, application)
     effects = business.record(view, ctx, application, number)
     recorded = replace(advance(application, ctx, AppState.RECORDED, "recorded"), result=result,
@@ -141,7 +141,11 @@ def record(view: StateView, ctx: BlockContext, command: Command) -> Outcome:
 
 
 def issue(view: StateView, ctx: BlockContext, command: Command) -> Outcome:
-    """发证: the hash of the certificate record signed at the registry's node, and its e-licence id (V27)."""
+    """发证: the hash of the certificate record signed at the registry's node, and its e-licence id (V27).
+
+    The certificate is the 不动产登记证明 or the 不动产权证书 (transfer) the recording assigned; the
+    e-licence id must be of the matching licence type.
+    """
     application = _load(view, ctx, command, "issue", AppState.RECORDED)
     if isinstance(application, Rejected):
         return application
@@ -150,7 +154,9 @@ def issue(view: StateView, ctx: BlockContext, command: Command) -> Outcome:
         return violate(RejectionCode.APPLICATION_STATE, application_id=application.application_id,
                        state="recorded without a certificate", step="issue", expected="a certificate-issuing type")
     elicence = fields.opt_text(command.body, "elicence_id", max_len=128)
-    if elicence is not None and (rejected := check_v27_elicence(elicence)):
+    title = isinstance(parse(number, CertificateKind.TITLE, current_year=9999), CertificateNumber)
+    licence_type = TITLE_TYPE_CODE if title else PROOF_TYPE_CODE
+    if elicence is not None and (rejected := check_v27_elicence(elicence, licence_type)):
         return rejected
     key = certificate_key(number)
     assert key is not None  # the registry assigned it
