@@ -1,0 +1,158 @@
+"""``estatechain backup`` / ``restore``: ledger, keystore and materials come back, and the restored node verifies."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import stat
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+from estatechain.errors import Conflict, IntegrityFault
+from estatechain.storage.audit import audit_ledger
+from estatechain.storage.backup import MANIFEST_FILE, backup, restore, verify_archive
+from estatechain.testing.builders import sample_stream
+from estatechain.testing.harness import LedgerHarness
+
+CLI = [sys.executable, "-c", "from estatechain.cli.main import main; main()"]
+ORG = "gz-registry"
+
+
+def run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*CLI, *args], capture_output=True, text=True, timeout=120, check=False,
+                          env={**os.environ, "COLUMNS": "200"})
+
+
+@pytest.fixture(scope="module")
+def consortium(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    directory = tmp_path_factory.mktemp("backup") / "net"
+    result = run("init", str(directory), "--units", "50")
+    assert result.returncode == 0, result.stderr
+    return directory
+
+
+@pytest.mark.parametrize("command", ["backup", "restore"])
+def test_help_has_an_example(command: str) -> None:
+    result = run(command, "--help")
+    assert result.returncode == 0
+    assert f"Example: estatechain {command}" in result.stdout
+
+
+def test_backup_then_restore_gives_a_node_that_verifies_with_the_same_head(consortium: Path, tmp_path: Path) -> None:
+    node = consortium / "nodes" / ORG
+    before = audit_ledger(node)
+    archive = tmp_path / "archive"
+    result = run("backup", str(node), str(archive))
+    assert result.returncode == 0, result.stderr
+    manifest, entries = verify_archive(archive)
+    assert manifest["ledger"] == {"height": before.blocks, "head_hash": before.head_hash}
+    paths = {e.path for e in entries}
+    assert "node/ledger.sqlite" in paths
+    assert any(p.startswith("node/sealed/") for p in paths)
+    assert "keys/ca.key.pem" in paths
+    assert not any(p.endswith((".lock", "-wal", "-shm")) for p in paths)
+    assert stat.S_IMODE((archive / "keys" / "ca.key.pem").stat().st_mode) == 0o600
+
+    target = tmp_path / "net2" / "nodes" / ORG
+    restored = run("restore", str(archive), str(target))
+    assert restored.returncode == 0, restored.stderr
+    assert "every block, transaction and state row checks out" in restored.stdout
+    after = audit_ledger(target)
+    assert (after.head_hash, after.txs, after.blocks) == (before.head_hash, before.txs, before.blocks)
+    keys = tmp_path / "net2" / "orgs" / ORG
+    assert stat.S_IMODE((keys / "ca.key.pem").stat().st_mode) == 0o600
+    assert (keys / "ca.pem").read_bytes() == (consortium / "orgs" / ORG / "ca.pem").read_bytes()
+    sealed = sorted(p.name for p in (node / "sealed").iterdir())
+    assert sorted(p.name for p in (target / "sealed").iterdir()) == sealed
+
+    again = run("restore", str(archive), str(target))
+    assert again.returncode == 1
+    assert "not empty" in again.stderr
+
+
+def test_backup_refuses_a_non_empty_archive_dir(consortium: Path, tmp_path: Path) -> None:
+    (tmp_path / "archive").mkdir()
+    (tmp_path / "archive" / "x").write_text("x")
+    with pytest.raises(Conflict, match="not empty"):
+        backup(consortium / "nodes" / ORG, tmp_path / "archive")
+    result = run("backup", str(consortium / "nodes" / ORG), str(tmp_path / "archive"))
+    assert result.returncode != 0
+    assert "not empty" in result.stderr
+
+
+def test_a_tampered_archive_is_refused_naming_the_file_and_nothing_is_written(consortium: Path, tmp_path: Path) -> None:
+    archive = tmp_path / "archive"
+    backup(consortium / "nodes" / ORG, archive)
+    victim = min((archive / "node" / "sealed").iterdir())
+    data = bytearray(victim.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    victim.write_bytes(bytes(data))
+    target = tmp_path / "net2" / "nodes" / ORG
+    result = run("restore", str(archive), str(target))
+    assert result.returncode == 1
+    assert f"node/sealed/{victim.name}" in result.stderr
+    assert not target.exists()
+    assert not (tmp_path / "net2" / "orgs").exists()
+
+
+def test_an_extra_or_missing_file_is_refused(consortium: Path, tmp_path: Path) -> None:
+    archive = tmp_path / "archive"
+    backup(consortium / "nodes" / ORG, archive)
+    (archive / "node" / "stray.txt").write_text("not mine")
+    with pytest.raises(IntegrityFault, match="not in the manifest"):
+        restore(archive, tmp_path / "n1")
+    (archive / "node" / "stray.txt").unlink()
+    (archive / "keys" / "ca.pem").unlink()
+    with pytest.raises(IntegrityFault) as fault:
+        restore(archive, tmp_path / "n2")
+    assert fault.value.where == "keys/ca.pem"
+    assert not (tmp_path / "n2").exists()
+    assert (archive / MANIFEST_FILE).exists()
+
+
+def test_backup_while_the_pipeline_commits_yields_a_ledger_that_verifies(tmp_path: Path) -> None:
+    harness = LedgerHarness(tmp_path / "live")
+    stream = sample_stream(harness.factory, 600)
+    harness.commit(list(itertools.islice(stream, 50)))
+    done = threading.Event()
+    failures: list[BaseException] = []
+
+    def commit_rest() -> None:
+        try:
+            while batch := list(itertools.islice(stream, 25)):
+                harness.commit(batch)
+        except BaseException as exc:  # noqa: BLE001  (reported by the main thread)
+            failures.append(exc)
+        finally:
+            done.set()
+
+    writer = threading.Thread(target=commit_rest)
+    writer.start()
+    archives: list[Path] = []
+    try:
+        while not done.wait(0.05) and len(archives) < 40:
+            archive = tmp_path / f"archive{len(archives)}"
+            backup(harness.ledger_dir, archive)
+            archives.append(archive)
+    finally:
+        writer.join(timeout=60)
+    assert not failures, failures
+    final = harness.snapshot()
+    harness.store.close()
+    archives.append(tmp_path / "archive-final")
+    backup(harness.ledger_dir, archives[-1])
+    by_height: dict[int, Path] = {}
+    for archive in archives:  # one archive per height is enough to restore
+        manifest, _ = verify_archive(archive)
+        by_height.setdefault(manifest["ledger"]["height"], archive)  # type: ignore[index]
+    assert len(by_height) >= 3, f"no backup was taken while blocks were committing: heights {sorted(by_height)}"
+    for height, archive in sorted(by_height.items()):
+        result = restore(archive, tmp_path / f"restored{height}")
+        assert result.report.blocks == height
+    assert max(by_height) == final.height
+    assert result.report.txs == final.txs
+    assert result.report.head_hash == final.head_hash
