@@ -6,7 +6,12 @@ from enum import StrEnum
 
 
 class RefusalCode(StrEnum):
-    """Why a submitted transaction was refused. Wire names never change."""
+    """Why a submitted transaction was refused. Wire names never change.
+
+    A certificate that cannot sign is refused with a code of
+    ``estatechain.identity.membership.CertificateRefusal`` (MALFORMED_CERTIFICATE, UNKNOWN_ISSUER,
+    ROLE_NOT_GRANTABLE, ORG_MISMATCH, NOT_END_ENTITY), defined once there.
+    """
 
     TOO_LARGE = "TOO_LARGE"
     MALFORMED_ENVELOPE = "MALFORMED_ENVELOPE"
@@ -19,12 +24,6 @@ class RefusalCode(StrEnum):
     SIGNER_REVOKED = "SIGNER_REVOKED"
     DUPLICATE_TX = "DUPLICATE_TX"
     DUPLICATE_NONCE = "DUPLICATE_NONCE"
-    # From certificate resolution (estatechain.identity.membership):
-    MALFORMED_CERTIFICATE = "MALFORMED_CERTIFICATE"
-    UNKNOWN_ISSUER = "UNKNOWN_ISSUER"
-    ROLE_NOT_GRANTABLE = "ROLE_NOT_GRANTABLE"
-    ORG_MISMATCH = "ORG_MISMATCH"
-    NOT_END_ENTITY = "NOT_END_ENTITY"
 
 
 class InvalidCode(StrEnum):

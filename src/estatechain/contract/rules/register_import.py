@@ -49,6 +49,7 @@ class _Batch:
         self.view, self.ctx = view, ctx
         self.effects: list[Effect] = []
         self.written: set[str] = set()
+        self.owned_units: set[str] = set()
 
     def fresh(self, key: str, kind: str, record_id: str) -> Rejected | None:
         if key in self.written or self.view.get(key) is not None:
@@ -92,12 +93,11 @@ def _ownership(batch: _Batch, item: Record, field: str) -> Rejected | None:
     if rejected := _known_unit(batch, right.unit_number, field):
         return rejected
     index = keys.unit_ownership(right.unit_number, right.right_id)
-    if current_ownership(batch.view, right.unit_number) is not None or any(
-        key.startswith(keys.unit_index(right.unit_number, "ownership")) for key in batch.written
-    ):
+    if right.unit_number in batch.owned_units or current_ownership(batch.view, right.unit_number) is not None:
         return violate(RejectionCode.RECORD_EXISTS, kind="current ownership right of unit", id=right.unit_number)
     if rejected := batch.fresh(keys.ownership(right.right_id), "ownership right", right.right_id):
         return rejected
+    batch.owned_units.add(right.unit_number)
     batch.put(keys.ownership(right.right_id), right.to_json())
     batch.put(index, {"right_id": right.right_id})
     return _certificate(batch, right.title_number, CertificateKind.TITLE, keys.ownership(right.right_id),
@@ -130,38 +130,39 @@ def _certificate(  # noqa: PLR0913  (one keyword per certificate field the impor
     return None
 
 
-def _mortgage(batch: _Batch, item: Record, field: str) -> Rejected | None:
-    rank = fields.integer(item, "rank", field, low=1, high=999)
-    mortgage = Mortgage.from_json(_stamped(item, batch.ctx, status="current", priority_key=f"L{rank:04d}"),
-                                  field)
-    if rejected := _known_unit(batch, mortgage.unit_number, field):
+def _ranked(batch: _Batch, entry: Mortgage | Notice, field: str) -> Rejected | None:
+    """Store an existing mortgage or advance notice, its per-unit rank index row and its certificate."""
+    if isinstance(entry, Mortgage):
+        kind, entry_id = "mortgage", entry.mortgage_id
+        key, index = keys.mortgage(entry_id), keys.unit_mortgage(entry.unit_number, entry.priority_key, entry_id)
+    else:
+        kind, entry_id = "notice", entry.notice_id
+        key, index = keys.notice(entry_id), keys.unit_notice(entry.unit_number, entry.priority_key, entry_id)
+    if rejected := _known_unit(batch, entry.unit_number, field):
         return rejected
-    if rejected := batch.fresh(keys.mortgage(mortgage.mortgage_id), "mortgage", mortgage.mortgage_id):
+    if rejected := batch.fresh(key, kind, entry_id):
         return rejected
-    batch.put(keys.mortgage(mortgage.mortgage_id), mortgage.to_json())
-    batch.put(keys.unit_mortgage(mortgage.unit_number, mortgage.priority_key, mortgage.mortgage_id),
-              {"mortgage_id": mortgage.mortgage_id})
-    if mortgage.certificate_number is None:
+    batch.put(key, entry.to_json())
+    batch.put(index, {f"{kind}_id": entry_id})
+    if entry.certificate_number is None:
         return None
-    return _certificate(batch, mortgage.certificate_number, CertificateKind.PROOF, keys.mortgage(mortgage.mortgage_id),
-                        mortgage.registered_ms, field=field)
+    return _certificate(batch, entry.certificate_number, CertificateKind.PROOF, key, entry.registered_ms, field=field)
+
+
+def _legacy_priority(item: Record, field: str) -> str:
+    """Imported entries rank by the ``rank`` they had in the old register, ahead of everything filed later [A]."""
+    return f"L{fields.integer(item, 'rank', field, low=1, high=999):04d}"
+
+
+def _mortgage(batch: _Batch, item: Record, field: str) -> Rejected | None:
+    stamped = _stamped(item, batch.ctx, status="current", priority_key=_legacy_priority(item, field))
+    return _ranked(batch, Mortgage.from_json(stamped, field), field)
 
 
 def _notice(batch: _Batch, item: Record, field: str) -> Rejected | None:
     """An existing advance notice (purchase or 预抵押); its ``rank`` gives its legacy priority key like a mortgage's."""
-    rank = fields.integer(item, "rank", field, low=1, high=999)
-    notice = Notice.from_json(_stamped(item, batch.ctx, status="current", priority_key=f"L{rank:04d}"), field)
-    if rejected := _known_unit(batch, notice.unit_number, field):
-        return rejected
-    if rejected := batch.fresh(keys.notice(notice.notice_id), "notice", notice.notice_id):
-        return rejected
-    batch.put(keys.notice(notice.notice_id), notice.to_json())
-    batch.put(keys.unit_notice(notice.unit_number, notice.priority_key, notice.notice_id),
-              {"notice_id": notice.notice_id})
-    if notice.certificate_number is None:
-        return None
-    return _certificate(batch, notice.certificate_number, CertificateKind.PROOF, keys.notice(notice.notice_id),
-                        notice.registered_ms, field=field)
+    stamped = _stamped(item, batch.ctx, status="current", priority_key=_legacy_priority(item, field))
+    return _ranked(batch, Notice.from_json(stamped, field), field)
 
 
 def _seizure(batch: _Batch, item: Record, field: str) -> Rejected | None:
