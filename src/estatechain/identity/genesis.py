@@ -84,13 +84,15 @@ class Policies:
     block_max_bytes: int = 4 * 1024 * 1024
     batch_timeout_ms: int = 200
     revocation: str = "governance-tx"
+    finality_quorum: int = 3
+    """Orgs whose nodes must attest the same (block hash, state root) before a block is consortium-final."""
 
     def __post_init__(self) -> None:
         path = "genesis.policies"
         for name in ("tx_window_past_ms", "tx_window_future_ms"):
             if getattr(self, name) < 0:
                 raise InputError(f"{path}.{name}: must be zero or more milliseconds")
-        for name in ("max_tx_bytes", "block_max_tx", "block_max_bytes", "batch_timeout_ms"):
+        for name in ("max_tx_bytes", "block_max_tx", "block_max_bytes", "batch_timeout_ms", "finality_quorum"):
             if getattr(self, name) <= 0:
                 raise InputError(f"{path}.{name}: must be a positive integer")
         if self.max_tx_bytes > self.block_max_bytes:
@@ -179,6 +181,7 @@ class Genesis:
             "block_max_bytes": p.block_max_bytes,
             "batch_timeout_ms": p.batch_timeout_ms,
             "revocation": p.revocation,
+            "finality_quorum": p.finality_quorum,
         }
         return {
             "type": GENESIS_TYPE,
@@ -225,6 +228,9 @@ def _validate(genesis: Genesis) -> None:
         raise InputError("genesis.created_at_ms: must be milliseconds since the epoch (zero or more)")
     _validate_org_types(genesis.org_types)
     _validate_orgs(genesis)
+    if genesis.policies.finality_quorum > len(genesis.orgs):
+        raise InputError(f"genesis.policies.finality_quorum: {genesis.policies.finality_quorum} exceeds the "
+                         f"{len(genesis.orgs)} member orgs; no block could ever become final")
 
 
 def _validate_org_types(org_types: tuple[OrgType, ...]) -> None:
@@ -359,6 +365,7 @@ _POLICY_FIELDS: Final = (
     "block_max_tx",
     "block_max_bytes",
     "batch_timeout_ms",
+    "finality_quorum",
     "revocation",
 )
 
@@ -395,6 +402,7 @@ def _parse_genesis(value: JSONValue) -> Genesis:
         block_max_bytes=_integer(pol["block_max_bytes"], "genesis.policies.block_max_bytes"),
         batch_timeout_ms=_integer(pol["batch_timeout_ms"], "genesis.policies.batch_timeout_ms"),
         revocation=_string(pol["revocation"], "genesis.policies.revocation"),
+        finality_quorum=_integer(pol["finality_quorum"], "genesis.policies.finality_quorum"),
     )
     return Genesis(
         consortium=_string(top["consortium"], "genesis.consortium"),

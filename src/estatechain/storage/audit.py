@@ -28,7 +28,7 @@ from estatechain.ledger.results import ExecutedTx, leaf_bytes
 from estatechain.state.commitment import MemoryNodeStore, SparseMerkleTree
 from estatechain.state.rows import NO_HISTORY, StateRow, chain_head, key_hash
 from estatechain.storage.connection import connect
-from estatechain.storage.schema import SCHEMA_VERSION, TABLES
+from estatechain.storage.schema import SCHEMA_VERSION, STREAM_POSITION, TABLES
 from estatechain.storage.smt import audit_nodes
 from estatechain.storage.store import LEDGER_FILE
 from estatechain.storage.txlog import TxLog
@@ -242,8 +242,9 @@ class _Auditor:
 
 def _genesis(conn: sqlite3.Connection) -> Genesis:
     meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
-    if set(meta) != {"genesis", "schema_version"}:
-        raise IntegrityFault("meta", f"expected keys genesis and schema_version, found {sorted(meta, key=repr)}")
+    if not {"genesis", "schema_version"} <= set(meta) <= {"genesis", "schema_version", STREAM_POSITION}:
+        raise IntegrityFault("meta", f"expected keys genesis and schema_version (and {STREAM_POSITION} on a cluster "
+                             f"node), found {sorted(meta, key=repr)}")
     _differ("meta key=schema_version", "value", meta["schema_version"], str(SCHEMA_VERSION).encode())
     try:
         return Genesis.from_bytes(_blob("meta key=genesis column=value", meta["genesis"]))

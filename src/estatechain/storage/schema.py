@@ -9,6 +9,8 @@ from estatechain.storage.smt import SMT_SCHEMA
 from estatechain.storage.txlog import TXLOG_SCHEMA
 
 SCHEMA_VERSION: Final = 1
+STREAM_POSITION: Final = "stream_position"
+"""``meta`` key of a cluster node: the ordering-stream sequence its committed blocks consumed up to."""
 
 LEDGER_SCHEMA: Final = """
 CREATE TABLE IF NOT EXISTS meta(

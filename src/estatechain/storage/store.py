@@ -29,7 +29,7 @@ from estatechain.state.commitment import CachingNodeStore, SparseMerkleTree
 from estatechain.state.rows import NO_HISTORY, StateRow, chain_head, key_hash
 from estatechain.storage.checkpointer import Checkpointer
 from estatechain.storage.connection import WriterLock, connect
-from estatechain.storage.schema import SCHEMA_VERSION, create_schema
+from estatechain.storage.schema import SCHEMA_VERSION, STREAM_POSITION, create_schema
 from estatechain.storage.smt import SqliteNodeStore
 from estatechain.storage.txlog import TxLog
 
@@ -165,6 +165,12 @@ class LedgerStore:
         """The state commitment after the last committed block."""
         return self._smt.EMPTY_ROOT if self._head is None else bytes.fromhex(self._head.state_root)
 
+    @property
+    def stream_position(self) -> int:
+        """The ordering stream sequence the committed blocks consumed up to (0: none, or not a cluster node)."""
+        row = self._conn.execute("SELECT value FROM meta WHERE key = ?", (STREAM_POSITION,)).fetchone()
+        return 0 if row is None else int(bytes(row[0]))
+
     def next_seq(self) -> int:
         """The tx-log index the next committed transaction will get."""
         return self.txlog.size()
@@ -236,17 +242,29 @@ class LedgerStore:
 
     # -- commit -----------------------------------------------------------------------------------------
 
-    def commit_block(self, *, time_ms: int, executed: Sequence[ExecutedTx], writes: Sequence[Write]) -> BlockHeader:
+    def commit_block(
+        self,
+        *,
+        time_ms: int,
+        executed: Sequence[ExecutedTx],
+        writes: Sequence[Write],
+        stream_position: int | None = None,
+    ) -> BlockHeader:
         """Commit one block atomically and return its header.
 
         ``executed`` are the block's transactions in order (their seqs follow ``next_seq()``);
-        ``writes`` are the state versions the valid ones made, in order.
+        ``writes`` are the state versions the valid ones made, in order. A cluster node passes the
+        ordering stream's sequence number up to which this block consumed the stream: stored in the
+        same SQLite transaction, it is exactly where the node resumes reading after any crash.
         """
         height = self.height + 1
         first_seq = self.txlog.size()
         self._conn.execute("BEGIN IMMEDIATE")
         try:
             header, current = self._write_block(height, first_seq, time_ms, executed, writes)
+            if stream_position is not None:
+                self._conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)",
+                                   (STREAM_POSITION, str(stream_position).encode()))
             self._conn.execute("COMMIT")
         except BaseException:
             self._conn.execute("ROLLBACK")

@@ -99,6 +99,7 @@ def test_json_shape_carries_type_tag_and_pem_certificates() -> None:
         "block_max_bytes": 4_194_304,
         "batch_timeout_ms": 200,
         "revocation": "governance-tx",
+        "finality_quorum": 3,
     }
 
 
@@ -355,7 +356,8 @@ def _variants(base: Genesis) -> dict[str, Genesis]:
             base, orgs=(registry, dataclasses.replace(icbc, ca_cert_der=_ca("icbc-gz")), ccb)
         ),
         "org order": dataclasses.replace(base, orgs=(registry, ccb, icbc)),
-        "org removed": dataclasses.replace(base, orgs=(registry, icbc)),
+        "org removed": dataclasses.replace(base, orgs=(registry, icbc),
+                                           policies=dataclasses.replace(base.policies, finality_quorum=2)),
         "org type roles": dataclasses.replace(
             base, org_types=(*base.org_types, OrgType(name="notary", roles=("notary",)))
         ),
@@ -363,7 +365,8 @@ def _variants(base: Genesis) -> dict[str, Genesis]:
     for policy in dataclasses.fields(Policies):
         if policy.name == "revocation":
             continue
-        changed = dataclasses.replace(base.policies, **{policy.name: getattr(base.policies, policy.name) + 1})
+        delta = -1 if policy.name == "finality_quorum" else 1  # three orgs here: a quorum of four is refused
+        changed = dataclasses.replace(base.policies, **{policy.name: getattr(base.policies, policy.name) + delta})
         variants[f"policy {policy.name}"] = dataclasses.replace(base, policies=changed)
     return variants
 
@@ -376,6 +379,11 @@ def test_chain_id_changes_when_any_org_or_policy_changes() -> None:
         assert chain_id != base.chain_id, name
     assert len(set(ids.values())) == len(ids)
     assert all(len(chain_id) == 64 and chain_id == chain_id.lower() for chain_id in ids.values())
+
+
+def test_a_finality_quorum_larger_than_the_consortium_is_refused() -> None:
+    with pytest.raises(InputError, match="finality_quorum"):
+        _genesis(policies=Policies(finality_quorum=4))
 
 
 def test_chain_id_is_stable_for_equal_content() -> None:
