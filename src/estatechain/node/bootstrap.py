@@ -7,15 +7,20 @@ this one, so the HTTP app itself is composed by the caller from the service buil
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from estatechain.clock import Clock, SystemClock
-from estatechain.errors import EstatechainError
+from estatechain.errors import EstatechainError, InputError
+from estatechain.ledger.block import BlockHeader
+from estatechain.node.cluster import ClusterPipeline
 from estatechain.node.events import EventHub, EventSource
+from estatechain.node.finality import Finality
 from estatechain.node.outbox import OUTBOX_FILE, Outbox, WebhookKey
 from estatechain.node.pipeline import Pipeline
 from estatechain.node.service import NodeService
 from estatechain.node.settings import Settings
+from estatechain.ordering.jetstream import NatsAccess
 from estatechain.storage.store import LedgerStore
 
 
@@ -40,8 +45,32 @@ def build_node(settings: Settings, *, clock: Clock | None = None, webhook_key: W
     outbox = Outbox(settings.ledger_dir / OUTBOX_FILE, key=key, clock=used_clock, initial_height=store.height)
     outbox.catch_up(source, store.height)
     hub.add_hook(outbox.enqueue)
-    return NodeService(settings=settings, store=store, pipeline=Pipeline(store, used_clock), clock=used_clock,
-                       events=hub, outbox=outbox)
+    pipeline = Pipeline(store, used_clock) if not settings.nats_servers else _cluster_pipeline(settings, store, key,
+                                                                                                 used_clock)
+    return NodeService(settings=settings, store=store, pipeline=pipeline, clock=used_clock, events=hub, outbox=outbox)
+
+
+def _cluster_pipeline(settings: Settings, store: LedgerStore, key: WebhookKey | None, clock: Clock) -> ClusterPipeline:
+    """A cluster node: the org's NATS access and node key; attestations beside the ledger."""
+    if settings.org_id is None or settings.nats_credentials is None or key is None:
+        raise InputError("a cluster node needs org_id, nats_credentials and its org's node identity "
+                         "(ESTATECHAIN_ORG_ID, ESTATECHAIN_NATS_CREDENTIALS; dev layout <dir>/nodes/<org>)")
+    try:
+        credentials = json.loads(settings.nats_credentials.read_text(encoding="utf-8"))
+        access = NatsAccess(servers=settings.nats_servers, user=str(credentials["user"]),
+                            password=str(credentials["password"]), org_id=settings.org_id)
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise InputError(f"{settings.nats_credentials}: not a NATS credentials file ({exc})") from None
+
+    def claim_of(height: int) -> tuple[str, str] | None:
+        row = store.connection.execute("SELECT hash, header FROM blocks WHERE height = ?", (height,)).fetchone()
+        if row is None:
+            return None
+        return str(row[0]), BlockHeader.from_bytes(bytes(row[1]), where=f"blocks height={height}").state_root
+
+    finality = Finality(settings.ledger_dir, quorum=store.genesis.policies.finality_quorum, claim_of=claim_of)
+    return ClusterPipeline(store, clock, access=access, monitoring=settings.nats_monitoring, node_key=key,
+                           finality=finality)
 
 
 def _dev_webhook_key(ledger_dir: Path) -> WebhookKey | None:

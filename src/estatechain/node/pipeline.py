@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from typing import Protocol
 
 from estatechain.clock import Clock
 from estatechain.errors import Refused, Unavailable
@@ -43,6 +44,33 @@ class CommittedBlock:
     header: BlockHeader
     block_hash: str
     receipts: tuple[Receipt, ...]
+
+
+class OrderingPipeline(Protocol):
+    """**Protocol:** what the node service needs from a pipeline, single-node or cluster."""
+
+    fault: BaseException | None
+
+    @property
+    def store(self) -> LedgerStore:
+        """The ledger the pipeline commits to."""
+        ...
+
+    async def accept(self, data: bytes) -> asyncio.Future[Receipt]:
+        """Admit and order ``data``; the future resolves when this node committed it."""
+        ...
+
+    def subscribe(self) -> AsyncIterator[CommittedBlock]:
+        """Committed blocks from now on."""
+        ...
+
+    def stop(self) -> None:
+        """Ask ``run`` to return."""
+        ...
+
+    async def run(self) -> None:
+        """Drive the ledger until stopped."""
+        ...
 
 
 @dataclass(slots=True)
@@ -97,6 +125,10 @@ class Pipeline:
     async def submit(self, data: bytes) -> Receipt:
         """Admit, queue and wait until committed."""
         return await self.submit_nowait(data)
+
+    async def accept(self, data: bytes) -> asyncio.Future[Receipt]:
+        """``submit_nowait`` behind the interface the cluster pipeline shares (ordering is immediate here)."""
+        return self.submit_nowait(data)
 
     async def subscribe(self) -> AsyncIterator[CommittedBlock]:
         """Committed blocks from now on, in height order."""

@@ -30,7 +30,7 @@ from estatechain.ledger.envelope import parse_envelope
 from estatechain.ledger.refusals import RefusalCode
 from estatechain.node.events import EventHub
 from estatechain.node.outbox import Outbox
-from estatechain.node.pipeline import Pipeline, Receipt
+from estatechain.node.pipeline import OrderingPipeline, Receipt
 from estatechain.node.settings import Settings
 from estatechain.storage.store import LedgerStore
 
@@ -97,7 +97,7 @@ class NodeService:
     """The node's pipeline, its ledger and the queries the API serves. Use from one event loop."""
 
     def __init__(  # noqa: PLR0913  (keywords only; events and outbox are optional parts)
-        self, *, settings: Settings, store: LedgerStore, pipeline: Pipeline, clock: Clock,
+        self, *, settings: Settings, store: LedgerStore, pipeline: OrderingPipeline, clock: Clock,
         events: EventHub | None = None, outbox: Outbox | None = None,
     ) -> None:
         self.settings = settings
@@ -161,15 +161,16 @@ class NodeService:
 
     # -- submissions -------------------------------------------------------------------------------------
 
-    def submit(self, envelope: bytes) -> Submission:
-        """Admit ``envelope``; a transaction already pending or committed returns its first result.
+    async def submit(self, envelope: bytes) -> Submission:
+        """Admit and order ``envelope``; a transaction already pending or committed returns its first result.
 
         Raises:
             Refused: the envelope fails a submission check (other than being a duplicate).
+            Unavailable: the ordering service did not take it (cluster without quorum): resubmit.
 
         """
         try:
-            future = self.pipeline.submit_nowait(envelope)
+            future = await self.pipeline.accept(envelope)
         except Refused as refused:
             tx_id = refused.detail.get("tx_id") if refused.code == RefusalCode.DUPLICATE_TX else None
             status = self.status(tx_id) if tx_id is not None else None

@@ -26,3 +26,8 @@ class Settings(BaseSettings):
     clock_skew_s: int = Field(default=5, ge=0, description="Tolerance for callers' clocks running ahead or behind.")
     nonce_cache_entries: int = Field(default=1_000_000, gt=0, description="Nonces kept for replay checks.")
     max_wait_s: float = Field(default=30.0, ge=0, description="Longest ?wait= on a submission.")
+    org_id: str | None = Field(default=None, description="The member org this node belongs to (cluster mode).")
+    nats_servers: tuple[str, ...] = Field(default=(), description="NATS URLs; set to run as a cluster node.")
+    nats_credentials: Path | None = Field(default=None, description="The org's NATS credentials file (JSON).")
+    nats_monitoring: tuple[str, ...] = Field(default=(), description="Every NATS server's monitoring URL, "
+                                             "checked for the settings that keep acknowledged writes.")

@@ -123,7 +123,7 @@ async def submit_inquiry(
     if tx.signer != caller.fingerprint:
         raise ApiError(403, "FORBIDDEN", "submit your own inquiry: the request and the transaction must be "
                        "signed by the same certificate", {"signer": tx.signer})
-    status = service.submit(envelope).status
+    status = (await service.submit(envelope)).status
     if status.status == "pending" and wait > 0:
         status = await service.wait(status.tx_id, min(wait, service.settings.max_wait_s)) or status
     response.status_code = 202 if status.status == "pending" else 200

@@ -40,7 +40,7 @@ async def submit_transaction(
     if media != "application/json":
         raise ApiError(415, "UNSUPPORTED_MEDIA_TYPE", "send the envelope as application/json",
                        {"content-type": media})
-    submission = service.submit(await request.body())
+    submission = await service.submit(await request.body())
     status = submission.status
     if status.status == "pending" and wait > 0:
         status = await service.wait(status.tx_id, min(wait, service.settings.max_wait_s)) or status

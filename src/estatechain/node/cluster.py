@@ -1,0 +1,352 @@
+"""The cluster pipeline: admit → publish to the stream → read the stream → cut → execute → commit → attest.
+
+A node in a cluster commits only what it reads from the ordering stream, in stream order, so every
+node that read the same stream commits the same blocks (design §3.8, §6). The decisions that shape a
+block are functions of the stream alone:
+
+* each tx entry is re-admitted against the committed state after the previous block (signature,
+  signer known and unrevoked, tx id and nonce not already in the ledger or in the block being
+  gathered); entries that fail are dropped by every node alike (§3.13);
+* a block closes when the cutter is full by count, when the next admitted entry would not fit by
+  bytes (the block then ends just before it), or at a cut marker for exactly the next height — the
+  first such marker wins, later or stale ones are ignored;
+* block time = max(previous block time, stream time of the entry that closed the block): the stream
+  leader's clock, stored in the message, never a node clock.
+
+Cut markers are published by whichever node has held a non-empty block for ``batch_timeout_ms``
+(its local clock decides only *when* to ask for a cut, never *where* the cut falls). Each committed
+block stores the stream sequence it consumed up to, in the same SQLite transaction, so after a crash
+the node resumes reading exactly there.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Final
+
+from estatechain import canonical
+from estatechain.clock import Clock
+from estatechain.errors import EstatechainError, Refused, Unavailable
+from estatechain.ledger.admission import Admission, AdmittedTx, Authenticator
+from estatechain.ledger.attestation import sign_attestation, verify_attestation
+from estatechain.ledger.block import BlockHeader
+from estatechain.ledger.execution import execute_block
+from estatechain.ledger.refusals import RefusalCode
+from estatechain.node.finality import Finality
+from estatechain.node.outbox import WebhookKey
+from estatechain.node.pipeline import CommittedBlock, Receipt
+from estatechain.ordering import subjects
+from estatechain.ordering.cutter import BlockCutter
+from estatechain.ordering.jetstream import EntryKind, JetStreamOrdering, NatsAccess, StreamEntry
+from estatechain.ordering.streams import check_cluster
+from estatechain.storage.store import LedgerStore
+
+log = logging.getLogger(__name__)
+
+CUT_TYPE: Final = "estatechain.cut.v1"
+
+
+def cut_marker(chain_id: str, height: int) -> bytes:
+    """The canonical body of a cut marker asking every node to close block ``height`` here."""
+    return canonical.encode({"chain_id": chain_id, "height": height, "type": CUT_TYPE})
+
+
+def _marker_height(data: bytes, chain_id: str) -> int | None:
+    """The height a well-formed marker of this chain names; None for anything else (ignored alike)."""
+    try:
+        value = canonical.decode(data, what="cut marker")
+    except ValueError:
+        return None
+    if (isinstance(value, dict) and value.keys() == {"chain_id", "height", "type"} and value["type"] == CUT_TYPE
+            and value["chain_id"] == chain_id and isinstance(value["height"], int)):
+        return value["height"]
+    return None
+
+
+@dataclass(slots=True)
+class _Gathering:
+    """The block being gathered from the stream."""
+
+    txs: list[AdmittedTx] = field(default_factory=list)
+    ids: set[str] = field(default_factory=set)
+    nonces: set[tuple[str, str]] = field(default_factory=set)
+    since: float = 0.0
+    marker_sent: bool = False
+
+
+class ClusterPipeline:
+    """Drives one node's ledger from the ordering stream. ``await run()`` in a task of the node's loop."""
+
+    def __init__(  # noqa: PLR0913  (keywords only; every part is needed)
+        self, store: LedgerStore, clock: Clock, *, access: NatsAccess, monitoring: tuple[str, ...],
+        node_key: WebhookKey, finality: Finality,
+    ) -> None:
+        self._store = store
+        self._clock = clock
+        self._access = access
+        self._monitoring = monitoring
+        self._transport: JetStreamOrdering | None = None
+        self._org = access.org_id
+        self._key = node_key
+        self.finality = finality
+        self._policies = store.genesis.policies
+        self._chain_id = store.genesis.chain_id
+        self._authenticator = Authenticator(store.genesis)
+        self._admission = Admission(self._authenticator, store, store)
+        self._cutter = BlockCutter(max_tx=self._policies.block_max_tx, max_bytes=self._policies.block_max_bytes)
+        self._block = _Gathering()
+        self._last_seq = store.stream_position
+        self._last_time_ms = 0
+        self._waiting: dict[str, asyncio.Future[Receipt]] = {}
+        self._subscribers: list[asyncio.Queue[CommittedBlock]] = []
+        self._unattested: list[int] = [store.height] if store.height else []  # the head may not have gone out
+        self._tasks: list[asyncio.Task[None]] = []
+        self._stopped = asyncio.Event()
+        self.fault: BaseException | None = None
+
+    @property
+    def store(self) -> LedgerStore:
+        """The ledger this pipeline commits to."""
+        return self._store
+
+    async def connect(self) -> None:
+        """Connect with the org's credentials and refuse to run on an unsafe cluster (design §3.8).
+
+        Raises:
+            Unavailable: no NATS server answered.
+            ClusterMisconfigured: a server or stream lacks a setting that keeps acknowledged writes.
+
+        """
+        if self._transport is not None:
+            return
+        transport = await JetStreamOrdering.connect(self._access, chain_id=self._chain_id)
+        try:
+            await check_cluster(transport.js, self._monitoring, subjects.chain_tag(self._chain_id))
+        except BaseException:
+            await transport.close()
+            raise
+        self._transport = transport
+
+    @property
+    def transport(self) -> JetStreamOrdering:
+        """The connection to the streams (after ``connect``)."""
+        if self._transport is None:
+            raise Unavailable("this node is not connected to the ordering service yet; try again shortly")
+        return self._transport
+
+    # -- submissions ------------------------------------------------------------------------------------
+
+    async def accept(self, data: bytes) -> asyncio.Future[Receipt]:
+        """Admit ``data`` and have the stream store it; the future resolves when this node commits it.
+
+        Raises:
+            Refused: the transaction fails a submission check; nothing was published.
+            Unavailable: the stream did not acknowledge it (no quorum); nothing is promised: resubmit.
+
+        """
+        if self.fault is not None:
+            raise Unavailable(f"this node stopped after a fault: {self.fault!r}")
+        if self.finality.alarm is not None:
+            raise Unavailable(self.finality.alarm.message)
+        admitted = self._admission.admit(data)
+        tx_id = admitted.tx.tx_id
+        future = self._waiting.get(tx_id)
+        if future is None:
+            future = asyncio.get_running_loop().create_future()
+            self._waiting[tx_id] = future
+        try:
+            await self.transport.publish_tx(tx_id, data)
+        except Unavailable:
+            if self._waiting.get(tx_id) is future and not future.done():
+                del self._waiting[tx_id]
+                future.cancel()
+            raise
+        return future
+
+    async def subscribe(self) -> AsyncIterator[CommittedBlock]:
+        """Committed blocks from now on, in height order."""
+        queue: asyncio.Queue[CommittedBlock] = asyncio.Queue()
+        self._subscribers.append(queue)
+        try:
+            while True:
+                yield await queue.get()
+        finally:
+            self._subscribers.remove(queue)
+
+    # -- lifecycle --------------------------------------------------------------------------------------
+
+    def stop(self) -> None:
+        """Stop reading. The block being gathered is not committed: its entries stay on the stream."""
+        self._stopped.set()
+
+    async def run(self) -> None:
+        """Read the streams until ``stop``; a commit fault is kept in ``fault`` and re-raised."""
+        loop = asyncio.get_running_loop()
+        try:
+            await self.connect()
+        except BaseException as exc:
+            self.fault = exc
+            self.finality.close()
+            raise
+        self._tasks = [loop.create_task(self._read_transactions(), name="stream-reader"),
+                       loop.create_task(self._read_attestations(), name="attestation-reader"),
+                       loop.create_task(self._tick(), name="cut-timer")]
+        stopped = loop.create_task(self._stopped.wait())
+        try:
+            done, _ = await asyncio.wait([*self._tasks, stopped], return_when=asyncio.FIRST_COMPLETED)
+            for task in done:
+                if task is not stopped and task.exception() is not None:
+                    raise task.exception()  # type: ignore[misc]
+        finally:
+            stopped.cancel()
+            for task in self._tasks:
+                task.cancel()
+            for task in self._tasks:
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
+            for future in self._waiting.values():
+                if not future.done():
+                    future.set_exception(Unavailable("the node stopped before committing this transaction; it is "
+                                                     "on the stream and commits when the node is back"))
+            self._waiting.clear()
+            await self.transport.close()
+            self.finality.close()
+
+    # -- the stream -------------------------------------------------------------------------------------
+
+    async def _read_transactions(self) -> None:
+        async for entry in self.transport.entries(self._store.stream_position):
+            try:
+                self._take(entry)
+            except BaseException as exc:
+                self.fault = exc
+                log.exception("commit failed at stream sequence %d; the node stops", entry.seq)
+                raise
+
+    def _take(self, entry: StreamEntry) -> None:
+        """Apply one stream entry; every node calls this with the same entries in the same order."""
+        block = self._block
+        if entry.kind is EntryKind.CUT:
+            if block.txs and _marker_height(entry.data, self._chain_id) == self._store.height + 1:
+                self._commit(position=entry.seq, time_ms=entry.time_ms)
+            else:
+                self._consumed(entry)
+            return
+        admitted = self._admit(entry)
+        if admitted is not None:
+            size = len(admitted.tx.raw)
+            if not self._cutter.fits(size):
+                self._commit(position=self._last_seq, time_ms=self._last_time_ms)
+            self._gather(admitted)
+        self._consumed(entry)
+        if self._cutter.full:
+            self._commit(position=entry.seq, time_ms=entry.time_ms)
+
+    def _consumed(self, entry: StreamEntry) -> None:
+        self._last_seq, self._last_time_ms = entry.seq, entry.time_ms
+
+    def _admit(self, entry: StreamEntry) -> AdmittedTx | None:
+        """The entry re-admitted against committed state and the block being gathered; None when dropped."""
+        try:
+            admitted = self._admission.admit(entry.data)
+            tx = admitted.tx
+            if tx.tx_id in self._block.ids:
+                raise Refused(RefusalCode.DUPLICATE_TX, "already in the block being gathered", {"tx_id": tx.tx_id})
+            if (tx.signer, tx.nonce) in self._block.nonces:
+                raise Refused(RefusalCode.DUPLICATE_NONCE, "nonce already used in the block being gathered",
+                              {"signer": tx.signer, "nonce": tx.nonce})
+        except EstatechainError as exc:
+            log.info("stream entry %d from %s dropped: %s", entry.seq, entry.origin or "?", exc)
+            self._refuse_waiter(entry, exc)
+            return None
+        return admitted
+
+    def _refuse_waiter(self, entry: StreamEntry, exc: EstatechainError) -> None:
+        """A local submitter whose tx every node dropped learns why (unless it is a duplicate of a commit)."""
+        if not isinstance(exc, Refused) or exc.code == RefusalCode.DUPLICATE_TX:
+            return
+        with contextlib.suppress(EstatechainError):
+            tx_id = self._authenticator.parse(entry.data).tx_id
+            future = self._waiting.pop(tx_id, None)
+            if future is not None and not future.done():
+                future.set_exception(exc)
+
+    def _gather(self, admitted: AdmittedTx) -> None:
+        block = self._block
+        if not block.txs:
+            block.since = asyncio.get_running_loop().time()
+        block.txs.append(admitted)
+        block.ids.add(admitted.tx.tx_id)
+        block.nonces.add((admitted.tx.signer, admitted.tx.nonce))
+        self._cutter.add(len(admitted.tx.raw))
+
+    def _commit(self, *, position: int, time_ms: int) -> None:
+        store = self._store
+        previous = store.head.time_ms if store.head is not None else 0
+        block_time = max(time_ms, previous)
+        batch, first_seq = self._block.txs, store.next_seq()
+        executed, overlay = execute_block(
+            store, batch, chain_id=self._chain_id, policies=self._policies, height=store.height + 1,
+            time_ms=block_time, first_seq=first_seq,
+        )
+        header = store.commit_block(time_ms=block_time, executed=executed, writes=overlay.writes,
+                                    stream_position=position)
+        self._block = _Gathering()
+        self._cutter.reset()
+        receipts = tuple(
+            Receipt(tx_id=e.tx.tx_id, height=header.height, seq=first_seq + i, position=i, valid=e.result.valid,
+                    code=e.result.code, message=e.result.message)
+            for i, e in enumerate(executed)
+        )
+        for receipt in receipts:
+            future = self._waiting.pop(receipt.tx_id, None)
+            if future is not None and not future.done():
+                future.set_result(receipt)
+        committed = CommittedBlock(header=header, block_hash=store.head_hash, receipts=receipts)
+        for queue in self._subscribers:
+            queue.put_nowait(committed)
+        self.finality.committed(header.height)
+        self._unattested.append(header.height)
+
+    # -- attestations and cut markers -------------------------------------------------------------------
+
+    async def _tick(self) -> None:
+        """Ask for a cut when a block waited too long; publish attestations of committed blocks."""
+        timeout_s = self._policies.batch_timeout_ms / 1000
+        while True:
+            await asyncio.sleep(timeout_s / 4)
+            block = self._block
+            if block.txs and not block.marker_sent and asyncio.get_running_loop().time() - block.since >= timeout_s:
+                block.marker_sent = True
+                height = self._store.height + 1
+                await self.transport.publish_cut(height, cut_marker(self._chain_id, height))
+            await self._attest()
+
+    async def _attest(self) -> None:
+        while self._unattested:
+            height = self._unattested[0]
+            row = self._store.connection.execute("SELECT hash, header FROM blocks WHERE height = ?",
+                                                 (height,)).fetchone()
+            header = BlockHeader.from_bytes(bytes(row[1]), where=f"blocks height={height}")
+            data = sign_attestation(suite=self._store.suite, private_key=self._key.private_key,
+                                    cert_der=self._key.cert_der, chain_id=self._chain_id, org=self._org,
+                                    height=height, block_hash=str(row[0]), state_root=header.state_root)
+            try:
+                await self.transport.publish_attestation(height, data)
+            except Unavailable:
+                return  # the next tick tries again
+            self._unattested.pop(0)
+
+    async def _read_attestations(self) -> None:
+        genesis, suite = self._store.genesis, self._store.suite
+        async for seq, data in self.transport.attestations(self.finality.position):
+            try:
+                attestation = verify_attestation(data, genesis=genesis, suite=suite)
+            except EstatechainError as exc:
+                log.warning("attestation %d ignored: %s", seq, exc)
+                continue
+            self.finality.record(attestation, seq=seq)
