@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from estatechain.cli import cluster as cluster_cli
 from estatechain.clock import SystemClock
 from estatechain.errors import Conflict, EstatechainError, IntegrityFault
 from estatechain.identity.devca import create_dev_consortium, load_dev_consortium
@@ -297,10 +298,17 @@ def up(
     directory: Path = typer.Argument(Path("devnet"), help="Consortium directory; created with `init` if absent."),
     port: int = typer.Option(8700, "--port", "-p", min=0, max=65535, help="API port on 127.0.0.1 (0: any free)."),
     units: int = typer.Option(DEFAULT_UNITS, "--units", min=1, help="Units in the synthetic register (new only)."),
+    cluster: bool = typer.Option(
+        False, "--cluster", help="One node per org over 3 NATS servers (API ports PORT…PORT+4)."),  # noqa: FBT003
 ) -> None:
     """Run the registry's node of a development consortium and serve its HTTP API on 127.0.0.1.
 
     Example: estatechain up ./devnet --port 8700
+    Example: estatechain up ./devnet-cluster --cluster
+
+    With --cluster: three NATS JetStream servers and one node process per org (registry, two banks,
+    court, identity authority), each with its own ledger in DIRECTORY/cluster/nodes/<org> and API
+    port, all committing the same blocks from one replicated stream; Ctrl-C stops them all.
 
     Creates DIRECTORY with `estatechain init` when it holds no consortium, opens the registry
     node's ledger, starts the pipeline and serves the API (OpenAPI at /openapi.json, docs at /docs)
@@ -310,11 +318,44 @@ def up(
     from estatechain.node.bootstrap import build_node  # noqa: PLC0415
     from estatechain.node.settings import Settings  # noqa: PLC0415
 
+    if cluster:
+        cluster_cli.up_cluster(directory, port=port, units=units, seed=DEFAULT_SEED)
+        return
     if not (directory / "genesis.json").exists():
         init(directory, units=units, seed=DEFAULT_SEED)
     server = NodeServer(build_node(Settings(ledger_dir=node_dir(directory), port=port)), log_level="warning")
     asyncio.run(server.serve(on_started=lambda s: _announce(directory, s.port, s.service.genesis.chain_id)))
     console.print("[bold]Stopped[/bold]: pipeline stopped, ledger closed.")
+
+
+@app.command()
+def node(
+    directory: Path = typer.Argument(..., help="Consortium directory of a cluster started with `up --cluster`."),
+    org: str = typer.Option(..., "--org", help="The member org whose node this is."),
+    port: int = typer.Option(8700, "--port", "-p", min=0, max=65535, help="API port on 127.0.0.1."),
+) -> None:
+    """Run one org's node of a development cluster: its own ledger, NATS credentials and API port.
+
+    Example: estatechain node ./devnet-cluster --org icbc-gz --port 8701
+
+    `up --cluster` starts one of these per org. The node refuses to start when a NATS server or the
+    stream lacks a setting that keeps acknowledged writes (sync always, R3, file storage, discard
+    new, deny delete and purge), naming each; then it catches up from the stream and serves its API.
+    """
+    from estatechain.api.server import NodeServer  # noqa: PLC0415  (only serving commands need the web stack)
+    from estatechain.node.bootstrap import build_node  # noqa: PLC0415
+    from estatechain.node.cluster import ClusterPipeline  # noqa: PLC0415
+    from estatechain.node.settings import Settings  # noqa: PLC0415
+
+    service = build_node(Settings(**cluster_cli.cluster_settings(directory, org, port)))  # type: ignore[arg-type]
+
+    async def serve() -> None:
+        if isinstance(service.pipeline, ClusterPipeline):
+            await service.pipeline.connect()
+        await NodeServer(service, log_level="warning").serve()
+
+    asyncio.run(serve())
+    console.print(f"[bold]Stopped[/bold]: {org} node stopped, ledger closed.")
 
 
 def _announce(directory: Path, port: int, chain_id: str) -> None:
@@ -342,3 +383,7 @@ def main() -> None:
     except EstatechainError as exc:
         err.print(f"[bold red]error:[/bold red] {exc}")
         sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()

@@ -74,9 +74,12 @@ def _cluster_pipeline(settings: Settings, store: LedgerStore, key: WebhookKey | 
 
 
 def _dev_webhook_key(ledger_dir: Path) -> WebhookKey | None:
-    """The ``<org>/node`` identity of a development consortium laid out as ``<dir>/nodes/<org>``."""
-    consortium = ledger_dir.parent.parent
-    if ledger_dir.parent.name != "nodes" or not (consortium / "identities.json").exists():
+    """The ``<org>/node`` identity of a dev layout ``<dir>/nodes/<org>`` or ``<dir>/cluster/nodes/<org>``."""
+    if ledger_dir.parent.name != "nodes":
+        return None
+    candidates = (ledger_dir.parent.parent, ledger_dir.parent.parent.parent)  # <dir>/nodes, <dir>/cluster/nodes
+    consortium = next((c for c in candidates if (c / "identities.json").exists()), None)
+    if consortium is None:
         return None
     try:
         return WebhookKey.from_dev(consortium, f"{ledger_dir.name}/node")
