@@ -62,7 +62,8 @@ def test_every_certificate_passes_openssl_verify_against_its_org_ca(dev: DevCons
         assert result.stdout.splitlines() == [f"{cert}: OK" for cert in certs]
         checked.update(certs)
     assert checked == written
-    assert len(checked) == len(dev.identities) + len(dev.genesis.orgs)
+    registries = sum(1 for org in dev.genesis.orgs if org.type == "registry")  # + document signing
+    assert len(checked) == len(dev.identities) + len(dev.genesis.orgs) + registries
 
 
 def test_certificate_verified_against_the_wrong_org_ca_fails(dev: DevConsortium) -> None:
@@ -100,7 +101,8 @@ def test_private_keys_are_pkcs8_matching_their_certificates(dev: DevConsortium) 
 
 def test_key_files_are_readable_by_the_owner_only(dev: DevConsortium) -> None:
     keys = sorted(dev.directory.rglob("*key.pem"))
-    assert len(keys) == len(dev.identities) + len(dev.genesis.orgs)
+    registries = sum(1 for org in dev.genesis.orgs if org.type == "registry")  # + document signing
+    assert len(keys) == len(dev.identities) + len(dev.genesis.orgs) + registries
     for key in keys:
         assert stat.S_IMODE(key.stat().st_mode) == 0o600, key
 

@@ -12,7 +12,9 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from estatechain.cli import certificate as certificate_cli
 from estatechain.cli import cluster as cluster_cli
+from estatechain.cli import evidence as evidence_cli
 from estatechain.clock import SystemClock
 from estatechain.errors import Conflict, EstatechainError, IntegrityFault
 from estatechain.identity.devca import create_dev_consortium, load_dev_consortium
@@ -40,6 +42,8 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+app.add_typer(evidence_cli.app, name="evidence")
+app.add_typer(certificate_cli.app, name="certificate")
 console = Console()
 err = Console(stderr=True)
 

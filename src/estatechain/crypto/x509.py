@@ -340,11 +340,14 @@ def issue_certificate(  # noqa: PLR0913  (an identity needs all of these; keywor
     not_before_ms: int,
     not_after_ms: int,
     serial: int | None = None,
+    key_usage: x509.KeyUsage | None = None,
 ) -> x509.Certificate:
     """End-entity certificate ``O=<org id>, OU=<role>, CN=<common name>`` signed by the org CA.
 
     The role is *not* checked against what the org may grant: that is membership's job, and tests
-    need certificates membership refuses. For persons pass a pseudonymous common name.
+    need certificates membership refuses. For persons pass a pseudonymous common name. ``key_usage``
+    replaces the default ``digitalSignature`` profile (the document-signing certificate adds
+    ``nonRepudiation``).
 
     Raises:
         InputError: ``ca_key`` is not the key of ``ca_cert``, or the validity is empty or falls
@@ -380,7 +383,7 @@ def issue_certificate(  # noqa: PLR0913  (an identity needs all of these; keywor
         .not_valid_before(start)
         .not_valid_after(end)
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(_SIGNING_KEY_USAGE, critical=True)
+        .add_extension(key_usage or _SIGNING_KEY_USAGE, critical=True)
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(subject_key), critical=False)
         .add_extension(x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ca_ski), critical=False)
     )

@@ -11,8 +11,15 @@ Layout (paths in ``identities.json`` are relative to the folder, so it can be mo
     DIR/identities.json                       handle "org/user" -> org, role, fingerprint, cert, key
     DIR/orgs/<org>/ca.pem, ca.key.pem
     DIR/orgs/<org>/users/<user>/cert.pem, key.pem
+    DIR/orgs/<registry>/users/docsign/cert.pem, key.pem   ECDSA P-256 document-signing certificate
 
 Private keys are unencrypted PKCS#8 PEM with mode 0600.
+
+The document-signing certificate (design §3.20) is not a ledger identity and is not in
+``identities.json``: it signs certificate PDFs (PAdES), which common PDF validators check only for
+ECDSA or RSA keys, never Ed25519. Its subject is ``O=<org id>, OU=document-signing, CN=<the
+registry's Chinese name>`` so a PDF reader names the registry as the signer; key usage is
+``digitalSignature`` + ``nonRepudiation`` (content commitment).
 """
 
 from __future__ import annotations
@@ -28,7 +35,7 @@ from types import MappingProxyType
 from typing import Final
 
 from cryptography import x509 as cx509
-from cryptography.hazmat.primitives.asymmetric import ed25519
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from cryptography.x509.oid import NameOID
 
 from estatechain.crypto import x509
@@ -45,6 +52,13 @@ BACKDATE_MS: Final = HOUR_MS
 """Certificates start an hour before ``now_ms``, so clock skew between machines cannot make them 'not yet valid'."""
 CA_VALIDITY_MS: Final = 10 * YEAR_MS
 USER_VALIDITY_MS: Final = 5 * YEAR_MS
+
+DOCSIGN_USER: Final = "docsign"
+DOCSIGN_ROLE: Final = "document-signing"
+_DOCSIGN_KEY_USAGE: Final = cx509.KeyUsage(
+    digital_signature=True, content_commitment=True, key_encipherment=False, data_encipherment=False,
+    key_agreement=False, key_cert_sign=False, crl_sign=False, encipher_only=False, decipher_only=False,
+)
 
 _USER_PATTERN: Final = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 _PRIVATE: Final = 0o600
@@ -143,6 +157,8 @@ def create_dev_consortium(directory: Path, *, now_ms: int, name: str = DEFAULT_N
             _write(user_dir / "cert.pem", x509.certificate_pem(x509.load_certificate(identity.cert_der)).encode())
             _write(user_dir / "key.pem", x509.private_key_pem(key), private=True)
             identities[identity.handle] = identity
+        if org_type == "registry":
+            _issue_docsign(ca, ca_key, org_dir, org_id=org_id, name=display.split(" / ", 1)[0], now_ms=now_ms)
     genesis = Genesis(
         consortium=name,
         suite=SUITE,
@@ -205,7 +221,56 @@ def load_dev_consortium(directory: Path) -> DevConsortium:
     return DevConsortium(directory=directory, genesis=genesis, identities=MappingProxyType(identities))
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DocumentSigner:
+    """A registry's ECDSA P-256 document-signing certificate and key (PAdES signatures on certificate PDFs)."""
+
+    org_id: str
+    cert: cx509.Certificate
+    key: ec.EllipticCurvePrivateKey
+
+
+def docsign_paths(directory: Path, org_id: str) -> tuple[Path, Path]:
+    """Where ``org_id``'s document-signing certificate and key are in a dev consortium folder."""
+    base = directory / "orgs" / org_id / "users" / DOCSIGN_USER
+    return base / "cert.pem", base / "key.pem"
+
+
+def load_document_signer(directory: Path, org_id: str) -> DocumentSigner:
+    """Read a registry's document-signing certificate and key from a dev consortium folder.
+
+    Raises:
+        InputError: the files are missing, or the key is not the certificate's ECDSA P-256 key.
+
+    """
+    cert_path, key_path = docsign_paths(directory, org_id)
+    cert = x509.load_certificate(_read(cert_path), what=str(cert_path))
+    key = x509.load_private_key(_read(key_path), what=str(key_path))
+    public = x509.public_key(cert)
+    if not isinstance(key, ec.EllipticCurvePrivateKey) or not isinstance(public, ec.EllipticCurvePublicKey) or (
+        public.public_numbers() != key.public_key().public_numbers()
+    ):
+        raise InputError(f"{key_path}: not the ECDSA P-256 key of {cert_path}")
+    return DocumentSigner(org_id=org_id, cert=cert, key=key)
+
+
 # ---------------------------------------------------------------------------------------------- internals
+
+
+def _issue_docsign(  # noqa: PLR0913  (keywords only)
+    ca: cx509.Certificate, ca_key: x509.PrivateKey, org_dir: Path, *, org_id: str, name: str, now_ms: int,
+) -> None:
+    """The registry's document-signing certificate, written under ``users/docsign``."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    cert = x509.issue_certificate(
+        ca_cert=ca, ca_key=ca_key, subject_key=key.public_key(), org_id=org_id, role=DOCSIGN_ROLE,
+        common_name=name, not_before_ms=now_ms - BACKDATE_MS,
+        not_after_ms=min(now_ms + USER_VALIDITY_MS, x509.not_after_ms(ca)), key_usage=_DOCSIGN_KEY_USAGE,
+    )
+    user_dir = org_dir / "users" / DOCSIGN_USER
+    _write(user_dir / "cert.pem", x509.certificate_pem(cert).encode("ascii"))
+    _write(user_dir / "key.pem", x509.private_key_pem(key), private=True)
+
 
 
 def _issue(  # noqa: PLR0913  (keywords only)

@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
+from urllib.parse import quote
 
 import httpx
 import orjson
@@ -69,6 +70,8 @@ BANK_ORG: Final = "icbc-gz"
 FILER: Final = "icbc-gz/operator1"
 OTHER_BANK: Final = "ccb-gz/operator1"
 DEAD_HOOK: Final = "http://127.0.0.1:9/estatechain-hook"
+NO_CERTIFICATE: Final = quote("粤(2026)广州市不动产证明第99999999号", safe="")
+"""A well-formed certificate number no certificate has, percent-encoded for the path."""
 """A loopback URL nothing listens on: deliveries fail fast and are retried in the background."""
 
 
@@ -362,6 +365,17 @@ ROWS: Final[tuple[Row, ...]] = (
         get("/v1/webhooks")),
     Row("GET", "/v1/webhooks/deliveries", "the caller org's log", only(200, *SIGNED) | dict.fromkeys(PERSONS, 403),
         get("/v1/webhooks/deliveries")),
+    # Certificates: the registry's issuers prepare them; the parties fetch them; anyone verifies one.
+    Row("POST", "/v1/certificates", "the filed (unrecorded) application", only(409, "registry.issuer"),
+        post_json("/v1/certificates", _app)),
+    Row("GET", "/v1/certificates/{number}", "an unknown number", signed_callers(404),
+        get(f"/v1/certificates/{NO_CERTIFICATE}")),
+    Row("GET", "/v1/certificates/{number}/pdf", "an unknown number", signed_callers(404),
+        get(f"/v1/certificates/{NO_CERTIFICATE}/pdf")),
+    Row("GET", "/v1/certificates/verify", "an unknown number", public(404),
+        get(f"/v1/certificates/verify?number={NO_CERTIFICATE}")),
+    Row("POST", "/v1/certificates/verify", "a file that is no certificate", public(200),
+        post_json("/v1/certificates/verify", lambda _: {"not": "a certificate"})),
 )
 
 

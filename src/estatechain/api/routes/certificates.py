@@ -1,0 +1,236 @@
+"""Certificates (design §3.20): the registry prepares and serves them; anyone verifies them.
+
+- ``POST /v1/certificates`` (``registry.issuer``): the registry node builds and signs the record of a
+  RECORDED application (``certificates/desk.py``) and returns it with the unsigned ``application.issue``
+  payload carrying its hash and e-licence id, which the issuer signs and submits to
+  ``POST /v1/transactions`` with their own key.
+- ``GET /v1/certificates/{number}`` and ``…/pdf``: the issued copy with ledger evidence, and its signed
+  PDF, for the registry and the parties the certificate names (they carry personal names).
+- ``GET /v1/certificates/verify?number=…[&sha256=…]`` (public, the QR code's URL): the number alone
+  yields the status only; with the record hash it also yields the verified content, names masked.
+- ``POST /v1/certificates/verify`` (public): a certificate PDF or JSON file, verified offline-style
+  against genesis, with the current status; the content returned is the file's own.
+
+Public lookups are rate-limited per client address and every one is recorded in the node's audit
+log ``<node>/certificates/lookups.jsonl`` (``certificates/lookups.py``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Annotated, Any, Final
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import Path as PathParam
+from pydantic import BaseModel, Field
+
+from estatechain.api.deps import Caller, Service, require_roles
+from estatechain.api.problems import ApiError
+from estatechain.api.routes.responses import SIGNED, errors
+from estatechain.api.routes.workflow import caller_context, prepare
+from estatechain.api.schemas.workflow import IssueIn, PreparedOut
+from estatechain.canonical import JSONValue
+from estatechain.certificates.desk import ARCHIVE_DIR, CertificateDesk
+from estatechain.certificates.lookups import LOG_NAME, LookupGate
+from estatechain.certificates.pdf import certificate_pdf
+from estatechain.certificates.verify import verify_bytes
+from estatechain.contract.certificates import load
+from estatechain.contract.checks.parties import acts_for
+from estatechain.errors import Conflict, EstatechainError, NotFound
+from estatechain.identity.membership import Signer
+from estatechain.node.service import NodeService
+
+router = APIRouter(tags=["certificates"])
+
+Number = Annotated[str, PathParam(min_length=8, max_length=64, description="The certificate number.")]
+MAX_FILE_BYTES: Final = 2 * 1024 * 1024
+
+
+class PrepareIn(BaseModel):
+    """Which application's certificate to prepare; nonce and time of the issue payload are optional."""
+
+    application_id: str = Field(pattern="^[0-9a-f]{64}$")
+    nonce: str | None = Field(None, pattern="^[A-Za-z0-9_-]{8,64}$")
+    created_at: int | None = Field(None, ge=0, le=2**53 - 1)
+
+
+class PreparedCertificateOut(BaseModel):
+    """The signed record (no ledger evidence yet) and the issue payload to sign."""
+
+    certificate: dict[str, Any]
+    issue: PreparedOut
+
+
+def _desk(request: Request, service: NodeService) -> CertificateDesk:
+    """The registry node's desk, found once in the development layout ``<consortium>/nodes/<org>`` (503 otherwise)."""
+    cached: CertificateDesk | None = getattr(request.app.state, "certificate_desk", None)
+    if cached is not None:
+        return cached
+    ledger_dir = service.settings.ledger_dir
+    org = ledger_dir.name
+    desk = None
+    if ledger_dir.parent.name == "nodes" and any(o.id == org and o.type == "registry" for o in service.genesis.orgs):
+        try:
+            desk = CertificateDesk.from_dev(service.store, consortium_dir=ledger_dir.parent.parent,
+                                            ledger_dir=ledger_dir, org_id=org)
+        except EstatechainError:
+            desk = None
+    if desk is None:
+        raise ApiError(503, "ISSUER_KEY_MISSING", "this node holds no registry issuer and document-signing keys; "
+                       "ask the registry's node", {"org": org})
+    request.app.state.certificate_desk = desk
+    return desk
+
+
+def _gate(request: Request, service: NodeService) -> LookupGate:
+    gate: LookupGate | None = getattr(request.app.state, "certificate_gate", None)
+    if gate is None:
+        gate = LookupGate(clock=service.clock, log_path=Path(service.settings.ledger_dir) / ARCHIVE_DIR / LOG_NAME)
+        request.app.state.certificate_gate = gate
+    return gate
+
+
+def _admit(request: Request, service: NodeService, kind: str, number: str | None) -> tuple[LookupGate, str]:
+    gate, client = _gate(request, service), request.client.host if request.client else "unknown"
+    if not gate.admit(client):
+        gate.record(client=client, kind=kind, number=number, outcome="RATE_LIMITED")
+        raise ApiError(429, "RATE_LIMITED", f"too many certificate lookups; at most {gate.per_minute} a minute",
+                       {"limit": str(gate.per_minute)})
+    return gate, client
+
+
+@router.post("/v1/certificates", response_model=PreparedCertificateOut, responses=errors(403, 404, 409, 503, *SIGNED))
+async def prepare_certificate(
+    body: PrepareIn, request: Request, service: Service,
+    caller: Annotated[Signer, Depends(require_roles("registry.issuer"))],
+) -> PreparedCertificateOut:
+    """Build and sign the certificate record of a RECORDED application; return the issue payload to sign."""
+    desk = _desk(request, service)
+    if caller.org_id != desk.keys.registry.org_id:
+        raise ApiError(403, "FORBIDDEN", "only the registry's own issuers prepare its certificates",
+                       {"org": caller.org_id})
+    try:
+        document = desk.prepare(body.application_id)
+    except NotFound as exc:
+        raise ApiError(404, "NOT_FOUND", str(exc), {"application_id": body.application_id}) from None
+    except Conflict as exc:
+        raise ApiError(409, "NOT_ISSUABLE", str(exc), {"application_id": body.application_id}) from None
+    record = document["record"]
+    assert isinstance(record, dict)
+    issue = IssueIn(application_id=body.application_id, document_sha256=str(document["document_sha256"]),
+                    elicence_id=str(record["elicence_id"]), nonce=body.nonce, created_at=body.created_at)
+    return PreparedCertificateOut(certificate=document, issue=prepare(service, caller, "application.issue", issue))
+
+
+def _issued(request: Request, service: NodeService, caller: Signer, number: str) -> dict[str, JSONValue]:
+    desk = _desk(request, service)
+    try:
+        document = desk.issued(number)
+    except NotFound as exc:
+        raise ApiError(404, "NOT_FOUND", str(exc), {"number": number}) from None
+    except Conflict as exc:
+        raise ApiError(409, "NOT_ISSUED", str(exc), {"number": number}) from None
+    record = document["record"]
+    assert isinstance(record, dict)
+    parties = [p for box in ("right_holders", "obligors") for p in _list(record[box]) if isinstance(p, dict)]
+    ctx = caller_context(service, caller)
+    if caller.org_type != "registry" and not any(
+            acts_for(service.store, ctx, str(p["party_id"])) for p in parties):
+        raise ApiError(403, "FORBIDDEN", "only the registry and the parties a certificate names may fetch it",
+                       {"number": number})
+    return document
+
+
+@router.get("/v1/certificates/verify", responses=errors(404, 422, 429))
+async def verify_by_qr(
+    request: Request, service: Service,
+    number: Annotated[str, Query(min_length=8, max_length=64, description="The certificate number.")],
+    sha256: Annotated[str | None, Query(pattern="^[0-9a-f]{64}$", description="The record hash (QR).")] = None,
+) -> dict[str, Any]:
+    """Public: a number alone yields its status; with the QR's record hash, the verified content (names masked)."""
+    gate, client = _admit(request, service, "qr" if sha256 else "status", number)
+    certificate = load(service.store, number)
+    if certificate is None:
+        gate.record(client=client, kind="status", number=number, outcome="NOT_FOUND")
+        raise ApiError(404, "NOT_FOUND", "no certificate with this number on the ledger", {"number": number})
+    answer: dict[str, Any] = {"number": certificate.number, "status": certificate.status.value,
+                              "document_sha256": certificate.document_sha256, "issued_ms": certificate.issued_ms,
+                              "height": service.store.height}
+    if sha256 is not None:
+        desk = _desk(request, service)
+        document = desk.archived(sha256) if sha256 == certificate.document_sha256 else None
+        if document is None:
+            gate.record(client=client, kind="qr", number=number, outcome="HASH_MISMATCH")
+            raise ApiError(404, "NOT_FOUND", "the ledger holds no issued record with this hash for this number",
+                           {"number": number, "sha256": sha256})
+        answer["content"] = _masked(document["record"])
+    gate.record(client=client, kind="qr" if sha256 else "status", number=number, outcome=certificate.status.value)
+    return answer
+
+
+@router.post("/v1/certificates/verify", responses=errors(400, 413, 429))
+async def verify_file(request: Request, service: Service) -> dict[str, Any]:
+    """Public: verify an uploaded certificate PDF or JSON (the body); report, content and current status."""
+    gate, client = _admit(request, service, "file", None)
+    data = await request.body()
+    if not data or len(data) > MAX_FILE_BYTES:
+        raise ApiError(400, "BAD_FILE", "send the certificate PDF or JSON as the request body", {})
+
+    def lookup(number: str) -> dict[str, JSONValue]:
+        found = load(service.store, number)
+        if found is None:
+            raise NotFound(f"{number}: not on this node's ledger")
+        return {"status": found.status.value, "document_sha256": found.document_sha256}
+
+    report = verify_bytes(data, service.genesis, lookup=lookup)  # ~20 ms; reads the ledger on the loop's thread
+    failure = report.failure
+    gate.record(client=client, kind="file", number=None if report.record is None else str(report.record["number"]),
+                outcome="VALID" if failure is None else f"FAILED:{failure.name}")
+    return {"ok": report.ok, "kind": report.kind, "status": report.status,
+            "failed": None if failure is None else {"check": failure.name, "message": failure.detail},
+            "checks": [{"check": c.name, "ok": c.ok, "detail": c.detail} for c in report.checks],
+            "content": None if report.record is None else dict(report.record)}
+
+
+@router.get("/v1/certificates/{number}", responses=errors(403, 404, 409, 503, *SIGNED))
+async def certificate_file(number: Number, request: Request, service: Service, caller: Caller) -> dict[str, Any]:
+    """The issued certificate file (signed record + ledger evidence), for the registry and the named parties."""
+    return dict(_issued(request, service, caller, number))
+
+
+@router.get("/v1/certificates/{number}/pdf", response_class=Response,
+            responses={200: {"content": {"application/pdf": {}}}, **errors(403, 404, 409, 503, *SIGNED)})
+async def certificate_pdf_file(number: Number, request: Request, service: Service, caller: Caller) -> Response:
+    """The signed PDF of an issued certificate, for the registry and the named parties."""
+    document = _issued(request, service, caller, number)
+    desk = _desk(request, service)
+    sha256 = str(document["document_sha256"])
+    pdf = desk.cached_pdf(sha256)
+    if pdf is None:
+        keys = desk.keys
+        pdf = await asyncio.to_thread(certificate_pdf, document, signer=keys.docsign, ca_der=keys.ca_der,
+                                      base_url=str(request.base_url))
+        desk.keep_pdf(sha256, pdf)
+    return Response(content=pdf, media_type="application/pdf")
+
+
+def _masked(record: JSONValue) -> dict[str, Any]:
+    """The record with natural persons' names masked (张三 → 张*): the QR code is not an entitlement."""
+    assert isinstance(record, dict)
+    masked = dict(record)
+    for box in ("right_holders", "obligors"):
+        parties = record.get(box)
+        if isinstance(parties, list):
+            masked[box] = [
+                {**p, "name": _mask(str(p.get("name", "")))} if isinstance(p, dict) and p.get("kind") != "company"
+                else p for p in parties]
+    return masked
+
+
+def _list(value: JSONValue) -> list[JSONValue]:
+    return value if isinstance(value, list) else []
+
+
+def _mask(name: str) -> str:
+    return name[:1] + "*" * max(len(name) - 1, 1)

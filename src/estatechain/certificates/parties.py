@@ -1,0 +1,84 @@
+"""Names of right holders and obligors, resolved at the registry's node only (design §3.10, §3.18).
+
+The ledger names a party by its party id; the name is in the party's sealed personal record, which
+the registry can open with its own sealing key (the records are sealed to it). A member org (a bank
+bound by ``identity.bind_party``) is named by its genesis display name. A party whose record this
+node cannot open is named by its pseudonymous id, so a certificate is never blocked by a missing
+record and never guesses a name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Final
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+
+from estatechain.canonical import JSONValue
+from estatechain.contract import keys
+from estatechain.contract.records.party import PartyRef
+from estatechain.contract.view import StateView
+from estatechain.crypto.sealing import SealedRecord, open_sealed
+from estatechain.errors import EstatechainError, InputError
+from estatechain.identity.genesis import Genesis
+from estatechain.testing.register import SEALED_DIR, SEALING_KEY, read_sealed
+
+UNKNOWN_KIND: Final = "unknown"
+
+
+class PartyDirectory:
+    """Opens the parties' sealed records as the registry org; one instance per node, read lazily."""
+
+    def __init__(self, *, view: StateView, genesis: Genesis, org_id: str, sealing_key: X25519PrivateKey | None,
+                 sealed_dir: Path | None) -> None:
+        self._view = view
+        self._genesis = genesis
+        self._org_id = org_id
+        self._key = sealing_key
+        self._sealed_dir = sealed_dir
+        self._sealed: dict[str, SealedRecord] | None = None
+
+    @classmethod
+    def from_dev(cls, *, view: StateView, genesis: Genesis, consortium_dir: Path, ledger_dir: Path,
+                 org_id: str) -> PartyDirectory:
+        """The directory of a dev layout: ``orgs/<org>/sealing-x25519.key.pem`` and ``<node>/sealed/``."""
+        key_path = consortium_dir / "orgs" / org_id / SEALING_KEY
+        key: X25519PrivateKey | None = None
+        if key_path.exists():
+            loaded = serialization.load_pem_private_key(key_path.read_bytes(), password=None)
+            if not isinstance(loaded, X25519PrivateKey):
+                raise InputError(f"{key_path}: not an X25519 private key")
+            key = loaded
+        return cls(view=view, genesis=genesis, org_id=org_id, sealing_key=key, sealed_dir=ledger_dir / SEALED_DIR)
+
+    def __call__(self, party: PartyRef) -> Mapping[str, JSONValue]:
+        """``{"kind", "name"}`` of ``party``: its member org, its opened record, or its id."""
+        bound = self._view.get(keys.org_of_party(party.party_id))
+        if bound is not None:
+            org = str(bound.get("org"))
+            name = next((o.name for o in self._genesis.orgs if o.id == org), org)
+            return {"kind": "company", "name": name.split(" / ", 1)[0]}
+        record = self._open(party)
+        if record is not None:
+            return {"kind": str(record.get("kind", UNKNOWN_KIND)), "name": str(record.get("name", ""))}
+        return {"kind": UNKNOWN_KIND, "name": f"当事人 {party.party_id[:16]}"}
+
+    def _open(self, party: PartyRef) -> Mapping[str, JSONValue] | None:
+        sealed = self._store().get(party.party_id)
+        if sealed is None or self._key is None:
+            return None
+        commitment = bytes.fromhex(party.record_ref) if party.record_ref is not None else None
+        try:
+            opened = open_sealed(sealed, org_id=self._org_id, private_key=self._key, ledger_commitment=commitment)
+        except EstatechainError:
+            return None
+        return opened.record
+
+    def _store(self) -> dict[str, SealedRecord]:
+        if self._sealed is None:
+            folder = self._sealed_dir
+            self._sealed = {} if folder is None or not folder.is_dir() else {
+                record.record_id: record for record in read_sealed(folder)}
+        return self._sealed

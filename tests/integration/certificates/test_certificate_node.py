@@ -1,0 +1,183 @@
+"""The certificate endpoints of a running registry node, and ``estatechain certificate verify`` against it.
+
+The register is imported and a mortgage recorded through the pipeline (``certificate_case``); then the
+ledger is laid out as ``estatechain init`` does (``<consortium>/nodes/gz-registry``) and served by
+uvicorn in a thread. The issuer prepares the certificate over HTTP, signs the issue transaction with
+its own key and submits it; the parties fetch JSON and PDF; anyone verifies.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+import orjson
+import pytest
+from certificate_case import OWNER, new_case
+
+from estatechain.api.server import NodeServer
+from estatechain.node.bootstrap import build_node
+from estatechain.node.settings import Settings
+from estatechain.sdk import ClientIdentity, sign_request, sign_transaction
+
+
+@dataclass
+class Node:
+    url: str
+    consortium: Path
+    chain_id: str
+    app: str
+    http: httpx.Client
+
+    def call(self, handle: str | None, method: str, path: str, body: Any = None) -> httpx.Response:
+        content = None if body is None else orjson.dumps(body)
+        headers = {} if body is None else {"content-type": "application/json"}
+        request = httpx.Request(method, self.url + path, content=content, headers=headers)
+        if handle is not None:
+            identity = ClientIdentity.from_dev(self.consortium, handle)
+            sign_request(request, identity, chain_id=self.chain_id, created_s=int(time.time()))
+        return self.http.send(request)
+
+
+@pytest.fixture(scope="module")
+def node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Node]:
+    directory = tmp_path_factory.mktemp("node")
+    case = new_case(directory)
+    app = case.mortgage()
+    case.harness.store.close()
+    consortium = case.harness.consortium.directory
+    ledger_dir = consortium / "nodes" / "gz-registry"
+    ledger_dir.parent.mkdir(parents=True)
+    shutil.move(case.harness.ledger_dir, ledger_dir)
+    server = NodeServer(build_node(Settings(ledger_dir=ledger_dir, port=0)), log_level="error")
+    thread = threading.Thread(target=lambda: asyncio.run(server.serve()), daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        assert time.monotonic() < deadline, "the node did not start"
+        assert thread.is_alive(), "the node did not start"
+        time.sleep(0.01)
+    try:
+        with httpx.Client(timeout=30) as http:
+            yield Node(url=f"http://127.0.0.1:{server.port}", consortium=consortium,
+                       chain_id=case.genesis.chain_id, app=app, http=http)
+    finally:
+        server.stop()
+        thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def issued(node: Node) -> dict[str, Any]:
+    """The issuer prepares, signs the issue transaction itself and submits it; the certificate file back."""
+    prepared = node.call("gz-registry/issuer1", "POST", "/v1/certificates", {"application_id": node.app})
+    assert prepared.status_code == 200, prepared.text
+    issue = prepared.json()["issue"]
+    assert issue["payload"]["body"]["document_sha256"] == prepared.json()["certificate"]["document_sha256"]
+    issuer = ClientIdentity.from_dev(node.consortium, "gz-registry/issuer1")
+    signed = sign_transaction(issuer, chain_id=node.chain_id, command="application.issue",
+                              body=issue["payload"]["body"], created_at_ms=int(time.time() * 1000))
+    request = httpx.Request("POST", f"{node.url}/v1/transactions?wait=10", content=signed.envelope,
+                            headers={"content-type": "application/json"})
+    sign_request(request, issuer, chain_id=node.chain_id, created_s=int(time.time()))
+    submitted = node.http.send(request)
+    assert submitted.status_code == 200, submitted.text
+    assert submitted.json()["result"] == "valid", submitted.text
+    number = prepared.json()["certificate"]["record"]["number"]
+    fetched = node.call("gz-registry/issuer1", "GET", f"/v1/certificates/{quote(number)}")
+    assert fetched.status_code == 200, fetched.text
+    return dict(fetched.json())
+
+
+CLI = [sys.executable, "-c", "from estatechain.cli.main import main; main()"]
+
+
+def cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*CLI, "certificate", "verify", *args], capture_output=True, text=True, check=False,
+                          timeout=120, env={**os.environ, "COLUMNS": "200"})
+
+
+def test_only_a_registry_issuer_prepares_certificates(node: Node, issued: dict[str, Any]) -> None:
+    again = node.call("gz-registry/issuer1", "POST", "/v1/certificates", {"application_id": node.app})
+    assert (again.status_code, again.json()["error"]) == (409, "NOT_ISSUABLE")
+    for handle in ("gz-registry/recorder1", "icbc-gz/operator1", OWNER):
+        response = node.call(handle, "POST", "/v1/certificates", {"application_id": node.app})
+        assert response.status_code == 403, (handle, response.text)
+    assert node.call(None, "POST", "/v1/certificates", {"application_id": node.app}).status_code == 401
+
+
+def test_the_parties_fetch_json_and_pdf_others_may_not(node: Node, issued: dict[str, Any], tmp_path: Path) -> None:
+    number = quote(issued["record"]["number"])
+    for handle in (OWNER, "icbc-gz/operator1", "gz-registry/reviewer1"):
+        assert node.call(handle, "GET", f"/v1/certificates/{number}").status_code == 200, handle
+    for handle in ("ccb-gz/operator1", "gz-identity/person2", "gz-court/court1"):
+        response = node.call(handle, "GET", f"/v1/certificates/{number}/pdf")
+        assert response.status_code == 403, handle
+        assert issued["record"]["obligors"][0]["name"] not in response.text
+    pdf = node.call(OWNER, "GET", f"/v1/certificates/{number}/pdf")
+    assert pdf.status_code == 200
+    assert pdf.content.startswith(b"%PDF-")
+    assert pdf.content == node.call("icbc-gz/operator1", "GET", f"/v1/certificates/{number}/pdf").content
+
+
+def test_cli_verifies_pdf_and_json_with_the_current_status(node: Node, issued: dict[str, Any], tmp_path: Path) -> None:
+    number = quote(issued["record"]["number"])
+    (tmp_path / "c.pdf").write_bytes(node.call(OWNER, "GET", f"/v1/certificates/{number}/pdf").content)
+    (tmp_path / "c.json").write_bytes(orjson.dumps(issued))
+    genesis = str(node.consortium / "genesis.json")
+    for name in ("c.pdf", "c.json"):
+        result = cli(str(tmp_path / name), "--genesis", genesis, "--node", node.url)
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert "VERIFIED" in result.stdout
+        assert "ledger inclusion" in result.stdout
+        assert "VALID on the ledger now" in result.stdout
+    tampered = {**issued, "record": {**issued["record"], "date": "2025-01-01"}}
+    (tmp_path / "bad.json").write_bytes(orjson.dumps(tampered))
+    result = cli(str(tmp_path / "bad.json"), "--genesis", genesis)
+    assert result.returncode == 1
+    assert "FAILED at record signature" in result.stderr
+    help_text = cli("--help").stdout
+    assert "Example: estatechain certificate verify" in help_text
+
+
+def test_public_verification_by_number_qr_and_file(node: Node, issued: dict[str, Any]) -> None:
+    number = issued["record"]["number"]
+    status = node.call(None, "GET", f"/v1/certificates/verify?number={quote(number)}")
+    assert status.status_code == 200, status.text
+    assert status.json()["status"] == "VALID"
+    assert "content" not in status.json()
+    qr = node.call(None, "GET", f"/v1/certificates/verify?number={quote(number)}&sha256={issued['document_sha256']}")
+    content = qr.json()["content"]
+    name = issued["record"]["obligors"][0]["name"]
+    assert content["unit_number"] == issued["record"]["unit_number"]
+    assert content["obligors"][0]["name"] == name[0] + "*" * (len(name) - 1)
+    wrong = node.call(None, "GET", f"/v1/certificates/verify?number={quote(number)}&sha256={'0' * 64}")
+    assert wrong.status_code == 404
+    posted = node.http.post(f"{node.url}/v1/certificates/verify", content=orjson.dumps(issued))
+    assert posted.status_code == 200, posted.text
+    assert posted.json()["ok"] is True, posted.text
+    assert posted.json()["status"] == "VALID"
+    broken = node.http.post(f"{node.url}/v1/certificates/verify",
+                            content=orjson.dumps({**issued, "document_sha256": "0" * 64}))
+    assert broken.json()["failed"]["check"] == "record hash"
+    log = node.consortium / "nodes" / "gz-registry" / "certificates" / "lookups.jsonl"
+    kinds = [orjson.loads(line)["kind"] for line in log.read_bytes().splitlines()]
+    assert {"status", "qr", "file"} <= set(kinds)
+
+
+def test_public_lookups_are_rate_limited(node: Node, issued: dict[str, Any]) -> None:
+    number = quote(issued["record"]["number"])
+    codes = [node.call(None, "GET", f"/v1/certificates/verify?number={number}").status_code for _ in range(80)]
+    assert 429 in codes
+    log = node.consortium / "nodes" / "gz-registry" / "certificates" / "lookups.jsonl"
+    assert b'"outcome":"RATE_LIMITED"' in log.read_bytes()
