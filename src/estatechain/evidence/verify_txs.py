@@ -1,0 +1,213 @@
+"""Checks of the package's transactions and personal-record openings (``docs/evidence.md`` §5–§6).
+
+Each transaction is checked on its own bytes — envelope shape, chain, signer certificate, signature,
+the certificate's validity at its block's time — and then proven to be leaf ``seq`` of the RFC 9162
+tree whose size and root the header of its block commits to. Revocations in the package are checked
+against the transactions they could affect: a certificate revoked at (height, position) cannot have
+signed a *valid* transaction after that point.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from estatechain import canonical
+from estatechain.canonical import JSONValue
+from estatechain.crypto.merkle import leaf_hash, verify_inclusion
+from estatechain.crypto.sealing import SALT_BYTES, verify_opening
+from estatechain.crypto.suites import SignatureSuite
+from estatechain.errors import InputError
+from estatechain.evidence.package import (
+    OPENING_FIELDS,
+    TX_FIELDS,
+    EvidenceInvalid,
+    array,
+    b64,
+    fail,
+    hex64,
+    integer,
+    obj,
+    record_refs,
+    text,
+)
+from estatechain.identity.genesis import Genesis
+from estatechain.identity.membership import Signer
+from estatechain.ledger.block import BlockHeader
+from estatechain.ledger.envelope import SignedTx, parse_envelope
+from estatechain.ledger.results import TxResult, leaf_bytes
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CheckedTx:
+    """A transaction that passed every check of its own."""
+
+    seq: int
+    tx: SignedTx
+    header: BlockHeader
+    position: int
+    signer: Signer
+    result: TxResult
+
+
+def check_transactions(
+    value: JSONValue, *, genesis: Genesis, suite: SignatureSuite, signers: Mapping[str, Signer],
+    headers: Mapping[int, tuple[int, BlockHeader]],
+) -> list[CheckedTx]:
+    """Every transaction entry, in strictly increasing ``seq`` order."""
+    checked: list[CheckedTx] = []
+    for i, item in enumerate(array(value, "transactions")):
+        entry = _check_one(item, f"transactions[{i}]", genesis=genesis, suite=suite, signers=signers,
+                           headers=headers)
+        if checked and entry.seq <= checked[-1].seq:
+            raise fail(f"transactions[{i}]", "transactions must be in strictly increasing seq order")
+        checked.append(entry)
+    if not checked:
+        raise fail("transactions", "a package holds at least one transaction")
+    _check_revocations(checked)
+    return checked
+
+
+def _check_one(  # noqa: PLR0913  (the context of one entry)
+    item: JSONValue, where: str, *, genesis: Genesis, suite: SignatureSuite, signers: Mapping[str, Signer],
+    headers: Mapping[int, tuple[int, BlockHeader]],
+) -> CheckedTx:
+    entry = obj(item, where, TX_FIELDS)
+    tx, signer = _authentic(entry["envelope"], f"{where}.envelope", genesis=genesis, suite=suite, signers=signers)
+    height = integer(entry["height"], f"{where}.height", low=1)
+    if height not in headers:
+        raise fail(f"{where}.height", f"block {height} is not among the package's headers")
+    index, header = headers[height]
+    position = integer(entry["position"], f"{where}.position")
+    seq = integer(entry["seq"], f"{where}.seq")
+    if position >= header.tx_count or seq != header.txlog_size - header.tx_count + position:
+        raise fail(f"{where}.seq", f"position {position} / seq {seq} is not a leaf of block {height} "
+                   f"(headers[{index}]: {header.tx_count} txs ending at tx-log size {header.txlog_size})")
+    result = _result(entry["result"], f"{where}.result")
+    proof = [bytes.fromhex(hex64(p, f"{where}.proof[{k}]"))
+             for k, p in enumerate(array(entry["proof"], f"{where}.proof"))]
+    leaf = leaf_bytes(tx_id=tx.tx_id, envelope_hash=suite.hash(tx.raw).hex(), height=height, position=position,
+                      result=result)
+    if not verify_inclusion(suite.hash, leaf_hash(suite.hash, leaf), seq, header.txlog_size, proof,
+                            bytes.fromhex(header.txlog_root)):
+        raise fail(f"{where}.proof", f"the leaf (envelope, height, position, result) is not leaf {seq} of the tx log "
+                   f"whose root headers[{index}] (height {height}) commits to")
+    if result.valid and not signer.not_before_ms <= header.time_ms <= signer.not_after_ms:
+        raise fail(where, f"marked valid, but its signer's certificate was not valid at block time {header.time_ms}")
+    return CheckedTx(seq=seq, tx=tx, header=header, position=position, signer=signer, result=result)
+
+
+def _authentic(
+    envelope: JSONValue, where: str, *, genesis: Genesis, suite: SignatureSuite, signers: Mapping[str, Signer],
+) -> tuple[SignedTx, Signer]:
+    """The envelope, well formed for this chain and signed by a certificate of the package."""
+    if not isinstance(envelope, dict):
+        raise fail(f"{where}", "must be the envelope as a JSON object")
+    for name in ("signature", "certificate"):
+        if name in envelope:
+            b64(envelope[name], f"{where}.{name}")
+    try:
+        tx = parse_envelope(canonical.encode(envelope), suite=suite, max_bytes=genesis.policies.max_tx_bytes)
+    except InputError as exc:
+        raise fail(f"{where}", str(exc)) from None
+    if tx.chain_id != genesis.chain_id:
+        raise fail(f"{where}.payload.chain_id", "names another chain than this package's")
+    signer = signers.get(tx.signer)
+    if signer is None:
+        raise fail(f"{where}.payload.signer", f"no certificate with fingerprint {tx.signer} in certificates")
+    if tx.certificate is not None and hashlib.sha256(tx.certificate).hexdigest() != tx.signer:
+        raise fail(f"{where}.certificate", "is not the certificate payload.signer names")
+    if not suite.verify(signer.public_key, tx.payload_bytes, tx.signature):
+        raise fail(f"{where}.signature", "does not verify over the canonical payload with the signer's key")
+    return tx, signer
+
+
+def _result(value: JSONValue, where: str) -> TxResult:
+    if isinstance(value, dict) and value.get("status") == "valid":
+        obj(value, where, frozenset({"status"}))
+        return TxResult(valid=True)
+    checked = obj(value, where, frozenset({"code", "status"}))
+    if checked["status"] != "invalid":
+        raise fail(f"{where}.status", "must be valid or invalid")
+    return TxResult(valid=False, code=text(checked["code"], f"{where}.code"))
+
+
+def revocation_target(tx: SignedTx) -> str | None:
+    """The fingerprint an ``identity.revoke`` transaction revokes (None for other commands)."""
+    encoded = tx.body.get("certificate")
+    if tx.command != "identity.revoke" or not isinstance(encoded, str):
+        return None
+    try:
+        return hashlib.sha256(b64(encoded, "body.certificate")).hexdigest()
+    except EvidenceInvalid:
+        return None
+
+
+def _check_revocations(checked: list[CheckedTx]) -> None:
+    """No valid transaction by a certificate after its valid revocation (both in the package)."""
+    revoked: dict[str, tuple[int, int]] = {}
+    for entry in checked:
+        target = revocation_target(entry.tx)
+        if entry.result.valid and target is not None:
+            revoked.setdefault(target, (entry.header.height, entry.position))
+    for i, entry in enumerate(checked):
+        at = revoked.get(entry.tx.signer)
+        if entry.result.valid and at is not None and (entry.header.height, entry.position) > at:
+            raise fail(f"transactions[{i}]", f"marked valid, but its signer was revoked earlier at {at}")
+
+
+def check_openings(value: JSONValue, checked: list[CheckedTx]) -> dict[str, dict[str, JSONValue]]:
+    """Every opening: SHA-256(salt ‖ canonical(record)) equals a commitment a proven transaction names."""
+    named: set[str] = set()
+    for entry in checked:
+        named |= record_refs(dict(entry.tx.body))
+    opened: dict[str, dict[str, JSONValue]] = {}
+    previous = ""
+    for i, item in enumerate(array(value, "openings")):
+        where = f"openings[{i}]"
+        opening = obj(item, where, OPENING_FIELDS)
+        commitment = hex64(opening["commitment"], f"{where}.commitment")
+        if commitment <= previous:
+            raise fail(f"{where}.commitment", "openings must be sorted by commitment without duplicates")
+        previous = commitment
+        salt, record = b64(opening["salt"], f"{where}.salt"), opening["record"]
+        if len(salt) != SALT_BYTES or not isinstance(record, dict):
+            raise fail(where, f"salt must be {SALT_BYTES} bytes and record a JSON object")
+        if not verify_opening(bytes.fromhex(commitment), salt, record):
+            raise fail(where, "SHA-256(salt ‖ canonical(record)) is not the commitment: the opening is false")
+        if commitment not in named:
+            raise fail(f"{where}.commitment", "no transaction of this package names this record_ref")
+        opened[commitment] = record
+    return opened
+
+
+def _walk_refs(value: JSONValue, refs: dict[str, str]) -> None:
+    """Collect each object's (party_id, record_ref) pair, first occurrence wins."""
+    if isinstance(value, dict):
+        party, ref = value.get("party_id"), value.get("record_ref")
+        if isinstance(party, str) and isinstance(ref, str):
+            refs.setdefault(party, ref)
+        for item in value.values():
+            _walk_refs(item, refs)
+    elif isinstance(value, list):
+        for item in value:
+            _walk_refs(item, refs)
+
+
+def pairs(checked: list[CheckedTx]) -> tuple[dict[str, str], dict[str, str], dict[str, str]]:
+    """(party id -> record_ref, certificate -> party id, party id -> org) as the transactions state them."""
+    refs: dict[str, str] = {}
+    cert_parties: dict[str, str] = {}
+    org_parties: dict[str, str] = {}
+    for entry in checked:
+        body = dict(entry.tx.body)
+        _walk_refs(body, refs)
+        if entry.tx.command != "identity.bind_party" or not entry.result.valid:
+            continue
+        party, fingerprint, org = body.get("party_id"), body.get("fingerprint"), body.get("org")
+        if isinstance(party, str) and isinstance(fingerprint, str):
+            cert_parties[fingerprint] = party
+        if isinstance(party, str) and isinstance(org, str):
+            org_parties[party] = org
+    return refs, cert_parties, org_parties

@@ -1,0 +1,272 @@
+"""An independent verifier of estatechain evidence packages, written from docs/evidence.md alone.
+
+It imports nothing from estatechain: only the standard library and ``cryptography`` (X.509 parsing,
+Ed25519). Usage: ``python evidence_verifier.py PACKAGE.json`` prints one line per transaction and exits
+0, or prints ``FAILED <where>: <why>`` and exits 1.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+import sys
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
+
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from cryptography.x509.oid import NameOID
+
+Json = Any
+
+
+class Invalid(Exception):
+    def __init__(self, where: str, why: str) -> None:
+        super().__init__(f"{where}: {why}")
+
+
+def jcs(value: Json) -> bytes:
+    """RFC 8785 for the subset the format allows (integers only, ASCII keys) — docs/evidence.md §1."""
+    def check(v: Json) -> None:
+        if isinstance(v, float):
+            raise Invalid("json", "floats are not allowed")
+        if isinstance(v, dict):
+            for k, item in v.items():
+                if not k.isascii():
+                    raise Invalid("json", "object keys must be ASCII")
+                check(item)
+        if isinstance(v, list):
+            for item in v:
+                check(item)
+    check(value)
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
+
+
+def sha256(data: bytes) -> bytes:
+    return hashlib.sha256(data).digest()
+
+
+def b64(text: Json, where: str) -> bytes:
+    try:
+        raw = base64.b64decode(text, validate=True)
+    except (binascii.Error, TypeError, ValueError):
+        raise Invalid(where, "not base64") from None
+    if base64.b64encode(raw).decode() != text:
+        raise Invalid(where, "not canonical base64")
+    return raw
+
+
+def keys(value: Json, where: str, names: set[str]) -> dict[str, Json]:
+    if not isinstance(value, dict) or set(value) != names:
+        raise Invalid(where, f"must be an object with exactly {sorted(names)}")
+    return value
+
+
+def leaf_hash(data: bytes) -> bytes:
+    return sha256(b"\x00" + data)
+
+
+def node_hash(left: bytes, right: bytes) -> bytes:
+    return sha256(b"\x01" + left + right)
+
+
+def inclusion_ok(leaf: bytes, index: int, size: int, proof: list[bytes], root: bytes) -> bool:
+    """RFC 9162 §2.1.3.2."""
+    if not 0 <= index < size:
+        return False
+    fn, sn, r = index, size - 1, leaf
+    for p in proof:
+        if sn == 0:
+            return False
+        if fn & 1 or fn == sn:
+            r = node_hash(p, r)
+            while fn and not fn & 1:
+                fn, sn = fn >> 1, sn >> 1
+        else:
+            r = node_hash(r, p)
+        fn, sn = fn >> 1, sn >> 1
+    return sn == 0 and r == root
+
+
+class Member:
+    """A certificate resolved against the genesis: org, role, key, validity (ms)."""
+
+    def __init__(self, der: bytes, genesis: Json, where: str) -> None:
+        cert = x509.load_der_x509_certificate(der)
+        self.fingerprint = hashlib.sha256(der).hexdigest()
+        orgs = [o for o in genesis["orgs"] if x509.load_pem_x509_certificate(o["ca_cert"].encode()).subject
+                == cert.issuer]
+        if len(orgs) != 1:
+            raise Invalid(where, "not issued by a member org's CA")
+        ca = x509.load_pem_x509_certificate(orgs[0]["ca_cert"].encode())
+        ca_key = ca.public_key()
+        try:
+            assert isinstance(ca_key, Ed25519PublicKey)
+            ca_key.verify(cert.signature, cert.tbs_certificate_bytes)
+        except (AssertionError, InvalidSignature):
+            raise Invalid(where, "the CA's signature does not verify") from None
+        basic = cert.extensions.get_extension_for_class(x509.BasicConstraints).value
+        names = [a.value for a in cert.subject.get_attributes_for_oid(NameOID.ORGANIZATION_NAME)]
+        roles = [a.value for a in cert.subject.get_attributes_for_oid(NameOID.ORGANIZATIONAL_UNIT_NAME)]
+        grantable = next(t["roles"] for t in genesis["org_types"] if t["name"] == orgs[0]["type"])
+        if basic.ca or names != [orgs[0]["id"]] or len(roles) != 1 or roles[0] not in grantable:
+            raise Invalid(where, "not an end-entity certificate of its org with a role the org may grant")
+        self.org, self.role = orgs[0]["id"], str(roles[0])
+        cns = cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+        self.name = str(cns[0].value) if cns else "?"
+        key = cert.public_key()
+        assert isinstance(key, Ed25519PublicKey)
+        self.key = key
+        self.not_before = int(cert.not_valid_before_utc.timestamp()) * 1000
+        self.not_after = int(cert.not_valid_after_utc.timestamp()) * 1000
+
+    def signed(self, message: bytes, signature: bytes) -> bool:
+        try:
+            self.key.verify(signature, message)
+        except InvalidSignature:
+            return False
+        return True
+
+
+def signed_object(value: Json, where: str, genesis: Json, tag: str) -> tuple[dict[str, Json], Member]:
+    """An attestation or export statement: {certificate, payload, signature}, node-signed (§3, §7)."""
+    value = keys(value, where, {"certificate", "payload", "signature"})
+    payload = value["payload"]
+    member = Member(b64(value["certificate"], f"{where}.certificate"), genesis, f"{where}.certificate")
+    if payload.get("type") != tag or payload.get("chain_id") != sha256(jcs(genesis)).hex():
+        raise Invalid(f"{where}.payload", f"must be {tag} of this chain")
+    if member.role != "node" or member.org != payload.get("org") or member.fingerprint != payload.get("signer"):
+        raise Invalid(f"{where}.payload.signer", "must be a node certificate of the named org")
+    if not member.signed(jcs(payload), b64(value["signature"], f"{where}.signature")):
+        raise Invalid(f"{where}.signature", "does not verify")
+    return payload, member
+
+
+def mentions_ref(value: Json, ref: str) -> bool:
+    if isinstance(value, dict):
+        return value.get("record_ref") == ref or any(mentions_ref(v, ref) for v in value.values())
+    return isinstance(value, list) and any(mentions_ref(v, ref) for v in value)
+
+
+def verify(data: bytes) -> list[str]:  # noqa: C901, PLR0912, PLR0915  (the document's steps, in order)
+    doc = json.loads(data)
+    if jcs(doc) != data:
+        raise Invalid("package", "not RFC 8785 canonical JSON")
+    doc = keys(doc, "package", {"attestations", "certificates", "chain_id", "export", "genesis", "headers",
+                                "openings", "timestamps", "transactions", "type"})
+    if doc["type"] != "estatechain.evidence.v1" or doc["timestamps"] != []:
+        raise Invalid("type", "not an estatechain.evidence.v1 package without timestamps")
+    genesis, chain = doc["genesis"], doc["chain_id"]
+    if sha256(jcs(genesis)).hex() != chain or genesis.get("suite") != "ed25519-sha256":
+        raise Invalid("genesis", "does not hash to chain_id (or is not the ed25519-sha256 suite)")
+    members: dict[str, Member] = {}
+    for i, text in enumerate(doc["certificates"]):
+        member = Member(b64(text, f"certificates[{i}]"), genesis, f"certificates[{i}]")
+        if members and member.fingerprint <= max(members):
+            raise Invalid(f"certificates[{i}]", "not sorted by fingerprint")
+        members[member.fingerprint] = member
+    headers: dict[int, dict[str, Json]] = {}
+    previous: dict[str, Json] | None = None
+    for i, raw_header in enumerate(doc["headers"]):
+        header = keys(raw_header, f"headers[{i}]", {"chain_id", "height", "prev_hash", "state_root", "time_ms",
+                                                 "tx_count", "txlog_root", "txlog_size", "type"})
+        if header["type"] != "estatechain.block.v1" or header["chain_id"] != chain:
+            raise Invalid(f"headers[{i}]", "not a block header of this chain")
+        if previous is not None and (header["height"] != previous["height"] + 1
+                                     or header["prev_hash"] != sha256(jcs(previous)).hex()
+                                     or header["txlog_size"] != previous["txlog_size"] + header["tx_count"]):
+            raise Invalid(f"headers[{i}]", f"does not link to headers[{i - 1}]")
+        if previous is None and header["height"] == 1 and header["prev_hash"] != chain:
+            raise Invalid(f"headers[{i}]", "block 1 must link to the chain id")
+        headers[header["height"]] = previous = header
+    if previous is None:
+        raise Invalid("headers", "empty")
+    head = previous
+    attested: dict[int, list[str]] = {}
+    for i, item in enumerate(doc["attestations"]):
+        payload, node = signed_object(item, f"attestations[{i}]", genesis, "estatechain.attestation.v1")
+        attested_block = headers.get(payload["height"])
+        if attested_block is None or payload["block_hash"] != sha256(jcs(attested_block)).hex() \
+                or payload["state_root"] != attested_block["state_root"] \
+                or not node.not_before <= attested_block["time_ms"] <= node.not_after:
+            raise Invalid(f"attestations[{i}]", "does not attest a header of this package")
+        attested.setdefault(payload["height"], []).append(payload["org"])
+    if head["height"] not in attested:
+        raise Invalid("attestations", "none attests the head")
+    tx_ids: list[str] = []
+    lines: list[str] = []
+    last_seq = -1
+    for i, raw_entry in enumerate(doc["transactions"]):
+        where = f"transactions[{i}]"
+        entry = keys(raw_entry, where, {"envelope", "height", "position", "proof", "result", "seq"})
+        envelope, block = entry["envelope"], headers.get(entry["height"])
+        tx_payload = envelope.get("payload") if isinstance(envelope, dict) else None
+        if block is None or not isinstance(tx_payload, dict) or tx_payload.get("chain_id") != chain:
+            raise Invalid(where, "envelope of another chain, or its block is not among the headers")
+        signer = members.get(tx_payload.get("signer", ""))
+        if signer is None or not signer.signed(jcs(tx_payload), b64(envelope.get("signature"), f"{where}.signature")):
+            raise Invalid(f"{where}.envelope", "signature does not verify with the signer's certificate")
+        if "certificate" in envelope and hashlib.sha256(b64(envelope["certificate"], where)).hexdigest() \
+                != signer.fingerprint:
+            raise Invalid(f"{where}.envelope.certificate", "not the signer's")
+        seq, position, result = entry["seq"], entry["position"], entry["result"]
+        if seq <= last_seq or position >= block["tx_count"] \
+                or seq != block["txlog_size"] - block["tx_count"] + position:
+            raise Invalid(f"{where}.seq", "not this block's leaf, or out of order")
+        if result != {"status": "valid"} and (set(result) != {"code", "status"} or result["status"] != "invalid"):
+            raise Invalid(f"{where}.result", "malformed")
+        tx_id = sha256(jcs(tx_payload)).hex()
+        leaf = jcs({"envelope_hash": sha256(jcs(envelope)).hex(), "height": block["height"], "position": position,
+                    "result": result, "tx_id": tx_id, "type": "estatechain.leaf.v1"})
+        proof = [bytes.fromhex(p) for p in entry["proof"]]
+        if not inclusion_ok(leaf_hash(leaf), seq, block["txlog_size"], proof, bytes.fromhex(block["txlog_root"])):
+            raise Invalid(f"{where}.proof", "inclusion proof does not reach the header's txlog_root")
+        valid = result["status"] == "valid"
+        if valid and not signer.not_before <= block["time_ms"] <= signer.not_after:
+            raise Invalid(where, "valid, but its certificate was not valid at block time")
+        last_seq = seq
+        tx_ids.append(tx_id)
+        when = datetime.fromtimestamp(block["time_ms"] / 1000, UTC).astimezone(timezone(timedelta(hours=8)))
+        lines.append(f"{when:%Y-%m-%d %H:%M:%S} CST  {tx_payload['command']:<22} {signer.org}/{signer.role}/"
+                     f"{signer.name}  {'valid' if valid else 'invalid ' + result['code']}  leaf {seq} "
+                     f"block {block['height']}")
+    if headers and min(headers) != doc["transactions"][0]["height"]:
+        raise Invalid("headers[0]", "must be the first transaction's block")
+    bodies = [e["envelope"]["payload"]["body"] for e in doc["transactions"]]
+    for i, raw_opening in enumerate(doc["openings"]):
+        opening = keys(raw_opening, f"openings[{i}]", {"commitment", "record", "salt"})
+        if sha256(b64(opening["salt"], f"openings[{i}].salt") + jcs(opening["record"])).hex() \
+                != opening["commitment"] or not any(mentions_ref(b, opening["commitment"]) for b in bodies):
+            raise Invalid(f"openings[{i}]", "does not open a record_ref of this package's transactions")
+        lines.append(f"opened {opening['commitment'][:16]}…: {opening['record'].get('name')}")
+    statement, _ = signed_object(doc["export"], "export", genesis, "estatechain.evidence-export.v1")
+    listed = statement["tx_ids"] + statement["context_tx_ids"]
+    if sorted(listed) != sorted(tx_ids) or len(set(listed)) != len(listed) \
+            or [t for t in tx_ids if t in statement["tx_ids"]] != statement["tx_ids"]:
+        raise Invalid("export.payload.tx_ids", "not exactly the package's transactions")
+    if statement["head_height"] != head["height"] or statement["head_hash"] != sha256(jcs(head)).hex() \
+            or statement["attestations"] != [sha256(jcs(a)).hex() for a in doc["attestations"]] \
+            or statement["openings"] != [o["commitment"] for o in doc["openings"]]:
+        raise Invalid("export.payload", "does not describe this package's head, attestations and openings")
+    lines.append(f"head {head['height']} attested by {', '.join(attested[head['height']])}; "
+                 f"exported by {statement['org']}")
+    return lines
+
+
+def main() -> int:
+    with open(sys.argv[1], "rb") as package:  # noqa: PTH123  (stdlib only, the simplest call)
+        data = package.read()
+    try:
+        lines = verify(data)
+    except (Invalid, KeyError, TypeError, ValueError, AttributeError) as exc:
+        print(f"FAILED {exc}")  # noqa: T201
+        return 1
+    print("\n".join(lines))  # noqa: T201
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

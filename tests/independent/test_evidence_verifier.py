@@ -1,0 +1,88 @@
+"""The verifier written from docs/evidence.md alone agrees with the document and with exported packages."""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+from pathlib import Path
+
+import pytest
+from evidence_verifier import Invalid, jcs, leaf_hash, node_hash, sha256, verify
+
+from estatechain.evidence.attestations import NodeKey
+from estatechain.evidence.export import export_package
+from estatechain.testing.harness import LedgerHarness
+
+DOCS = Path(__file__).resolve().parents[2] / "docs"
+EXAMPLE = DOCS / "evidence-example.json"
+
+
+def worked_example() -> dict[str, str]:
+    text = (DOCS / "evidence.md").read_text()
+    block = re.search(r"```text worked-example\n(.*?)```", text, re.DOTALL)
+    assert block is not None
+    return dict(line.split(": ", 1) for line in block.group(1).strip().splitlines())
+
+
+def test_the_worked_example_verifies_and_every_value_the_document_quotes_is_recomputed() -> None:
+    data = EXAMPLE.read_bytes()
+    lines = verify(data)
+    assert any("application.confirm" in line for line in lines)
+    quoted = worked_example()
+    doc = json.loads(data)
+    entry = doc["transactions"][int(quoted["tx"].removeprefix("transactions[").removesuffix("]"))]
+    envelope = entry["envelope"]
+    tx_id = sha256(jcs(envelope["payload"])).hex()
+    envelope_hash = sha256(jcs(envelope)).hex()
+    leaf = leaf_hash(jcs({"envelope_hash": envelope_hash, "height": entry["height"], "position": entry["position"],
+                          "result": entry["result"], "tx_id": tx_id, "type": "estatechain.leaf.v1"}))
+    inner = node_hash(bytes.fromhex(entry["proof"][0]), leaf)
+    header = next(h for h in doc["headers"] if h["height"] == entry["height"])
+    opening = doc["openings"][0]
+    assert quoted == {
+        "chain_id": sha256(jcs(doc["genesis"])).hex(),
+        "tx": quoted["tx"],
+        "tx_id": tx_id,
+        "envelope_hash": envelope_hash,
+        "leaf_hash": leaf.hex(),
+        "inner_node": inner.hex(),
+        "txlog_root": node_hash(bytes.fromhex(entry["proof"][1]), inner).hex(),
+        "block_hash": sha256(jcs(header)).hex(),
+        "attestation_digest": sha256(jcs(doc["attestations"][0])).hex(),
+        "commitment": opening["commitment"],
+    }
+    assert header["txlog_root"] == quoted["txlog_root"]
+
+
+@pytest.mark.parametrize("path", [
+    ("headers", 1, "txlog_root"), ("transactions", 2, "proof", 0), ("transactions", 2, "result", "status"),
+    ("attestations", 0, "payload", "state_root"), ("openings", 0, "record", "name"), ("export", "signature"),
+    ("transactions", 1, "envelope", "payload", "body", "unit_number"), ("genesis", "consortium"),
+])
+def test_the_independent_verifier_refuses_a_changed_example(path: tuple[str | int, ...]) -> None:
+    doc = json.loads(EXAMPLE.read_bytes())
+    parent = doc
+    for step in path[:-1]:
+        parent = parent[step]
+    value = parent[path[-1]]
+    parent[path[-1]] = value[:-2] + ("00" if not value.endswith("00") else "11")
+    with pytest.raises(Invalid):
+        verify(jcs(doc))
+
+
+def test_packages_exported_from_a_ledger_with_a_revoked_signer_verify_independently(tmp_path: Path) -> None:
+    harness = LedgerHarness(tmp_path)
+    factory = harness.factory
+    operator = factory.identity("icbc-gz/operator1")
+    (first,) = harness.commit([factory.note(operator, "memo/1", {"n": 1})])
+    harness.clock.advance(400 * 86_400_000)
+    admin = factory.identity("icbc-gz/org-admin")
+    harness.commit([factory.sign(admin, "identity.revoke", {
+        "certificate": base64.b64encode(operator.cert_der).decode(), "reason": "left the bank"})])
+    harness.commit([factory.note(factory.identity("ccb-gz/operator1"), "memo/2", {"n": 2}, if_absent=True)])
+    key = NodeKey.from_dev_layout(harness.consortium.directory, "gz-registry")
+    package = export_package(harness.ledger_dir, {"kind": "tx", "tx_id": first.tx_id}, node_key=key).data
+    lines = verify(package)
+    assert "note.put" in lines[0]
+    assert "identity.revoke" in lines[1]

@@ -1,0 +1,38 @@
+"""``estatechain evidence export`` and ``verify`` on a node directory, as an operator and a court run them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from evidence_case import NODE_ORG, registration_case
+from typer.testing import CliRunner
+
+from estatechain.cli.main import app
+
+
+def test_export_with_court_openings_then_verify_prints_the_report_and_a_changed_file_fails(tmp_path: Path) -> None:
+    case = registration_case(tmp_path)
+    out = tmp_path / "case.json"
+    runner = CliRunner()
+    exported = runner.invoke(app, ["evidence", "export", str(case.ledger_dir), "--application", case.application,
+                                   "-o", str(out), "--consortium", str(case.consortium_dir), "--org", NODE_ORG,
+                                   "--court"])
+    assert exported.exit_code == 0, exported.output
+    assert "Exported" in exported.output
+    verified = runner.invoke(app, ["evidence", "verify", str(out)], env={"COLUMNS": "220"})
+    assert verified.exit_code == 0, verified.output
+    assert "application.confirm" in verified.output
+    assert "OK" in verified.output
+
+    data = out.read_bytes()
+    out.write_bytes(data.replace(b'"status":"valid"', b'"status":"VALID"', 1))
+    failed = runner.invoke(app, ["evidence", "verify", str(out)])
+    assert failed.exit_code == 1
+    assert "FAILED" in failed.output
+    assert "transactions[0].result" in failed.output
+
+
+def test_export_needs_exactly_one_subject(tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["evidence", "export", str(tmp_path), "-o", str(tmp_path / "x.json")])
+    assert result.exit_code != 0
+    assert "exactly one of --tx, --application or --unit" in result.output
