@@ -41,11 +41,15 @@ class MarkedStore(LedgerStore):
 
     marks_fd = -1
 
-    def commit_block(self, *, time_ms: int, executed: Sequence[ExecutedTx], writes: Sequence[Write]) -> BlockHeader:
+    def commit_block(
+        self, *, time_ms: int, executed: Sequence[ExecutedTx], writes: Sequence[Write],
+        stream_position: int | None = None,
+    ) -> BlockHeader:
         """Commit as usual, bracketed by ``begin H`` / ``end H`` lines in the marks file."""
         height = self.height + 1
         os.write(self.marks_fd, f"begin {height}\n".encode())
-        header = super().commit_block(time_ms=time_ms, executed=executed, writes=writes)
+        header = super().commit_block(time_ms=time_ms, executed=executed, writes=writes,
+                                      stream_position=stream_position)
         os.write(self.marks_fd, f"end {height}\n".encode())
         return header
 

@@ -45,6 +45,9 @@ PROBLEMS: Final[tuple[tuple[type[Exception], int, str], ...]] = (
 )
 """Exception type → (status, code); first match wins, so subclasses come first."""
 
+RETRY_AFTER_S: Final = 1
+"""``Retry-After`` on a 503 from ``Unavailable``: resubmitting the same signed tx is safe (stored at most once)."""
+
 _HTTP_CODES: Final = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED", 413: "PAYLOAD_TOO_LARGE",
                       415: "UNSUPPORTED_MEDIA_TYPE"}
 
@@ -90,6 +93,12 @@ async def _on_api_error(request: Request, exc: Exception) -> JSONResponse:
 
 async def _on_fault(request: Request, exc: Exception) -> JSONResponse:
     error = to_problem(exc)
+    if isinstance(exc, Unavailable):
+        # Expected in a cluster without quorum: the caller retries (Retry-After); one line, no stack trace.
+        log.warning("%s %s unavailable: %s", request.method, request.url.path, exc)
+        response = _respond(request, error)
+        response.headers["Retry-After"] = str(RETRY_AFTER_S)
+        return response
     if error.status >= 500:
         log.error("%s %s failed", request.method, request.url.path, exc_info=exc)
     return _respond(request, error)

@@ -75,7 +75,8 @@ class _Gathering:
     ids: set[str] = field(default_factory=set)
     nonces: set[tuple[str, str]] = field(default_factory=set)
     since: float = 0.0
-    marker_sent: bool = False
+    asked: float = 0.0
+    """Loop time this node last published a cut marker for this block (0: never)."""
 
 
 class ClusterPipeline:
@@ -233,8 +234,7 @@ class ClusterPipeline:
         if entry.kind is EntryKind.CUT:
             if block.txs and _marker_height(entry.data, self._chain_id) == self._store.height + 1:
                 self._commit(position=entry.seq, time_ms=entry.time_ms)
-            else:
-                self._consumed(entry)
+            self._consumed(entry)
             return
         admitted = self._admit(entry)
         if admitted is not None:
@@ -315,15 +315,21 @@ class ClusterPipeline:
     # -- attestations and cut markers -------------------------------------------------------------------
 
     async def _tick(self) -> None:
-        """Ask for a cut when a block waited too long; publish attestations of committed blocks."""
+        """Ask for a cut when a block waited too long; publish attestations of committed blocks.
+
+        The marker is asked for again every batch timeout while the block stays uncut: a publish
+        that the stream did not store (no leader during an election) must not leave the block
+        waiting for a full count forever. A repeat that the stream did store is dropped as a
+        duplicate (same ``Nats-Msg-Id``), and a late one is ignored by height.
+        """
         timeout_s = self._policies.batch_timeout_ms / 1000
         while True:
             await asyncio.sleep(timeout_s / 4)
-            block = self._block
-            if block.txs and not block.marker_sent and asyncio.get_running_loop().time() - block.since >= timeout_s:
-                block.marker_sent = True
+            block, now = self._block, asyncio.get_running_loop().time()
+            if block.txs and now - max(block.since, block.asked) >= timeout_s:
+                block.asked = now
                 height = self._store.height + 1
-                await self.transport.publish_cut(height, cut_marker(self._chain_id, height))
+                await self.transport.publish_cut(height, cut_marker(self._chain_id, height), self._store.head_hash)
             await self._attest()
 
     async def _attest(self) -> None:

@@ -30,13 +30,15 @@ _SCHEMA: Final = """
 CREATE TABLE IF NOT EXISTS attestations(
     height     INTEGER NOT NULL,
     org        TEXT NOT NULL,
+    signer     TEXT NOT NULL,
     block_hash TEXT NOT NULL,
     state_root TEXT NOT NULL,
     raw        BLOB NOT NULL,
-    PRIMARY KEY(height, org)
+    PRIMARY KEY(height, org, signer)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS position(one INTEGER PRIMARY KEY CHECK (one = 1), seq INTEGER NOT NULL);
 """
+"""The same ``attestations`` table as ``evidence.attestations.AttestationStore`` (one file, two readers)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -63,6 +65,7 @@ class Finality:
         """``claim_of(height)`` is this node's committed (block hash, state root) at a height, if any."""
         self._conn = sqlite3.connect(directory / ATTESTATIONS_FILE, isolation_level=None, check_same_thread=False)
         self._conn.execute("PRAGMA journal_mode=WAL")
+        self._conn.execute("PRAGMA synchronous=FULL")
         for statement in _SCHEMA.split(";"):
             if statement.strip():
                 self._conn.execute(statement)
@@ -72,7 +75,7 @@ class Finality:
         self.final_height = 0
         rows = self._conn.execute(
             "SELECT height, block_hash, state_root FROM attestations GROUP BY height, block_hash, state_root "
-            "HAVING COUNT(*) >= ? ORDER BY height DESC LIMIT 16", (quorum,)).fetchall()
+            "HAVING COUNT(DISTINCT org) >= ? ORDER BY height DESC LIMIT 16", (quorum,)).fetchall()
         for height, block_hash, state_root in rows:
             if claim_of(int(height)) == (str(block_hash), str(state_root)):
                 self.final_height = int(height)
@@ -100,8 +103,9 @@ class Finality:
         """Keep a verified attestation (ours or a peer's) read at attestation-stream position ``seq``."""
         self._conn.execute("BEGIN")
         self._conn.execute(
-            "INSERT OR IGNORE INTO attestations VALUES (?,?,?,?,?)",
-            (attestation.height, attestation.org, attestation.block_hash, attestation.state_root, attestation.raw),
+            "INSERT OR IGNORE INTO attestations VALUES (?,?,?,?,?,?)",
+            (attestation.height, attestation.org, attestation.signer, attestation.block_hash, attestation.state_root,
+             attestation.raw),
         )
         self._conn.execute("INSERT OR REPLACE INTO position VALUES (1, ?)", (seq,))
         self._conn.execute("COMMIT")
@@ -111,7 +115,8 @@ class Finality:
 
     def attestations(self, height: int) -> list[bytes]:
         """The stored attestations of ``height``, one per org, in org order."""
-        rows = self._conn.execute("SELECT raw FROM attestations WHERE height = ? ORDER BY org", (height,)).fetchall()
+        rows = self._conn.execute("SELECT raw FROM attestations WHERE height = ? ORDER BY org, signer",
+                                  (height,)).fetchall()
         return [bytes(r[0]) for r in rows]
 
     def agreeing(self, height: int) -> list[str]:
@@ -119,7 +124,7 @@ class Finality:
         ours = self._claim_of(height)
         if ours is None:
             return []
-        rows = self._conn.execute("SELECT org FROM attestations WHERE height = ? AND block_hash = ? AND "
+        rows = self._conn.execute("SELECT DISTINCT org FROM attestations WHERE height = ? AND block_hash = ? AND "
                                   "state_root = ? ORDER BY org", (height, *ours)).fetchall()
         return [str(r[0]) for r in rows]
 

@@ -137,10 +137,10 @@ class JetStreamOrdering:
         """
         return await self._publish(self._tx_subject, envelope, tx_id)
 
-    async def publish_cut(self, height: int, body: bytes) -> None:
-        """Publish a cut marker for ``height``; the stream keeps only the first one in its window."""
+    async def publish_cut(self, height: int, body: bytes, head: str = "") -> None:
+        """Publish a cut marker for ``height`` after block ``head``; the stream keeps the first in its window."""
         with contextlib.suppress(Unavailable):  # another node's marker, or the next timer tick, will do
-            await self._publish(self._cut_subject, body, subjects.cut_msg_id(height))
+            await self._publish(self._cut_subject, body, subjects.cut_msg_id(height, head))
 
     async def publish_attestation(self, height: int, data: bytes) -> None:
         """Publish this node's attestation of ``height`` (deduplicated per org and height)."""

@@ -76,9 +76,14 @@ def cut_subject(tag: str) -> str:
     return f"ec.{tag}.cut"
 
 
-def cut_msg_id(height: int) -> str:
-    """The ``Nats-Msg-Id`` of a cut marker for ``height``: the stream keeps only the first within its window."""
-    return f"cut-{height}"
+def cut_msg_id(height: int, head: str = "") -> str:
+    """The ``Nats-Msg-Id`` of a cut marker for ``height`` after block ``head``: the stream keeps the first.
+
+    Nodes at the same point of the stream share height and head, so their markers collapse into one;
+    the head hash keeps a marker from being swallowed by an older one of the same height (a ledger
+    rebuilt from an earlier point of the stream, as in tests and snapshot joins).
+    """
+    return f"cut-{height}-{head[:16]}" if head else f"cut-{height}"
 
 
 def att_subject(tag: str, org_id: str) -> str:
