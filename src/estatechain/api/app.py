@@ -15,6 +15,7 @@ from estatechain.api.auth import NonceCache, RequestAuthenticator
 from estatechain.api.limits import BodyLimit
 from estatechain.api.metrics import ApiMetrics, MetricsMiddleware
 from estatechain.api.routes import ROUTERS, certificates, inquiries, materials, workflow
+from estatechain.api.routes import cluster as cluster_routes
 from estatechain.api.routes import events as event_routes
 from estatechain.node.service import NodeService
 
@@ -51,6 +52,7 @@ def create_app(service: NodeService) -> FastAPI:
     app.include_router(materials.router)
     app.include_router(event_routes.router)
     app.include_router(certificates.router)
+    app.include_router(cluster_routes.router)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     return app

@@ -29,6 +29,12 @@ class _LedgerCollector(Collector):
                                 self._service.pending_count)
         yield GaugeMetricFamily("estatechain_ready", "1 while the pipeline runs without a fault.",
                                 int(self._service.ready))
+        cluster = self._service.cluster_status()
+        if cluster is not None:
+            yield GaugeMetricFamily("estatechain_final_height", "Highest height the quorum of orgs attested alike.",
+                                    cluster.final_height)
+            yield GaugeMetricFamily("estatechain_divergence", "1 once a peer attested a different block or state.",
+                                    int(cluster.alarm is not None))
 
 
 class ApiMetrics:

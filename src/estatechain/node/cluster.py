@@ -36,6 +36,7 @@ from estatechain.ledger.attestation import sign_attestation, verify_attestation
 from estatechain.ledger.block import BlockHeader
 from estatechain.ledger.execution import execute_block
 from estatechain.ledger.refusals import RefusalCode
+from estatechain.ledger.results import ExecutedTx
 from estatechain.node.finality import Finality
 from estatechain.node.outbox import WebhookKey
 from estatechain.node.pipeline import CommittedBlock, Receipt
@@ -43,6 +44,7 @@ from estatechain.ordering import subjects
 from estatechain.ordering.cutter import BlockCutter
 from estatechain.ordering.jetstream import EntryKind, JetStreamOrdering, NatsAccess, StreamEntry
 from estatechain.ordering.streams import check_cluster
+from estatechain.state.overlay import Overlay
 from estatechain.storage.store import LedgerStore
 
 log = logging.getLogger(__name__)
@@ -114,6 +116,11 @@ class ClusterPipeline:
         """The ledger this pipeline commits to."""
         return self._store
 
+    @property
+    def org_id(self) -> str:
+        """The member org this node belongs to."""
+        return self._org
+
     async def connect(self) -> None:
         """Connect with the org's credentials and refuse to run on an unsafe cluster (design §3.8).
 
@@ -131,6 +138,11 @@ class ClusterPipeline:
             await transport.close()
             raise
         self._transport = transport
+
+    @property
+    def ordering_ready(self) -> bool:
+        """True once connected to the streams (the settings check passed)."""
+        return self._transport is not None
 
     @property
     def transport(self) -> JetStreamOrdering:
@@ -289,10 +301,7 @@ class ClusterPipeline:
         previous = store.head.time_ms if store.head is not None else 0
         block_time = max(time_ms, previous)
         batch, first_seq = self._block.txs, store.next_seq()
-        executed, overlay = execute_block(
-            store, batch, chain_id=self._chain_id, policies=self._policies, height=store.height + 1,
-            time_ms=block_time, first_seq=first_seq,
-        )
+        executed, overlay = self._execute(batch, block_time, first_seq)
         header = store.commit_block(time_ms=block_time, executed=executed, writes=overlay.writes,
                                     stream_position=position)
         self._block = _Gathering()
@@ -311,6 +320,13 @@ class ClusterPipeline:
             queue.put_nowait(committed)
         self.finality.committed(header.height)
         self._unattested.append(header.height)
+
+    def _execute(self, batch: list[AdmittedTx], time_ms: int, first_seq: int) -> tuple[list[ExecutedTx], Overlay]:
+        """Run the contract over one block (the deterministic step every node must agree on)."""
+        store = self._store
+        executed, overlay = execute_block(store, batch, chain_id=self._chain_id, policies=self._policies,
+                                          height=store.height + 1, time_ms=time_ms, first_seq=first_seq)
+        return executed, overlay
 
     # -- attestations and cut markers -------------------------------------------------------------------
 

@@ -60,6 +60,11 @@ class OrderingPipeline(Protocol):
         """Admit and order ``data``; the future resolves when this node committed it."""
         ...
 
+    @property
+    def ordering_ready(self) -> bool:
+        """True once submissions can be ordered (a cluster node: connected to the stream)."""
+        ...
+
     def subscribe(self) -> AsyncIterator[CommittedBlock]:
         """Committed blocks from now on."""
         ...
@@ -125,6 +130,11 @@ class Pipeline:
     async def submit(self, data: bytes) -> Receipt:
         """Admit, queue and wait until committed."""
         return await self.submit_nowait(data)
+
+    @property
+    def ordering_ready(self) -> bool:
+        """Always: ordering is the in-process queue."""
+        return True
 
     async def accept(self, data: bytes) -> asyncio.Future[Receipt]:
         """``submit_nowait`` behind the interface the cluster pipeline shares (ordering is immediate here)."""

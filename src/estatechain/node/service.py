@@ -28,6 +28,7 @@ from estatechain.ledger.admission import cert_key
 from estatechain.ledger.block import BlockHeader
 from estatechain.ledger.envelope import parse_envelope
 from estatechain.ledger.refusals import RefusalCode
+from estatechain.node.cluster import ClusterPipeline
 from estatechain.node.events import EventHub
 from estatechain.node.outbox import Outbox
 from estatechain.node.pipeline import OrderingPipeline, Receipt
@@ -93,6 +94,18 @@ class ConsistencyProof:
     path: tuple[bytes, ...]
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ClusterStatus:
+    """A cluster node's view: its head, how far it read the stream, what is final, and any divergence."""
+
+    org: str
+    height: int
+    head_hash: str
+    stream_position: int
+    final_height: int
+    alarm: str | None
+
+
 class NodeService:
     """The node's pipeline, its ledger and the queries the API serves. Use from one event loop."""
 
@@ -152,7 +165,19 @@ class NodeService:
     @property
     def ready(self) -> bool:
         """True while the pipeline runs and has not stopped on a fault."""
-        return self._runner is not None and not self._runner.done() and self.pipeline.fault is None
+        return (self._runner is not None and not self._runner.done() and self.pipeline.fault is None
+                and self.pipeline.ordering_ready)
+
+    def cluster_status(self) -> ClusterStatus | None:
+        """Where this cluster node stands (None on a single node): stream position, finality, alarm."""
+        pipeline = self.pipeline
+        if not isinstance(pipeline, ClusterPipeline):
+            return None
+        finality = pipeline.finality
+        alarm = finality.alarm
+        return ClusterStatus(org=pipeline.org_id, height=self.store.height, head_hash=self.store.head_hash,
+                             stream_position=self.store.stream_position, final_height=finality.final_height,
+                             alarm=None if alarm is None else alarm.message)
 
     @property
     def pending_count(self) -> int:

@@ -13,6 +13,7 @@ import asyncio
 import time
 from collections.abc import AsyncGenerator, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
 
@@ -260,6 +261,33 @@ class Client:
         return signed, status
 
     # -- queries -----------------------------------------------------------------------------------------
+
+    async def download(self, path: str, target: Path) -> int:
+        """Stream a signed GET of a binary resource (a join snapshot, a PDF) into ``target``; its size.
+
+        Raises:
+            SdkError: the node is unreachable or answered with an error.
+
+        """
+        request = self.build_request("GET", path, chain_id=await self.chain_id())
+        try:
+            response = await self._http.send(request, stream=True)
+        except httpx.HTTPError as exc:
+            raise SdkError(f"cannot reach the node at {self._http.base_url}: {exc}") from exc
+        try:
+            if response.status_code >= 400:
+                await response.aread()
+                data = orjson.loads(response.content) if response.content else {}
+                raise server_error(response.status_code, str(data.get("error", f"HTTP_{response.status_code}")),
+                                   str(data.get("message", "")))
+            size = 0
+            with target.open("wb") as out:
+                async for chunk in response.aiter_bytes():
+                    out.write(chunk)
+                    size += len(chunk)
+            return size
+        finally:
+            await response.aclose()
 
     async def block(self, height: int | str) -> Block:
         """The block at ``height`` (or ``"head"``), its hash checked against its header.

@@ -238,6 +238,14 @@ def _is_sqlite(path: Path) -> bool:
         return file.read(len(_SQLITE_MAGIC)) == _SQLITE_MAGIC
 
 
+def snapshot_ledger(node_dir: Path, target: Path) -> None:
+    """A consistent, self-contained copy of ``node_dir``'s ledger file at ``target`` (a peer's join snapshot).
+
+    Taken by SQLite's online backup inside one read transaction, so the writer keeps committing.
+    """
+    _sqlite_copy(node_dir / LEDGER_FILE, target, 0o600)
+
+
 def _sqlite_copy(source: Path, target: Path, mode: int) -> None:
     """One consistent snapshot through the online backup API, stored as a self-contained file."""
     src = sqlite3.connect(f"{source.resolve().as_uri()}?mode=ro", uri=True)

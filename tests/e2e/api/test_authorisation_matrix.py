@@ -376,6 +376,9 @@ ROWS: Final[tuple[Row, ...]] = (
         get(f"/v1/certificates/verify?number={NO_CERTIFICATE}")),
     Row("POST", "/v1/certificates/verify", "a file that is no certificate", public(200),
         post_json("/v1/certificates/verify", lambda _: {"not": "a certificate"})),
+    # Cluster standing: members read it (a single node answers not-a-cluster); snapshots go to nodes only.
+    Row("GET", "/v1/cluster", "a single node", signed_callers(404), get("/v1/cluster")),
+    Row("GET", "/v1/cluster/snapshot", "a single node", only(403), get("/v1/cluster/snapshot")),
 )
 
 
