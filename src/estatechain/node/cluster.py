@@ -140,6 +140,11 @@ class ClusterPipeline:
         self._transport = transport
 
     @property
+    def node_key(self) -> WebhookKey:
+        """The node's own identity (attestations, requests to peers)."""
+        return self._key
+
+    @property
     def ordering_ready(self) -> bool:
         """True once connected to the streams (the settings check passed)."""
         return self._transport is not None

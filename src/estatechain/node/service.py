@@ -31,6 +31,7 @@ from estatechain.ledger.refusals import RefusalCode
 from estatechain.node.cluster import ClusterPipeline
 from estatechain.node.events import EventHub
 from estatechain.node.outbox import Outbox
+from estatechain.node.peers import fetch_material
 from estatechain.node.pipeline import OrderingPipeline, Receipt
 from estatechain.node.settings import Settings
 from estatechain.storage.store import LedgerStore
@@ -167,6 +168,14 @@ class NodeService:
         """True while the pipeline runs and has not stopped on a fault."""
         return (self._runner is not None and not self._runner.done() and self.pipeline.fault is None
                 and self.pipeline.ordering_ready)
+
+    async def fetch_material(self, sha256: str, max_bytes: int) -> bytes | None:
+        """A material uploaded at a peer node, fetched with this node's identity (cluster nodes only)."""
+        pipeline = self.pipeline
+        if not isinstance(pipeline, ClusterPipeline) or not self.settings.peers:
+            return None
+        return await fetch_material(sha256, peers=self.settings.peers, own_org=pipeline.org_id,
+                                    key=pipeline.node_key, chain_id=self.genesis.chain_id, max_bytes=max_bytes)
 
     def cluster_status(self) -> ClusterStatus | None:
         """Where this cluster node stands (None on a single node): stream position, finality, alarm."""

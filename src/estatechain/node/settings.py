@@ -29,5 +29,7 @@ class Settings(BaseSettings):
     org_id: str | None = Field(default=None, description="The member org this node belongs to (cluster mode).")
     nats_servers: tuple[str, ...] = Field(default=(), description="NATS URLs; set to run as a cluster node.")
     nats_credentials: Path | None = Field(default=None, description="The org's NATS credentials file (JSON).")
+    peers: dict[str, str] = Field(default_factory=dict, description="Other member nodes' API URLs by org id: "
+                                  "where the registry's node fetches materials uploaded elsewhere.")
     nats_monitoring: tuple[str, ...] = Field(default=(), description="Every NATS server's monitoring URL, "
                                              "checked for the settings that keep acknowledged writes.")

@@ -262,6 +262,13 @@ class Client:
 
     # -- queries -----------------------------------------------------------------------------------------
 
+    async def upload_material(self, data: bytes) -> dict[str, Any]:
+        """Store a material (PDF, JPEG, PNG) at the node; ``sha256``, ``size`` and ``media_type`` to cite it.
+
+        The hash is returned once the file is durable at the node; transactions cite materials by it.
+        """
+        return dict(await self._send("POST", "/v1/materials", content=data))
+
     async def download(self, path: str, target: Path) -> int:
         """Stream a signed GET of a binary resource (a join snapshot, a PDF) into ``target``; its size.
 

@@ -49,11 +49,11 @@ class World:
                         nats_credentials=self.cluster.files.credentials[org],
                         nats_monitoring=tuple(self.cluster.monitoring_urls))
 
-    def service(self, org: str) -> NodeService:
+    def service(self, org: str, *, port: int = 0, peers: dict[str, str] | None = None) -> NodeService:
         """A node service for ``org`` (ledger created if new), not yet started."""
         if not (self.node_dir(org) / "ledger.sqlite").exists():
             LedgerStore.create(self.node_dir(org), self.dev.genesis).close()
-        return build_node(self.settings(org))
+        return build_node(self.settings(org, port).model_copy(update={"peers": peers or {}}))
 
     def pipeline(self, org: str, kind: type[ClusterPipeline] = ClusterPipeline) -> ClusterPipeline:
         """A bare cluster pipeline of ``kind`` for ``org`` (its own ledger), for tests that bend one node."""

@@ -1,13 +1,18 @@
-"""Liveness and readiness: the two unsigned ``/v1`` calls (orchestrators and newcomers call them bare)."""
+"""Liveness and readiness, the two unsigned ``/v1`` calls (orchestrators and newcomers call them bare), and ping.
+
+``GET /v1/ping`` is the signed no-op: it authenticates the request (RFC 9421, the replay cache) and
+does nothing else, so a client can check its keys and clock against the node, and a benchmark can
+measure the node's cost of an authenticated call apart from any work behind it.
+"""
 
 from __future__ import annotations
 
 from fastapi import APIRouter
 
-from estatechain.api.deps import Service
+from estatechain.api.deps import Caller, Service
 from estatechain.api.problems import ApiError
-from estatechain.api.routes.responses import errors
-from estatechain.api.schemas.members import HealthOut, ReadyOut
+from estatechain.api.routes.responses import SIGNED, errors
+from estatechain.api.schemas.members import CallerOut, HealthOut, ReadyOut
 
 router = APIRouter(prefix="/v1", tags=["health"])
 
@@ -25,3 +30,9 @@ async def ready(service: Service) -> ReadyOut:
         fault = service.pipeline.fault
         raise ApiError(503, "NOT_READY", "the pipeline is not running" + (f": {fault!r}" if fault else ""))
     return ReadyOut(status="ready", height=service.store.height, pending=service.pending_count)
+
+
+@router.get("/ping", response_model=CallerOut, responses=errors(*SIGNED))
+async def ping(caller: Caller) -> CallerOut:
+    """Signed no-op: who signed the request, once its signature checked out. Reads nothing else."""
+    return CallerOut(fingerprint=caller.fingerprint, org_id=caller.org_id, org_type=caller.org_type, role=caller.role)

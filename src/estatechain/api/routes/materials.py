@@ -64,6 +64,11 @@ async def read_material(sha256: Sha256, request: Request, service: Service, call
     if caller.org_type not in READERS and principal(caller) not in store.holders(sha256):
         raise ApiError(403, "FORBIDDEN", "only the org that uploaded a material and the registry may read it",
                        {"sha256": sha256, "org": caller.org_id})
+    if caller.org_type in READERS and caller.role != "node" and not store.holders(sha256):
+        # Uploaded at a peer node: this (registry) node fetches it; a peer's own fetch never cascades.
+        fetched = await service.fetch_material(sha256, store.max_bytes)
+        if fetched is not None:
+            store.put(fetched, org=caller.org_id)
     data, media = store.get(sha256)
     return Response(content=data, media_type=media, headers={"X-Content-Type-Options": "nosniff",
                                                              "Digest-SHA256": sha256})
