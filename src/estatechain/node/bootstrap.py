@@ -47,7 +47,8 @@ def build_node(settings: Settings, *, clock: Clock | None = None, webhook_key: W
     hub.add_hook(outbox.enqueue)
     pipeline = Pipeline(store, used_clock) if not settings.nats_servers else _cluster_pipeline(settings, store, key,
                                                                                                  used_clock)
-    return NodeService(settings=settings, store=store, pipeline=pipeline, clock=used_clock, events=hub, outbox=outbox)
+    return NodeService(settings=settings, store=store, pipeline=pipeline, clock=used_clock, events=hub, outbox=outbox,
+                       party_key=party_id_key(settings))
 
 
 def _cluster_pipeline(settings: Settings, store: LedgerStore, key: WebhookKey | None, clock: Clock) -> ClusterPipeline:
@@ -73,12 +74,41 @@ def _cluster_pipeline(settings: Settings, store: LedgerStore, key: WebhookKey | 
                            finality=finality)
 
 
-def _dev_webhook_key(ledger_dir: Path) -> WebhookKey | None:
-    """The ``<org>/node`` identity of a dev layout ``<dir>/nodes/<org>`` or ``<dir>/cluster/nodes/<org>``."""
+PARTY_ID_KEY_FILE = "orgs/gz-identity/party-id.key"
+"""Where a development consortium keeps the identity authority's party-id key (``testing.register``)."""
+PARTY_LOOKUP_NODES = frozenset({"gz-identity", "gz-registry"})
+"""Dev nodes that serve party-id lookups: the identity authority's, and the single node (the registry's)."""
+
+
+def party_id_key(settings: Settings) -> bytes | None:
+    """The party-id key this node may use: configured, or the dev layout's for the identity authority's node."""
+    path = settings.party_id_key
+    if path is None:
+        ledger_dir = settings.ledger_dir
+        consortium = _dev_consortium(ledger_dir)
+        if consortium is None or ledger_dir.name not in PARTY_LOOKUP_NODES:
+            return None
+        if ledger_dir.name == "gz-registry" and settings.nats_servers:
+            return None  # in a cluster the identity authority's own node serves lookups
+        path = consortium / PARTY_ID_KEY_FILE
+        if not path.exists():
+            return None
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"party_id_key: cannot read {path}: {exc}") from None
+
+
+def _dev_consortium(ledger_dir: Path) -> Path | None:
     if ledger_dir.parent.name != "nodes":
         return None
     candidates = (ledger_dir.parent.parent, ledger_dir.parent.parent.parent)  # <dir>/nodes, <dir>/cluster/nodes
-    consortium = next((c for c in candidates if (c / "identities.json").exists()), None)
+    return next((c for c in candidates if (c / "identities.json").exists()), None)
+
+
+def _dev_webhook_key(ledger_dir: Path) -> WebhookKey | None:
+    """The ``<org>/node`` identity of a dev layout ``<dir>/nodes/<org>`` or ``<dir>/cluster/nodes/<org>``."""
+    consortium = _dev_consortium(ledger_dir)
     if consortium is None:
         return None
     try:

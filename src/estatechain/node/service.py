@@ -112,11 +112,13 @@ class NodeService:
 
     def __init__(  # noqa: PLR0913  (keywords only; events and outbox are optional parts)
         self, *, settings: Settings, store: LedgerStore, pipeline: OrderingPipeline, clock: Clock,
-        events: EventHub | None = None, outbox: Outbox | None = None,
+        events: EventHub | None = None, outbox: Outbox | None = None, party_key: bytes | None = None,
     ) -> None:
         self.settings = settings
         self.events = events
         self.outbox = outbox
+        self.party_key = party_key
+        """The identity authority's party-id key, on the node that serves party-id lookups only."""
         self._event_tasks: list[asyncio.Task[None]] = []
         self.store = store
         self.pipeline = pipeline

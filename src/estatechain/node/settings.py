@@ -29,6 +29,8 @@ class Settings(BaseSettings):
     org_id: str | None = Field(default=None, description="The member org this node belongs to (cluster mode).")
     nats_servers: tuple[str, ...] = Field(default=(), description="NATS URLs; set to run as a cluster node.")
     nats_credentials: Path | None = Field(default=None, description="The org's NATS credentials file (JSON).")
+    party_id_key: Path | None = Field(default=None, description="The identity authority's party-id HMAC key "
+                                      "(its node serves party-id lookups, design §3.18); dev layout found alone.")
     peers: dict[str, str] = Field(default_factory=dict, description="Other member nodes' API URLs by org id: "
                                   "where the registry's node fetches materials uploaded elsewhere.")
     nats_monitoring: tuple[str, ...] = Field(default=(), description="Every NATS server's monitoring URL, "

@@ -262,6 +262,16 @@ class Client:
 
     # -- queries -----------------------------------------------------------------------------------------
 
+    async def lookup_party(self, id_type: str, id_number: str) -> str:
+        """The party id of an ID document, asked of the identity authority's node (design §3.18).
+
+        Raises:
+            SdkError: refused (V5 format, role, rate limit) or not the identity authority's node.
+
+        """
+        body = orjson.dumps({"id_number": id_number, "id_type": id_type})
+        return str((await self._send("POST", "/v1/parties/lookup", content=body))["party_id"])
+
     async def upload_material(self, data: bytes) -> dict[str, Any]:
         """Store a material (PDF, JPEG, PNG) at the node; ``sha256``, ``size`` and ``media_type`` to cite it.
 

@@ -32,6 +32,7 @@ import pytest
 from register_node import OWNER_A, OWNER_B, RegisterNode, register_node
 
 from estatechain.api.app import create_app
+from estatechain.api.routes.parties import LOOKUP_ROLES
 from estatechain.clock import SystemClock
 from estatechain.identity.devca import create_dev_consortium
 from estatechain.node.bootstrap import build_node
@@ -336,6 +337,7 @@ ROWS: Final[tuple[Row, ...]] = (
     Row("GET", "/v1/proofs/inclusion/{seq}", "leaf 0", signed_callers(200), get("/v1/proofs/inclusion/0")),
     Row("GET", "/v1/proofs/consistency", "from 1", signed_callers(200), get("/v1/proofs/consistency?from=1")),
     Row("GET", "/v1/members", "the consortium", signed_callers(200), get("/v1/members")),
+    Row("GET", "/v1/ping", "signed no-op", signed_callers(200), get("/v1/ping")),
     # Workflow payloads: only a role the command admits gets one to sign.
     *(Row("POST", f"/v1/payloads/{step}", "a well-formed body", only(200, *columns_with(*roles)),
           post_json(f"/v1/payloads/{step}", STEP_BODIES[step])) for step, roles in STEP_SIGNERS.items()),
@@ -379,6 +381,9 @@ ROWS: Final[tuple[Row, ...]] = (
     # Cluster standing: members read it (a single node answers not-a-cluster); snapshots go to nodes only.
     Row("GET", "/v1/cluster", "a single node", signed_callers(404), get("/v1/cluster")),
     Row("GET", "/v1/cluster/snapshot", "a single node", only(403), get("/v1/cluster/snapshot")),
+    # Party ids: staff who file or decide ask the identity authority's node (here the single node).
+    Row("POST", "/v1/parties/lookup", "a valid resident ID", only(200, *columns_with(*LOOKUP_ROLES)),
+        post_json("/v1/parties/lookup", lambda _: {"id_type": "resident_id", "id_number": "11010519491231002X"})),
 )
 
 
