@@ -17,6 +17,7 @@ machines an operator runs it with the org's own NATS URLs and credentials, docs/
 
 from __future__ import annotations
 
+import asyncio
 import json
 import signal
 import time
@@ -27,7 +28,11 @@ from rich.console import Console
 
 from estatechain.errors import InputError, NotFound
 from estatechain.identity.genesis import Genesis
+from estatechain.node.join import JoinReport, join_from_snapshot
+from estatechain.node.outbox import WebhookKey
+from estatechain.ordering.jetstream import NatsAccess
 from estatechain.ordering.natsconfig import Credentials
+from estatechain.sdk.identity import ClientIdentity
 from estatechain.storage.store import LEDGER_FILE, LedgerStore
 from estatechain.testing.devcluster import (
     CLUSTER_DIR,
@@ -44,7 +49,7 @@ BOOTSTRAP_TIMEOUT_S: Final = 600.0
 console = Console()
 err = Console(stderr=True)
 
-__all__ = ["cluster_node_dir", "cluster_settings", "up_cluster"]
+__all__ = ["cluster_node_dir", "cluster_settings", "join_cluster", "up_cluster"]
 
 
 def up_cluster(directory: Path, *, port: int, units: int, seed: int) -> None:
@@ -85,7 +90,28 @@ def _announce(cluster: DevCluster) -> None:
     print("\n".join(lines), flush=True)  # noqa: T201  (plain lines a newcomer or a script can grep)
 
 
-def cluster_settings(directory: Path, org: str, port: int) -> dict[str, object]:
+def join_cluster(directory: Path, org: str, peer_url: str) -> JoinReport:
+    """Give ``org`` a ledger from the peer at ``peer_url``'s snapshot, checked against the quorum's attestations.
+
+    Raises:
+        Conflict: the org's node already has a ledger.
+        IntegrityFault: the snapshot fails its audit or its head is not the quorum's.
+        Unavailable: the peer or NATS cannot be reached, or the head is not final yet.
+
+    """
+    settings = cluster_settings(directory, org, 0, create=False)
+    genesis = Genesis.from_bytes((directory / "genesis.json").read_bytes())
+    key = WebhookKey.from_dev(directory, f"{org}/node")
+    credentials = Credentials.load(Path(str(settings["nats_credentials"])))
+    servers = settings["nats_servers"]
+    assert isinstance(servers, tuple)
+    access = NatsAccess(servers=servers, user=credentials.user, password=credentials.password, org_id=org)
+    identity = ClientIdentity(cert_der=key.cert_der, private_key=key.private_key, fingerprint=key.fingerprint)
+    return asyncio.run(join_from_snapshot(peer_url=peer_url, identity=identity, ledger_dir=cluster_node_dir(
+        directory, org), genesis=genesis, access=access))
+
+
+def cluster_settings(directory: Path, org: str, port: int, *, create: bool = True) -> dict[str, object]:
     """The node Settings of ``org`` in a cluster started by ``up --cluster`` (from cluster.json).
 
     Raises:
@@ -103,7 +129,7 @@ def cluster_settings(directory: Path, org: str, port: int) -> dict[str, object]:
         raise InputError(f"--org {org}: not a member with NATS credentials; known: {', '.join(data['credentials'])}")
     Credentials.load(Path(data["credentials"][org]))  # fail early on a broken file
     folder = cluster_node_dir(directory, org)
-    if not (folder / LEDGER_FILE).exists():
+    if create and not (folder / LEDGER_FILE).exists():
         genesis = Genesis.from_bytes((directory / "genesis.json").read_bytes())
         LedgerStore.create(folder, genesis).close()
     return {"ledger_dir": folder, "port": port, "org_id": org, "nats_servers": tuple(data["servers"]),

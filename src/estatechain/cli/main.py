@@ -337,10 +337,17 @@ def node(
     directory: Path = typer.Argument(..., help="Consortium directory of a cluster started with `up --cluster`."),
     org: str = typer.Option(..., "--org", help="The member org whose node this is."),
     port: int = typer.Option(8700, "--port", "-p", min=0, max=65535, help="API port on 127.0.0.1."),
+    join_from: str | None = typer.Option(None, "--join-from", help="A peer node's URL: start a new node from its "
+                                         "snapshot instead of replaying the whole stream."),
 ) -> None:
     """Run one org's node of a development cluster: its own ledger, NATS credentials and API port.
 
     Example: estatechain node ./devnet-cluster --org icbc-gz --port 8701
+    Example: estatechain node ./devnet-cluster --org gz-court --port 8705 --join-from http://127.0.0.1:8700
+
+    With --join-from (only for a node without a ledger yet) the peer's snapshot is downloaded, audited
+    in full and accepted only when the genesis quorum of orgs attested its head; then the node reads
+    the stream from where the snapshot ends.
 
     `up --cluster` starts one of these per org. The node refuses to start when a NATS server or the
     stream lacks a setting that keeps acknowledged writes (sync always, R3, file storage, discard
@@ -351,6 +358,10 @@ def node(
     from estatechain.node.cluster import ClusterPipeline  # noqa: PLC0415
     from estatechain.node.settings import Settings  # noqa: PLC0415
 
+    if join_from is not None and not (cluster_cli.cluster_node_dir(directory, org) / LEDGER_FILE).exists():
+        report = cluster_cli.join_cluster(directory, org, join_from)
+        console.print(f"[bold]Joined[/bold] from {join_from}: height {report.height}, head {report.head_hash[:16]}…, "
+                      f"attested by {', '.join(report.attested_by)}; {report.audit.txs:,} txs re-checked")
     service = build_node(Settings(**cluster_cli.cluster_settings(directory, org, port)))  # type: ignore[arg-type]
 
     async def serve() -> None:

@@ -254,13 +254,22 @@ class DevCluster:
         """Nodes whose process has ended, with their exit codes."""
         return {org: code for org, proc in self._procs.items() if (code := proc.poll()) is not None}
 
-    def _spawn(self, org: str) -> None:
+    def join_node(self, org: str, *, peer: str) -> None:
+        """Start a node for ``org`` (not running before) from ``peer``'s snapshot; wait until it is ready."""
+        if org in self.ports:
+            raise Conflict(f"{org} already has a node in this cluster")
+        self.ports[org] = free_ports(1)[0]
+        self.orgs = (*self.orgs, org)
+        self._spawn(org, ("--join-from", self.url(peer)))
+        self.wait_ready([org])
+
+    def _spawn(self, org: str, extra: Sequence[str] = ()) -> None:
         if self.running(org):
             raise Conflict(f"the {org} node is already running (pid {self._procs[org].pid})")
         folder = self.ledger_dir(org)
         folder.mkdir(parents=True, exist_ok=True)
         command = [*self._prefix, sys.executable, "-m", "estatechain.cli.main", "node", str(self.directory),
-                   "--org", org, "--port", str(self.ports[org])]
+                   "--org", org, "--port", str(self.ports[org]), *extra]
         with (folder / NODE_LOG).open("ab") as log:
             self._procs[org] = subprocess.Popen(  # noqa: S603  (our interpreter, our arguments)
                 command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
