@@ -122,3 +122,8 @@ def inquiry(inquiry_id: str) -> str:
 def unit_inquiry(unit_number: str, height: int, tx_seq: int, inquiry_id: str) -> str:
     """Index row of an inquiry of the unit in ledger order: who looked at it (never deleted)."""
     return f"{unit_index(unit_number, 'inquiry')}{height:012d}.{tx_seq:012d}/{inquiry_id}"
+
+
+def shredded(party_id: str) -> str:
+    """The mark that a party's sealed personal record was crypto-shredded (its data keys destroyed)."""
+    return f"privacy/shredded/{party_id}"

@@ -20,6 +20,7 @@ from estatechain.contract.rules import (
     notice_correct,
     notice_end,
     presale,
+    privacy,
     register_import,
     registration,
     seizure,
@@ -28,6 +29,7 @@ from estatechain.contract.rules import (
 _V1: Final[Mapping[str, Rule]] = {
     **note.RULES,
     **governance.RULES,
+    **privacy.RULES,
     **identity.RULES,
     **register_import.RULES,
     **application.RULES,

@@ -20,6 +20,7 @@ from estatechain.node.outbox import OUTBOX_FILE, Outbox, WebhookKey
 from estatechain.node.pipeline import Pipeline
 from estatechain.node.service import NodeService
 from estatechain.node.settings import Settings
+from estatechain.node.shredding import Shredder
 from estatechain.ordering.jetstream import NatsAccess
 from estatechain.storage.store import LedgerStore
 
@@ -45,6 +46,9 @@ def build_node(settings: Settings, *, clock: Clock | None = None, webhook_key: W
     outbox = Outbox(settings.ledger_dir / OUTBOX_FILE, key=key, clock=used_clock, initial_height=store.height)
     outbox.catch_up(source, store.height)
     hub.add_hook(outbox.enqueue)
+    shredder = Shredder(store, settings.ledger_dir)
+    shredder.sweep()  # marks committed before a crash, a restore or a snapshot join
+    hub.add_hook(shredder.after_block)
     pipeline = Pipeline(store, used_clock) if not settings.nats_servers else _cluster_pipeline(settings, store, key,
                                                                                                  used_clock)
     return NodeService(settings=settings, store=store, pipeline=pipeline, clock=used_clock, events=hub, outbox=outbox,
