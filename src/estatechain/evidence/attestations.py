@@ -28,7 +28,7 @@ from estatechain.ledger.block import BlockHeader
 from estatechain.storage.store import LedgerStore
 
 ATTESTATIONS_FILE: Final = "attestations.sqlite"
-_SCHEMA: Final = """CREATE TABLE IF NOT EXISTS attestations(
+ATTESTATIONS_SCHEMA: Final = """CREATE TABLE IF NOT EXISTS attestations(
     height INTEGER NOT NULL,
     org    TEXT NOT NULL,
     signer TEXT NOT NULL,
@@ -74,7 +74,7 @@ class AttestationStore:
         self._conn = sqlite3.connect(ledger_dir / ATTESTATIONS_FILE, isolation_level=None)
         self._conn.execute("PRAGMA journal_mode=WAL")
         self._conn.execute("PRAGMA synchronous=FULL")
-        self._conn.execute(_SCHEMA)
+        self._conn.execute(ATTESTATIONS_SCHEMA)
         self._genesis = genesis
         self._suite = suite
 

@@ -28,6 +28,8 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Final
 
+import nats.errors
+
 from estatechain import canonical
 from estatechain.clock import Clock
 from estatechain.errors import EstatechainError, Refused, Unavailable
@@ -39,7 +41,7 @@ from estatechain.ledger.refusals import RefusalCode
 from estatechain.ledger.results import ExecutedTx
 from estatechain.node.finality import Finality
 from estatechain.node.outbox import WebhookKey
-from estatechain.node.pipeline import CommittedBlock, Receipt
+from estatechain.node.pipeline import CommittedBlock, Receipt, receipts_of
 from estatechain.ordering import subjects
 from estatechain.ordering.cutter import BlockCutter
 from estatechain.ordering.jetstream import EntryKind, JetStreamOrdering, NatsAccess, StreamEntry
@@ -50,6 +52,8 @@ from estatechain.storage.store import LedgerStore
 log = logging.getLogger(__name__)
 
 CUT_TYPE: Final = "estatechain.cut.v1"
+CONNECT_S: Final = 60.0
+"""How long a starting node waits for the NATS cluster to answer (leader elections take seconds)."""
 
 
 def cut_marker(chain_id: str, height: int) -> bytes:
@@ -67,6 +71,25 @@ def _marker_height(data: bytes, chain_id: str) -> int | None:
             and value["chain_id"] == chain_id and isinstance(value["height"], int)):
         return value["height"]
     return None
+
+
+async def _cancel_all(tasks: list[asyncio.Task[None]], within_s: float = 10.0) -> None:
+    """Cancel ``tasks`` until they are done, bounded.
+
+    Cancelling once is not enough: a cancellation that lands while nats-py's fetch is inside
+    ``asyncio.wait_for`` can be swallowed (Python 3.11), and the reader would fetch on forever.
+    """
+    deadline = asyncio.get_running_loop().time() + within_s
+    while pending := [t for t in tasks if not t.done()]:
+        if asyncio.get_running_loop().time() > deadline:
+            log.error("%d pipeline task(s) ignored cancellation for %.0f s; leaving them", len(pending), within_s)
+            return
+        for task in pending:
+            task.cancel()
+        await asyncio.wait(pending, timeout=0.2)
+    for task in tasks:
+        if not task.cancelled() and task.exception() is not None:
+            log.debug("pipeline task %s ended with %r", task.get_name(), task.exception())
 
 
 @dataclass(slots=True)
@@ -131,13 +154,23 @@ class ClusterPipeline:
         """
         if self._transport is not None:
             return
-        transport = await JetStreamOrdering.connect(self._access, chain_id=self._chain_id)
-        try:
-            await check_cluster(transport.js, self._monitoring, subjects.chain_tag(self._chain_id))
-        except BaseException:
-            await transport.close()
-            raise
-        self._transport = transport
+        deadline = asyncio.get_running_loop().time() + CONNECT_S
+        while True:
+            try:
+                transport = await JetStreamOrdering.connect(self._access, chain_id=self._chain_id)
+                try:
+                    await check_cluster(transport.js, self._monitoring, subjects.chain_tag(self._chain_id))
+                except BaseException:
+                    await transport.close()
+                    raise
+            except (TimeoutError, Unavailable, nats.errors.Error) as exc:  # a cluster still electing leaders
+                if asyncio.get_running_loop().time() > deadline:
+                    raise Unavailable(f"the NATS cluster did not answer within {CONNECT_S:.0f} s: {exc!r}") from exc
+                log.warning("NATS not ready (%r); retrying", exc)
+                await asyncio.sleep(1.0)
+                continue
+            self._transport = transport
+            return
 
     @property
     def node_key(self) -> WebhookKey:
@@ -221,11 +254,7 @@ class ClusterPipeline:
                     raise task.exception()  # type: ignore[misc]
         finally:
             stopped.cancel()
-            for task in self._tasks:
-                task.cancel()
-            for task in self._tasks:
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await task
+            await _cancel_all(self._tasks)
             for future in self._waiting.values():
                 if not future.done():
                     future.set_exception(Unavailable("the node stopped before committing this transaction; it is "
@@ -311,11 +340,7 @@ class ClusterPipeline:
                                     stream_position=position)
         self._block = _Gathering()
         self._cutter.reset()
-        receipts = tuple(
-            Receipt(tx_id=e.tx.tx_id, height=header.height, seq=first_seq + i, position=i, valid=e.result.valid,
-                    code=e.result.code, message=e.result.message)
-            for i, e in enumerate(executed)
-        )
+        receipts = receipts_of(executed, height=header.height, first_seq=first_seq)
         for receipt in receipts:
             future = self._waiting.pop(receipt.tx_id, None)
             if future is not None and not future.done():

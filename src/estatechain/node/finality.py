@@ -21,24 +21,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
+from estatechain.evidence.attestations import ATTESTATIONS_FILE, ATTESTATIONS_SCHEMA
 from estatechain.ledger.attestation import Attestation
 
 log = logging.getLogger(__name__)
 
-ATTESTATIONS_FILE: Final = "attestations.sqlite"
-_SCHEMA: Final = """
-CREATE TABLE IF NOT EXISTS attestations(
-    height     INTEGER NOT NULL,
-    org        TEXT NOT NULL,
-    signer     TEXT NOT NULL,
-    block_hash TEXT NOT NULL,
-    state_root TEXT NOT NULL,
-    raw        BLOB NOT NULL,
-    PRIMARY KEY(height, org, signer)
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS position(one INTEGER PRIMARY KEY CHECK (one = 1), seq INTEGER NOT NULL);
-"""
-"""The same ``attestations`` table as ``evidence.attestations.AttestationStore`` (one file, two readers)."""
+_POSITION: Final = "CREATE TABLE IF NOT EXISTS position(one INTEGER PRIMARY KEY CHECK (one = 1), seq INTEGER NOT NULL)"
+"""Where this node stopped reading the attestation stream; the attestations table is the evidence store's."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -66,9 +55,8 @@ class Finality:
         self._conn = sqlite3.connect(directory / ATTESTATIONS_FILE, isolation_level=None, check_same_thread=False)
         self._conn.execute("PRAGMA journal_mode=WAL")
         self._conn.execute("PRAGMA synchronous=FULL")
-        for statement in _SCHEMA.split(";"):
-            if statement.strip():
-                self._conn.execute(statement)
+        self._conn.execute(ATTESTATIONS_SCHEMA)
+        self._conn.execute(_POSITION)
         self._quorum = quorum
         self._claim_of = claim_of
         self.alarm: Alarm | None = None

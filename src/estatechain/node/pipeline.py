@@ -10,7 +10,7 @@ means "durably committed". A fault during commit stops the pipeline (no retry lo
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -20,6 +20,7 @@ from estatechain.ledger.admission import Admission, AdmittedTx, Authenticator
 from estatechain.ledger.block import BlockHeader
 from estatechain.ledger.execution import execute_block
 from estatechain.ledger.refusals import RefusalCode
+from estatechain.ledger.results import ExecutedTx
 from estatechain.ordering.cutter import BlockCutter
 from estatechain.storage.store import LedgerStore
 
@@ -44,6 +45,15 @@ class CommittedBlock:
     header: BlockHeader
     block_hash: str
     receipts: tuple[Receipt, ...]
+
+
+def receipts_of(executed: Sequence[ExecutedTx], *, height: int, first_seq: int) -> tuple[Receipt, ...]:
+    """What each submitter of a committed block's transactions learns, in block order."""
+    return tuple(
+        Receipt(tx_id=e.tx.tx_id, height=height, seq=first_seq + i, position=i, valid=e.result.valid,
+                code=e.result.code, message=e.result.message)
+        for i, e in enumerate(executed)
+    )
 
 
 class OrderingPipeline(Protocol):
@@ -225,11 +235,7 @@ class Pipeline:
                 if not pending.done.done():
                     pending.done.set_exception(exc)
             raise
-        receipts = tuple(
-            Receipt(tx_id=e.tx.tx_id, height=header.height, seq=first_seq + i, position=i, valid=e.result.valid,
-                    code=e.result.code, message=e.result.message)
-            for i, e in enumerate(executed)
-        )
+        receipts = receipts_of(executed, height=header.height, first_seq=first_seq)
         for pending, receipt in zip(batch, receipts, strict=True):
             tx = pending.admitted.tx
             self._pending_ids.discard(tx.tx_id)

@@ -38,6 +38,8 @@ log = logging.getLogger(__name__)
 FETCH_BATCH: Final = 256
 FETCH_WAIT_S: Final = 0.25
 RETRY_S: Final = 0.5
+CLOSE_S: Final = 5.0
+"""Longest wait for a connection or subscription to close: a stop never hangs on a dead server."""
 _ACK_TOKENS_V1: Final = 9
 """``$JS.ACK.<stream>.<consumer>.<delivered>.<sseq>.<cseq>.<ns>.<pending>``: timestamp at index 7."""
 _TIMESTAMP_V1, _TIMESTAMP_V2 = 7, 9
@@ -126,7 +128,7 @@ class JetStreamOrdering:
     async def close(self) -> None:
         """Drain nothing, just close: unacknowledged publishes have already been reported to their callers."""
         with contextlib.suppress(Exception):
-            await self._nc.close()
+            await asyncio.wait_for(self._nc.close(), CLOSE_S)
 
     async def publish_tx(self, tx_id: str, envelope: bytes) -> int:
         """Publish one admitted transaction; return its stream sequence once the stream stored it.
@@ -184,7 +186,7 @@ class JetStreamOrdering:
                 log.warning("reading %s at %d: %s; reopening the consumer", stream, expected, exc)
             finally:
                 with contextlib.suppress(Exception):
-                    await sub.unsubscribe()
+                    await asyncio.wait_for(sub.unsubscribe(), CLOSE_S)
             await asyncio.sleep(RETRY_S)
 
     async def _open(self, stream: str, start: int) -> JetStreamContext.PullSubscription:

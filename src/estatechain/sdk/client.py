@@ -157,6 +157,23 @@ class Client:
             raise server_error(response.status_code, f"HTTP_{response.status_code}", response.text[:200])
         return data
 
+    async def _stream(self, request: httpx.Request) -> httpx.Response:
+        """Send ``request`` for a streamed body; an error answer is raised (and its response closed)."""
+        try:
+            response = await self._http.send(request, stream=True)
+        except httpx.HTTPError as exc:
+            raise SdkError(f"cannot reach the node at {self._http.base_url}: {exc}") from exc
+        if response.status_code >= 400:
+            try:
+                await response.aread()
+            finally:
+                await response.aclose()
+            data = orjson.loads(response.content) if response.content else {}
+            raise server_error(response.status_code, str(data.get("error", f"HTTP_{response.status_code}")),
+                               str(data.get("message", "")),
+                               {str(k): str(v) for k, v in (data.get("detail") or {}).items()})
+        return response
+
     async def _send(self, method: str, path: str, *, params: Mapping[str, int | str] | None = None,
                     content: bytes | None = None, signed: bool = True) -> Any:  # noqa: ANN401  (decoded JSON)
         if not signed:
@@ -286,17 +303,8 @@ class Client:
             SdkError: the node is unreachable or answered with an error.
 
         """
-        request = self.build_request("GET", path, chain_id=await self.chain_id())
+        response = await self._stream(self.build_request("GET", path, chain_id=await self.chain_id()))
         try:
-            response = await self._http.send(request, stream=True)
-        except httpx.HTTPError as exc:
-            raise SdkError(f"cannot reach the node at {self._http.base_url}: {exc}") from exc
-        try:
-            if response.status_code >= 400:
-                await response.aread()
-                data = orjson.loads(response.content) if response.content else {}
-                raise server_error(response.status_code, str(data.get("error", f"HTTP_{response.status_code}")),
-                                   str(data.get("message", "")))
             size = 0
             with target.open("wb") as out:
                 async for chunk in response.aiter_bytes():
@@ -385,17 +393,8 @@ class Client:
             params["after"] = after
         request = self.build_request("GET", "/v1/events", params=params, chain_id=await self.chain_id())
         request.extensions["timeout"] = httpx.Timeout(10.0, read=heartbeat_s * 3.0).as_dict()
+        response = await self._stream(request)
         try:
-            response = await self._http.send(request, stream=True)
-        except httpx.HTTPError as exc:
-            raise SdkError(f"cannot reach the node at {self._http.base_url}: {exc}") from exc
-        try:
-            if response.status_code >= 400:
-                await response.aread()
-                data = orjson.loads(response.content) if response.content else {}
-                raise server_error(response.status_code, str(data.get("error", f"HTTP_{response.status_code}")),
-                                   str(data.get("message", "")),
-                                   {str(k): str(v) for k, v in (data.get("detail") or {}).items()})
             data_lines: list[str] = []
             async for line in response.aiter_lines():
                 if line.startswith("data:"):

@@ -170,6 +170,10 @@ def test_public_verification_by_number_qr_and_file(node: Node, issued: dict[str,
     broken = node.http.post(f"{node.url}/v1/certificates/verify",
                             content=orjson.dumps({**issued, "document_sha256": "0" * 64}))
     assert broken.json()["failed"]["check"] == "record hash"
+    pdf = node.call(OWNER, "GET", f"/v1/certificates/{quote(number)}/pdf").content
+    uploaded = node.http.post(f"{node.url}/v1/certificates/verify", content=pdf)
+    assert uploaded.status_code == 200, uploaded.text
+    assert (uploaded.json()["ok"], uploaded.json()["kind"], uploaded.json()["status"]) == (True, "pdf", "VALID")
     log = node.consortium / "nodes" / "gz-registry" / "certificates" / "lookups.jsonl"
     kinds = [orjson.loads(line)["kind"] for line in log.read_bytes().splitlines()]
     assert {"status", "qr", "file"} <= set(kinds)

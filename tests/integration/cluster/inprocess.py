@@ -35,8 +35,9 @@ class World:
     dev: DevConsortium
     cluster: NatsCluster
 
-    def node_dir(self, org: str) -> Path:
-        return self.dev.directory / "cluster" / "nodes" / org
+    def node_dir(self, org: str, copy: str = "") -> Path:
+        """``org``'s ledger folder; ``copy`` names another independent ledger of the same org."""
+        return self.dev.directory / "cluster" / (f"nodes-{copy}" if copy else "nodes") / org
 
     def access(self, org: str) -> NatsAccess:
         credentials = self.cluster.credentials(org)
@@ -55,12 +56,15 @@ class World:
             LedgerStore.create(self.node_dir(org), self.dev.genesis).close()
         return build_node(self.settings(org, port).model_copy(update={"peers": peers or {}}))
 
-    def pipeline(self, org: str, kind: type[ClusterPipeline] = ClusterPipeline) -> ClusterPipeline:
+    def pipeline(
+        self, org: str, kind: type[ClusterPipeline] = ClusterPipeline, *, copy: str = "", quorum: int | None = None,
+    ) -> ClusterPipeline:
         """A bare cluster pipeline of ``kind`` for ``org`` (its own ledger), for tests that bend one node."""
-        directory = self.node_dir(org)
+        directory = self.node_dir(org, copy)
         exists = (directory / "ledger.sqlite").exists()
         store = LedgerStore.open(directory) if exists else LedgerStore.create(directory, self.dev.genesis)
-        finality = Finality(directory, quorum=self.dev.genesis.policies.finality_quorum, claim_of=claim_reader(store))
+        finality = Finality(directory, quorum=quorum or self.dev.genesis.policies.finality_quorum,
+                            claim_of=claim_reader(store))
         return kind(store, SystemClock(), access=self.access(org), monitoring=tuple(self.cluster.monitoring_urls),
                     node_key=WebhookKey.from_dev(self.dev.directory, f"{org}/node"), finality=finality)
 
@@ -97,10 +101,13 @@ def start_world(root: Path) -> World:
     return World(dev=dev, cluster=cluster)
 
 
-async def until(predicate: Callable[[], bool], within_s: float = 30.0, what: str = "condition") -> None:
-    """Wait, bounded, for ``predicate``; fail naming ``what``."""
+async def until(
+    predicate: Callable[[], bool], within_s: float = 30.0, what: str = "condition",
+    why: Callable[[], object] | None = None,
+) -> None:
+    """Wait, bounded, for ``predicate``; fail naming ``what`` (and ``why()``, e.g. the nodes' faults)."""
     deadline = asyncio.get_running_loop().time() + within_s
     while not predicate():
         if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"{what} not reached within {within_s:.0f} s")
+            raise AssertionError(f"{what} not reached within {within_s:.0f} s" + (f": {why()}" if why else ""))
         await asyncio.sleep(0.05)

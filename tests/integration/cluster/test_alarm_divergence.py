@@ -7,9 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import Iterator
 from dataclasses import replace
-from pathlib import Path
 
 import pytest
 
@@ -23,19 +21,11 @@ from estatechain.node.cluster import ClusterPipeline
 from estatechain.state.overlay import Overlay
 from estatechain.testing.builders import TxFactory
 
-from .inprocess import World, start_world, until
+from .inprocess import World, until
 from .nats_support import run
 
 HONEST = ("gz-registry", "icbc-gz", "ccb-gz")
 
-
-@pytest.fixture
-def world(tmp_path: Path) -> Iterator[World]:
-    made = start_world(tmp_path)
-    try:
-        yield made
-    finally:
-        made.cluster.close()
 
 
 class DissentingContract(ClusterPipeline):
@@ -50,14 +40,18 @@ class DissentingContract(ClusterPipeline):
 
 async def _run(nodes: list[ClusterPipeline]) -> list[asyncio.Task[None]]:
     tasks = [asyncio.create_task(n.run()) for n in nodes]
-    await until(lambda: all(n.ordering_ready for n in nodes), what="nodes connected")
+    await until(lambda: all(n.ordering_ready for n in nodes), what="nodes connected",
+                why=lambda: [n.fault for n in nodes])
     return tasks
 
 
 async def _stop(nodes: list[ClusterPipeline], tasks: list[asyncio.Task[None]]) -> None:
     for node in nodes:
         node.stop()
-    await asyncio.gather(*tasks, return_exceptions=True)
+    _, pending = await asyncio.wait(tasks, timeout=20)
+    for task in pending:
+        task.print_stack()
+    assert not pending, "a node did not stop within 20 s"
     for node in nodes:
         node.store.close()
 
@@ -84,8 +78,9 @@ def test_a_node_whose_contract_decides_differently_is_caught_by_the_others(world
                 assert "DIVERGENCE" in alarm.message
                 with pytest.raises(Unavailable, match="DIVERGENCE"):
                     await honest.accept(factory.note(admin, "after/1", {"n": 3}))
-            assert nodes[3].finality.alarm is not None  # the dissenter sees it too: three orgs disagree with it
-            assert nodes[0].finality.final_height == receipt.height  # the honest quorum still finalises it
+            await until(lambda: nodes[3].finality.alarm is not None, what="the dissenter's own alarm")
+            await until(lambda: nodes[0].finality.final_height == receipt.height,
+                        what="the honest quorum finalising the block")
         finally:
             await _stop(nodes, tasks)
 
@@ -124,14 +119,18 @@ def test_a_node_whose_stored_block_was_altered_is_caught_when_it_attests(world: 
         nodes = [world.pipeline(org) for org in (*HONEST, "gz-court")]
         tasks = await _run(nodes)
         try:
-            # The altered block went out attested truly; the court's next block links to the altered one.
+            # The court restarts on the altered block: it attests it (unless a true attestation already went out)
+            # and links its next block to it.
             receipt = await asyncio.wait_for(await nodes[0].accept(factory.note(admin, "next", {"n": 1})), 20)
             assert receipt.height == head + 1
             await until(lambda: all(n.finality.alarm is not None for n in nodes[:3]), what="alarms")
             for honest in nodes[:3]:
                 alarm = honest.finality.alarm
                 assert alarm is not None
-                assert (alarm.org, alarm.height) == ("gz-court", head + 1)
+                # Caught at the altered height when the court had not yet attested it truly before it
+                # stopped, else at the next block, whose header links to the altered one.
+                assert alarm.org == "gz-court"
+                assert alarm.height in {head, head + 1}
         finally:
             await _stop(nodes, tasks)
 

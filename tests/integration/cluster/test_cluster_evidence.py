@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from typer.testing import CliRunner
 
 from estatechain.cli.main import app
@@ -14,19 +12,11 @@ from estatechain.clock import SystemClock
 from estatechain.evidence.verify import verify_package
 from estatechain.testing.builders import TxFactory
 
-from .inprocess import World, start_world, until
+from .inprocess import World, until
 from .nats_support import run
 
 ORGS = ("gz-registry", "icbc-gz", "ccb-gz", "gz-court")
 
-
-@pytest.fixture
-def world(tmp_path: Path) -> Iterator[World]:
-    made = start_world(tmp_path)
-    try:
-        yield made
-    finally:
-        made.cluster.close()
 
 
 def test_packages_exported_from_every_node_verify_with_the_quorum_attesting(world: World, tmp_path: Path) -> None:
@@ -37,7 +27,8 @@ def test_packages_exported_from_every_node_verify_with_the_quorum_attesting(worl
         nodes = [world.pipeline(org) for org in ORGS]
         tasks = [asyncio.create_task(n.run()) for n in nodes]
         try:
-            await until(lambda: all(n.ordering_ready for n in nodes), what="nodes connected")
+            await until(lambda: all(n.ordering_ready for n in nodes), what="nodes connected",
+                why=lambda: [n.fault for n in nodes])
             futures = [await nodes[n % 4].accept(factory.note(admin, f"deed/{n}", {"n": n})) for n in range(12)]
             receipts = await asyncio.wait_for(asyncio.gather(*futures), 30)
             head = max(r.height for r in receipts)

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from estatechain.contract import keys
-from estatechain.node.finality import ATTESTATIONS_FILE
+from estatechain.evidence.attestations import ATTESTATIONS_FILE
 from estatechain.storage.store import LedgerStore
 from estatechain.testing.clusterload import ledger_facts
 from estatechain.testing.devcluster import DevCluster

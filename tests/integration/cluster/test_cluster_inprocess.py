@@ -7,100 +7,37 @@ process-level faults (kill -9, SIGSTOP) live in the node-process tests.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 
 from estatechain.clock import SystemClock
 from estatechain.errors import Refused
-from estatechain.identity.devca import DevConsortium, create_dev_consortium
-from estatechain.ledger.block import BlockHeader
-from estatechain.node.cluster import ClusterPipeline, cut_marker
-from estatechain.node.finality import Finality
-from estatechain.node.outbox import WebhookKey
+from estatechain.node.cluster import cut_marker
 from estatechain.node.pipeline import Receipt
 from estatechain.ordering import subjects
-from estatechain.ordering.jetstream import NatsAccess
-from estatechain.ordering.streams import ensure_streams
 from estatechain.storage.store import LedgerStore
 from estatechain.testing.builders import TxFactory
-from estatechain.testing.natscluster import NatsCluster
 
-from .nats_support import connect, run
+from .inprocess import World, until
+from .nats_support import run
 
 ORGS = ("gz-registry", "icbc-gz")
-
-
-@dataclass
-class World:
-    dev: DevConsortium
-    cluster: NatsCluster
-    root: Path
-
-
-@pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
-    root = tmp_path_factory.mktemp("cluster")
-    dev = create_dev_consortium(root / "consortium", now_ms=SystemClock().now_ms())
-    tag = subjects.chain_tag(dev.genesis.chain_id)
-    cluster = NatsCluster(root / "nats", tag=tag, org_ids=[o.id for o in dev.genesis.orgs])
-    try:
-        cluster.start()
-        cluster.wait_ready()
-
-        async def create() -> None:
-            async with connect(cluster, "operator") as operator:
-                await ensure_streams(operator.nc, tag)
-
-        run(create())
-        yield World(dev=dev, cluster=cluster, root=root)
-    finally:
-        cluster.close()
-
-
-def _node(world: World, org: str, name: str) -> ClusterPipeline:
-    directory = world.root / name / org
-    store = LedgerStore.open(directory) if (directory / "ledger.sqlite").exists() else LedgerStore.create(
-        directory, world.dev.genesis)
-    credentials = world.cluster.credentials(org)
-    access = NatsAccess(servers=tuple(world.cluster.client_urls), user=credentials.user,
-                        password=credentials.password, org_id=org)
-
-    def claim_of(height: int) -> tuple[str, str] | None:
-        row = store.connection.execute("SELECT hash, header FROM blocks WHERE height = ?", (height,)).fetchone()
-        if row is None:
-            return None
-        return str(row[0]), BlockHeader.from_bytes(bytes(row[1]), where="test").state_root
-
-    finality = Finality(directory, quorum=2, claim_of=claim_of)
-    key = WebhookKey.from_dev(world.dev.directory, f"{org}/node")
-    return ClusterPipeline(store, SystemClock(), access=access, monitoring=tuple(world.cluster.monitoring_urls),
-                           node_key=key, finality=finality)
-
-
-async def _until(predicate: Callable[[], bool], within_s: float = 20.0) -> None:
-    deadline = asyncio.get_running_loop().time() + within_s
-    while not predicate():
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError("condition not reached in time")
-        await asyncio.sleep(0.05)
 
 
 def _hashes(store: LedgerStore) -> list[tuple[int, str]]:
     return [(int(h), str(x)) for h, x in store.connection.execute("SELECT height, hash FROM blocks ORDER BY height")]
 
 
-def test_two_nodes_commit_the_same_blocks_and_attest_them(world: World) -> None:
+def test_two_nodes_commit_the_same_blocks_and_attest_them(shared_world: World) -> None:
+    world = shared_world
     factory = TxFactory(world.dev, SystemClock())
     writers = [i for i in world.dev.identities.values() if i.role in {"org.admin", "node"}]
 
     async def scenario() -> None:
-        nodes = [_node(world, org, "a") for org in ORGS]
+        nodes = [world.pipeline(org, copy="a", quorum=2) for org in ORGS]
         tasks = [asyncio.create_task(n.run()) for n in nodes]
         try:
-            await _until(lambda: all(n._transport is not None for n in nodes))
+            await until(lambda: all(n._transport is not None for n in nodes))
             futures: list[asyncio.Future[Receipt]] = []
             for n in range(120):
                 envelope = factory.note(writers[n % len(writers)], f"k/{n % 100}", {"n": n}, if_absent=n >= 100)
@@ -108,11 +45,11 @@ def test_two_nodes_commit_the_same_blocks_and_attest_them(world: World) -> None:
             receipts = await asyncio.wait_for(asyncio.gather(*futures), 30)
             assert len({r.tx_id for r in receipts}) == 120
             assert sum(not r.valid for r in receipts) == 20  # the if_absent repeats are marked invalid everywhere
-            await _until(lambda: nodes[0].store.height == nodes[1].store.height >= 1)
+            await until(lambda: nodes[0].store.height == nodes[1].store.height >= 1)
             assert _hashes(nodes[0].store) == _hashes(nodes[1].store)
             assert nodes[0].store.state_root == nodes[1].store.state_root
             head = nodes[0].store.height
-            await _until(lambda: all(n.finality.final_height == head for n in nodes))
+            await until(lambda: all(n.finality.final_height == head for n in nodes))
             assert nodes[0].finality.agreeing(head) == sorted(ORGS)
         finally:
             for node in nodes:
@@ -122,20 +59,21 @@ def test_two_nodes_commit_the_same_blocks_and_attest_them(world: World) -> None:
     run(scenario(), timeout=90)
 
 
-def test_entries_that_fail_admission_are_dropped_by_every_node(world: World) -> None:
+def test_entries_that_fail_admission_are_dropped_by_every_node(shared_world: World) -> None:
+    world = shared_world
     """A bad signature and a repeat slipped onto the stream directly are dropped alike; markers cut."""
     factory = TxFactory(world.dev, SystemClock())
     who = world.dev.identities["icbc-gz/org-admin"]
 
     async def scenario() -> None:
-        nodes = [_node(world, org, "b") for org in ORGS]
+        nodes = [world.pipeline(org, copy="b", quorum=2) for org in ORGS]
         tasks = [asyncio.create_task(n.run()) for n in nodes]
         try:
-            await _until(lambda: all(n._transport is not None for n in nodes))
+            await until(lambda: all(n._transport is not None for n in nodes))
             stream = subjects.tx_stream(subjects.chain_tag(world.dev.genesis.chain_id))
             end = (await nodes[0].transport.js.stream_info(stream)).state.last_seq
-            await _until(lambda: all(n._last_seq >= end for n in nodes))  # replayed what the earlier test left
-            await _until(lambda: nodes[0].store.height == nodes[1].store.height)
+            await until(lambda: all(n._last_seq >= end for n in nodes))  # replayed what the earlier test left
+            await until(lambda: nodes[0].store.height == nodes[1].store.height)
             start = nodes[0].store.height
             good = factory.note(who, "drop/good", {"n": 1})
             forged = bytearray(factory.note(who, "drop/forged", {"n": 2}))
@@ -148,7 +86,7 @@ def test_entries_that_fail_admission_are_dropped_by_every_node(world: World) -> 
             with pytest.raises(Refused):
                 await nodes[0].accept(bytes(forged))
             await transport.publish_cut(start + 1, cut_marker(world.dev.genesis.chain_id, start + 1))
-            await _until(lambda: all(n.store.height > start for n in nodes))
+            await until(lambda: all(n.store.height > start for n in nodes))
             for node in nodes:
                 rows = node.store.connection.execute("SELECT command FROM txs WHERE height > ?", (start,)).fetchall()
                 assert len(rows) == 1

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
@@ -17,19 +15,11 @@ from estatechain.node.service import NodeService
 from estatechain.sdk.identity import ClientIdentity
 from estatechain.testing.builders import TxFactory
 
-from .inprocess import World, start_world, until
+from .inprocess import World, until
 from .nats_support import run
 
 PEERS = ("gz-registry", "icbc-gz", "ccb-gz")
 
-
-@pytest.fixture
-def world(tmp_path: Path) -> Iterator[World]:
-    made = start_world(tmp_path)
-    try:
-        yield made
-    finally:
-        made.cluster.close()
 
 
 def _identity(world: World, org: str) -> ClientIdentity:

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
@@ -15,20 +13,12 @@ from estatechain.sdk import SdkError
 from estatechain.sdk.client import Client
 from estatechain.sdk.identity import ClientIdentity
 
-from .inprocess import World, start_world, until
+from .inprocess import World, until
 from .nats_support import run
 
 ORGS = ("gz-registry", "icbc-gz", "ccb-gz")
 PDF = b"%PDF-1.7\n% mortgage contract of unit 440104-001-0001\n" + bytes(range(256)) * 8 + b"\n%%EOF\n"
 
-
-@pytest.fixture
-def world(tmp_path: Path) -> Iterator[World]:
-    made = start_world(tmp_path)
-    try:
-        yield made
-    finally:
-        made.cluster.close()
 
 
 def test_the_registry_reads_a_material_uploaded_at_the_bank_s_node_and_another_bank_cannot(world: World) -> None:

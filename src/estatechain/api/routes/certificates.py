@@ -177,13 +177,20 @@ async def verify_file(request: Request, service: Service) -> dict[str, Any]:
     if not data or len(data) > MAX_FILE_BYTES:
         raise ApiError(400, "BAD_FILE", "send the certificate PDF or JSON as the request body", {})
 
-    def lookup(number: str) -> dict[str, JSONValue]:
+    loop = asyncio.get_running_loop()
+
+    async def on_loop(number: str) -> dict[str, JSONValue]:
         found = load(service.store, number)
         if found is None:
             raise NotFound(f"{number}: not on this node's ledger")
         return {"status": found.status.value, "document_sha256": found.document_sha256}
 
-    report = verify_bytes(data, service.genesis, lookup=lookup)  # ~20 ms; reads the ledger on the loop's thread
+    def lookup(number: str) -> dict[str, JSONValue]:
+        """The ledger is read on the loop's thread (its connection's); the verifier waits for the answer."""
+        return asyncio.run_coroutine_threadsafe(on_loop(number), loop).result(timeout=10)
+
+    # pyhanko runs its own event loop inside, so the PDF checks run in a worker thread, off this loop.
+    report = await asyncio.to_thread(verify_bytes, data, service.genesis, lookup=lookup)
     failure = report.failure
     gate.record(client=client, kind="file", number=None if report.record is None else str(report.record["number"]),
                 outcome="VALID" if failure is None else f"FAILED:{failure.name}")
