@@ -22,14 +22,16 @@ def test_every_command_has_help_with_an_example(command: str) -> None:
     assert f"Example: estatechain {command}" in result.stdout
 
 
-def test_demo_creates_commits_and_verifies_then_says_so(tmp_path: Path) -> None:
-    result = run("demo", str(tmp_path / "net"), "--count", "300", "--units", "100")
+def test_init_load_and_verify_commit_and_check_a_ledger_then_say_so(tmp_path: Path) -> None:
+    created = run("init", str(tmp_path / "net"), "--units", "100")
+    assert created.returncode == 0, created.stderr
+    assert "Development only" in created.stdout
+    result = run("load", str(tmp_path / "net"), "--count", "300")
     assert result.returncode == 0, result.stderr
-    assert "Development only" in result.stdout
     assert "Committed 300 transactions (270 valid, 30 invalid" in result.stdout
-    assert "every block, transaction and state row checks out" in result.stdout
     again = run("verify", str(tmp_path / "net"))
     assert again.returncode == 0
+    assert "every block, transaction and state row checks out" in again.stdout
     assert "│ transactions" in again.stdout
 
 

@@ -19,6 +19,7 @@ from estatechain.api.routes import cluster as cluster_routes
 from estatechain.api.routes import events as event_routes
 from estatechain.api.routes import parties as party_routes
 from estatechain.node.service import NodeService
+from estatechain.web import router as portal_router
 
 API_VERSION = "1.0.0"
 
@@ -53,6 +54,7 @@ def create_app(service: NodeService) -> FastAPI:
     app.include_router(materials.router)
     app.include_router(event_routes.router)
     app.include_router(certificates.router)
+    app.include_router(portal_router)  # the web portal under /portal (issue 9)
     app.include_router(cluster_routes.router)
     app.include_router(party_routes.router)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)

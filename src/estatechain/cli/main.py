@@ -14,11 +14,13 @@ from rich.table import Table
 
 from estatechain.cli import certificate as certificate_cli
 from estatechain.cli import cluster as cluster_cli
+from estatechain.cli import demo as demo_cli
 from estatechain.cli import evidence as evidence_cli
 from estatechain.clock import SystemClock
 from estatechain.errors import Conflict, EstatechainError, IntegrityFault
 from estatechain.identity.devca import create_dev_consortium, load_dev_consortium
 from estatechain.node.pipeline import Pipeline, Receipt
+from estatechain.sdk import SdkError
 from estatechain.storage import backup as backups
 from estatechain.storage.audit import AuditReport, audit_ledger
 from estatechain.storage.store import LEDGER_FILE, LedgerStore
@@ -283,18 +285,41 @@ def restore(
 
 @app.command()
 def demo(
-    directory: Path = typer.Argument(Path("devnet"), help="Where to create the development consortium."),
-    count: int = typer.Option(2000, "--count", "-n", min=1, help="How many sample transactions to commit."),
-    units: int = typer.Option(DEFAULT_UNITS, "--units", min=1, help="Units in the synthetic register (new only)."),
+    directory: Path = typer.Argument(Path("devnet"), help="The consortium folder the node was started on "
+                                     "(its dev identities sign every step)."),
+    node_url: str = typer.Option(demo_cli.DEFAULT_NODE, "--node", help="Base URL of the running node."),
+    seed: int = typer.Option(DEFAULT_SEED, "--seed", help="Seed `init` made the synthetic register with."),
+    report: Path | None = typer.Option(None, "--report", help="Where to write the run with full tx ids as JSON "
+                                       "(default: DIRECTORY/demo-report.json)."),
 ) -> None:
-    """Create a development consortium (unless DIRECTORY has one), commit sample transactions, verify.
+    """Drive a running node through every business type over signed HTTP, each step signed by the party that acts.
 
-    Example: estatechain demo ./devnet --count 2000
+    Example: ./scripts/run   (in one terminal; or: estatechain up ./devnet)
+    Example: estatechain demo ./devnet --node http://127.0.0.1:8700
+
+    Mortgage first registration (ordinary and maximum-amount) and cancellation; the pre-sale chain on an
+    unsold flat: purchase notice, 预抵押 filing, change, transfer (ICBC → CCB), correction and
+    cancellation, a second 预抵押, the building's first registration and 预告转本 (ownership, then
+    mortgage); an inquiry with the owner's consent and its registry-signed answer; a seizure by the
+    court and its release. Ends with a table of business type, application, certificate and tx ids;
+    each certificate can be checked with `estatechain certificate verify` or GET /v1/certificates/verify.
     """
-    if not (directory / "genesis.json").exists():
-        init(directory, units=units, seed=DEFAULT_SEED)
-    load(directory, count)
-    verify(directory)
+    try:
+        chain_id, rows = demo_cli.run_demo(node_url, directory, seed, console=console, err=err)
+    except SdkError as exc:
+        err.print(f"[bold red]error:[/bold red] {exc}")
+        raise typer.Exit(1) from None
+    table = Table(title=f"estatechain demo: every business type on {node_url}", show_lines=True)
+    for column in ("business type", "application id (or first tx)", "certificate", "tx ids (first 12 hex)"):
+        table.add_column(column, overflow="fold")
+    for shown in demo_cli.table_rows(rows):
+        table.add_row(*shown)
+    console.print(table)
+    path = directory / "demo-report.json" if report is None else report
+    demo_cli.write_report(path, node_url, chain_id, rows)
+    console.print(f"Every tx id in full, with each certificate's record hash: {path}")
+    console.print(f"[bold green]OK[/bold green]: {len(rows)} business steps, "
+                  f"{sum(len(r.txs) for r in rows)} transactions, all committed valid")
 
 
 @app.command()
@@ -317,18 +342,30 @@ def up(
     Creates DIRECTORY with `estatechain init` when it holds no consortium, opens the registry
     node's ledger, starts the pipeline and serves the API (OpenAPI at /openapi.json, docs at /docs)
     until Ctrl-C or SIGTERM; then the block being gathered commits and the ledger closes cleanly.
+    The web portal is at /portal: every dev identity has an account whose password is printed
+    (and kept in DIRECTORY/portal-accounts.json, development only).
     """
     from estatechain.api.server import NodeServer  # noqa: PLC0415  (only `up` needs the web stack)
     from estatechain.node.bootstrap import build_node  # noqa: PLC0415
     from estatechain.node.settings import Settings  # noqa: PLC0415
+    from estatechain.web.devaccounts import ensure_dev_accounts  # noqa: PLC0415
 
     if cluster:
         cluster_cli.up_cluster(directory, port=port, units=units, seed=DEFAULT_SEED)
         return
     if not (directory / "genesis.json").exists():
         init(directory, units=units, seed=DEFAULT_SEED)
+    accounts = ensure_dev_accounts(directory, node_dir(directory), clock=SystemClock())
     server = NodeServer(build_node(Settings(ledger_dir=node_dir(directory), port=port)), log_level="warning")
-    asyncio.run(server.serve(on_started=lambda s: _announce(directory, s.port, s.service.genesis.chain_id)))
+
+    def started(s: NodeServer) -> None:
+        _announce(directory, s.port, s.service.genesis.chain_id)
+        print(f"  Portal     http://127.0.0.1:{s.port}/portal   (dev accounts, password beside each; "  # noqa: T201
+              f"kept in {directory / 'portal-accounts.json'})", flush=True)
+        for account in accounts:
+            print(f"    {account.username:<28} {account.role:<20} {account.password}", flush=True)  # noqa: T201
+
+    asyncio.run(server.serve(on_started=started))
     console.print("[bold]Stopped[/bold]: pipeline stopped, ledger closed.")
 
 

@@ -1,0 +1,107 @@
+"""Custodial signing (design §3.17): the portal signs for a person with the key their org keeps for them.
+
+Only portal users sign this way, and only after a confirmation page has shown the business summary
+and the tx id of the exact payload that will be signed: ``prepare`` fixes every payload field
+(nonce and creation time included) and computes the tx id, the session keeps that pending payload,
+and ``sign`` signs those same bytes once the person confirms. Such a transaction says so on the
+ledger: its nonce starts with ``CUSTODIAL_PREFIX`` (the nonce is signed and part of the tx id).
+
+Keys: in the development layout (``<consortium>/nodes/<org>``) the custody reads the identity's key
+files named in ``<consortium>/identities.json``; a production keystore encrypted at rest plugs in
+behind the same two methods.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Final
+
+from estatechain import canonical
+from estatechain.canonical import JSONValue
+from estatechain.crypto.suites import get_suite
+from estatechain.errors import InputError
+from estatechain.ledger.envelope import TX_TYPE, build_envelope
+from estatechain.sdk.identity import ClientIdentity
+
+CUSTODIAL_PREFIX: Final = "portal-custodial-"
+"""How a custodial transaction says so: the start of its (signed) nonce."""
+SUITE: Final = "ed25519-sha256"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Pending:
+    """A payload waiting for its signer's confirmation, with what the confirmation page shows."""
+
+    handle: str
+    command: str
+    body: dict[str, JSONValue]
+    nonce: str
+    created_at: int
+    tx_id: str
+    summary: list[list[str]]
+    """Label/value pairs in plain words; labels are message ids translated on the page."""
+    back: str
+    """The portal page to return to afterwards."""
+
+    def to_json(self) -> str:
+        """Stored in the session row."""
+        return json.dumps(asdict(self), ensure_ascii=False)
+
+    @staticmethod
+    def from_json(text: str) -> Pending:
+        """Read back what ``to_json`` stored."""
+        data = json.loads(text)
+        return Pending(**data)
+
+
+class KeyCustody:
+    """The keys an org keeps for its portal users."""
+
+    def __init__(self, consortium_dir: Path | None) -> None:
+        self._dir = consortium_dir
+        self._cache: dict[str, ClientIdentity] = {}
+
+    @classmethod
+    def for_node(cls, ledger_dir: Path) -> KeyCustody:
+        """The development layout's custody when the ledger is ``<consortium>/nodes/<org>``, else none."""
+        consortium = ledger_dir.parent.parent
+        if ledger_dir.parent.name == "nodes" and (consortium / "identities.json").exists():
+            return cls(consortium)
+        return cls(None)
+
+    def identity(self, handle: str) -> ClientIdentity:
+        """The identity (certificate and key) of ``handle``.
+
+        Raises:
+            InputError: this node keeps no key for ``handle``.
+
+        """
+        if self._dir is None:
+            raise InputError(f"this node keeps no key for {handle}")
+        if handle not in self._cache:
+            self._cache[handle] = ClientIdentity.from_dev(self._dir, handle)
+        return self._cache[handle]
+
+    def prepare(  # noqa: PLR0913  (keywords only; the payload's fields and the page's)
+        self, *, handle: str, chain_id: str, command: str, body: dict[str, JSONValue], now_ms: int,
+        summary: list[list[str]], back: str,
+    ) -> Pending:
+        """Fix the payload ``handle`` would sign and compute its tx id; nothing is signed yet."""
+        identity = self.identity(handle)
+        nonce = CUSTODIAL_PREFIX + secrets.token_urlsafe(18)
+        payload: dict[str, JSONValue] = {"body": body, "chain_id": chain_id, "command": command,
+                                         "created_at": now_ms, "nonce": nonce, "signer": identity.fingerprint,
+                                         "type": TX_TYPE}
+        tx_id = get_suite(SUITE).hash(canonical.encode(payload)).hex()
+        return Pending(handle=handle, command=command, body=body, nonce=nonce, created_at=now_ms, tx_id=tx_id,
+                       summary=summary, back=back)
+
+    def sign(self, pending: Pending, *, chain_id: str) -> bytes:
+        """The signed envelope of exactly the pending payload (its tx id is the one the page showed)."""
+        identity = self.identity(pending.handle)
+        return build_envelope(suite=get_suite(SUITE), private_key=identity.private_key, chain_id=chain_id,
+                              signer=identity.fingerprint, command=pending.command, body=pending.body,
+                              nonce=pending.nonce, created_at_ms=pending.created_at, certificate=identity.cert_der)

@@ -1,0 +1,84 @@
+"""Rendering: one Jinja2 environment per language (autoescape on) and the security headers of every page.
+
+A page is rendered with the session's language, its CSRF token and the signed-in account, so every
+template can show the org and role in its header and put the token in every form. Responses carry
+a Content-Security-Policy that allows no inline script and no script at all from elsewhere (the
+portal needs none for its core actions), forbid framing and sniffing, and are never cached, since
+they show personal and case data.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from functools import cache
+from typing import Any, Final
+from urllib.parse import urlencode
+
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
+from estatechain.web import i18n
+from estatechain.web.accounts import SESSION_MS, Session
+
+COOKIE: Final = "ec_session"
+_HEX64: Final = re.compile("[0-9a-f]{64}")
+BASE: Final = "/portal"
+CSP: Final = ("default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
+              "frame-ancestors 'none'; base-uri 'none'")
+HEADERS: Final = {
+    "Content-Security-Policy": CSP,
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",
+}
+
+
+@cache
+def environment(locale: str) -> Environment:
+    """The template environment of ``locale``: autoescaping, strict undefined names, gettext installed."""
+    env = Environment(loader=PackageLoader("estatechain.web", "templates"),
+                      autoescape=select_autoescape(default=True, default_for_string=True),
+                      undefined=StrictUndefined, extensions=["jinja2.ext.i18n"], trim_blocks=True,
+                      lstrip_blocks=True)
+    env.install_gettext_translations(i18n.translations(locale), newstyle=True)  # type: ignore[attr-defined]
+    env.filters["money"] = lambda fen: i18n.money(int(fen), locale)
+    env.filters["when"] = lambda ms: i18n.when(None if ms is None else int(ms), locale)
+    translate = i18n.translations(locale).gettext
+    env.filters["t"] = translate  # a plain str, autoescaped: for message ids held in variables
+    env.filters["name"] = lambda code, table: translate(i18n.NAMES[table].get(str(code), str(code)))
+    env.globals["locale"] = locale
+    env.globals["locales"] = i18n.LOCALES
+    env.globals["base"] = BASE
+    return env
+
+
+def secure(response: Response, session: Session | None) -> Response:
+    """Add the security headers and (re)set the session cookie: HttpOnly, SameSite=Strict, expiring, Secure on TLS."""
+    for name, value in HEADERS.items():
+        response.headers[name] = value
+    if session is not None:
+        response.set_cookie(COOKIE, session.token, max_age=SESSION_MS // 1000, path=BASE, httponly=True,
+                            samesite="strict", secure=session.tls)
+    return response
+
+
+def render(template: str, session: Session, *, status: int = 200, **context: Any) -> HTMLResponse:  # noqa: ANN401
+    """Render ``template`` for ``session`` with ``context``."""
+    if "done" in context and not _HEX64.fullmatch(str(context["done"] or "")):
+        context["done"] = None  # only a tx id is ever announced, never text from a crafted link
+    env = environment(session.locale)
+    html = env.get_template(template).render(session=session, account=session.account, csrf=session.csrf,
+                                             **context)
+    response = HTMLResponse(html, status_code=status)
+    secure(response, session)
+    return response
+
+
+def redirect(path: str, session: Session | None, *, query: Mapping[str, str] | None = None) -> Response:
+    """303 to a portal page (``path`` relative to ``/portal``); after a POST the browser GETs the page."""
+    target = BASE + path
+    if query:
+        target += "?" + urlencode(query)
+    return secure(RedirectResponse(target, status_code=303), session)

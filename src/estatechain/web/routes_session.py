@@ -1,0 +1,87 @@
+"""Sign-in, sign-out, the language switch, the start page and the style sheet.
+
+Sign-in is limited per client address (``SIGNIN_PER_MINUTE`` failures a minute) and per account (lockout after
+``MAX_FAILURES`` wrong passwords in a row, ``accounts.py``); the page says "wrong username or
+password" for unknown usernames and wrong passwords alike. A successful sign-in ends the anonymous
+session and opens a new one, keeping the chosen language.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from importlib import resources
+
+from fastapi import APIRouter, Request, Response
+
+from estatechain.web import i18n
+from estatechain.web.i18n import N_
+from estatechain.web.pages import redirect, render
+from estatechain.web.portal import CheckedForm, PortalDep, PortalRoute, Visitor, desk_of
+
+router = APIRouter(prefix="/portal", route_class=PortalRoute, include_in_schema=False)
+
+
+@cache
+def _css() -> bytes:
+    return resources.files(__package__).joinpath("static", "portal.css").read_bytes()
+
+
+@router.get("/static/portal.css")
+async def stylesheet() -> Response:
+    """The one style sheet (no build step)."""
+    response = Response(_css(), media_type="text/css")
+    response.headers["Cache-Control"] = "public, max-age=3600"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@router.get("")
+async def home(session: Visitor, done: str | None = None) -> Response:
+    """Signed in: the role's desk (passing on which tx just committed); else the sign-in page."""
+    if session.account is None:
+        return redirect("/signin", session)
+    return redirect(desk_of(session.account), session, query={"done": done} if done else None)
+
+
+@router.get("/signin")
+async def signin_page(session: Visitor) -> Response:
+    """The sign-in form."""
+    return render("signin.html", session, error=None)
+
+
+@router.post("/signin")
+async def signin(request: Request, session: Visitor, form: CheckedForm, parts: PortalDep) -> Response:
+    """Check the password; on success a fresh session for the account."""
+    client, now = request.client.host if request.client else "unknown", parts.service.clock.now_ms()
+    if parts.signins.blocked(client, now):
+        return render("signin.html", session, status=429,
+                      error=N_("Too many sign-in attempts from this address. Wait a minute and try again."))
+    outcome = parts.accounts.sign_in(str(form.get("username", ""))[:64], str(form.get("password", ""))[:256])
+    if outcome.account is None:
+        parts.signins.failed(client, now)
+        text = (N_("This account is locked after repeated wrong passwords. Try again in 15 minutes.")
+                if outcome.problem == "locked" else N_("Wrong username or password."))
+        return render("signin.html", session, status=401, error=text)
+    parts.accounts.end_session(session.token)
+    fresh = parts.accounts.open_session(account=outcome.account, locale=session.locale)
+    return redirect(desk_of(outcome.account), fresh)
+
+
+@router.post("/signout")
+async def signout(session: Visitor, form: CheckedForm, parts: PortalDep) -> Response:
+    """End the session; the browser's cookie is cleared."""
+    assert form is not None
+    parts.accounts.end_session(session.token)
+    response = redirect("/signin", None)
+    response.delete_cookie("ec_session", path="/portal")
+    return response
+
+
+@router.post("/lang")
+async def language(session: Visitor, form: CheckedForm, parts: PortalDep) -> Response:
+    """Switch the session's language and go back to the page it came from."""
+    locale = i18n.choose(str(form.get("locale", "")))
+    parts.accounts.set_locale(session.token, locale)
+    back = str(form.get("back", ""))
+    path = back.removeprefix("/portal") if back.startswith("/portal") and "//" not in back else ""
+    return redirect(path, session)

@@ -1,0 +1,85 @@
+"""The confirmation step of custodial signing: show exactly what will be signed, then sign it once.
+
+A desk action never signs: it stores a ``Pending`` payload in the session and sends the browser
+here. This page shows the business summary, the command and the tx id of the exact payload. Only
+the POST from this page signs it with the key the org keeps for the person (``custody.py``) and
+submits it to the node's own pipeline; the pending payload is taken out of the session before
+anything else happens, so a double-clicked submit signs and files once. The outcome is shown with
+the rule code and its text in both languages when the ledger marked the transaction invalid.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from fastapi import APIRouter, Response
+
+from estatechain.errors import EstatechainError
+from estatechain.web import i18n
+from estatechain.web.accounts import Session
+from estatechain.web.custody import CUSTODIAL_PREFIX, Pending
+from estatechain.web.pages import redirect, render
+from estatechain.web.portal import CheckedForm, Member, Portal, PortalDep, PortalRoute
+from estatechain.web.precheck import precheck
+
+router = APIRouter(prefix="/portal", route_class=PortalRoute, include_in_schema=False)
+
+COMMIT_WAIT_S: Final = 10.0
+"""How long the page waits for the block holding the transaction (single node: one batch timeout)."""
+
+
+@router.get("/sign")
+async def confirmation(session: Member, parts: PortalDep) -> Response:
+    """What will be signed, with its tx id and the rules' verdict now; or back to the desk when nothing waits."""
+    if session.pending is None or session.account is None:
+        return redirect("", session)
+    pending = Pending.from_json(session.pending)
+    account = session.account
+    failure = precheck(parts.service, pending, fingerprint=parts.custody.identity(account.handle).fingerprint,
+                       org=account.org, role=account.role)
+    texts = {} if failure is None else i18n.rule_texts(failure.code, failure.detail)
+    return render("sign.html", session, pending=pending, failure=failure, texts=texts,
+                  custodial_prefix=CUSTODIAL_PREFIX)
+
+
+@router.post("/sign/cancel")
+async def cancel(session: Member, form: CheckedForm, parts: PortalDep) -> Response:
+    """Drop the waiting payload unsigned."""
+    assert form is not None
+    pending = parts.accounts.take_pending(session.token)
+    return redirect(Pending.from_json(pending).back if pending else "", session)
+
+
+@router.post("/sign")
+async def sign(session: Member, form: CheckedForm, parts: PortalDep) -> Response:
+    """Sign the waiting payload with the account's custodial key, submit it and show the outcome."""
+    text = parts.accounts.take_pending(session.token)
+    posted = str(form.get("tx_id", ""))
+    pending = None if text is None else Pending.from_json(text)
+    if pending is None or session.account is None or pending.handle != session.account.handle:
+        return await _resubmitted(parts, session, posted)
+    if posted != pending.tx_id:
+        return redirect("", session)
+    service = parts.service
+    try:
+        envelope = parts.custody.sign(pending, chain_id=service.genesis.chain_id)
+        submission = await service.submit(envelope)
+    except EstatechainError as exc:
+        code = getattr(exc, "code", "REFUSED")
+        detail = getattr(exc, "detail", {})
+        return render("outcome.html", session, status=400, pending=pending, valid=False, code=code,
+                      texts=i18n.rule_texts(str(code), detail))
+    status = await service.wait(submission.status.tx_id, COMMIT_WAIT_S)
+    if status is None or status.result is None:
+        return render("outcome.html", session, status=202, pending=pending, valid=None, code=None, texts={})
+    if status.result == "valid":
+        return redirect(pending.back, session, query={"done": pending.tx_id})
+    code = status.code or "UNKNOWN_CODE"
+    return render("outcome.html", session, status=200, pending=pending, valid=False, code=code,
+                  texts=i18n.rule_texts(code, status.detail))
+
+
+async def _resubmitted(parts: Portal, session: Session, posted: str) -> Response:
+    """A second submit of the same page: sign nothing, show the first one's outcome when it committed."""
+    known = await parts.service.wait(posted, COMMIT_WAIT_S) if len(posted) == 64 else None
+    return redirect("", session, query={"done": posted} if known is not None and known.result == "valid" else None)
