@@ -38,6 +38,8 @@ log = logging.getLogger(__name__)
 FETCH_BATCH: Final = 256
 FETCH_WAIT_S: Final = 0.25
 RETRY_S: Final = 0.5
+IDLE_PROBE_S: Final = 2.0
+"""After this long without a message the reader asks the server whether its consumer is stuck (``_in_order``)."""
 CLOSE_S: Final = 5.0
 """Longest wait for a connection or subscription to close: a stop never hangs on a dead server."""
 _ACK_TOKENS_V1: Final = 9
@@ -202,12 +204,26 @@ class JetStreamOrdering:
 
 
 async def _in_order(sub: JetStreamContext.PullSubscription, expected: int) -> AsyncIterator[Msg]:
-    """Messages of ``sub`` with stream sequences ``expected``, ``expected + 1``, …; returns at a gap."""
+    """Messages of ``sub`` with stream sequences ``expected``, ``expected + 1``, …; returns at a gap.
+
+    Also returns when the consumer is stalled: its memory-backed (R1) state lives on one server, and
+    when that server restarts, fetches just time out forever. So after ``IDLE_PROBE_S`` without a
+    message the consumer is asked about; gone, unreachable, or holding messages it does not deliver
+    means "reopen it".
+    """
+    loop = asyncio.get_running_loop()
+    idle_since = loop.time()
     while True:
         try:
             batch = await sub.fetch(FETCH_BATCH, timeout=FETCH_WAIT_S)
         except TimeoutError:
+            if loop.time() - idle_since >= IDLE_PROBE_S:
+                if await _stalled(sub):
+                    log.warning("the consumer delivers nothing at stream sequence %d; reopening it", expected)
+                    return
+                idle_since = loop.time()
             continue
+        idle_since = loop.time()
         for msg in batch:
             seq = msg.metadata.sequence.stream
             if seq < expected:
@@ -217,3 +233,12 @@ async def _in_order(sub: JetStreamContext.PullSubscription, expected: int) -> As
                 return
             yield msg
             expected += 1
+
+
+async def _stalled(sub: JetStreamContext.PullSubscription) -> bool:
+    """True when the consumer cannot be asked about, or holds pending messages it did not deliver."""
+    try:
+        info = await sub.consumer_info()
+    except (TimeoutError, nats.errors.Error, nats.js.errors.Error):
+        return True
+    return bool(info.num_pending)

@@ -55,6 +55,11 @@ async def reached(load: SteadyLoad, count: int, within_s: float = 30.0) -> None:
 def assert_nothing_lost(cluster: DevCluster, report: LoadReport) -> None:
     """Every node converged on one chain holding every acknowledged tx once, heights without gaps."""
     assert report.acknowledged, "the load got no acknowledgement at all"
+    deadline = time.monotonic() + 60  # acknowledged = on the stream: every node must commit it, bounded
+    while set(report.acknowledged) - set(ledger_facts(cluster.ledger_dir(ORGS[0])).tx_ids):
+        if time.monotonic() > deadline:
+            break  # the assertion below names what is missing
+        time.sleep(0.5)
     head = cluster.wait_converged(timeout_s=60)
     reference = ledger_facts(cluster.ledger_dir(ORGS[0]))
     assert reference.contiguous
