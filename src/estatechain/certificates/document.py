@@ -34,7 +34,6 @@ from estatechain.crypto.suites import SignatureSuite
 from estatechain.errors import Conflict, NotFound
 from estatechain.identity.devca import Identity
 from estatechain.ledger.attestation import sign_attestation
-from estatechain.ledger.block import BlockHeader
 from estatechain.storage.store import LedgerStore
 
 FILE_TYPE: Final = "estatechain.certificate-file.v1"
@@ -79,14 +78,15 @@ def ledger_evidence(store: LedgerStore, tx_id: str, attester: Identity | None) -
     if tx is None:
         raise NotFound(f"transaction {tx_id} is not committed on this node")
     envelope = store.connection.execute("SELECT envelope FROM txs WHERE tx_id = ?", (tx_id,)).fetchone()[0]
-    block = store.connection.execute("SELECT hash, header FROM blocks WHERE height = ?", (tx.height,)).fetchone()
-    header = BlockHeader.from_bytes(bytes(block[1]), where=f"blocks height={tx.height}")
+    block = store.block_at(tx.height)
+    assert block is not None, tx.height  # a committed tx's block
+    header, block_hash = block
     proof = store.txlog.inclusion_proof(tx.seq, header.txlog_size)
     attestation: str | None = None
     if attester is not None:
         wire = sign_attestation(suite=store.suite, private_key=attester.private_key, cert_der=attester.cert_der,
                                 chain_id=header.chain_id, org=attester.org_id, height=header.height,
-                                block_hash=str(block[0]), state_root=header.state_root)
+                                block_hash=block_hash, state_root=header.state_root)
         attestation = base64.b64encode(wire).decode("ascii")
     header_json: dict[str, JSONValue] = dict(dataclasses.asdict(header))
     return {

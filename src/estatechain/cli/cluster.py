@@ -32,7 +32,6 @@ from estatechain.node.join import JoinReport, join_from_snapshot
 from estatechain.node.outbox import WebhookKey
 from estatechain.ordering.jetstream import NatsAccess
 from estatechain.ordering.natsconfig import Credentials
-from estatechain.sdk.identity import ClientIdentity
 from estatechain.storage.store import LEDGER_FILE, LedgerStore
 from estatechain.testing.devcluster import (
     CLUSTER_DIR,
@@ -106,9 +105,9 @@ def join_cluster(directory: Path, org: str, peer_url: str) -> JoinReport:
     servers = settings["nats_servers"]
     assert isinstance(servers, tuple)
     access = NatsAccess(servers=servers, user=credentials.user, password=credentials.password, org_id=org)
-    identity = ClientIdentity(cert_der=key.cert_der, private_key=key.private_key, fingerprint=key.fingerprint)
-    return asyncio.run(join_from_snapshot(peer_url=peer_url, identity=identity, ledger_dir=cluster_node_dir(
-        directory, org), genesis=genesis, access=access))
+    return asyncio.run(join_from_snapshot(peer_url=peer_url, identity=key.client_identity(),
+                                          ledger_dir=cluster_node_dir(directory, org), genesis=genesis,
+                                          access=access))
 
 
 def cluster_settings(directory: Path, org: str, port: int, *, create: bool = True) -> dict[str, object]:

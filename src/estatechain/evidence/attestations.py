@@ -24,7 +24,6 @@ from estatechain.crypto.suites import SignatureSuite
 from estatechain.errors import Conflict, InputError, NotFound
 from estatechain.identity.genesis import Genesis
 from estatechain.ledger.attestation import NODE_ROLE, Attestation, sign_attestation, verify_attestation
-from estatechain.ledger.block import BlockHeader
 from estatechain.storage.store import LedgerStore
 
 ATTESTATIONS_FILE: Final = "attestations.sqlite"
@@ -122,12 +121,11 @@ def attest_block(store: LedgerStore, attestations: AttestationStore, key: NodeKe
         NotFound: no block ``height`` in the ledger.
 
     """
-    row = store.connection.execute("SELECT hash, header FROM blocks WHERE height = ?", (height,)).fetchone()
-    if row is None:
+    claim = store.claim(height)
+    if claim is None:
         raise NotFound(f"block {height} is not in the ledger (its height is {store.height})")
-    header = BlockHeader.from_bytes(bytes(row[1]), where=f"blocks height={height}")
     raw = sign_attestation(suite=store.suite, private_key=key.private_key, cert_der=key.cert_der,
-                           chain_id=store.genesis.chain_id, org=key.org, height=height, block_hash=str(row[0]),
-                           state_root=header.state_root)
+                           chain_id=store.genesis.chain_id, org=key.org, height=height, block_hash=claim[0],
+                           state_root=claim[1])
     attestations.add(raw)
     return raw

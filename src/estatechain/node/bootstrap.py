@@ -7,12 +7,10 @@ this one, so the HTTP app itself is composed by the caller from the service buil
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from estatechain.clock import Clock, SystemClock
 from estatechain.errors import EstatechainError, InputError
-from estatechain.ledger.block import BlockHeader
 from estatechain.node.cluster import ClusterPipeline
 from estatechain.node.events import EventHub, EventSource
 from estatechain.node.finality import Finality
@@ -22,6 +20,7 @@ from estatechain.node.service import NodeService
 from estatechain.node.settings import Settings
 from estatechain.node.shredding import Shredder
 from estatechain.ordering.jetstream import NatsAccess
+from estatechain.ordering.natsconfig import Credentials
 from estatechain.storage.store import LedgerStore
 
 
@@ -61,19 +60,13 @@ def _cluster_pipeline(settings: Settings, store: LedgerStore, key: WebhookKey | 
         raise InputError("a cluster node needs org_id, nats_credentials and its org's node identity "
                          "(ESTATECHAIN_ORG_ID, ESTATECHAIN_NATS_CREDENTIALS; dev layout <dir>/nodes/<org>)")
     try:
-        credentials = json.loads(settings.nats_credentials.read_text(encoding="utf-8"))
-        access = NatsAccess(servers=settings.nats_servers, user=str(credentials["user"]),
-                            password=str(credentials["password"]), org_id=settings.org_id)
+        credentials = Credentials.load(settings.nats_credentials)
+        access = NatsAccess(servers=settings.nats_servers, user=credentials.user, password=credentials.password,
+                            org_id=settings.org_id)
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise InputError(f"{settings.nats_credentials}: not a NATS credentials file ({exc})") from None
 
-    def claim_of(height: int) -> tuple[str, str] | None:
-        row = store.connection.execute("SELECT hash, header FROM blocks WHERE height = ?", (height,)).fetchone()
-        if row is None:
-            return None
-        return str(row[0]), BlockHeader.from_bytes(bytes(row[1]), where=f"blocks height={height}").state_root
-
-    finality = Finality(settings.ledger_dir, quorum=store.genesis.policies.finality_quorum, claim_of=claim_of)
+    finality = Finality(settings.ledger_dir, quorum=store.genesis.policies.finality_quorum, claim_of=store.claim)
     return ClusterPipeline(store, clock, access=access, monitoring=settings.nats_monitoring, node_key=key,
                            finality=finality)
 

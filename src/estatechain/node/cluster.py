@@ -35,13 +35,12 @@ from estatechain.clock import Clock
 from estatechain.errors import EstatechainError, Refused, Unavailable
 from estatechain.ledger.admission import Admission, AdmittedTx, Authenticator
 from estatechain.ledger.attestation import sign_attestation, verify_attestation
-from estatechain.ledger.block import BlockHeader
 from estatechain.ledger.execution import execute_block
 from estatechain.ledger.refusals import RefusalCode
 from estatechain.ledger.results import ExecutedTx
 from estatechain.node.finality import Finality
 from estatechain.node.outbox import WebhookKey
-from estatechain.node.pipeline import CommittedBlock, Receipt, receipts_of
+from estatechain.node.pipeline import BlockFanout, CommittedBlock, Receipt, receipts_of
 from estatechain.ordering import subjects
 from estatechain.ordering.cutter import BlockCutter
 from estatechain.ordering.jetstream import EntryKind, JetStreamOrdering, NatsAccess, StreamEntry
@@ -128,7 +127,7 @@ class ClusterPipeline:
         self._last_seq = store.stream_position
         self._last_time_ms = 0
         self._waiting: dict[str, asyncio.Future[Receipt]] = {}
-        self._subscribers: list[asyncio.Queue[CommittedBlock]] = []
+        self._fanout = BlockFanout()
         self._unattested: list[int] = [store.height] if store.height else []  # the head may not have gone out
         self._tasks: list[asyncio.Task[None]] = []
         self._stopped = asyncio.Event()
@@ -218,15 +217,9 @@ class ClusterPipeline:
             raise
         return future
 
-    async def subscribe(self) -> AsyncIterator[CommittedBlock]:
+    def subscribe(self) -> AsyncIterator[CommittedBlock]:
         """Committed blocks from now on, in height order."""
-        queue: asyncio.Queue[CommittedBlock] = asyncio.Queue()
-        self._subscribers.append(queue)
-        try:
-            while True:
-                yield await queue.get()
-        finally:
-            self._subscribers.remove(queue)
+        return self._fanout.subscribe()
 
     # -- lifecycle --------------------------------------------------------------------------------------
 
@@ -345,9 +338,7 @@ class ClusterPipeline:
             future = self._waiting.pop(receipt.tx_id, None)
             if future is not None and not future.done():
                 future.set_result(receipt)
-        committed = CommittedBlock(header=header, block_hash=store.head_hash, receipts=receipts)
-        for queue in self._subscribers:
-            queue.put_nowait(committed)
+        self._fanout.publish(CommittedBlock(header=header, block_hash=store.head_hash, receipts=receipts))
         self.finality.committed(header.height)
         self._unattested.append(header.height)
 
@@ -381,12 +372,11 @@ class ClusterPipeline:
     async def _attest(self) -> None:
         while self._unattested:
             height = self._unattested[0]
-            row = self._store.connection.execute("SELECT hash, header FROM blocks WHERE height = ?",
-                                                 (height,)).fetchone()
-            header = BlockHeader.from_bytes(bytes(row[1]), where=f"blocks height={height}")
+            claim = self._store.claim(height)
+            assert claim is not None, height  # only committed heights are queued
             data = sign_attestation(suite=self._store.suite, private_key=self._key.private_key,
                                     cert_der=self._key.cert_der, chain_id=self._chain_id, org=self._org,
-                                    height=height, block_hash=str(row[0]), state_root=header.state_root)
+                                    height=height, block_hash=claim[0], state_root=claim[1])
             try:
                 await self.transport.publish_attestation(height, data)
             except Unavailable:

@@ -43,6 +43,7 @@ from estatechain.crypto import x509
 from estatechain.crypto.suites import get_suite
 from estatechain.errors import InputError, NotFound
 from estatechain.node.events import Event, EventSource
+from estatechain.sdk.identity import ClientIdentity
 
 log = logging.getLogger("estatechain.outbox")
 
@@ -98,6 +99,10 @@ class WebhookKey:
             raise InputError(f"{key_path}: not the Ed25519 key of {cert_path}")
         der = x509.certificate_der(cert)
         return cls(cert_der=der, private_key=x509.raw_private_key(key), fingerprint=x509.fingerprint(der))
+
+    def client_identity(self) -> ClientIdentity:
+        """The same key as an SDK caller: a node calling a peer's API signs as itself."""
+        return ClientIdentity(cert_der=self.cert_der, private_key=self.private_key, fingerprint=self.fingerprint)
 
     @classmethod
     def from_dev(cls, directory: Path, handle: str) -> WebhookKey:

@@ -21,7 +21,6 @@ from estatechain.errors import EstatechainError
 from estatechain.node.outbox import WebhookKey
 from estatechain.sdk import SdkError
 from estatechain.sdk.client import Client
-from estatechain.sdk.identity import ClientIdentity
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +29,7 @@ async def fetch_material(  # noqa: PLR0913  (keywords only)
     sha256: str, *, peers: Mapping[str, str], own_org: str, key: WebhookKey, chain_id: str, max_bytes: int
 ) -> bytes | None:
     """The material's bytes from the first peer that holds them (checked against ``sha256``); None if none does."""
-    identity = ClientIdentity(cert_der=key.cert_der, private_key=key.private_key, fingerprint=key.fingerprint)
+    identity = key.client_identity()
     with tempfile.TemporaryDirectory(prefix="estatechain-material-") as folder:
         target = Path(folder) / sha256
         for org, url in sorted(peers.items()):

@@ -47,6 +47,28 @@ class CommittedBlock:
     receipts: tuple[Receipt, ...]
 
 
+class BlockFanout:
+    """Hands every committed block to each current subscriber (events, tests), in height order."""
+
+    def __init__(self) -> None:
+        self._queues: list[asyncio.Queue[CommittedBlock]] = []
+
+    def publish(self, block: CommittedBlock) -> None:
+        """Queue ``block`` for every subscriber."""
+        for queue in self._queues:
+            queue.put_nowait(block)
+
+    async def subscribe(self) -> AsyncIterator[CommittedBlock]:
+        """Committed blocks from now on, until the caller stops iterating."""
+        queue: asyncio.Queue[CommittedBlock] = asyncio.Queue()
+        self._queues.append(queue)
+        try:
+            while True:
+                yield await queue.get()
+        finally:
+            self._queues.remove(queue)
+
+
 def receipts_of(executed: Sequence[ExecutedTx], *, height: int, first_seq: int) -> tuple[Receipt, ...]:
     """What each submitter of a committed block's transactions learns, in block order."""
     return tuple(
@@ -105,7 +127,7 @@ class Pipeline:
         self._queue: asyncio.Queue[_Pending | None] = asyncio.Queue()
         self._pending_ids: set[str] = set()
         self._pending_nonces: set[tuple[str, str]] = set()
-        self._subscribers: list[asyncio.Queue[CommittedBlock]] = []
+        self._fanout = BlockFanout()
         self._stopping = False
         self.fault: BaseException | None = None
 
@@ -150,15 +172,9 @@ class Pipeline:
         """``submit_nowait`` behind the interface the cluster pipeline shares (ordering is immediate here)."""
         return self.submit_nowait(data)
 
-    async def subscribe(self) -> AsyncIterator[CommittedBlock]:
+    def subscribe(self) -> AsyncIterator[CommittedBlock]:
         """Committed blocks from now on, in height order."""
-        queue: asyncio.Queue[CommittedBlock] = asyncio.Queue()
-        self._subscribers.append(queue)
-        try:
-            while True:
-                yield await queue.get()
-        finally:
-            self._subscribers.remove(queue)
+        return self._fanout.subscribe()
 
     def stop(self) -> None:
         """Commit the block being gathered, then return from ``run``; later queued entries are failed."""
@@ -242,6 +258,4 @@ class Pipeline:
             self._pending_nonces.discard((tx.signer, tx.nonce))
             if not pending.done.done():
                 pending.done.set_result(receipt)
-        block = CommittedBlock(header=header, block_hash=store.head_hash, receipts=receipts)
-        for queue in self._subscribers:
-            queue.put_nowait(block)
+        self._fanout.publish(CommittedBlock(header=header, block_hash=store.head_hash, receipts=receipts))

@@ -246,16 +246,16 @@ class NodeService:
             NotFound: no block has that height yet.
 
         """
-        row = self.store.connection.execute("SELECT hash, header FROM blocks WHERE height = ?", (height,)).fetchone()
-        if row is None:
+        block = self.store.block_at(height)
+        if block is None:
             raise NotFound(f"no block at height {height}; the head is at height {self.store.height}")
-        header = BlockHeader.from_bytes(bytes(row[1]), where=f"blocks height={height}")
+        header, block_hash = block
         txs = self.store.connection.execute(
             "SELECT tx_id, seq, height, position, status, code, message, detail FROM txs WHERE height = ? "
             "ORDER BY position",
             (height,),
         ).fetchall()
-        return StoredBlock(header=header, block_hash=str(row[0]),
+        return StoredBlock(header=header, block_hash=block_hash,
                            txs=tuple(_committed(str(r[0]), r[1:]) for r in txs))
 
     def head(self) -> StoredBlock:

@@ -167,6 +167,18 @@ class LedgerStore:
         """The state commitment after the last committed block."""
         return self._smt.EMPTY_ROOT if self._head is None else bytes.fromhex(self._head.state_root)
 
+    def block_at(self, height: int) -> tuple[BlockHeader, str] | None:
+        """The committed block at ``height``: its header and hash (None above the head)."""
+        row = self._conn.execute("SELECT hash, header FROM blocks WHERE height = ?", (height,)).fetchone()
+        if row is None:
+            return None
+        return BlockHeader.from_bytes(bytes(row[1]), where=f"blocks height={height}"), str(row[0])
+
+    def claim(self, height: int) -> tuple[str, str] | None:
+        """What this ledger says of ``height`` and peers' attestations must match: (block hash, state root)."""
+        block = self.block_at(height)
+        return None if block is None else (block[1], block[0].state_root)
+
     @property
     def stream_position(self) -> int:
         """The ordering stream sequence the committed blocks consumed up to (0: none, or not a cluster node)."""

@@ -6,9 +6,11 @@ every envelope it builds goes through the same admission as one from a bank's SD
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import secrets
 from collections.abc import Iterator, Mapping
+from datetime import date
 
 from estatechain.canonical import JSONValue
 from estatechain.clock import Clock
@@ -77,3 +79,31 @@ def sample_stream(factory: TxFactory, count: int) -> Iterator[bytes]:
             yield factory.note(signer, f"sample/{n - 9:07d}", {"n": n}, if_absent=True)
         else:
             yield factory.note(signer, f"sample/{n:07d}", {"n": n, "by": signer.handle})
+
+
+def label_digest(label: str) -> str:
+    """A stable 64-hex stand-in for a hash or id named by a test label (a document, a material)."""
+    return hashlib.sha256(label.encode()).hexdigest()
+
+
+def material_ref(kind: str) -> dict[str, JSONValue]:
+    """A material reference as a filing cites it (type, SHA-256, size, media type), for a 200 KiB PDF."""
+    return {"type": kind, "sha256": label_digest(f"material:{kind}"), "size": 204_800, "media_type": "application/pdf"}
+
+
+def mortgage_first_body(  # noqa: PLR0913  (keywords only; each is one field of the filing)
+    *, unit_number: str, party_id: str, record_ref: str | None, bank_party: str, title_number: str, contract: str,
+    today: date,
+) -> dict[str, JSONValue]:
+    """The body of an ordinary mortgage first registration (CNY 1.2 M over 20 years from ``today``)."""
+    return {
+        "business_type": "mortgage.first", "unit_number": unit_number,
+        "applicants": [{"party_id": party_id, "record_ref": record_ref, "capacity": "mortgagor"},
+                       {"party_id": bank_party, "capacity": "mortgagee"}],
+        "materials": [material_ref("APPLICATION_FORM"), material_ref("POWER_OF_ATTORNEY"),
+                      material_ref("LOAN_CONTRACT")],
+        "details": {"method": 1, "secured_principal_fen": 120_000_000, "currency": "CNY",
+                    "debt_term": {"start": today.isoformat(), "end": today.replace(year=today.year + 20).isoformat()},
+                    "scope": "主债权及利息", "contract_numbers": [contract], "transfer_restricted": False,
+                    "title_number": title_number},
+    }

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import hashlib
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -39,6 +38,7 @@ from estatechain.node.bootstrap import build_node
 from estatechain.node.settings import Settings
 from estatechain.sdk import ClientIdentity, SyncClient, sign_request, sign_transaction
 from estatechain.storage.store import LedgerStore
+from estatechain.testing.builders import label_digest as h
 
 # ------------------------------------------------------------------------------------------ the columns
 
@@ -266,10 +266,6 @@ def post_json(path: str, body: Callable[[World], dict[str, Any]]) -> Build:
         return world.request("POST", path, signer=world.identity(column), content=orjson.dumps(body(world)),
                              content_type="application/json")
     return build
-
-
-def h(label: str) -> str:
-    return hashlib.sha256(label.encode()).hexdigest()
 
 
 def _app(world: World) -> dict[str, Any]:

@@ -15,6 +15,9 @@ from register_node import OWNER_A, RegisterNode, register_node
 from estatechain import canonical
 from estatechain.sdk import Client, Forbidden, ServerError
 from estatechain.sdk.client import PreparedPayload
+from estatechain.testing.builders import label_digest as h
+from estatechain.testing.builders import material_ref as material
+from estatechain.testing.builders import mortgage_first_body
 
 BANK = "icbc-gz"
 CERTIFICATE = "粤(2026)广州市不动产证明第00000001号"
@@ -26,27 +29,12 @@ def reg_fixture(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RegisterNo
         yield started
 
 
-def h(label: str) -> str:
-    return hashlib.sha256(label.encode()).hexdigest()
-
-
-def material(kind: str) -> dict[str, Any]:
-    return {"type": kind, "sha256": h(f"material:{kind}"), "size": 204_800, "media_type": "application/pdf"}
-
-
 def mortgage_filing(reg: RegisterNode, owner_handle: str, contract: str) -> dict[str, Any]:
     owner = reg.owners[owner_handle]
     today = dt.datetime.now(tz=dt.UTC).astimezone(dt.timezone(dt.timedelta(hours=8))).date()
-    return {
-        "business_type": "mortgage.first", "unit_number": owner.unit_number,
-        "applicants": [{"party_id": owner.party_id, "record_ref": owner.record_ref, "capacity": "mortgagor"},
-                       {"party_id": reg.bank_parties[BANK], "capacity": "mortgagee"}],
-        "materials": [material("APPLICATION_FORM"), material("POWER_OF_ATTORNEY"), material("LOAN_CONTRACT")],
-        "details": {"method": 1, "secured_principal_fen": 120_000_000, "currency": "CNY",
-                    "debt_term": {"start": today.isoformat(), "end": today.replace(year=today.year + 20).isoformat()},
-                    "scope": "主债权及利息", "contract_numbers": [contract], "transfer_restricted": False,
-                    "title_number": owner.title_number},
-    }
+    return mortgage_first_body(unit_number=owner.unit_number, party_id=owner.party_id, record_ref=owner.record_ref,
+                               bank_party=reg.bank_parties[BANK], title_number=owner.title_number,
+                               contract=contract, today=today)
 
 
 def run(work: Any) -> Any:

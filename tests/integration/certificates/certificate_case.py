@@ -8,7 +8,6 @@ by the party that acts, committed in its own block; the certificate is prepared 
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +18,7 @@ from estatechain.certificates.desk import CertificateDesk
 from estatechain.contract.effects import Record
 from estatechain.identity.genesis import Genesis
 from estatechain.node.pipeline import Receipt
+from estatechain.testing.builders import material_ref as material
 from estatechain.testing.harness import LedgerHarness
 from estatechain.testing.register import (
     SEALED_DIR,
@@ -34,14 +34,6 @@ UNITS: Final = 150
 OWNER: Final = "gz-identity/person1"
 ISSUER: Final = "gz-registry/issuer1"
 DEVELOPER: Final = "poly-developer/developer1"
-
-
-def h(label: str) -> str:
-    return hashlib.sha256(label.encode()).hexdigest()
-
-
-def material(kind: str) -> dict[str, JSONValue]:
-    return {"type": kind, "sha256": h(f"material:{kind}"), "size": 204_800, "media_type": "application/pdf"}
 
 
 @dataclass

@@ -6,13 +6,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from certificate_case import DEVELOPER, OWNER, SEED, UNITS, Case, h, material, new_case
+from certificate_case import DEVELOPER, OWNER, SEED, UNITS, Case, new_case
 
 from estatechain.canonical import JSONValue
 from estatechain.certificates.document import to_bytes
 from estatechain.certificates.verify import Report, verify_bytes
 from estatechain.contract.certificates import load
 from estatechain.errors import NotFound
+from estatechain.testing.builders import label_digest as h
+from estatechain.testing.builders import material_ref as material
 from estatechain.testing.synthetic import generate
 
 

@@ -12,7 +12,6 @@ from pathlib import Path
 
 from estatechain.clock import SystemClock
 from estatechain.identity.devca import DevConsortium, create_dev_consortium
-from estatechain.ledger.block import BlockHeader
 from estatechain.node.bootstrap import build_node
 from estatechain.node.cluster import ClusterPipeline
 from estatechain.node.finality import Finality
@@ -64,21 +63,9 @@ class World:
         exists = (directory / "ledger.sqlite").exists()
         store = LedgerStore.open(directory) if exists else LedgerStore.create(directory, self.dev.genesis)
         finality = Finality(directory, quorum=quorum or self.dev.genesis.policies.finality_quorum,
-                            claim_of=claim_reader(store))
+                            claim_of=store.claim)
         return kind(store, SystemClock(), access=self.access(org), monitoring=tuple(self.cluster.monitoring_urls),
                     node_key=WebhookKey.from_dev(self.dev.directory, f"{org}/node"), finality=finality)
-
-
-def claim_reader(store: LedgerStore) -> Callable[[int], tuple[str, str] | None]:
-    """This ledger's (block hash, state root) at a height."""
-
-    def claim_of(height: int) -> tuple[str, str] | None:
-        row = store.connection.execute("SELECT hash, header FROM blocks WHERE height = ?", (height,)).fetchone()
-        if row is None:
-            return None
-        return str(row[0]), BlockHeader.from_bytes(bytes(row[1]), where="test").state_root
-
-    return claim_of
 
 
 def start_world(root: Path) -> World:

@@ -10,7 +10,6 @@ every node holds the same chain, state and consortium-final head.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -21,6 +20,8 @@ import pytest
 from estatechain.contract import keys
 from estatechain.evidence.attestations import ATTESTATIONS_FILE
 from estatechain.storage.store import LedgerStore
+from estatechain.testing.builders import label_digest as h
+from estatechain.testing.builders import mortgage_first_body
 from estatechain.testing.clusterload import ledger_facts
 from estatechain.testing.devcluster import DevCluster
 
@@ -37,26 +38,11 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevCluster]:
         yield started
 
 
-def h(label: str) -> str:
-    return hashlib.sha256(label.encode()).hexdigest()
-
-
-def material(kind: str) -> dict[str, Any]:
-    return {"type": kind, "sha256": h(f"material:{kind}"), "size": 204_800, "media_type": "application/pdf"}
-
-
 def mortgage_filing(owner: dict[str, Any], bank_party: str, contract: str) -> dict[str, Any]:
     today = dt.datetime.now(tz=dt.UTC).astimezone(dt.timezone(dt.timedelta(hours=8))).date()
-    return {
-        "business_type": "mortgage.first", "unit_number": owner["unit_number"],
-        "applicants": [{"party_id": owner["party_id"], "record_ref": owner["record_ref"], "capacity": "mortgagor"},
-                       {"party_id": bank_party, "capacity": "mortgagee"}],
-        "materials": [material("APPLICATION_FORM"), material("POWER_OF_ATTORNEY"), material("LOAN_CONTRACT")],
-        "details": {"method": 1, "secured_principal_fen": 120_000_000, "currency": "CNY",
-                    "debt_term": {"start": today.isoformat(), "end": today.replace(year=today.year + 20).isoformat()},
-                    "scope": "主债权及利息", "contract_numbers": [contract], "transfer_restricted": False,
-                    "title_number": owner["title_number"]},
-    }
+    return mortgage_first_body(unit_number=owner["unit_number"], party_id=owner["party_id"],
+                               record_ref=owner["record_ref"], bank_party=bank_party,
+                               title_number=owner["title_number"], contract=contract, today=today)
 
 
 async def step(cluster: DevCluster, org: str, handle: str, name: str, **fields: Any) -> str:

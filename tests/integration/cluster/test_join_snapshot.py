@@ -24,7 +24,7 @@ PEERS = ("gz-registry", "icbc-gz", "ccb-gz")
 
 def _identity(world: World, org: str) -> ClientIdentity:
     key = WebhookKey.from_dev(world.dev.directory, f"{org}/node")
-    return ClientIdentity(cert_der=key.cert_der, private_key=key.private_key, fingerprint=key.fingerprint)
+    return key.client_identity()
 
 
 async def _submit(services: list[NodeService], factory: TxFactory, count: int, tag: str) -> None:

@@ -8,7 +8,6 @@ the clock moves between steps so block times differ.
 from __future__ import annotations
 
 import base64
-import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +17,7 @@ from estatechain.evidence.attestations import NodeKey
 from estatechain.evidence.export import Exported, export_package
 from estatechain.evidence.openings import Opener
 from estatechain.node.pipeline import Receipt
+from estatechain.testing.builders import material_ref as material
 from estatechain.testing.harness import LedgerHarness
 from estatechain.testing.register import (
     SEALED_DIR,
@@ -33,14 +33,6 @@ UNITS = 20
 MINUTE_MS = 60_000
 DAY_MS = 86_400_000
 NODE_ORG = "gz-registry"
-
-
-def h(label: str) -> str:
-    return hashlib.sha256(label.encode()).hexdigest()
-
-
-def material(kind: str) -> dict[str, JSONValue]:
-    return {"type": kind, "sha256": h(f"material:{kind}"), "size": 204_800, "media_type": "application/pdf"}
 
 
 @dataclass

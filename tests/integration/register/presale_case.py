@@ -16,9 +16,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
-from register_case import Register, h, import_register, material
+from register_case import Register, import_register
 
 from estatechain.canonical import JSONValue
+from estatechain.testing.builders import label_digest as h
+from estatechain.testing.builders import material_ref as material
 from estatechain.testing.register import OwnerCandidate
 
 BUYER_HANDLE: Final = "gz-identity/person1"

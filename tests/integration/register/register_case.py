@@ -7,7 +7,6 @@ committed in its own block by ``LedgerHarness``.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +14,7 @@ from pathlib import Path
 from estatechain.canonical import JSONValue
 from estatechain.contract.effects import Record
 from estatechain.node.pipeline import Receipt
+from estatechain.testing.builders import material_ref as material
 from estatechain.testing.harness import LedgerHarness
 from estatechain.testing.register import (
     SEALED_DIR,
@@ -29,14 +29,6 @@ from estatechain.testing.synthetic import Batch, generate
 
 SEED = 20260104
 UNITS = 150
-
-
-def h(label: str) -> str:
-    return hashlib.sha256(label.encode()).hexdigest()
-
-
-def material(kind: str) -> dict[str, JSONValue]:
-    return {"type": kind, "sha256": h(f"material:{kind}"), "size": 204_800, "media_type": "application/pdf"}
 
 
 @dataclass

@@ -12,12 +12,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from register_case import Register, h, import_register, material
+from register_case import Register, import_register
 
 from estatechain.ledger.admission import Authenticator
 from estatechain.ledger.block import BlockHeader
 from estatechain.ledger.execution import execute_block
 from estatechain.storage.store import LedgerStore
+from estatechain.testing.builders import label_digest as h
+from estatechain.testing.builders import material_ref as material
 
 
 def registrations(reg: Register) -> None:

@@ -13,10 +13,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from presale_case import Presale, presale_register
-from register_case import h, material
 
 from estatechain.canonical import JSONValue
 from estatechain.storage.audit import audit_ledger
+from estatechain.testing.builders import label_digest as h
+from estatechain.testing.builders import material_ref as material
 
 P1, P2, P3, P4, P5 = (f"粤(2026)广州市不动产证明第0000000{n}号" for n in range(1, 6))
 """Registration certificates (不动产登记证明) of 2026 in recording order."""

@@ -13,11 +13,12 @@ import json
 from pathlib import Path
 
 import pytest
-from register_case import Register, h, import_register
+from register_case import Register, import_register
 
 from estatechain.crypto.sealing import NotARecipient, open_sealed
 from estatechain.identity.parties import party_id
 from estatechain.storage.audit import audit_ledger
+from estatechain.testing.builders import label_digest as h
 from estatechain.testing.register import SEALED_DIR, read_sealed
 
 

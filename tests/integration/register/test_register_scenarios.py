@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from register_case import Register, h, import_register, material
+from register_case import Register, import_register
 
 from estatechain.storage.audit import audit_ledger
+from estatechain.testing.builders import label_digest as h
+from estatechain.testing.builders import material_ref as material
 
 
 def other_bank(org: str | None) -> str:
