@@ -20,11 +20,12 @@ from typing import Final
 
 import httpx
 from nats.aio.client import Client
+from nats.errors import NoRespondersError
 from nats.js import JetStreamContext
 from nats.js.api import DiscardPolicy, RetentionPolicy, StorageType, StreamConfig, StreamInfo
-from nats.js.errors import NotFoundError
+from nats.js.errors import NotFoundError, ServiceUnavailableError
 
-from estatechain.errors import EstatechainError
+from estatechain.errors import EstatechainError, Unavailable
 from estatechain.ordering import subjects
 
 MIN_SERVER_VERSION: Final = (2, 12, 3)
@@ -45,6 +46,8 @@ reconnect (seconds, with bounded retries) must still hit the window. The server 
 
 _HTTP_TIMEOUT: Final = 5.0
 _API_TIMEOUT: Final = 5.0
+SETTLE_S: Final = 30.0
+"""How long ``ensure_streams`` waits for a fresh cluster's JetStream API (meta leader election)."""
 
 
 class ClusterMisconfigured(EstatechainError):
@@ -91,17 +94,39 @@ def stream_configs(tag: str, *, replicas: int, duplicate_window: float) -> tuple
 
 
 async def ensure_streams(
-    nc_operator: Client, tag: str, *, replicas: int = 3, duplicate_window: float = DEFAULT_DUPLICATE_WINDOW
+    nc_operator: Client, tag: str, *, replicas: int = 3, duplicate_window: float = DEFAULT_DUPLICATE_WINDOW,
+    settle_s: float = SETTLE_S,
 ) -> tuple[StreamInfo, StreamInfo]:
     """Create both streams if absent (operator credentials); leave existing ones alone.
 
     An existing stream is not updated: ``deny_delete``/``deny_purge`` cannot be relaxed by an update,
     and silently rewriting a live ledger stream is the operator's call. ``check_cluster`` reports
     any difference instead.
+
+    A cluster that has just started may still be electing its meta leader: its JetStream API times
+    out or answers "unavailable" for a few seconds. Those answers are retried for up to ``settle_s``
+    seconds (then ``Unavailable`` names the last one); any other refusal (a bad config, a permission)
+    is raised at once, since waiting would not change it.
     """
     js = nc_operator.jetstream(timeout=_API_TIMEOUT)
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + settle_s
+    pause = 0.25
+    while True:
+        try:
+            return await _ensure(js, stream_configs(tag, replicas=replicas, duplicate_window=duplicate_window))
+        except (TimeoutError, NoRespondersError, ServiceUnavailableError) as exc:
+            if loop.time() + pause > deadline:
+                msg = (f"the JetStream API did not answer the stream creation within {settle_s:.0f} s ({exc!r}); "
+                       "check that a majority of the NATS servers is up and has elected a meta leader")
+                raise Unavailable(msg) from exc
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, 2.0)
+
+
+async def _ensure(js: JetStreamContext, configs: Sequence[StreamConfig]) -> tuple[StreamInfo, StreamInfo]:
     infos: list[StreamInfo] = []
-    for config in stream_configs(tag, replicas=replicas, duplicate_window=duplicate_window):
+    for config in configs:
         assert config.name is not None
         try:
             infos.append(await js.stream_info(config.name))

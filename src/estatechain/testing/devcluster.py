@@ -416,25 +416,14 @@ class DevCluster:
 
     # -- start-up parts ----------------------------------------------------------------------------------
 
-    async def _create_streams(self, attempts: int = 4) -> None:
-        """Create both streams as the operator, retrying a few times.
-
-        A fresh cluster on a busy machine may still be settling its meta leader when the first
-        JetStream API request times out.
-        """
+    async def _create_streams(self) -> None:
+        """Create both streams as the operator (``ensure_streams`` waits out a fresh cluster's election)."""
         operator = self.nats.credentials("operator")
         nc = await nats.connect(servers=self.nats.client_urls, connect_timeout=5, **operator.connect_options())
         try:
-            for attempt in range(attempts):
-                try:
-                    await ensure_streams(nc, self.tag)
-                except (TimeoutError, nats.errors.Error) as exc:
-                    if attempt == attempts - 1:
-                        raise Unavailable(f"cannot create the streams after {attempts} tries ({exc!r}); "
-                                          f"see {self.nats.log_path(0)}") from exc
-                    await asyncio.sleep(1.0)
-                else:
-                    return
+            await ensure_streams(nc, self.tag)
+        except Unavailable as exc:
+            raise Unavailable(f"{exc}; see {self.nats.log_path(0)}") from exc
         finally:
             await nc.close()
 

@@ -8,11 +8,14 @@ the same ``Nats-Msg-Id`` stores the transaction once.
 from __future__ import annotations
 
 import asyncio
+import time
 from pathlib import Path
 
+import pytest
 from nats.errors import Error as NatsError
 from nats.js.api import PubAck
 
+from estatechain.errors import Unavailable
 from estatechain.ordering import subjects
 from estatechain.ordering.streams import ensure_streams
 
@@ -51,5 +54,30 @@ def test_killing_the_stream_leader_keeps_acknowledged_entries_and_a_retried_publ
         again = run(publish("tx-after"))
         assert (again.seq, again.duplicate) == (second.seq, True)
         assert second.seq == first.seq + 1
+    finally:
+        cluster.close()
+
+
+def test_stream_creation_waits_for_a_quorum_and_says_so_when_none_comes(tmp_path: Path) -> None:
+    """An operator creating the streams on a cluster without a majority gets a bounded, named refusal;
+    once the servers are back, the same call waits out the election and creates both streams."""
+    cluster = start_cluster(tmp_path)
+    try:
+        cluster.wait_ready()
+        cluster.kill(1)
+        cluster.kill(2)
+
+        async def create(settle_s: float) -> tuple[str, str]:
+            async with connect(cluster, "operator") as operator:
+                tx, att = await ensure_streams(operator.nc, TAG, settle_s=settle_s)
+                return str(tx.config.name), str(att.config.name)
+
+        started = time.monotonic()
+        with pytest.raises(Unavailable, match="majority of the NATS servers"):
+            run(create(3.0))
+        assert time.monotonic() - started < 3.0 + 2 * 5.0  # the budget plus at most one API timeout in flight
+        cluster.restart(1)
+        cluster.restart(2)
+        assert run(create(60.0)) == (subjects.tx_stream(TAG), subjects.att_stream(TAG))
     finally:
         cluster.close()
