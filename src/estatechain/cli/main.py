@@ -16,6 +16,7 @@ from estatechain.cli import certificate as certificate_cli
 from estatechain.cli import cluster as cluster_cli
 from estatechain.cli import demo as demo_cli
 from estatechain.cli import evidence as evidence_cli
+from estatechain.cli import keystore as keystore_cli
 from estatechain.clock import SystemClock
 from estatechain.errors import Conflict, EstatechainError, IntegrityFault
 from estatechain.identity.devca import create_dev_consortium, load_dev_consortium
@@ -46,6 +47,7 @@ app = typer.Typer(
 )
 app.add_typer(evidence_cli.app, name="evidence")
 app.add_typer(certificate_cli.app, name="certificate")
+app.add_typer(keystore_cli.app, name="keystore")
 console = Console()
 err = Console(stderr=True)
 

@@ -7,13 +7,12 @@ this one, so the HTTP app itself is composed by the caller from the service buil
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from estatechain.clock import Clock, SystemClock
-from estatechain.errors import EstatechainError, InputError
+from estatechain.errors import InputError
 from estatechain.node.cluster import ClusterPipeline
 from estatechain.node.events import EventHub, EventSource
 from estatechain.node.finality import Finality
+from estatechain.node.keys import NodeKeys, node_keys
 from estatechain.node.outbox import OUTBOX_FILE, Outbox, WebhookKey
 from estatechain.node.pipeline import Pipeline
 from estatechain.node.service import NodeService
@@ -38,10 +37,16 @@ def build_node(settings: Settings, *, clock: Clock | None = None, webhook_key: W
 
     """
     used_clock = SystemClock() if clock is None else clock
+    keys = node_keys(ledger_dir=settings.ledger_dir, org_id=settings.org_id, keystore=settings.keystore,
+                     passphrase_file=settings.keystore_passphrase_file)  # before the ledger: a bad key touches nothing
     store = LedgerStore.open(settings.ledger_dir)
     source = EventSource(store.connection, store.genesis)
     hub = EventHub(source, start_height=store.height)
-    key = webhook_key if webhook_key is not None else _dev_webhook_key(settings.ledger_dir)
+    node_identity = keys.identity("node")
+    key = webhook_key if webhook_key is not None else (
+        None if node_identity is None else WebhookKey(cert_der=node_identity.cert_der,
+                                                      private_key=node_identity.private_key,
+                                                      fingerprint=node_identity.fingerprint))
     outbox = Outbox(settings.ledger_dir / OUTBOX_FILE, key=key, clock=used_clock, initial_height=store.height)
     outbox.catch_up(source, store.height)
     hub.add_hook(outbox.enqueue)
@@ -51,7 +56,7 @@ def build_node(settings: Settings, *, clock: Clock | None = None, webhook_key: W
     pipeline = Pipeline(store, used_clock) if not settings.nats_servers else _cluster_pipeline(settings, store, key,
                                                                                                  used_clock)
     return NodeService(settings=settings, store=store, pipeline=pipeline, clock=used_clock, events=hub, outbox=outbox,
-                       party_key=party_id_key(settings))
+                       party_key=party_id_key(settings, keys), keys=keys)
 
 
 def _cluster_pipeline(settings: Settings, store: LedgerStore, key: WebhookKey | None, clock: Clock) -> ClusterPipeline:
@@ -71,44 +76,25 @@ def _cluster_pipeline(settings: Settings, store: LedgerStore, key: WebhookKey | 
                            finality=finality)
 
 
-PARTY_ID_KEY_FILE = "orgs/gz-identity/party-id.key"
-"""Where a development consortium keeps the identity authority's party-id key (``testing.register``)."""
 PARTY_LOOKUP_NODES = frozenset({"gz-identity", "gz-registry"})
 """Dev nodes that serve party-id lookups: the identity authority's, and the single node (the registry's)."""
 
 
-def party_id_key(settings: Settings) -> bytes | None:
-    """The party-id key this node may use: configured, or the dev layout's for the identity authority's node."""
+def party_id_key(settings: Settings, keys: NodeKeys) -> bytes | None:
+    """The party-id key this node may use.
+
+    A configured file first, else the org's keystore entry, else (development layout) the identity
+    authority's key on the node that serves lookups.
+    """
     path = settings.party_id_key
-    if path is None:
-        ledger_dir = settings.ledger_dir
-        consortium = _dev_consortium(ledger_dir)
-        if consortium is None or ledger_dir.name not in PARTY_LOOKUP_NODES:
+    if path is not None:
+        try:
+            return path.read_bytes()
+        except OSError as exc:
+            raise InputError(f"party_id_key: cannot read {path}: {exc}") from None
+    if keys.keystore is None:
+        if keys.org_id not in PARTY_LOOKUP_NODES:
             return None
-        if ledger_dir.name == "gz-registry" and settings.nats_servers:
+        if keys.org_id == "gz-registry" and settings.nats_servers:
             return None  # in a cluster the identity authority's own node serves lookups
-        path = consortium / PARTY_ID_KEY_FILE
-        if not path.exists():
-            return None
-    try:
-        return path.read_bytes()
-    except OSError as exc:
-        raise InputError(f"party_id_key: cannot read {path}: {exc}") from None
-
-
-def _dev_consortium(ledger_dir: Path) -> Path | None:
-    if ledger_dir.parent.name != "nodes":
-        return None
-    candidates = (ledger_dir.parent.parent, ledger_dir.parent.parent.parent)  # <dir>/nodes, <dir>/cluster/nodes
-    return next((c for c in candidates if (c / "identities.json").exists()), None)
-
-
-def _dev_webhook_key(ledger_dir: Path) -> WebhookKey | None:
-    """The ``<org>/node`` identity of a dev layout ``<dir>/nodes/<org>`` or ``<dir>/cluster/nodes/<org>``."""
-    consortium = _dev_consortium(ledger_dir)
-    if consortium is None:
-        return None
-    try:
-        return WebhookKey.from_dev(consortium, f"{ledger_dir.name}/node")
-    except EstatechainError:
-        return None
+    return keys.party_id_key()

@@ -33,5 +33,9 @@ class Settings(BaseSettings):
                                       "(its node serves party-id lookups, design §3.18); dev layout found alone.")
     peers: dict[str, str] = Field(default_factory=dict, description="Other member nodes' API URLs by org id: "
                                   "where the registry's node fetches materials uploaded elsewhere.")
+    keystore: Path | None = Field(default=None, description="The org's keystore folder (identity/keystore.py); "
+                                  "without it the node looks for the development layout around its ledger.")
+    keystore_passphrase_file: Path | None = Field(default=None, description="A file (mode 0600) whose first line "
+                                                  "opens the keystore; else ESTATECHAIN_KEYSTORE_PASSPHRASE.")
     nats_monitoring: tuple[str, ...] = Field(default=(), description="Every NATS server's monitoring URL, "
                                              "checked for the settings that keep acknowledged writes.")

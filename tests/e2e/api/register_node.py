@@ -54,7 +54,7 @@ class RegisterNode:
         return ClientIdentity.from_dev(self.consortium_dir, handle)
 
 
-def _import(consortium_dir: Path, ledger_dir: Path) -> tuple[str, RegisterImporter, dict[str, OwnerCandidate]]:
+def import_register(consortium_dir: Path, ledger_dir: Path) -> tuple[str, RegisterImporter, dict[str, OwnerCandidate]]:
     clock = FixedClock(SystemClock().now_ms())
     consortium = create_dev_consortium(consortium_dir, now_ms=clock.now_ms())
     factory = TxFactory(consortium, clock)
@@ -76,11 +76,8 @@ def _import(consortium_dir: Path, ledger_dir: Path) -> tuple[str, RegisterImport
 
 
 @contextmanager
-def register_node(tmp_path: Path) -> Iterator[RegisterNode]:
-    consortium_dir = tmp_path / "net"
-    ledger_dir = consortium_dir / "nodes" / "gz-registry"
-    chain_id, importer, owners = _import(consortium_dir, ledger_dir)
-    settings = Settings(ledger_dir=ledger_dir, port=0)
+def serving(settings: Settings) -> Iterator[str]:
+    """A node built from ``settings`` served by uvicorn in a thread; its URL."""
     server = NodeServer(build_node(settings), log_level="error")
     thread = threading.Thread(target=lambda: asyncio.run(server.serve()), daemon=True)
     thread.start()
@@ -90,10 +87,18 @@ def register_node(tmp_path: Path) -> Iterator[RegisterNode]:
         assert thread.is_alive(), "the node thread died"
         time.sleep(0.01)
     try:
-        yield RegisterNode(url=f"http://127.0.0.1:{server.port}", chain_id=chain_id,
-                           consortium_dir=consortium_dir, ledger_dir=ledger_dir,
-                           bank_parties=dict(importer.bank_parties), owners=owners)
+        yield f"http://127.0.0.1:{server.port}"
     finally:
         server.stop()
         thread.join(timeout=10)
         assert not thread.is_alive()
+
+
+@contextmanager
+def register_node(tmp_path: Path) -> Iterator[RegisterNode]:
+    consortium_dir = tmp_path / "net"
+    ledger_dir = consortium_dir / "nodes" / "gz-registry"
+    chain_id, importer, owners = import_register(consortium_dir, ledger_dir)
+    with serving(Settings(ledger_dir=ledger_dir, port=0)) as url:
+        yield RegisterNode(url=url, chain_id=chain_id, consortium_dir=consortium_dir, ledger_dir=ledger_dir,
+                           bank_parties=dict(importer.bank_parties), owners=owners)

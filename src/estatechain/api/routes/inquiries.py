@@ -33,8 +33,7 @@ from estatechain.contract.checks.unit import current_ownership
 from estatechain.contract.rules.inquiry import may_list, who_looked
 from estatechain.contract.seizure_queue import pending_or_in_effect, unit_seizures
 from estatechain.contract.view import StateView
-from estatechain.errors import EstatechainError
-from estatechain.identity.devca import Identity, load_dev_consortium
+from estatechain.identity.devca import Identity
 from estatechain.identity.membership import Signer
 from estatechain.ledger.envelope import parse_envelope
 from estatechain.node.service import NodeService
@@ -78,7 +77,7 @@ class HistoricalView:
 
 
 def answer_key(request: Request, service: NodeService) -> Identity:
-    """The registry node's own identity, found once in the development layout ``<consortium>/nodes/<org>``.
+    """The registry node's own ``node`` identity, from the node's keys (its keystore or the dev layout).
 
     Raises:
         ApiError: 503 when this node has no registry ``node`` identity to sign answers with.
@@ -87,15 +86,9 @@ def answer_key(request: Request, service: NodeService) -> Identity:
     cached: Identity | None = getattr(request.app.state, "answer_key", None)
     if cached is not None:
         return cached
-    ledger_dir = service.settings.ledger_dir
-    org = ledger_dir.name
+    org = service.keys.org_id
     org_type = next((o.type for o in service.genesis.orgs if o.id == org), None)
-    identity = None
-    if ledger_dir.parent.name == "nodes" and org_type == REGISTRY_TYPE:
-        try:
-            identity = load_dev_consortium(ledger_dir.parent.parent).identities.get(f"{org}/node")
-        except EstatechainError:
-            identity = None
+    identity = service.keys.identity("node") if org_type == REGISTRY_TYPE else None
     if identity is None:
         raise ApiError(503, "ANSWER_KEY_MISSING", "this node holds no registry node key, so it cannot sign "
                        "inquiry answers; ask the registry's node", {"org": org})
