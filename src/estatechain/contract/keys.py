@@ -127,3 +127,8 @@ def unit_inquiry(unit_number: str, height: int, tx_seq: int, inquiry_id: str) ->
 def shredded(party_id: str) -> str:
     """The mark that a party's sealed personal record was crypto-shredded (its data keys destroyed)."""
     return f"privacy/shredded/{party_id}"
+
+
+def work_calendar(year: int) -> str:
+    """The holiday calendar of ``year`` (public holidays and adjusted working days), set by governance."""
+    return f"governance/calendar/{year:04d}"

@@ -39,6 +39,8 @@ class RejectionCode(StrEnum):
     PRESALE_STATE = "PRESALE_STATE"
     NOTICE_NOT_LAPSED = "NOTICE_NOT_LAPSED"
     TRANSFER_NEEDS_MORTGAGEE = "TRANSFER_NEEDS_MORTGAGEE"
+    CALENDAR_INVALID = "CALENDAR_INVALID"
+    PRESALE_TERMINATION_BLOCKED = "PRESALE_TERMINATION_BLOCKED"
     # domain.md §12, one or more codes per rule.
     V1_UNIT_NUMBER_INVALID = "V1_UNIT_NUMBER_INVALID"
     V1_UNIT_OUT_OF_JURISDICTION = "V1_UNIT_OUT_OF_JURISDICTION"
@@ -134,6 +136,11 @@ SPECS: Final[Mapping[RejectionCode, Spec]] = {
     _C.NOTICE_NOT_LAPSED: _s("Notice {notice_id} has not lapsed: {problem}.", "certificate_number", "民法典 221"),
     _C.TRANSFER_NEEDS_MORTGAGEE: _s("Mortgage {mortgage_id} {problem}; its mortgagee must co-sign the transfer.",
                                     "applicants", "民法典 406(2); 担保制度解释 43"),
+    _C.CALENDAR_INVALID: _s("The {year} holiday calendar is not valid: {problem}.", "holidays",
+                            "domain.md §5.1 (working days)"),
+    _C.PRESALE_TERMINATION_BLOCKED: _s("Pre-sale contract {contract_id} cannot be terminated while mortgage "
+                                       "notice {certificate_number} rests on its purchase notice; cancel that "
+                                       "notice first.", "details.presale_contract", "细则 85, 89; 民法典 221"),
     _C.V1_UNIT_NUMBER_INVALID: _s("Unit number '{unit_number}' is not a valid 28-character GB/T 37346 unit "
                                   "number: {problem}.", "unit_number", "GB/T 37346-2019"),
     _C.V1_UNIT_OUT_OF_JURISDICTION: _s("Unit number '{unit_number}' has county code {county}, which is not in "

@@ -26,6 +26,11 @@ from estatechain.contract.rules import (
     seizure,
 )
 
+# The holiday calendar (``calendar.set`` in governance.RULES; working days for 细则 81's deadlines), pre-sale
+# contract termination and 带押过户 with a new loan (business types behind ``application.file``) joined _V1
+# rather than a new entry: no production chain exists, development chains are re-created, and domain.md
+# §5.1 makes the on-ledger calendar part of the rules from the start. On a live chain, a change that alters
+# the outcome of old blocks (the ex-officio correction's day counting) would be a new entry.
 _V1: Final[Mapping[str, Rule]] = {
     **note.RULES,
     **governance.RULES,

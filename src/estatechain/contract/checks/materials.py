@@ -17,6 +17,7 @@ MATERIAL_TYPES: Final = frozenset({
     # advance notices, transfers and corrections (domain.md §5.4-5.9, §5.10)
     "NOTICE_AGREEMENT", "SUPPLEMENTARY_AGREEMENT", "NAME_CHANGE_PROOF", "ASSIGNMENT_AGREEMENT", "MERGER_PROOF",
     "DEBTOR_NOTICE", "ERROR_PROOF", "INTEREST_PROOF", "SALE_CONTRACT", "TAX_PROOF", "DEVELOPER_DEFAULT_PROOF",
+    "TERMINATION_AGREEMENT",  # 预售合同解除协议 (rules.presale_terminate)
 })
 """Material type codes [A]. Title and notice certificates and identity records are not materials:
 the ledger and data sharing supply them, so they are referenced, never uploaded again (条例 24(2))."""

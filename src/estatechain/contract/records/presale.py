@@ -8,14 +8,16 @@ from enum import StrEnum
 from estatechain.contract.effects import JSON, Record
 from estatechain.contract.money import Money
 from estatechain.contract.records import fields
+from estatechain.contract.records.mortgage import Cancellation
 from estatechain.contract.records.party import PartyRef, parties_from, parties_json, tx_ids
 
 
 class PresaleState(StrEnum):
-    """The developer filed it and waits for the buyers' signatures, or every party has signed."""
+    """The developer filed it and waits for the buyers' signatures, every party has signed, or it was terminated."""
 
     AWAITING_BUYERS = "AWAITING_BUYERS"
     SIGNED = "SIGNED"
+    TERMINATED = "TERMINATED"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -40,6 +42,8 @@ class PresaleContract:
     state: PresaleState = PresaleState.AWAITING_BUYERS
     signed_by: tuple[str, ...] = ()
     source_txs: tuple[str, ...] = ()
+    termination: Cancellation | None = None
+    """预售合同解除: the recording application (business no), the cause and the time (``rules.presale_terminate``)."""
 
     def buyer_ids(self) -> frozenset[str]:
         """Party ids of the buyers."""
@@ -52,6 +56,9 @@ class PresaleContract:
             "buyers": parties_json(self.buyers), "price": self.price.to_json(), "contract_no": self.contract_no,
             "filing_no": self.filing_no, "document_sha256": self.document_sha256, "filed_ms": self.filed_ms,
             "state": self.state.value, "signed_by": list(self.signed_by), "source_txs": list(self.source_txs),
+            # only a terminated contract carries the key, so contracts stored before termination existed keep
+            # their exact bytes (state hashes of earlier blocks do not change)
+            **({"termination": self.termination.to_json()} if self.termination is not None else {}),
         }
 
     @staticmethod
@@ -70,4 +77,7 @@ class PresaleContract:
             state=PresaleState(fields.choice(data, "state", frozenset(PresaleState), field)),
             signed_by=fields.texts(data, "signed_by", field, high=10),
             source_txs=tx_ids(data, "source_txs"),
+            termination=(None if data.get("termination") is None else
+                         Cancellation.from_json(fields.obj(data.get("termination"), f"{field}termination"),
+                                                f"{field}termination.")),
         )

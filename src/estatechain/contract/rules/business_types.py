@@ -14,7 +14,9 @@ from estatechain.contract.rules import (
     notice_correct,
     notice_end,
     ownership_transfer,
+    presale_terminate,
     purchase_notice,
+    transfer_mortgage,
 )
 from estatechain.contract.rules.business import BusinessType
 
@@ -29,4 +31,6 @@ BUSINESS_TYPES: Final[Mapping[str, BusinessType]] = {
     notice_change.TRANSFER.name: notice_change.TRANSFER,
     notice_correct.CORRECT.name: notice_correct.CORRECT,
     notice_end.CANCEL.name: notice_end.CANCEL,
+    presale_terminate.TERMINATE.name: presale_terminate.TERMINATE,
+    transfer_mortgage.TRANSFER_MORTGAGE.name: transfer_mortgage.TRANSFER_MORTGAGE,
 }

@@ -11,8 +11,10 @@ after the entry (a disposition, notice or seizure), since third parties rely on 
 On application: by the holder (right holder) or an interested party with proof of interest, filed
 through the lifecycle. Ex officio (``mortgage_notice.correct_ex_officio``): the registry notified
 the parties to apply within 30 working days, then published the correction for 15 working days; the
-recorder states those dates. Without the on-ledger holiday calendar the contract checks them against
-lower bounds in calendar days (6 and 3 weeks: holidays only lengthen a span of working days) [A].
+recorder states those dates. The contract counts both spans in working days by the holiday calendar in
+force at the block (``working_days``: Monday-Friday, minus holidays, plus adjusted working days; the
+notification day itself not counted): publication begins after the 30th working day following the
+notification and covers at least 15 working days, and it has ended before the block's day.
 Either way a new entry with a ``corrects`` link is written (never an overwrite), a new certificate is
 issued and the old one verifies as CORRECTED.
 """
@@ -30,7 +32,7 @@ from estatechain.contract.checks.notices import current_notices
 from estatechain.contract.checks.parties import check_filer
 from estatechain.contract.checks.register import current_mortgages
 from estatechain.contract.checks.terms import check_v11_term
-from estatechain.contract.civil_date import parse_iso_date, shanghai_day
+from estatechain.contract.civil_date import iso_date, parse_iso_date, shanghai_day
 from estatechain.contract.command import Accepted, Command, Outcome, Rejected
 from estatechain.contract.context import BlockContext
 from estatechain.contract.effects import JSON, Effect, Emit, Record
@@ -44,14 +46,15 @@ from estatechain.contract.rules.notice_entry import find, successor_entry, super
 from estatechain.contract.seizure_queue import unit_seizures
 from estatechain.contract.view import StateView
 from estatechain.contract.violation import violate
+from estatechain.contract.working_days import WorkingDays
 
 NAME: Final = "mortgage_notice.correct"
 CORRECTABLE: Final = frozenset({"amount", "debt_term", "determination_period", "contract_numbers", "scope",
                                 "holders", "obligors"})
-NOTIFY_MIN_DAYS: Final = 42
-"""30 working days are at least 6 calendar weeks (细则 81) [A until the holiday calendar is on the ledger]."""
-PUBLISH_MIN_DAYS: Final = 21
-"""15 working days are at least 3 calendar weeks [A]."""
+NOTIFY_WORKING_DAYS: Final = 30
+"""Working days the notified parties have to apply before the registry may publish (细则 81)."""
+PUBLISH_WORKING_DAYS: Final = 15
+"""Working days the correction is published before the registry corrects (细则 81)."""
 MAX_HISTORY: Final = 50
 """Versions of an entry searched for the documents it was recorded from (a bound, not a legal limit)."""
 
@@ -199,25 +202,29 @@ CORRECT: Final = BusinessType(
 )
 
 
-def _procedure_problem(body: Record, today: int) -> str | None:
+def _procedure_problem(view: StateView, body: Record, today: int) -> str | None:
     """The ex-officio notification and publication dates, in order and long enough, publication over."""
     days = [parse_iso_date(body.get(name)) for name in ("notified_on", "published_from", "published_to")]
     notified, start, stop = days
     if notified is None or start is None or stop is None:
         return "notified_on, published_from and published_to must be valid dates"
-    if start - notified < NOTIFY_MIN_DAYS:
-        return "the parties' 30 working days to apply had not passed when publication began"
-    if stop - start + 1 < PUBLISH_MIN_DAYS:
-        return "the publication did not last 15 working days"
+    if start > stop:
+        return "published_from is after published_to"
     if stop >= today:
         return "the publication has not ended"
+    working = WorkingDays(view)
+    if start <= (last_to_apply := working.add(notified, NOTIFY_WORKING_DAYS)):
+        return (f"the parties' 30 working days to apply ran until {iso_date(last_to_apply)}; "
+                "publication may begin only after that")
+    if stop < (last_published := working.last_of_span(start, PUBLISH_WORKING_DAYS)):
+        return f"the publication did not last 15 working days (they end on {iso_date(last_published)})"
     return None
 
 
 def correct_ex_officio(view: StateView, ctx: BlockContext, command: Command) -> Outcome:
     """依职权更正 after notification and publication (细则 81): V20, a new entry and certificate."""
     body = command.body
-    if (problem := _procedure_problem(body, shanghai_day(ctx.block_time_ms))) is not None:
+    if (problem := _procedure_problem(view, body, shanghai_day(ctx.block_time_ms))) is not None:
         return _v20(problem, "published_to")
     found = find(view, ctx, body, fields.text(body, "unit_number", max_len=28), prefix="")
     if isinstance(found, (str, Rejected)):

@@ -12,7 +12,8 @@ With cause ``PRESALE`` the transfer converts the buyers' purchase notice on the 
 (predicted) unit: developer → buyers on the surveyed successor (预告转本, §5.9). The notice turns
 historic with ``converted_to`` and its certificate CONVERTED; the buyers' 预抵押 on the predicted unit
 start their 90-day lapse clock, since their conversion became possible with this recording (细则
-78(2)). Combining the transfer with a new owner's mortgage in one atomic case is not modelled yet.
+78(2)). The transfer combined with the new owner's mortgage in one atomic case (带押过户 with a new
+loan) is ``rules.transfer_mortgage``, which reuses this module's checks and writes.
 """
 
 from __future__ import annotations

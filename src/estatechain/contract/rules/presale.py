@@ -3,8 +3,9 @@
 The contract is the basis of the purchase notice: the notice needs the filed pre-sale contract (细则
 86, L4). The developer's filing tx is its signature; each buyer signs the exact document hash with
 their own key, the same way an applicant confirms an application (V7). Only a predicted unit of the
-developer's project, not yet first-registered and not seized, can be pre-sold, and only once at a time
-[A: termination of a pre-sale contract is not modelled yet].
+developer's project, not yet first-registered and not seized, can be pre-sold, and only once at a time;
+a terminated contract (``rules.presale_terminate``) leaves the unit's index, so the unit can be sold again,
+and can no longer be signed.
 """
 
 from __future__ import annotations
@@ -103,8 +104,9 @@ def sign_contract(view: StateView, ctx: BlockContext, command: Command) -> Outco
     if given != contract.document_sha256:
         return violate(RejectionCode.V7_APPLICATION_HASH_MISMATCH, field="document_sha256", given=given,
                        application_id=contract_id, expected=contract.document_sha256)
-    if bound[0] in contract.signed_by:
-        return violate(RejectionCode.PRESALE_STATE, contract_id=contract_id, problem="this buyer has already signed")
+    if contract.state is PresaleState.TERMINATED or bound[0] in contract.signed_by:
+        problem = "it was terminated" if contract.state is PresaleState.TERMINATED else "this buyer has already signed"
+        return violate(RejectionCode.PRESALE_STATE, contract_id=contract_id, problem=problem)
     signed = replace(contract, signed_by=(*contract.signed_by, bound[0]), source_txs=(*contract.source_txs, ctx.tx_id))
     if frozenset(signed.signed_by) == contract.buyer_ids():
         signed = replace(signed, state=PresaleState.SIGNED)

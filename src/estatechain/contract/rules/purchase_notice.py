@@ -69,7 +69,9 @@ def presale_contract(view: StateView, application: Application) -> PresaleContra
                        id=contract_id)
     contract = PresaleContract.from_json(record)
     problem = None
-    if contract.state is not PresaleState.SIGNED:
+    if contract.state is PresaleState.TERMINATED:
+        problem = "it was terminated"
+    elif contract.state is not PresaleState.SIGNED:
         problem = "not every buyer has signed it"
     elif contract.unit_number != application.unit_number:
         problem = f"it sells unit {contract.unit_number}, not {application.unit_number}"
@@ -106,7 +108,10 @@ def check_single(view: StateView, unit_number: str) -> Rejected | None:
 
 
 def blocking(view: StateView, ctx: BlockContext, application: Application) -> Rejected | None:
-    """V3 (predicted, not first-registered), V2, one purchase notice, V13, V14 at this block."""
+    """The contract still signed (it may be terminated meanwhile), V3, V2, one purchase notice, V13, V14."""
+    contract = presale_contract(view, application)
+    if isinstance(contract, Rejected):
+        return contract
     unit = load_unit(view, application.unit_number)
     if isinstance(unit, Rejected):
         return unit
@@ -118,7 +123,7 @@ def blocking(view: StateView, ctx: BlockContext, application: Application) -> Re
 def record(view: StateView, ctx: BlockContext, application: Application, certificate: str | None) -> tuple[Effect, ...]:
     """The kind-1 notice: buyers against the developer, QDJG = the contract price."""
     contract = presale_contract(view, application)
-    assert isinstance(contract, PresaleContract)  # checked at filing; contracts never change after signing
+    assert isinstance(contract, PresaleContract)  # ``blocking`` checked it again in this tx
     notice = Notice(
         notice_id=application.application_id, unit_number=application.unit_number,
         business_no=application.application_id, kind=NoticeKind.PRESALE_PURCHASE,

@@ -140,19 +140,46 @@ def record(view: StateView, ctx: BlockContext, command: Command) -> Outcome:
     return Accepted(effects=(*effects, *sequence, *certificate, save(recorded), _close(application)))
 
 
+def _to_issue(view: StateView, application: Application, named: str | None) -> str | Rejected:
+    """The certificate this issue step is for: the case's own, or one named in the body.
+
+    A combined case (带押过户 with a new loan) records two certificates, the new title and the new
+    mortgage's registration certificate; each is issued by its own step naming it. A named certificate
+    must have been created by this application's recording and not be issued yet.
+    """
+    if named is None:
+        if application.certificate_number is None:
+            return violate(RejectionCode.APPLICATION_STATE, application_id=application.application_id,
+                           state="recorded without a certificate", step="issue",
+                           expected="a certificate-issuing type")
+        return application.certificate_number
+    key = certificate_key(named)
+    record = None if key is None else view.get(key)
+    if record is None or record.get("application_id") != application.application_id:
+        return violate(RejectionCode.RECORD_NOT_FOUND, field="certificate_number",
+                       kind=f"certificate of application {application.application_id}", id=named)
+    if record.get("issued_ms") is not None:
+        return violate(RejectionCode.APPLICATION_STATE, field="certificate_number",
+                       application_id=application.application_id, state=f"{application.state.value} ({named} issued)",
+                       step="issue", expected="a certificate of it not yet issued")
+    return named
+
+
 def issue(view: StateView, ctx: BlockContext, command: Command) -> Outcome:
     """发证: the hash of the certificate record signed at the registry's node, and its e-licence id (V27).
 
     The certificate is the 不动产登记证明 or the 不动产权证书 (transfer) the recording assigned; the
-    e-licence id must be of the matching licence type.
+    e-licence id must be of the matching licence type. A combined case's second certificate (the new
+    mortgage's, ``rules.transfer_mortgage``) is issued by a step naming it in ``certificate_number``.
     """
-    application = _load(view, ctx, command, "issue", AppState.RECORDED)
+    named = fields.opt_text(command.body, "certificate_number", max_len=64)
+    states = (AppState.RECORDED,) if named is None else (AppState.RECORDED, AppState.CERTIFIED)
+    application = _load(view, ctx, command, "issue", *states)
     if isinstance(application, Rejected):
         return application
-    number = application.certificate_number
-    if number is None:
-        return violate(RejectionCode.APPLICATION_STATE, application_id=application.application_id,
-                       state="recorded without a certificate", step="issue", expected="a certificate-issuing type")
+    number = _to_issue(view, application, named)
+    if isinstance(number, Rejected):
+        return number
     elicence = fields.opt_text(command.body, "elicence_id", max_len=128)
     title = isinstance(parse(number, CertificateKind.TITLE, current_year=9999), CertificateNumber)
     licence_type = TITLE_TYPE_CODE if title else PROOF_TYPE_CODE
@@ -166,7 +193,8 @@ def issue(view: StateView, ctx: BlockContext, command: Command) -> Outcome:
                      source_txs=(*certificate.source_txs, ctx.tx_id))
     return Accepted(effects=(
         Put(key=key, value=issued.to_json()),
-        save(advance(application, ctx, AppState.CERTIFIED, "issued")),
+        save(advance(application, ctx, AppState.CERTIFIED,
+                     "issued" if number == application.certificate_number else "issued_second")),
         Emit(name="certificate.issued", data={"number": number, "application_id": application.application_id}),
     ))
 
