@@ -9,11 +9,15 @@ keeps the signed copy in ``<node>/certificates/<sha256>.json``. The *issue trans
 signed by the issuer who asked, with their own key, and submitted by them: the node never signs a
 transaction for a caller. Once it committed, the desk adds the ledger evidence to the copy and
 renders the signed PDF on request (``<sha256>.pdf``, kept).
+
+The kept copies name the parties in clear, so they are kept sealed to the registry org's own
+sealing key (``certificates/archive.py``: ``<sha256>.json.sealed``, ``<sha256>.pdf.sealed``) and
+opened only to serve or render them; a registry node without its sealing key prepares no
+certificates rather than keep names in clear on its disk.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,14 +26,17 @@ from typing import Final
 import orjson
 
 from estatechain.canonical import JSONValue
+from estatechain.certificates.archive import SealedArchive
 from estatechain.certificates.document import issue_tx_id, ledger_evidence, sign_record, to_bytes
 from estatechain.certificates.parties import PartyDirectory
 from estatechain.certificates.record import PartyNames, Registry, build_record
 from estatechain.contract.certificates import certificate_key, load
 from estatechain.contract.view import StateView
-from estatechain.errors import Conflict, InputError, NotFound
-from estatechain.identity.devca import DocumentSigner, Identity, load_dev_consortium, load_document_signer
+from estatechain.errors import Conflict, InputError, IntegrityFault, NotFound
+from estatechain.identity.devca import DocumentSigner, Identity
+from estatechain.node.keys import NodeKeys
 from estatechain.storage.store import LedgerStore
+from estatechain.testing.register import SEALED_DIR
 
 ARCHIVE_DIR: Final = "certificates"
 ISSUER_ROLE: Final = "registry.issuer"
@@ -48,44 +55,55 @@ class RegistryKeys:
     ca_der: bytes
 
 
-def load_registry_keys(consortium_dir: Path, org_id: str) -> RegistryKeys:
-    """The registry's keys from a development consortium folder.
-
-    Raises:
-        InputError: the folder holds no issuer identity or document-signing key for ``org_id``.
-
-    """
-    consortium = load_dev_consortium(consortium_dir)
-    org = consortium.genesis.org(org_id)
-    issuer = next((i for i in consortium.by_role(ISSUER_ROLE) if i.org_id == org_id), None)
-    if issuer is None:
-        raise InputError(f"{consortium_dir}: org {org_id} has no {ISSUER_ROLE} identity")
-    return RegistryKeys(
-        registry=Registry(org_id=org_id, name=org.name.split(" / ", 1)[0], uscc=DEV_USCC.get(org_id, "0" * 18)),
-        issuer=issuer, node=consortium.identities.get(f"{org_id}/node"),
-        docsign=load_document_signer(consortium_dir, org_id), ca_der=org.ca_cert_der,
-    )
-
-
 class CertificateDesk:
     """Prepares, completes and renders one registry node's certificates; use from the store's thread."""
 
-    def __init__(self, *, store: LedgerStore, keys: RegistryKeys, archive_dir: Path,
+    def __init__(self, *, store: LedgerStore, keys: RegistryKeys, archive: SealedArchive,
                  names: Callable[[StateView], PartyNames]) -> None:
         self.store = store
         self.keys = keys
-        self.archive_dir = archive_dir
+        self.archive = archive
         self._names = names
 
     @classmethod
     def from_dev(cls, store: LedgerStore, *, consortium_dir: Path, ledger_dir: Path, org_id: str) -> CertificateDesk:
-        """The desk of a node in the development layout (keys in ``consortium_dir``, ledger in ``ledger_dir``)."""
-        def names(view: StateView) -> PartyNames:
-            return PartyDirectory.from_dev(view=view, genesis=store.genesis, consortium_dir=consortium_dir,
-                                           ledger_dir=ledger_dir, org_id=org_id)
+        """The desk of a node in the development layout (keys in ``consortium_dir``, ledger in ``ledger_dir``).
 
-        return cls(store=store, keys=load_registry_keys(consortium_dir, org_id), archive_dir=ledger_dir / ARCHIVE_DIR,
-                   names=names)
+        Raises:
+            InputError: the folder lacks the org's issuer, document-signing or sealing key.
+
+        """
+        return cls.from_keys(store, keys=NodeKeys.from_dev(consortium_dir, org_id), ledger_dir=ledger_dir)
+
+    @classmethod
+    def from_keys(cls, store: LedgerStore, *, keys: NodeKeys, ledger_dir: Path) -> CertificateDesk:
+        """The desk of a registry node from the node's keys (its keystore, or the development layout).
+
+        Raises:
+            InputError: the node is not a registry's, or holds no issuer, document-signing or sealing key.
+
+        """
+        org_id = keys.org_id
+        org = next((o for o in store.genesis.orgs if o.id == org_id), None)
+        if org is None or org.type != "registry":
+            raise InputError(f"{org_id} is not a registry: only a registry's node issues certificates")
+        issuer, docsign, sealing_key = keys.identity_with_role(ISSUER_ROLE), keys.document_signer(), keys.sealing_key()
+        missing = [what for what, key in (("an issuer identity", issuer), ("a document-signing key", docsign),
+                                          ("a sealing key", sealing_key)) if key is None]
+        if missing or issuer is None or docsign is None or sealing_key is None:
+            raise InputError(f"{keys.source}: holds no {', no '.join(missing)} for {org_id}; the desk needs each "
+                             "(the sealing key because the copies it keeps name the parties)")
+        registry_keys = RegistryKeys(
+            registry=Registry(org_id=org_id, name=org.name.split(" / ", 1)[0], uscc=DEV_USCC.get(org_id, "0" * 18)),
+            issuer=issuer, node=keys.identity("node"), docsign=docsign, ca_der=org.ca_cert_der)
+
+        def names(view: StateView) -> PartyNames:
+            return PartyDirectory(view=view, genesis=store.genesis, org_id=org_id, sealing_key=sealing_key,
+                                  sealed_dir=ledger_dir / SEALED_DIR)
+
+        archive = SealedArchive(ledger_dir / ARCHIVE_DIR, chain_id=store.genesis.chain_id, org_id=org_id,
+                                key=sealing_key)
+        return cls(store=store, keys=registry_keys, archive=archive, names=names)
 
     def prepare(self, application_id: str) -> dict[str, JSONValue]:
         """The signed certificate file of a RECORDED application, without ledger evidence; kept in the archive.
@@ -102,7 +120,7 @@ class CertificateDesk:
         if issued is not None and issued.document_sha256 is not None:
             raise Conflict(f"{record['number']}: already issued (document {issued.document_sha256}); fetch it instead")
         document = sign_record(record, self.keys.issuer, self.store.suite)
-        self._keep(f"{document['document_sha256']}.json", to_bytes(document))
+        self.archive.write(f"{document['document_sha256']}.json", to_bytes(document))
         return document
 
     def issued(self, number: str) -> dict[str, JSONValue]:
@@ -125,34 +143,42 @@ class CertificateDesk:
         if document.get("ledger") is None:
             tx_id = issue_tx_id(self.store, key, certificate.document_sha256)
             document["ledger"] = ledger_evidence(self.store, tx_id, self.keys.node)
-            self._keep(f"{certificate.document_sha256}.json", to_bytes(document))
+            self.archive.write(f"{certificate.document_sha256}.json", to_bytes(document))
         return document
 
     def archived(self, sha256: str) -> dict[str, JSONValue] | None:
-        """The signed copy with this record hash, if this node prepared it."""
-        if len(sha256) != 64 or not all(c in "0123456789abcdef" for c in sha256):
+        """The signed copy with this record hash, if this node prepared it (opened from the sealed archive).
+
+        Raises:
+            IntegrityFault: the kept copy does not open or is not JSON: it was altered on disk.
+
+        """
+        if not _is_sha256(sha256):
             return None
-        path = self.archive_dir / f"{sha256}.json"
-        if not path.exists():
+        data = self.archive.read(f"{sha256}.json")
+        if data is None:
             return None
-        document: dict[str, JSONValue] = orjson.loads(path.read_bytes())
+        try:
+            document: dict[str, JSONValue] = orjson.loads(data)
+        except orjson.JSONDecodeError as exc:
+            raise IntegrityFault(f"{ARCHIVE_DIR}/{sha256}.json", f"the kept copy is not JSON: {exc}") from None
         return document
 
     def cached_pdf(self, sha256: str) -> bytes | None:
-        """The rendered PDF of this record, if made before."""
-        path = self.archive_dir / f"{sha256}.pdf"
-        return path.read_bytes() if path.exists() else None
+        """The rendered PDF of this record, if made before (opened from the sealed archive)."""
+        return self.archive.read(f"{sha256}.pdf") if _is_sha256(sha256) else None
 
     def keep_pdf(self, sha256: str, pdf: bytes) -> None:
-        """Keep a rendered PDF so every copy handed out is the same file."""
-        self._keep(f"{sha256}.pdf", pdf)
+        """Keep a rendered PDF, sealed, so every copy handed out is the same file.
 
-    def _keep(self, name: str, data: bytes) -> None:
-        """Write atomically and durably: a copy handed out must survive a crash."""
-        self.archive_dir.mkdir(parents=True, exist_ok=True)
-        tmp = self.archive_dir / f".{name}.tmp"
-        with tmp.open("wb") as out:
-            out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
-        tmp.replace(self.archive_dir / name)
+        Raises:
+            InputError: ``sha256`` is not a record hash.
+
+        """
+        if not _is_sha256(sha256):
+            raise InputError(f"{sha256!r}: expected the record's SHA-256 in lower-case hex")
+        self.archive.write(f"{sha256}.pdf", pdf)
+
+
+def _is_sha256(text: str) -> bool:
+    return len(text) == 64 and all(c in "0123456789abcdef" for c in text)

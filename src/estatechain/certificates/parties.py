@@ -28,6 +28,22 @@ from estatechain.testing.register import SEALED_DIR, SEALING_KEY, read_sealed
 UNKNOWN_KIND: Final = "unknown"
 
 
+def load_sealing_key(consortium_dir: Path, org_id: str) -> X25519PrivateKey | None:
+    """The org's X25519 sealing key in a dev layout (``orgs/<org>/sealing-x25519.key.pem``), None if it has none.
+
+    Raises:
+        InputError: the file is there but holds no X25519 private key.
+
+    """
+    key_path = consortium_dir / "orgs" / org_id / SEALING_KEY
+    if not key_path.exists():
+        return None
+    loaded = serialization.load_pem_private_key(key_path.read_bytes(), password=None)
+    if not isinstance(loaded, X25519PrivateKey):
+        raise InputError(f"{key_path}: not an X25519 private key")
+    return loaded
+
+
 class PartyDirectory:
     """Opens the parties' sealed records as the registry org; one instance per node, read lazily."""
 
@@ -44,14 +60,8 @@ class PartyDirectory:
     def from_dev(cls, *, view: StateView, genesis: Genesis, consortium_dir: Path, ledger_dir: Path,
                  org_id: str) -> PartyDirectory:
         """The directory of a dev layout: ``orgs/<org>/sealing-x25519.key.pem`` and ``<node>/sealed/``."""
-        key_path = consortium_dir / "orgs" / org_id / SEALING_KEY
-        key: X25519PrivateKey | None = None
-        if key_path.exists():
-            loaded = serialization.load_pem_private_key(key_path.read_bytes(), password=None)
-            if not isinstance(loaded, X25519PrivateKey):
-                raise InputError(f"{key_path}: not an X25519 private key")
-            key = loaded
-        return cls(view=view, genesis=genesis, org_id=org_id, sealing_key=key, sealed_dir=ledger_dir / SEALED_DIR)
+        return cls(view=view, genesis=genesis, org_id=org_id, sealing_key=load_sealing_key(consortium_dir, org_id),
+                   sealed_dir=ledger_dir / SEALED_DIR)
 
     def __call__(self, party: PartyRef) -> Mapping[str, JSONValue]:
         """``{"kind", "name"}`` of ``party``: its member org, its opened record, or its id."""

@@ -19,10 +19,11 @@ import pytest
 from register_node import OWNER_A, import_register, serving
 from typer.testing import CliRunner
 
+from estatechain.certificates.desk import CertificateDesk
 from estatechain.cli.main import app
 from estatechain.crypto import x509
 from estatechain.errors import InputError
-from estatechain.identity.devca import load_dev_consortium
+from estatechain.identity.devca import load_dev_consortium, load_document_signer
 from estatechain.node.bootstrap import build_node
 from estatechain.node.settings import Settings
 from estatechain.sdk import Client, ClientIdentity
@@ -52,6 +53,7 @@ def test_a_registry_node_signs_with_its_keystore_alone_and_refuses_a_wrong_passp
 
     ledger = tmp_path / "srv" / "ledger"
     shutil.move(dev_ledger, ledger)
+    signer_before = load_document_signer(consortium_dir, "gz-registry")
     shutil.rmtree(consortium_dir / "orgs")  # every key of the development layout is gone
     settings = Settings(ledger_dir=ledger, port=0, keystore=tmp_path / "keystore",
                         keystore_passphrase_file=pass_file)
@@ -79,6 +81,9 @@ def test_a_registry_node_signs_with_its_keystore_alone_and_refuses_a_wrong_passp
         assert node.outbox.key.fingerprint == registry_node.fingerprint  # webhooks signed by the same node key
         assert node.keys.identity("node") == registry_node
         assert node.party_key is None  # the identity authority's key is not the registry's to hold
+        desk = CertificateDesk.from_keys(node.store, keys=node.keys, ledger_dir=ledger)
+        assert desk.keys.issuer == dev.identities["gz-registry/issuer1"]
+        assert desk.keys.docsign.cert == signer_before.cert
     finally:
         asyncio.run(node.stop())
 

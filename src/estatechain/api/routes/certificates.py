@@ -63,22 +63,15 @@ class PreparedCertificateOut(BaseModel):
 
 
 def _desk(request: Request, service: NodeService) -> CertificateDesk:
-    """The registry node's desk, found once in the development layout ``<consortium>/nodes/<org>`` (503 otherwise)."""
+    """The registry node's desk, built once from the node's keys (503 on a node that cannot issue)."""
     cached: CertificateDesk | None = getattr(request.app.state, "certificate_desk", None)
     if cached is not None:
         return cached
-    ledger_dir = service.settings.ledger_dir
-    org = ledger_dir.name
-    desk = None
-    if ledger_dir.parent.name == "nodes" and any(o.id == org and o.type == "registry" for o in service.genesis.orgs):
-        try:
-            desk = CertificateDesk.from_dev(service.store, consortium_dir=ledger_dir.parent.parent,
-                                            ledger_dir=ledger_dir, org_id=org)
-        except EstatechainError:
-            desk = None
-    if desk is None:
-        raise ApiError(503, "ISSUER_KEY_MISSING", "this node holds no registry issuer and document-signing keys; "
-                       "ask the registry's node", {"org": org})
+    try:
+        desk = CertificateDesk.from_keys(service.store, keys=service.keys, ledger_dir=service.settings.ledger_dir)
+    except EstatechainError:
+        raise ApiError(503, "ISSUER_KEY_MISSING", "this node holds no registry issuer, document-signing and sealing "
+                       "keys; ask the registry's node", {"org": service.keys.org_id}) from None
     request.app.state.certificate_desk = desk
     return desk
 
