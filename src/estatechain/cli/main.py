@@ -19,7 +19,7 @@ from estatechain.cli import evidence as evidence_cli
 from estatechain.cli import keystore as keystore_cli
 from estatechain.clock import SystemClock
 from estatechain.errors import Conflict, EstatechainError, IntegrityFault
-from estatechain.identity.devca import create_dev_consortium, load_dev_consortium
+from estatechain.identity.devca import add_dev_users, create_dev_consortium, load_dev_consortium
 from estatechain.node.pipeline import Pipeline, Receipt
 from estatechain.sdk import SdkError
 from estatechain.storage import backup as backups
@@ -27,11 +27,13 @@ from estatechain.storage.audit import AuditReport, audit_ledger
 from estatechain.storage.store import LEDGER_FILE, LedgerStore
 from estatechain.testing.builders import TxFactory, sample_stream
 from estatechain.testing.register import (
+    DEV_CO_OWNERS,
+    IDENTITY_ORG,
     SEALED_DIR,
     ImportTx,
     RegisterImporter,
+    assign_dev_persons,
     binding_envelopes,
-    choose_dev_owners,
     commit_all,
     create_register_keys,
     write_dev_owners,
@@ -79,13 +81,17 @@ def init(
     Creates orgs, CAs, one user per role and genesis; imports a deterministic synthetic register as
     registry-signed register.import transactions through the ledger pipeline (personal data sealed
     off the ledger under nodes/gz-registry/sealed/); binds the dev persons gz-identity/person1..4 to
-    owners of the register so they can confirm applications (see orgs/gz-identity/dev-owners.json).
+    sole owners of the register and gz-identity/person5..6 to the two co-owners of one unit, so they
+    can confirm applications (see orgs/gz-identity/dev-owners.json).
 
     Every org's private keys end up in DIRECTORY: that is for development only. In production each
     org makes its own keys and hands only its CA certificate to genesis.
     """
     clock = SystemClock()
     consortium = create_dev_consortium(directory, now_ms=clock.now_ms())
+    sole_owners = [i.handle for i in consortium.by_role("person")]
+    consortium = add_dev_users(consortium, IDENTITY_ORG, tuple((user, "person") for user in DEV_CO_OWNERS),
+                               now_ms=clock.now_ms())
     keys = create_register_keys(directory, consortium.genesis)
     console.print(f"[bold]Created[/bold] development consortium [cyan]{consortium.genesis.consortium}[/cyan]")
     console.print(f"  chain id   {consortium.genesis.chain_id}")
@@ -109,8 +115,7 @@ def init(
                 progress.advance(task, txs[index].units)
 
             commit_all(store, clock, stream(), on_receipt=committed)
-        persons = dict(zip((i.handle for i in consortium.by_role("person")),
-                           choose_dev_owners(importer.owners, len(consortium.by_role("person"))), strict=False))
+        persons = assign_dev_persons(sole_owners, [f"{IDENTITY_ORG}/{user}" for user in DEV_CO_OWNERS], importer)
         for receipt in commit_all(store, clock, binding_envelopes(factory, persons, importer.bank_parties)):
             _require_valid(receipt, "identity.bind_party")
         owners_file = write_dev_owners(directory, persons)
@@ -362,6 +367,7 @@ def up(
 
     def started(s: NodeServer) -> None:
         _announce(directory, s.port, s.service.genesis.chain_id)
+        print(f"  Keys       {s.service.keys.source}", flush=True)  # noqa: T201
         print(f"  Portal     http://127.0.0.1:{s.port}/portal   (dev accounts, password beside each; "  # noqa: T201
               f"kept in {directory / 'portal-accounts.json'})", flush=True)
         for account in accounts:
@@ -402,6 +408,7 @@ def node(
         console.print(f"[bold]Joined[/bold] from {join_from}: height {report.height}, head {report.head_hash[:16]}…, "
                       f"attested by {', '.join(report.attested_by)}; {report.audit.txs:,} txs re-checked")
     service = build_node(Settings(**cluster_cli.cluster_settings(directory, org, port)))  # type: ignore[arg-type]
+    console.print(f"  keys: {service.keys.source}")
 
     async def serve() -> None:
         if isinstance(service.pipeline, ClusterPipeline):

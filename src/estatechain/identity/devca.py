@@ -200,6 +200,38 @@ def issue_identity(  # noqa: PLR0913  (keywords only; each names a field of the 
     return identity
 
 
+def add_dev_users(
+    consortium: DevConsortium, org_id: str, users: tuple[tuple[str, str], ...], *, now_ms: int,
+) -> DevConsortium:
+    """Issue and keep more users of ``org_id`` (``(user, role)`` pairs) in an existing dev consortium.
+
+    ``estatechain init`` adds the persons bound to the co-owners of one unit this way, after the
+    standard users, so the standard handles (``person1..4``) keep what they are bound to. The users'
+    key files are written like ``create_dev_consortium`` writes them and ``identities.json`` is
+    rewritten with them appended.
+
+    Raises:
+        Conflict: a handle already exists in the consortium.
+        InputError: no such org in the folder, or its CA files are unreadable.
+
+    """
+    directory = consortium.directory
+    org_dir = directory / "orgs" / org_id
+    ca = x509.load_certificate(_read(org_dir / "ca.pem"), what=str(org_dir / "ca.pem"))
+    ca_key = x509.load_private_key(_read(org_dir / "ca.key.pem"), what=str(org_dir / "ca.key.pem"))
+    identities = dict(consortium.identities)
+    for user, role in users:
+        if f"{org_id}/{user}" in identities:
+            raise Conflict(f"{org_id}/{user}: already exists in {directory}")
+        identity, key = _issue(ca, ca_key, org_id=org_id, user=user, role=role, now_ms=now_ms)
+        user_dir = org_dir / "users" / user
+        _write(user_dir / "cert.pem", x509.certificate_pem(x509.load_certificate(identity.cert_der)).encode())
+        _write(user_dir / "key.pem", x509.private_key_pem(key), private=True)
+        identities[identity.handle] = identity
+    _write(directory / "identities.json", _index(consortium.genesis, identities))
+    return DevConsortium(directory=directory, genesis=consortium.genesis, identities=MappingProxyType(identities))
+
+
 def load_dev_consortium(directory: Path) -> DevConsortium:
     """Read a development consortium back, checking every certificate against its index entry.
 

@@ -62,6 +62,8 @@ PARTY_ID_KEY: Final = "party-id.key"
 SEALING_KEY: Final = "sealing-x25519.key.pem"
 SEALED_DIR: Final = "sealed"
 DEV_OWNERS: Final = "dev-owners.json"
+DEV_CO_OWNERS: Final = ("person5", "person6")
+"""Dev persons of the identity authority bound to the two holders of one co-owned unit (after ``person1..4``)."""
 PARTY_RECORD_TYPE: Final = "estatechain.party-record.v1"
 DEV_AUTH_TYPE: Final = "estatechain.dev-real-name-auth.v1"
 DEV_BANK_ORGS: Final = {
@@ -160,6 +162,8 @@ class OwnerCandidate:
     party_id: str
     record_ref: str
     mortgages: tuple[LegacyMortgage, ...]
+    form: str = synthetic.Tenure.SOLE.value
+    """The ownership's form: ``sole``, or ``joint`` (共同共有) / ``shares`` (按份共有) for a co-owner."""
 
 
 @dataclass(slots=True)
@@ -212,7 +216,9 @@ class RegisterImporter:
     """Builds import envelopes from synthetic batches and writes the sealed personal records.
 
     ``owners`` collects up to ``keep_owners`` ``OwnerCandidate`` values in generation order;
-    ``bank_parties`` maps each member bank org to its party id (for ``identity.bind_party``).
+    ``co_owned`` up to ``keep_owners`` surveyed, unseized units held by exactly two natural persons,
+    one candidate per holder in the register's holder order; ``bank_parties`` maps each member bank
+    org to its party id (for ``identity.bind_party``).
     """
 
     def __init__(
@@ -227,6 +233,7 @@ class RegisterImporter:
         self.signer = factory.identity(IMPORTER)
         self.counts = ImportCounts()
         self.owners: list[OwnerCandidate] = []
+        self.co_owned: list[tuple[OwnerCandidate, OwnerCandidate]] = []
         self.bank_parties: dict[str, str] = {}
         self._companies: dict[str, synthetic.Company] = {}
         self._company_ids: dict[str, str] = {}
@@ -429,20 +436,28 @@ class RegisterImporter:
                    "release_order_no": None, "renewals": 0}
 
     def _keep_owner(self, ownership: synthetic.Ownership, mortgages: Sequence[synthetic.Mortgage]) -> None:
-        if (len(self.owners) >= self.keep_owners or ownership.tenure is not synthetic.Tenure.SOLE
-                or ownership.holders[0].party_ref not in self._persons):
-            return
-        owner = self._refs[ownership.holders[0].party_ref]
-        self.owners.append(OwnerCandidate(
+        persons = all(h.party_ref in self._persons for h in ownership.holders)
+        if ownership.tenure is synthetic.Tenure.SOLE:
+            if len(self.owners) < self.keep_owners and persons:
+                self.owners.append(self._candidate(ownership, ownership.holders[0], mortgages))
+        elif len(ownership.holders) == 2 and persons and len(self.co_owned) < self.keep_owners:
+            first, second = (self._candidate(ownership, h, mortgages) for h in ownership.holders)
+            self.co_owned.append((first, second))
+
+    def _candidate(self, ownership: synthetic.Ownership, holder: synthetic.Holding,
+                   mortgages: Sequence[synthetic.Mortgage]) -> OwnerCandidate:
+        party = self._refs[holder.party_ref]
+        return OwnerCandidate(
             unit_number=ownership.unit_number, title_number=ownership.title_number,
-            party_id=str(owner["party_id"]), record_ref=str(owner["record_ref"]),
+            party_id=str(party["party_id"]), record_ref=str(party["record_ref"]),
             mortgages=tuple(
                 LegacyMortgage(rank=m.rank, certificate_number=m.certificate_number,
                                mortgagee_party=str(self._refs[m.mortgagee_ref]["party_id"]),
                                mortgagee_org=self._bank_org(m.mortgagee_ref))
                 for m in mortgages
             ),
-        ))
+            form=ownership.tenure.value,
+        )
 
     # --- envelopes and the sealed store ---
 
@@ -546,11 +561,41 @@ def binding_envelopes(
     return envelopes
 
 
+def choose_co_owned(candidates: Sequence[tuple[OwnerCandidate, OwnerCandidate]]
+                    ) -> tuple[OwnerCandidate, OwnerCandidate] | None:
+    """The co-owned unit for the dev co-owner persons: the first with no mortgage, else the first at all."""
+    return next((pair for pair in candidates if not pair[0].mortgages), candidates[0] if candidates else None)
+
+
+def assign_dev_persons(
+    sole_handles: Sequence[str], co_owner_handles: Sequence[str], importer: RegisterImporter,
+) -> dict[str, OwnerCandidate]:
+    """Dev person handle → owner: sole owners (``choose_dev_owners``), then the co-owned unit's two holders.
+
+    The sole owners come first and are chosen exactly as before, so ``person1..4`` keep their
+    meaning; the two ``co_owner_handles`` get the holders of ``choose_co_owned`` in the register's
+    holder order (nothing when the register holds no such unit or fewer than two handles are given).
+    Deterministic for a seed, like the register.
+    """
+    persons = dict(zip(sole_handles, choose_dev_owners(importer.owners, len(sole_handles)), strict=False))
+    pair = choose_co_owned(importer.co_owned)
+    if pair is not None and len(co_owner_handles) == len(pair):
+        persons.update(zip(co_owner_handles, pair, strict=True))
+    return persons
+
+
 def write_dev_owners(directory: Path, persons: Mapping[str, OwnerCandidate]) -> Path:
-    """``orgs/gz-identity/dev-owners.json``: which dev person acts for which owner (ids only, no names)."""
+    """``orgs/gz-identity/dev-owners.json``: which dev person acts for which owner (ids only, no names).
+
+    Each entry names its unit and, under ``co_owners``, the other dev persons holding the same unit
+    (empty for a sole owner), with the ownership's ``form``: a test finds the co-owned unit and its
+    two person handles there.
+    """
     path = directory / "orgs" / IDENTITY_ORG / DEV_OWNERS
     document = {handle: {"party_id": o.party_id, "record_ref": o.record_ref, "unit_number": o.unit_number,
-                         "title_number": o.title_number,
+                         "title_number": o.title_number, "form": o.form,
+                         "co_owners": [other for other, p in persons.items()
+                                       if other != handle and p.unit_number == o.unit_number],
                          "mortgages": [{"rank": m.rank, "certificate_number": m.certificate_number,
                                         "mortgagee_org": m.mortgagee_org} for m in o.mortgages]}
                 for handle, o in persons.items()}
