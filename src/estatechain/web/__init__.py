@@ -8,10 +8,24 @@ own pipeline, never through HTTP to itself.
 
 from fastapi import APIRouter
 
-from estatechain.web import routes_cases, routes_desks, routes_public, routes_session, routes_sign
+from estatechain.web import (
+    routes_cases,
+    routes_court,
+    routes_desks,
+    routes_fallback,
+    routes_live,
+    routes_owner,
+    routes_public,
+    routes_register,
+    routes_regulator,
+    routes_session,
+    routes_sign,
+)
 
 router = APIRouter()
-for _module in (routes_session, routes_sign, routes_desks, routes_cases, routes_public):
+for _module in (routes_session, routes_sign, routes_desks, routes_cases, routes_public, routes_court,
+                routes_regulator, routes_register, routes_owner, routes_live):
     router.include_router(_module.router)
+router.include_router(routes_fallback.router)  # last: only what no portal route matched in full
 
 __all__ = ["router"]

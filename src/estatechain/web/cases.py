@@ -5,22 +5,32 @@ queries. Visibility follows domain.md §7 as the API applies it (``api/routes/wo
 registry sees every case; a bank sees the cases it filed or in which it is a named party; a person
 sees the cases that name the party their certificate is bound to. Anything else is "not found".
 
-Listing scans the ``application/`` rows: fine for a development register, and the place where an
-index by filing org and by party will go when the desks must hold at a million units (issue 9).
+Listing goes through the desks' index (``caseindex.py``: by filing org, by party, by state) so that a
+desk reads only the cases it shows, whatever the size of the register; without an index it scans
+the ``application/`` rows, which is what small tools and the rule tests use.
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
+from typing import Final
 
 from estatechain.contract import keys
+from estatechain.contract.certificate_number import CertificateKind, CertificateNumber, normalise, parse
+from estatechain.contract.certificates import load
 from estatechain.contract.records import Application, effective_state
 from estatechain.contract.records.application import AppState
 from estatechain.contract.records.mortgage import Mortgage
+from estatechain.contract.records.notice import Notice
 from estatechain.contract.records.ownership import OwnershipRight
 from estatechain.contract.records.seizure import Seizure
 from estatechain.contract.records.unit import Unit
 from estatechain.storage.store import LedgerStore
+from estatechain.web.caseindex import CaseIndex, Who
+
+DEFAULT_LIMIT: Final = 100
+"""Cases a desk lists at once, newest first; the page says how many there are in all."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -100,14 +110,53 @@ def case(store: LedgerStore, viewer: Viewer, application_id: str, at_ms: int) ->
 
 
 def cases(store: LedgerStore, viewer: Viewer, at_ms: int) -> list[Case]:
-    """Every case ``viewer`` may see, newest first."""
+    """Every case ``viewer`` may see, newest first, by scanning every ``application/`` row.
+
+    For small registers and tools; the desks list through ``listed`` and the index.
+    """
     found = []
     for _, row in store.scan("application/"):
         application = Application.from_json(row)
         if may_see(store, viewer, application):
             found.append(Case(application=application, state=effective_state(application, at_ms)))
-    found.sort(key=lambda c: c.application.filed_ms, reverse=True)
+    found.sort(key=lambda c: (-c.application.filed_ms, c.application.application_id))
     return found
+
+
+def listed(index: CaseIndex, store: LedgerStore, viewer: Viewer, at_ms: int, *,
+           states: Collection[AppState] = ()) -> list[Case]:
+    """The newest ``DEFAULT_LIMIT`` cases ``viewer`` may see (in ``states`` when given), read through the index.
+
+    The index filters on the *stored* state; an expired filing is stored as FILED (design §3.14), so
+    asking for EXPIRED asks the index for FILED and the deadline decides.
+    """
+    stored = {s.value for s in states} | ({AppState.FILED.value} if AppState.EXPIRED in states else set())
+    found = []
+    for application_id in index.ids(who(store, viewer), states=stored, limit=DEFAULT_LIMIT):
+        row = store.get(keys.application(application_id))
+        if row is None:
+            continue
+        application = Application.from_json(row)
+        state = effective_state(application, at_ms)
+        if may_see(store, viewer, application) and (not states or state in states):
+            found.append(Case(application=application, state=state))
+    return found
+
+
+def who(store: LedgerStore, viewer: Viewer) -> Who:
+    """What ``viewer`` may list, in the index's terms (the same rule as ``may_see``)."""
+    if viewer.org_type == "registry":
+        return Who(everything=True)
+    if viewer.role == "person":
+        return Who(parties=(viewer.party,) if viewer.party is not None else ())
+    parties = tuple(sorted(str(row["party_id"]) for _, row in store.scan("identity/orgparty/")
+                           if row.get("org") == viewer.org))
+    return Who(org=viewer.org, parties=parties)
+
+
+def count(store: LedgerStore, viewer: Viewer, index: CaseIndex) -> int:
+    """How many cases ``viewer`` may see in all (a desk shows it beside a list cut at its limit)."""
+    return index.count(who(store, viewer))
 
 
 def awaiting(store: LedgerStore, viewer: Viewer, found: list[Case]) -> list[tuple[Case, str]]:
@@ -139,3 +188,40 @@ def unit_entries(store: LedgerStore, unit_number: str) -> UnitEntries | None:
     seizures = tuple(Seizure.from_json(r) for i in ids("seizure") if (r := store.get(keys.seizure(i))))
     return UnitEntries(unit=Unit.from_json(row), ownerships=ownerships, mortgages=mortgages, seizures=seizures,
                        open_applications=tuple(ids("application")))
+
+
+def unit_notices(store: LedgerStore, unit_number: str) -> tuple[Notice, ...]:
+    """The unit's current advance notices (purchase notices and 预抵押) in priority order, via its notice index."""
+    found = []
+    for _, row in store.scan(keys.unit_index(unit_number, "notice")):
+        record = store.get(keys.notice(str(row["notice_id"])))
+        if record is not None and (notice := Notice.from_json(record)).status.value == "current":
+            found.append(notice)
+    return tuple(found)
+
+
+def unit_of_certificate(store: LedgerStore, number: str) -> str | None:
+    """The unit a title certificate or registration certificate (证明) number belongs to, or None.
+
+    Numbers in the Guangzhou format are read through the certificate rows (``certificate/…``,
+    ``title/…``) that recording and import write, and their right's ``unit_number``. A title in
+    another registry's format is not indexed by the import, so it is found by scanning the
+    ``ownership/`` rows: correct, but linear in the register; at a million units it needs an index
+    from normalised title number to right (written by ``register.import`` for every title).
+    """
+    text = normalise(number)
+    if not text:
+        return None
+    certificate = load(store, text)
+    if certificate is not None:
+        right = store.get(certificate.right)
+        return None if right is None else str(right.get("unit_number"))
+    if any(isinstance(parse(text, kind, current_year=9999), CertificateNumber) for kind in CertificateKind):
+        return None  # a well-formed number the register does not hold
+    return next((str(row.get("unit_number")) for _, row in store.scan("ownership/")
+                 if normalise(str(row.get("title_number") or "")) == text), None)
+
+
+def org_parties(store: LedgerStore) -> dict[str, str]:
+    """Member org → the party id it acts for (the banks a notice may be transferred to)."""
+    return {str(row.get("org")): str(row.get("party_id")) for _, row in store.scan("identity/orgparty/")}

@@ -6,9 +6,8 @@ and the tx id of the exact payload that will be signed: ``prepare`` fixes every 
 and ``sign`` signs those same bytes once the person confirms. Such a transaction says so on the
 ledger: its nonce starts with ``CUSTODIAL_PREFIX`` (the nonce is signed and part of the tx id).
 
-Keys: in the development layout (``<consortium>/nodes/<org>``) the custody reads the identity's key
-files named in ``<consortium>/identities.json``; a production keystore encrypted at rest plugs in
-behind the same two methods.
+Keys: the node's own (``node/keys.py``): the org's keystore, encrypted at rest, or in the development
+layout (``<consortium>/nodes/<org>``) the key files named in ``<consortium>/identities.json``.
 """
 
 from __future__ import annotations
@@ -16,7 +15,6 @@ from __future__ import annotations
 import json
 import secrets
 from dataclasses import asdict, dataclass
-from pathlib import Path
 from typing import Final
 
 from estatechain import canonical
@@ -24,6 +22,7 @@ from estatechain.canonical import JSONValue
 from estatechain.crypto.suites import get_suite
 from estatechain.errors import InputError
 from estatechain.ledger.envelope import TX_TYPE, build_envelope
+from estatechain.node.keys import NodeKeys
 from estatechain.sdk.identity import ClientIdentity
 
 CUSTODIAL_PREFIX: Final = "portal-custodial-"
@@ -58,32 +57,35 @@ class Pending:
 
 
 class KeyCustody:
-    """The keys an org keeps for its portal users."""
+    """The keys an org keeps for its portal users: the node's keys (its keystore, or the dev layout)."""
 
-    def __init__(self, consortium_dir: Path | None) -> None:
-        self._dir = consortium_dir
+    def __init__(self, keys: NodeKeys) -> None:
+        self._keys = keys
         self._cache: dict[str, ClientIdentity] = {}
-
-    @classmethod
-    def for_node(cls, ledger_dir: Path) -> KeyCustody:
-        """The development layout's custody when the ledger is ``<consortium>/nodes/<org>``, else none."""
-        consortium = ledger_dir.parent.parent
-        if ledger_dir.parent.name == "nodes" and (consortium / "identities.json").exists():
-            return cls(consortium)
-        return cls(None)
 
     def identity(self, handle: str) -> ClientIdentity:
         """The identity (certificate and key) of ``handle``.
+
+        In the development layout one node serves every org's desks and finds every identity; with a
+        keystore, a node keeps only its own org's people.
 
         Raises:
             InputError: this node keeps no key for ``handle``.
 
         """
-        if self._dir is None:
-            raise InputError(f"this node keeps no key for {handle}")
         if handle not in self._cache:
-            self._cache[handle] = ClientIdentity.from_dev(self._dir, handle)
+            self._cache[handle] = self._find(handle)
         return self._cache[handle]
+
+    def _find(self, handle: str) -> ClientIdentity:
+        keys = self._keys
+        if keys.keystore is None and keys.consortium_dir is not None:
+            return ClientIdentity.from_dev(keys.consortium_dir, handle)
+        org, _, user = handle.partition("/")
+        found = keys.identity(user) if org == keys.org_id else None
+        if found is None:
+            raise InputError(f"this node keeps no key for {handle}")
+        return ClientIdentity(cert_der=found.cert_der, private_key=found.private_key, fingerprint=found.fingerprint)
 
     def prepare(  # noqa: PLR0913  (keywords only; the payload's fields and the page's)
         self, *, handle: str, chain_id: str, command: str, body: dict[str, JSONValue], now_ms: int,

@@ -99,16 +99,37 @@ STEP_NAMES: Final = {
     "resumed": N_("Resumed"), "refused": N_("Refused"), "withdrawn": N_("Withdrawn"),
     "not_accepted": N_("Not accepted"),
 }
-BUSINESS_NAMES: Final = {"mortgage.first": N_("Mortgage first registration")}
+BUSINESS_NAMES: Final = {"mortgage.first": N_("Mortgage first registration"),
+                          "mortgage.cancel": N_("Mortgage cancellation"),
+                          "mortgage_notice.first": N_("Pre-sale mortgage notice filing"),
+                          "mortgage_notice.change": N_("Pre-sale mortgage notice change"),
+                          "mortgage_notice.transfer": N_("Pre-sale mortgage notice transfer"),
+                          "mortgage_notice.correct": N_("Pre-sale mortgage notice correction"),
+                          "mortgage_notice.cancel": N_("Pre-sale mortgage notice cancellation"),
+                          "mortgage.convert": N_("Pre-sale mortgage notice conversion to a mortgage"),
+                          "purchase_notice.first": N_("Pre-sale purchase notice"),
+                          "ownership.transfer": N_("Ownership transfer"),
+                          "ownership.transfer_mortgage": N_("Ownership transfer with the buyer's new mortgage"),
+                          "presale.terminate": N_("Pre-sale contract termination")}
 CERTIFICATE_STATUS: Final = {
     "VALID": N_("Valid"), "CANCELLED": N_("Cancelled"), "SUPERSEDED": N_("Superseded"), "CORRECTED": N_("Corrected"),
     "CONVERTED": N_("Converted"), "REVOKED": N_("Revoked"),
 }
 MATERIAL_NAMES: Final = {"APPLICATION_FORM": N_("Application form"), "POWER_OF_ATTORNEY": N_("Power of attorney"),
-                         "LOAN_CONTRACT": N_("Loan contract")}
+                         "LOAN_CONTRACT": N_("Loan contract"),
+                         "MAX_MORTGAGE_CONTRACT": N_("Maximum-amount mortgage contract"),
+                         "NOTICE_AGREEMENT": N_("Agreement on the notice"), "PAYOFF_PROOF": N_("Payoff statement"),
+                         "WAIVER_STATEMENT": N_("Waiver statement"), "REALISATION_PROOF": N_("Proof of realisation"),
+                         "JUDGMENT": N_("Court judgment"), "OTHER_PROOF": N_("Other proof"),
+                         "SUPPLEMENTARY_AGREEMENT": N_("Supplementary agreement"),
+                         "ASSIGNMENT_AGREEMENT": N_("Assignment agreement"), "MERGER_PROOF": N_("Merger documents"),
+                         "DEBTOR_NOTICE": N_("Proof that the debtor was notified"),
+                         "ERROR_PROOF": N_("Proof of the error"),
+                         "TERMINATION_AGREEMENT": N_("Termination agreement"), "CONSENT": N_("Written consent")}
 CAPACITY_NAMES: Final = {"mortgagor": N_("Mortgagor"), "mortgagee": N_("Mortgagee"), "debtor": N_("Debtor"),
                          "spouse": N_("Spouse"), "buyer": N_("Buyer"), "developer": N_("Developer"),
-                         "consenter": N_("Consenting holder")}
+                         "consenter": N_("Consenting holder"), "transferor": N_("Transferor"),
+                         "transferee": N_("Transferee")}
 USE_NAMES: Final = {"residential": N_("Residential"), "commercial": N_("Commercial"), "office": N_("Office"),
                     "industrial": N_("Industrial"), "parking": N_("Parking"), "other": N_("Other")}
 NAMES: Final = {"capacities": CAPACITY_NAMES, "uses": USE_NAMES, "roles": ROLE_NAMES, "states": STATE_NAMES,

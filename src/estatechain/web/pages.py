@@ -2,9 +2,10 @@
 
 A page is rendered with the session's language, its CSRF token and the signed-in account, so every
 template can show the org and role in its header and put the token in every form. Responses carry
-a Content-Security-Policy that allows no inline script and no script at all from elsewhere (the
-portal needs none for its core actions), forbid framing and sniffing, and are never cached, since
-they show personal and case data.
+a Content-Security-Policy that allows no inline script and no script from elsewhere: only the
+portal's own ``live.js`` (live updates, optional: every action works without it) and its requests
+to the portal's event stream. They forbid framing and sniffing, and are never cached, since they
+show personal and case data.
 """
 
 from __future__ import annotations
@@ -24,8 +25,8 @@ from estatechain.web.accounts import SESSION_MS, Session
 COOKIE: Final = "ec_session"
 _HEX64: Final = re.compile("[0-9a-f]{64}")
 BASE: Final = "/portal"
-CSP: Final = ("default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
-              "frame-ancestors 'none'; base-uri 'none'")
+CSP: Final = ("default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; img-src 'self' data:; "
+              "form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
 HEADERS: Final = {
     "Content-Security-Policy": CSP,
     "X-Content-Type-Options": "nosniff",

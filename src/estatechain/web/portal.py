@@ -12,23 +12,32 @@ of the API's JSON error shape, without touching the app's exception handlers.
 from __future__ import annotations
 
 import hmac
+import logging
+import secrets
 from collections import deque
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, replace
 from typing import Annotated, Any, Final
 
 from fastapi import Depends, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse
 from fastapi.routing import APIRoute
 from starlette.datastructures import FormData
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from estatechain.errors import EstatechainError, NotFound
 from estatechain.node.service import NodeService
 from estatechain.storage.materials import MaterialStore
 from estatechain.web.accounts import Account, AccountStore, Session
+from estatechain.web.caseindex import FILE as CASE_INDEX
+from estatechain.web.caseindex import CaseIndex
 from estatechain.web.cases import Viewer, person_party
 from estatechain.web.custody import KeyCustody
 from estatechain.web.i18n import N_
-from estatechain.web.pages import COOKIE, redirect, render
+from estatechain.web.pages import COOKIE, redirect, render, secure
+
+log = logging.getLogger("estatechain.web")
 
 PORTAL_DB: Final = "portal.sqlite"
 MAX_MATERIAL_BYTES: Final = 50 * 1024 * 1024
@@ -67,6 +76,8 @@ class Portal:
     accounts: AccountStore
     custody: KeyCustody
     signins: RateLimit
+    cases: CaseIndex
+    """The desks' index of cases by filing org, party and state (``caseindex.py``), beside the ledger."""
 
 
 def portal(request: Request) -> Portal:
@@ -76,7 +87,8 @@ def portal(request: Request) -> Portal:
         service: NodeService = request.app.state.service
         ledger_dir = service.settings.ledger_dir
         found = Portal(service=service, accounts=AccountStore(ledger_dir / PORTAL_DB, clock=service.clock),
-                       custody=KeyCustody.for_node(ledger_dir), signins=RateLimit(SIGNIN_PER_MINUTE))
+                       custody=KeyCustody(service.keys), signins=RateLimit(SIGNIN_PER_MINUTE),
+                       cases=CaseIndex(ledger_dir / CASE_INDEX, service.store.connection))
         request.app.state.portal = found
     return found
 
@@ -167,8 +179,44 @@ class PortalRoute(APIRoute):
                 return render("problem.html", visitor(request, portal(request)), status=404, problem=N_("Not found."))
             except EstatechainError as fault:  # written for people: "no key for …", "not issuable: …"
                 return render("problem.html", visitor(request, portal(request)), status=409, problem=str(fault))
+            except Exception as caught:  # noqa: BLE001  (every other failure is a page too: see ``unexpected``)
+                return unexpected(request, caught)
 
         return handle
+
+
+def problem_page(request: Request, status: int, text: str, **extra: str) -> Response:
+    """The problem page in the visitor's language with ``status`` (the route's own errors, 404, 405, 500)."""
+    return render("problem.html", visitor(request, portal(request)), status=status, problem=text, **extra)
+
+
+def unexpected(request: Request, caught: Exception) -> Response:
+    """Starlette's HTTP errors and invalid requests as problem pages; anything else a polite 500.
+
+    The 500 is logged with its trace and a short reference, and the page shows only the reference,
+    never the trace. When even the visitor's session cannot be read (the account store is what
+    failed), the answer is still a page: a fixed one in both languages, with no session.
+    """
+    if isinstance(caught, StarletteHTTPException):
+        return problem_page(request, caught.status_code, N_("Not found.") if caught.status_code == 404
+                            else N_("The request was not understood. Go back and try again."))
+    if isinstance(caught, RequestValidationError):  # a crafted query or form: the pages never send one
+        return problem_page(request, 400, N_("The request was not understood. Go back and try again."))
+    reference = secrets.token_hex(4)
+    log.error("portal %s %s failed (reference %s)", request.method, request.url.path, reference, exc_info=caught)
+    text = N_("Something went wrong on our side. Try again in a moment; if it keeps happening, tell your "
+              "administrator this reference.")
+    try:
+        return problem_page(request, 500, text, reference=reference)
+    except Exception:  # the last resort must not fail
+        log.exception("portal: the problem page failed too (reference %s)", reference)
+        return secure(HTMLResponse(FALLBACK_500 % reference, status_code=500), None)
+
+
+FALLBACK_500: Final = ('<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><title>500</title></head>'
+                       '<body><main><h1>系统出错 · <span lang="en">Something went wrong</span></h1><p>%s</p>'
+                       "</main></body></html>")
+"""The last resort when the problem page cannot be rendered: "system error" in both languages and the reference."""
 
 
 def viewer_of(parts: Portal, account: Account) -> Viewer:
@@ -188,4 +236,8 @@ def desk_of(account: Account) -> str:
         return "/owner"
     if account.role.startswith("registry."):
         return "/registry"
+    if account.role in {"court", "state_organ"}:
+        return "/court"
+    if account.role == "auditor":
+        return "/regulator"
     return "/cases"

@@ -51,8 +51,7 @@ def certificate_desk(request: Request, service: NodeService) -> CertificateDesk:
         return cached
     ledger_dir = service.settings.ledger_dir
     try:
-        desk = CertificateDesk.from_dev(service.store, consortium_dir=ledger_dir.parent.parent,
-                                        ledger_dir=ledger_dir, org_id=ledger_dir.name)
+        desk = CertificateDesk.from_keys(service.store, keys=service.keys, ledger_dir=ledger_dir)
     except EstatechainError:
         raise PortalProblem(503, N_("This node holds no certificate issuer keys.")) from None
     request.app.state.certificate_desk = desk
@@ -70,11 +69,13 @@ def _load(parts: Portal, account: Account, application_id: str) -> queries.Case:
 
 @router.get("/cases")
 async def all_cases(session: Member, parts: PortalDep) -> Response:
-    """Every case the account may see."""
+    """The newest cases the account may see, and how many there are in all."""
     assert session.account is not None
     store = parts.service.store
-    found = queries.cases(store, viewer_of(parts, session.account), queries.now_ms(store, parts.service.clock.now_ms()))
-    return render("cases.html", session, cases=found, title=N_("Cases"))
+    viewer = viewer_of(parts, session.account)
+    found = queries.listed(parts.cases, store, viewer, queries.now_ms(store, parts.service.clock.now_ms()))
+    return render("cases.html", session, cases=found, title=N_("Cases"),
+                  total=queries.count(store, viewer, parts.cases))
 
 
 @router.get("/cases/{application_id}")

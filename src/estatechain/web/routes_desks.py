@@ -1,8 +1,10 @@
 """The desks: bank clerk (cases, new filing), owner (awaiting confirmation), registry (queues).
 
 Each desk lists only what its account may see (``cases.py``). The bank's new filing form looks the
-unit up by its number and shows the register's current entries before anything is filed; the filing
-itself goes through the confirmation page like every signed step.
+unit up by its number or by a certificate on it, shows the register's current entries (rights,
+mortgages, advance notices, seizures) before anything is filed, and offers the form of the business
+type chosen (``filing.KINDS``); the filing itself goes through the confirmation page like every
+signed step, where the rules' precheck answers.
 """
 
 from __future__ import annotations
@@ -12,8 +14,21 @@ from typing import Final
 from fastapi import APIRouter, Request, Response
 
 from estatechain.contract.records.application import AppState
+from estatechain.contract.rules.notice_correct import recorded_from
 from estatechain.web import cases as queries
-from estatechain.web.filing import MATERIALS, Filing, filing_body, read_form, store_materials
+from estatechain.web.filing import (
+    DEFAULT_KIND,
+    KINDS,
+    MAX_TEXT,
+    Filing,
+    Kind,
+    Register,
+    build,
+    kind_of,
+    read_form,
+    store_materials,
+    summary,
+)
 from estatechain.web.i18n import N_
 from estatechain.web.pages import redirect, render
 from estatechain.web.portal import (
@@ -31,6 +46,7 @@ router = APIRouter(prefix="/portal", route_class=PortalRoute, include_in_schema=
 REGISTRY_QUEUES: Final = {"registry.intake": AppState.CONFIRMED, "registry.reviewer": AppState.ACCEPTED,
                           "registry.recorder": AppState.APPROVED, "registry.issuer": AppState.RECORDED}
 """Which state's cases each registry role works on."""
+UNIT_NUMBER_LENGTH: Final = 28
 
 
 def _require(session_role: str, prefix: str) -> None:
@@ -45,54 +61,79 @@ async def bank_desk(session: Member, parts: PortalDep, done: str | None = None) 
     _require(session.account.role, "bank.")
     store = parts.service.store
     viewer = viewer_of(parts, session.account)
-    found = queries.cases(store, viewer, queries.now_ms(store, parts.service.clock.now_ms()))
-    return render("bank.html", session, cases=found, awaiting=queries.awaiting(store, viewer, found), done=done)
+    found, filed = _listed(parts, viewer)
+    return render("bank.html", session, cases=found, awaiting=queries.awaiting(store, viewer, filed), done=done,
+                  total=queries.count(store, viewer, parts.cases))
 
 
-def _filing_page(session: Member, parts: PortalDep, filing: Filing, status: int = 200) -> Response:
+def _listed(parts: PortalDep, viewer: queries.Viewer) -> tuple[list[queries.Case], list[queries.Case]]:
+    """The newest cases ``viewer`` may see, and the newest still FILED (those may wait for a confirmation)."""
+    store = parts.service.store
+    now = queries.now_ms(store, parts.service.clock.now_ms())
+    return (queries.listed(parts.cases, store, viewer, now),
+            queries.listed(parts.cases, store, viewer, now, states=[AppState.FILED]))
+
+
+def _register(parts: PortalDep, entries: queries.UnitEntries, bank_party: str) -> Register:
+    """The unit's entries and notices, the clerk's bank and the member banks, as the forms check them."""
+    store = parts.service.store
+    notices = queries.unit_notices(store, entries.unit.unit_number)
+    return Register(entries=entries, notices=notices, bank_party=bank_party, banks=queries.org_parties(store),
+                    evidence={n.notice_id: recorded_from(store, n) for n in notices})
+
+
+def _filing_page(session: Member, parts: PortalDep, kind: Kind, filing: Filing, status: int = 200) -> Response:
+    assert session.account is not None
+    store = parts.service.store
     unit = filing.values.get("unit_number", "")
-    entries = queries.unit_entries(parts.service.store, unit) if len(unit) == 28 else None
+    entries = queries.unit_entries(store, unit) if len(unit) == UNIT_NUMBER_LENGTH else None
     if unit and entries is None:
         filing.problems.setdefault("unit_number", N_("The register has no unit with this number."))
-    return render("filing.html", session, status=status, filing=filing, entries=entries, materials=MATERIALS)
+    bank_party = queries.org_party(store, session.account.org)
+    register = None if entries is None or bank_party is None else _register(parts, entries, bank_party)
+    return render("filing.html", session, status=status, filing=filing, entries=entries, kind=kind, kinds=KINDS,
+                  notices=() if register is None else register.notices,
+                  options={} if register is None else register.options(kind))
 
 
 @router.get("/bank/new")
-async def new_filing(session: Member, parts: PortalDep, unit: str = "") -> Response:
-    """Look a unit up; with a unit found, its register entries and the filing form."""
+async def new_filing(session: Member, parts: PortalDep, unit: str = "", certificate: str = "",
+                     kind: str = DEFAULT_KIND) -> Response:
+    """Look a unit up by its number or by a certificate on it; with a unit found, its entries and the type's form."""
     assert session.account is not None
     _require(session.account.role, "bank.operator")
-    return _filing_page(session, parts, Filing(values={"unit_number": unit.strip()[:28]}))
+    chosen = kind_of(kind.strip()[:64])
+    filing = Filing(values={"unit_number": unit.strip()[:UNIT_NUMBER_LENGTH], "kind": chosen.key,
+                            "certificate": certificate.strip()[:MAX_TEXT]})
+    if filing.values["certificate"] and not filing.values["unit_number"]:
+        found = queries.unit_of_certificate(parts.service.store, filing.values["certificate"])
+        if found is None:
+            filing.problems["certificate"] = N_("The register has no certificate with this number.")
+        else:
+            filing.values["unit_number"] = found
+    return _filing_page(session, parts, chosen, filing)
 
 
 @router.post("/bank/new")
-async def file_mortgage(request: Request, session: Member, form: CheckedForm, parts: PortalDep) -> Response:
-    """Check the form, keep the materials, and prepare the filing for the confirmation page."""
+async def file_application(request: Request, session: Member, form: CheckedForm, parts: PortalDep) -> Response:
+    """Check the chosen type's form, keep the materials, and prepare the filing for the confirmation page."""
     assert session.account is not None
     account = session.account
     _require(account.role, "bank.operator")
-    filing = read_form(form)
+    kind, filing = read_form(form)
     store = parts.service.store
     entries = queries.unit_entries(store, filing.values["unit_number"])
     bank_party = queries.org_party(store, account.org)
     if entries is None or bank_party is None:
         filing.problems["unit_number"] = N_("The register has no unit with this number.")
-        return _filing_page(session, parts, filing, status=422)
-    materials = await store_materials(form, filing, material_store(request, parts), account.org)
-    body = filing_body(filing, entries, bank_party, materials)
+        return _filing_page(session, parts, kind, filing, status=422)
+    materials = await store_materials(form, kind, filing, material_store(request, parts), account.org)
+    body = build(kind, filing, _register(parts, entries, bank_party), materials)
     if body is None:
-        return _filing_page(session, parts, filing, status=422)
-    details = body["details"]
-    assert isinstance(details, dict)
-    summary = [[N_("Action"), N_("File a mortgage first registration"), "t"],
-               [N_("Unit number"), entries.unit.unit_number],
-               [N_("Secured principal"), str(details["secured_principal_fen"]), "money"],
-               [N_("Debt term"), f"{filing.values['term_start']} – {filing.values['term_end']}"],
-               [N_("Loan contract"), filing.values["contract_number"]],
-               [N_("Mortgagors"), str(len(body["applicants"]) - 1 if isinstance(body["applicants"], list) else 0)]]
+        return _filing_page(session, parts, kind, filing, status=422)
     pending = parts.custody.prepare(handle=account.handle, chain_id=parts.service.genesis.chain_id,
                                     command="application.file", body=body, now_ms=parts.service.clock.now_ms(),
-                                    summary=summary, back="/bank")
+                                    summary=summary(kind, filing, body), back="/bank")
     parts.accounts.set_pending(session.token, pending.to_json())
     return redirect("/sign", session)
 
@@ -104,8 +145,9 @@ async def owner_desk(session: Member, parts: PortalDep, done: str | None = None)
     _require(session.account.role, "person")
     store = parts.service.store
     viewer = viewer_of(parts, session.account)
-    found = queries.cases(store, viewer, queries.now_ms(store, parts.service.clock.now_ms()))
-    return render("owner.html", session, cases=found, awaiting=queries.awaiting(store, viewer, found), done=done)
+    found, filed = _listed(parts, viewer)
+    return render("owner.html", session, cases=found, awaiting=queries.awaiting(store, viewer, filed), done=done,
+                  total=queries.count(store, viewer, parts.cases))
 
 
 @router.get("/registry")
@@ -114,8 +156,10 @@ async def registry_desk(session: Member, parts: PortalDep, done: str | None = No
     assert session.account is not None
     _require(session.account.role, "registry.")
     store = parts.service.store
-    found = queries.cases(store, viewer_of(parts, session.account),
-                          queries.now_ms(store, parts.service.clock.now_ms()))
+    viewer = viewer_of(parts, session.account)
+    now = queries.now_ms(store, parts.service.clock.now_ms())
+    found = queries.listed(parts.cases, store, viewer, now)
     wanted = REGISTRY_QUEUES.get(session.account.role)
-    queue = [c for c in found if c.state is wanted]
-    return render("registry.html", session, cases=found, queue=queue, done=done)
+    queue = [] if wanted is None else queries.listed(parts.cases, store, viewer, now, states=[wanted])
+    return render("registry.html", session, cases=found, queue=queue, done=done,
+                  total=queries.count(store, viewer, parts.cases))

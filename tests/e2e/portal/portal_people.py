@@ -6,12 +6,25 @@ button, then the confirmation page, whose tx id they return once the ledger comm
 
 from __future__ import annotations
 
+import datetime as dt
+import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 from urllib.parse import parse_qs, urlparse
 
 from playwright.sync_api import Browser, BrowserContext, Dialog, FilePayload, Page
+
+from estatechain.canonical import JSONValue
+from estatechain.cli.demo_world import new_flat
+from estatechain.cli.main import node_dir
+from estatechain.contract.certificate_number import proof_number
+from estatechain.contract.records import Mortgage, Status
+from estatechain.sdk import ClientIdentity
+from estatechain.sdk.sync import SyncClient
+from estatechain.storage.store import LedgerStore
+from estatechain.testing.register import IDENTITY_ORG, PARTY_ID_KEY
 
 SCREENSHOTS: Final = Path(__file__).resolve().parents[3] / "docs" / "screenshots"
 PDF: Final = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
@@ -114,3 +127,113 @@ def take(person: Person, case_id: str, step: str) -> str:
     page.goto(f"{person.node.portal}/cases/{case_id}")
     page.click(f"form[action$='/{case_id}/{step}'] button")
     return sign_here(person)
+
+
+# ---------------------------------------------------------------- other business types (test_portal_business)
+
+IMPORTER: Final = "gz-registry/admin1"
+NOTICE_YEAR: Final = 2019
+"""Imported notice certificates take numbers of a past year, far above the synthetic register's serials."""
+
+
+@dataclass(frozen=True, slots=True)
+class PresaleFlat:
+    """A predicted flat the registry entered, with its purchase notice and maybe a 预抵押 (certificate numbers)."""
+
+    unit_number: str
+    purchase_certificate: str
+    notice_certificate: str | None
+
+
+def member_banks(node: PortalNode) -> dict[str, str]:
+    """Member bank org → party id, read from the node's ledger (read-only) as the identity authority bound them."""
+    store = LedgerStore.open(node_dir(node.directory), readonly=True)
+    try:
+        return {str(row["org"]): str(row["party_id"]) for _, row in store.scan("identity/orgparty/")}
+    finally:
+        store.close()
+
+
+def _submit_as(node: PortalNode, handle: str, command: str, body: dict[str, JSONValue]) -> None:
+    """Sign ``body`` with ``handle``'s dev key and submit it over the API; it must commit valid.
+
+    Runs in a worker thread: the sync SDK drives its own event loop, and Playwright's lives in this thread.
+    """
+    def run() -> None:
+        with SyncClient(node.url, ClientIdentity.from_dev(node.directory, handle)) as client:
+            _, status = client.submit_and_wait(command, body)
+            assert status.valid, status
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(run).result(timeout=60)
+
+
+def presale_flat(node: PortalNode, *, buyer: str, serial: int, bank: str | None) -> PresaleFlat:
+    """The registry enters a pre-sale flat (``register.import``) whose purchase notice ``buyer`` holds.
+
+    With ``bank``, the flat also carries a 预抵押 that bank holds against the buyer, as an existing
+    register would show it; ``serial`` keeps the flat and its certificate numbers apart from other runs'.
+    """
+    key = (node.directory / "orgs" / IDENTITY_ORG / PARTY_ID_KEY).read_bytes()
+    flat = new_flat(key, int(time.time()) * 100 + serial)
+    owner = node.owners[buyer]
+    buyer_ref: dict[str, JSONValue] = {"party_id": str(owner["party_id"]), "record_ref": str(owner["record_ref"])}
+    base = 5_000_000 + (int(time.time()) % 100_000) * 20 + serial * 2
+    purchase = proof_number(NOTICE_YEAR, base)
+    today = dt.datetime.now(tz=dt.UTC).date()
+    common: dict[str, JSONValue] = {"unit_number": flat.predicted, "registry": "gz-registry",
+                                    "registered_ms": int(time.time() * 1000) - 86_400_000,
+                                    "registration_type": "700", "transfer_restricted": False}
+    notices: list[JSONValue] = [{
+        **common, "notice_id": f"IMP-PN-{flat.predicted}", "business_no": f"IMP-PN-{flat.predicted}", "kind": 1,
+        "rank": 1, "holders": [buyer_ref], "obligors": [{"party_id": flat.developer}],
+        "amount": {"fen": 250_000_000, "currency": "CNY"}, "cause": "PRESALE", "contract_numbers": [],
+        "certificate_number": purchase}]
+    notice = None
+    if bank is not None:
+        notice = proof_number(NOTICE_YEAR, base + 1)
+        notices.append({
+            **common, "notice_id": f"IMP-YD-{flat.predicted}-1", "business_no": f"IMP-YD-{flat.predicted}-1",
+            "kind": 3, "rank": 1, "holders": [{"party_id": member_banks(node)[bank]}], "obligors": [buyer_ref],
+            "amount": {"fen": 120_000_000, "currency": "CNY"}, "cause": "LOAN", "method": 1,
+            "debt_term": {"start": today.isoformat(), "end": today.replace(year=today.year + 30).isoformat()},
+            "scope": "详见抵押合同", "contract_numbers": [f"YG-PORTAL-{serial}"],
+            "linked_purchase_notice": f"IMP-PN-{flat.predicted}", "certificate_number": notice})
+    _submit_as(node, IMPORTER, "register.import", {**flat.import_body(), "notices": notices})
+    return PresaleFlat(unit_number=flat.predicted, purchase_certificate=purchase, notice_certificate=notice)
+
+
+def attach(person: Person, *slots: str, label: str = "") -> None:
+    """Attach a small distinct PDF to each named material input of the filing form."""
+    for slot in slots:
+        upload: FilePayload = {"name": f"{slot.lower()}.pdf", "mimeType": "application/pdf",
+                               "buffer": PDF + f"{label}{slot}{time.time_ns()}".encode()}
+        person.page.set_input_files(f"#material_{slot}", files=[upload])
+
+
+def open_new_filing(person: Person, kind: str, *, unit: str = "", certificate: str = "") -> Page:
+    """The bank's new-filing page for business type ``kind``, the unit found by its number or a certificate."""
+    page = person.page
+    page.goto(person.node.portal + "/bank/new")
+    page.select_option("#kind", kind)
+    page.fill("#unit", unit)
+    page.fill("#certificate", certificate)
+    page.click("#lookup button[type=submit]")
+    return page
+
+
+def bank_mortgages(node: PortalNode, org: str) -> list[tuple[str, str]]:
+    """(unit number, certificate) of current mortgages ``org`` holds on units no dev person owns (ledger, read-only).
+
+    Other tests count a bank's cases on the dev owners' units, so a cancellation is filed elsewhere.
+    """
+    bank = member_banks(node)[org]
+    owned = {str(owner["unit_number"]) for owner in node.owners.values()}
+    store = LedgerStore.open(node_dir(node.directory), readonly=True)
+    try:
+        mortgages = (Mortgage.from_json(row) for _, row in store.scan("mortgage/"))
+        return [(m.unit_number, m.certificate_number) for m in mortgages
+                if m.status is Status.CURRENT and m.certificate_number is not None and m.unit_number not in owned
+                and m.mortgagee_ids() == {bank}]
+    finally:
+        store.close()

@@ -96,13 +96,13 @@ def test_a_double_clicked_submit_files_once(browser: Browser, node: PortalNode, 
 
 
 def test_repeated_wrong_passwords_lock_the_account(browser: Browser, node: PortalNode, people: list[Person]) -> None:
-    auditor = Person(browser, node, "gz-regulator/auditor1")
-    people.append(auditor)
+    locked = Person(browser, node, "poly-developer/org-admin")  # an account no other portal test signs in with
+    people.append(locked)
     for _ in range(4):
-        auditor.sign_in(password="not-the-password")
-        assert "用户名或密码错误" in auditor.page.inner_text("[role=alert]")
-    auditor.sign_in(password="not-the-password")
-    assert "已被锁定" in auditor.page.inner_text("[role=alert]")
-    auditor.sign_in()  # the right password no longer helps while locked
-    assert "已被锁定" in auditor.page.inner_text("[role=alert]")
-    assert re.search(r"/portal/signin$", auditor.page.url)
+        locked.sign_in(password="not-the-password")
+        assert "用户名或密码错误" in locked.page.inner_text("[role=alert]")
+    locked.sign_in(password="not-the-password")
+    assert "已被锁定" in locked.page.inner_text("[role=alert]")
+    locked.sign_in()  # the right password no longer helps while locked
+    assert "已被锁定" in locked.page.inner_text("[role=alert]")
+    assert re.search(r"/portal/signin$", locked.page.url)
