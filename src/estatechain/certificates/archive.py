@@ -25,7 +25,6 @@ operator who needs that re-creates the folder from a backup taken afterwards).
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Final
 
@@ -34,6 +33,7 @@ from cryptography.hazmat.primitives import hpke
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 from estatechain import canonical
+from estatechain.durable import fsync_dir, write_durably
 from estatechain.errors import InputError, IntegrityFault
 
 ARCHIVE_TYPE: Final = "estatechain.certificate-archive.v1"
@@ -73,15 +73,7 @@ class SealedArchive:
     def write(self, name: str, data: bytes) -> None:
         """Seal ``data`` as ``name`` and write it atomically and durably: a copy handed out must survive a crash."""
         sealed = _HPKE.encrypt(data, self._key.public_key(), info=self._info(name))
-        self.directory.mkdir(parents=True, exist_ok=True)
-        target = self._path(name, sealed=True)
-        tmp = self.directory / f".{target.name}.tmp"
-        with tmp.open("wb") as out:
-            out.write(sealed)
-            out.flush()
-            os.fsync(out.fileno())
-        tmp.replace(target)
-        _fsync_dir(self.directory)
+        write_durably(self._path(name, sealed=True), sealed)
 
     def _adopt(self, name: str) -> bytes | None:
         """A clear copy an earlier version kept: seal it, drop the clear one, return its bytes."""
@@ -92,7 +84,7 @@ class SealedArchive:
             return None
         self.write(name, data)
         clear.unlink()
-        _fsync_dir(self.directory)
+        fsync_dir(self.directory)
         return data
 
     def _path(self, name: str, *, sealed: bool) -> Path:
@@ -103,11 +95,3 @@ class SealedArchive:
     def _info(self, name: str) -> bytes:
         return canonical.encode({"chain_id": self._chain_id, "file": name, "org_id": self._org_id,
                                  "type": ARCHIVE_TYPE})
-
-
-def _fsync_dir(directory: Path) -> None:
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

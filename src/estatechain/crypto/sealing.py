@@ -50,7 +50,6 @@ import hmac
 import json
 import os
 import re
-import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -63,6 +62,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from estatechain import canonical
 from estatechain.canonical import JSONValue
+from estatechain.durable import fsync_dir, write_durably
 from estatechain.errors import Conflict, InputError, IntegrityFault, NotFound
 
 SEALED_RECORD_TYPE: Final = "estatechain.sealed-record.v1"
@@ -344,17 +344,7 @@ class FileKeyStore:
         if self._path(record_id, "shredded").exists():
             raise Conflict(f"record {record_id}: its keys were shredded; a shredded record cannot be re-keyed")
         data = canonical.encode([{"org_id": k.org_id, "sealed_key": k.sealed_key.hex()} for k in keys])
-        fd, tmp = tempfile.mkstemp(dir=self._dir, suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as out:
-                out.write(data)
-                out.flush()
-                os.fsync(out.fileno())
-            Path(tmp).replace(self._path(record_id, "keys"))
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-        self._sync_dir()
+        write_durably(self._path(record_id, "keys"), data)
 
     def get(self, record_id: str) -> tuple[WrappedKey, ...]:
         """See ``KeyStore.get``."""
@@ -381,11 +371,7 @@ class FileKeyStore:
         self._sync_dir()
 
     def _sync_dir(self) -> None:
-        fd = os.open(self._dir, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+        fsync_dir(self._dir)
 
 
 def _data_ad(record_id: str, chain_id: str, commitment: bytes) -> bytes:

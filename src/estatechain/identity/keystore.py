@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 import re
 import secrets
 from collections.abc import Iterator, Mapping
@@ -46,6 +45,7 @@ from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 from cryptography.hazmat.primitives.serialization import pkcs12
 
 from estatechain.crypto import x509
+from estatechain.durable import write_durably
 from estatechain.errors import InputError
 from estatechain.identity.devca import DocumentSigner, Identity
 
@@ -260,16 +260,8 @@ class Keystore:
         self._write(INDEX, (json.dumps(document, indent=2, ensure_ascii=False) + "\n").encode())
 
     def _write(self, relative: str, data: bytes) -> None:
-        """Write one file (0600) through a temporary file, fsynced, then renamed into place."""
-        path = self.directory / relative
-        tmp = path.with_name(f".{path.name}.tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        try:
-            os.write(fd, data)
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        tmp.replace(path)
+        """Write one file (0600) atomically and durably."""
+        write_durably(self.directory / relative, data)
 
 
 def read_passphrase(path: Path | None, environment: Mapping[str, str], variable: str) -> bytes:

@@ -14,15 +14,13 @@ node has handed out survives a crash or power loss. ``get`` re-hashes what it re
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
-import os
 import re
-import secrets
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
+from estatechain.durable import write_durably
 from estatechain.errors import InputError, IntegrityFault, NotFound
 
 MAGIC: Final = (
@@ -51,37 +49,6 @@ class StoredMaterial:
     media_type: str
 
 
-def _fsync_dir(directory: Path) -> None:
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _write_durably(path: Path, data: bytes) -> None:
-    """Write ``path`` atomically: temp file, fsync, rename, fsync of the directory (and of new parents)."""
-    created = [p for p in (path.parent.parent, path.parent) if not p.exists()]
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        view = memoryview(data)
-        while view:
-            written = os.write(fd, view)
-            view = view[written:]
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    try:
-        tmp.replace(path)
-    except OSError:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        raise
-    _fsync_dir(path.parent)
-    for directory in created:
-        _fsync_dir(directory.parent)
 
 
 class MaterialStore:
@@ -117,10 +84,10 @@ class MaterialStore:
         sha256 = hashlib.sha256(data).hexdigest()
         target = self._object(sha256)
         if not target.exists() or target.stat().st_size != len(data):
-            _write_durably(target, data)
+            write_durably(target, data)
         marker = self._holders(sha256) / org
         if not marker.exists():
-            _write_durably(marker, b"")
+            write_durably(marker, b"")
         return StoredMaterial(sha256=sha256, size=len(data), media_type=media)
 
     def holders(self, sha256: str) -> frozenset[str]:

@@ -1,0 +1,54 @@
+"""Files that must survive a crash once written: one way to write them, for every part that keeps files.
+
+A node keeps more than its SQLite ledger: uploaded materials, sealed certificate copies, wrapped keys
+of personal records, keystore entries. Each is acknowledged to someone (a hash returned to a bank, a
+certificate handed out) and must then be there after ``kill -9`` or a power cut, whole or not at all.
+``write_durably`` does the sequence that guarantees it on POSIX file systems: a temporary file in the
+same folder, every byte written and fsynced, an atomic rename over the target, then an fsync of the
+folder (and of any folder it had to create) so the rename itself is on disk.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+from pathlib import Path
+
+
+def fsync_dir(directory: Path) -> None:
+    """Make the entries of ``directory`` (a rename, a new or removed file) durable."""
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def write_durably(path: Path, data: bytes, *, mode: int = 0o600) -> None:
+    """Write ``path`` atomically and durably (see the module); a crash leaves the old file or the new one.
+
+    The file is created with ``mode`` (private by default). A temporary file that a crash left behind
+    is named ``.<name>.<random>.tmp`` beside the target and is never read.
+    """
+    created = [p for p in (path.parent.parent, path.parent) if not p.exists()]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+    try:
+        view = memoryview(data)
+        while view:
+            written = os.write(fd, view)
+            view = view[written:]
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    try:
+        tmp.replace(path)
+    except OSError:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
+    fsync_dir(path.parent)
+    for directory in created:
+        fsync_dir(directory.parent)
