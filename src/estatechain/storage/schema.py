@@ -59,6 +59,12 @@ CREATE INDEX IF NOT EXISTS state_rows_events ON state_rows(seq)
     WHERE key >= 'application/' AND key < 'application0' OR key >= 'certificate/' AND key < 'certificate0'
        OR key >= 'seizure/' AND key < 'seizure0';
 
+-- Which rows a transaction wrote, for the rows that name a person (web/partyindex.py: an owner's
+-- units, notices and consents): a second partial index, paid for only on those three namespaces.
+CREATE INDEX IF NOT EXISTS state_rows_parties ON state_rows(seq)
+    WHERE key >= 'consent/' AND key < 'consent0' OR key >= 'notice/' AND key < 'notice0'
+       OR key >= 'ownership/' AND key < 'ownership0';
+
 -- ... and the current version of each key, for O(1) reads on the hot path.
 CREATE TABLE IF NOT EXISTS state_current(
     key   TEXT PRIMARY KEY,
@@ -73,6 +79,9 @@ TABLES: Final = ("meta", "blocks", "txs", "state_rows", "state_current", "txlog_
 
 EVENTS_INDEX: Final = LEDGER_SCHEMA[LEDGER_SCHEMA.index("CREATE INDEX IF NOT EXISTS state_rows_events"):].split(";")[0]
 """Added to ledgers made before it existed when their writer opens them (an index, not a format change)."""
+PARTIES_INDEX: Final = LEDGER_SCHEMA[
+    LEDGER_SCHEMA.index("CREATE INDEX IF NOT EXISTS state_rows_parties"):].split(";")[0]
+"""Likewise: added to older ledgers when their writer opens them (one pass over ``state_rows``, once)."""
 
 
 def create_schema(conn: sqlite3.Connection) -> None:

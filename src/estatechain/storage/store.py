@@ -29,7 +29,7 @@ from estatechain.state.commitment import CachingNodeStore, SparseMerkleTree
 from estatechain.state.rows import NO_HISTORY, StateRow, chain_head, key_hash
 from estatechain.storage.checkpointer import Checkpointer
 from estatechain.storage.connection import WriterLock, connect
-from estatechain.storage.schema import EVENTS_INDEX, SCHEMA_VERSION, STREAM_POSITION, create_schema
+from estatechain.storage.schema import EVENTS_INDEX, PARTIES_INDEX, SCHEMA_VERSION, STREAM_POSITION, create_schema
 from estatechain.storage.smt import SqliteNodeStore
 from estatechain.storage.txlog import TxLog
 
@@ -124,6 +124,7 @@ class LedgerStore:
             raise IntegrityFault("meta key=genesis", f"stored genesis is invalid: {exc}") from None
         if not readonly:
             conn.execute(EVENTS_INDEX)
+            conn.execute(PARTIES_INDEX)
         return cls(conn, genesis, path=None if readonly else path)
 
     @property

@@ -163,6 +163,15 @@ class AccountStore:
         return Session(token=token, csrf=str(row[1]), locale=str(row[2]), account=self._account(row[0]),
                        pending=None if row[4] is None else str(row[4]))
 
+    def alive(self, token: str) -> bool:
+        """Whether ``token``'s session still exists and has not expired, without moving its expiry on.
+
+        For long-lived responses (the event stream) that must stop when the session ends — a sign-out
+        in another tab, or the idle time running out — but must not keep it alive themselves.
+        """
+        row = self._db.execute("SELECT expires_ms FROM sessions WHERE token_sha256 = ?", (_digest(token),)).fetchone()
+        return row is not None and int(row[0]) >= self._clock.now_ms()
+
     def end_session(self, token: str) -> None:
         """Forget the session (sign-out)."""
         self._db.execute("DELETE FROM sessions WHERE token_sha256 = ?", (_digest(token),))

@@ -21,20 +21,17 @@ size of the register.
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Final
 
 import orjson
 
+from estatechain.web.follower import Follower
+
 FILE: Final = "desk-index.sqlite"
 
 _SCHEMA: Final = """
-CREATE TABLE IF NOT EXISTS cursor(
-    id INTEGER PRIMARY KEY CHECK (id = 1), seq INTEGER NOT NULL, height INTEGER NOT NULL, hash TEXT NOT NULL
-);
 CREATE TABLE IF NOT EXISTS cases(
     application_id TEXT PRIMARY KEY,
     filer_org      TEXT NOT NULL,
@@ -73,65 +70,21 @@ class Who:
     parties: tuple[str, ...] = ()
 
 
-class CaseIndex:
+class CaseIndex(Follower):
     """The index file beside one ledger, caught up from the ledger's connection on every query."""
 
-    def __init__(self, path: Path, ledger: sqlite3.Connection) -> None:
-        self._ledger = ledger
-        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.executescript(_SCHEMA)
+    SCHEMA = _SCHEMA
+    TABLES = ("cases", "parties")
 
-    def close(self) -> None:
-        """Close the index file (the ledger connection is not ours)."""
-        self._db.close()
-
-    def _cursor(self) -> int:
-        """The last ledger row taken, or -1 (nothing yet, or a cursor this ledger's history does not contain)."""
-        row = self._db.execute("SELECT seq, height, hash FROM cursor WHERE id = 1").fetchone()
-        if row is None:
-            return -1
-        seq, height, block_hash = int(row[0]), int(row[1]), str(row[2])
-        if height > 0:
-            found = self._ledger.execute("SELECT hash FROM blocks WHERE height = ?", (height,)).fetchone()
-            if found is None or str(found[0]) != block_hash:  # a restored or replaced ledger: start again
-                self._db.execute("BEGIN IMMEDIATE")
-                self._db.execute("DELETE FROM cases")
-                self._db.execute("DELETE FROM parties")
-                self._db.execute("DELETE FROM cursor")
-                self._db.execute("COMMIT")
-                return -1
-        return seq
-
-    def refresh(self) -> int:
-        """Apply every application row written since the cursor; how many rows were applied.
-
-        Runs on the thread that commits blocks (the node's event loop), so no block lands between
-        reading the ledger's head and reading its rows.
-        """
-        cursor = self._cursor()
-        head = self._ledger.execute("SELECT height, hash FROM blocks ORDER BY height DESC LIMIT 1").fetchone()
-        if head is None:
-            return 0
-        last = int(self._ledger.execute("SELECT COALESCE(MAX(seq), -1) FROM txs").fetchone()[0])
-        if cursor == last:
-            return 0
-        if cursor < 0:  # first build: the current rows alone, by key range, instead of all history
+    def take(self, cursor: int) -> int:
+        """Apply the application rows written after ``cursor``; -1: every current application (first build)."""
+        if cursor < 0:  # the current rows alone, by key range, instead of all history
             rows = self._ledger.execute(_CURRENT_ROWS).fetchall()
         else:
             rows = self._ledger.execute(_CHANGED_ROWS, (cursor,)).fetchall()
-        self._db.execute("BEGIN IMMEDIATE")
-        try:
-            for _, value in rows:
-                if value is not None:
-                    self._apply(orjson.loads(bytes(value)))
-            self._db.execute("INSERT INTO cursor(id, seq, height, hash) VALUES (1, ?, ?, ?) ON CONFLICT(id) "
-                             "DO UPDATE SET seq = excluded.seq, height = excluded.height, hash = excluded.hash",
-                             (last, int(head[0]), str(head[1])))
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
-        self._db.execute("COMMIT")
+        for _, value in rows:
+            if value is not None:
+                self._apply(orjson.loads(bytes(value)))
         return len(rows)
 
     def _apply(self, row: dict[str, object]) -> None:
@@ -147,16 +100,21 @@ class CaseIndex:
         self._db.executemany("INSERT OR IGNORE INTO parties(party_id, application_id) VALUES (?, ?)",
                              [(party, application_id) for party in sorted(parties)])
 
-    def ids(self, who: Who, *, states: Iterable[str] = (), limit: int = 100) -> list[str]:
-        """The newest ``limit`` application ids ``who`` may list (in ``states`` when given), newest first."""
+    def ids(self, who: Who, *, states: Iterable[str] = (), limit: int = 100, oldest_first: bool = False) -> list[str]:
+        """``limit`` application ids ``who`` may list (in ``states`` when given), newest first or oldest first.
+
+        Work queues ask for the oldest first: those are the cases nearest their time limit.
+        """
         self.refresh()
         found: dict[str, int] = {}
+        order = 2 if oldest_first else 0
         for sql, params in self._branches(who):
             for state in sorted(set(states)):
-                found.update(self._rows(sql[1], (*params, state, limit)))
+                found.update(self._rows(sql[order + 1], (*params, state, limit)))
             if not states:
-                found.update(self._rows(sql[0], (*params, limit)))
-        return sorted(found, key=lambda application_id: (-found[application_id], application_id))[:limit]
+                found.update(self._rows(sql[order], (*params, limit)))
+        sign = 1 if oldest_first else -1
+        return sorted(found, key=lambda application_id: (sign * found[application_id], application_id))[:limit]
 
     def _rows(self, sql: str, params: tuple[object, ...]) -> Iterator[tuple[str, int]]:
         return ((str(a), int(f)) for a, f in self._db.execute(sql, params))
@@ -174,29 +132,35 @@ class CaseIndex:
         return total + len(named)
 
     @staticmethod
-    def _branches(who: Who) -> list[tuple[tuple[str, str], tuple[str, ...]]]:
+    def _branches(who: Who) -> list[tuple[tuple[str, ...], tuple[str, ...]]]:
         """Fixed statements (without, with a state filter) and their parameters, one per way of being entitled."""
         if who.everything:
             return [(_BY_TIME, ())]
-        branches: list[tuple[tuple[str, str], tuple[str, ...]]] = [] if who.org is None else [(_BY_ORG, (who.org,))]
+        branches: list[tuple[tuple[str, ...], tuple[str, ...]]] = [] if who.org is None else [(_BY_ORG, (who.org,))]
         return branches + [(_BY_PARTY, (party,)) for party in who.parties]
 
 
-_BY_TIME: Final = (
+def _both_orders(newest: str, newest_in_state: str) -> tuple[str, str, str, str]:
+    """A branch's statements: without and with a state filter, newest first, then the same oldest first."""
+    return (newest, newest_in_state, newest.replace("filed_ms DESC", "filed_ms ASC"),
+            newest_in_state.replace("filed_ms DESC", "filed_ms ASC"))
+
+
+_JOINED: Final = ("SELECT c.application_id, c.filed_ms FROM parties p "
+                  "JOIN cases c ON c.application_id = p.application_id")
+_BY_TIME: Final = _both_orders(
     "SELECT application_id, filed_ms FROM cases ORDER BY filed_ms DESC, application_id LIMIT ?",
     "SELECT application_id, filed_ms FROM cases WHERE state = ? ORDER BY filed_ms DESC, application_id LIMIT ?",
 )
-_BY_ORG: Final = (
+_BY_ORG: Final = _both_orders(
     "SELECT application_id, filed_ms FROM cases WHERE filer_org = ? ORDER BY filed_ms DESC LIMIT ?",
     "SELECT application_id, filed_ms FROM cases WHERE filer_org = ? AND state = ? ORDER BY filed_ms DESC LIMIT ?",
 )
-_JOINED: Final = ("SELECT c.application_id, c.filed_ms FROM parties p "
-                  "JOIN cases c ON c.application_id = p.application_id")
-_BY_PARTY: Final = (
+_BY_PARTY: Final = _both_orders(
     _JOINED + " WHERE p.party_id = ? ORDER BY c.filed_ms DESC LIMIT ?",
     _JOINED + " WHERE p.party_id = ? AND c.state = ? ORDER BY c.filed_ms DESC LIMIT ?",
 )
-"""Each branch without and with a state filter: fixed statements, each cut at the limit before merging."""
+"""Fixed statements per way of being entitled, each cut at the limit before the branches are merged."""
 
 _NAMED_ELSEWHERE: Final = (
     "SELECT c.application_id FROM parties p JOIN cases c ON c.application_id = p.application_id "

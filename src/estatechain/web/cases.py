@@ -17,15 +17,19 @@ from dataclasses import dataclass
 from typing import Final
 
 from estatechain.contract import keys
-from estatechain.contract.certificate_number import CertificateKind, CertificateNumber, normalise, parse
-from estatechain.contract.certificates import load
+from estatechain.contract.certificate_number import normalise
+from estatechain.contract.certificates import certificate_key, load
+from estatechain.contract.checks.unit import current_ownership
+from estatechain.contract.civil_date import parse_iso_date
 from estatechain.contract.records import Application, effective_state
 from estatechain.contract.records.application import AppState
+from estatechain.contract.records.inquiry import Consent
 from estatechain.contract.records.mortgage import Mortgage
-from estatechain.contract.records.notice import Notice
+from estatechain.contract.records.notice import PURCHASE_KINDS, Notice
 from estatechain.contract.records.ownership import OwnershipRight
 from estatechain.contract.records.seizure import Seizure
 from estatechain.contract.records.unit import Unit
+from estatechain.contract.seizure_queue import unit_seizures, windows
 from estatechain.storage.store import LedgerStore
 from estatechain.web.caseindex import CaseIndex, Who
 
@@ -123,16 +127,20 @@ def cases(store: LedgerStore, viewer: Viewer, at_ms: int) -> list[Case]:
     return found
 
 
-def listed(index: CaseIndex, store: LedgerStore, viewer: Viewer, at_ms: int, *,
-           states: Collection[AppState] = ()) -> list[Case]:
-    """The newest ``DEFAULT_LIMIT`` cases ``viewer`` may see (in ``states`` when given), read through the index.
+def listed(  # noqa: PLR0913  (after the four sources, keywords only: the filter and the order)
+        index: CaseIndex, store: LedgerStore, viewer: Viewer, at_ms: int, *,
+        states: Collection[AppState] = (), oldest_first: bool = False) -> list[Case]:
+    """``DEFAULT_LIMIT`` cases ``viewer`` may see (in ``states`` when given), read through the index.
+
+    Newest first for lists; oldest first for work queues (the cases nearest their time limit).
 
     The index filters on the *stored* state; an expired filing is stored as FILED (design §3.14), so
     asking for EXPIRED asks the index for FILED and the deadline decides.
     """
     stored = {s.value for s in states} | ({AppState.FILED.value} if AppState.EXPIRED in states else set())
     found = []
-    for application_id in index.ids(who(store, viewer), states=stored, limit=DEFAULT_LIMIT):
+    for application_id in index.ids(who(store, viewer), states=stored, limit=DEFAULT_LIMIT,
+                                    oldest_first=oldest_first):
         row = store.get(keys.application(application_id))
         if row is None:
             continue
@@ -173,8 +181,13 @@ def awaiting(store: LedgerStore, viewer: Viewer, found: list[Case]) -> list[tupl
     return waiting
 
 
-def unit_entries(store: LedgerStore, unit_number: str) -> UnitEntries | None:
-    """The unit's current register entries, or None when the register has no such unit."""
+def unit_entries(store: LedgerStore, unit_number: str, at_ms: int | None = None) -> UnitEntries | None:
+    """The unit's current register entries, or None when the register has no such unit.
+
+    Seizures are those in effect or queued (轮候) at ``at_ms`` (default: the head block's time), in
+    queue order: a released or lapsed seizure is history, shown only on the register page. Whether
+    one is still in effect is derived from the queue (``contract.seizure_queue``), never written.
+    """
     row = store.get(keys.unit(unit_number))
     if row is None:
         return None
@@ -185,7 +198,8 @@ def unit_entries(store: LedgerStore, unit_number: str) -> UnitEntries | None:
     ownerships = tuple(OwnershipRight.from_json(r) for i in ids("ownership") if (r := store.get(keys.ownership(i))))
     mortgages = tuple(m for i in ids("mortgage") if (r := store.get(keys.mortgage(i)))
                       and (m := Mortgage.from_json(r)).status.value == "current")
-    seizures = tuple(Seizure.from_json(r) for i in ids("seizure") if (r := store.get(keys.seizure(i))))
+    when = now_ms(store, 0) if at_ms is None else at_ms
+    seizures = tuple(w.seizure for w in windows(unit_seizures(store, unit_number)) if w.end_ms > when)
     return UnitEntries(unit=Unit.from_json(row), ownerships=ownerships, mortgages=mortgages, seizures=seizures,
                        open_applications=tuple(ids("application")))
 
@@ -200,26 +214,55 @@ def unit_notices(store: LedgerStore, unit_number: str) -> tuple[Notice, ...]:
     return tuple(found)
 
 
-def unit_of_certificate(store: LedgerStore, number: str) -> str | None:
-    """The unit a title certificate or registration certificate (证明) number belongs to, or None.
+def unit_of_certificate(store: LedgerStore, number: str, bank_party: str | None) -> str | None:
+    """The unit of a certificate number the clerk's bank may look a unit up by, or None.
 
-    Numbers in the Guangzhou format are read through the certificate rows (``certificate/…``,
-    ``title/…``) that recording and import write, and their right's ``unit_number``. A title in
-    another registry's format is not indexed by the import, so it is found by scanning the
-    ``ownership/`` rows: correct, but linear in the register; at a million units it needs an index
-    from normalised title number to right (written by ``register.import`` for every title).
+    A bank looks up by the documents presented to it (domain.md §7): a title certificate (the owner
+    presents it), a purchase notice's registration certificate (the buyer presents it), or one of
+    its own registration certificates (``bank_party`` holds the mortgage or notice it proves).
+    Another holder's registration certificate answers None, exactly like an unknown number, so the
+    lookup never tells a bank that another bank's certificate exists (§2). Only Guangzhou-format
+    numbers are read (through the ``certificate/…`` rows recording and import write); anything
+    else is None without a scan: the desk refuses such text on the field before asking.
     """
-    text = normalise(number)
-    if not text:
+    certificate = load(store, normalise(number))
+    right = None if certificate is None else store.get(certificate.right)
+    if certificate is None or right is None:
         return None
-    certificate = load(store, text)
-    if certificate is not None:
-        right = store.get(certificate.right)
-        return None if right is None else str(right.get("unit_number"))
-    if any(isinstance(parse(text, kind, current_year=9999), CertificateNumber) for kind in CertificateKind):
-        return None  # a well-formed number the register does not hold
-    return next((str(row.get("unit_number")) for _, row in store.scan("ownership/")
-                 if normalise(str(row.get("title_number") or "")) == text), None)
+    key = certificate.right
+    if key.startswith("mortgage/"):
+        presented = bank_party is not None and bank_party in Mortgage.from_json(right).mortgagee_ids()
+    elif key.startswith("notice/"):
+        notice = Notice.from_json(right)
+        presented = notice.kind in PURCHASE_KINDS or (bank_party is not None and bank_party in notice.holder_ids())
+    else:
+        presented = key.startswith("ownership/")
+    return str(right.get("unit_number")) if presented else None
+
+
+def well_formed_certificate(number: str) -> bool:
+    """Whether ``number`` reads as a Guangzhou title or registration certificate number (either bracket width)."""
+    return certificate_key(normalise(number)) is not None
+
+
+def consent_in_force(store: LedgerStore, unit_number: str, bank_party: str, today: int) -> bool:
+    """Whether every current owner of the unit has a consent in force for ``bank_party`` on ``today`` (a day number).
+
+    A consent is in force from its block until its ``expires_on`` (inclusive, Guangzhou calendar)
+    unless revoked (``inquiry.consent``; any purpose). It reads every ``consent/`` row, as the
+    owner's consent page does: linear in the consents on the ledger until consents get an index by
+    unit (written by ``inquiry.consent``).
+    """
+    right = current_ownership(store, unit_number)
+    if right is None:
+        return False
+    consenting = set()
+    for _, row in store.scan("consent/"):
+        given = Consent.from_json(row)
+        if (given.unit_number == unit_number and given.bank_party == bank_party and given.revoked_ms is None
+                and (parse_iso_date(given.expires_on) or -1) >= today):
+            consenting.add(given.owner)
+    return right.holder_ids() <= consenting
 
 
 def org_parties(store: LedgerStore) -> dict[str, str]:

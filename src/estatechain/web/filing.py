@@ -16,15 +16,18 @@ form is read (``PROOF_OF_CAUSE``, ``TRANSFER_CAUSES``).
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Final
 
 from starlette.datastructures import FormData, UploadFile
 
 from estatechain.canonical import JSONValue
-from estatechain.contract.records import Mortgage, Notice, PartyRef
+from estatechain.contract.records import Mortgage, Notice, PartyRef, Status
+from estatechain.contract.records.notice import PURCHASE_KINDS
+from estatechain.contract.records.seizure import Seizure
 from estatechain.contract.rules.mortgage_cancel import MORTGAGEE_ALONE, PROOF_OF_CAUSE
 from estatechain.contract.rules.notice_change import TRANSFER_CAUSES
 from estatechain.errors import InputError
@@ -91,6 +94,34 @@ class Filing:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Shown:
+    """A unit's entries as a bank clerk's page shows them (domain.md §2, §7).
+
+    In full (``full``) with every current owner's inquiry consent to the bank in force; otherwise the
+    limited answer: the bank's own mortgages and notices in full, and of everything else only that
+    it exists: the rank of another mortgagee's mortgage, the kind of another holder's notice (a
+    purchase notice with its certificate number, which the buyer presents to the bank), whether a
+    seizure or other restriction is in effect, how many owners and whether co-owned, and the title
+    number (the owner presents the title). Never other parties' ids, amounts, other banks'
+    certificate numbers or court orders.
+    """
+
+    full: bool
+    titles: tuple[str, ...]
+    owners: int
+    co_owned: bool
+    mortgages: tuple[Mortgage, ...]
+    """Shown in full: all when ``full``, else those the clerk's bank holds."""
+    notices: tuple[Notice, ...]
+    other_mortgages: tuple[int, ...]
+    """Ranks of the current mortgages not shown in full."""
+    other_notices: tuple[tuple[int, str | None], ...]
+    """(kind, purchase notice certificate number or None) of the current notices not shown in full."""
+    seizures: tuple[Seizure, ...]
+    restricted: bool
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Register:
     """What the form is checked against: the unit's entries and notices, the clerk's bank, the member banks."""
 
@@ -101,6 +132,8 @@ class Register:
     """Member org → party id."""
     evidence: Mapping[str, frozenset[str]]
     """Notice id → hashes of the documents the entry was recorded from (what a correction may cite)."""
+    full: bool = False
+    """Every current owner's inquiry consent to the clerk's bank is in force: it may see every entry (§7)."""
 
     def own_mortgages(self) -> list[Mortgage]:
         """The unit's current mortgages the clerk's bank holds (what it may cancel)."""
@@ -108,9 +141,28 @@ class Register:
                 and m.certificate_number]
 
     def mortgage_notices(self, *, own: bool) -> list[Notice]:
-        """Current 预抵押 on the unit with a certificate; ``own``: only those the clerk's bank holds."""
+        """Current 预抵押 on the unit with a certificate; ``own``: only those the clerk's bank holds.
+
+        Other banks' notices (a transfer to the clerk's bank) only with the owners' consent in force:
+        without it a bank never sees another bank's certificate numbers or amounts (domain.md §2, §7).
+        """
         return [n for n in self.notices if n.kind == MORTGAGE_NOTICE_KIND and n.certificate_number
-                and (not own or self.bank_party in n.holder_ids())]
+                and ((not own and self.full) or self.bank_party in n.holder_ids())]
+
+    def shown(self, *, restricted: bool) -> Shown:
+        """The entries as the clerk's bank may see them; ``restricted``: a seizure is in effect or queued."""
+        entries = self.entries
+        current = [r for r in entries.ownerships if r.status is Status.CURRENT]
+        mortgages = [m for m in entries.mortgages if self.full or self.bank_party in m.mortgagee_ids()]
+        notices = [n for n in self.notices if self.full or self.bank_party in n.holder_ids()]
+        return Shown(
+            full=self.full, titles=tuple(r.title_number for r in current),
+            owners=sum(len(r.holders) for r in current), co_owned=any(len(r.holders) > 1 for r in current),
+            mortgages=tuple(mortgages), notices=tuple(notices),
+            other_mortgages=tuple(m.rank for m in entries.mortgages if m not in mortgages),
+            other_notices=tuple((int(n.kind), n.certificate_number if n.kind in PURCHASE_KINDS else None)
+                                for n in self.notices if n not in notices),
+            seizures=entries.seizures if self.full else (), restricted=restricted)
 
     def purchase_notices(self) -> list[Notice]:
         """Current purchase notices on the unit (a 预抵押 cites one; its buyers are the mortgagors)."""
@@ -237,14 +289,21 @@ def read_form(form: FormData) -> tuple[Kind, Filing]:
 
 
 def fen(text: str) -> int | None:
-    """Decimal 元 with at most two decimals as integer fen, or None."""
-    try:
-        amount = Decimal(text.replace(",", ""))
-    except InvalidOperation:
+    """Decimal 元 with at most two decimals as integer fen, or None.
+
+    Up to 13 digits of 元 (below 10¹³ 元, far above any loan), ASCII digits only; thousands
+    separators only in their correct places (``1,234,567.89``), so ``1,20`` is not read as 120.
+    """
+    if _GROUPED.fullmatch(text):
+        text = text.replace(",", "")
+    if not _AMOUNT.fullmatch(text):
         return None
-    if not amount.is_finite() or amount <= 0 or amount != amount.quantize(Decimal("0.01")):
-        return None
-    return int(amount * 100)
+    amount = int(Decimal(text) * 100)
+    return amount if amount > 0 else None
+
+
+_AMOUNT: Final = re.compile(r"[0-9]{1,13}(\.[0-9]{1,2})?")
+_GROUPED: Final = re.compile(r"[0-9]{1,3}(,[0-9]{3}){1,4}(\.[0-9]{1,2})?")
 
 
 def _date(text: str) -> str | None:

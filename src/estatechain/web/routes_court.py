@@ -1,43 +1,56 @@
 """The court desk: record a seizure (查封) on a unit, queued (轮候) behind any other, and lift it (解封).
 
-Court staff look a unit up by its number and see its current register entries before anything is
-recorded, then fill in the order: its number, the kind (查封 or 预查封) and the ordered term. Whether
-the seizure takes effect now or queues is the contract's decision (``contract/rules/seizure.py``,
+Court staff (and staff of other state organs empowered to seize, domain.md §2) look a unit up by its
+number and fill in the order: its number, the kind (查封 or 预查封) and the ordered term. Whether the
+seizure takes effect now or queues is the contract's decision (``contract/rules/seizure.py``,
 domain.md §5.10: a seizure delivered while another is in effect or queued joins the queue), and the
 form says in advance which it will be. Recording and lifting go through the confirmation page like
 every signed step; a rule failure (an unknown unit, a bad term, a lift of another court's seizure)
 shows there before anything is signed.
 
-A court sees its own seizures only (current and ended): only the delivering authority may lift or
-renew one (细则 93), and other courts' orders are theirs to disclose. The register page
-(``routes_register.py``) shows every seizure on a unit to the registry, the courts and the regulator.
+The lookup shows only what seizing needs, not the register: state organs read a unit's register
+only for their cases, and every such inquiry is recorded (domain.md §2, §7), which a desk lookup is
+not. So it shows that the unit exists, its location code, use and area, how many current owners it
+has (not who), and the seizure queue: each seizure in effect or queued with its place and state,
+another authority's as "held by another authority" without its order number or authority (theirs to
+disclose), the court's own in full. The court's own seizures (current and ended) are listed below,
+newest first and those not released first, through a node-local index by authority
+(``seizureindex.py``); only the delivering authority may lift or renew one (细则 93).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Final
+from typing import Annotated, Final
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Depends, Request, Response
 from starlette.datastructures import FormData
 
 from estatechain.canonical import JSONValue
 from estatechain.contract import keys
 from estatechain.contract.civil_date import parse_iso_date
+from estatechain.contract.records.party import Status
 from estatechain.contract.records.seizure import Seizure
+from estatechain.contract.records.unit import Unit
 from estatechain.contract.seizure_queue import pending_or_in_effect
+from estatechain.storage.store import LedgerStore
 from estatechain.web import cases as queries
+from estatechain.web import seizureindex
 from estatechain.web.accounts import Account, Session
 from estatechain.web.i18n import N_
 from estatechain.web.pages import redirect, render
 from estatechain.web.portal import CheckedForm, Member, Portal, PortalDep, PortalProblem, PortalRoute, not_found
-from estatechain.web.routes_register import SEIZURE_KINDS, SEIZURE_STATES, AsOf, SeizureEntry, seizure_states
+from estatechain.web.routes_register import SEIZURE_KINDS, SEIZURE_STATES, SeizureEntry, seizure_states
+from estatechain.web.seizureindex import SeizureIndex
 
 router = APIRouter(prefix="/portal", route_class=PortalRoute, include_in_schema=False)
 
 AUTHORITY_ROLES: Final = frozenset({"court", "state_organ"})
 """The roles ``seizure.register`` / ``seizure.release`` accept (the contract's ``AUTHORITIES``)."""
 MAX_ORDER_NO: Final = 100
+LISTED: Final = 100
+"""The court's own seizures listed at once; the page says how many there are in all."""
+CURRENT: Final = frozenset({"in_effect", "queued"})
 
 
 @dataclass(slots=True)
@@ -48,51 +61,97 @@ class Order:
     problems: dict[str, str] = field(default_factory=dict)
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Place:
+    """A seizure in effect or queued on a unit, as a court sees it: its place, and the seizure only if its own."""
+
+    position: int
+    state: str
+    own: Seizure | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CourtUnit:
+    """What the court desk shows of a unit: what it is, how many own it, its seizure queue and the court's seizures."""
+
+    unit: Unit
+    owners: int
+    queue: tuple[Place, ...]
+    own: tuple[SeizureEntry, ...]
+
+
 def _require_court(account: Account) -> None:
     if account.role not in AUTHORITY_ROLES:
         raise PortalProblem(403, N_("This desk is not for your role."))
 
 
-def own_seizures(parts: Portal, org: str) -> list[SeizureEntry]:
-    """The seizures ``org`` delivered, each with its state at the head, newest first.
-
-    Scans ``seizure/`` rows: fine for a development register; an index by authority comes with the
-    million-unit desks (issue 9).
-    """
-    store = parts.service.store
-    at_ms = queries.now_ms(store, parts.service.clock.now_ms())
-    view = AsOf(store, store.height)
-    units = sorted({str(row["unit_number"]) for _, row in store.scan("seizure/") if row.get("authority_org") == org})
-    found = [entry for unit in units for entry in seizure_states(view, unit, at_ms)
-             if entry.seizure.authority_org == org]
-    found.sort(key=lambda entry: entry.seizure.delivered_ms, reverse=True)
+async def seizure_index(request: Request, parts: PortalDep) -> SeizureIndex:
+    """The index of seizures by authority beside the ledger (``seizureindex.py``), opened on first use."""
+    found: SeizureIndex | None = getattr(request.app.state, "seizure_index", None)
+    if found is None:
+        found = SeizureIndex(parts.service.settings.ledger_dir / seizureindex.FILE, parts.service.store.connection)
+        request.app.state.seizure_index = found
     return found
 
 
+IndexDep = Annotated[SeizureIndex, Depends(seizure_index)]
+
+
+def court_unit(store: LedgerStore, unit_number: str, org: str, at_ms: int) -> CourtUnit | None:
+    """The unit as ``org``'s desk shows it at ``at_ms``, or None when the register has no such unit."""
+    entries = queries.unit_entries(store, unit_number, at_ms)
+    if entries is None:
+        return None
+    owners = {holder.party.party_id for right in entries.ownerships if right.status is Status.CURRENT
+              for holder in right.holders}
+    states = seizure_states(store, unit_number, at_ms)
+    queue = [entry for entry in states if entry.state in CURRENT]
+    return CourtUnit(unit=entries.unit, owners=len(owners),
+                     queue=tuple(Place(position=place, state=entry.state,
+                                       own=entry.seizure if entry.seizure.authority_org == org else None)
+                                 for place, entry in enumerate(queue, start=1)),
+                     own=tuple(entry for entry in states if entry.seizure.authority_org == org))
+
+
+def own_seizures(store: LedgerStore, index: SeizureIndex, org: str, at_ms: int) -> list[SeizureEntry]:
+    """Up to ``LISTED`` seizures ``org`` delivered, with their state at ``at_ms``: not released first, newest first.
+
+    The index finds them; each is read back from the ledger and its state derived from its unit's
+    queue, one unit at a time.
+    """
+    found = [Seizure.from_json(row) for seizure_id in index.ids(org, limit=LISTED)
+             if (row := store.get(keys.seizure(seizure_id))) is not None]
+    states = {entry.seizure.seizure_id: entry for unit in dict.fromkeys(s.unit_number for s in found)
+              for entry in seizure_states(store, unit, at_ms)}
+    return [states[s.seizure_id] for s in found if s.seizure_id in states]
+
+
 def _page(  # noqa: PLR0913  (keywords only: what the page shows besides the order)
-    session: Session, parts: Portal, order: Order, *, status: int = 200, done: str | None = None,
-    lift_problem: tuple[str, str] | None = None,
+    session: Session, parts: Portal, index: SeizureIndex, order: Order, *, status: int = 200,
+    done: str | None = None, lift_problem: tuple[str, str] | None = None,
 ) -> Response:
-    """The desk with ``order`` (its unit's entries when found) and the court's own seizures."""
+    """The desk with ``order`` (its unit when found) and the court's own seizures."""
     assert session.account is not None
+    org = session.account.org
     store = parts.service.store
+    at_ms = queries.now_ms(store, parts.service.clock.now_ms())
     unit = order.values.get("unit_number", "")
-    entries = queries.unit_entries(store, unit) if len(unit) == 28 else None
-    if unit and entries is None:
+    found = court_unit(store, unit, org, at_ms) if len(unit) == 28 else None
+    if unit and found is None:
         order.problems.setdefault("unit_number", N_("The register has no unit with this number."))
-    queues = entries is not None and pending_or_in_effect(
-        store, unit, queries.now_ms(store, parts.service.clock.now_ms()))
-    return render("court.html", session, status=status, order=order, entries=entries, queues=queues,
-                  seizures=own_seizures(parts, session.account.org), kinds=SEIZURE_KINDS, states=SEIZURE_STATES,
-                  done=done, lift_problem=lift_problem)
+    queues = found is not None and pending_or_in_effect(store, unit, at_ms)
+    return render("court.html", session, status=status, order=order, found=found, queues=queues,
+                  seizures=own_seizures(store, index, org, at_ms), total=index.count(org), kinds=SEIZURE_KINDS,
+                  states=SEIZURE_STATES, done=done, lift_problem=lift_problem)
 
 
 @router.get("/court")
-async def court_desk(session: Member, parts: PortalDep, unit: str = "", done: str | None = None) -> Response:
-    """The unit lookup (with its entries and the seizure form) and the court's own seizures."""
+async def court_desk(session: Member, parts: PortalDep, index: IndexDep, unit: str = "",
+                     done: str | None = None) -> Response:
+    """The unit lookup (with what seizing needs and the seizure form) and the court's own seizures."""
     assert session.account is not None
     _require_court(session.account)
-    return _page(session, parts, Order(values={"unit_number": unit.strip()[:28]}), done=done)
+    return _page(session, parts, index, Order(values={"unit_number": unit.strip()[:28]}), done=done)
 
 
 def read_order(form: FormData) -> Order:
@@ -115,7 +174,7 @@ def read_order(form: FormData) -> Order:
 
 
 @router.post("/court/seize")
-async def seize(session: Member, form: CheckedForm, parts: PortalDep) -> Response:
+async def seize(session: Member, form: CheckedForm, parts: PortalDep, index: IndexDep) -> Response:
     """Check the order and prepare ``seizure.register`` for the confirmation page."""
     assert session.account is not None
     account = session.account
@@ -126,7 +185,7 @@ async def seize(session: Member, form: CheckedForm, parts: PortalDep) -> Respons
     if len(unit) != 28 or store.get(keys.unit(unit)) is None:
         order.problems["unit_number"] = N_("The register has no unit with this number.")
     if order.problems:
-        return _page(session, parts, order, status=422)
+        return _page(session, parts, index, order, status=422)
     values = order.values
     queued = pending_or_in_effect(store, unit, queries.now_ms(store, parts.service.clock.now_ms()))
     body: dict[str, JSONValue] = {"unit_number": unit, "order_no": values["order_no"], "kind": values["kind"],
@@ -144,7 +203,7 @@ async def seize(session: Member, form: CheckedForm, parts: PortalDep) -> Respons
 
 
 @router.post("/court/seizures/{seizure_id}/lift")
-async def lift(seizure_id: str, session: Member, form: CheckedForm, parts: PortalDep) -> Response:
+async def lift(seizure_id: str, session: Member, form: CheckedForm, parts: PortalDep, index: IndexDep) -> Response:
     """Prepare ``seizure.release`` (解封) of one of the court's own seizures for the confirmation page."""
     assert session.account is not None
     account = session.account
@@ -155,7 +214,7 @@ async def lift(seizure_id: str, session: Member, form: CheckedForm, parts: Porta
     seizure = Seizure.from_json(row)
     order_no = str(form.get("order_no", "")).strip()[:MAX_ORDER_NO]
     if not order_no:
-        return _page(session, parts, Order(values={"unit_number": ""}), status=422,
+        return _page(session, parts, index, Order(values={"unit_number": seizure.unit_number}), status=422,
                      lift_problem=(seizure_id, N_("Enter the number of the order that lifts the seizure.")))
     summary = [[N_("Action"), N_("Lift a seizure (解封)"), "t"], [N_("Unit number"), seizure.unit_number],
                [N_("Seizure order"), seizure.order_no], [N_("Release order"), order_no]]

@@ -1,10 +1,11 @@
 """The desks: bank clerk (cases, new filing), owner (awaiting confirmation), registry (queues).
 
 Each desk lists only what its account may see (``cases.py``). The bank's new filing form looks the
-unit up by its number or by a certificate on it, shows the register's current entries (rights,
-mortgages, advance notices, seizures) before anything is filed, and offers the form of the business
-type chosen (``filing.KINDS``); the filing itself goes through the confirmation page like every
-signed step, where the rules' precheck answers.
+unit up by its number or by a certificate presented to the bank, shows the register's current
+entries as far as the bank may see them (domain.md §7: in full with the owners' inquiry consent,
+else its own entries in full and only yes/no of the others, ``filing.Shown``) before anything is
+filed, and offers the form of the business type chosen (``filing.KINDS``); the filing itself goes
+through the confirmation page like every signed step, where the rules' precheck answers.
 """
 
 from __future__ import annotations
@@ -13,8 +14,10 @@ from typing import Final
 
 from fastapi import APIRouter, Request, Response
 
+from estatechain.contract.civil_date import shanghai_day
 from estatechain.contract.records.application import AppState
 from estatechain.contract.rules.notice_correct import recorded_from
+from estatechain.contract.seizure_queue import pending_or_in_effect
 from estatechain.web import cases as queries
 from estatechain.web.filing import (
     DEFAULT_KIND,
@@ -67,22 +70,30 @@ async def bank_desk(session: Member, parts: PortalDep, done: str | None = None) 
 
 
 def _listed(parts: PortalDep, viewer: queries.Viewer) -> tuple[list[queries.Case], list[queries.Case]]:
-    """The newest cases ``viewer`` may see, and the newest still FILED (those may wait for a confirmation)."""
+    """The newest cases ``viewer`` may see, and the oldest still FILED (waiting for confirmations, nearest expiry)."""
     store = parts.service.store
     now = queries.now_ms(store, parts.service.clock.now_ms())
     return (queries.listed(parts.cases, store, viewer, now),
-            queries.listed(parts.cases, store, viewer, now, states=[AppState.FILED]))
+            queries.listed(parts.cases, store, viewer, now, states=[AppState.FILED], oldest_first=True))
 
 
 def _register(parts: PortalDep, entries: queries.UnitEntries, bank_party: str) -> Register:
-    """The unit's entries and notices, the clerk's bank and the member banks, as the forms check them."""
+    """The unit's entries and notices, the clerk's bank and the member banks, as the forms check them.
+
+    ``full`` when every current owner's inquiry consent to the clerk's bank is in force as of the
+    head block's Guangzhou day (consents expire by block time, design §3.14).
+    """
     store = parts.service.store
-    notices = queries.unit_notices(store, entries.unit.unit_number)
+    unit = entries.unit.unit_number
+    notices = queries.unit_notices(store, unit)
+    today = shanghai_day(queries.now_ms(store, parts.service.clock.now_ms()))
     return Register(entries=entries, notices=notices, bank_party=bank_party, banks=queries.org_parties(store),
-                    evidence={n.notice_id: recorded_from(store, n) for n in notices})
+                    evidence={n.notice_id: recorded_from(store, n) for n in notices},
+                    full=queries.consent_in_force(store, unit, bank_party, today))
 
 
 def _filing_page(session: Member, parts: PortalDep, kind: Kind, filing: Filing, status: int = 200) -> Response:
+    """The form with the unit's entries as the clerk's bank may see them (``Register.shown``)."""
     assert session.account is not None
     store = parts.service.store
     unit = filing.values.get("unit_number", "")
@@ -91,23 +102,38 @@ def _filing_page(session: Member, parts: PortalDep, kind: Kind, filing: Filing, 
         filing.problems.setdefault("unit_number", N_("The register has no unit with this number."))
     bank_party = queries.org_party(store, session.account.org)
     register = None if entries is None or bank_party is None else _register(parts, entries, bank_party)
-    return render("filing.html", session, status=status, filing=filing, entries=entries, kind=kind, kinds=KINDS,
-                  notices=() if register is None else register.notices,
+    shown = None
+    if register is not None:
+        now = queries.now_ms(store, parts.service.clock.now_ms())
+        shown = register.shown(restricted=pending_or_in_effect(store, register.entries.unit.unit_number, now))
+    return render("filing.html", session, status=status, filing=filing, kind=kind, kinds=KINDS,
+                  entries=None if register is None else register.entries, shown=shown,
                   options={} if register is None else register.options(kind))
 
 
 @router.get("/bank/new")
 async def new_filing(session: Member, parts: PortalDep, unit: str = "", certificate: str = "",
                      kind: str = DEFAULT_KIND) -> Response:
-    """Look a unit up by its number or by a certificate on it; with a unit found, its entries and the type's form."""
+    """Look a unit up by its number or a certificate presented to the bank; then its entries and the form.
+
+    A certificate that is not a Guangzhou-format number is refused on the field (no search); a
+    registration certificate another bank holds answers like an unknown one
+    (``cases.unit_of_certificate``).
+    """
     assert session.account is not None
     _require(session.account.role, "bank.operator")
     chosen = kind_of(kind.strip()[:64])
     filing = Filing(values={"unit_number": unit.strip()[:UNIT_NUMBER_LENGTH], "kind": chosen.key,
                             "certificate": certificate.strip()[:MAX_TEXT]})
-    if filing.values["certificate"] and not filing.values["unit_number"]:
-        found = queries.unit_of_certificate(parts.service.store, filing.values["certificate"])
-        if found is None:
+    number = filing.values["certificate"]
+    if number and not filing.values["unit_number"]:
+        store = parts.service.store
+        if not queries.well_formed_certificate(number):
+            filing.problems["certificate"] = N_(
+                "Enter a Guangzhou certificate number: 粤(YYYY)广州市不动产权第NNNNNNNN号 for a title or "
+                "粤(YYYY)广州市不动产证明第NNNNNNNN号 for a registration certificate (8 digits).")
+        elif (found := queries.unit_of_certificate(store, number, queries.org_party(store, session.account.org))
+              ) is None:
             filing.problems["certificate"] = N_("The register has no certificate with this number.")
         else:
             filing.values["unit_number"] = found
@@ -160,6 +186,7 @@ async def registry_desk(session: Member, parts: PortalDep, done: str | None = No
     now = queries.now_ms(store, parts.service.clock.now_ms())
     found = queries.listed(parts.cases, store, viewer, now)
     wanted = REGISTRY_QUEUES.get(session.account.role)
-    queue = [] if wanted is None else queries.listed(parts.cases, store, viewer, now, states=[wanted])
+    queue = [] if wanted is None else queries.listed(parts.cases, store, viewer, now, states=[wanted],
+                                                     oldest_first=True)
     return render("registry.html", session, cases=found, queue=queue, done=done,
                   total=queries.count(store, viewer, parts.cases))

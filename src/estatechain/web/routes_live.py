@@ -12,8 +12,11 @@ confirmation and for every party.
 Each message's ``id`` is ``<height>.<index>`` (index among all of that block's application changes,
 so it is the same for every account); a browser that reconnects sends it as ``Last-Event-ID`` and
 gets exactly what it missed, or a ``reload`` message when it is too far behind to replay. After the
-replay the stream says ``: caught up``. It ends with an ``end`` message when its session's idle
-time has run out, since it cannot tell a sign-out in another tab: the page stays, live updates stop.
+replay the stream says ``: caught up``. It checks its session on every heartbeat and every block
+(``AccountStore.alive``, which does not move the session's expiry on) and ends with an ``end``
+message when the session is gone — signed out in another tab, or its idle time run out — and at the
+latest when the idle time of its opening would have run out: the page stays, live updates stop. A
+session holds at most ``MAX_STREAMS`` streams at once (a few tabs); one more is refused with 429.
 
 ``/portal/static/live.js`` (``static/live.js``, no library) opens the stream on desk and case pages
 and swaps the page's ``<main>`` for a fresh copy when a change concerns it. Pages work without it.
@@ -22,6 +25,7 @@ and swaps the page's ``<main>`` for a fresh copy when a change concerns it. Page
 from __future__ import annotations
 
 import asyncio
+import weakref
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from functools import cache
@@ -29,23 +33,26 @@ from importlib import resources
 from typing import Annotated, Final
 
 import orjson
-from fastapi import APIRouter, Header, Response
+from fastapi import APIRouter, Header, Request, Response
 from fastapi.responses import StreamingResponse
 
 from estatechain.contract.records import Application
 from estatechain.errors import InputError
-from estatechain.node.events import Cursor, EventHub
+from estatechain.node.events import Cursor, Event, EventHub
 from estatechain.storage.store import LedgerStore
 from estatechain.web import cases as queries
 from estatechain.web.accounts import SESSION_MS
 from estatechain.web.cases import Viewer
+from estatechain.web.i18n import N_
 from estatechain.web.pages import secure
-from estatechain.web.portal import Member, Portal, PortalDep, PortalRoute, viewer_of
+from estatechain.web.portal import Member, Portal, PortalDep, PortalProblem, PortalRoute, viewer_of
 
 router = APIRouter(prefix="/portal", route_class=PortalRoute, include_in_schema=False)
 
 HEARTBEAT_S: Final = 15.0
-"""Seconds between comments that keep an idle stream open through proxies."""
+"""Seconds between comments that keep an idle stream open through proxies; the session is checked as often."""
+MAX_STREAMS: Final = 4
+"""Streams one session may hold open at once (one per portal tab); one more is refused with 429."""
 REPLAY_BLOCKS: Final = 1000
 """A reconnecting browser further behind than this many blocks is told to reload instead of replayed to."""
 _YIELD_EVERY: Final = 20
@@ -53,6 +60,42 @@ _YIELD_EVERY: Final = 20
 CAUGHT_UP: Final = b": caught up\n\n"
 RELOAD: Final = b'event: reload\ndata: {"reason":"too far behind to replay"}\n\n'
 END: Final = b'event: end\ndata: {"reason":"the session\'s idle time ran out"}\n\n'
+ENDED: Final = b'event: end\ndata: {"reason":"the session has ended"}\n\n'
+"""The end message when the session is gone before the stream's own bound: signed out, or expired."""
+
+
+class OpenStreams:
+    """How many streams each session holds open, kept on the app (``app.state.live_streams``)."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self._open: dict[str, int] = {}
+
+    def take(self, token: str) -> StreamSlot | None:
+        """One of the session's slots, or None when it holds ``limit`` already."""
+        if self._open.get(token, 0) >= self.limit:
+            return None
+        self._open[token] = self._open.get(token, 0) + 1
+        return StreamSlot(self, token)
+
+    def _give_back(self, token: str) -> None:
+        left = self._open.pop(token, 1) - 1
+        if left > 0:
+            self._open[token] = left
+
+
+class StreamSlot:
+    """One open stream of a session; given back once, whichever comes first: the stream ends or is dropped unread."""
+
+    def __init__(self, streams: OpenStreams, token: str) -> None:
+        self._streams: OpenStreams | None = streams
+        self.token = token
+
+    def give_back(self) -> None:
+        """Free the slot (idempotent)."""
+        if self._streams is not None:
+            self._streams._give_back(self.token)  # noqa: SLF001  (the two classes are one mechanism)
+            self._streams = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,37 +151,60 @@ async def replay(store: LedgerStore, viewer: Viewer, after: Cursor, upto: int) -
 
 
 async def stream(parts: Portal, hub: EventHub, viewer: Viewer, after: Cursor | None,
-                 until_ms: int) -> AsyncIterator[bytes]:
-    """Replay after ``after`` (if given) up to the hub's last block, then follow new blocks until ``until_ms``."""
-    store, clock = parts.service.store, parts.service.clock
-    with hub.listen() as queue:  # listening before reading last_height: no block falls between the two
-        handled = hub.last_height
-        last = Cursor(handled, 2**31)
-        yield b"retry: 3000\n: connected\n\n"
-        if after is not None:
-            async for frame in replay(store, viewer, after, handled):
-                yield frame
-        yield CAUGHT_UP
-        while (remaining_ms := until_ms - clock.now_ms()) > 0:
-            try:
-                events = await asyncio.wait_for(queue.get(), min(HEARTBEAT_S, remaining_ms / 1000))
-            except TimeoutError:
-                yield b": heartbeat\n\n"
-                continue
-            if events is None:  # fell behind the hub's queue: the browser reconnects with its Last-Event-ID
-                return
-            if events:
+                 slot: StreamSlot) -> AsyncIterator[bytes]:
+    """Replay after ``after`` (if given) up to the hub's last block, then follow new blocks while the session lives.
+
+    The session of ``slot`` is checked on every heartbeat and every block (``ENDED`` when it is gone),
+    and the stream ends (``END``) at the latest ``SESSION_MS`` after it opened. The slot is given back
+    however the stream ends.
+    """
+    store, clock, accounts = parts.service.store, parts.service.clock, parts.accounts
+    until_ms = clock.now_ms() + SESSION_MS
+    try:
+        with hub.listen() as queue:  # listening before reading last_height: no block falls between the two
+            handled = hub.last_height
+            last = Cursor(handled, 2**31)
+            yield b"retry: 3000\n: connected\n\n"
+            if after is not None:
+                async for frame in replay(store, viewer, after, handled):
+                    yield frame
+            yield CAUGHT_UP
+            while (remaining_ms := until_ms - clock.now_ms()) > 0:
+                try:
+                    events: list[Event] | None = await asyncio.wait_for(
+                        queue.get(), min(HEARTBEAT_S, remaining_ms / 1000))
+                except TimeoutError:
+                    events = []
+                if not accounts.alive(slot.token):  # signed out in another tab, or expired: no more events
+                    yield ENDED
+                    return
+                if events is None:  # fell behind the hub's queue: the browser reconnects with its Last-Event-ID
+                    return
+                if not events:
+                    yield b": heartbeat\n\n"
+                    continue
                 height = events[0].height
                 for frame in visible(store, viewer, case_changes(store, height), last):
                     yield frame
                 last = Cursor(height, 2**31)
-        yield END
+            yield END
+    finally:
+        slot.give_back()
+
+
+def open_streams(request: Request) -> OpenStreams:
+    """The app's count of open streams per session, made on first use."""
+    found: OpenStreams | None = getattr(request.app.state, "live_streams", None)
+    if found is None:
+        found = OpenStreams(MAX_STREAMS)
+        request.app.state.live_streams = found
+    return found
 
 
 @router.get("/events")
-async def events(session: Member, parts: PortalDep,
+async def events(request: Request, session: Member, parts: PortalDep,
                  last_event_id: Annotated[str | None, Header(max_length=24)] = None) -> Response:
-    """The account's case changes as Server-Sent Events (204 when this node derives no events)."""
+    """The account's case changes as Server-Sent Events (204 when this node derives no events, 429 over the cap)."""
     assert session.account is not None
     hub = parts.service.events
     if hub is None:
@@ -147,9 +213,13 @@ async def events(session: Member, parts: PortalDep,
         after = None if last_event_id is None else Cursor.parse(last_event_id)
     except InputError:
         after = None  # not one of ours: start from now, like a first connection
-    viewer = viewer_of(parts, session.account)
-    response = StreamingResponse(stream(parts, hub, viewer, after, parts.service.clock.now_ms() + SESSION_MS),
-                                 media_type="text/event-stream", headers={"X-Accel-Buffering": "no"})
+    slot = open_streams(request).take(session.token)
+    if slot is None:  # EventSource does not retry a 429 either
+        raise PortalProblem(429, N_("Live updates are already open in too many tabs of this session. Close some "
+                                    "portal tabs, then reload this page."))
+    frames = stream(parts, hub, viewer_of(parts, session.account), after, slot)
+    weakref.finalize(frames, slot.give_back)  # a response dropped before it was read gives its slot back too
+    response = StreamingResponse(frames, media_type="text/event-stream", headers={"X-Accel-Buffering": "no"})
     return secure(response, session)
 
 

@@ -7,18 +7,20 @@ looked: org, role, basis, purpose, when, granted or not), and the inquiry consen
 consent and a revocation go through the confirmation page like every signed step: the desk only
 prepares the payload (``custody.prepare``), ``/portal/sign`` signs it.
 
-A unit the person holds no current right on answers exactly like a missing one (404). Finding a
-person's units and consents scans the ``ownership/``, ``notice/`` and ``consent/`` rows: fine for a
-development register; an index by party goes here when the desks must hold at a million units.
+A unit the person holds no current right on answers exactly like a missing one (404). A person's units
+and consents are found through the node-local index by party (``partyindex.py``), so a page reads
+only the rows that name the person, not every ``ownership/``, ``notice/`` and ``consent/`` row of the
+register; each row found is read back from the ledger and checked again.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import asyncio
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Final
+from typing import Annotated, Final
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Depends, Request, Response
 
 from estatechain.canonical import JSONValue
 from estatechain.contract import keys
@@ -26,6 +28,7 @@ from estatechain.contract.checks.notices import current_notices
 from estatechain.contract.checks.register import current_mortgages
 from estatechain.contract.checks.unit import current_ownership
 from estatechain.contract.civil_date import parse_iso_date, shanghai_day
+from estatechain.contract.effects import Record
 from estatechain.contract.records import Consent
 from estatechain.contract.records.mortgage import Mortgage
 from estatechain.contract.records.notice import Notice
@@ -36,11 +39,13 @@ from estatechain.contract.records.unit import Unit
 from estatechain.contract.rules.inquiry import PURPOSES, who_looked
 from estatechain.contract.seizure_queue import unit_seizures
 from estatechain.identity.genesis import Genesis
-from estatechain.storage.store import LedgerStore
+from estatechain.storage.store import LEDGER_FILE, LedgerStore
 from estatechain.web import cases as queries
 from estatechain.web.accounts import Account
 from estatechain.web.i18n import N_
 from estatechain.web.pages import redirect, render
+from estatechain.web.partyindex import FILE as PARTY_INDEX
+from estatechain.web.partyindex import PartyIndex
 from estatechain.web.portal import (
     CheckedForm,
     Member,
@@ -114,15 +119,23 @@ def _current_holders(notice: Notice) -> frozenset[str]:
     return notice.holder_ids() if notice.status is Status.CURRENT else frozenset()
 
 
-def holdings(store: LedgerStore, party: str) -> list[Holding]:
+def _named(store: LedgerStore, index: PartyIndex, party: str, kind: str) -> Iterator[Record]:
+    """The current rows of ``kind`` the index says name ``party`` (the caller checks each again)."""
+    for key in index.keys(party, kind):
+        row = store.get(key)
+        if row is not None:
+            yield row
+
+
+def holdings(store: LedgerStore, index: PartyIndex, party: str) -> list[Holding]:
     """Every unit where ``party`` holds a current ownership right or a current advance notice, by unit number."""
     found: dict[str, Holding] = {}
-    for _, row in store.scan("ownership/"):
+    for row in _named(store, index, party, "ownership"):
         right = OwnershipRight.from_json(row)
         if right.status is Status.CURRENT and party in right.holder_ids():
             found[right.unit_number] = Holding(unit_number=right.unit_number, title_number=right.title_number,
                                                form=right.form.value, owners=len(right.holders))
-    for _, row in store.scan("notice/"):
+    for row in _named(store, index, party, "notice"):
         notice = Notice.from_json(row)
         if party in _current_holders(notice) and notice.unit_number not in found:
             found[notice.unit_number] = Holding(unit_number=notice.unit_number, title_number=None, form="notice",
@@ -166,10 +179,10 @@ def inquiries(store: LedgerStore, units: Iterable[str]) -> list[dict[str, JSONVa
     return found
 
 
-def consents(store: LedgerStore, party: str, today: int) -> list[ConsentLine]:
+def consents(store: LedgerStore, index: PartyIndex, party: str, today: int) -> list[ConsentLine]:
     """The consents ``party`` gave, newest first, each in force, revoked or expired on ``today`` (a day number)."""
     found = []
-    for _, row in store.scan("consent/"):
+    for row in _named(store, index, party, "consent"):
         given = Consent.from_json(row)
         if given.owner != party:
             continue
@@ -225,6 +238,26 @@ def _today(parts: Portal) -> int:
     return shanghai_day(queries.now_ms(store, parts.service.clock.now_ms()))
 
 
+async def party_index(request: Request, parts: PortalDep) -> PartyIndex:
+    """The node's index by party (``partyindex.py``), opened beside the ledger on first use.
+
+    Its first build (tens of seconds at a million units) runs in a worker thread, so the event loop
+    keeps committing blocks; owner pages asked for meanwhile wait for it, other pages do not.
+    """
+    state = request.app.state
+    found: PartyIndex | None = getattr(state, "party_index", None)
+    if found is None:
+        found = PartyIndex(parts.service.settings.ledger_dir / PARTY_INDEX, parts.service.store.connection)
+        state.party_index, state.party_index_building = found, asyncio.Lock()
+    async with state.party_index_building:
+        if not found.built():
+            await asyncio.to_thread(found.build, parts.service.settings.ledger_dir / LEDGER_FILE)
+    return found
+
+
+PartiesDep = Annotated[PartyIndex, Depends(party_index)]
+
+
 @dataclass(frozen=True, slots=True)
 class Names:
     """Code → message id tables and org names the owner templates show (``names.purposes[code]|t``)."""
@@ -244,10 +277,10 @@ def _names(parts: Portal) -> Names:
 
 
 @router.get("/owner/units")
-async def my_units(session: Member, parts: PortalDep) -> Response:
+async def my_units(session: Member, parts: PortalDep, index: PartiesDep) -> Response:
     """The units where the person holds a current right, each linking to its register page."""
     _, party = _owner(parts, session.account)
-    found = [] if party is None else holdings(parts.service.store, party)
+    found = [] if party is None else holdings(parts.service.store, index, party)
     return render("owner_units.html", session, holdings=found, party=party, names=_names(parts))
 
 
@@ -266,38 +299,40 @@ async def my_unit(unit_number: str, session: Member, parts: PortalDep) -> Respon
 
 
 @router.get("/owner/inquiries")
-async def who_looked_at_my_units(session: Member, parts: PortalDep) -> Response:
+async def who_looked_at_my_units(session: Member, parts: PortalDep, index: PartiesDep) -> Response:
     """The inquiry log of every unit the person owns now (who, why, when, granted or not), as ``may_list`` allows."""
     _, party = _owner(parts, session.account)
     store = parts.service.store
-    units = [] if party is None else [h.unit_number for h in holdings(store, party) if h.form != "notice"]
+    units = [] if party is None else [h.unit_number for h in holdings(store, index, party) if h.form != "notice"]
     return render("owner_inquiries.html", session, looked=inquiries(store, units), names=_names(parts))
 
 
 @dataclass(slots=True)
 class ConsentForm:
-    """The new-consent form's values and the problem of each field (message ids)."""
+    """The new-consent form's values, the problem of each field (message ids), and what was just done (if any)."""
 
     values: dict[str, str]
     problems: dict[str, str]
+    done: str | None = None
 
 
-def _consents_page(parts: Portal, session: Member, form: ConsentForm, *, status: int = 200,
-                   done: str | None = None) -> Response:
+def _consents_page(parts: Portal, index: PartyIndex, session: Member, form: ConsentForm, *,
+                   status: int = 200) -> Response:
     _, party = _owner(parts, session.account)
     store = parts.service.store
-    owned = [] if party is None else [h for h in holdings(store, party) if h.form != "notice"]
-    given = [] if party is None else consents(store, party, _today(parts))
+    owned = [] if party is None else [h for h in holdings(store, index, party) if h.form != "notice"]
+    given = [] if party is None else consents(store, index, party, _today(parts))
     return render("owner_consents.html", session, status=status, consents=given, units=owned, form=form,
-                  banks=sorted(member_banks(store, parts.service.genesis)), done=done, names=_names(parts))
+                  banks=sorted(member_banks(store, parts.service.genesis)), done=form.done, names=_names(parts))
 
 
 @router.get("/owner/consents")
-async def my_consents(session: Member, parts: PortalDep, unit: str = "", done: str | None = None) -> Response:
+async def my_consents(session: Member, parts: PortalDep, index: PartiesDep, unit: str = "",
+                      done: str | None = None) -> Response:
     """The inquiry consents the person gave (in force, revoked, expired) and the form for a new one."""
     _owner(parts, session.account)
-    return _consents_page(parts, session, ConsentForm(values={"unit_number": unit[:28]}, problems={}),
-                          done=done)
+    return _consents_page(parts, index, session,
+                          ConsentForm(values={"unit_number": unit[:28]}, problems={}, done=done))
 
 
 def read_consent(values: Mapping[str, str], *, units: set[str], banks: set[str], today: int) -> dict[str, str]:
@@ -316,17 +351,17 @@ def read_consent(values: Mapping[str, str], *, units: set[str], banks: set[str],
 
 
 @router.post("/owner/consents")
-async def give_consent(session: Member, form: CheckedForm, parts: PortalDep) -> Response:
+async def give_consent(session: Member, form: CheckedForm, parts: PortalDep, index: PartiesDep) -> Response:
     """Check the form and prepare the ``inquiry.consent`` for the confirmation page."""
     account, party = _owner(parts, session.account)
     store = parts.service.store
     values = {name: str(form.get(name, "")).strip()[:32]
               for name in ("unit_number", "bank", "purpose", "expires_on")}
     banks = member_banks(store, parts.service.genesis)
-    units = set() if party is None else {h.unit_number for h in holdings(store, party) if h.form != "notice"}
+    units = set() if party is None else {h.unit_number for h in holdings(store, index, party) if h.form != "notice"}
     problems = read_consent(values, units=units, banks=set(banks), today=_today(parts))
     if problems:
-        return _consents_page(parts, session, ConsentForm(values=values, problems=problems), status=422)
+        return _consents_page(parts, index, session, ConsentForm(values=values, problems=problems), status=422)
     names = org_names(parts.service.genesis)
     summary = [[N_("Action"), N_("Give an inquiry consent"), "t"], [N_("Unit number"), values["unit_number"]],
                [N_("Bank"), names[values["bank"]][0 if session.locale == "zh-CN" else 1]],
@@ -341,11 +376,12 @@ async def give_consent(session: Member, form: CheckedForm, parts: PortalDep) -> 
 
 
 @router.post("/owner/consents/{consent_id}/revoke")
-async def revoke_consent(consent_id: str, session: Member, form: CheckedForm, parts: PortalDep) -> Response:
+async def revoke_consent(consent_id: str, session: Member, form: CheckedForm, parts: PortalDep,
+                         index: PartiesDep) -> Response:
     """Prepare the revocation of one of the person's consents in force for the confirmation page."""
     assert form is not None
     account, party = _owner(parts, session.account)
-    line = next((c for c in ([] if party is None else consents(parts.service.store, party, _today(parts)))
+    line = next((c for c in ([] if party is None else consents(parts.service.store, index, party, _today(parts)))
                  if c.consent.consent_id == consent_id), None)
     if line is None:
         raise not_found()

@@ -1,4 +1,4 @@
-"""The register page of a unit (登记簿) as of any height, for the registry, the courts and the regulator.
+"""The register page of a unit (登记簿) as of any height, for the registry and the regulator.
 
 The ledger keeps every version of every state row with the height of the block that wrote it
 (``state_rows``, design §3.15), so "the register of unit U as of height H" is read from that history
@@ -7,21 +7,23 @@ a superseded right, a released or lapsed seizure), each with the transactions it
 (``source_txs``) linked to the transaction page with its RFC 9162 inclusion proof. A height form
 moves back in time; the default is the head.
 
-Who: the registry, the courts and the regulator (state organs and the supervisor read the register
-for their cases). Banks and owners ask through an inquiry instead (domain.md §7), which is logged
-and limited by consent, so this page answers them 403 like a desk that is not theirs.
+Who: the registry, which keeps the register, and the regulator, which audits the whole ledger
+(domain.md §2). Everyone else asks through an inquiry (domain.md §7), which is logged and limited
+by entitlement: banks by consent, owners to their own units, courts and other state organs to their
+cases. So this page, which reads any unit at any height and records nothing, answers them 403 like
+a desk that is not theirs; the court desk shows a court only what it needs to seize a unit
+(``routes_court.py``).
 
-``AsOf`` mirrors ``api/routes/inquiries.HistoricalView``: the layers contract keeps ``web`` below
-``api``, so the portal cannot import it. Both belong in ``storage`` once a third reader appears.
+The history is read through ``storage.asof.StateAsOf``, as the API's inquiry answers read it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Final
 
-import orjson
 from fastapi import APIRouter, Response
 
 from estatechain.canonical import JSONValue
@@ -32,7 +34,9 @@ from estatechain.contract.records.ownership import OwnershipRight
 from estatechain.contract.records.seizure import Seizure
 from estatechain.contract.records.unit import Unit
 from estatechain.contract.seizure_queue import unit_seizures, windows
+from estatechain.contract.view import StateView
 from estatechain.ledger.block import BlockHeader
+from estatechain.storage.asof import StateAsOf
 from estatechain.storage.store import LedgerStore
 from estatechain.web.accounts import Account
 from estatechain.web.i18n import N_
@@ -41,7 +45,7 @@ from estatechain.web.portal import Member, Portal, PortalDep, PortalProblem, Por
 
 router = APIRouter(prefix="/portal", route_class=PortalRoute, include_in_schema=False)
 
-READERS: Final = frozenset({"registry", "court", "regulator"})
+READERS: Final = frozenset({"registry", "regulator"})
 """Org types that read the register page and the transaction pages behind it."""
 SEIZURE_STATES: Final = {"in_effect": N_("In effect"), "queued": N_("Queued (轮候)"), "released": N_("Released"),
                          "lapsed": N_("Lapsed")}
@@ -53,48 +57,6 @@ def require_reader(parts: Portal, account: Account) -> None:
     """Refuse (403) an account whose org may not read the register page."""
     if parts.service.genesis.org(account.org).type not in READERS:
         raise PortalProblem(403, N_("This desk is not for your role."))
-
-
-class AsOf:
-    """The committed state as it stood after block ``height`` (a ``StateView``), read from the row history."""
-
-    def __init__(self, store: LedgerStore, height: int) -> None:
-        self._conn = store.connection
-        self.height = height
-
-    def get(self, key: str) -> dict[str, JSONValue] | None:
-        """``key`` as of the height (None when absent or deleted)."""
-        row = self._conn.execute(
-            "SELECT value FROM state_rows WHERE key = ? AND height <= ? ORDER BY seq DESC LIMIT 1",
-            (key, self.height),
-        ).fetchone()
-        if row is None or row[0] is None:
-            return None
-        value: dict[str, JSONValue] = orjson.loads(row[0])
-        return value
-
-    def scan(self, prefix: str) -> Iterator[tuple[str, dict[str, JSONValue]]]:
-        """Rows under ``prefix`` as of the height, in key order."""
-        rows = self._conn.execute(
-            "SELECT key, value FROM state_rows AS r WHERE key >= ? AND key < ? AND height <= ? AND seq = "
-            "(SELECT MAX(seq) FROM state_rows WHERE key = r.key AND height <= ?) ORDER BY key",
-            (prefix, prefix + "\U0010ffff", self.height, self.height),
-        ).fetchall()
-        for key, value in rows:
-            if value is not None:
-                yield str(key), orjson.loads(value)
-
-    def ever(self, prefix: str) -> list[str]:
-        """Every key under ``prefix`` written at or below the height, whether deleted since or not.
-
-        The index rows of mortgages and notices are removed when they become historic; their
-        records are not, so the register's historic entries are found through these keys.
-        """
-        rows = self._conn.execute(
-            "SELECT DISTINCT key FROM state_rows WHERE key >= ? AND key < ? AND height <= ? ORDER BY key",
-            (prefix, prefix + "\U0010ffff", self.height),
-        ).fetchall()
-        return [str(row[0]) for row in rows]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -118,7 +80,7 @@ class Register:
     seizures: tuple[SeizureEntry, ...]
 
 
-def seizure_states(view: AsOf, unit_number: str, at_ms: int) -> tuple[SeizureEntry, ...]:
+def seizure_states(view: StateView, unit_number: str, at_ms: int) -> tuple[SeizureEntry, ...]:
     """Every seizure of the unit with its state at ``at_ms``, in queue order (derived, never written: §3.14)."""
     found = unit_seizures(view, unit_number)
     spans = {w.seizure.seizure_id: w for w in windows(found)}
@@ -140,7 +102,7 @@ def seizure_states(view: AsOf, unit_number: str, at_ms: int) -> tuple[SeizureEnt
 def register_as_of(store: LedgerStore, unit_number: str, height: int) -> Register | None:
     """The unit's register after block ``height``, or None when the unit was not in the register then."""
     block = store.block_at(height)
-    view = AsOf(store, height)
+    view = StateAsOf(store, height)
     row = view.get(keys.unit(unit_number))
     if block is None or row is None:
         return None
@@ -161,14 +123,24 @@ def register_as_of(store: LedgerStore, unit_number: str, height: int) -> Registe
                     seizures=seizure_states(view, unit_number, header.time_ms))
 
 
+def whole_number(text: str | None) -> int | None:
+    """``text`` (spaces around it aside) as a number of 1 to 15 ASCII digits, or None.
+
+    ``str.isdigit`` also accepts digits ``int`` refuses (``²``) and ``int`` refuses very long
+    strings, so a number from an address or a field is read only through this.
+    """
+    value = (text or "").strip()
+    return int(value) if re.fullmatch(r"[0-9]{1,15}", value) else None
+
+
 def _height(text: str | None, head: int) -> int | str:
     """The height asked for (the head when none), or the message for the field."""
     if text is None or not text.strip():
         return head
-    value = text.strip()
-    if not value.isdigit() or not 1 <= int(value) <= head:
+    value = whole_number(text)
+    if value is None or not 1 <= value <= head:
         return N_("Enter a block height between 1 and the head.")
-    return int(value)
+    return value
 
 
 @router.get("/register")

@@ -4,50 +4,43 @@ The regulator supervises the ledger rather than acting on it, so nothing here si
 transaction results and RFC 9162 proofs come from the same ``NodeService`` methods the API serves
 (``service.block``, ``service.status``, ``service.inclusion_proof``, ``service.consistency_proof``);
 the page also checks each proof with ``crypto.merkle`` and says so, while showing every number a
-reader needs to check it independently. A transaction's page is shared with the registry and the
-courts, who reach it from a unit's register page (``routes_register.py``).
+reader needs to check it independently. A transaction's page is shared with the registry, which
+reaches it from a unit's register page (``routes_register.py``).
 
 Inquiry statistics count the inquiry log (``inquiry/`` rows: every inquiry, granted or refused, is
 a transaction, domain.md §7) by purpose and outcome. SLA figures count the cases per state and
-those past their legal time limit (see ``sla``).
+those past their legal time limit (``timelimits.py``). Both are kept as the ledger changes in a
+node-local file (``deskstats.py``), so a view costs the rows written since the last one and the
+cases on the clock, not a scan of every inquiry and application.
+
+Numbers in addresses and fields are read with ``whole_number``: anything but 1 to 15 ASCII digits is
+a field error (422) or, in a path, not found (404).
 """
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass
-from typing import Final
+from typing import Annotated, Final
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Depends, Request, Response
 
-from estatechain.contract.civil_date import MS_PER_DAY, civil_from_days, shanghai_day
-from estatechain.contract.records import Application, effective_state
-from estatechain.contract.records.application import AppState
-from estatechain.contract.working_days import WorkingDays
 from estatechain.crypto.merkle import verify_consistency, verify_inclusion
 from estatechain.errors import InputError
 from estatechain.ledger.admission import cert_key
 from estatechain.storage.store import LedgerStore
 from estatechain.web import cases as queries
+from estatechain.web import deskstats
 from estatechain.web.accounts import Account
+from estatechain.web.deskstats import DeskStats
 from estatechain.web.i18n import N_
 from estatechain.web.pages import render
 from estatechain.web.portal import Member, Portal, PortalDep, PortalProblem, PortalRoute, not_found
-from estatechain.web.routes_register import require_reader
+from estatechain.web.routes_register import require_reader, whole_number
+from estatechain.web.timelimits import LEGAL_LIMIT_WORKING_DAYS
 
 router = APIRouter(prefix="/portal", route_class=PortalRoute, include_in_schema=False)
 
 BLOCKS_SHOWN: Final = 20
-LEGAL_LIMIT_WORKING_DAYS: Final = 30
-"""条例 20: a registration is finished within 30 working days of acceptance (domain.md §5.1)."""
-HOLIDAYS_PER_YEAR: Final = 13
-"""Statutory public holidays a year (国务院 holiday rules as amended in 2024, from 2025): the most
-weekdays one span of a few months can lose to holidays. Make-up working weekends (调休) only add
-working days, so weekdays minus this is a lower bound on working days [A: used for the years
-whose calendar the registry has not recorded on the ledger]."""
-ON_THE_CLOCK: Final = frozenset({AppState.ACCEPTED, AppState.APPROVED})
-"""States between acceptance and recording or refusal: the legal time limit runs (ON_HOLD stops it)."""
-FINISHED: Final = frozenset({AppState.RECORDED, AppState.CERTIFIED, AppState.REFUSED})
 PURPOSE_NAMES: Final = {"PRE_LOAN": N_("Pre-loan"), "POST_LOAN": N_("Post-loan"), "TRANSACTION": N_("Transaction"),
                         "LEASE": N_("Lease"), "LITIGATION": N_("Litigation"), "CASE": N_("State organ's case"),
                         "OTHER": N_("Other"), "": N_("Own unit (no purpose)")}
@@ -70,17 +63,6 @@ class TxRow:
     code: str | None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Sla:
-    """Cases per state and how many are (or finished) past the legal limit."""
-
-    per_state: dict[str, int]
-    on_the_clock: int
-    overdue_open: int
-    finished: int
-    finished_late: int
-
-
 def signer_org(store: LedgerStore, fingerprint: str) -> str:
     """The org of a signer, from its certificate registered on the ledger at first valid use ("—" if never)."""
     row = store.get(cert_key(fingerprint))
@@ -101,98 +83,31 @@ def tx_rows(parts: Portal, height: int) -> list[TxRow]:
     return rows
 
 
-def inquiry_stats(store: LedgerStore) -> list[tuple[str, int, int]]:
-    """(purpose code, granted, refused) over the whole inquiry log; "" is an owner's own-unit inquiry."""
-    counts: Counter[tuple[str, str]] = Counter()
-    for _, row in store.scan("inquiry/"):
-        counts[str(row.get("purpose") or ""), str(row.get("outcome"))] += 1
-    purposes = sorted({purpose for purpose, _ in counts})
-    return [(p, counts[p, "GRANTED"], counts[p, "REFUSED"]) for p in purposes]
+async def desk_stats(request: Request, parts: PortalDep) -> DeskStats:
+    """The regulator's figures beside the ledger (``deskstats.py``), opened on first use (on the event loop)."""
+    found: DeskStats | None = getattr(request.app.state, "desk_stats", None)
+    if found is None:
+        found = DeskStats(parts.service.settings.ledger_dir / deskstats.FILE, parts.service.store)
+        request.app.state.desk_stats = found
+    return found
 
 
-def _accepted_ms(application: Application) -> int | None:
-    step = application.steps.get("accepted")
-    return int(str(step.get("at_ms"))) if isinstance(step, dict) and step.get("at_ms") is not None else None
-
-
-def _finished_ms(application: Application) -> int | None:
-    for name in ("recorded", "refused"):
-        step = application.steps.get(name)
-        if isinstance(step, dict) and step.get("at_ms") is not None:
-            return int(str(step.get("at_ms")))
-    return None
-
-
-def weekdays_between(start_ms: int, end_ms: int) -> int:
-    """Mondays to Fridays (Guangzhou calendar) after the day of ``start_ms`` up to the day of ``end_ms``."""
-    first, last = shanghai_day(start_ms) + 1, shanghai_day(end_ms)
-    if last < first:
-        return 0
-    weeks = (last - first + 1) // 7
-    extra = sum(1 for day in range(first + weeks * 7, last + 1) if (day + 3) % 7 < 5)  # day 0 was a Thursday
-    return weeks * 5 + extra
-
-
-def certainly_late(accepted_ms: int, until_ms: int, held_ms: int, calendar: WorkingDays | None = None) -> bool:
-    """Whether more than 30 working days surely passed between acceptance and ``until_ms``, holds excluded.
-
-    The day of acceptance is not counted (民法典 201), and the time on hold is taken off as if every
-    held day were a working day. When the ledger holds the holiday calendar (``calendar.set``) of
-    every year in the span, the working days are counted by it (``contract.working_days``, the
-    contract's own arithmetic). Otherwise, conservatively: the weekdays lowered by a whole year's
-    statutory holidays. A case reported late is then late whatever the calendar turns out to be;
-    one near the limit may be late without being reported.
-    """
-    held_days = -(-held_ms // MS_PER_DAY)
-    first, last = shanghai_day(accepted_ms), shanghai_day(until_ms)
-    years = range(civil_from_days(first)[0], civil_from_days(last)[0] + 1)
-    if calendar is not None and all(calendar.calendar(year) is not None for year in years):
-        return last > calendar.add(first, LEGAL_LIMIT_WORKING_DAYS + held_days)
-    working = weekdays_between(accepted_ms, until_ms) - HOLIDAYS_PER_YEAR - held_days
-    return working > LEGAL_LIMIT_WORKING_DAYS
-
-
-def sla(applications: list[Application], now_ms: int, calendar: WorkingDays | None = None) -> Sla:
-    """Cases per state (as of ``now_ms``) and those surely past the 30-working-day limit of 条例 20.
-
-    The limit runs from the ``accepted`` step to the ``recorded`` or ``refused`` step; a hold
-    (``held_ms_total``, plus the running hold of an ON_HOLD case, whose clock is stopped and which
-    is therefore not counted as on the clock) does not count. Lateness is decided by
-    ``certainly_late``: by the ledger's holiday calendar where it covers the span, else by a lower
-    bound on the working days.
-    """
-    per_state: Counter[str] = Counter()
-    on_clock = overdue = finished = late = 0
-    for application in applications:
-        state = effective_state(application, now_ms)
-        per_state[state.value] += 1
-        accepted = _accepted_ms(application)
-        if accepted is None:
-            continue
-        if state in ON_THE_CLOCK:
-            on_clock += 1
-            overdue += certainly_late(accepted, now_ms, application.held_ms_total, calendar)
-        elif state in FINISHED and (done := _finished_ms(application)) is not None:
-            finished += 1
-            late += certainly_late(accepted, done, application.held_ms_total, calendar)
-    ordered = {s.value: per_state[s.value] for s in AppState if per_state[s.value]}
-    return Sla(per_state=ordered, on_the_clock=on_clock, overdue_open=overdue, finished=finished,
-               finished_late=late)
+StatsDep = Annotated[DeskStats, Depends(desk_stats)]
 
 
 @router.get("/regulator")
-async def regulator_desk(session: Member, parts: PortalDep, top: str | None = None) -> Response:
+async def regulator_desk(session: Member, parts: PortalDep, stats: StatsDep, top: str | None = None) -> Response:
     """The latest blocks (or those below ``top``), inquiry statistics and SLA figures."""
     assert session.account is not None
     _require_regulator(parts, session.account)
     store = parts.service.store
     head = store.height
-    start = int(top) if top is not None and top.isdigit() and 1 <= int(top) <= head else head
+    asked = whole_number(top)
+    start = asked if asked is not None and 1 <= asked <= head else head  # a page link: anything else is the head
     blocks = [b for h in range(start, max(start - BLOCKS_SHOWN, 0), -1) if (b := store.block_at(h)) is not None]
-    applications = [Application.from_json(row) for _, row in store.scan("application/")]
-    figures = sla(applications, queries.now_ms(store, parts.service.clock.now_ms()), WorkingDays(store))
+    figures = stats.sla(queries.now_ms(store, parts.service.clock.now_ms()))
     older = start - BLOCKS_SHOWN if start > BLOCKS_SHOWN else None
-    return render("regulator.html", session, blocks=blocks, head=head, older=older, stats=inquiry_stats(store),
+    return render("regulator.html", session, blocks=blocks, head=head, older=older, stats=stats.inquiries(),
                   purposes=PURPOSE_NAMES, sla=figures, limit_days=LEGAL_LIMIT_WORKING_DAYS,
                   txlog_size=store.txlog.size())
 
@@ -202,7 +117,8 @@ async def block_page(height: str, session: Member, parts: PortalDep) -> Response
     """One block: its header and each transaction's command, signer org and result (404 for any other path)."""
     assert session.account is not None
     _require_regulator(parts, session.account)
-    found = parts.service.store.block_at(int(height)) if height.isdigit() and len(height) < 16 else None
+    asked = whole_number(height)
+    found = None if asked is None else parts.service.store.block_at(asked)
     if found is None:
         raise not_found()
     header, block_hash = found
@@ -218,8 +134,8 @@ async def consistency(session: Member, parts: PortalDep, old: str = "", new: str
     txlog = parts.service.store.txlog
     size = txlog.size()
     problems: dict[str, str] = {}
-    first = int(old) if old.strip().isdigit() else 0
-    second = int(new) if new.strip().isdigit() else size if not new.strip() else 0
+    first = whole_number(old) or 0
+    second = size if not new.strip() else whole_number(new) or 0
     if not 1 <= first <= size:
         problems["old"] = N_("Enter a tx-log size between 1 and the log's size.")
     if not 1 <= second <= size or (not problems and second < first):

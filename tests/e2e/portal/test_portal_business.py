@@ -1,8 +1,9 @@
 """The bank desk's other business types, end to end in chromium, each role signing in as itself.
 
-A 预抵押 transfer (ICBC's notice assigned to CCB, filed by CCB's clerk who finds the flat by the
-notice's certificate number) goes from the form to a new registration certificate that CCB's clerk
-downloads and anyone can verify, the old certificate then showing as superseded. A mortgage
+A 预抵押 transfer (ICBC's notice assigned to CCB, filed by ICBC's clerk who finds the flat by the
+notice's certificate number: a bank looks up only by its own registration certificates, domain.md
+§7) goes from the form to a new registration certificate that CCB's clerk downloads and anyone can
+verify, the old certificate then showing as superseded. A mortgage
 cancellation (an imported mortgage ICBC holds, the loan repaid; ICBC applies alone) is recorded and the
 certificate it named turns cancelled on the public page: a cancellation issues no certificate
 (``mortgage_cancel.CANCEL``). A maximum-amount filing and a 预抵押 first filing, once confirmed,
@@ -43,6 +44,12 @@ def public_status(person: Person, number: str) -> str:
     return person.page.inner_text("[data-testid=certificate-status]")
 
 
+def unit_found(clerk: Person, certificate: str) -> str:
+    """The unit the bank's new-filing page finds by ``certificate`` (a page error if none)."""
+    page = open_new_filing(clerk, "mortgage_notice.change", certificate=certificate)
+    return page.inner_text("[data-testid=unit-number]")
+
+
 def registry_records(browser: Browser, node: PortalNode, people: list[Person], case_id: str) -> Person:
     """Intake accepts, a reviewer approves, a different staff member records; the recorder's page."""
     intake = signed_in(browser, node, people, "gz-registry/intake1")
@@ -58,14 +65,15 @@ def test_a_presale_mortgage_notice_transfer_goes_from_the_form_to_a_certificate_
         browser: Browser, node: PortalNode, people: list[Person]) -> None:
     flat = presale_flat(node, buyer=min(node.owners), serial=1, bank="icbc-gz")
     assert flat.notice_certificate is not None
-    clerk = signed_in(browser, node, people, CCB_CLERK)
+    clerk = signed_in(browser, node, people, ICBC_CLERK)
     page = open_new_filing(clerk, "mortgage_notice.transfer", certificate=flat.notice_certificate)
-    assert page.inner_text("[data-testid=unit-number]") == flat.unit_number  # found by the certificate number
+    assert page.inner_text("[data-testid=unit-number]") == flat.unit_number  # found by its own certificate
     entries = page.inner_text("[data-testid=entries]")
     assert flat.notice_certificate in entries
     assert flat.purchase_certificate in entries
     page.select_option("#target", flat.notice_certificate)
     page.select_option("#cause", "ASSIGNMENT")
+    page.select_option("#transferee", "ccb-gz")
     attach(clerk, "APPLICATION_FORM", "CAUSE_DOCUMENT", "DEBTOR_NOTICE", label="transfer")
     clerk.shoot("bank-filing-notice-transfer-zh-CN")
     page.click("#filing button[type=submit]")
@@ -87,11 +95,13 @@ def test_a_presale_mortgage_notice_transfer_goes_from_the_form_to_a_certificate_
     assert issuer.page.inner_text("[data-testid=state]").strip() == "已发证"
     assert "预购商品房抵押权预告转移登记" in issuer.page.inner_text("h1")
 
-    clerk.page.goto(f"{node.portal}/cases/{case_id}")
-    with clerk.page.expect_download() as download:
-        clerk.page.click("a[href$='certificate.pdf']")
+    ccb = signed_in(browser, node, people, CCB_CLERK)  # the new holder
+    ccb.page.goto(f"{node.portal}/cases/{case_id}")
+    with ccb.page.expect_download() as download:
+        ccb.page.click("a[href$='certificate.pdf']")
     pdf = download.value.path().read_bytes()
     assert pdf.startswith(b"%PDF")
+    assert unit_found(ccb, number) == flat.unit_number  # CCB's own certificate now
 
     anonymous = Person(browser, node, "")
     people.append(anonymous)

@@ -1,17 +1,31 @@
 """The court desk: a clerk records a seizure, the register shows it, a bank's filing is refused with V13, the
-court lifts it; a second seizure on a unit queues behind the first (轮候)."""
+court lifts it; a second seizure on a unit queues behind the first (轮候). The desk shows a court what seizing
+needs, not the register: another authority's seizure is "held by another authority", without its order."""
 
 from __future__ import annotations
 
-from playwright.sync_api import Browser
+import datetime as dt
+import time
 
-from portal.portal_people import Person, PortalNode, fill_filing, open_filing, sign_here
+from playwright.sync_api import Browser, Page
+
+from portal.portal_people import (
+    IMPORTER,
+    Person,
+    PortalNode,
+    _submit_as,
+    fill_filing,
+    open_filing,
+    presale_flat,
+    sign_here,
+)
 
 COURT = "gz-court/court1"
 CLERK = "icbc-gz/operator1"
 SEIZED_UNIT = "440114026003GB00001F00010021"
 """Units no other portal test files on: a seizure left in effect would refuse their filings."""
 QUEUE_UNIT = "440114026003GB00001F00010022"
+REVIEWER = "gz-registry/reviewer1"
 
 
 def record_seizure(court: Person, unit: str, order_no: str, *, term: tuple[str, str] = ("2026-01-01", "2029-12-31"),
@@ -44,6 +58,12 @@ def lift(court: Person, seizure_id: str, order_no: str) -> str:
     return sign_here(court)
 
 
+def queue(page: Page) -> list[list[str]]:
+    """The unit's seizure queue as the court desk shows it: each place's cells."""
+    return [[cell.strip() for cell in row.locator("td").all_inner_texts()]
+            for row in page.locator("[data-testid=queue-place]").all()]
+
+
 def bank_precheck(clerk: Person, unit: str, contract: str) -> str | None:
     """The rule code the confirmation page shows for a bank filing on ``unit`` (None: it could be signed); cancelled."""
     open_filing(clerk, unit)
@@ -61,27 +81,83 @@ def test_a_court_seizure_shows_on_the_register_blocks_a_bank_filing_and_is_lifte
         browser: Browser, node: PortalNode, people: list[Person]) -> None:
     court = Person(browser, node, COURT)
     clerk = Person(browser, node, CLERK)
-    people.extend([court, clerk])
+    reviewer = Person(browser, node, REVIEWER)
+    people.extend([court, clerk, reviewer])
     court.sign_in().wait_for_url("**/portal/court")
     court.page.goto(f"{node.portal}/court?unit={SEIZED_UNIT}")
     assert court.page.locator("[data-testid=will-queue]").count() == 0
+    assert queue(court.page) == []
 
     seizure_id = record_seizure(court, SEIZED_UNIT, "(2026)粤0106执保1号")
     assert own_row(court, seizure_id) == {"queue": "1", "state": "生效中"}
-    court.page.goto(f"{node.portal}/register/{SEIZED_UNIT}")
-    row = court.page.locator("[data-testid=seizure-row]", has_text="(2026)粤0106执保1号")
+    court.page.goto(f"{node.portal}/court?unit={SEIZED_UNIT}")
+    assert queue(court.page) == [["1", "生效中", "(2026)粤0106执保1号", "查封", "2026-01-01 – 2029-12-31"]]
+    reviewer.sign_in()
+    reviewer.page.goto(f"{node.portal}/register/{SEIZED_UNIT}")
+    row = reviewer.page.locator("[data-testid=seizure-row]", has_text="(2026)粤0106执保1号")
     assert row.locator("[data-testid=seizure-state]").inner_text().strip() == "生效中"
-    court.shoot("court-seizure-register-zh-CN")
+    reviewer.shoot("court-seizure-register-zh-CN")
 
     clerk.sign_in()
     assert bank_precheck(clerk, SEIZED_UNIT, "LOAN-COURT-SEIZED") == "V13_UNIT_SEIZED"
 
     lift(court, seizure_id, "(2026)粤0106执保1号之一")
     assert own_row(court, seizure_id)["state"] == "已解封"
-    court.page.goto(f"{node.portal}/register/{SEIZED_UNIT}")
-    row = court.page.locator("[data-testid=seizure-row]", has_text="(2026)粤0106执保1号")
+    court.page.goto(f"{node.portal}/court?unit={SEIZED_UNIT}")
+    assert queue(court.page) == []  # released: no longer in effect, though still among the court's own
+    assert court.page.locator("[data-testid=will-queue]").count() == 0
+    reviewer.page.goto(f"{node.portal}/register/{SEIZED_UNIT}")
+    row = reviewer.page.locator("[data-testid=seizure-row]", has_text="(2026)粤0106执保1号")
     assert row.locator("[data-testid=seizure-state]").inner_text().strip() == "已解封"
+    open_filing(clerk, SEIZED_UNIT)
+    assert "(2026)粤0106执保1号" not in clerk.page.inner_text("[data-testid=entries]")
+    restricted = clerk.page.locator("[data-testid=restricted]")
+    assert restricted.count() == 0 or restricted.inner_text().strip() == "否"
     assert bank_precheck(clerk, SEIZED_UNIT, "LOAN-COURT-LIFTED") is None
+
+
+def test_the_court_desk_shows_another_authority_s_seizure_without_its_order_and_no_register(
+        browser: Browser, node: PortalNode, people: list[Person]) -> None:
+    flat = presale_flat(node, buyer=min(node.owners), serial=7, bank=None)  # a unit no other test files on
+    today = dt.datetime.now(tz=dt.UTC).date()
+    other = "(2025)粤0105执保77号"
+    _submit_as(node, IMPORTER, "register.import", {"seizures": [{
+        "seizure_id": f"IMP-S-{flat.unit_number}-1", "unit_number": flat.unit_number,
+        "authority_org": "gz-haizhu-court",
+        "order_no": other, "kind": "3", "start_date": (today - dt.timedelta(days=30)).isoformat(),
+        "end_date": today.replace(year=today.year + 2).isoformat(), "queue_order": 1, "queued": False,
+        "delivered_ms": int(time.time() * 1000) - 30 * 86_400_000, "released_ms": None, "release_order_no": None,
+        "renewals": 0}]})
+    court = Person(browser, node, COURT, locale="en")
+    people.append(court)
+    page = court.sign_in()
+    page.goto(f"{node.portal}/court?unit={flat.unit_number}")
+    assert queue(page) == [["1", "In effect", "Held by another authority", "—", "—"]]
+    assert other not in page.inner_text("main")
+    assert "gz-haizhu-court" not in page.inner_text("main")
+    assert page.inner_text("[data-testid=owner-count]") == "0"  # a pre-sale flat: a purchase notice, no owner yet
+    assert page.locator("[data-testid=will-queue]").count() == 1
+
+    mine = record_seizure(court, flat.unit_number, "(2026)粤0106执保8号")
+    page.goto(f"{node.portal}/court?unit={flat.unit_number}")
+    assert queue(page) == [["1", "In effect", "Held by another authority", "—", "—"],
+                           ["2", "Queued (轮候)", "(2026)粤0106执保8号", "Seizure (查封)", "2026-01-01 – 2029-12-31"]]
+    assert page.locator(f"[data-testid=unit-own-seizure][data-seizure='{mine}']").count() == 1
+    assert other not in page.inner_text("main")
+    court.shoot("court-unit-queue-en")
+
+    links = {str(a.get_attribute("href")) for a in page.locator("main a, header a").all()}
+    assert not any("/register" in link for link in links), links
+    for link in sorted(links):
+        assert court.context.request.get(node.url + link).status == 200, link
+    for path in (f"/register/{flat.unit_number}", "/register", f"/tx/{mine}"):
+        response = page.goto(node.portal + path)
+        assert response is not None
+        assert response.status == 403, path
+        assert other not in page.inner_text("main")
+    lift(court, mine, "(2026)粤0106执保8号之一")
+    page.goto(f"{node.portal}/court?unit={flat.unit_number}")
+    assert queue(page) == [["1", "In effect", "Held by another authority", "—", "—"]]
 
 
 def test_a_second_seizure_on_a_unit_is_queued_behind_the_first(

@@ -4,15 +4,18 @@ In chromium, the filing bank's clerk has the case page open and the registry's i
 desk, while the owner confirms in another browser: both pages show the case's new state within a
 bounded wait, without a reload. At the HTTP level, ``/portal/events`` relays a case's changes to
 the accounts that may see the case (its bank, its owner, the registry) and to no one else (another
-bank's clerk), and a reconnect with ``Last-Event-ID`` resumes after exactly that event.
+bank's clerk), and a reconnect with ``Last-Event-ID`` resumes after exactly that event. A stream ends
+within a heartbeat when its session is signed out in another tab, and a session holds at most a few
+streams at once.
 """
 
 from __future__ import annotations
 
 import json
 import re
+import time
 from collections.abc import Iterator
-from contextlib import closing
+from contextlib import ExitStack, closing
 from dataclasses import dataclass
 
 import httpx
@@ -182,3 +185,62 @@ def test_a_browser_too_far_behind_is_told_to_reload_and_the_stream_ends_with_the
     assert "event: reload" in sent
     assert filed.case_id not in sent  # nothing replayed
     assert sent.index("event: reload") < sent.index(": caught up") < sent.index("event: end")
+
+
+def csrf_of(client: httpx.Client) -> str:
+    """The session's CSRF token, as any signed-in page carries it (the sign-out form in the header)."""
+    page = client.get("/portal/", follow_redirects=True)
+    token = re.search(r'name="csrf" value="([^"]+)"', page.text)
+    assert token is not None
+    return token[1]
+
+
+def until_caught_up(lines: Iterator[str]) -> None:
+    """Read the stream's start: after ``: caught up`` it follows new blocks."""
+    for line in lines:
+        if line == ": caught up":
+            return
+    raise AssertionError("the stream ended before it caught up")
+
+
+def test_signing_out_in_another_tab_ends_the_open_stream_within_a_heartbeat(
+        node: PortalNode, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(routes_live, "HEARTBEAT_S", 1.0)
+    client = signed_in(node, CLERK)
+    with closing(client):
+        with client.stream("GET", "/portal/events") as stream:
+            assert stream.status_code == 200
+            lines = stream.iter_lines()
+            until_caught_up(lines)
+            signed_out = client.post("/portal/signout", data={"csrf": csrf_of(client)})  # the other tab
+            assert signed_out.status_code == 303
+            started = time.monotonic()
+            rest = "\n".join(lines)  # the server closes the stream: this returns
+            waited = time.monotonic() - started
+        assert 'event: end\ndata: {"reason":"the session has ended"}' in rest
+        assert waited < routes_live.HEARTBEAT_S + 3
+        assert client.get("/portal/events").status_code == 303  # and no new stream for that session
+
+
+def test_a_session_holds_a_few_streams_at_once_and_one_more_is_refused(
+        node: PortalNode, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(routes_live, "HEARTBEAT_S", 1.0)
+    client = signed_in(node, APPROVER)
+    with closing(client), ExitStack() as streams:
+        opened = [streams.enter_context(client.stream("GET", "/portal/events"))
+                  for _ in range(routes_live.MAX_STREAMS)]
+        assert [s.status_code for s in opened] == [200] * routes_live.MAX_STREAMS
+        one_more = client.get("/portal/events")
+        assert one_more.status_code == 429
+        assert "已在过多的标签页中打开实时更新" in one_more.text  # the session's language
+        other = signed_in(node, INTAKE)  # another session is not affected
+        with closing(other), other.stream("GET", "/portal/events") as theirs:
+            assert theirs.status_code == 200
+        opened[0].close()  # a tab closes: the server notices at its next heartbeat and frees the slot
+        deadline = time.monotonic() + routes_live.HEARTBEAT_S + 5
+        while True:
+            with client.stream("GET", "/portal/events") as again:
+                if again.status_code == 200:
+                    break
+            assert time.monotonic() < deadline, "the closed stream's slot was never given back"
+            time.sleep(0.5)

@@ -17,7 +17,7 @@ from estatechain.crypto.merkle import verify_consistency, verify_inclusion
 from estatechain.crypto.suites import get_suite
 from estatechain.sdk.identity import ClientIdentity
 from estatechain.sdk.sync import SyncClient
-from estatechain.web.routes_regulator import certainly_late
+from estatechain.web.timelimits import certainly_late
 from portal.portal_people import Person, PortalNode, fill_filing, open_filing, sign_here
 
 AUDITOR = "gz-regulator/auditor1"
@@ -193,13 +193,21 @@ def test_a_size_outside_the_log_is_refused_on_the_field_and_unknown_blocks_are_n
     auditor = Person(browser, node, AUDITOR, locale="en")
     people.append(auditor)
     page = auditor.sign_in()
-    for query, field in (("old=0", "old"), ("old=abc", "old"), ("old=3&new=2", "new"), ("old=1&new=99999999", "new")):
+    for query, field in (("old=0", "old"), ("old=abc", "old"), ("old=3&new=2", "new"), ("old=1&new=99999999", "new"),
+                         ("old=²", "old"), ("old=١", "old"), ("old=" + "9" * 5000, "old"),
+                         ("old=1&new=²", "new"), ("old=1&new=" + "9" * 5000, "new")):
         response = page.goto(f"{node.portal}/regulator/consistency?{query}")
         assert response is not None
         assert response.status == 422, query
         assert page.inner_text(f"#{field}-error").startswith("Enter a tx-log size"), query
         assert page.locator("[data-testid=consistency-verified]").count() == 0
-    for path in ("/regulator/blocks/0", "/regulator/blocks/abc", "/regulator/blocks/99999999", "/tx/" + "0" * 64):
+    for path in ("/regulator/blocks/0", "/regulator/blocks/abc", "/regulator/blocks/99999999", "/regulator/blocks/²",
+                 "/regulator/blocks/١", "/regulator/blocks/" + "9" * 5000, "/tx/" + "0" * 64):
         response = page.goto(node.portal + path)
         assert response is not None
         assert response.status == 404, path
+    for top in ("²", "9" * 5000, "0", "abc"):  # a page link's number that is not a block: the newest blocks
+        response = page.goto(f"{node.portal}/regulator?top={top}")
+        assert response is not None
+        assert response.status == 200, top
+        assert page.locator("[data-testid=block-row]").count() >= 1

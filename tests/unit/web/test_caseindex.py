@@ -102,6 +102,11 @@ def assert_index_matches_the_scan(ledger: Ledger, index: caseindex.CaseIndex) ->
             wanted = [c.application.application_id for c in cases(ledger.store, viewer, now) if c.state is state]
             got = listed(index, ledger.store, viewer, now, states=[state])
             assert [c.application.application_id for c in got] == wanted, (viewer, state)
+            queue = listed(index, ledger.store, viewer, now, states=[state], oldest_first=True)
+            in_state = [c for c in cases(ledger.store, viewer, now) if c.state is state]
+            oldest = [c.application.application_id
+                      for c in sorted(in_state, key=lambda c: (c.application.filed_ms, c.application.application_id))]
+            assert [c.application.application_id for c in queue] == oldest, (viewer, state)  # nearest limit first
         assert index.count(who(ledger.store, viewer)) == len(expected)
 
 

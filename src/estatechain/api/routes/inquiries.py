@@ -12,10 +12,8 @@ that is pending, unknown or invalid (409) or REFUSED (403). Owners list who look
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterator
 from typing import Annotated, Any, Final
 
-import orjson
 from fastapi import APIRouter, Path, Query, Request, Response
 
 from estatechain import canonical
@@ -37,43 +35,13 @@ from estatechain.identity.devca import Identity
 from estatechain.identity.membership import Signer
 from estatechain.ledger.envelope import parse_envelope
 from estatechain.node.service import NodeService
-from estatechain.storage.store import LedgerStore
+from estatechain.storage.asof import StateAsOf
 
 router = APIRouter(tags=["inquiries"])
 
 ANSWER_TYPE: Final = "estatechain.inquiry-answer.v1"
 REGISTRY_TYPE: Final = "registry"
 TxId = Annotated[str, Path(pattern="^[0-9a-f]{64}$", description="The inquiry's tx id.")]
-
-
-class HistoricalView:
-    """The committed state as it stood after block ``height`` (a ``StateView``), from the row history."""
-
-    def __init__(self, store: LedgerStore, height: int) -> None:
-        self._conn = store.connection
-        self._height = height
-
-    def get(self, key: str) -> dict[str, JSONValue] | None:
-        """``key`` as of the height (None when absent or deleted)."""
-        row = self._conn.execute(
-            "SELECT value FROM state_rows WHERE key = ? AND height <= ? ORDER BY seq DESC LIMIT 1",
-            (key, self._height),
-        ).fetchone()
-        if row is None or row[0] is None:
-            return None
-        value: dict[str, JSONValue] = orjson.loads(row[0])
-        return value
-
-    def scan(self, prefix: str) -> Iterator[tuple[str, dict[str, JSONValue]]]:
-        """Rows under ``prefix`` as of the height, in key order."""
-        rows = self._conn.execute(
-            "SELECT key, value FROM state_rows AS r WHERE key >= ? AND key < ? AND height <= ? AND seq = "
-            "(SELECT MAX(seq) FROM state_rows WHERE key = r.key AND height <= ?) ORDER BY key",
-            (prefix, prefix + "\U0010ffff", self._height, self._height),
-        ).fetchall()
-        for key, value in rows:
-            if value is not None:
-                yield str(key), orjson.loads(value)
 
 
 def answer_key(request: Request, service: NodeService) -> Identity:
@@ -177,7 +145,7 @@ def build_answer(service: NodeService, record: dict[str, JSONValue], signer: Ide
     height = int(str(record["as_of_height"]))
     block = service.block(height)
     unit_number = str(record["unit_number"])
-    view = HistoricalView(service.store, height)
+    view = StateAsOf(service.store, height)
     full = record["answer"] == "FULL"
     sections = (_full if full else _limited)(view, unit_number, block.header.time_ms)
     released = record.get("released")

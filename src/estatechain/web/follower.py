@@ -1,0 +1,91 @@
+"""A node-local SQLite file that follows the ledger by ``seq``: what the desks' derived tables share.
+
+The desks' case index (``caseindex.py``), the court desk's index of seizures by authority
+(``seizureindex.py``) and the regulator's figures (``deskstats.py``) are built alike: their own file
+beside the ledger, a cursor that is the ``seq`` of the last ledger row taken and the block (height
+and hash) it was taken at, and a catch-up before every read that applies what the ledger wrote after
+the cursor, in one SQLite transaction with the new cursor, so a crash leaves the file either before
+or after a whole catch-up. They are derived, never authoritative: deleting the file is safe, and a
+ledger that no longer has the block the cursor names (restored from an older backup, or replaced)
+makes the file start again.
+
+A subclass names its tables (``SCHEMA``, ``TABLES``) and says how to take the rows written after a
+cursor (``take``); a cursor of -1 asks for the first build, which reads the ledger's current rows
+rather than its whole history.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from typing import ClassVar, Final
+
+_CURSOR: Final = """
+CREATE TABLE IF NOT EXISTS cursor(
+    id INTEGER PRIMARY KEY CHECK (id = 1), seq INTEGER NOT NULL, height INTEGER NOT NULL, hash TEXT NOT NULL
+);
+"""
+
+
+class Follower:
+    """A derived file beside one ledger, caught up from the ledger's connection before every read."""
+
+    SCHEMA: ClassVar[str] = ""
+    """The subclass's tables (``CREATE … IF NOT EXISTS``)."""
+    TABLES: ClassVar[tuple[str, ...]] = ()
+    """The subclass's tables, emptied when the ledger's history no longer contains the cursor."""
+
+    def __init__(self, path: Path, ledger: sqlite3.Connection) -> None:
+        self._ledger = ledger
+        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.executescript(_CURSOR + self.SCHEMA)
+
+    def close(self) -> None:
+        """Close the derived file (the ledger connection is not ours)."""
+        self._db.close()
+
+    def _cursor(self) -> int:
+        """The last ledger row taken, or -1 (nothing yet, or a cursor this ledger's history does not contain)."""
+        row = self._db.execute("SELECT seq, height, hash FROM cursor WHERE id = 1").fetchone()
+        if row is None:
+            return -1
+        seq, height, block_hash = int(row[0]), int(row[1]), str(row[2])
+        if height > 0:
+            found = self._ledger.execute("SELECT hash FROM blocks WHERE height = ?", (height,)).fetchone()
+            if found is None or str(found[0]) != block_hash:  # a restored or replaced ledger: start again
+                self._db.execute("BEGIN IMMEDIATE")
+                for table in (*self.TABLES, "cursor"):
+                    self._db.execute(f"DELETE FROM {table}")  # noqa: S608  (names fixed by the class)
+                self._db.execute("COMMIT")
+                return -1
+        return seq
+
+    def refresh(self) -> int:
+        """Take everything the ledger wrote since the cursor; how many rows were taken.
+
+        Runs on the thread that commits blocks (the node's event loop), so no block lands between
+        reading the ledger's head and reading its rows.
+        """
+        cursor = self._cursor()
+        head = self._ledger.execute("SELECT height, hash FROM blocks ORDER BY height DESC LIMIT 1").fetchone()
+        if head is None:
+            return 0
+        last = int(self._ledger.execute("SELECT COALESCE(MAX(seq), -1) FROM txs").fetchone()[0])
+        if cursor == last:
+            return 0
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            taken = self.take(cursor)
+            self._db.execute("INSERT INTO cursor(id, seq, height, hash) VALUES (1, ?, ?, ?) ON CONFLICT(id) "
+                             "DO UPDATE SET seq = excluded.seq, height = excluded.height, hash = excluded.hash",
+                             (last, int(head[0]), str(head[1])))
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+        return taken
+
+    def take(self, cursor: int) -> int:
+        """Apply the rows written after ``cursor`` (-1: build from the current rows) inside the open transaction."""
+        raise NotImplementedError

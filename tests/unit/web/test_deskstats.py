@@ -1,0 +1,192 @@
+"""The regulator's figures kept incrementally equal what a full scan of the inquiry log and the applications finds.
+
+A real ledger (SQLite file, the real pipeline) over a small imported register: banks inquire (granted and
+refused), file applications, the registry accepts and records one after more than 30 working days, time
+passes (a filing expires, an open case becomes overdue), the registry records a holiday calendar (which
+decides lateness again). After every step the figures (``deskstats.DeskStats``) must equal the reference
+scans (``timelimits.sla`` over every application, a count of every ``inquiry/`` row), also after the file
+is deleted and rebuilt and after the ledger is replaced by an older copy (a restore).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from estatechain.canonical import JSONValue
+from estatechain.clock import FixedClock, SystemClock
+from estatechain.contract.records import Application
+from estatechain.contract.working_days import WorkingDays
+from estatechain.identity.devca import create_dev_consortium
+from estatechain.storage.store import LedgerStore
+from estatechain.testing.builders import TxFactory, mortgage_first_body
+from estatechain.testing.register import (
+    SEALED_DIR,
+    OwnerCandidate,
+    RegisterImporter,
+    binding_envelopes,
+    commit_all,
+    create_register_keys,
+)
+from estatechain.testing.synthetic import generate
+from estatechain.web import deskstats
+from estatechain.web.timelimits import sla
+
+PERSONS = ("gz-identity/person1", "gz-identity/person2")
+DAY = 86_400_000
+
+
+@dataclass
+class Ledger:
+    directory: Path
+    store: LedgerStore
+    factory: TxFactory
+    clock: FixedClock
+    owners: list[OwnerCandidate]
+    bank_parties: dict[str, str]
+
+    def commit(self, handle: str, command: str, body: dict[str, JSONValue]) -> str:
+        envelope = self.factory.sign(self.factory.identity(handle), command, body)
+        (receipt,) = commit_all(self.store, self.clock, [envelope])
+        assert receipt.valid, (receipt.code, receipt.message)
+        return receipt.tx_id
+
+    def file(self, bank: str, owner: OwnerCandidate, contract: str) -> str:
+        today = dt.datetime.fromtimestamp(self.clock.now_ms() / 1000, tz=dt.UTC).date()
+        body = mortgage_first_body(unit_number=owner.unit_number, party_id=owner.party_id,
+                                   record_ref=owner.record_ref, bank_party=self.bank_parties[bank],
+                                   title_number=owner.title_number, contract=contract, today=today)
+        return self.commit(f"{bank}/operator1", "application.file", body)
+
+    def inquire(self, unit: str, basis: str, purpose: str) -> None:
+        self.commit("icbc-gz/operator1", "inquiry.request", {"unit_number": unit, "basis": basis, "purpose": purpose})
+
+
+@pytest.fixture
+def ledger(tmp_path: Path) -> Iterator[Ledger]:
+    clock = FixedClock(SystemClock().now_ms())
+    consortium = create_dev_consortium(tmp_path / "net", now_ms=clock.now_ms())
+    factory = TxFactory(consortium, clock)
+    directory = tmp_path / "net" / "nodes" / "gz-registry"
+    store = LedgerStore.create(directory, consortium.genesis)
+    keys = create_register_keys(tmp_path / "net", consortium.genesis)
+    importer = RegisterImporter(factory, keys, directory / SEALED_DIR, keep_owners=10_000)
+    commit_all(store, clock, [tx.envelope for tx in importer.transactions(generate(20260104, 100, batch_size=50))])
+    found = Ledger(directory, store, factory, clock, [c for c in importer.owners if not c.mortgages],
+                   dict(importer.bank_parties))
+    assert len(found.owners) >= 4
+    commit_all(store, clock, binding_envelopes(factory, dict(zip(PERSONS, found.owners, strict=False)),
+                                               found.bank_parties))
+    try:
+        yield found
+    finally:
+        store.close()
+
+
+def assert_figures_match_the_scan(ledger: Ledger, stats: deskstats.DeskStats) -> None:
+    store = ledger.store
+    head = store.head
+    assert head is not None
+    now = head.time_ms
+    expected = sla([Application.from_json(row) for _, row in store.scan("application/")], now, WorkingDays(store))
+    assert stats.sla(now) == expected
+    counts = Counter((str(row.get("purpose") or ""), str(row["outcome"])) for _, row in store.scan("inquiry/"))
+    purposes = sorted({purpose for purpose, _ in counts})
+    assert stats.inquiries() == [(p, counts[p, "GRANTED"], counts[p, "REFUSED"]) for p in purposes]
+
+
+def confirm_both(ledger: Ledger, application_id: str, person: str, owner: OwnerCandidate, bank: str) -> None:
+    ledger.commit(person, "application.confirm", {"application_id": application_id, "party_id": owner.party_id,
+                                                  "application_hash": application_id})
+    ledger.commit(f"{bank}/approver1", "application.confirm",
+                  {"application_id": application_id, "party_id": ledger.bank_parties[bank],
+                   "application_hash": application_id})
+
+
+def test_the_figures_follow_the_ledger_and_equal_the_full_scan(ledger: Ledger) -> None:
+    a, b, c, *_ = ledger.owners
+    stats = deskstats.DeskStats(ledger.directory / deskstats.FILE, ledger.store)
+    try:
+        assert_figures_match_the_scan(ledger, stats)  # the first build: no application, no inquiry yet
+        ledger.inquire(c.unit_number, "intent", "PRE_LOAN")
+        ledger.inquire(c.unit_number, "own_right", "POST_LOAN")
+        first = ledger.file("icbc-gz", a, "LOAN-STATS-1")
+        second = ledger.file("ccb-gz", b, "LOAN-STATS-2")
+        ledger.file("icbc-gz", c, "LOAN-STATS-3")  # never confirmed: it expires
+        assert_figures_match_the_scan(ledger, stats)
+        assert stats.inquiries() == [("POST_LOAN", 0, 1), ("PRE_LOAN", 1, 0)]
+
+        confirm_both(ledger, first, PERSONS[0], a, "icbc-gz")
+        confirm_both(ledger, second, PERSONS[1], b, "ccb-gz")
+        ledger.commit("gz-registry/intake1", "application.accept", {"application_id": first})
+        ledger.commit("gz-registry/intake1", "application.accept", {"application_id": second})
+        assert_figures_match_the_scan(ledger, stats)
+        assert stats.refresh() == 0
+
+        ledger.clock.advance(50 * DAY)  # about 35 weekdays: late by a calendar, not surely late without one
+        ledger.commit("gz-registry/reviewer1", "application.review", {"application_id": first})
+        ledger.commit("gz-registry/recorder2", "application.record", {"application_id": first})
+        assert stats.refresh() == 2  # the catch-up takes the two new application rows, not the whole history
+        assert_figures_match_the_scan(ledger, stats)
+        figures = stats.sla(ledger.clock.now_ms())
+        assert (figures.per_state.get("EXPIRED"), figures.on_the_clock, figures.finished) == (1, 1, 1)
+        assert figures.finished_late == 0
+
+        year = dt.datetime.fromtimestamp(ledger.clock.now_ms() / 1000, tz=dt.UTC).year
+        for each in range(year - 1, year + 1):
+            ledger.commit("gz-registry/admin1", "calendar.set", {"year": each, "holidays": [f"{each}-10-01"],
+                                                                 "workdays": [], "basis": "test"})
+        assert_figures_match_the_scan(ledger, stats)
+        assert stats.sla(ledger.clock.now_ms()).finished_late == 1  # decided again by the recorded calendar
+    finally:
+        stats.close()
+
+    (ledger.directory / deskstats.FILE).unlink()
+    rebuilt = deskstats.DeskStats(ledger.directory / deskstats.FILE, ledger.store)
+    try:
+        assert_figures_match_the_scan(ledger, rebuilt)
+    finally:
+        rebuilt.close()
+
+
+def test_figures_ahead_of_a_restored_ledger_are_built_again(ledger: Ledger, tmp_path: Path) -> None:
+    a, b, *_ = ledger.owners
+    ledger.file("icbc-gz", a, "LOAN-STATS-5")
+    ledger.store.close()
+    backup = tmp_path / "backup"
+    shutil.copytree(ledger.directory, backup)
+    ledger.store = LedgerStore.open(ledger.directory)
+    ledger.file("ccb-gz", b, "LOAN-STATS-6")
+    ledger.inquire(b.unit_number, "intent", "PRE_LOAN")
+    stats = deskstats.DeskStats(ledger.directory / deskstats.FILE, ledger.store)
+    assert_figures_match_the_scan(ledger, stats)  # knows both filings and the inquiry
+    stats.close()
+    ledger.store.close()
+
+    for name in ("ledger.sqlite", "ledger.sqlite-wal", "ledger.sqlite-shm"):
+        if (backup / name).exists():
+            shutil.copy2(backup / name, ledger.directory / name)
+        else:
+            (ledger.directory / name).unlink(missing_ok=True)
+    ledger.store = LedgerStore.open(ledger.directory)
+    stats = deskstats.DeskStats(ledger.directory / deskstats.FILE, ledger.store)  # the newer file
+    try:
+        assert_figures_match_the_scan(ledger, stats)
+        assert stats.inquiries() == []
+    finally:
+        stats.close()
+
+
+def test_the_catch_up_reads_applications_through_the_ledgers_partial_index(ledger: Ledger) -> None:
+    plan = " ".join(str(row[3]) for row in ledger.store.connection.execute(
+        "EXPLAIN QUERY PLAN " + deskstats._CHANGED_APPLICATIONS, (0,)))
+    assert "state_rows_events" in plan
+    plan = " ".join(str(row[3]) for row in ledger.store.connection.execute(
+        "EXPLAIN QUERY PLAN " + deskstats._NEW_INQUIRIES, (0,)))
+    assert "SCAN r" not in plan  # the inquiry rows are found by their keys, not by scanning the history

@@ -1,0 +1,139 @@
+"""The court desk's index of seizures by authority lists what a scan of every seizure finds; a unit's current
+entries hold only the seizures in effect or queued.
+
+A real ledger (SQLite file, the real pipeline) over a small imported register: the court seizes three units,
+one a second time (queued, 轮候), one for a term already over (lapsed), and lifts one. The index must list
+the court's seizures as a scan of every ``seizure/`` row does (not released first, newest first) after the
+first build, after later blocks and after the file is deleted; ``cases.unit_entries`` must leave out the
+released and the lapsed ones.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from estatechain.canonical import JSONValue
+from estatechain.clock import FixedClock, SystemClock
+from estatechain.contract.records.seizure import Seizure
+from estatechain.identity.devca import create_dev_consortium
+from estatechain.storage.store import LedgerStore
+from estatechain.testing.builders import TxFactory
+from estatechain.testing.register import (
+    SEALED_DIR,
+    OwnerCandidate,
+    RegisterImporter,
+    binding_envelopes,
+    commit_all,
+    create_register_keys,
+)
+from estatechain.testing.synthetic import generate
+from estatechain.web import seizureindex
+from estatechain.web.cases import unit_entries
+
+PERSONS = ("gz-identity/person1", "gz-identity/person2")
+COURT = "gz-court/court1"
+
+
+@dataclass
+class Ledger:
+    directory: Path
+    store: LedgerStore
+    factory: TxFactory
+    clock: FixedClock
+    owners: list[OwnerCandidate]
+    bank_parties: dict[str, str]
+
+    def commit(self, handle: str, command: str, body: dict[str, JSONValue]) -> str:
+        envelope = self.factory.sign(self.factory.identity(handle), command, body)
+        (receipt,) = commit_all(self.store, self.clock, [envelope])
+        assert receipt.valid, (receipt.code, receipt.message)
+        return receipt.tx_id
+
+
+
+@pytest.fixture
+def ledger(tmp_path: Path) -> Iterator[Ledger]:
+    clock = FixedClock(SystemClock().now_ms())
+    consortium = create_dev_consortium(tmp_path / "net", now_ms=clock.now_ms())
+    factory = TxFactory(consortium, clock)
+    directory = tmp_path / "net" / "nodes" / "gz-registry"
+    store = LedgerStore.create(directory, consortium.genesis)
+    keys = create_register_keys(tmp_path / "net", consortium.genesis)
+    importer = RegisterImporter(factory, keys, directory / SEALED_DIR, keep_owners=10_000)
+    commit_all(store, clock, [tx.envelope for tx in importer.transactions(generate(20260104, 100, batch_size=50))])
+    found = Ledger(directory, store, factory, clock, [c for c in importer.owners if not c.mortgages],
+                   dict(importer.bank_parties))
+    assert len(found.owners) >= 4
+    commit_all(store, clock, binding_envelopes(factory, dict(zip(PERSONS, found.owners, strict=False)),
+                                               found.bank_parties))
+    try:
+        yield found
+    finally:
+        store.close()
+
+
+def by_scan(store: LedgerStore, org: str) -> list[str]:
+    found = [Seizure.from_json(row) for _, row in store.scan("seizure/") if row.get("authority_org") == org]
+    found.sort(key=lambda s: (s.released_ms is not None, -s.delivered_ms, s.seizure_id))
+    return [s.seizure_id for s in found]
+
+
+def seize(ledger: Ledger, unit: str, order_no: str, start: dt.date, end: dt.date) -> str:
+    ledger.clock.advance(1_000)
+    return ledger.commit(COURT, "seizure.register", {"unit_number": unit, "order_no": order_no, "kind": "1",
+                                                     "start_date": start.isoformat(), "end_date": end.isoformat()})
+
+
+def test_the_index_lists_the_court_s_seizures_and_unit_entries_only_current_ones(ledger: Ledger) -> None:
+    a, b, c, *_ = ledger.owners
+    today = dt.datetime.fromtimestamp(ledger.clock.now_ms() / 1000, tz=dt.UTC).date()
+    later = today.replace(year=today.year + 2)
+    index = seizureindex.SeizureIndex(ledger.directory / seizureindex.FILE, ledger.store.connection)
+    try:
+        assert index.ids("gz-court", limit=100) == by_scan(ledger.store, "gz-court")
+        first = seize(ledger, a.unit_number, "(2026)粤0106执保11号", today, later)
+        queued = seize(ledger, a.unit_number, "(2026)粤0106执保12号", today, later)
+        lapsed = seize(ledger, b.unit_number, "(2026)粤0106执保13号", today - dt.timedelta(days=20),
+                       today - dt.timedelta(days=10))
+        assert index.ids("gz-court", limit=100) == by_scan(ledger.store, "gz-court")
+        entries = unit_entries(ledger.store, a.unit_number)
+        assert entries is not None
+        assert [s.seizure_id for s in entries.seizures] == [first, queued]
+        entries = unit_entries(ledger.store, b.unit_number)
+        assert entries is not None
+        assert entries.seizures == ()  # its term is over: lapsed, though never released
+        assert lapsed in index.ids("gz-court", limit=100)
+
+        ledger.clock.advance(1_000)
+        ledger.commit(COURT, "seizure.release", {"seizure_id": first, "order_no": "(2026)粤0106执保11号之一"})
+        seize(ledger, c.unit_number, "(2026)粤0106执保14号", today, later)
+        assert index.refresh() == 2  # the release and the new seizure, not every seizure again
+        expected = by_scan(ledger.store, "gz-court")
+        assert index.ids("gz-court", limit=100) == expected
+        assert expected[-1] == first  # released: listed after those that are not
+        assert index.ids("gz-court", limit=2) == expected[:2]
+        assert index.count("gz-court") == len(expected)
+        assert index.ids("gz-other-court", limit=100) == []
+        entries = unit_entries(ledger.store, a.unit_number)
+        assert entries is not None
+        assert [s.seizure_id for s in entries.seizures] == [queued]  # released: no longer current
+    finally:
+        index.close()
+
+    (ledger.directory / seizureindex.FILE).unlink()
+    rebuilt = seizureindex.SeizureIndex(ledger.directory / seizureindex.FILE, ledger.store.connection)
+    try:
+        assert rebuilt.ids("gz-court", limit=100) == by_scan(ledger.store, "gz-court")
+    finally:
+        rebuilt.close()
+
+
+def test_the_catch_up_reads_through_the_ledgers_partial_index(ledger: Ledger) -> None:
+    plan = " ".join(str(row[3]) for row in ledger.store.connection.execute(
+        "EXPLAIN QUERY PLAN " + seizureindex._CHANGED_ROWS, (0,)))
+    assert "state_rows_events" in plan
