@@ -287,6 +287,8 @@ class LedgerStore:
             raise
         self._current.update(current)
         self._head, self._head_hash = header, header.hash(self.suite)
+        if self._checkpointer is not None:
+            self._checkpointer.after_commit(self._conn)
         return header
 
     def _write_block(
