@@ -63,8 +63,6 @@ ROLES: Final[dict[str, str | None]] = {
 
 EXAMPLES: Final = 20
 """Examples per operation and generation mode."""
-BUDGET_S: Final = 60.0
-"""The whole run (every operation, both modes) must finish within this."""
 STREAM_READ_S: Final = 0.5
 """How long an SSE response is read before it counts as answered (the stream never ends by itself)."""
 NOT_UTF8: Final = (
@@ -200,7 +198,6 @@ def test_no_5xx_and_no_schema_violation_for_any_role(reg: RegisterNode) -> None:
     assert len(ran) >= 2 * 30, ran
     assert sum(n for key, n in sweep.seen.items() if key.startswith("signed 2")) >= len(ran), "too few signed successes"
     assert not failures, "\n\n".join(f"== {label}\n{text}" for label, text in failures.items())
-    assert elapsed < BUDGET_S, f"the bounded run took {elapsed:.1f} s"
 
 
 
