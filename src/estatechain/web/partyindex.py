@@ -34,15 +34,13 @@ import orjson
 
 from estatechain.contract.records.party import Status
 from estatechain.storage.connection import connect
+from estatechain.web.follower import Follower
 
 FILE: Final = "party-index.sqlite"
 KINDS: Final = ("ownership", "notice", "consent")
 """The namespaces indexed, each the first part of its rows' keys."""
 
 _SCHEMA: Final = """
-CREATE TABLE IF NOT EXISTS cursor(
-    id INTEGER PRIMARY KEY CHECK (id = 1), seq INTEGER NOT NULL, height INTEGER NOT NULL, hash TEXT NOT NULL
-);
 CREATE TABLE IF NOT EXISTS named(
     party_id TEXT NOT NULL,
     kind     TEXT NOT NULL,
@@ -115,36 +113,16 @@ def _first_build(ledger: sqlite3.Connection, db: sqlite3.Connection) -> int:
     return taken
 
 
-class PartyIndex:
+class PartyIndex(Follower):
     """The index file beside one ledger, caught up from the ledger's connection on every query."""
 
+    SCHEMA = _SCHEMA
+    TABLES = ("named",)
+
     def __init__(self, path: Path, ledger: sqlite3.Connection) -> None:
+        super().__init__(path, ledger)
         self._path = path
-        self._ledger = ledger
-        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.executescript(_SCHEMA)
         self._db.execute(_BY_KEY)
-
-    def close(self) -> None:
-        """Close the index file (the ledger connection is not ours)."""
-        self._db.close()
-
-    def _cursor(self) -> int:
-        """The last ledger row taken, or -1 (nothing yet, or a cursor this ledger's history does not contain)."""
-        row = self._db.execute("SELECT seq, height, hash FROM cursor WHERE id = 1").fetchone()
-        if row is None:
-            return -1
-        seq, height, block_hash = int(row[0]), int(row[1]), str(row[2])
-        if height > 0:
-            found = self._ledger.execute("SELECT hash FROM blocks WHERE height = ?", (height,)).fetchone()
-            if found is None or str(found[0]) != block_hash:  # a restored or replaced ledger: start again
-                self._db.execute("BEGIN IMMEDIATE")
-                self._db.execute("DELETE FROM named")
-                self._db.execute("DELETE FROM cursor")
-                self._db.execute("COMMIT")
-                return -1
-        return seq
 
     def built(self) -> bool:
         """Whether the index holds a cursor this ledger's history contains (else it needs its first build)."""
@@ -176,34 +154,14 @@ class PartyIndex:
             db.close()
             ledger.close()
 
-    def refresh(self) -> int:
-        """Apply every indexed row written since the cursor; how many row versions were applied.
-
-        Runs on the thread that commits blocks (the node's event loop), so no block lands between
-        reading the ledger's head and reading its rows.
-        """
-        cursor = self._cursor()
-        head = self._ledger.execute(_HEAD).fetchone()
-        if head is None:
-            return 0
-        last = int(self._ledger.execute(_LAST_SEQ).fetchone()[0])
-        if cursor == last:
-            return 0
-        self._db.execute("BEGIN IMMEDIATE")
-        try:
-            if cursor < 0:  # first build in place: the current rows alone, by key range, instead of all history
-                taken = _first_build(self._ledger, self._db)
-            else:
-                rows = self._ledger.execute(_CHANGED_ROWS, (cursor,)).fetchall()
-                for key, value in rows:
-                    self._apply(str(key), None if value is None else orjson.loads(bytes(value)))
-                self._db.execute(_SET_CURSOR, (last, int(head[0]), str(head[1])))
-                taken = len(rows)
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
-        self._db.execute("COMMIT")
-        return taken
+    def take(self, cursor: int) -> int:
+        """Apply every indexed row version written after ``cursor``; -1: build from the current rows in place."""
+        if cursor < 0:  # the current rows alone, by key range, instead of all history
+            return _first_build(self._ledger, self._db)
+        rows = self._ledger.execute(_CHANGED_ROWS, (cursor,)).fetchall()
+        for key, value in rows:
+            self._apply(str(key), None if value is None else orjson.loads(bytes(value)))
+        return len(rows)
 
     def _apply(self, key: str, row: dict[str, object] | None) -> None:
         """Make the key's entries those of its new version (none for a tombstone)."""
