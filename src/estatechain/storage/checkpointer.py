@@ -16,7 +16,10 @@ lock again at once. So the writer does it (``after_commit``): when the WAL has p
 ``wal_limit_bytes``, its next commit is followed by one ``TRUNCATE`` checkpoint on the writer's own
 connection — the frames left are few, since this thread copied the rest — and the file is emptied.
 It waits at most 100 ms for readers; a reader holding an old snapshot (a long query, an open backup)
-still blocks it, and then a warning, at most once a minute, names the WAL's size.
+still blocks it, and then a warning, at most once a minute, names the WAL's size. SQLite refuses a
+checkpoint at once (no busy wait) while another connection runs one, so this thread's passive rounds
+and the writer's emptying take turns under one lock: without it, on a large register the passive
+round was nearly always running and the WAL grew to 600 MiB with a warning that blamed a reader.
 """
 
 from __future__ import annotations
@@ -49,6 +52,7 @@ class Checkpointer:
         self._limit = wal_limit_bytes
         self._warned_at = -_WARN_EVERY_S
         self._stop = threading.Event()
+        self._turn = threading.Lock()
         self._thread = threading.Thread(target=self._run, name=f"checkpoint:{path.name}", daemon=True)
 
     def start(self) -> None:
@@ -65,8 +69,10 @@ class Checkpointer:
         conn = connect(self._path)
         try:
             while not self._stop.wait(self._interval):
+                with self._turn:
+                    self._checkpoint(conn)
+            with self._turn:
                 self._checkpoint(conn)
-            self._checkpoint(conn)
         finally:
             conn.close()
 
@@ -82,7 +88,7 @@ class Checkpointer:
             return
         writer.execute(f"PRAGMA busy_timeout={_TRUNCATE_WAIT_MS}")  # a reader must not hold up the next block
         try:
-            with contextlib.suppress(sqlite3.OperationalError):
+            with self._turn, contextlib.suppress(sqlite3.OperationalError):
                 writer.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
         finally:
             writer.execute("PRAGMA busy_timeout=10000")
