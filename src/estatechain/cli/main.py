@@ -349,8 +349,9 @@ def up(
     Creates DIRECTORY with `estatechain init` when it holds no consortium, opens the registry
     node's ledger, starts the pipeline and serves the API (OpenAPI at /openapi.json, docs at /docs)
     until Ctrl-C or SIGTERM; then the block being gathered commits and the ledger closes cleanly.
-    The web portal is at /portal: every dev identity has an account whose password is printed
-    (and kept in DIRECTORY/portal-accounts.json, development only).
+    The web portal is at /portal: every dev staff identity has an account whose password is printed
+    (and kept in DIRECTORY/portal-accounts.json, development only); each demo owner gets a fresh
+    one-time code, printed too (`estatechain owner-code` prints another).
     """
     from estatechain.api.server import NodeServer  # noqa: PLC0415  (only `up` needs the web stack)
     from estatechain.node.bootstrap import build_node  # noqa: PLC0415
@@ -371,10 +372,44 @@ def up(
         print(f"  Portal     http://127.0.0.1:{s.port}/portal   (dev accounts, password beside each; "  # noqa: T201
               f"kept in {directory / 'portal-accounts.json'})", flush=True)
         for account in accounts:
-            print(f"    {account.username:<28} {account.role:<20} {account.password}", flush=True)  # noqa: T201
+            if account.password is not None:
+                print(f"    {account.username:<28} {account.role:<20} {account.password}", flush=True)  # noqa: T201
+        print("  Owners     one-time code beside each (valid 24 h, once; "  # noqa: T201
+              f"`estatechain owner-code {directory} HANDLE` for another)", flush=True)
+        for account in accounts:
+            if account.code is not None:
+                print(f"    {account.username:<28} {'owner':<20} {account.code}", flush=True)  # noqa: T201
 
     asyncio.run(server.serve(on_started=started))
     console.print("[bold]Stopped[/bold]: pipeline stopped, ledger closed.")
+
+
+@app.command("owner-code")
+def owner_code(
+    directory: Path = typer.Argument(..., help="Consortium directory of a development node (`estatechain up`)."),
+    handle: str = typer.Argument(..., help="The owner's handle, e.g. gz-identity/person1."),
+) -> None:
+    """Print a fresh one-time portal code for a demo owner (valid 24 hours, once; earlier codes stop working).
+
+    Example: estatechain owner-code ./devnet gz-identity/person1
+
+    Owners have no portal password: the identity authority hands them a code, as here. Safe while
+    the node runs.
+    """
+    from estatechain.web.devaccounts import issue_owner_code  # noqa: PLC0415
+    from estatechain.web.portal import PORTAL_DB  # noqa: PLC0415
+
+    if not (node_dir(directory) / PORTAL_DB).exists():
+        err.print(f"[bold red]No portal accounts[/bold red] in {node_dir(directory)}: start the node once with "
+                  f"`estatechain up {directory}`, which creates them")
+        raise typer.Exit(2)
+    try:
+        code = issue_owner_code(node_dir(directory), handle, clock=SystemClock())
+    except KeyError:
+        err.print(f"[bold red]Not an owner[/bold red]: {handle!r} has no owner account in {directory} "
+                  "(owners are the gz-identity/personN handles `estatechain up` lists)")
+        raise typer.Exit(2) from None
+    console.print(f"{handle}  one-time code [bold]{code}[/bold]  (valid 24 h, once)")
 
 
 @app.command()

@@ -9,6 +9,7 @@ own pipeline, never through HTTP to itself.
 from fastapi import APIRouter
 
 from estatechain.web import (
+    routes_account,
     routes_cases,
     routes_court,
     routes_desks,
@@ -23,7 +24,7 @@ from estatechain.web import (
 )
 
 router = APIRouter()
-for _module in (routes_session, routes_sign, routes_desks, routes_cases, routes_public, routes_court,
+for _module in (routes_session, routes_account, routes_sign, routes_desks, routes_cases, routes_public, routes_court,
                 routes_regulator, routes_register, routes_owner, routes_live):
     router.include_router(_module.router)
 router.include_router(routes_fallback.router)  # last: only what no portal route matched in full

@@ -1,11 +1,13 @@
-"""Portal accounts of a development consortium: one per dev identity, with a printed password.
+"""Portal accounts of a development consortium: one per dev identity, with a printed password or code.
 
 ``estatechain up`` calls ``ensure_dev_accounts``: every identity in ``identities.json`` except the
 nodes' own gets a portal account whose username is its handle (``icbc-gz/operator1``) and whose key
-the custody reads from the same folder. Passwords are random, made once, and kept in
+the custody reads from the same folder. Staff passwords are random, made once, and kept in
 ``<consortium>/portal-accounts.json`` (mode 0600) so that ``up`` can print them again: like the keys
 in that folder, this is for development only. Production orgs create accounts with their own admin
-tools and never keep passwords.
+tools and never keep passwords. Demo owners have no password: each ``up`` prints a fresh one-time
+code for each (``estatechain owner-code`` prints another), as the identity authority's counter would
+hand one out.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from pathlib import Path
 from typing import Final
 
 from estatechain.clock import Clock
-from estatechain.web.accounts import Account, AccountStore
+from estatechain.web.accounts import OWNER_ROLE, Account, AccountStore
 from estatechain.web.portal import PORTAL_DB
 
 PASSWORDS_FILE: Final = "portal-accounts.json"
@@ -26,11 +28,17 @@ PASSWORDS_FILE: Final = "portal-accounts.json"
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DevAccount:
-    """A development account and its password."""
+    """A development account and its password (staff) or a fresh one-time code (owners)."""
 
     username: str
     role: str
-    password: str
+    password: str | None
+    code: str | None
+
+    @property
+    def secret(self) -> str:
+        """What signs this account in: the password, or the one-time code."""
+        return self.password if self.password is not None else str(self.code)
 
 
 def ensure_dev_accounts(consortium_dir: Path, ledger_dir: Path, *, clock: Clock) -> list[DevAccount]:
@@ -45,12 +53,27 @@ def ensure_dev_accounts(consortium_dir: Path, ledger_dir: Path, *, clock: Clock)
             role = str(entry["role"])
             if role == "node":
                 continue
+            account = Account(username=handle, handle=handle, org=str(entry["org"]), role=role)
+            if role == OWNER_ROLE:
+                store.add(account, secrets.token_urlsafe(32))  # never used: owners sign in with codes
+                passwords.pop(handle, None)
+                accounts.append(DevAccount(username=handle, role=role, password=None, code=store.issue_code(handle)))
+                continue
             password = passwords.setdefault(handle, secrets.token_urlsafe(9))
-            store.add(Account(username=handle, handle=handle, org=str(entry["org"]), role=role), password)
-            accounts.append(DevAccount(username=handle, role=role, password=password))
+            store.add(account, password)
+            accounts.append(DevAccount(username=handle, role=role, password=password, code=None))
     finally:
         store.close()
     descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(descriptor, "w", encoding="utf-8") as handle_file:
         json.dump(passwords, handle_file, indent=2, sort_keys=True)
     return accounts
+
+
+def issue_owner_code(ledger_dir: Path, username: str, *, clock: Clock) -> str:
+    """A fresh one-time code for the owner ``username`` of the portal beside ``ledger_dir``."""
+    store = AccountStore(ledger_dir / PORTAL_DB, clock=clock)
+    try:
+        return store.issue_code(username)
+    finally:
+        store.close()

@@ -29,7 +29,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from estatechain.errors import EstatechainError, NotFound
 from estatechain.node.service import NodeService
 from estatechain.storage.materials import MaterialStore
-from estatechain.web.accounts import Account, AccountStore, Session
+from estatechain.web.accounts import Account, AccountStore, Session, totp_key_from
 from estatechain.web.caseindex import FILE as CASE_INDEX
 from estatechain.web.caseindex import CaseIndex
 from estatechain.web.cases import Viewer, person_party
@@ -86,7 +86,9 @@ def portal(request: Request) -> Portal:
     if found is None:
         service: NodeService = request.app.state.service
         ledger_dir = service.settings.ledger_dir
-        found = Portal(service=service, accounts=AccountStore(ledger_dir / PORTAL_DB, clock=service.clock),
+        accounts = AccountStore(ledger_dir / PORTAL_DB, clock=service.clock,
+                                totp_key=totp_key_from(service.keys.sealing_key()))
+        found = Portal(service=service, accounts=accounts,
                        custody=KeyCustody(service.keys), signins=RateLimit(SIGNIN_PER_MINUTE),
                        cases=CaseIndex(ledger_dir / CASE_INDEX, service.store.connection))
         request.app.state.portal = found

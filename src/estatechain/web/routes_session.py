@@ -1,9 +1,10 @@
-"""Sign-in, sign-out, the language switch, the start page and the style sheet.
+"""Sign-in (with its TOTP step), sign-out, the language switch, the start page and the style sheet.
 
 Sign-in is limited per client address (``SIGNIN_PER_MINUTE`` failures a minute) and per account (lockout after
-``MAX_FAILURES`` wrong passwords in a row, ``accounts.py``); the page says "wrong username or
-password" for unknown usernames and wrong passwords alike. A successful sign-in ends the anonymous
-session and opens a new one, keeping the chosen language.
+``MAX_FAILURES`` wrong passwords or codes in a row, ``accounts.py``); the page says "wrong username or
+password" for unknown usernames and wrong passwords alike. Staff who turned TOTP on give their code
+on a second page; the anonymous session carries the half-done sign-in for five minutes. A
+successful sign-in ends the anonymous session and opens a new one, keeping the chosen language.
 """
 
 from __future__ import annotations
@@ -14,9 +15,10 @@ from importlib import resources
 from fastapi import APIRouter, Request, Response
 
 from estatechain.web import i18n
+from estatechain.web.accounts import Account, Session
 from estatechain.web.i18n import N_
 from estatechain.web.pages import redirect, render
-from estatechain.web.portal import CheckedForm, PortalDep, PortalRoute, Visitor, desk_of
+from estatechain.web.portal import CheckedForm, Portal, PortalDep, PortalRoute, Visitor, desk_of
 
 router = APIRouter(prefix="/portal", route_class=PortalRoute, include_in_schema=False)
 
@@ -62,9 +64,45 @@ async def signin(request: Request, session: Visitor, form: CheckedForm, parts: P
         text = (N_("This account is locked after repeated wrong passwords. Try again in 15 minutes.")
                 if outcome.problem == "locked" else N_("Wrong username or password."))
         return render("signin.html", session, status=401, error=text)
+    if outcome.problem == "second_factor":
+        parts.accounts.begin_second_factor(session.token, outcome.account)
+        return redirect("/signin/code", session)
+    return _signed_in(session, outcome.account, parts)
+
+
+def _signed_in(session: Session, account: Account, parts: Portal) -> Response:
     parts.accounts.end_session(session.token)
-    fresh = parts.accounts.open_session(account=outcome.account, locale=session.locale)
-    return redirect(desk_of(outcome.account), fresh)
+    fresh = parts.accounts.open_session(account=account, locale=session.locale)
+    return redirect(desk_of(account), fresh)
+
+
+@router.get("/signin/code")
+async def second_factor_page(session: Visitor, parts: PortalDep) -> Response:
+    """The TOTP code form, while a right password waits for it."""
+    if parts.accounts.awaiting_second_factor(session.token) is None:
+        return redirect("/signin", session)
+    return render("signin_code.html", session, error=None)
+
+
+@router.post("/signin/code")
+async def second_factor(request: Request, session: Visitor, form: CheckedForm, parts: PortalDep) -> Response:
+    """Check the TOTP code; on success a fresh session for the account."""
+    client, now = request.client.host if request.client else "unknown", parts.service.clock.now_ms()
+    if parts.signins.blocked(client, now):
+        return render("signin_code.html", session, status=429,
+                      error=N_("Too many sign-in attempts from this address. Wait a minute and try again."))
+    outcome = parts.accounts.second_factor(session.token, str(form.get("code", ""))[:16])
+    if outcome.account is not None:
+        return _signed_in(session, outcome.account, parts)
+    parts.signins.failed(client, now)
+    if outcome.problem == "expired":
+        return render("signin.html", session, status=401,
+                      error=N_("The time to give the code ran out. Sign in again."))
+    if outcome.problem == "locked":
+        return render("signin.html", session, status=401,
+                      error=N_("This account is locked after repeated wrong passwords. Try again in 15 minutes."))
+    return render("signin_code.html", session, status=401,
+                  error=N_("Wrong code. Enter the 6 digits your authenticator app shows now."))
 
 
 @router.post("/signout")

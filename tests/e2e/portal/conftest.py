@@ -51,7 +51,8 @@ def node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PortalNode]:
     owners = json.loads((directory / "orgs" / "gz-identity" / "dev-owners.json").read_text(encoding="utf-8"))
     try:
         yield PortalNode(url=f"http://127.0.0.1:{server.port}", directory=directory,
-                         passwords={a.username: a.password for a in accounts}, owners=owners)
+                         passwords={a.username: a.password for a in accounts if a.password is not None},
+                         owners=owners)
     finally:
         server.stop()
         thread.join(timeout=15)

@@ -19,12 +19,14 @@ from playwright.sync_api import Browser, BrowserContext, Dialog, FilePayload, Pa
 from estatechain.canonical import JSONValue
 from estatechain.cli.demo_world import new_flat
 from estatechain.cli.main import node_dir
+from estatechain.clock import SystemClock
 from estatechain.contract.certificate_number import proof_number
 from estatechain.contract.records import Mortgage, Status
 from estatechain.sdk import ClientIdentity
 from estatechain.sdk.sync import SyncClient
 from estatechain.storage.store import LedgerStore
 from estatechain.testing.register import IDENTITY_ORG, PARTY_ID_KEY
+from estatechain.web.devaccounts import issue_owner_code
 
 SCREENSHOTS: Final = Path(__file__).resolve().parents[3] / "docs" / "screenshots"
 PDF: Final = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
@@ -45,6 +47,12 @@ class PortalNode:
 
     def unit_of(self, handle: str) -> str:
         return str(self.owners[handle]["unit_number"])
+
+    def secret_for(self, username: str) -> str:
+        """What signs ``username`` in: a staff password, or a fresh one-time code for an owner (codes work once)."""
+        if username in self.passwords:
+            return self.passwords[username]
+        return issue_owner_code(node_dir(self.directory), username, clock=SystemClock())
 
 
 
@@ -68,7 +76,7 @@ class Person:
         page = self.page
         page.goto(self.node.portal + "/signin")
         page.fill("#username", self.username)
-        page.fill("#password", self.node.passwords[self.username] if password is None else password)
+        page.fill("#password", self.node.secret_for(self.username) if password is None else password)
         page.click("form[action$='/signin'] button[type=submit]")
         return page
 

@@ -110,7 +110,7 @@ class opened:  # noqa: N801  (used as a context manager, like a function)
 def sign_in(page: Page, node: PortalNode, username: str) -> None:
     page.goto(node.portal + "/signin")
     page.fill("#username", username)
-    page.fill("#password", node.passwords[username])
+    page.fill("#password", node.secret_for(username))
     page.click("form[action$='/signin'] button[type=submit]")
     page.wait_for_url(re.compile(r".*/portal/(?!signin).*"))
 

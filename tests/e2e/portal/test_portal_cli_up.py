@@ -1,4 +1,4 @@
-"""`estatechain up` prints a portal account per dev identity; a printed password signs in (no browser needed)."""
+"""`estatechain up` prints a portal account per dev identity; a printed password or owner code signs in (no browser)."""
 
 from __future__ import annotations
 
@@ -42,8 +42,30 @@ def test_up_prints_portal_accounts_whose_passwords_sign_in(tmp_path: Path) -> No
             assert desk.status_code == 200
             assert "银行工作台" in desk.text
         assert (tmp_path / "net" / "portal-accounts.json").stat().st_mode & 0o077 == 0
+        printed = re.search(r"^\s+gz-identity/person1\s+owner\s+(\d{8})$", log.read_text(), re.MULTILINE)
+        assert printed is not None, log.read_text()
+        assert owner_signs_in(portal.group(0), printed.group(1)).headers["location"] == "/portal/owner"
+        assert owner_signs_in(portal.group(0), printed.group(1)).status_code == 401  # a code works once
+        another = subprocess.run([*CLI, "owner-code", str(tmp_path / "net"), "gz-identity/person1"],
+                                 capture_output=True, text=True, check=True, timeout=60)
+        fresh = re.search(r"one-time code (\d{8})", another.stdout)
+        assert fresh is not None, another.stdout
+        assert owner_signs_in(portal.group(0), fresh.group(1)).status_code == 303
+        refused = subprocess.run([*CLI, "owner-code", str(tmp_path / "net"), "icbc-gz/operator1"],
+                                 check=False, capture_output=True, text=True, timeout=60)
+        assert refused.returncode == 2
+        assert "Not an owner" in refused.stderr + refused.stdout
     finally:
         process.send_signal(signal.SIGTERM)
         code = process.wait(timeout=20)
     assert code == 0, log.read_text()
     assert "Traceback" not in log.read_text()
+
+
+def owner_signs_in(portal: str, code: str) -> httpx.Response:
+    """A sign-in of the demo owner person1 with ``code`` from a fresh browser."""
+    with httpx.Client(base_url=portal) as browser:
+        csrf = re.search(r'name="csrf" value="([^"]+)"', browser.get("/signin").text)
+        assert csrf is not None
+        return browser.post("/signin", data={"csrf": csrf.group(1), "username": "gz-identity/person1",
+                                             "password": code})

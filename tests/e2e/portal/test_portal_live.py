@@ -118,7 +118,7 @@ def signed_in(node: PortalNode, username: str) -> httpx.Client:
     token = re.search(r'name="csrf" value="([^"]+)"', page.text)
     assert token is not None
     done = client.post("/portal/signin", data={"csrf": token[1], "username": username,
-                                               "password": node.passwords[username]})
+                                               "password": node.secret_for(username)})
     assert done.status_code == 303, done.text
     return client
 
