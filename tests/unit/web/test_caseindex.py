@@ -9,79 +9,25 @@ the index file is deleted, and after the ledger is replaced by an older copy (a 
 
 from __future__ import annotations
 
-import datetime as dt
 import shutil
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from estatechain.clock import FixedClock, SystemClock
 from estatechain.contract.records.application import AppState
-from estatechain.identity.devca import create_dev_consortium
 from estatechain.storage.store import LedgerStore
-from estatechain.testing.builders import TxFactory, mortgage_first_body
-from estatechain.testing.register import (
-    SEALED_DIR,
-    OwnerCandidate,
-    RegisterImporter,
-    binding_envelopes,
-    commit_all,
-    create_register_keys,
-)
-from estatechain.testing.synthetic import generate
 from estatechain.web import caseindex
 from estatechain.web.cases import Viewer, cases, listed, person_party, who
+from web.registerledger import PERSONS, Ledger, registry_ledger
 
 BANKS = ("icbc-gz", "ccb-gz")
-PERSONS = ("gz-identity/person1", "gz-identity/person2")
-
-
-@dataclass
-class Ledger:
-    directory: Path
-    store: LedgerStore
-    factory: TxFactory
-    clock: FixedClock
-    owners: list[OwnerCandidate]
-    bank_parties: dict[str, str]
-    filed: list[str]
-
-    def commit(self, envelopes: list[bytes]) -> list[str]:
-        receipts = commit_all(self.store, self.clock, envelopes)
-        assert [(r.code, r.message) for r in receipts if not r.valid] == []
-        return [r.tx_id for r in receipts]
-
-    def file(self, bank: str, owner: OwnerCandidate, contract: str) -> str:
-        body = mortgage_first_body(unit_number=owner.unit_number, party_id=owner.party_id,
-                                   record_ref=owner.record_ref, bank_party=self.bank_parties[bank],
-                                   title_number=owner.title_number, contract=contract, today=dt.date(2026, 11, 26))
-        operator = self.factory.identity(f"{bank}/operator1")
-        (tx_id,) = self.commit([self.factory.sign(operator, "application.file", body)])
-        self.filed.append(tx_id)
-        return tx_id
 
 
 @pytest.fixture
 def ledger(tmp_path: Path) -> Iterator[Ledger]:
-    clock = FixedClock(SystemClock().now_ms())
-    consortium = create_dev_consortium(tmp_path / "net", now_ms=clock.now_ms())
-    factory = TxFactory(consortium, clock)
-    directory = tmp_path / "net" / "nodes" / "gz-registry"
-    store = LedgerStore.create(directory, consortium.genesis)
-    keys = create_register_keys(tmp_path / "net", consortium.genesis)
-    importer = RegisterImporter(factory, keys, directory / SEALED_DIR, keep_owners=10_000)
-    found = Ledger(directory, store, factory, clock, list(importer.owners), dict(importer.bank_parties), [])
-    found.commit([tx.envelope for tx in importer.transactions(generate(20260104, 100, batch_size=50))])
-    found.owners = [c for c in importer.owners if not c.mortgages]
-    found.bank_parties = dict(importer.bank_parties)
-    assert len(found.owners) >= 6
-    found.commit(binding_envelopes(factory, dict(zip(PERSONS, found.owners, strict=False)), found.bank_parties))
-    try:
+    with registry_ledger(tmp_path) as found:
         yield found
-    finally:
-        store.close()
 
 
 def viewers(ledger: Ledger) -> list[Viewer]:
@@ -124,15 +70,12 @@ def test_every_desk_lists_through_the_index_what_the_full_scan_finds(ledger: Led
         assert len(listed(index, ledger.store, bank_view, ledger.clock.now_ms())) == 2  # its own two, not ccb's
 
         # later blocks: the owner of the first filing confirms it, ccb files again, icbc withdraws one
-        person_a = ledger.factory.identity(PERSONS[0])
-        ledger.commit([ledger.factory.sign(person_a, "application.confirm",
-                                           {"application_id": first, "party_id": a.party_id,
-                                            "application_hash": first})])
+        ledger.commit(PERSONS[0], "application.confirm",
+                      {"application_id": first, "party_id": a.party_id, "application_hash": first})
         ledger.clock.advance(1_000)
         ledger.file("ccb-gz", others[1], "LOAN-IDX-4")
-        ledger.commit([ledger.factory.sign(ledger.factory.identity("icbc-gz/approver1"), "application.withdraw",
-                                           {"application_id": ledger.filed[2],
-                                            "party_id": ledger.bank_parties["icbc-gz"]})])
+        ledger.commit("icbc-gz/approver1", "application.withdraw",
+                      {"application_id": ledger.filed[2], "party_id": ledger.bank_parties["icbc-gz"]})
         assert index.refresh() == 3  # the catch-up takes the three new application rows, not the whole history
         assert index.refresh() == 0
         assert_index_matches_the_scan(ledger, index)

@@ -14,79 +14,25 @@ import datetime as dt
 import shutil
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from estatechain.canonical import JSONValue
-from estatechain.clock import FixedClock, SystemClock
 from estatechain.contract.records import Application
 from estatechain.contract.working_days import WorkingDays
-from estatechain.identity.devca import create_dev_consortium
 from estatechain.storage.store import LedgerStore
-from estatechain.testing.builders import TxFactory, mortgage_first_body
-from estatechain.testing.register import (
-    SEALED_DIR,
-    OwnerCandidate,
-    RegisterImporter,
-    binding_envelopes,
-    commit_all,
-    create_register_keys,
-)
-from estatechain.testing.synthetic import generate
+from estatechain.testing.register import OwnerCandidate
 from estatechain.web import deskstats
 from estatechain.web.timelimits import sla
+from web.registerledger import PERSONS, Ledger, registry_ledger
 
-PERSONS = ("gz-identity/person1", "gz-identity/person2")
 DAY = 86_400_000
-
-
-@dataclass
-class Ledger:
-    directory: Path
-    store: LedgerStore
-    factory: TxFactory
-    clock: FixedClock
-    owners: list[OwnerCandidate]
-    bank_parties: dict[str, str]
-
-    def commit(self, handle: str, command: str, body: dict[str, JSONValue]) -> str:
-        envelope = self.factory.sign(self.factory.identity(handle), command, body)
-        (receipt,) = commit_all(self.store, self.clock, [envelope])
-        assert receipt.valid, (receipt.code, receipt.message)
-        return receipt.tx_id
-
-    def file(self, bank: str, owner: OwnerCandidate, contract: str) -> str:
-        today = dt.datetime.fromtimestamp(self.clock.now_ms() / 1000, tz=dt.UTC).date()
-        body = mortgage_first_body(unit_number=owner.unit_number, party_id=owner.party_id,
-                                   record_ref=owner.record_ref, bank_party=self.bank_parties[bank],
-                                   title_number=owner.title_number, contract=contract, today=today)
-        return self.commit(f"{bank}/operator1", "application.file", body)
-
-    def inquire(self, unit: str, basis: str, purpose: str) -> None:
-        self.commit("icbc-gz/operator1", "inquiry.request", {"unit_number": unit, "basis": basis, "purpose": purpose})
 
 
 @pytest.fixture
 def ledger(tmp_path: Path) -> Iterator[Ledger]:
-    clock = FixedClock(SystemClock().now_ms())
-    consortium = create_dev_consortium(tmp_path / "net", now_ms=clock.now_ms())
-    factory = TxFactory(consortium, clock)
-    directory = tmp_path / "net" / "nodes" / "gz-registry"
-    store = LedgerStore.create(directory, consortium.genesis)
-    keys = create_register_keys(tmp_path / "net", consortium.genesis)
-    importer = RegisterImporter(factory, keys, directory / SEALED_DIR, keep_owners=10_000)
-    commit_all(store, clock, [tx.envelope for tx in importer.transactions(generate(20260104, 100, batch_size=50))])
-    found = Ledger(directory, store, factory, clock, [c for c in importer.owners if not c.mortgages],
-                   dict(importer.bank_parties))
-    assert len(found.owners) >= 4
-    commit_all(store, clock, binding_envelopes(factory, dict(zip(PERSONS, found.owners, strict=False)),
-                                               found.bank_parties))
-    try:
+    with registry_ledger(tmp_path) as found:
         yield found
-    finally:
-        store.close()
 
 
 def assert_figures_match_the_scan(ledger: Ledger, stats: deskstats.DeskStats) -> None:

@@ -14,80 +14,29 @@ from __future__ import annotations
 import shutil
 import sqlite3
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from estatechain.clock import FixedClock, SystemClock
 from estatechain.contract import keys
 from estatechain.contract.civil_date import parse_iso_date
 from estatechain.contract.records import Consent
 from estatechain.contract.records.notice import Notice
 from estatechain.contract.records.ownership import OwnershipRight
 from estatechain.contract.records.party import Status
-from estatechain.identity.devca import create_dev_consortium
 from estatechain.storage.store import LEDGER_FILE, LedgerStore
-from estatechain.testing.builders import TxFactory
-from estatechain.testing.register import (
-    SEALED_DIR,
-    OwnerCandidate,
-    RegisterImporter,
-    binding_envelopes,
-    commit_all,
-    create_register_keys,
-)
-from estatechain.testing.synthetic import generate
 from estatechain.web import partyindex
 from estatechain.web.routes_owner import ConsentLine, Holding, consents, holdings
+from web.registerledger import PERSONS, Ledger, registry_ledger
 
-PERSONS = ("gz-identity/person1", "gz-identity/person2")
 TODAY = 20_000
 """A day number for the consents' state (the same for both sides of every comparison)."""
 
 
-@dataclass
-class Ledger:
-    directory: Path
-    store: LedgerStore
-    factory: TxFactory
-    clock: FixedClock
-    persons: dict[str, OwnerCandidate]
-    bank_parties: dict[str, str]
-
-    def commit(self, handle: str, command: str, body: dict[str, object]) -> str:
-        envelope = self.factory.sign(self.factory.identity(handle), command, body)  # type: ignore[arg-type]
-        (receipt,) = commit_all(self.store, self.clock, [envelope])
-        assert (receipt.code, receipt.message) == (None, None)
-        return receipt.tx_id
-
-    def consent(self, handle: str, bank: str) -> str:
-        return self.commit(handle, "inquiry.consent", {
-            "unit_number": self.persons[handle].unit_number, "bank_party": self.bank_parties[bank],
-            "purpose": "PRE_LOAN", "expires_on": "2099-12-31"})
-
-
 @pytest.fixture
 def ledger(tmp_path: Path) -> Iterator[Ledger]:
-    clock = FixedClock(SystemClock().now_ms())
-    consortium = create_dev_consortium(tmp_path / "net", now_ms=clock.now_ms())
-    factory = TxFactory(consortium, clock)
-    directory = tmp_path / "net" / "nodes" / "gz-registry"
-    store = LedgerStore.create(directory, consortium.genesis)
-    register_keys = create_register_keys(tmp_path / "net", consortium.genesis)
-    importer = RegisterImporter(factory, register_keys, directory / SEALED_DIR, keep_owners=10_000)
-    receipts = commit_all(store, clock, [tx.envelope for tx in importer.transactions(generate(20260105, 100,
-                                                                                              batch_size=50))])
-    assert all(r.valid for r in receipts)
-    persons = dict(zip(PERSONS, [c for c in importer.owners if not c.mortgages], strict=False))
-    assert len(persons) == len(PERSONS)
-    found = Ledger(directory, store, factory, clock, persons, dict(importer.bank_parties))
-    receipts = commit_all(store, clock, binding_envelopes(factory, persons, found.bank_parties))
-    assert all(r.valid for r in receipts)
-    try:
+    with registry_ledger(tmp_path, seed=20260105) as found:
         yield found
-    finally:
-        found.store.close()
 
 
 def scanned(store: LedgerStore) -> set[tuple[str, str, str]]:

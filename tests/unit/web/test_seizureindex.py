@@ -12,69 +12,23 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from estatechain.canonical import JSONValue
-from estatechain.clock import FixedClock, SystemClock
 from estatechain.contract.records.seizure import Seizure
-from estatechain.identity.devca import create_dev_consortium
 from estatechain.storage.store import LedgerStore
-from estatechain.testing.builders import TxFactory
-from estatechain.testing.register import (
-    SEALED_DIR,
-    OwnerCandidate,
-    RegisterImporter,
-    binding_envelopes,
-    commit_all,
-    create_register_keys,
-)
-from estatechain.testing.synthetic import generate
 from estatechain.web import seizureindex
 from estatechain.web.cases import unit_entries
+from web.registerledger import Ledger, registry_ledger
 
-PERSONS = ("gz-identity/person1", "gz-identity/person2")
 COURT = "gz-court/court1"
-
-
-@dataclass
-class Ledger:
-    directory: Path
-    store: LedgerStore
-    factory: TxFactory
-    clock: FixedClock
-    owners: list[OwnerCandidate]
-    bank_parties: dict[str, str]
-
-    def commit(self, handle: str, command: str, body: dict[str, JSONValue]) -> str:
-        envelope = self.factory.sign(self.factory.identity(handle), command, body)
-        (receipt,) = commit_all(self.store, self.clock, [envelope])
-        assert receipt.valid, (receipt.code, receipt.message)
-        return receipt.tx_id
-
 
 
 @pytest.fixture
 def ledger(tmp_path: Path) -> Iterator[Ledger]:
-    clock = FixedClock(SystemClock().now_ms())
-    consortium = create_dev_consortium(tmp_path / "net", now_ms=clock.now_ms())
-    factory = TxFactory(consortium, clock)
-    directory = tmp_path / "net" / "nodes" / "gz-registry"
-    store = LedgerStore.create(directory, consortium.genesis)
-    keys = create_register_keys(tmp_path / "net", consortium.genesis)
-    importer = RegisterImporter(factory, keys, directory / SEALED_DIR, keep_owners=10_000)
-    commit_all(store, clock, [tx.envelope for tx in importer.transactions(generate(20260104, 100, batch_size=50))])
-    found = Ledger(directory, store, factory, clock, [c for c in importer.owners if not c.mortgages],
-                   dict(importer.bank_parties))
-    assert len(found.owners) >= 4
-    commit_all(store, clock, binding_envelopes(factory, dict(zip(PERSONS, found.owners, strict=False)),
-                                               found.bank_parties))
-    try:
+    with registry_ledger(tmp_path) as found:
         yield found
-    finally:
-        store.close()
 
 
 def by_scan(store: LedgerStore, org: str) -> list[str]:
