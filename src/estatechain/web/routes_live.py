@@ -28,8 +28,6 @@ import asyncio
 import weakref
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
-from functools import cache
-from importlib import resources
 from typing import Annotated, Final
 
 import orjson
@@ -221,17 +219,3 @@ async def events(request: Request, session: Member, parts: PortalDep,
     weakref.finalize(frames, slot.give_back)  # a response dropped before it was read gives its slot back too
     response = StreamingResponse(frames, media_type="text/event-stream", headers={"X-Accel-Buffering": "no"})
     return secure(response, session)
-
-
-@cache
-def _script() -> bytes:
-    return resources.files(__package__).joinpath("static", "live.js").read_bytes()
-
-
-@router.get("/static/live.js")
-async def live_script() -> Response:
-    """The one script (no build step): live updates of desk and case pages."""
-    response = Response(_script(), media_type="text/javascript")
-    response.headers["Cache-Control"] = "public, max-age=3600"
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    return response

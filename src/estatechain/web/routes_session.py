@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from functools import cache
 from importlib import resources
+from typing import Final
 
 from fastapi import APIRouter, Request, Response
 
@@ -18,20 +19,27 @@ from estatechain.web import i18n
 from estatechain.web.accounts import Account, Session
 from estatechain.web.i18n import N_
 from estatechain.web.pages import redirect, render
-from estatechain.web.portal import CheckedForm, Portal, PortalDep, PortalRoute, Visitor, desk_of
+from estatechain.web.portal import CheckedForm, Portal, PortalDep, PortalProblem, PortalRoute, Visitor, desk_of
 
 router = APIRouter(prefix="/portal", route_class=PortalRoute, include_in_schema=False)
 
 
+STATIC: Final = {"portal.css": "text/css", "live.js": "text/javascript", "dropzone.js": "text/javascript"}
+"""The portal's only static files (no build step), by name, with their media types."""
+
+
 @cache
-def _css() -> bytes:
-    return resources.files(__package__).joinpath("static", "portal.css").read_bytes()
+def _static(name: str) -> bytes:
+    return resources.files(__package__).joinpath("static", name).read_bytes()
 
 
-@router.get("/static/portal.css")
-async def stylesheet() -> Response:
-    """The one style sheet (no build step)."""
-    response = Response(_css(), media_type="text/css")
+@router.get("/static/{name}")
+async def static_file(name: str) -> Response:
+    """The style sheet and the two small scripts; any other name is not found."""
+    media_type = STATIC.get(name)
+    if media_type is None:
+        raise PortalProblem(404, N_("There is no such page."))
+    response = Response(_static(name), media_type=media_type)
     response.headers["Cache-Control"] = "public, max-age=3600"
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response
