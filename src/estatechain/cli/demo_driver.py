@@ -29,6 +29,7 @@ from estatechain.canonical import JSONValue
 from estatechain.cli.demo_world import Owner, World
 from estatechain.crypto import x509
 from estatechain.errors import Conflict, IntegrityFault
+from estatechain.node.inquiry_answers import ANSWER_TYPE
 from estatechain.sdk import Client, ClientIdentity, TxStatus
 
 DEFAULT_NODE: Final = "http://127.0.0.1:8700"
@@ -45,7 +46,6 @@ OWNER, MAX_OWNER, BUYER, SEIZED_OWNER = ("gz-identity/person1", "gz-identity/per
 WAIT_S: Final = 10.0
 """Server-side wait for a commit per submission; a block is cut within the batch timeout (200 ms)."""
 COMMIT_TIMEOUT_S: Final = 30.0
-ANSWER_TYPE: Final = "estatechain.inquiry-answer.v1"
 TITLE_MARK: Final = "不动产权第"
 """What sets a title certificate number (不动产权证书) apart from a registration certificate's (不动产证明)."""
 STEPS_TOTAL: Final = 89

@@ -10,7 +10,10 @@ shows there before anything is signed.
 
 The lookup shows only what seizing needs, not the register: state organs read a unit's register
 only for their cases, and every such inquiry is recorded (domain.md §2, §7), which a desk lookup is
-not. So it shows that the unit exists, its location code, use and area, how many current owners it
+not. To read the register the desk offers exactly that: an ``inquiry.request`` with basis ``case``,
+purpose ``CASE`` and the court's case number (案号), signed through the confirmation page and
+answered by the registry's signed answer (``routes_inquiry.py``); the unit's owners see it among
+those who looked. So it shows that the unit exists, its location code, use and area, how many current owners it
 has (not who), and the seizure queue: each seizure in effect or queued with its place and state,
 another authority's as "held by another authority" without its order number or authority (theirs to
 disclose), the court's own in full. The court's own seizures (current and ended) are listed below,
@@ -40,6 +43,7 @@ from estatechain.web.accounts import Account, Session
 from estatechain.web.i18n import N_
 from estatechain.web.pages import redirect, render
 from estatechain.web.portal import CheckedForm, Member, Portal, PortalDep, PortalProblem, PortalRoute, not_found
+from estatechain.web.routes_inquiry import prepare_inquiry
 from estatechain.web.routes_register import SEIZURE_KINDS, SEIZURE_STATES, SeizureEntry, seizure_states
 from estatechain.web.seizureindex import SeizureIndex
 
@@ -48,6 +52,8 @@ router = APIRouter(prefix="/portal", route_class=PortalRoute, include_in_schema=
 AUTHORITY_ROLES: Final = frozenset({"court", "state_organ"})
 """The roles ``seizure.register`` / ``seizure.release`` accept (the contract's ``AUTHORITIES``)."""
 MAX_ORDER_NO: Final = 100
+MAX_CASE_NO: Final = 100
+"""The contract's limit on an inquiry's case number (``rules/inquiry.py``)."""
 LISTED: Final = 100
 """The court's own seizures listed at once; the page says how many there are in all."""
 CURRENT: Final = frozenset({"in_effect", "queued"})
@@ -223,3 +229,26 @@ async def lift(seizure_id: str, session: Member, form: CheckedForm, parts: Porta
                                     now_ms=parts.service.clock.now_ms(), summary=summary, back="/court")
     parts.accounts.set_pending(session.token, pending.to_json())
     return redirect("/sign", session)
+
+
+@router.post("/court/inquire")
+async def inquire(session: Member, form: CheckedForm, parts: PortalDep, index: IndexDep) -> Response:
+    """Prepare the court's recorded look at the unit's register: ``inquiry.request`` for its case (案号)."""
+    assert session.account is not None
+    _require_court(session.account)
+    unit = str(form.get("unit_number", "")).strip()[:28]
+    case_no = str(form.get("case_no", "")).strip()
+    order = Order(values={"unit_number": unit, "case_no": case_no[:MAX_CASE_NO]})
+    if len(unit) != 28 or parts.service.store.get(keys.unit(unit)) is None:
+        order.problems["unit_number"] = N_("The register has no unit with this number.")
+    if not case_no:
+        order.problems["case_no"] = N_("Enter the case number (案号) the court reads the register for.")
+    elif len(case_no) > MAX_CASE_NO:
+        order.problems["case_no"] = N_("A case number has at most 100 characters.")
+    if order.problems:
+        return _page(session, parts, index, order, status=422)
+    body: dict[str, JSONValue] = {"unit_number": unit, "basis": "case", "purpose": "CASE", "case_no": case_no}
+    summary = [[N_("Action"), N_("Read the unit's register for a case (recorded inquiry)"), "t"],
+               [N_("Unit number"), unit], [N_("Case number (案号)"), case_no],
+               [N_("Purpose"), N_("Case of a court or state organ"), "t"]]
+    return prepare_inquiry(parts, session, body, summary)

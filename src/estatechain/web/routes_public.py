@@ -1,9 +1,16 @@
-"""The public certificate pages: status by number, and verification of an uploaded PDF or JSON file.
+"""The public certificate pages: status by number, and verification of a certificate file or its QR content.
 
 Design §3.20: a number alone yields the status only; the content needs the file (or the QR content),
 and then it is the file's own content, verified offline-style against genesis (PAdES signature,
 issuer signature, ledger evidence) with its current status from this node's ledger. Lookups are
 rate-limited per client address and recorded in the same audit log as the API's public lookups.
+
+Pasted QR content (``certificates/qr.py``: the verification URL with the number and the record's
+SHA-256) proves that its holder saw the certificate: when the ledger's certificate of that number
+has exactly that record hash, the registry node's signed copy of it (with its ledger evidence,
+``CertificateDesk.issued``) goes through the same verifier as an uploaded file, and the page shows
+the same report. Text that is not such content, or names no issued record of this ledger, gets an
+error on the field and nothing else.
 """
 
 from __future__ import annotations
@@ -17,17 +24,26 @@ from starlette.datastructures import UploadFile
 
 from estatechain.canonical import JSONValue
 from estatechain.certificates.desk import ARCHIVE_DIR
+from estatechain.certificates.document import to_bytes
 from estatechain.certificates.lookups import LOG_NAME, LookupGate
-from estatechain.certificates.verify import verify_bytes
+from estatechain.certificates.qr import parse_qr
+from estatechain.certificates.verify import Report, verify_bytes
 from estatechain.contract.certificates import load
-from estatechain.errors import NotFound
+from estatechain.errors import Conflict, InputError, NotFound
+from estatechain.web.accounts import Session
 from estatechain.web.i18n import N_
 from estatechain.web.pages import BASE, render
-from estatechain.web.portal import CheckedForm, PortalDep, PortalRoute, Visitor
+from estatechain.web.portal import CheckedForm, Portal, PortalDep, PortalProblem, PortalRoute, Visitor
+from estatechain.web.routes_cases import certificate_desk
 
 router = APIRouter(prefix="/portal", route_class=PortalRoute, include_in_schema=False)
 
 MAX_FILE_BYTES: Final = 2 * 1024 * 1024
+MAX_QR_CHARS: Final = 2000
+"""Far above any real QR content (a URL of some 200 characters); longer text is not read at all."""
+NOT_QR: Final = N_("This is not the content of a certificate's QR code. Paste the whole text the QR code holds: an "
+                   "address ending in /v1/certificates/verify?number=…&sha256=….")
+NO_SUCH_RECORD: Final = N_("The ledger holds no issued certificate with this number and record hash.")
 SHOWN_FIELDS: Final = {"number": N_("Certificate number"), "unit_number": N_("Unit number"),
                        "right_or_matter": N_("Right or matter"), "mortgage_type": N_("Mortgage type"),
                        "location": N_("Location"), "date": N_("Date")}
@@ -62,15 +78,8 @@ async def certificate_status(request: Request, session: Visitor, parts: PortalDe
     return render("public.html", session, status=status, number=number, found=found, limited=False, report=None)
 
 
-@router.post("/public/verify")
-async def verify_file(request: Request, session: Visitor, form: CheckedForm, parts: PortalDep) -> Response:
-    """Anyone: verify an uploaded certificate PDF or JSON file and show every check and the current status."""
-    gate, client = _gate(request, parts), request.client.host if request.client else "unknown"
-    if not gate.admit(client):
-        gate.record(client=client, kind="file", number=None, outcome="RATE_LIMITED")
-        return render("public.html", session, status=429, number="", found=None, limited=True, report=None)
-    upload = form.get("file")
-    data = await upload.read(MAX_FILE_BYTES + 1) if isinstance(upload, UploadFile) else b""
+async def _verified(parts: Portal, data: bytes) -> Report:
+    """``verify_bytes`` on ``data`` with the current status from this node's ledger."""
     store, loop = parts.service.store, asyncio.get_running_loop()
 
     async def status_of(number: str) -> dict[str, JSONValue]:
@@ -83,10 +92,72 @@ async def verify_file(request: Request, session: Visitor, form: CheckedForm, par
         return asyncio.run_coroutine_threadsafe(status_of(number), loop).result(timeout=10)
 
     # pyhanko's PDF validation runs its own event loop, so the check runs in a worker thread
-    report = await asyncio.to_thread(verify_bytes, data[:MAX_FILE_BYTES], parts.service.genesis, lookup=lookup)
+    return await asyncio.to_thread(verify_bytes, data, parts.service.genesis, lookup=lookup)
+
+
+def _report_page(session: Session, report: Report, *, qr: str = "") -> Response:
+    """The verification's report and the record's public fields, as both the file and the QR check show it."""
+    record = report.record or {}
+    shown = [(label, str(record[name])) for name, label in SHOWN_FIELDS.items() if name in record]
+    return render("public.html", session, status=200 if report.ok else 422, number="", found=None, limited=False,
+                  report=report, shown=shown, qr=qr, qr_problem=None, here=f"{BASE}/public/certificate")
+
+
+@router.post("/public/verify")
+async def verify_file(request: Request, session: Visitor, form: CheckedForm, parts: PortalDep) -> Response:
+    """Anyone: verify an uploaded certificate PDF or JSON file and show every check and the current status."""
+    gate, client = _gate(request, parts), request.client.host if request.client else "unknown"
+    if not gate.admit(client):
+        gate.record(client=client, kind="file", number=None, outcome="RATE_LIMITED")
+        return render("public.html", session, status=429, number="", found=None, limited=True, report=None)
+    upload = form.get("file")
+    data = await upload.read(MAX_FILE_BYTES + 1) if isinstance(upload, UploadFile) else b""
+    report = await _verified(parts, data[:MAX_FILE_BYTES])
     record = report.record or {}
     gate.record(client=client, kind="file", number=None if report.record is None else str(record.get("number")),
                 outcome="VALID" if report.ok else "FAILED")
-    shown = [(label, str(record[name])) for name, label in SHOWN_FIELDS.items() if name in record]
-    return render("public.html", session, status=200 if report.ok else 422, number="", found=None, limited=False,
-                  report=report, shown=shown, here=f"{BASE}/public/certificate")
+    return _report_page(session, report)
+
+
+def _qr_document(request: Request, parts: Portal, text: str) -> bytes | tuple[str, str]:
+    """The signed certificate file the QR content names, with its ledger evidence; or (field problem, log outcome)."""
+    if not text:
+        return N_("Paste the text of the certificate's QR code."), "EMPTY"
+    try:
+        qr = parse_qr(text) if len(text) <= MAX_QR_CHARS else None
+    except InputError:
+        qr = None
+    if qr is None:
+        return NOT_QR, "NOT_QR"
+    found = load(parts.service.store, qr.number)
+    if found is None or found.document_sha256 != qr.sha256:
+        return NO_SUCH_RECORD, "NOT_FOUND" if found is None else "HASH_MISMATCH"
+    try:
+        document = certificate_desk(request, parts.service).issued(found.number)
+    except PortalProblem:
+        return N_("This node does not keep certificates' signed records: check the QR code on the registry's "
+                  "portal."), "NO_ARCHIVE"
+    except (NotFound, Conflict):  # not prepared on this node, or not issued yet; a damaged archive is a fault
+        return NO_SUCH_RECORD, "NOT_FOUND"
+    return to_bytes(document)
+
+
+@router.post("/public/verify-qr")
+async def verify_qr(request: Request, session: Visitor, form: CheckedForm, parts: PortalDep) -> Response:
+    """Anyone: verify the certificate a pasted QR content names (number + record hash), as a file is verified."""
+    gate, client = _gate(request, parts), request.client.host if request.client else "unknown"
+    if not gate.admit(client):
+        gate.record(client=client, kind="qr", number=None, outcome="RATE_LIMITED")
+        return render("public.html", session, status=429, number="", found=None, limited=True, report=None)
+    posted = form.get("qr")
+    text = posted.strip() if isinstance(posted, str) else ""
+    data = _qr_document(request, parts, text)
+    if isinstance(data, tuple):
+        problem, outcome = data
+        gate.record(client=client, kind="qr", number=None, outcome=outcome)
+        return render("public.html", session, status=422, number="", found=None, limited=False, report=None,
+                      qr=text[:MAX_QR_CHARS], qr_problem=problem, here=f"{BASE}/public/certificate")
+    report = await _verified(parts, data)
+    number = None if report.record is None else str(report.record.get("number"))
+    gate.record(client=client, kind="qr", number=number, outcome="VALID" if report.ok else "FAILED")
+    return _report_page(session, report, qr=text)

@@ -89,6 +89,10 @@ def test_a_bank_that_only_intends_to_lend_gets_the_limited_flags(reg: RegisterNo
     assert set(document["result"]) == {"unit", "co_ownership", "mortgage_flag", "notice_flag", "objection_flag",
                                        "seizure_flag", "residence_right_flag"}
     assert "owners" not in document["result"]
+    unit_facts = document["result"]["unit"]  # what the unit is (its floor area and location code), not whose
+    assert set(unit_facts) == {"unit_number", "use", "kind", "area_centi_m2", "location_code"}
+    assert unit_facts["unit_number"] == unit
+    assert unit_facts["area_centi_m2"] > 0
     other_bank = refused(reg, "ccb-gz/operator1", f"/v1/inquiries/{status['tx_id']}/answer")
     assert (other_bank.status, other_bank.code) == (403, "FORBIDDEN")
 

@@ -1,22 +1,19 @@
 """Inquiries of registration results (domain.md §7, design §3.19): submit, fetch the signed answer, who looked.
 
 An inquiry is a transaction (``inquiry.request``) signed by the requester. Its answer is released
-only after that transaction committed valid with outcome GRANTED; it is built from the register as
-it stood at the inquiry's block (the row history), limited to the sections the contract's log
-record names (FULL or LIMITED), and signed by the registry's ``node`` identity over RFC 8785 bytes
-carrying the type tag ``estatechain.inquiry-answer.v1``, the chain id and the height — so the same
-answer comes back after a restart and verifies nowhere else. Nothing is released for an inquiry
-that is pending, unknown or invalid (409) or REFUSED (403). Owners list who looked at their unit.
+only after that transaction committed valid with outcome GRANTED, to the requester's org; the
+document itself (as of the inquiry's block, FULL or LIMITED, signed by the registry's node) is
+built by ``node/inquiry_answers.py``, which the portal's bank desk uses too. Nothing is released for
+an inquiry that is pending, unknown or invalid (409) or REFUSED (403). Owners list who looked at
+their unit.
 """
 
 from __future__ import annotations
 
-import base64
-from typing import Annotated, Any, Final
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request, Response
 
-from estatechain import canonical
 from estatechain.api.deps import Caller, Service, may_read_own
 from estatechain.api.problems import ApiError
 from estatechain.api.routes.responses import SIGNED, errors
@@ -25,43 +22,29 @@ from estatechain.api.schemas.inquiries import AnswerOut, WhoLookedOut
 from estatechain.api.schemas.transactions import ENVELOPE_SCHEMA, TxStatusOut
 from estatechain.canonical import JSONValue
 from estatechain.contract import keys
-from estatechain.contract.checks.notices import current_notices
-from estatechain.contract.checks.register import current_mortgages
-from estatechain.contract.checks.unit import current_ownership
 from estatechain.contract.rules.inquiry import may_list, who_looked
-from estatechain.contract.seizure_queue import pending_or_in_effect, unit_seizures
-from estatechain.contract.view import StateView
+from estatechain.errors import Unavailable
 from estatechain.identity.devca import Identity
 from estatechain.identity.membership import Signer
 from estatechain.ledger.envelope import parse_envelope
+from estatechain.node.inquiry_answers import answer_identity, signed_answer
 from estatechain.node.service import NodeService
-from estatechain.storage.asof import StateAsOf
 
 router = APIRouter(tags=["inquiries"])
 
-ANSWER_TYPE: Final = "estatechain.inquiry-answer.v1"
-REGISTRY_TYPE: Final = "registry"
 TxId = Annotated[str, Path(pattern="^[0-9a-f]{64}$", description="The inquiry's tx id.")]
 
 
 def answer_key(request: Request, service: NodeService) -> Identity:
-    """The registry node's own ``node`` identity, from the node's keys (its keystore or the dev layout).
-
-    Raises:
-        ApiError: 503 when this node has no registry ``node`` identity to sign answers with.
-
-    """
+    """The registry node's answer-signing identity, looked up once per app (``inquiry_answers.answer_identity``)."""
     cached: Identity | None = getattr(request.app.state, "answer_key", None)
-    if cached is not None:
-        return cached
-    org = service.keys.org_id
-    org_type = next((o.type for o in service.genesis.orgs if o.id == org), None)
-    identity = service.keys.identity("node") if org_type == REGISTRY_TYPE else None
-    if identity is None:
-        raise ApiError(503, "ANSWER_KEY_MISSING", "this node holds no registry node key, so it cannot sign "
-                       "inquiry answers; ask the registry's node", {"org": org})
-    request.app.state.answer_key = identity
-    return identity
+    if cached is None:
+        try:
+            cached = answer_identity(service)
+        except Unavailable as missing:
+            raise ApiError(503, "ANSWER_KEY_MISSING", str(missing), {"org": service.keys.org_id}) from None
+        request.app.state.answer_key = cached
+    return cached
 
 
 @router.post("/v1/inquiries", status_code=202, response_model=TxStatusOut,
@@ -109,58 +92,6 @@ def _log(service: NodeService, tx_id: str) -> dict[str, JSONValue]:
     return dict(record)
 
 
-def _full(view: StateView, unit_number: str, time_ms: int) -> dict[str, JSONValue]:
-    right = current_ownership(view, unit_number)
-    seizures: list[JSONValue] = [dict(s.to_json()) for s in unit_seizures(view, unit_number)]
-    unit = view.get(keys.unit(unit_number))
-    return {
-        "unit": None if unit is None else dict(unit),
-        "owners": [] if right is None else [h.to_json() for h in right.holders],
-        "ownership_form": None if right is None else right.form.value,
-        "title_number": None if right is None else right.title_number,
-        "mortgages": [m.to_json() for m in current_mortgages(view, unit_number)],
-        "notices": [n.to_json() for n in current_notices(view, unit_number)],
-        "seizures": seizures,
-        "seizure_in_effect_or_queued": pending_or_in_effect(view, unit_number, time_ms),
-        "objections": [],
-    }
-
-
-def _limited(view: StateView, unit_number: str, time_ms: int) -> dict[str, JSONValue]:
-    unit = view.get(keys.unit(unit_number)) or {}
-    right = current_ownership(view, unit_number)
-    return {
-        "unit": {k: unit.get(k) for k in ("unit_number", "use", "kind", "area_cm2", "location") if k in unit},
-        "co_ownership": right is not None and len(right.holders) > 1,
-        "mortgage_flag": bool(current_mortgages(view, unit_number)),
-        "notice_flag": bool(current_notices(view, unit_number)),
-        "objection_flag": False,
-        "seizure_flag": pending_or_in_effect(view, unit_number, time_ms),
-        "residence_right_flag": False,
-    }
-
-
-def build_answer(service: NodeService, record: dict[str, JSONValue], signer: Identity) -> dict[str, JSONValue]:
-    """The answer document for a GRANTED inquiry, as of the inquiry's height."""
-    height = int(str(record["as_of_height"]))
-    block = service.block(height)
-    unit_number = str(record["unit_number"])
-    view = StateAsOf(service.store, height)
-    full = record["answer"] == "FULL"
-    sections = (_full if full else _limited)(view, unit_number, block.header.time_ms)
-    released = record.get("released")
-    names = {str(n) for n in released} if isinstance(released, list) else set()
-    names |= {"unit", "title_number", "seizure_in_effect_or_queued"} if full else {"unit"}
-    return {
-        "type": ANSWER_TYPE, "chain_id": service.genesis.chain_id, "inquiry_id": str(record["inquiry_id"]),
-        "height": height, "block_hash": block.block_hash, "time_ms": block.header.time_ms,
-        "unit_number": unit_number, "answer": record["answer"], "basis": record["basis"],
-        "purpose": record["purpose"], "requester": record["requester"], "requester_org": record["requester_org"],
-        "result": {k: v for k, v in sections.items() if k in names}, "signer": signer.fingerprint,
-        "registry": signer.org_id,
-    }
-
-
 def _may_fetch(caller: Signer, record: dict[str, JSONValue]) -> bool:
     return may_read_own(caller, signer=str(record["requester"]), org_id=str(record["requester_org"]),
                         individual=record.get("requester_role") == "person")
@@ -177,13 +108,7 @@ async def inquiry_answer(tx_id: TxId, request: Request, service: Service, caller
         raise ApiError(403, "INQUIRY_REFUSED", str(record.get("problem") or "the inquiry was refused"),
                        {"tx_id": tx_id, "code": str(record.get("code") or ""),
                         "offered": str(record.get("offered") or "")})
-    signer = answer_key(request, service)
-    document = build_answer(service, record, signer)
-    data = canonical.encode(document)
-    signature = service.suite.sign(signer.private_key, data)
-    return AnswerOut(answer=document, canonical=data.decode("utf-8"),
-                     signature=base64.b64encode(signature).decode("ascii"),
-                     certificate=base64.b64encode(signer.cert_der).decode("ascii"))
+    return AnswerOut.model_validate(signed_answer(service, record, answer_key(request, service)))
 
 
 def _entry(record: dict[str, Any]) -> dict[str, Any]:

@@ -1,0 +1,88 @@
+"""The public page verifies a certificate from its QR code's content (design §3.20), in chromium.
+
+A mortgage goes through the desks to an issued registration certificate; anyone pastes what the
+certificate's QR code holds (the verification URL with the number and the record hash,
+``certificates/qr.py``) and sees the same verified report as for the uploaded file: authentic, the
+current status, the number. Text that is not QR content, or content naming a record the ledger does
+not hold, gets an error on the field and no report.
+"""
+
+from __future__ import annotations
+
+from playwright.sync_api import Browser
+
+from estatechain.certificates.qr import QrContent
+from portal.portal_people import Person, PortalNode, fill_filing, open_filing, sign_here, take
+
+OWNER = "gz-identity/person1"
+CLERK = "ccb-gz/operator1"
+
+
+def signed_in(browser: Browser, node: PortalNode, people: list[Person], username: str, locale: str = "zh-CN"
+              ) -> Person:
+    person = Person(browser, node, username, locale=locale)
+    people.append(person)
+    person.sign_in()
+    return person
+
+
+def issued_certificate(browser: Browser, node: PortalNode, people: list[Person]) -> str:
+    """A mortgage first registration from the clerk's form to the issued certificate; its number."""
+    clerk = signed_in(browser, node, people, CLERK)
+    open_filing(clerk, node.unit_of(OWNER))
+    fill_filing(clerk, contract="CCB-QR-0001", amount="800000")
+    case_id = sign_here(clerk)
+    take(signed_in(browser, node, people, OWNER), case_id, "confirm")
+    take(signed_in(browser, node, people, "ccb-gz/approver1"), case_id, "confirm")
+    take(signed_in(browser, node, people, "gz-registry/intake1"), case_id, "accept")
+    take(signed_in(browser, node, people, "gz-registry/reviewer1"), case_id, "review")
+    take(signed_in(browser, node, people, "gz-registry/recorder2"), case_id, "record")
+    issuer = signed_in(browser, node, people, "gz-registry/issuer1")
+    take(issuer, case_id, "issue")
+    return issuer.page.inner_text("[data-testid=certificate-number]").strip()
+
+
+def paste(person: Person, text: str) -> int:
+    """Paste ``text`` into the QR field and verify; the HTTP status of the answer."""
+    page = person.page
+    with page.expect_response(lambda r: r.url.endswith("/portal/public/verify-qr")) as sent:
+        page.fill("#qr", text)
+        page.click("#verify-qr button[type=submit]")
+    return sent.value.status
+
+
+def test_pasted_qr_content_verifies_the_certificate_and_garbage_gets_a_field_error(
+        browser: Browser, node: PortalNode, people: list[Person]) -> None:
+    number = issued_certificate(browser, node, people)
+    anonymous = Person(browser, node, "")
+    people.append(anonymous)
+    page = anonymous.page
+    page.goto(f"{node.portal}/public/certificate?number={number}")
+    sha256 = page.inner_text("[data-testid=certificate-status] dd.mono").strip()
+    assert len(sha256) == 64
+    content = QrContent(base_url=node.url, number=number, sha256=sha256).text()
+
+    assert paste(anonymous, content) == 200
+    report = page.inner_text("[data-testid=verify-report]")
+    assert "文件真实有效" in report
+    assert "有效" in report
+    assert number in page.inner_text("main")
+    assert page.locator("#qr-error").count() == 0
+    anonymous.shoot("public-verify-qr-zh-CN")
+    anonymous.switch("en")
+    assert paste(anonymous, content) == 200
+    assert "The file is authentic." in page.inner_text("[data-testid=verify-report]")
+    anonymous.switch("zh-CN")
+
+    for garbage in ("hello, this is not a QR code", "https://example.org/v1/certificates/verify?number=x",
+                    "x" * 5000):
+        assert paste(anonymous, garbage) == 422, garbage
+        assert "这不是证书二维码的内容" in page.inner_text("#qr-error")
+        assert page.get_attribute("#qr", "aria-invalid") == "true"
+        assert page.locator("[data-testid=verify-report]").count() == 0
+
+    wrong = QrContent(base_url=node.url, number=number, sha256="0" * 64).text()
+    assert paste(anonymous, wrong) == 422
+    assert "账本上没有此编号和记录哈希值相符的已发证书" in page.inner_text("#qr-error")
+    assert page.locator("[data-testid=verify-report]").count() == 0
+    anonymous.shoot("public-verify-qr-error-zh-CN")
