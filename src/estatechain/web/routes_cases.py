@@ -9,26 +9,32 @@ sign the certificate record, whose hash the issuer's transaction then carries (d
 from __future__ import annotations
 
 import asyncio
+from typing import Final
 
 from fastapi import APIRouter, Request, Response
 
 from estatechain.certificates.desk import CertificateDesk
 from estatechain.certificates.pdf import certificate_pdf
+from estatechain.contract.working_days import WorkingDays
 from estatechain.errors import EstatechainError
 from estatechain.node.service import NodeService
 from estatechain.web import cases as queries
+from estatechain.web import review
 from estatechain.web.accounts import Account
 from estatechain.web.actions import (
     MISSING_ITEMS,
     REFUSAL_REASONS,
     STEPS_BY_PATH,
+    Decision,
+    Step,
     available,
     decision,
     reviewer,
     step_body,
 )
-from estatechain.web.i18n import BUSINESS_NAMES, N_
-from estatechain.web.pages import redirect, render
+from estatechain.web.filing import CAUSES, CORRECTABLE, REASONS
+from estatechain.web.i18n import BUSINESS_NAMES, N_, rule_texts
+from estatechain.web.pages import CSP, redirect, render
 from estatechain.web.portal import (
     CheckedForm,
     Member,
@@ -40,8 +46,18 @@ from estatechain.web.portal import (
     not_found,
     viewer_of,
 )
+from estatechain.web.precheck import precheck
 
 router = APIRouter(prefix="/portal", route_class=PortalRoute, include_in_schema=False)
+
+INLINE_MEDIA: Final = frozenset({"application/pdf", "image/jpeg", "image/png"})
+"""Materials a browser shows itself (V24's media types but OFD, which needs a reader): viewed in the page."""
+CASE_CSP: Final = CSP + "; frame-src 'self'"
+"""The case page's policy: the site's, plus framing the portal's own PDF materials (and nothing else)."""
+VERDICT_STEPS: Final = frozenset({"accept", "review", "record"})
+DETAIL_LABELS: Final = {"reasons": REASONS, "causes": CAUSES, "fields": CORRECTABLE}
+"""The filing form's labels for the coded details a case page shows (``case_details.html``)."""
+"""Steps whose verdict the case page shows in advance (the others take a decision the page cannot guess)."""
 
 
 def certificate_desk(request: Request, service: NodeService) -> CertificateDesk:
@@ -69,31 +85,112 @@ def _load(parts: Portal, account: Account, application_id: str) -> queries.Case:
 
 @router.get("/cases")
 async def all_cases(session: Member, parts: PortalDep) -> Response:
-    """The newest cases the account may see, and how many there are in all."""
+    """The newest cases the account may see, how many there are in all, and each one's legal clock."""
     assert session.account is not None
     store = parts.service.store
     viewer = viewer_of(parts, session.account)
-    found = queries.listed(parts.cases, store, viewer, queries.now_ms(store, parts.service.clock.now_ms()))
+    now = queries.now_ms(store, parts.service.clock.now_ms())
+    found = queries.listed(parts.cases, store, viewer, now)
     return render("cases.html", session, cases=found, title=N_("Cases"),
-                  total=queries.count(store, viewer, parts.cases))
+                  total=queries.count(store, viewer, parts.cases),
+                  clocks=review.clocks(found, now, WorkingDays(store)))
 
 
 @router.get("/cases/{application_id}")
-async def case_page(application_id: str, session: Member, parts: PortalDep, done: str | None = None) -> Response:
-    """The case: parties, details, materials, timeline, and the steps this account may take."""
+async def case_page(application_id: str, request: Request, session: Member, parts: PortalDep,
+                    done: str | None = None) -> Response:
+    """The case: parties, details, materials, timeline, the clock, and the steps this account may take.
+
+    Registry staff also get the review desk (``review.py``): the unit's mortgages with ranks before
+    and after, every register check with its result, and the verdict of the step they would sign.
+    The filing bank sees the ranks before and after, other mortgagees' entries only as ranks.
+    """
     assert session.account is not None
-    item = _load(parts, session.account, application_id)
-    viewer = viewer_of(parts, session.account)
+    account = session.account
+    item = _load(parts, account, application_id)
+    viewer = viewer_of(parts, account)
     store = parts.service.store
     waiting = queries.awaiting(store, viewer, [item])
-    fingerprint = parts.custody.identity(session.account.handle).fingerprint
-    steps = available(item, session.account.role, fingerprint, awaiting_party=waiting[0][1] if waiting else None)
-    blocked = (session.account.role == "registry.recorder" and item.state.value == "APPROVED"
+    fingerprint = parts.custody.identity(account.handle).fingerprint
+    steps = (available(item, account.role, fingerprint, awaiting_party=waiting[0][1] if waiting else None)
+             + review.hold_steps(item.state, account.role))
+    blocked = (account.role == "registry.recorder" and item.state.value == "APPROVED"
                and reviewer(item) == fingerprint)
     timeline = sorted(((name, step) for name, step in item.application.steps.items() if isinstance(step, dict)),
                       key=lambda pair: (int(str(pair[1].get("at_ms", 0))), pair[0]))
-    return render("case.html", session, case=item, steps=steps, timeline=timeline, blocked=blocked, done=done,
-                  missing_items=MISSING_ITEMS, reasons=REFUSAL_REASONS)
+    now = queries.now_ms(store, parts.service.clock.now_ms())
+    desk = None
+    if item.state not in review.OPEN:
+        pass  # decided: the register page shows the unit's ranks as they are
+    elif viewer.org_type == "registry":
+        desk = _review_desk(parts, account, item, steps, fingerprint)
+    elif account.role.startswith("bank.") and account.org == item.application.filer_org:
+        desk = _filer_ranks(parts, account, item, fingerprint)
+    viewable = _viewable(request, parts, account, item)
+    response = render("case.html", session, case=item, steps=steps, timeline=timeline, blocked=blocked, done=done,
+                      missing_items=MISSING_ITEMS, reasons=REFUSAL_REASONS, desk=desk, viewable=viewable,
+                      clock=review.clock(item.application, item.state, now, WorkingDays(store)),
+                      reason_steps=("not-accept", "refuse", "hold"), detail_labels=DETAIL_LABELS)
+    if viewable:
+        response.headers["Content-Security-Policy"] = CASE_CSP
+    return response
+
+
+def _viewable(request: Request, parts: Portal, account: Account, item: queries.Case) -> dict[str, str]:
+    """Materials this account may open (as ``material_file`` allows) that a browser shows: sha256 → "img"/"frame"."""
+    store = material_store(request, parts)
+    registry = viewer_of(parts, account).org_type == "registry"
+    return {m.sha256: "frame" if m.media_type == "application/pdf" else "img" for m in item.application.materials
+            if m.media_type in INLINE_MEDIA and (registry or account.org in store.holders(m.sha256))}
+
+
+def _blocked(ranks: review.Ranks) -> dict[str, object] | None:
+    """The rule that keeps the case from being recorded now (so no ranks after it), with its texts."""
+    if ranks.blocked is None:
+        return None
+    rejection = ranks.blocked.rejection
+    return {"code": str(rejection.code),
+            "texts": rule_texts(str(rejection.code), {str(k): str(v) for k, v in rejection.detail.items()})}
+
+
+def _filer_ranks(parts: Portal, account: Account, item: queries.Case, fingerprint: str) -> dict[str, object]:
+    """The filing bank's view of the ranks: every rank, but only its own entries in full (domain.md §7).
+
+    Without the owners' consent a bank may learn that the unit is mortgaged and at which ranks (the
+    limited answer the filing form shows too), never another mortgagee's certificate, party or amount.
+    """
+    store = parts.service.store
+    ctx = review.next_block(parts.service, signer=fingerprint, org=account.org, role=account.role)
+    ranks = review.ranks(store, ctx, item.application, item.state)
+    return {"ranks": ranks, "rank_blocked": _blocked(ranks), "verdicts": [], "rules": [], "limited": True,
+            "own_party": queries.org_party(store, account.org)}
+
+
+def _review_desk(parts: Portal, account: Account, item: queries.Case, steps: list[Step],
+                 fingerprint: str) -> dict[str, object]:
+    """Ranks before/after, each rule's result and the verdict of each step the account could sign now.
+
+    Texts of failures are in the account's language (the shared catalogue, by code).
+    """
+    ctx = review.next_block(parts.service, signer=fingerprint, org=account.org, role=account.role)
+    store = parts.service.store
+    ranks = review.ranks(store, ctx, item.application, item.state)
+    rules = review.rule_results(store, ctx, item.application) if item.state in review.OPEN else []
+    verdicts = []
+    for step in steps:
+        if step.path not in VERDICT_STEPS:
+            continue
+        pending = parts.custody.prepare(handle=account.handle, chain_id=parts.service.genesis.chain_id,
+                                        command=step.command, body=step_body(step, item, party=None, extra=None),
+                                        now_ms=parts.service.clock.now_ms(), summary=[], back="")
+        failure = precheck(parts.service, pending, fingerprint=fingerprint, org=account.org, role=account.role)
+        verdicts.append({"step": step, "passed": failure is None,
+                         "code": None if failure is None else failure.code,
+                         "texts": {} if failure is None else rule_texts(failure.code, failure.detail)})
+    return {"ranks": ranks, "rank_blocked": _blocked(ranks), "verdicts": verdicts, "limited": False,
+            "own_party": None,
+            "rules": [{"rule": r.rule, "label": r.label, "passed": r.passed, "code": r.code,
+                       "texts": {} if r.code is None else rule_texts(r.code, r.detail)} for r in rules]}
 
 
 @router.post("/cases/{application_id}/{action}")
@@ -105,15 +202,17 @@ async def take_step(  # noqa: PLR0913, PLR0917  (FastAPI injects each by name)
     assert form is not None
     account = session.account
     item = _load(parts, account, application_id)
-    step = STEPS_BY_PATH.get(action)
+    step = STEPS_BY_PATH.get(action) or review.HOLD_STEPS.get(action)
     viewer = viewer_of(parts, account)
     waiting = queries.awaiting(parts.service.store, viewer, [item])
     party = waiting[0][1] if waiting else None
     fingerprint = parts.custody.identity(account.handle).fingerprint
-    if step is None or step not in available(item, account.role, fingerprint, awaiting_party=party):
+    if step is None or step not in (available(item, account.role, fingerprint, awaiting_party=party)
+                                    + review.hold_steps(item.state, account.role)):
         raise PortalProblem(409, N_("This step is not open to you on this case now."))
-    chosen = decision(step, {k: str(v) for k, v in form.items() if isinstance(v, str)},
-                      [str(v) for v in form.getlist("missing_item")])
+    values = {k: str(v) for k, v in form.items() if isinstance(v, str)}
+    chosen = (_hold_decision(step, values) if step.path in review.HOLD_STEPS
+              else decision(step, values, [str(v) for v in form.getlist("missing_item")]))
     if isinstance(chosen, str):
         raise PortalProblem(422, chosen)
     extra, rows = dict(chosen.fields), list(chosen.summary)
@@ -139,6 +238,16 @@ async def take_step(  # noqa: PLR0913, PLR0917  (FastAPI injects each by name)
     return redirect("/sign", session)
 
 
+def _hold_decision(step: Step, form: dict[str, str]) -> Decision | str:
+    """A hold needs its reason in writing (site visit, investigation …); a resume takes none."""
+    if step is review.RESUME:
+        return Decision(fields={}, summary=[])
+    reason = review.hold_reason(form)
+    if reason is None:
+        return N_("Write the reason for the hold.")
+    return Decision(fields={"reason": reason}, summary=[[N_("Reason for the hold"), reason]])
+
+
 @router.get("/cases/{application_id}/certificate.pdf")
 async def certificate_file(application_id: str, request: Request, session: Member, parts: PortalDep) -> Response:
     """The signed PDF of the case's certificate, for those who may see the case."""
@@ -160,17 +269,43 @@ async def certificate_file(application_id: str, request: Request, session: Membe
         "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"})
 
 
+def _material(request: Request, parts: Portal, account: Account, application_id: str,
+              sha256: str) -> tuple[bytes, str]:
+    """A material of the case and its sniffed media type, for those who may open it; else "not found"."""
+    item = _load(parts, account, application_id)
+    store = material_store(request, parts)
+    if sha256 not in {m.sha256 for m in item.application.materials} or not (
+            viewer_of(parts, account).org_type == "registry" or account.org in store.holders(sha256)):
+        raise not_found()
+    return store.get(sha256)
+
+
 @router.get("/cases/{application_id}/materials/{sha256}")
 async def material_file(application_id: str, sha256: str, request: Request, session: Member,
                         parts: PortalDep) -> Response:
     """A material of the case: for the registry, and for the org that uploaded it (as the API allows)."""
     assert session.account is not None
-    item = _load(parts, session.account, application_id)
-    store = material_store(request, parts)
-    if sha256 not in {m.sha256 for m in item.application.materials} or not (
-            viewer_of(parts, session.account).org_type == "registry" or session.account.org in store.holders(sha256)):
-        raise not_found()
-    data, media = store.get(sha256)
+    data, media = _material(request, parts, session.account, application_id, sha256)
     return Response(data, media_type=media, headers={
         "Content-Disposition": f'attachment; filename="{sha256[:16]}"', "Cache-Control": "no-store",
         "X-Content-Type-Options": "nosniff", "Content-Security-Policy": "default-src 'none'; sandbox"})
+
+
+@router.get("/cases/{application_id}/materials/{sha256}/view")
+async def material_view(application_id: str, sha256: str, request: Request, session: Member,
+                        parts: PortalDep) -> Response:
+    """The same material shown inline in the case page: a PDF in a frame, an image in ``<img>``.
+
+    Only the media types a browser renders itself (sniffed from the bytes, not the filer's word) are
+    served inline; anything else is "not found" here and stays a download. The response may be
+    framed by the portal's own pages only; an image keeps the download's sandbox (a PDF cannot: the
+    browser's PDF viewer refuses a sandboxed document), and nothing in it may load anything else.
+    """
+    assert session.account is not None
+    data, media = _material(request, parts, session.account, application_id, sha256)
+    if media not in INLINE_MEDIA:
+        raise not_found()
+    policy = "default-src 'none'; frame-ancestors 'self'" + ("" if media == "application/pdf" else "; sandbox")
+    return Response(data, media_type=media, headers={
+        "Content-Disposition": f'inline; filename="{sha256[:16]}"', "Cache-Control": "no-store",
+        "X-Content-Type-Options": "nosniff", "X-Frame-Options": "SAMEORIGIN", "Content-Security-Policy": policy})

@@ -18,7 +18,9 @@ from estatechain.contract.civil_date import shanghai_day
 from estatechain.contract.records.application import AppState
 from estatechain.contract.rules.notice_correct import recorded_from
 from estatechain.contract.seizure_queue import pending_or_in_effect
+from estatechain.contract.working_days import WorkingDays
 from estatechain.web import cases as queries
+from estatechain.web import review
 from estatechain.web.filing import (
     DEFAULT_KIND,
     KINDS,
@@ -178,7 +180,11 @@ async def owner_desk(session: Member, parts: PortalDep, done: str | None = None)
 
 @router.get("/registry")
 async def registry_desk(session: Member, parts: PortalDep, done: str | None = None) -> Response:
-    """The queue of the account's registry role, and every open case."""
+    """The queue of the account's registry role, the cases on hold, and every case, each with its legal clock.
+
+    The clock (``review.clock``) counts the 30 working days of 条例 20 by the ledger's calendar; a case
+    past the limit or within 3 working days of it is flagged in words, not by colour alone.
+    """
     assert session.account is not None
     _require(session.account.role, "registry.")
     store = parts.service.store
@@ -188,5 +194,8 @@ async def registry_desk(session: Member, parts: PortalDep, done: str | None = No
     wanted = REGISTRY_QUEUES.get(session.account.role)
     queue = [] if wanted is None else queries.listed(parts.cases, store, viewer, now, states=[wanted],
                                                      oldest_first=True)
-    return render("registry.html", session, cases=found, queue=queue, done=done,
-                  total=queries.count(store, viewer, parts.cases))
+    held = queries.listed(parts.cases, store, viewer, now, states=[AppState.ON_HOLD], oldest_first=True)
+    calendar = WorkingDays(store)
+    return render("registry.html", session, cases=found, queue=queue, held=held, done=done,
+                  total=queries.count(store, viewer, parts.cases),
+                  clocks=review.clocks([*queue, *held, *found], now, calendar))

@@ -114,8 +114,17 @@ def test_a_presale_mortgage_notice_transfer_goes_from_the_form_to_a_certificate_
     anonymous.page.goto(f"{node.portal}/public/certificate?number={number}")
     assert "Valid" in anonymous.page.inner_text("[data-testid=certificate-status]")
     clerk.switch("en")
-    clerk.page.goto(f"{node.portal}/cases/{case_id}")
-    assert "Pre-sale mortgage notice transfer" in clerk.page.inner_text("h1")
+    assert case_facts(clerk, case_id) == ("Pre-sale mortgage notice transfer", flat.notice_certificate,
+                                          "Assignment of the loan")
+
+
+def case_facts(person: Person, case_id: str) -> tuple[str, str, str]:
+    """The case page's business type (its heading without the state), the entry it concerns and the cause."""
+    page = person.page
+    page.goto(f"{person.node.portal}/cases/{case_id}")
+    heading = page.inner_text("h1").replace(page.inner_text("[data-testid=state]"), "").strip()
+    return (heading, page.inner_text("[data-testid=target-certificate]").strip(),
+            page.inner_text("[data-testid=cause]").strip())
 
 
 def upload(data: bytes) -> FilePayload:
@@ -141,6 +150,7 @@ def test_a_repaid_mortgage_is_cancelled_and_its_certificate_shows_cancelled(
     assert "主债权已清偿" in summary
     case_id = sign_here(clerk)
     assert "抵押权注销登记" in clerk.page.locator("table.cases tbody tr", has_text=case_id[:12]).inner_text()
+    assert case_facts(clerk, case_id) == ("抵押权注销登记", certificate, "主债权已清偿")  # which mortgage goes, why
 
     take(signed_in(browser, node, people, ICBC_APPROVER), case_id, "confirm")  # the bank alone applies
     recorder = registry_records(browser, node, people, case_id)

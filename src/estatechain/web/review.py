@@ -1,0 +1,293 @@
+"""The registry's review desk: ranks before and after, every rule's result, the legal clock, hold and resume.
+
+Everything here asks the contract rather than re-deriving it (design §3.1: the contract is a pure
+function of a read-only view, so the portal may run parts of it on the register as it stands):
+
+- Ranks after the case are what the business type's own ``record`` would write (its rank ``Put``s,
+  computed by ``contract.ranking``), run on the head state for the next block; a case not yet
+  accepted is ranked as if intake accepted it in that block (``rules.business.priority_key``).
+- The rules are the business type's ``blocking`` checks, the ones review and recording re-run (for a
+  mortgage first registration each check on its own row, in the contract's order), and the verdict
+  of the step the account would sign is the confirmation page's own ``precheck``.
+- The clock is the 30-working-day limit of 条例 20 counted by the ledger's holiday calendar
+  (``contract.working_days``); "late" is ``timelimits.certainly_late``, as the regulator's figures
+  decide it, so a case flagged here is late whatever calendar is still to be recorded.
+
+Only what one case concerns is read: the unit's mortgage index, its unit, ownership and notice
+rows, never a scan of the register.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, replace
+from typing import Final
+
+from estatechain.contract import keys
+from estatechain.contract.checks.notices import check_v14_notice_consent
+from estatechain.contract.checks.parties import check_v6_mortgagors
+from estatechain.contract.checks.register import check_v13_not_seized, check_v16_duplicate, current_mortgages
+from estatechain.contract.checks.unit import check_v2_housing, load_ownership, load_unit
+from estatechain.contract.civil_date import MS_PER_DAY, shanghai_day
+from estatechain.contract.command import Rejected
+from estatechain.contract.context import BlockContext
+from estatechain.contract.effects import Put
+from estatechain.contract.records import Application, Capacity, FieldError, Mortgage
+from estatechain.contract.records.application import AppState
+from estatechain.contract.rule import malformed
+from estatechain.contract.rules import conversion, mortgage, mortgage_cancel, registration, transfer_mortgage
+from estatechain.contract.rules.business import priority_key
+from estatechain.contract.rules.business_types import BUSINESS_TYPES
+from estatechain.contract.view import StateView
+from estatechain.contract.working_days import WorkingDays
+from estatechain.node.service import NodeService
+from estatechain.web.actions import Step
+from estatechain.web.cases import Case
+from estatechain.web.i18n import N_
+from estatechain.web.timelimits import LEGAL_LIMIT_WORKING_DAYS, accepted_ms, certainly_late
+
+OPEN: Final = frozenset({AppState.FILED, AppState.CONFIRMED, AppState.ACCEPTED, AppState.APPROVED, AppState.ON_HOLD})
+"""States in which the case has not changed the register yet: its ranks "after" are still ahead."""
+RANKING_TYPES: Final = frozenset({mortgage.NAME, mortgage_cancel.NAME, conversion.NAME})
+"""Business types whose recording adds or ends a mortgage on the unit, and whose ``record`` needs no
+certificate number drawn first. ``ownership.transfer_mortgage`` adds a mortgage too but draws a title
+number before its ``record`` runs: its ranks after are not shown (the page does not claim they stay)."""
+NEAR_DAYS: Final = 3
+"""A case within this many working days of the legal limit is highlighted (and one past it)."""
+HOLD: Final = Step("hold", "application.hold", registration.STAFF,
+                   frozenset({AppState.ACCEPTED, AppState.APPROVED}), N_("Put on hold (中止)"))
+RESUME: Final = Step("resume", "application.resume", registration.STAFF, frozenset({AppState.ON_HOLD}),
+                     N_("Resume processing"))
+HOLD_STEPS: Final = {step.path: step for step in (HOLD, RESUME)}
+"""Hold and resume as the contract allows them (``rules.registration``: intake, reviewer, recorder)."""
+MAX_REASON: Final = 500
+"""The contract's limit on a hold's reason (``fields.text``)."""
+
+
+def next_block(service: NodeService, *, signer: str, org: str, role: str) -> BlockContext:
+    """The context of a transaction ``signer`` would sign into the next block, as ``precheck`` builds it."""
+    store = service.store
+    return BlockContext(chain_id=service.genesis.chain_id, height=store.height + 1,
+                        block_time_ms=service.clock.now_ms(), tx_id="0" * 64, tx_seq=0, signer=signer,
+                        signer_org=org, signer_org_type=service.genesis.org(org).type, signer_role=role)
+
+
+# ---------------------------------------------------------------- ranks before and after
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RankRow:
+    """One mortgage on the unit: its rank now (None: not on the register yet) and after the case (None: ended)."""
+
+    mortgage_id: str
+    certificate_number: str | None
+    mortgagees: tuple[str, ...]
+    method: int
+    amount_fen: int | None
+    before: int | None
+    after: int | None
+    this_case: bool
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Ranks:
+    """The unit's current mortgages with their ranks before and after the case.
+
+    ``after_known`` is False when the case cannot be recorded now (``blocked`` names the rule) or does
+    not change the unit's mortgages; then ``after`` repeats nothing and the page says why.
+    """
+
+    rows: tuple[RankRow, ...]
+    after_known: bool
+    changes_ranks: bool
+    blocked: Rejected | None
+    assumed_acceptance: bool
+
+
+def _row(entry: Mortgage, *, before: int | None, after: int | None, this_case: bool) -> RankRow:
+    amount = entry.secured_principal or entry.max_claim
+    return RankRow(mortgage_id=entry.mortgage_id, certificate_number=entry.certificate_number,
+                   mortgagees=tuple(p.party_id for p in entry.mortgagees), method=entry.method.value,
+                   amount_fen=None if amount is None else amount.fen, before=before, after=after, this_case=this_case)
+
+
+def ranks(view: StateView, ctx: BlockContext, application: Application, state: AppState) -> Ranks:
+    """The unit's mortgages now, and the ranks the contract's recording of this case would give them.
+
+    A case not yet accepted has no priority key: it is ranked as if accepted in the next block
+    (acceptance order, 细则 67), and the page says so. When a blocking rule fails the recording would
+    not happen, so no "after" is shown; the rule is named instead.
+    """
+    before = current_mortgages(view, application.unit_number)
+    now = {m.mortgage_id: m for m in before}
+    plain = tuple(_row(m, before=m.rank, after=m.rank, this_case=False) for m in before)
+    if state not in OPEN or application.business_type not in RANKING_TYPES:
+        return Ranks(rows=plain, after_known=False, changes_ranks=application.business_type == transfer_mortgage.NAME,
+                     blocked=None, assumed_acceptance=False)
+    assumed = application.priority_key is None
+    candidate = replace(application, priority_key=priority_key(ctx)) if assumed else application
+    business = BUSINESS_TYPES[application.business_type]
+    blocked = _blocking(business.blocking, view, ctx, candidate)
+    if blocked is not None:
+        return Ranks(rows=plain, after_known=False, changes_ranks=True, blocked=blocked, assumed_acceptance=assumed)
+    written = {(put := Mortgage.from_json(effect.value)).mortgage_id: put
+               for effect in business.record(view, ctx, candidate, None)
+               if isinstance(effect, Put) and effect.key.startswith(keys.mortgage(""))}
+    rows = []
+    for mortgage_id, entry in {**now, **written}.items():
+        after = entry.rank if entry.status.value == "current" else None
+        old = now.get(mortgage_id)
+        rows.append(_row(entry, before=None if old is None else old.rank, after=after,
+                         this_case=old is None or after is None))
+    rows.sort(key=lambda r: (r.after is None, r.after or 0, r.before or 0))
+    return Ranks(rows=tuple(rows), after_known=True, changes_ranks=True, blocked=None, assumed_acceptance=assumed)
+
+
+def _blocking(check: Callable[[StateView, BlockContext, Application], Rejected | None], view: StateView,
+              ctx: BlockContext, application: Application) -> Rejected | None:
+    """A business check as the lifecycle runs it: a body that does not decode is MALFORMED_COMMAND."""
+    try:
+        return check(view, ctx, application)
+    except FieldError as error:
+        return malformed(error.field, error.problem)
+
+
+# ---------------------------------------------------------------- every rule's result
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RuleResult:
+    """One rule as the next step would apply it: passed (True), failed (False) or not reached (None)."""
+
+    rule: str
+    label: str
+    passed: bool | None
+    code: str | None = None
+    detail: Mapping[str, str] | None = None
+
+
+def _failed(rule: str, label: str, rejected: Rejected) -> RuleResult:
+    rejection = rejected.rejection
+    return RuleResult(rule=rule, label=label, passed=False, code=str(rejection.code),
+                      detail={str(k): str(v) for k, v in rejection.detail.items()})
+
+
+def _mortgage_first(view: StateView, ctx: BlockContext, application: Application) -> list[RuleResult]:
+    """``rules.mortgage.blocking`` one check a row, in its order (V3, V2, V3, V4, V6, V13, V14, V16)."""
+    found: list[RuleResult] = []
+    unit = load_unit(view, application.unit_number)
+    if isinstance(unit, Rejected):
+        return [_failed("V3", N_("The unit is on the register"), unit)]
+    found.append(RuleResult(rule="V3", label=N_("The unit is on the register"), passed=True))
+    right = load_ownership(view, unit.unit_number)
+    mortgagors = frozenset(a.party.party_id for a in application.parties(Capacity.MORTGAGOR))
+    checks: list[tuple[str, str, Callable[[], Rejected | None]]] = [
+        ("V2", N_("The unit is housing"), lambda: check_v2_housing(unit)),
+        ("V3", N_("The unit has a current ownership right"), lambda: right if isinstance(right, Rejected) else None),
+    ]
+    if not isinstance(right, Rejected):
+        checks += [
+            ("V4", N_("The title number is the current owner's"),
+             lambda: mortgage.check_v4_title(application.details.get("title_number"), right, ctx)),
+            ("V6", N_("The mortgagors are the owners who may dispose"),
+             lambda: check_v6_mortgagors(right, mortgagors)),
+        ]
+    checks += [
+        ("V13", N_("No seizure in effect"), lambda: check_v13_not_seized(view, unit.unit_number, ctx.block_time_ms)),
+        ("V14", N_("Advance-notice holders have consented"),
+         lambda: check_v14_notice_consent(view, application, (unit.unit_number, *filter(None, (unit.predecessor,))))),
+        ("V16", N_("No identical mortgage is current or pending"),
+         lambda: check_v16_duplicate(view, application, ctx.block_time_ms)),
+    ]
+    for rule, label, check in checks:
+        rejected = check()
+        found.append(RuleResult(rule=rule, label=label, passed=True) if rejected is None
+                     else _failed(rule, label, rejected))
+    return found
+
+
+def rule_results(view: StateView, ctx: BlockContext, application: Application) -> list[RuleResult]:
+    """The register checks review and recording re-run for this case, each with its result.
+
+    A mortgage first registration shows each check of its ``blocking`` on its own row (all of them,
+    not only up to the first failure, so the reviewer sees every problem at once); other business
+    types show their ``blocking`` as one row with the code of its first failure. The first failing
+    row is the one the contract would answer with (the portal test checks it against the review step's
+    ``precheck`` on a seized unit).
+    """
+    if application.business_type == mortgage.NAME:
+        try:
+            return _mortgage_first(view, ctx, application)
+        except FieldError:
+            pass  # a malformed stored body: the whole check answers it below
+    business = BUSINESS_TYPES.get(application.business_type)
+    if business is None:
+        return []
+    label = N_("The register checks of this business type")
+    rejected = _blocking(business.blocking, view, ctx, application)
+    if rejected is None:
+        return [RuleResult(rule="", label=label, passed=True)]
+    return [_failed("", label, rejected)]
+
+
+# ---------------------------------------------------------------- the legal clock
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Clock:
+    """Working days left of the legal limit (negative: past it by that many), and how to flag it."""
+
+    left: int
+    late: bool
+    near: bool
+    held: bool
+    due_day: int
+
+
+def _working_days(calendar: WorkingDays, after: int, until: int) -> int:
+    """Working days after day ``after`` up to and including day ``until`` (0 when ``until`` ≤ ``after``)."""
+    return sum(1 for day in range(after + 1, until + 1) if calendar.is_working_day(day))
+
+
+def clock(application: Application, state: AppState, now_ms: int, calendar: WorkingDays) -> Clock | None:
+    """The 条例 20 clock of an accepted, approved or held case as of ``now_ms``; None when it does not run.
+
+    The limit falls on the 30th working day after the day of acceptance, pushed back by the days on
+    hold (a running hold counts up to now: its clock is stopped), as ``certainly_late`` counts it.
+    Working days are the ledger calendar's where it is recorded, Monday to Friday otherwise; "late"
+    is ``certainly_late`` itself, so a case is never flagged late that the regulator would not count.
+    """
+    accepted = accepted_ms(application)
+    if accepted is None or state not in {AppState.ACCEPTED, AppState.APPROVED, AppState.ON_HOLD}:
+        return None
+    held_ms = application.held_ms_total
+    held_step = application.steps.get("held")
+    if state is AppState.ON_HOLD and isinstance(held_step, dict) and isinstance(held_step.get("at_ms"), int):
+        held_ms += max(0, now_ms - int(str(held_step["at_ms"])))
+    held_days = -(-held_ms // MS_PER_DAY)
+    due = calendar.add(shanghai_day(accepted), LEGAL_LIMIT_WORKING_DAYS + held_days)
+    today = shanghai_day(now_ms)
+    left = _working_days(calendar, today, due) if due >= today else -_working_days(calendar, due, today)
+    late = certainly_late(accepted, now_ms, held_ms, calendar)
+    return Clock(left=left, late=late, near=not late and left <= NEAR_DAYS, held=state is AppState.ON_HOLD,
+                 due_day=due)
+
+
+# ---------------------------------------------------------------- hold and resume
+
+
+def hold_steps(state: AppState, role: str) -> list[Step]:
+    """Hold (on an accepted or approved case) or resume (on a held one), when ``role`` may sign it."""
+    return [step for step in (HOLD, RESUME) if role in step.roles and state in step.states]
+
+
+def hold_reason(form: Mapping[str, str]) -> str | None:
+    """The hold's written reason (site visit, investigation …), or None when it is missing."""
+    text = form.get("text", "").strip()
+    return text[:MAX_REASON] if text else None
+
+
+def clocks(found: Iterable[Case], now_ms: int, calendar: WorkingDays) -> dict[str, Clock]:
+    """The running (or held) clocks of listed cases, by application id (a desk's table shows them)."""
+    return {item.application.application_id: running for item in found
+            if (running := clock(item.application, item.state, now_ms, calendar)) is not None}
