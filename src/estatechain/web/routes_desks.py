@@ -61,22 +61,26 @@ def _require(session_role: str, prefix: str) -> None:
 
 @router.get("/bank")
 async def bank_desk(session: Member, parts: PortalDep, done: str | None = None) -> Response:
-    """The bank's cases with status, and those waiting for the bank's own confirmation."""
+    """The bank's cases with status and legal clock, and those waiting for the bank's own confirmation."""
+    return _cases_desk("bank.html", "bank.", session, parts, done)
+
+
+def _cases_desk(template: str, role_prefix: str, session: Member, parts: PortalDep, done: str | None) -> Response:
+    """The newest cases the account may see, each with its clock, and those waiting for its confirmation.
+
+    The waiting ones are read from the cases still FILED, oldest first (nearest their confirmation
+    deadline); the bank and the owner desks differ only in their template and role.
+    """
     assert session.account is not None
-    _require(session.account.role, "bank.")
+    _require(session.account.role, role_prefix)
     store = parts.service.store
     viewer = viewer_of(parts, session.account)
-    found, filed = _listed(parts, viewer)
-    return render("bank.html", session, cases=found, awaiting=queries.awaiting(store, viewer, filed), done=done,
-                  total=queries.count(store, viewer, parts.cases))
-
-
-def _listed(parts: PortalDep, viewer: queries.Viewer) -> tuple[list[queries.Case], list[queries.Case]]:
-    """The newest cases ``viewer`` may see, and the oldest still FILED (waiting for confirmations, nearest expiry)."""
-    store = parts.service.store
     now = queries.now_ms(store, parts.service.clock.now_ms())
-    return (queries.listed(parts.cases, store, viewer, now),
-            queries.listed(parts.cases, store, viewer, now, states=[AppState.FILED], oldest_first=True))
+    found = queries.listed(parts.cases, store, viewer, now)
+    filed = queries.listed(parts.cases, store, viewer, now, states=[AppState.FILED], oldest_first=True)
+    return render(template, session, cases=found, awaiting=queries.awaiting(store, viewer, filed), done=done,
+                  total=queries.count(store, viewer, parts.cases),
+                  clocks=review.clocks(found, now, WorkingDays(store)))
 
 
 def _register(parts: PortalDep, entries: queries.UnitEntries, bank_party: str) -> Register:
@@ -168,14 +172,8 @@ async def file_application(request: Request, session: Member, form: CheckedForm,
 
 @router.get("/owner")
 async def owner_desk(session: Member, parts: PortalDep, done: str | None = None) -> Response:
-    """Applications naming the owner that wait for their confirmation, and all their cases."""
-    assert session.account is not None
-    _require(session.account.role, "person")
-    store = parts.service.store
-    viewer = viewer_of(parts, session.account)
-    found, filed = _listed(parts, viewer)
-    return render("owner.html", session, cases=found, awaiting=queries.awaiting(store, viewer, filed), done=done,
-                  total=queries.count(store, viewer, parts.cases))
+    """Applications naming the owner that wait for their confirmation, and all their cases with their clocks."""
+    return _cases_desk("owner.html", "person", session, parts, done)
 
 
 @router.get("/registry")

@@ -106,6 +106,10 @@ def test_the_review_desk_shows_ranks_rules_materials_and_clock_and_holds_and_res
     assert row.locator("[data-testid=clock]").get_attribute("data-left") == "30"
     assert "剩余 30 个工作日" in row.inner_text()
     assert "due" not in (row.get_attribute("class") or "")
+    for desk, person in (("bank", clerk), ("owner", owner)):  # the filing bank and the owner see the clock too
+        person.page.goto(f"{node.portal}/{desk}")
+        listed = person.page.locator(f"table.cases tr:has(a[href$='/cases/{case_id}'])").first
+        assert listed.locator("[data-testid=clock]").get_attribute("data-left") == "30", desk
     response = page.goto(case_url)
     assert response is not None
     assert "frame-src 'self'" in response.headers["content-security-policy"]
