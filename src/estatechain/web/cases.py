@@ -246,23 +246,30 @@ def well_formed_certificate(number: str) -> bool:
 
 
 def consent_in_force(store: LedgerStore, unit_number: str, bank_party: str, today: int) -> bool:
-    """Whether every current owner of the unit has a consent in force for ``bank_party`` on ``today`` (a day number).
-
-    A consent is in force from its block until its ``expires_on`` (inclusive, Guangzhou calendar)
-    unless revoked (``inquiry.consent``; any purpose). It reads every ``consent/`` row, as the
-    owner's consent page does: linear in the consents on the ledger until consents get an index by
-    unit (written by ``inquiry.consent``).
-    """
+    """Whether every current owner of the unit has a consent in force for ``bank_party`` on ``today`` (a day number)."""
     right = current_ownership(store, unit_number)
     if right is None:
         return False
-    consenting = set()
+    return right.holder_ids() <= {c.owner for c in consents_in_force(store, unit_number, bank_party, today)}
+
+
+def consents_in_force(store: LedgerStore, unit_number: str, bank_party: str, today: int, *,
+                      purpose: str | None = None) -> list[Consent]:
+    """The owners' consents to ``bank_party`` on the unit in force on ``today`` (for ``purpose``), newest first.
+
+    A consent is in force from its block until its ``expires_on`` (inclusive, Guangzhou calendar)
+    unless revoked (``inquiry.consent``). It reads every ``consent/`` row, as the owner's consent
+    page does: linear in the consents on the ledger until consents get an index by unit (written by
+    ``inquiry.consent``).
+    """
+    found = []
     for _, row in store.scan("consent/"):
         given = Consent.from_json(row)
         if (given.unit_number == unit_number and given.bank_party == bank_party and given.revoked_ms is None
+                and (purpose is None or given.purpose == purpose)
                 and (parse_iso_date(given.expires_on) or -1) >= today):
-            consenting.add(given.owner)
-    return right.holder_ids() <= consenting
+            found.append(given)
+    return found[::-1]
 
 
 def org_parties(store: LedgerStore) -> dict[str, str]:

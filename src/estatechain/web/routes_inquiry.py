@@ -38,6 +38,7 @@ from estatechain.canonical import JSONValue
 from estatechain.contract import keys
 from estatechain.contract.certificate_number import normalise
 from estatechain.contract.certificates import load
+from estatechain.contract.civil_date import shanghai_day
 from estatechain.contract.records.mortgage import Mortgage
 from estatechain.contract.records.notice import Notice
 from estatechain.contract.records.ownership import CoOwner
@@ -176,12 +177,32 @@ def read_ask(form: FormData, store: LedgerStore) -> Ask:
     if values["basis"] not in BANK_BASES:
         problems["basis"] = N_("Choose the basis of the inquiry.")
     ids = _consent_ids(values["consent_ids"])
-    if values["basis"] == "consent" and (not ids or len(ids) > MAX_CONSENTS
-                                         or not all(_HEX64.fullmatch(i) for i in ids)):
+    if values["basis"] == "consent" and (len(ids) > MAX_CONSENTS or not all(_HEX64.fullmatch(i) for i in ids)):
         problems["consent_ids"] = N_("Enter the owners' consent ids, one per owner: 64 hexadecimal characters each.")
     elif values["basis"] != "consent" and ids:
         problems["consent_ids"] = N_("Consent ids go with the consent basis only: choose it, or clear this field.")
     return ask
+
+
+def _consents_in_force(parts: Portal, ask: Ask, bank_party: str) -> None:
+    """No consent ids typed: cite the newest consent in force of each owner who gave one to this bank for the purpose.
+
+    The clerk need not copy ids from the owner: the owner's consent on the ledger is what entitles
+    the bank, and the contract checks every cited consent again at the inquiry's block.
+    """
+    if _consent_ids(ask.values["consent_ids"]):
+        return
+    store = parts.service.store
+    unit = ask.values["unit_number"] or queries.unit_of_certificate(store, ask.values["certificate"], bank_party) or ""
+    today = shanghai_day(queries.now_ms(store, parts.service.clock.now_ms()))
+    newest: dict[str, str] = {}
+    for given in queries.consents_in_force(store, unit, bank_party, today, purpose=ask.values["purpose"]):
+        newest.setdefault(given.owner, given.consent_id)
+    if not newest:
+        ask.problems["consent_ids"] = N_("No owner of this unit has a consent to your bank for this purpose in force. "
+                                         "Ask the owners to give one on their desk, or enter the ids they gave you.")
+        return
+    ask.values["consent_ids"] = " ".join(newest.values())
 
 
 def _body(ask: Ask, bank_party: str) -> dict[str, JSONValue]:
@@ -247,6 +268,8 @@ async def inquire(session: Member, form: CheckedForm, parts: PortalDep) -> Respo
     if bank_party is None:
         ask.problems.setdefault("basis", N_("Your bank is not bound to a party on the ledger yet; ask the identity "
                                             "authority."))
+    if not ask.problems and bank_party is not None and ask.values["basis"] == "consent":
+        _consents_in_force(parts, ask, bank_party)
     if ask.problems or bank_party is None:
         return _desk(session, parts, ask, status=422)
     body = _body(ask, bank_party)

@@ -17,7 +17,7 @@ from playwright.sync_api import Browser
 from estatechain.cli.demo_driver import verified_answer
 from estatechain.cli.main import node_dir
 from estatechain.storage.store import LedgerStore
-from portal.portal_people import Person, PortalNode, sign_here
+from portal.portal_people import Person, PortalNode, bank_mortgages, sign_here
 
 OWNER = "gz-identity/person4"
 CLERK = "ccb-gz/operator1"
@@ -78,7 +78,7 @@ def test_a_bank_inquires_with_the_owners_consent_and_reads_the_signed_answer(
     clerk = signed_in(browser, node, people, CLERK)
     page = clerk.page
     page.click("header a[href$='/portal/inquiries']")
-    inquire(clerk, unit=unit, purpose="PRE_LOAN", basis="consent", consents=consent_id)
+    inquire(clerk, unit=unit, purpose="PRE_LOAN", basis="consent")  # no ids typed: the consent in force is cited
     page.wait_for_url("**/portal/sign")
     assert consent_id in page.inner_text("main")
     assert "查询登记结果" in page.inner_text("main")
@@ -204,6 +204,9 @@ def test_a_bad_inquiry_form_says_what_is_wrong_and_changes_nothing(
     inquire(clerk, unit=node.unit_of(OWNER), purpose="PRE_LOAN", basis="intent", consents="ab" * 32)
     assert page.is_visible("#consent_ids-error")
     assert page.input_value("#unit_number") == node.unit_of(OWNER)  # what was typed is kept
+    unconsented = bank_mortgages(node, "icbc-gz")[0][0]  # no dev person owns it: no consent can be in force
+    inquire(clerk, unit=unconsented, purpose="PRE_LOAN", basis="consent")
+    assert "没有" in page.inner_text("#consent_ids-error")
 
     page.goto(node.portal + "/inquiries")
     assert page.locator("[data-testid=own-inquiries] tbody tr").count() == before
