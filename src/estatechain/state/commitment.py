@@ -140,10 +140,13 @@ class CachingNodeStore:
             self._remember(node_hash, node)
 
     def _remember(self, node_hash: bytes, node: bytes) -> None:
-        self._cache[node_hash] = node
-        self._cache.move_to_end(node_hash)
-        if len(self._cache) > self._capacity:
-            self._cache.popitem(last=False)
+        cache = self._cache
+        if node_hash in cache:  # same hash, same preimage: only its recency changes
+            cache.move_to_end(node_hash)
+            return
+        cache[node_hash] = node  # a new entry is appended as the most recent one
+        if len(cache) > self._capacity:
+            cache.popitem(last=False)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -28,6 +28,13 @@ class Overlay:
 
     Writes are recorded in order with the tx sequence number that made them, so the ledger can
     store every version (two txs of one block writing one key make two history rows).
+
+    Committed reads are remembered for the block: the base does not change while a block executes
+    (the store commits only after ``execute_block`` returns), and the lifecycle reads the same rows
+    and index ranges at several points of one transaction (a review loads the application, then the
+    V16 check scans the unit's filings and mortgages and reads the application again; a recording
+    scans the mortgages twice), each a SQLite query and a JSON parse. A remembered row is handed out
+    again as the same mapping, as this block's own writes already are; no caller mutates a row.
     """
 
     def __init__(self, base: ScanningView) -> None:
@@ -35,16 +42,24 @@ class Overlay:
         self._latest: dict[str, dict[str, JSONValue] | None] = {}
         self._sorted: list[str] = []  # keys of _latest in order, so a prefix scan is a bisect, not a sweep
         self._writes: dict[tuple[int, str], dict[str, JSONValue] | None] = {}
+        self._read: dict[str, Record | None] = {}  # committed rows read in this block
+        self._scanned: dict[str, list[tuple[str, Record]]] = {}  # committed scans made in this block
 
     def get(self, key: str) -> Record | None:
         """The newest version of ``key``: this block's writes first, then committed state."""
         if key in self._latest:
             return self._latest[key]
-        return self._base.get(key)
+        if key in self._read:
+            return self._read[key]
+        value = self._read[key] = self._base.get(key)
+        return value
 
     def scan(self, prefix: str) -> Iterator[tuple[str, Record]]:
         """Rows under ``prefix`` in key order, merging this block's writes over committed state."""
-        merged: dict[str, Record | None] = dict(self._base.scan(prefix))
+        committed = self._scanned.get(prefix)
+        if committed is None:
+            committed = self._scanned[prefix] = list(self._base.scan(prefix))
+        merged: dict[str, Record | None] = dict(committed)
         start = bisect.bisect_left(self._sorted, prefix)
         for key in itertools.takewhile(lambda k: k.startswith(prefix), itertools.islice(self._sorted, start, None)):
             merged[key] = self._latest[key]

@@ -45,6 +45,17 @@ class StateRow:
             {"height": self.height, "key": self.key, "seq": self.seq, "type": ROW_TYPE, "value": self.value}
         )
 
+    def to_bytes_around(self, value_bytes: bytes | None) -> bytes:
+        """``to_bytes()``, byte for byte, given ``canonical.encode(self.value)`` (None for a tombstone).
+
+        The commit path has just encoded the value to store it; serialising it a second time inside
+        the row is the larger part of a row's cost for a big record. ``value`` is the last key in
+        sorted order and the canonical form is compact, so the row is its other fields' object with
+        ``,"value":<value bytes>`` spliced in before the closing brace.
+        """
+        head = canonical.encode_checked({"height": self.height, "key": self.key, "seq": self.seq, "type": ROW_TYPE})
+        return b"".join((head[:-1], b',"value":', b"null" if value_bytes is None else value_bytes, b"}"))
+
 
 def chain_head(h: HashFn, previous: bytes, row_bytes: bytes) -> bytes:
     """Extend a key's history chain by one version."""

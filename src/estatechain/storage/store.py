@@ -330,7 +330,7 @@ class LedgerStore:
             previous = NO_HISTORY if before is None else before[2]
             value_bytes = None if value is None else canonical.encode(value)
             row = StateRow(key=key, seq=seq, height=height, value=value)
-            head = chain_head(self._h, previous, row.to_bytes(value_checked=True))
+            head = chain_head(self._h, previous, row.to_bytes_around(value_bytes))
             current[key] = (seq, value_bytes, head)
             history.append((key, seq, height, value_bytes, head))
         self._conn.executemany("INSERT INTO state_rows VALUES (?,?,?,?,?)", history)

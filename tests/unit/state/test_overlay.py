@@ -46,3 +46,35 @@ def test_scan_and_get_equal_a_dict_with_the_writes_applied(
     for key in ["a", "a/1", "b/2", "c", "zz"]:
         assert overlay.get(key) == expected.get(key)
     assert [w[:2] for w in overlay.writes] == list(dict.fromkeys((s, k) for s, (k, _) in enumerate(writes)))
+
+
+class CountingView(DictView):
+    """Counts reads, to show the overlay asks committed state once per key and prefix in a block."""
+
+    def __init__(self, rows: dict[str, Record]) -> None:
+        super().__init__(rows)
+        self.gets = 0
+        self.scans = 0
+
+    def get(self, key: str) -> Record | None:
+        self.gets += 1
+        return super().get(key)
+
+    def scan(self, prefix: str) -> Iterator[tuple[str, Record]]:
+        self.scans += 1
+        return super().scan(prefix)
+
+
+def test_committed_reads_are_made_once_per_block_and_writes_still_win() -> None:
+    base = CountingView({"a/1": {"v": 1}, "a/2": {"v": 2}})
+    overlay = Overlay(base)
+    first = overlay.get("a/1")
+    assert overlay.get("a/1") is first
+    assert overlay.get("missing") is None
+    assert overlay.get("missing") is None
+    assert list(overlay.scan("a/")) == [("a/1", {"v": 1}), ("a/2", {"v": 2})]
+    overlay.apply(7, (Put(key="a/1", value={"v": 10}), Delete(key="a/2"), Put(key="a/3", value={"v": 3})))
+    assert overlay.get("a/1") == {"v": 10}
+    assert overlay.get("a/2") is None
+    assert list(overlay.scan("a/")) == [("a/1", {"v": 10}), ("a/3", {"v": 3})]
+    assert (base.gets, base.scans) == (2, 1)

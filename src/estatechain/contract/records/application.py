@@ -52,6 +52,11 @@ class Capacity(StrEnum):
     INTERESTED = "interested"
 
 
+_APP_STATE_VALUES = frozenset(AppState)
+_CAPACITY_VALUES = frozenset(Capacity)
+"""The allowed stored values, built once rather than on every decode."""
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Applicant:
     """A party named in the application, in one capacity.
@@ -74,7 +79,7 @@ class Applicant:
         """Decode and validate."""
         return Applicant(
             party=PartyRef.from_json(data, field),
-            capacity=Capacity(fields.choice(data, "capacity", frozenset(Capacity), field)),
+            capacity=Capacity(fields.choice(data, "capacity", _CAPACITY_VALUES, field)),
             proxy_notarial_sha256=fields.opt_pattern(data, "proxy_notarial_sha256", fields.HEX64, field,
                                                      what="64 lower-case hex characters"),
         )
@@ -200,7 +205,7 @@ class Application:
             applicants=tuple(Applicant.from_json(item) for item in fields.objects(data, "applicants")),
             materials=tuple(Material.from_json(item) for item in fields.objects(data, "materials")),
             details=fields.obj(data.get("details"), "details"),
-            state=AppState(fields.choice(data, "state", frozenset(AppState))),
+            state=AppState(fields.choice(data, "state", _APP_STATE_VALUES)),
             filer=fields.text(data, "filer", max_len=64),
             filer_org=fields.text(data, "filer_org", max_len=64),
             filed_ms=fields.integer(data, "filed_ms"),
@@ -208,7 +213,7 @@ class Application:
             confirmations=tuple(Confirmation.from_json(item) for item in fields.objects(data, "confirmations")),
             withdrawals=fields.texts(data, "withdrawals"),
             priority_key=fields.opt_text(data, "priority_key", max_len=64),
-            held_from=None if held_from is None else AppState(fields.choice(data, "held_from", frozenset(AppState))),
+            held_from=None if held_from is None else AppState(fields.choice(data, "held_from", _APP_STATE_VALUES)),
             held_ms_total=fields.integer(data, "held_ms_total"),
             result=fields.opt_text(data, "result", max_len=128),
             certificate_number=fields.opt_text(data, "certificate_number", max_len=64),

@@ -21,6 +21,10 @@ class CertificateStatus(StrEnum):
     REVOKED = "REVOKED"
 
 
+_CERTIFICATE_STATUS_VALUES = frozenset(CertificateStatus)
+"""The allowed stored values, built once rather than on every decode."""
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Certificate:
     """A certificate record: what it proves (``right`` = ``mortgage/<id>`` …) and its current status.
@@ -57,7 +61,7 @@ class Certificate:
             number=fields.text(data, "number", field, max_len=64),
             right=fields.text(data, "right", field, max_len=128),
             application_id=fields.opt_text(data, "application_id", field, max_len=96),
-            status=CertificateStatus(fields.choice(data, "status", frozenset(CertificateStatus), field)),
+            status=CertificateStatus(fields.choice(data, "status", _CERTIFICATE_STATUS_VALUES, field)),
             recorded_ms=fields.integer(data, "recorded_ms", field),
             issued_ms=fields.opt_integer(data, "issued_ms", field),
             issuer=fields.opt_text(data, "issuer", field, max_len=64),

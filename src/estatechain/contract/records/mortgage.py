@@ -18,6 +18,10 @@ class Method(IntEnum):
     MAXIMUM = 2
 
 
+_STATUS_VALUES = frozenset(Status)
+"""The allowed stored values, built once rather than on every decode."""
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DateRange:
     """An inclusive range of calendar dates ``YYYY-MM-DD`` (债务履行期限, 债权确定期间)."""
@@ -168,7 +172,7 @@ class Mortgage:
             certificate_number=fields.opt_text(data, "certificate_number", field, max_len=64),
             recorder=fields.opt_text(data, "recorder", field, max_len=64),
             notes=fields.opt_text(data, "notes", field),
-            status=Status(fields.choice(data, "status", frozenset(Status), field)),
+            status=Status(fields.choice(data, "status", _STATUS_VALUES, field)),
             cancellation=None if cancellation is None
             else Cancellation.from_json(fields.obj(cancellation, "cancellation")),
             derived_from=fields.opt_text(data, "derived_from", field, max_len=96),

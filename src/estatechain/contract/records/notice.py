@@ -29,6 +29,10 @@ def _opt_json(value: DateRange | Money | Cancellation | None) -> JSON:
     return None if value is None else value.to_json()
 
 
+_STATUS_VALUES = frozenset(Status)
+"""The allowed stored values, built once rather than on every decode."""
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Notice:
     """One advance notice (预告登记) on one unit.
@@ -134,7 +138,7 @@ class Notice:
             lapse_clock_start_ms=fields.opt_integer(data, "lapse_clock_start_ms", field),
             certificate_number=fields.opt_text(data, "certificate_number", field, max_len=64),
             recorder=fields.opt_text(data, "recorder", field, max_len=64),
-            status=Status(fields.choice(data, "status", frozenset(Status), field)),
+            status=Status(fields.choice(data, "status", _STATUS_VALUES, field)),
             cancellation=None if cancellation is None
             else Cancellation.from_json(fields.obj(cancellation, f"{field}cancellation")),
             successor=fields.opt_text(data, "successor", field, max_len=128),

@@ -18,6 +18,11 @@ class CoOwnership(StrEnum):
     SHARES = "shares"
 
 
+_CO_OWNERSHIP_VALUES = frozenset(CoOwnership)
+_STATUS_VALUES = frozenset(Status)
+"""The allowed stored values, built once rather than on every decode."""
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CoOwner:
     """A holder and, for 按份共有, its share as an exact fraction ``numerator/denominator``."""
@@ -92,9 +97,9 @@ class OwnershipRight:
             right_id=fields.ident(data, "right_id", field),
             unit_number=fields.text(data, "unit_number", field, max_len=28),
             title_number=fields.text(data, "title_number", field, max_len=64),
-            form=CoOwnership(fields.choice(data, "form", frozenset(CoOwnership), field)),
+            form=CoOwnership(fields.choice(data, "form", _CO_OWNERSHIP_VALUES, field)),
             holders=tuple(CoOwner.from_json(item, f"{field}holders[{i}].") for i, item in enumerate(holders)),
-            status=Status(fields.choice(data, "status", frozenset(Status), field)),
+            status=Status(fields.choice(data, "status", _STATUS_VALUES, field)),
             agreed_threshold=agreed,
             successor=fields.opt_text(data, "successor", field, max_len=96),
             source_txs=tx_ids(data, "source_txs") if "source_txs" in data else (),

@@ -20,6 +20,10 @@ class PresaleState(StrEnum):
     TERMINATED = "TERMINATED"
 
 
+_PRESALE_STATE_VALUES = frozenset(PresaleState)
+"""The allowed stored values, built once rather than on every decode."""
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class PresaleContract:
     """A pre-sale contract on one predicted unit: the basis of the purchase notice (domain.md §5.4).
@@ -74,7 +78,7 @@ class PresaleContract:
             filing_no=fields.ident(data, "filing_no", field),
             document_sha256=fields.hex64(data, "document_sha256", field),
             filed_ms=fields.integer(data, "filed_ms", field),
-            state=PresaleState(fields.choice(data, "state", frozenset(PresaleState), field)),
+            state=PresaleState(fields.choice(data, "state", _PRESALE_STATE_VALUES, field)),
             signed_by=fields.texts(data, "signed_by", field, high=10),
             source_txs=tx_ids(data, "source_txs"),
             termination=(None if data.get("termination") is None else

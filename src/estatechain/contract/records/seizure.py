@@ -22,6 +22,10 @@ class SeizureKind(StrEnum):
     PRE_SEIZURE = "3"
 
 
+_SEIZURE_KIND_VALUES = frozenset(SeizureKind)
+"""The allowed stored values, built once rather than on every decode."""
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Seizure:
     """One seizure order on one unit.
@@ -66,7 +70,7 @@ class Seizure:
             unit_number=fields.text(data, "unit_number", field, max_len=28),
             authority_org=fields.text(data, "authority_org", field, max_len=64),
             order_no=fields.text(data, "order_no", field, max_len=100),
-            kind=SeizureKind(fields.choice(data, "kind", frozenset(SeizureKind), field)),
+            kind=SeizureKind(fields.choice(data, "kind", _SEIZURE_KIND_VALUES, field)),
             start_date=fields.text(data, "start_date", field, max_len=10),
             end_date=fields.text(data, "end_date", field, max_len=10),
             queue_order=fields.integer(data, "queue_order", field, low=1, high=999_999),

@@ -28,6 +28,11 @@ class UnitUse(StrEnum):
     OTHER = "other"
 
 
+_UNIT_KIND_VALUES = frozenset(UnitKind)
+_UNIT_USE_VALUES = frozenset(UnitUse)
+"""The allowed stored values, built once rather than on every decode."""
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Unit:
     """A unit's natural state as the register keeps it.
@@ -72,8 +77,8 @@ class Unit:
         """Decode and validate the shape (the unit number's grammar is rule V1, checked by the rules)."""
         return Unit(
             unit_number=fields.text(data, "unit_number", field, max_len=28),
-            kind=UnitKind(fields.choice(data, "kind", frozenset(UnitKind), field)),
-            use=UnitUse(fields.choice(data, "use", frozenset(UnitUse), field)),
+            kind=UnitKind(fields.choice(data, "kind", _UNIT_KIND_VALUES, field)),
+            use=UnitUse(fields.choice(data, "use", _UNIT_USE_VALUES, field)),
             area_centi_m2=fields.integer(data, "area_centi_m2", field, low=1, high=10**10),
             location_code=fields.ident(data, "location_code", field),
             registry=fields.text(data, "registry", field, max_len=64),
