@@ -23,7 +23,7 @@ from nats.aio.client import Client
 from nats.errors import NoRespondersError
 from nats.js import JetStreamContext
 from nats.js.api import DiscardPolicy, RetentionPolicy, StorageType, StreamConfig, StreamInfo
-from nats.js.errors import NotFoundError, ServiceUnavailableError
+from nats.js.errors import BadRequestError, NotFoundError, ServiceUnavailableError
 
 from estatechain.errors import EstatechainError, Unavailable
 from estatechain.ordering import subjects
@@ -47,6 +47,8 @@ reconnect (seconds, with bounded retries) must still hit the window. The server 
 _HTTP_TIMEOUT: Final = 5.0
 _API_TIMEOUT: Final = 5.0
 SETTLE_S: Final = 30.0
+NO_SUITABLE_PEERS: Final = 10005
+"""JetStream's ``err_code`` when the meta leader cannot place a stream's replicas yet (too few servers known)."""
 """How long ``ensure_streams`` waits for a fresh cluster's JetStream API (meta leader election)."""
 
 
@@ -104,9 +106,11 @@ async def ensure_streams(
     any difference instead.
 
     A cluster that has just started may still be electing its meta leader: its JetStream API times
-    out or answers "unavailable" for a few seconds. Those answers are retried for up to ``settle_s``
-    seconds (then ``Unavailable`` names the last one); any other refusal (a bad config, a permission)
-    is raised at once, since waiting would not change it.
+    out or answers "unavailable" for a few seconds; or the leader has not yet heard from enough
+    servers to place R3 replicas ("no suitable peers for placement", seen on a loaded machine).
+    Those answers are retried for up to ``settle_s`` seconds (then ``Unavailable`` names the last
+    one); any other refusal (a bad config, a permission) is raised at once, since waiting would not
+    change it.
     """
     js = nc_operator.jetstream(timeout=_API_TIMEOUT)
     loop = asyncio.get_running_loop()
@@ -115,7 +119,9 @@ async def ensure_streams(
     while True:
         try:
             return await _ensure(js, stream_configs(tag, replicas=replicas, duplicate_window=duplicate_window))
-        except (TimeoutError, NoRespondersError, ServiceUnavailableError) as exc:
+        except (TimeoutError, NoRespondersError, ServiceUnavailableError, BadRequestError) as exc:
+            if isinstance(exc, BadRequestError) and exc.err_code != NO_SUITABLE_PEERS:
+                raise
             if loop.time() + pause > deadline:
                 msg = (f"the JetStream API did not answer the stream creation within {settle_s:.0f} s ({exc!r}); "
                        "check that a majority of the NATS servers is up and has elected a meta leader")

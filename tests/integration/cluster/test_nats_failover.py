@@ -81,3 +81,25 @@ def test_stream_creation_waits_for_a_quorum_and_says_so_when_none_comes(tmp_path
         assert run(create(60.0)) == (subjects.tx_stream(TAG), subjects.att_stream(TAG))
     finally:
         cluster.close()
+
+
+def test_stream_creation_with_one_server_down_waits_for_it_and_then_places_three_replicas(tmp_path: Path) -> None:
+    """Two of three servers elect a meta leader but cannot place R3 replicas ("no suitable peers for
+    placement"): the operator gets the same bounded, named refusal, and once the third server is back the
+    same call creates both streams — it is not raised at once as a bad request."""
+    cluster = start_cluster(tmp_path)
+    try:
+        cluster.wait_ready()
+        cluster.kill(2)
+
+        async def create(settle_s: float) -> int:
+            async with connect(cluster, "operator") as operator:
+                tx, _ = await ensure_streams(operator.nc, TAG, settle_s=settle_s)
+                return int(tx.config.num_replicas or 0)
+
+        with pytest.raises(Unavailable, match="majority of the NATS servers"):
+            run(create(3.0))
+        cluster.restart(2)
+        assert run(create(60.0)) == 3
+    finally:
+        cluster.close()
