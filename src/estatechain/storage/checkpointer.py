@@ -19,7 +19,9 @@ It waits at most 100 ms for readers; a reader holding an old snapshot (a long qu
 still blocks it, and then a warning, at most once a minute, names the WAL's size. SQLite refuses a
 checkpoint at once (no busy wait) while another connection runs one, so this thread's passive rounds
 and the writer's emptying take turns under one lock: without it, on a large register the passive
-round was nearly always running and the WAL grew to 600 MiB with a warning that blamed a reader.
+round was nearly always running and the WAL grew to 600 MiB with a warning that blamed a reader. The
+writer only takes a free turn — a commit never waits for a passive round to finish; the lock is free
+between rounds, so a later commit empties the file.
 """
 
 from __future__ import annotations
@@ -86,12 +88,15 @@ class Checkpointer:
         """On the writer's connection, right after a commit: empty the WAL once it passed its limit."""
         if self._wal_size() <= self._limit:
             return
+        if not self._turn.acquire(blocking=False):
+            return  # a passive round is copying pages: the block does not wait for it; the next commit tries again
         writer.execute(f"PRAGMA busy_timeout={_TRUNCATE_WAIT_MS}")  # a reader must not hold up the next block
         try:
-            with self._turn, contextlib.suppress(sqlite3.OperationalError):
+            with contextlib.suppress(sqlite3.OperationalError):
                 writer.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
         finally:
             writer.execute("PRAGMA busy_timeout=10000")
+            self._turn.release()
         size = self._wal_size()
         now = time.monotonic()
         if size > self._limit and now - self._warned_at >= _WARN_EVERY_S:

@@ -23,6 +23,9 @@ from estatechain.web.portal import CheckedForm, Portal, PortalDep, PortalProblem
 
 router = APIRouter(prefix="/portal", route_class=PortalRoute, include_in_schema=False)
 
+TOO_MANY: Final = N_("Too many sign-in attempts from this address. Wait a minute and try again.")
+LOCKED: Final = N_("This account is locked after repeated wrong passwords. Try again in 15 minutes.")
+
 
 STATIC: Final = {"portal.css": "text/css", "live.js": "text/javascript", "dropzone.js": "text/javascript"}
 """The portal's only static files (no build step), by name, with their media types."""
@@ -65,11 +68,11 @@ async def signin(request: Request, session: Visitor, form: CheckedForm, parts: P
     client, now = request.client.host if request.client else "unknown", parts.service.clock.now_ms()
     if parts.signins.blocked(client, now):
         return render("signin.html", session, status=429,
-                      error=N_("Too many sign-in attempts from this address. Wait a minute and try again."))
+                      error=TOO_MANY)
     outcome = parts.accounts.sign_in(str(form.get("username", ""))[:64], str(form.get("password", ""))[:256])
     if outcome.account is None:
         parts.signins.failed(client, now)
-        text = (N_("This account is locked after repeated wrong passwords. Try again in 15 minutes.")
+        text = (LOCKED
                 if outcome.problem == "locked" else N_("Wrong username or password."))
         return render("signin.html", session, status=401, error=text)
     if outcome.problem == "second_factor":
@@ -98,7 +101,7 @@ async def second_factor(request: Request, session: Visitor, form: CheckedForm, p
     client, now = request.client.host if request.client else "unknown", parts.service.clock.now_ms()
     if parts.signins.blocked(client, now):
         return render("signin_code.html", session, status=429,
-                      error=N_("Too many sign-in attempts from this address. Wait a minute and try again."))
+                      error=TOO_MANY)
     outcome = parts.accounts.second_factor(session.token, str(form.get("code", ""))[:16])
     if outcome.account is not None:
         return _signed_in(session, outcome.account, parts)
@@ -108,7 +111,7 @@ async def second_factor(request: Request, session: Visitor, form: CheckedForm, p
                       error=N_("The time to give the code ran out. Sign in again."))
     if outcome.problem == "locked":
         return render("signin.html", session, status=401,
-                      error=N_("This account is locked after repeated wrong passwords. Try again in 15 minutes."))
+                      error=LOCKED)
     return render("signin_code.html", session, status=401,
                   error=N_("Wrong code. Enter the 6 digits your authenticator app shows now."))
 

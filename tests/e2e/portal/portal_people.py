@@ -108,6 +108,15 @@ def sign_here(person: Person, *, double_click: bool = False) -> str:
     return tx_id
 
 
+def signed_in(browser: Browser, node: PortalNode, people: list[Person], username: str, *,
+              locale: str = "zh-CN") -> Person:
+    """``username`` signed in in a fresh browser context, closed after the test (``people`` fixture)."""
+    person = Person(browser, node, username, locale=locale)
+    people.append(person)
+    person.sign_in()
+    return person
+
+
 def open_filing(person: Person, unit: str) -> Page:
     page = person.page
     page.goto(person.node.portal + "/bank/new?unit=" + unit)

@@ -23,6 +23,7 @@ from portal.portal_people import (
     open_new_filing,
     presale_flat,
     sign_here,
+    signed_in,
     take,
 )
 
@@ -31,12 +32,6 @@ CCB_CLERK = "ccb-gz/operator1"
 ICBC_APPROVER = "icbc-gz/approver1"
 CCB_APPROVER = "ccb-gz/approver1"
 
-
-def signed_in(browser: Browser, node: PortalNode, people: list[Person], username: str) -> Person:
-    person = Person(browser, node, username)
-    people.append(person)
-    person.sign_in()
-    return person
 
 
 def public_status(person: Person, number: str) -> str:

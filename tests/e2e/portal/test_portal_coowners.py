@@ -12,18 +12,11 @@ from __future__ import annotations
 
 from playwright.sync_api import Browser, FilePayload, Locator
 
-from portal.portal_people import Person, PortalNode, fill_filing, open_filing, sign_here, take
+from portal.portal_people import Person, PortalNode, fill_filing, open_filing, sign_here, signed_in, take
 
 CLERK = "icbc-gz/operator1"
 APPROVER = "icbc-gz/approver1"
 
-
-def signed_in(browser: Browser, node: PortalNode, people: list[Person], username: str, *,
-              locale: str = "zh-CN") -> Person:
-    person = Person(browser, node, username, locale=locale)
-    people.append(person)
-    person.sign_in()
-    return person
 
 
 def co_owners(node: PortalNode) -> tuple[str, str, str]:

@@ -13,18 +13,12 @@ from playwright.sync_api import Browser
 
 from estatechain.cli.main import node_dir
 from estatechain.storage.store import LedgerStore
-from portal.portal_people import Person, PortalNode, sign_here
+from portal.portal_people import Person, PortalNode, sign_here, signed_in
 
 COURT = "gz-court/court1"
 OWNER = "gz-identity/person1"
 CASE_NO = "(2026)粤0106民初4711号"
 
-
-def signed_in(browser: Browser, node: PortalNode, people: list[Person], username: str) -> Person:
-    person = Person(browser, node, username)
-    people.append(person)
-    person.sign_in()
-    return person
 
 
 def logged(node: PortalNode, tx_id: str) -> dict[str, object]:

@@ -17,7 +17,7 @@ from estatechain.cli.main import node_dir
 from estatechain.contract.records import Mortgage
 from estatechain.storage.store import LedgerStore
 from estatechain.web.i18n import money
-from portal.portal_people import Person, PortalNode, fill_filing, member_banks, open_new_filing, sign_here
+from portal.portal_people import Person, PortalNode, fill_filing, member_banks, open_new_filing, sign_here, signed_in
 
 OWNER = "gz-identity/person2"
 """Owns a unit with a mortgage ICBC holds (``choose_dev_owners``)."""
@@ -26,12 +26,6 @@ ICBC_CLERK = "icbc-gz/operator1"
 CCB_CLERK = "ccb-gz/operator1"
 NOT_FOUND = "登记簿中没有此编号的证书或证明"
 
-
-def signed_in(browser: Browser, node: PortalNode, people: list[Person], username: str) -> Person:
-    person = Person(browser, node, username)
-    people.append(person)
-    person.sign_in()
-    return person
 
 
 def icbc_mortgage(node: PortalNode) -> Mortgage:

@@ -9,17 +9,11 @@ from __future__ import annotations
 
 from playwright.sync_api import Browser, FilePayload
 
-from portal.portal_people import Person, PortalNode, fill_filing, open_filing, sign_here, take
+from portal.portal_people import Person, PortalNode, fill_filing, open_filing, sign_here, signed_in, take
 
 OWNER = "gz-identity/person1"
 CLERK = "icbc-gz/operator1"
 
-
-def signed_in(browser: Browser, node: PortalNode, people: list[Person], username: str) -> Person:
-    person = Person(browser, node, username)
-    people.append(person)
-    person.sign_in()
-    return person
 
 
 def upload(data: bytes) -> FilePayload:

@@ -17,7 +17,7 @@ from playwright.sync_api import Browser
 from estatechain.cli.demo_driver import verified_answer
 from estatechain.cli.main import node_dir
 from estatechain.storage.store import LedgerStore
-from portal.portal_people import Person, PortalNode, bank_mortgages, sign_here
+from portal.portal_people import Person, PortalNode, bank_mortgages, sign_here, signed_in
 
 OWNER = "gz-identity/person4"
 CLERK = "ccb-gz/operator1"
@@ -25,13 +25,6 @@ CLERK = "ccb-gz/operator1"
 OTHER_BANK = "icbc-gz/operator1"
 NOT_ENTITLED = "V26_INQUIRY_NOT_ENTITLED"
 
-
-def signed_in(browser: Browser, node: PortalNode, people: list[Person], username: str, locale: str = "zh-CN"
-              ) -> Person:
-    person = Person(browser, node, username, locale=locale)
-    people.append(person)
-    person.sign_in()
-    return person
 
 
 def consent(owner: Person, bank: str, purpose: str) -> str:

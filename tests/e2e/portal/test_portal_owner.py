@@ -17,18 +17,12 @@ from playwright.sync_api import Browser
 
 from estatechain.sdk import Client
 from estatechain.sdk.identity import ClientIdentity
-from portal.portal_people import Person, PortalNode, sign_here
+from portal.portal_people import Person, PortalNode, sign_here, signed_in
 
 OWNER = "gz-identity/person2"
 OTHER_OWNER = "gz-identity/person1"
 BANK_CLERK = "icbc-gz/operator1"
 
-
-def signed_in(browser: Browser, node: PortalNode, people: list[Person], username: str) -> Person:
-    person = Person(browser, node, username)
-    people.append(person)
-    person.sign_in()
-    return person
 
 
 def bank_inquiry(node: PortalNode, body: dict[str, Any]) -> str:

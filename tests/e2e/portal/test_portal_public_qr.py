@@ -12,18 +12,11 @@ from __future__ import annotations
 from playwright.sync_api import Browser
 
 from estatechain.certificates.qr import QrContent
-from portal.portal_people import Person, PortalNode, fill_filing, open_filing, sign_here, take
+from portal.portal_people import Person, PortalNode, fill_filing, open_filing, sign_here, signed_in, take
 
 OWNER = "gz-identity/person1"
 CLERK = "ccb-gz/operator1"
 
-
-def signed_in(browser: Browser, node: PortalNode, people: list[Person], username: str, locale: str = "zh-CN"
-              ) -> Person:
-    person = Person(browser, node, username, locale=locale)
-    people.append(person)
-    person.sign_in()
-    return person
 
 
 def issued_certificate(browser: Browser, node: PortalNode, people: list[Person]) -> str:

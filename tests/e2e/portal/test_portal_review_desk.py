@@ -13,7 +13,7 @@ import time
 
 from playwright.sync_api import Browser, Page
 
-from portal.portal_people import Person, PortalNode, fill_filing, open_filing, sign_here, take
+from portal.portal_people import Person, PortalNode, fill_filing, open_filing, sign_here, signed_in, take
 from portal.test_portal_court import lift, record_seizure
 
 OWNER = "gz-identity/person2"
@@ -22,12 +22,6 @@ BANK = "ccb-gz"
 COURT = "gz-court/court1"
 REGISTER_CHECKS = {"V3", "V2", "V4", "V6", "V13", "V14", "V16"}
 
-
-def signed_in(browser: Browser, node: PortalNode, people: list[Person], username: str) -> Person:
-    person = Person(browser, node, username)
-    people.append(person)
-    person.sign_in()
-    return person
 
 
 def rank_rows(page: Page) -> list[tuple[str, str, bool]]:
