@@ -83,10 +83,12 @@ def test_stream_creation_waits_for_a_quorum_and_says_so_when_none_comes(tmp_path
         cluster.close()
 
 
-def test_stream_creation_with_one_server_down_waits_for_it_and_then_places_three_replicas(tmp_path: Path) -> None:
-    """Two of three servers elect a meta leader but cannot place R3 replicas ("no suitable peers for
-    placement"): the operator gets the same bounded, named refusal, and once the third server is back the
-    same call creates both streams — it is not raised at once as a bad request."""
+def test_stream_creation_with_one_server_down_is_never_a_bad_request_and_places_three_replicas(tmp_path: Path) -> None:
+    """With one of three servers down, the meta leader may still count it (then R3 is placed, two replicas
+    live) or may already have dropped it ("no suitable peers for placement", seen on a fresh cluster of a
+    loaded machine): the operator then gets the bounded, named refusal — never the raw bad request — and
+    once the server is back the same call gives both streams with three replicas. Which of the two the
+    leader answers is its timing, not ours; both are checked for what the operator sees."""
     cluster = start_cluster(tmp_path)
     try:
         cluster.wait_ready()
@@ -97,8 +99,11 @@ def test_stream_creation_with_one_server_down_waits_for_it_and_then_places_three
                 tx, _ = await ensure_streams(operator.nc, TAG, settle_s=settle_s)
                 return int(tx.config.num_replicas or 0)
 
-        with pytest.raises(Unavailable, match="majority of the NATS servers"):
-            run(create(3.0))
+        try:
+            replicas: int | str = run(create(3.0))
+        except Unavailable as refused:
+            replicas = str(refused)
+        assert replicas == 3 or "majority of the NATS servers" in str(replicas)
         cluster.restart(2)
         assert run(create(60.0)) == 3
     finally:
