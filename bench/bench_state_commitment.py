@@ -4,10 +4,12 @@ Builds a sparse Merkle state tree of N rows in a real SQLite file (WAL, synchron
 it with a cold cache as a restarted node would, then applies blocks of C changed keys (half new
 keys, half overwrites of existing ones), one SQLite transaction per block, and reports per block:
 update time (walk + hashing + node inserts), commit time (fsync), SHA-256 calls, nodes read from
-SQLite (cache misses) and nodes written. The bound, measured in the same run, is SHA-256 calls per
-second on one core over 65-byte node preimages; "x floor" is update time over the time those hashes
-alone would take. The ratio row compares the largest state with the smallest: for an
-O(changes · log n) update it follows log2(n), not n.
+SQLite (cache misses), nodes written, and the database pages the block dirtied (WAL frames; the WAL is
+emptied after each block, outside the timed part). Pages per block is what the store's layout decides:
+nodes keyed by hash land on a random page each, nodes keyed by (version, path) append a few pages.
+The bound, measured in the same run, is SHA-256 calls per second on one core over 65-byte node
+preimages; "x floor" is update time over the time those hashes alone would take. The ratio row
+compares the largest state with the smallest: for an O(changes · log n) update it follows log2(n), not n.
 
 Example:
     python bench/bench_state_commitment.py                 # 10,000 and 1,000,000 rows, 500 changes
@@ -55,9 +57,9 @@ class CountingStore(SqliteNodeStore):
         self.reads = 0
         self.writes = 0
 
-    def get(self, node_hash: bytes) -> bytes | None:
+    def get(self, pos: bytes) -> bytes | None:
         self.reads += 1
-        return super().get(node_hash)
+        return super().get(pos)
 
     def put_many(self, nodes: Iterable[tuple[bytes, bytes]]) -> None:
         pairs = list(nodes)
@@ -75,6 +77,7 @@ class Result:
     hashes: list[int]
     reads: list[int]
     writes: list[int]
+    pages: list[int]
     depth: float
 
 
@@ -135,6 +138,9 @@ def run_blocks(path: Path, rows: int, root: bytes, plan: Plan) -> Result:
     hashes: list[int] = []
     reads: list[int] = []
     writes: list[int] = []
+    pages: list[int] = []
+    conn.execute("PRAGMA wal_autocheckpoint=0")
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     probe = [k for block in range(plan.blocks) for k in block_changes(rows, block, plan.changes)]
     probe = probe[:: max(1, plan.changes // 10)]
     for block in range(plan.blocks):
@@ -151,6 +157,8 @@ def run_blocks(path: Path, rows: int, root: bytes, plan: Plan) -> Result:
         hashes.append(counting.calls)
         reads.append(store.reads)
         writes.append(store.writes)
+        pages.append(conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()[1])
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     depth = statistics.fmean(len(tree.prove(root, k).siblings) for k in probe)
     conn.close()
     return Result(
@@ -162,6 +170,7 @@ def run_blocks(path: Path, rows: int, root: bytes, plan: Plan) -> Result:
         hashes=hashes,
         reads=reads,
         writes=writes,
+        pages=pages,
         depth=depth,
     )
 
@@ -188,7 +197,8 @@ def report(results: list[Result], rate: float, changes: int) -> None:
     print(f"blocks of {changes} changed keys (half new, half overwrites); update = walk + hash + INSERT")
     header = (
         f"{'rows':>10} {'build s':>8} {'DB MiB':>7} {'depth':>6} {'hashes/blk':>10} {'reads/blk':>9} "
-        f"{'writes/blk':>10} {'upd p50':>8} {'p95':>7} {'p99':>7} {'commit p50':>10} {'floor ms':>8} {'x floor':>7}"
+        f"{'writes/blk':>10} {'pages/blk':>9} {'upd p50':>8} {'p95':>7} {'p99':>7} {'commit p50':>10} "
+        f"{'floor ms':>8} {'x floor':>7}"
     )
     print(header)
     print("-" * len(header))
@@ -198,6 +208,7 @@ def report(results: list[Result], rate: float, changes: int) -> None:
         print(
             f"{r.rows:>10,} {r.build_s:>8.1f} {r.db_mib:>7.0f} {r.depth:>6.1f} {mean_hashes:>10,.0f} "
             f"{statistics.fmean(r.reads):>9,.0f} {statistics.fmean(r.writes):>10,.0f} "
+            f"{statistics.fmean(r.pages):>9,.0f} "
             f"{pct(r.update_ms, 0.5):>8.1f} {pct(r.update_ms, 0.95):>7.1f} {pct(r.update_ms, 0.99):>7.1f} "
             f"{pct(r.commit_ms, 0.5):>10.1f} {floor_ms:>8.1f} {pct(r.update_ms, 0.5) / floor_ms:>7.1f}"
         )

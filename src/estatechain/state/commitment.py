@@ -32,8 +32,10 @@ and the state root is ``T(all keys of M, 0)``. The root depends on ``M`` only (n
 order or on how changes were batched); the empty state's root is ``EMPTY``. An internal node
 always covers at least two keys.
 
-Stored node rows map a node's hash to its 65-byte preimage, so a row checks out when
-``H(preimage) == hash`` (see ``node_fault``).
+How nodes are stored is not part of the specification (roots and proofs are): this implementation
+keeps each node at a ``Position`` (the version that wrote it and its path), and an internal node's
+record names its children's versions, so the nodes one block writes lie side by side (see
+``Position`` and ``NodeStore``).
 
 A proof for key ``k`` against root ``R`` (``StateProof``) is ``siblings = (s_0, …, s_{m-1})``,
 ``m ≤ 256``, 32 bytes each, where ``s_i`` is the hash of the depth-``i + 1`` subtree on the side
@@ -72,46 +74,107 @@ _LEAF_PREFIX: Final = bytes([LEAF_TAG])
 _NODE_PREFIX: Final = bytes([NODE_TAG])
 
 
-class NodeStore(Protocol):
-    """**Protocol:** where tree nodes live, as node hash -> 65-byte preimage."""
+Position: TypeAlias = bytes
+"""Where a stored node sits: ``version (8 bytes, big-endian) ‖ depth (2 bytes) ‖ path prefix``.
 
-    def get(self, node_hash: bytes) -> bytes | None:
-        """The preimage stored under ``node_hash``, or None."""
+The prefix is the first ``depth`` bits of every key below the node, packed into ``ceil(depth / 8)``
+bytes with the unused low bits zero. ``version`` is the update that wrote the node (the block height in
+a ledger). Keys lead with the version so that one block's new nodes sort together at the end of the
+store: a B-tree then appends them into a few fresh pages instead of dirtying one random page per node,
+which is what a store keyed by node hash does once it outgrows memory.
+"""
+
+_VERSION_SIZE: Final = 8
+INTERNAL_RECORD_SIZE: Final = NODE_SIZE + 2 * _VERSION_SIZE
+
+
+def position(version: int, depth: int, key_hash: bytes) -> Position:
+    """The stored position of the node at ``depth`` on ``key_hash``'s path, written by ``version``."""
+    prefix = key_hash[: (depth + 7) >> 3]
+    spare = -depth & 7
+    if spare:
+        prefix = prefix[:-1] + bytes([prefix[-1] >> spare << spare])
+    return version.to_bytes(_VERSION_SIZE, "big") + depth.to_bytes(2, "big") + prefix
+
+
+def describe_position(pos: bytes) -> str:
+    """``pos=HEX (version=V depth=D prefix=HEX)`` for messages: the row's key, then what it means."""
+    if len(pos) < _VERSION_SIZE + 2:
+        return f"pos={pos.hex()}"
+    version, depth = int.from_bytes(pos[:_VERSION_SIZE], "big"), int.from_bytes(pos[_VERSION_SIZE:10], "big")
+    return f"pos={pos.hex()} (version={version} depth={depth} prefix={pos[10:].hex() or '-'})"
+
+
+class NodeStore(Protocol):
+    """**Protocol:** where tree nodes live, by position, and which version holds each root.
+
+    A node's record is its 65-byte preimage; an internal node's record adds its children's versions
+    (8 bytes each, left then right; 0 for ``EMPTY``), which is how a reader finds the children's
+    positions. Records are written once and never changed or deleted.
+    """
+
+    def get(self, pos: Position) -> bytes | None:
+        """The record stored at ``pos``, or None."""
         ...
 
-    def put_many(self, nodes: Iterable[tuple[bytes, bytes]]) -> None:
-        """Store (hash, preimage) pairs; a hash already stored is left as it is (content addressing)."""
+    def put_many(self, nodes: Iterable[tuple[Position, bytes]]) -> None:
+        """Store (position, record) pairs; every position is new (one version is written once)."""
+        ...
+
+    def root_version(self, root: bytes) -> int | None:
+        """The version whose update wrote root node ``root``, or None if no update did."""
+        ...
+
+    def put_root(self, root: bytes, version: int) -> None:
+        """Remember that ``version`` wrote root node ``root`` (a root already known keeps its version)."""
+        ...
+
+    def max_version(self) -> int:
+        """The highest version that wrote a root, 0 for an empty store."""
         ...
 
 
 class MemoryNodeStore:
-    """A dict-backed ``NodeStore``: the in-process twin used by unit tests."""
+    """A dict-backed ``NodeStore``: the in-process twin used by unit tests and by the audit's replay."""
 
     def __init__(self) -> None:
-        self._nodes: dict[bytes, bytes] = {}
+        self.nodes: dict[Position, bytes] = {}
+        self.roots: dict[bytes, int] = {}
 
-    def get(self, node_hash: bytes) -> bytes | None:
-        """The stored preimage, or None."""
-        return self._nodes.get(node_hash)
+    def get(self, pos: Position) -> bytes | None:
+        """The stored record, or None."""
+        return self.nodes.get(pos)
 
-    def put_many(self, nodes: Iterable[tuple[bytes, bytes]]) -> None:
-        """Store pairs, keeping the first preimage seen for a hash like ``INSERT OR IGNORE`` does."""
-        for node_hash, node in nodes:
-            self._nodes.setdefault(node_hash, node)
+    def put_many(self, nodes: Iterable[tuple[Position, bytes]]) -> None:
+        """Store pairs, keeping the first record seen at a position like the SQLite store's key does."""
+        for pos, record in nodes:
+            self.nodes.setdefault(pos, record)
+
+    def root_version(self, root: bytes) -> int | None:
+        """The version that wrote ``root``, or None."""
+        return self.roots.get(root)
+
+    def put_root(self, root: bytes, version: int) -> None:
+        """Record the root's version unless it is known already."""
+        self.roots.setdefault(root, version)
+
+    def max_version(self) -> int:
+        """The highest root version stored, 0 when none is."""
+        return max(self.roots.values(), default=0)
 
     def __len__(self) -> int:
-        return len(self._nodes)
+        return len(self.nodes)
 
 
 class CachingNodeStore:
     """An LRU cache of recently used nodes in front of another ``NodeStore``.
 
     A block's update rereads the top levels of the tree, which every path shares; keeping them in
-    memory saves those reads from disk. Entries cannot go stale, since a hash names one preimage
-    forever. Writes go through to the backing store at once, so durability never depends on the
-    cache. If the caller's transaction rolls back, the cache may still hold the discarded nodes;
-    that is harmless because an update writes every node it creates and only reads nodes under the
-    root it starts from, so never start an update from a root whose transaction rolled back.
+    memory saves those reads from disk. Writes go through to the backing store at once, so
+    durability never depends on the cache, and a write replaces whatever the cache held at that
+    position: if the caller's transaction rolled back, the next attempt at the same version
+    rewrites the positions it uses. A stale entry it does not rewrite is never read, because reads
+    only follow references from committed nodes, which all name older versions.
     """
 
     def __init__(self, store: NodeStore, capacity: int = 65_536) -> None:
@@ -119,32 +182,58 @@ class CachingNodeStore:
             raise InputError(f"cache capacity must be at least 1 node, got {capacity}")
         self._store = store
         self._capacity = capacity
-        self._cache: OrderedDict[bytes, bytes] = OrderedDict()
+        self._cache: OrderedDict[Position, bytes] = OrderedDict()
+        self._roots: dict[bytes, int] = {}
 
-    def get(self, node_hash: bytes) -> bytes | None:
-        """The preimage from the cache, else from the backing store (then cached)."""
-        node = self._cache.get(node_hash)
-        if node is not None:
-            self._cache.move_to_end(node_hash)
-            return node
-        node = self._store.get(node_hash)
-        if node is not None:
-            self._remember(node_hash, node)
-        return node
+    def get(self, pos: Position) -> bytes | None:
+        """The record from the cache, else from the backing store (then cached)."""
+        record = self._cache.get(pos)
+        if record is not None:
+            self._cache.move_to_end(pos)
+            return record
+        record = self._store.get(pos)
+        if record is not None:
+            self._remember(pos, record)
+        return record
 
-    def put_many(self, nodes: Iterable[tuple[bytes, bytes]]) -> None:
-        """Write through to the backing store and cache the new nodes (the next block reads them)."""
+    def put_many(self, nodes: Iterable[tuple[Position, bytes]]) -> None:
+        """Write through to the backing store and cache the new nodes (the next block reads them).
+
+        When the block wrote more than the cache holds, the shallowest nodes are kept: an update
+        passes its nodes sorted by position, so by depth, and they are remembered deepest first.
+        """
         pairs = list(nodes)
         self._store.put_many(pairs)
-        for node_hash, node in pairs[-self._capacity :]:
-            self._remember(node_hash, node)
+        for pos, record in reversed(pairs[: self._capacity]):
+            self._remember(pos, record)
 
-    def _remember(self, node_hash: bytes, node: bytes) -> None:
+    def root_version(self, root: bytes) -> int | None:
+        """The root's version, from a small map of the roots this cache has seen or the backing store."""
+        version = self._roots.get(root)
+        if version is None:
+            version = self._store.root_version(root)
+            if version is not None:
+                self._remember_root(root, version)
+        return version
+
+    def put_root(self, root: bytes, version: int) -> None:
+        """Write through, and keep the root's version for the next block's update."""
+        self._store.put_root(root, version)
+        self._remember_root(root, version)
+
+    def max_version(self) -> int:
+        """The backing store's highest root version."""
+        return self._store.max_version()
+
+    def _remember_root(self, root: bytes, version: int) -> None:
+        if len(self._roots) >= 1024:
+            self._roots.clear()
+        self._roots[root] = version
+
+    def _remember(self, pos: Position, record: bytes) -> None:
         cache = self._cache
-        if node_hash in cache:  # same hash, same preimage: only its recency changes
-            cache.move_to_end(node_hash)
-            return
-        cache[node_hash] = node  # a new entry is appended as the most recent one
+        cache[pos] = record
+        cache.move_to_end(pos)
         if len(cache) > self._capacity:
             cache.popitem(last=False)
 
@@ -186,31 +275,42 @@ def _is_digest(value: object) -> TypeGuard[bytes]:
     return isinstance(value, bytes) and len(value) == DIGEST_SIZE
 
 
-def node_fault(h: HashFn, node_hash: object, node: object) -> str | None:
-    """What is wrong with a stored (hash, preimage) row, or None if it checks out.
+def record_fault(record: object) -> str | None:
+    """What is wrong with the shape of a stored node record, or None if it is well formed.
 
-    A row checks out when the preimage is 65 bytes with tag 0x10 or 0x11, its hash is ``node_hash``,
-    and, for an internal node, not both children are ``EMPTY`` (no valid tree has such a node).
-    Whether the children are stored is a question of reachability, checked by walking from roots.
+    A leaf's record is its 65-byte preimage (tag 0x10); an internal node's is its 65-byte preimage
+    (tag 0x11, not both children ``EMPTY``) followed by its children's two 8-byte versions, where a
+    version is 0 exactly when that child is ``EMPTY``. Whether the record is the *right* one is a
+    question for the audit, which compares it with the record a replay of every block writes.
     """
-    if not _is_digest(node_hash):
-        return f"hash is not {DIGEST_SIZE} bytes"
-    if not isinstance(node, bytes) or len(node) != NODE_SIZE:
-        return f"node is not a {NODE_SIZE}-byte preimage"
-    if node[0] not in {LEAF_TAG, NODE_TAG}:
-        return f"node tag is 0x{node[0]:02x}, expected 0x10 (leaf) or 0x11 (internal)"
-    if h(node) != node_hash:
-        return "hash of the stored node differs from its key: the row was changed"
-    if node[0] == NODE_TAG and node[1:] == EMPTY + EMPTY:
-        return "internal node with two empty children"
+    if not isinstance(record, bytes) or len(record) not in {NODE_SIZE, INTERNAL_RECORD_SIZE}:
+        return f"record is not {NODE_SIZE} (leaf) or {INTERNAL_RECORD_SIZE} (internal node) bytes"
+    tag = record[0]
+    if tag not in {LEAF_TAG, NODE_TAG}:
+        return f"node tag is 0x{tag:02x}, expected 0x10 (leaf) or 0x11 (internal)"
+    if (tag == LEAF_TAG) != (len(record) == NODE_SIZE):
+        return "record length does not match its tag (a leaf is 65 bytes, an internal node 81)"
+    if tag == NODE_TAG:
+        left, right = record[1:33], record[33:65]
+        if left == right == EMPTY:
+            return "internal node with two empty children"
+        versions = _child_versions(record)
+        if (left == EMPTY) != (versions[0] == 0) or (right == EMPTY) != (versions[1] == 0):
+            return "a child's version is 0 but the child is not empty, or the reverse"
     return None
+
+
+def _child_versions(record: bytes) -> tuple[int, int]:
+    return int.from_bytes(record[65:73], "big"), int.from_bytes(record[73:81], "big")
 
 
 class SparseMerkleTree:
     """Reads, updates and proves state roots over a ``NodeStore``.
 
     The object holds no root: every call names the root it works on, so any past header's root can
-    be read, and ``update`` returns a new root without disturbing the old one.
+    be read, and ``update`` returns a new root without disturbing the old one. The store keeps each
+    root's version, which leads to the root's record; each internal record names its children's
+    versions, which lead to theirs.
 
     Nodes read from the store are trusted, not rehashed (that would double the hashing of every
     update); ``estatechain.storage.smt.audit_nodes`` checks stored rows, and a corrupted node would
@@ -224,6 +324,7 @@ class SparseMerkleTree:
             raise InputError(f"the state tree needs a hash with {DIGEST_SIZE}-byte digests")
         self._store = store
         self._h = h
+        self._last_version = -1
 
     def get(self, root: bytes, key_hash: bytes) -> bytes | None:
         """The value_hash of ``key_hash`` in the state ``root`` commits to, or None if absent.
@@ -252,14 +353,16 @@ class SparseMerkleTree:
         other = None if leaf is None or leaf[0] == key_hash else leaf
         return StateProof(siblings=tuple(siblings), other_leaf=other)
 
-    def update(self, root: bytes, changes: Mapping[bytes, bytes]) -> bytes:
+    def update(self, root: bytes, changes: Mapping[bytes, bytes], *, version: int | None = None) -> bytes:
         """Apply one block's key_hash -> value_hash changes to ``root`` and return the new root.
 
         Keys are processed in sorted order in a single walk, so the result depends only on the
-        resulting map. New nodes are written with one ``put_many`` (inside the caller's transaction).
+        resulting map. New nodes are written with one ``put_many`` (inside the caller's transaction)
+        at ``version``, which must be higher than every version written before; a ledger passes the
+        block height. Without it, the next version after the store's highest is used.
 
         Raises:
-            InputError: a key or value is not 32 bytes.
+            InputError: a key or value is not 32 bytes, or ``version`` is below 1.
             NotFound: ``root`` is not stored here.
             IntegrityFault: a node below ``root`` is missing or malformed.
 
@@ -271,67 +374,101 @@ class SparseMerkleTree:
         if not items:
             return root
         _check_digest("root", root)
-        if root != EMPTY:
-            self._load(root, is_root=True)
-        walk = _Walk(self._load, self._h, [k for k, _ in items], [v for _, v in items])
-        new_root = walk.update(root, 0, 0, len(items))
+        root_version = 0 if root == EMPTY else self._root_version(root)
+        if version is None:
+            version = max(self._store.max_version(), self._last_version) + 1
+        if version < 1:
+            raise InputError(f"a state-tree version must be at least 1, got {version}")
+        walk = _Walk(self._load, self._h, [k for k, _ in items], [v for _, v in items], version)
+        new_root, new_version = walk.update(root, root_version, 0, 0, len(items))
         if walk.new_nodes:
-            self._store.put_many(walk.new_nodes.items())
+            self._store.put_many(sorted(walk.new_nodes.items()))
+        if new_root not in {root, EMPTY}:
+            self._store.put_root(new_root, new_version)
+        self._last_version = version
         return new_root
 
-    def reachable(self, roots: Iterable[bytes]) -> set[bytes]:
-        """Hashes of every stored node under ``roots`` (``EMPTY`` excluded): the input of an audit.
+    def reachable(self, roots: Iterable[bytes]) -> set[Position]:
+        """Positions of every stored node under ``roots`` (``EMPTY`` has none).
 
         Raises:
             NotFound: one of ``roots`` is not stored here.
             IntegrityFault: a node below a root is missing or malformed.
 
         """
-        root_set = {r for r in roots if r != EMPTY}
-        seen: set[bytes] = set()
-        pending = list(root_set)
+        seen: set[Position] = set()
+        pending = [(self._root_version(root), 0, bytes(KEY_SIZE)) for root in roots if root != EMPTY]
         while pending:
-            current = pending.pop()
-            if current in seen:
+            version, depth, prefix = pending.pop()
+            pos = position(version, depth, prefix)
+            if pos in seen:
                 continue
-            seen.add(current)
-            tag, left, right = self._load(current, is_root=current in root_set)
-            if tag == NODE_TAG:
-                pending.extend(c for c in (left, right) if c != EMPTY and c not in seen)
+            seen.add(pos)
+            record = self._load(pos)
+            if record[0] == NODE_TAG:
+                left_version, right_version = _child_versions(record)
+                if left_version:
+                    pending.append((left_version, depth + 1, prefix))
+                if right_version:
+                    pending.append((right_version, depth + 1, _with_bit(prefix, depth)))
         return seen
+
+    def _root_version(self, root: bytes) -> int:
+        version = self._store.root_version(root)
+        if version is None:
+            raise NotFound(f"no state tree with root {root.hex()} is stored here")
+        return version
 
     def _descend(self, root: bytes, key_hash: bytes) -> tuple[list[bytes], tuple[bytes, bytes] | None]:
         """Siblings along ``key_hash``'s path and the leaf that ends it (None when it ends empty)."""
         _check_digest("root", root)
         siblings: list[bytes] = []
-        current = root
+        if root == EMPTY:
+            return siblings, None
+        current, version = root, self._root_version(root)
         for depth in range(MAX_DEPTH + 1):
             if current == EMPTY:
                 return siblings, None
-            tag, left, right = self._load(current, is_root=depth == 0)
-            if tag == LEAF_TAG:
-                return siblings, (left, right)
+            record = self._load(position(version, depth, key_hash))
+            if record[0] == LEAF_TAG:
+                return siblings, (record[1:33], record[33:65])
             if depth == MAX_DEPTH:
                 break
+            left_version, right_version = _child_versions(record)
             if _bit(key_hash, depth):
-                siblings.append(left)
-                current = right
+                siblings.append(record[1:33])
+                current, version = record[33:65], right_version
             else:
-                siblings.append(right)
-                current = left
-        raise IntegrityFault(f"smt_nodes hash={current.hex()}", "internal node below depth 256")
+                siblings.append(record[33:65])
+                current, version = record[1:33], left_version
+        raise IntegrityFault(f"smt_nodes {describe_position(position(version, MAX_DEPTH, key_hash))}",
+                             "internal node below depth 256")
 
-    def _load(self, node_hash: bytes, *, is_root: bool = False) -> tuple[int, bytes, bytes]:
-        """Decode a stored node into (tag, first 32 bytes, last 32 bytes)."""
-        node = self._store.get(node_hash)
-        where = f"smt_nodes hash={node_hash.hex()}"
-        if node is None:
-            if is_root:
-                raise NotFound(f"no state tree with root {node_hash.hex()} is stored here")
-            raise IntegrityFault(where, "node missing: a stored parent refers to it; restore from a peer")
-        if len(node) != NODE_SIZE or node[0] not in {LEAF_TAG, NODE_TAG}:
-            raise IntegrityFault(where, "malformed node: expected 65 bytes tagged 0x10 or 0x11")
-        return node[0], node[1:33], node[33:]
+    def _load(self, pos: Position) -> bytes:
+        """The well-formed record at ``pos``.
+
+        Raises:
+            IntegrityFault: no record is there, or it is malformed.
+
+        """
+        record = self._store.get(pos)
+        if record is None:
+            raise IntegrityFault(f"smt_nodes {describe_position(pos)}",
+                                 "node missing: a stored parent or root refers to it; restore from a peer")
+        if len(record) not in {NODE_SIZE, INTERNAL_RECORD_SIZE} or record[0] not in {LEAF_TAG, NODE_TAG}:
+            raise IntegrityFault(f"smt_nodes {describe_position(pos)}",
+                                 "malformed node: expected a 65-byte leaf (0x10) or an 81-byte internal node (0x11)")
+        return record
+
+
+def _with_bit(prefix: bytes, depth: int) -> bytes:
+    """``prefix`` with bit ``depth`` set (the right child's path)."""
+    index = depth >> 3
+    return prefix[:index] + bytes([prefix[index] | (0x80 >> (depth & 7))]) + prefix[index + 1 :]
+
+
+_Ref = tuple[bytes, int]
+"""A child as its parent names it: (hash, version); ``EMPTY`` has version 0."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -341,71 +478,81 @@ class _OldLeaf:
     key_hash: bytes
     value_hash: bytes
     node_hash: bytes
+    version: int
 
 
 class _Walk:
     """One batch update: sorted changes as parallel lists, addressed by [lo, hi) ranges (no copies)."""
 
     def __init__(
-        self,
-        load: Callable[[bytes], tuple[int, bytes, bytes]],
-        h: HashFn,
-        keys: list[bytes],
-        values: list[bytes],
+        self, load: Callable[[Position], bytes], h: HashFn, keys: list[bytes], values: list[bytes], version: int
     ) -> None:
         self.load = load
         self.h = h
         self.keys = keys
         self.values = values
-        self.new_nodes: dict[bytes, bytes] = {}
+        self.version = version
+        self.new_nodes: dict[Position, bytes] = {}
 
-    def put(self, preimage: bytes) -> bytes:
-        """Hash a new node and queue it for the batch's single ``put_many``."""
-        node_hash = self.h(preimage)
-        self.new_nodes[node_hash] = preimage
-        return node_hash
+    def put_leaf(self, depth: int, key_hash: bytes, value_hash: bytes, node_hash: bytes | None = None) -> _Ref:
+        """Store a leaf at ``depth`` on its key's path (``node_hash`` given when it is known already)."""
+        preimage = _LEAF_PREFIX + key_hash + value_hash
+        if node_hash is None:
+            node_hash = self.h(preimage)
+        self.new_nodes[position(self.version, depth, key_hash)] = preimage
+        return node_hash, self.version
 
-    def update(self, current: bytes, depth: int, lo: int, hi: int) -> bytes:
-        """New hash of the subtree ``current`` at ``depth`` after applying changes[lo:hi]."""
+    def put_node(self, depth: int, key_hash: bytes, left: _Ref, right: _Ref) -> _Ref:
+        """Store an internal node at ``depth`` on ``key_hash``'s path, naming its children's versions."""
+        preimage = _NODE_PREFIX + left[0] + right[0]
+        self.new_nodes[position(self.version, depth, key_hash)] = (
+            preimage + left[1].to_bytes(_VERSION_SIZE, "big") + right[1].to_bytes(_VERSION_SIZE, "big"))
+        return self.h(preimage), self.version
+
+    def update(self, current: bytes, version: int, depth: int, lo: int, hi: int) -> _Ref:
+        """New (hash, version) of the subtree ``current`` at ``depth`` after applying changes[lo:hi]."""
         if lo == hi:
-            return current
+            return current, version
         if current == EMPTY:
             return self.build(depth, lo, hi, None)
-        tag, first, second = self.load(current)
-        if tag == LEAF_TAG:
-            return self.merge_leaf(_OldLeaf(first, second, current), depth, lo, hi)
+        record = self.load(position(version, depth, self.keys[lo]))
+        if record[0] == LEAF_TAG:
+            return self.merge_leaf(_OldLeaf(record[1:33], record[33:65], current, version), depth, lo, hi)
         if depth == MAX_DEPTH:
-            raise IntegrityFault(f"smt_nodes hash={current.hex()}", "internal node below depth 256")
+            raise IntegrityFault(f"smt_nodes {describe_position(position(version, depth, self.keys[lo]))}",
+                                 "internal node below depth 256")
+        first, second = record[1:33], record[33:65]
+        first_version, second_version = _child_versions(record)
         mid = _split(self.keys, lo, hi, depth)
-        left = self.update(first, depth + 1, lo, mid)
-        right = self.update(second, depth + 1, mid, hi)
-        if left == first and right == second:
-            return current
-        return self.put(_NODE_PREFIX + left + right)
+        left = self.update(first, first_version, depth + 1, lo, mid)
+        right = self.update(second, second_version, depth + 1, mid, hi)
+        if left[0] == first and right[0] == second:
+            return current, version
+        return self.put_node(depth, self.keys[lo], left, right)
 
-    def merge_leaf(self, old: _OldLeaf, depth: int, lo: int, hi: int) -> bytes:
+    def merge_leaf(self, old: _OldLeaf, depth: int, lo: int, hi: int) -> _Ref:
         """The subtree that a shortcut leaf becomes once changes[lo:hi] land in it."""
         at = bisect_left(self.keys, old.key_hash, lo, hi)
         if at < hi and self.keys[at] == old.key_hash:
             if hi - lo == 1 and self.values[at] == old.value_hash:
-                return old.node_hash
+                return old.node_hash, old.version
             return self.build(depth, lo, hi, None)
         return self.build(depth, lo, hi, old)
 
-    def build(self, depth: int, lo: int, hi: int, old: _OldLeaf | None) -> bytes:
-        """Hash of the subtree holding changes[lo:hi] plus ``old`` (kept as is), at ``depth``."""
+    def build(self, depth: int, lo: int, hi: int, old: _OldLeaf | None) -> _Ref:
+        """The subtree holding changes[lo:hi] plus ``old`` (moved down to its new depth), at ``depth``."""
         count = hi - lo + (old is not None)
         if count == 0:
-            return EMPTY
+            return EMPTY, 0
         if count == 1:
-            if old is not None:
-                return old.node_hash
-            return self.put(_LEAF_PREFIX + self.keys[lo] + self.values[lo])
+            if old is not None:  # same leaf, deeper position: stored again there
+                return self.put_leaf(depth, old.key_hash, old.value_hash, old.node_hash)
+            return self.put_leaf(depth, self.keys[lo], self.values[lo])
         mid = _split(self.keys, lo, hi, depth) if lo < hi else lo
         old_right = old is not None and _bit(old.key_hash, depth) == 1
         left = self.build(depth + 1, lo, mid, None if old_right else old)
         right = self.build(depth + 1, mid, hi, old if old_right else None)
-        return self.put(_NODE_PREFIX + left + right)
+        return self.put_node(depth, self.keys[lo] if lo < hi else old.key_hash if old else EMPTY, left, right)
 
 
 def _check_digest(name: str, value: object) -> None:

@@ -8,7 +8,8 @@ from typing import Final
 from estatechain.storage.smt import SMT_SCHEMA
 from estatechain.storage.txlog import TXLOG_SCHEMA
 
-SCHEMA_VERSION: Final = 1
+SCHEMA_VERSION: Final = 2
+"""2: state-tree nodes stored by position (version, path) with an ``smt_roots`` table; 1 keyed them by hash."""
 STREAM_POSITION: Final = "stream_position"
 """``meta`` key of a cluster node: the ordering-stream sequence its committed blocks consumed up to."""
 
@@ -74,7 +75,7 @@ CREATE TABLE IF NOT EXISTS state_current(
 ) WITHOUT ROWID;
 """
 
-TABLES: Final = ("meta", "blocks", "txs", "state_rows", "state_current", "txlog_nodes", "smt_nodes")
+TABLES: Final = ("meta", "blocks", "txs", "state_rows", "state_current", "txlog_nodes", "smt_nodes", "smt_roots")
 
 
 EVENTS_INDEX: Final = LEDGER_SCHEMA[LEDGER_SCHEMA.index("CREATE INDEX IF NOT EXISTS state_rows_events"):].split(";")[0]

@@ -109,6 +109,7 @@ class LedgerStore:
         Raises:
             NotFound: there is no ledger in ``directory``.
             IntegrityFault: the stored genesis does not parse.
+            Conflict: the file has another format version than this build reads.
 
         """
         path = directory / LEDGER_FILE
@@ -122,6 +123,13 @@ class LedgerStore:
             genesis = Genesis.from_json(canonical.decode(bytes(row[0]), what="stored genesis"))
         except InputError as exc:
             raise IntegrityFault("meta key=genesis", f"stored genesis is invalid: {exc}") from None
+        version = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        if version is None or bytes(version[0]) != str(SCHEMA_VERSION).encode():
+            found = "none" if version is None else bytes(version[0]).decode(errors="replace")
+            conn.close()
+            raise Conflict(f"{path} has file format {found}; this build reads format {SCHEMA_VERSION} (format 2 "
+                           "stores state-tree nodes by position). Rebuild a development ledger with `estatechain "
+                           "init`, or catch a member's node up from a peer's blocks")
         if not readonly:
             conn.execute(EVENTS_INDEX)
             conn.execute(PARTIES_INDEX)
@@ -307,7 +315,8 @@ class LedgerStore:
         self.txlog.append_leaf_hashes(leaves)
         self._conn.executemany("INSERT INTO txs VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", tx_rows)
         current = self._write_state(height, writes)
-        state_root = self._smt.update(self.state_root, {key_hash(h, key): row[2] for key, row in current.items()})
+        state_root = self._smt.update(self.state_root, {key_hash(h, key): row[2] for key, row in current.items()},
+                                      version=height)
         header = BlockHeader(
             chain_id=self.genesis.chain_id,
             height=height,

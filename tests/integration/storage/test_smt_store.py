@@ -1,4 +1,4 @@
-"""The state tree over a real SQLite file: durable across reopen, and audited row by row."""
+"""The state tree over a real SQLite file: durable across reopen, laid out by version, and audited row by row."""
 
 from __future__ import annotations
 
@@ -11,8 +11,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from estatechain.errors import InputError, IntegrityFault
-from estatechain.state.commitment import EMPTY, CachingNodeStore, SparseMerkleTree, verify_proof
+from estatechain.errors import InputError, IntegrityFault, NotFound
+from estatechain.state.commitment import (
+    EMPTY,
+    CachingNodeStore,
+    MemoryNodeStore,
+    SparseMerkleTree,
+    describe_position,
+    verify_proof,
+)
 from estatechain.storage.smt import SMT_SCHEMA, SqliteNodeStore, audit_nodes
 
 State = dict[bytes, bytes]
@@ -31,14 +38,23 @@ def connect(path: Path) -> sqlite3.Connection:
 
 
 def commit_blocks(conn: sqlite3.Connection, blocks: list[State]) -> list[bytes]:
-    """One SQLite transaction per block, as the ledger's commit does; returns every root."""
+    """One SQLite transaction per block at version = height, as the ledger's commit does; returns every root."""
     tree = SparseMerkleTree(CachingNodeStore(SqliteNodeStore(conn), capacity=256), sha256)
     roots = [EMPTY]
-    for block in blocks:
+    for height, block in enumerate(blocks, start=1):
         conn.execute("BEGIN")
-        roots.append(tree.update(roots[-1], block))
+        roots.append(tree.update(roots[-1], block, version=height))
         conn.execute("COMMIT")
     return roots
+
+
+def replay(blocks: list[State]) -> MemoryNodeStore:
+    """What the audit compares the file with: the same blocks applied in memory."""
+    store = MemoryNodeStore()
+    tree, root = SparseMerkleTree(store, sha256), EMPTY
+    for height, block in enumerate(blocks, start=1):
+        root = tree.update(root, block, version=height)
+    return store
 
 
 def key(i: int) -> bytes:
@@ -84,53 +100,80 @@ def test_roots_values_and_proofs_survive_reopening(blocks: list[State]) -> None:
 
 def test_audit_counts_every_row_of_a_clean_store(db: Path) -> None:
     conn = connect(db)
-    roots = commit_blocks(conn, blocks_of(4, 50))
-    reachable = SparseMerkleTree(SqliteNodeStore(conn), sha256).reachable(roots)
+    blocks = blocks_of(4, 50)
+    roots = commit_blocks(conn, blocks)
     rows = conn.execute("SELECT count(*) FROM smt_nodes").fetchone()[0]
-    assert audit_nodes(conn, sha256) == rows == len(reachable)
-    assert audit_nodes(conn, sha256, reachable) == rows
+    reachable = SparseMerkleTree(SqliteNodeStore(conn), sha256).reachable(roots)
+    assert audit_nodes(conn, replay(blocks)) == rows == len(reachable)
+    assert conn.execute("SELECT count(*) FROM smt_roots").fetchone()[0] == 4
+
+
+def test_one_blocks_nodes_are_stored_next_to_each_other(db: Path) -> None:
+    conn = connect(db)
+    blocks = blocks_of(3, 200)
+    commit_blocks(conn, blocks)
+    versions = [int.from_bytes(pos[:8], "big") for (pos,) in conn.execute("SELECT pos FROM smt_nodes ORDER BY pos")]
+    assert versions == sorted(versions)  # key order is block order: each block appends one run
+    assert set(versions) == {1, 2, 3}
+
+
+def nth_row(conn: sqlite3.Connection, n: int) -> tuple[bytes, bytes]:
+    pos, node = conn.execute("SELECT pos, node FROM smt_nodes ORDER BY pos LIMIT 1 OFFSET ?", (n,)).fetchone()
+    return bytes(pos), bytes(node)
 
 
 def test_audit_names_a_node_whose_bytes_were_changed(db: Path) -> None:
     conn = connect(db)
-    commit_blocks(conn, blocks_of(2, 30))
-    victim, node = conn.execute("SELECT hash, node FROM smt_nodes ORDER BY hash LIMIT 1 OFFSET 7").fetchone()
-    bent = node[:40] + bytes([node[40] ^ 0x01]) + node[41:]
-    conn.execute("UPDATE smt_nodes SET node = ? WHERE hash = ?", (bent, victim))
-    with pytest.raises(IntegrityFault, match="the row was changed") as caught:
-        audit_nodes(conn, sha256)
-    assert caught.value.where == f"smt_nodes hash={victim.hex()}"
+    blocks = blocks_of(2, 30)
+    commit_blocks(conn, blocks)
+    victim, node = nth_row(conn, 7)
+    for index in (40, 70):  # a byte of a child's hash; of a leaf's value or a child's version
+        bent = node[:index] + bytes([node[index] ^ 0x01]) + node[index + 1:]
+        conn.execute("UPDATE smt_nodes SET node = ? WHERE pos = ?", (bent, victim))
+        with pytest.raises(IntegrityFault) as caught:
+            audit_nodes(conn, replay(blocks))
+        assert caught.value.where == f"smt_nodes {describe_position(victim)}"
+        conn.execute("UPDATE smt_nodes SET node = ? WHERE pos = ?", (node, victim))
+    assert audit_nodes(conn, replay(blocks)) > 0
 
 
-def test_audit_names_a_deleted_node_and_an_unattested_row(db: Path) -> None:
+def test_audit_names_a_deleted_node_a_moved_one_and_an_unattested_row(db: Path) -> None:
     conn = connect(db)
-    roots = commit_blocks(conn, blocks_of(3, 30))
-    reachable = SparseMerkleTree(SqliteNodeStore(conn), sha256).reachable(roots)
-    victim = sorted(reachable)[len(reachable) // 2]
-    conn.execute("DELETE FROM smt_nodes WHERE hash = ?", (victim,))
-    assert audit_nodes(conn, sha256) == len(reachable) - 1  # every remaining row is itself fine
+    blocks = blocks_of(3, 30)
+    commit_blocks(conn, blocks)
+    expected = replay(blocks)
+    victim, node = nth_row(conn, 20)
+    conn.execute("DELETE FROM smt_nodes WHERE pos = ?", (victim,))
     with pytest.raises(IntegrityFault, match="node missing") as caught:
-        audit_nodes(conn, sha256, reachable)
-    assert caught.value.where == f"smt_nodes hash={victim.hex()}"
+        audit_nodes(conn, expected)
+    assert caught.value.where == f"smt_nodes {describe_position(victim)}"
 
-    stray = b"\x10" + b"\x01" * 64
-    conn.execute("BEGIN")
-    SqliteNodeStore(conn).put_many([(sha256(stray), stray)])
-    conn.execute("COMMIT")
-    with pytest.raises(IntegrityFault, match="not reachable"):
-        audit_nodes(conn, sha256, reachable - {victim})
-    assert audit_nodes(conn, sha256, (reachable - {victim}) | {sha256(stray)}) == len(reachable)
+    moved = victim[:8] + bytes([victim[8] ^ 0x40]) + victim[9:]  # the same record under another depth
+    conn.execute("INSERT INTO smt_nodes(pos, node) VALUES (?, ?)", (moved, node))
+    with pytest.raises(IntegrityFault) as caught:
+        audit_nodes(conn, expected)
+    assert caught.value.where in {f"smt_nodes {describe_position(p)}" for p in (victim, moved)}
+    conn.execute("UPDATE smt_nodes SET pos = ? WHERE pos = ?", (victim, moved))
+    assert audit_nodes(conn, expected) == len(expected)
+
+    stray = (99).to_bytes(8, "big") + b"\x00\x00"
+    conn.execute("INSERT INTO smt_nodes(pos, node) VALUES (?, ?)", (stray, b"\x10" + b"\x01" * 64))
+    with pytest.raises(IntegrityFault, match="not written by any block") as caught:
+        audit_nodes(conn, expected)
+    assert caught.value.where == f"smt_nodes pos={stray.hex()} (version=99 depth=0 prefix=-)"
 
 
-def test_last_node_missing_is_reported_after_the_scan(db: Path) -> None:
+def test_audit_names_a_root_row_that_was_changed_or_removed(db: Path) -> None:
     conn = connect(db)
-    roots = commit_blocks(conn, blocks_of(1, 10))
-    reachable = SparseMerkleTree(SqliteNodeStore(conn), sha256).reachable(roots)
-    last = max(reachable)
-    conn.execute("DELETE FROM smt_nodes WHERE hash = ?", (last,))
-    with pytest.raises(IntegrityFault, match="node missing") as caught:
-        audit_nodes(conn, sha256, reachable)
-    assert caught.value.where == f"smt_nodes hash={last.hex()}"
+    blocks = blocks_of(3, 20)
+    roots = commit_blocks(conn, blocks)
+    conn.execute("UPDATE smt_roots SET version = 1 WHERE hash = ?", (roots[2],))
+    with pytest.raises(IntegrityFault, match="the blocks wrote this root at 2") as caught:
+        audit_nodes(conn, replay(blocks))
+    assert caught.value.where == f"smt_roots hash={roots[2].hex()}"
+    conn.execute("DELETE FROM smt_roots WHERE hash = ?", (roots[2],))
+    with pytest.raises(IntegrityFault, match="state root missing"):
+        audit_nodes(conn, replay(blocks))
 
 
 def test_a_rolled_back_block_leaves_no_rows_and_writes_need_a_transaction(db: Path) -> None:
@@ -139,19 +182,20 @@ def test_a_rolled_back_block_leaves_no_rows_and_writes_need_a_transaction(db: Pa
     before = conn.execute("SELECT count(*) FROM smt_nodes").fetchone()[0]
     tree = SparseMerkleTree(CachingNodeStore(SqliteNodeStore(conn)), sha256)
     conn.execute("BEGIN")
-    discarded = tree.update(roots[-1], {key(999): sha256(b"x")})
+    discarded = tree.update(roots[-1], {key(999): sha256(b"x")}, version=2)
     conn.execute("ROLLBACK")  # the cache still holds the discarded nodes; the file must not
     assert conn.execute("SELECT count(*) FROM smt_nodes").fetchone()[0] == before
     assert tree.get(roots[-1], key(999)) is None
     with pytest.raises(InputError, match="BEGIN"):
-        tree.update(roots[-1], {key(999): sha256(b"x")})
+        tree.update(roots[-1], {key(999): sha256(b"x")}, version=2)
     conn.execute("BEGIN")
-    redone = tree.update(roots[-1], {key(999): sha256(b"x"), key(1000): sha256(b"y")})  # a different block
-    conn.execute("COMMIT")
-    conn.execute("BEGIN")
-    assert tree.update(roots[-1], {key(999): sha256(b"x")}) == discarded  # the same block again
+    redone = tree.update(roots[-1], {key(999): sha256(b"x"), key(1000): sha256(b"y")}, version=2)  # another block
     conn.execute("COMMIT")
     uncached = SparseMerkleTree(SqliteNodeStore(conn), sha256)  # reads the file only
-    reachable = uncached.reachable([*roots, redone, discarded])
-    assert audit_nodes(conn, sha256, reachable) == len(reachable)
     assert uncached.get(redone, key(1000)) == sha256(b"y")
+    assert uncached.get(redone, key(999)) == sha256(b"x")
+    with pytest.raises(NotFound):
+        uncached.get(discarded, key(999))
+    expected = replay([{key(i): sha256(b"%d/%d" % (0, i)) for i in range(20)},
+                       {key(999): sha256(b"x"), key(1000): sha256(b"y")}])
+    assert audit_nodes(conn, expected) == len(expected)

@@ -1,4 +1,4 @@
-"""Only one process may append to a ledger file at a time."""
+"""Who may open a ledger file: one writer at a time, and only a file in the format this build reads."""
 
 from __future__ import annotations
 
@@ -37,3 +37,13 @@ def test_the_lock_is_released_on_close_and_readers_are_never_blocked(tmp_path: P
     again = LedgerStore.open(ledger.ledger_dir)
     assert again.height == 0
     again.close()
+
+
+def test_a_ledger_of_another_file_format_is_refused_with_what_to_do(tmp_path: Path) -> None:
+    ledger = LedgerHarness(tmp_path)
+    ledger.store.connection.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", (b"1",))
+    ledger.store.close()
+    for readonly in (False, True):
+        with pytest.raises(Conflict, match="has file format 1; this build reads format 2") as caught:
+            LedgerStore.open(ledger.ledger_dir, readonly=readonly)
+        assert "estatechain init" in str(caught.value)

@@ -15,7 +15,8 @@ from estatechain.state.commitment import (
     MemoryNodeStore,
     SparseMerkleTree,
     StateProof,
-    node_fault,
+    position,
+    record_fault,
     verify_proof,
 )
 
@@ -304,7 +305,7 @@ def test_the_store_holds_exactly_the_nodes_of_the_roots_returned(blocks: list[St
     roots = [EMPTY]
     for block in blocks:
         roots.append(tree.update(roots[-1], block))
-    assert len(store) == len(tree.reachable(roots))
+    assert set(store.nodes) == tree.reachable(roots)  # every node written is under a root returned
 
 
 def test_rewriting_a_value_unchanged_keeps_the_root_and_hashes_nothing() -> None:
@@ -344,35 +345,60 @@ def test_unknown_root_is_not_found_and_a_missing_child_is_an_integrity_fault() -
         tree.get(b"\x05" * 32, bytes(32))
     with pytest.raises(NotFound):
         tree.update(b"\x05" * 32, {bytes(32): bytes(32)})
-    root = tree.update(EMPTY, {bytes(32): b"\x01" * 32, b"\x80" + bytes(31): b"\x02" * 32})
-    child = store.get(root)
-    assert child is not None
-    del store._nodes[child[1:33]]
-    with pytest.raises(IntegrityFault, match=f"hash={child[1:33].hex()}"):
+    root = tree.update(EMPTY, {bytes(32): b"\x01" * 32, b"\x80" + bytes(31): b"\x02" * 32}, version=7)
+    left_leaf = position(7, 1, bytes(32))
+    assert set(store.nodes) == {position(7, 0, bytes(32)), left_leaf, position(7, 1, b"\x80" + bytes(31))}
+    del store.nodes[left_leaf]
+    with pytest.raises(IntegrityFault, match="version=7 depth=1 prefix=00") as caught:
         tree.prove(root, bytes(32))
+    assert "node missing" in str(caught.value)
     with pytest.raises(IntegrityFault):
         tree.reachable([root])
 
 
 def test_malformed_stored_node_is_an_integrity_fault() -> None:
     tree, store = new_tree()
-    root = tree.update(EMPTY, {bytes(32): b"\x01" * 32, b"\x80" + bytes(31): b"\x02" * 32})
-    store._nodes[root] = b"\x12" + store._nodes[root][1:]
+    root = tree.update(EMPTY, {bytes(32): b"\x01" * 32, b"\x80" + bytes(31): b"\x02" * 32}, version=1)
+    top = position(1, 0, bytes(32))
+    store.nodes[top] = b"\x12" + store.nodes[top][1:]
     with pytest.raises(IntegrityFault, match="malformed"):
         tree.get(root, bytes(32))
 
 
-def test_node_fault_names_what_is_wrong() -> None:
+def test_record_fault_names_what_is_wrong() -> None:
     leaf = b"\x10" + bytes(32) + b"\x01" * 32
-    assert node_fault(sha256, sha256(leaf), leaf) is None
-    assert node_fault(sha256, sha256(leaf), flip(leaf, 40)) == (
-        "hash of the stored node differs from its key: the row was changed"
-    )
-    assert "65-byte" in (node_fault(sha256, sha256(leaf), leaf[:-1]) or "")
-    assert "tag" in (node_fault(sha256, sha256(b"\x02" + leaf[1:]), b"\x02" + leaf[1:]) or "")
-    both_empty = b"\x11" + bytes(64)
-    assert "two empty" in (node_fault(sha256, sha256(both_empty), both_empty) or "")
-    assert "hash is not" in (node_fault(sha256, b"x", leaf) or "")
+    internal = b"\x11" + b"\x01" * 32 + b"\x02" * 32 + (3).to_bytes(8, "big") + (4).to_bytes(8, "big")
+    assert record_fault(leaf) is None
+    assert record_fault(internal) is None
+    assert "65 (leaf) or 81" in (record_fault(leaf[:-1]) or "")
+    assert "tag" in (record_fault(b"\x02" + leaf[1:]) or "")
+    assert "does not match its tag" in (record_fault(b"\x11" + leaf[1:]) or "")
+    assert "two empty" in (record_fault(b"\x11" + bytes(64) + bytes(16)) or "")
+    one_empty = b"\x11" + bytes(32) + b"\x02" * 32
+    assert record_fault(one_empty + bytes(8) + (4).to_bytes(8, "big")) is None
+    assert "version is 0" in (record_fault(one_empty + (1).to_bytes(8, "big") * 2) or "")
+
+
+def test_position_masks_the_path_to_its_depth_and_leads_with_the_version() -> None:
+    key = b"\xff" * 32
+    assert position(5, 0, key) == (5).to_bytes(8, "big") + b"\x00\x00"
+    assert position(5, 3, key) == (5).to_bytes(8, "big") + b"\x00\x03" + b"\xe0"
+    assert position(5, 16, key) == (5).to_bytes(8, "big") + b"\x00\x10" + b"\xff\xff"
+    assert position(5, 256, key) == (5).to_bytes(8, "big") + b"\x01\x00" + key
+    assert position(1, 30, key) < position(2, 0, bytes(32))  # one version's nodes sort together
+
+
+def test_one_update_writes_its_nodes_at_its_own_version_and_pushed_down_leaves_move() -> None:
+    tree, store = new_tree()
+    a, b = bytes(32), b"\x01" + bytes(31)  # first differing bit: 7
+    first = tree.update(EMPTY, {a: b"\x0a" * 32}, version=3)
+    assert set(store.nodes) == {position(3, 0, a)}  # a lone key is a leaf at the root
+    second = tree.update(first, {b: b"\x0b" * 32}, version=4)
+    assert {p for p in store.nodes if p[:8] == (4).to_bytes(8, "big")} == {
+        position(4, d, a) for d in range(8)} | {position(4, 8, a), position(4, 8, b)}  # a's leaf moved to depth 8
+    assert tree.get(first, a) == tree.get(second, a) == b"\x0a" * 32  # the old root still reads
+    assert tree.update(second, {a: b"\x0c" * 32}) == reference_root({a: b"\x0c" * 32, b: b"\x0b" * 32})
+    assert store.max_version() == 5  # no version given: the next after the highest
 
 
 class CountingStore(MemoryNodeStore):
@@ -417,3 +443,12 @@ def test_cache_evicts_the_least_recently_used_node() -> None:
     assert backing.reads == 0
     cache.get(b"b")
     assert backing.reads == 1
+
+
+def test_a_write_replaces_what_the_cache_held_at_that_position() -> None:
+    backing = MemoryNodeStore()
+    cache = CachingNodeStore(backing, capacity=8)
+    cache.put_many([(b"p", b"rolled back")])  # as if its transaction then rolled back
+    backing.nodes.clear()
+    cache.put_many([(b"p", b"committed")])  # the retry at the same version
+    assert cache.get(b"p") == b"committed"
