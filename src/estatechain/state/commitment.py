@@ -90,11 +90,7 @@ INTERNAL_RECORD_SIZE: Final = NODE_SIZE + 2 * _VERSION_SIZE
 
 def position(version: int, depth: int, key_hash: bytes) -> Position:
     """The stored position of the node at ``depth`` on ``key_hash``'s path, written by ``version``."""
-    prefix = key_hash[: (depth + 7) >> 3]
-    spare = -depth & 7
-    if spare:
-        prefix = prefix[:-1] + bytes([prefix[-1] >> spare << spare])
-    return version.to_bytes(_VERSION_SIZE, "big") + depth.to_bytes(2, "big") + prefix
+    return version.to_bytes(_VERSION_SIZE, "big") + _path(depth, key_hash)
 
 
 def describe_position(pos: bytes) -> str:
@@ -204,8 +200,10 @@ class CachingNodeStore:
         """
         pairs = list(nodes)
         self._store.put_many(pairs)
-        for pos, record in reversed(pairs[: self._capacity]):
-            self._remember(pos, record)
+        cache = self._cache
+        cache.update(reversed(pairs[: self._capacity]))  # positions are new: each goes in as the most recent
+        for _ in range(len(cache) - self._capacity):
+            cache.popitem(last=False)
 
     def root_version(self, root: bytes) -> int | None:
         """The root's version, from a small map of the roots this cache has seen or the backing store."""
@@ -380,11 +378,11 @@ class SparseMerkleTree:
         if version < 1:
             raise InputError(f"a state-tree version must be at least 1, got {version}")
         walk = _Walk(self._load, self._h, [k for k, _ in items], [v for _, v in items], version)
-        new_root, new_version = walk.update(root, root_version, 0, 0, len(items))
+        new_root, new_version = walk.update(root, root_version.to_bytes(_VERSION_SIZE, "big"), 0, 0, len(items))
         if walk.new_nodes:
             self._store.put_many(sorted(walk.new_nodes.items()))
         if new_root not in {root, EMPTY}:
-            self._store.put_root(new_root, new_version)
+            self._store.put_root(new_root, int.from_bytes(new_version, "big"))
         self._last_version = version
         return new_root
 
@@ -455,7 +453,8 @@ class SparseMerkleTree:
         if record is None:
             raise IntegrityFault(f"smt_nodes {describe_position(pos)}",
                                  "node missing: a stored parent or root refers to it; restore from a peer")
-        if len(record) not in {NODE_SIZE, INTERNAL_RECORD_SIZE} or record[0] not in {LEAF_TAG, NODE_TAG}:
+        size = len(record)
+        if record[0] != (LEAF_TAG if size == NODE_SIZE else NODE_TAG if size == INTERNAL_RECORD_SIZE else -1):
             raise IntegrityFault(f"smt_nodes {describe_position(pos)}",
                                  "malformed node: expected a 65-byte leaf (0x10) or an 81-byte internal node (0x11)")
         return record
@@ -467,8 +466,21 @@ def _with_bit(prefix: bytes, depth: int) -> bytes:
     return prefix[:index] + bytes([prefix[index] | (0x80 >> (depth & 7))]) + prefix[index + 1 :]
 
 
-_Ref = tuple[bytes, int]
-"""A child as its parent names it: (hash, version); ``EMPTY`` has version 0."""
+_Ref = tuple[bytes, bytes]
+"""A child as its parent names it: (hash, version as its 8 stored bytes); ``EMPTY`` has ``_NO_VERSION``."""
+
+_NO_VERSION: Final = bytes(_VERSION_SIZE)
+_DEPTH_BYTES: Final = tuple(depth.to_bytes(2, "big") for depth in range(MAX_DEPTH + 1))
+_MASKED_BYTE: Final = tuple(tuple(bytes([byte >> spare << spare]) for byte in range(256)) for spare in range(8))
+
+
+def _path(depth: int, key_hash: bytes) -> bytes:
+    """The part of a position after the version: depth and masked prefix (``position`` without the call cost)."""
+    spare = -depth & 7
+    if spare:
+        end = (depth + 7) >> 3
+        return _DEPTH_BYTES[depth] + key_hash[: end - 1] + _MASKED_BYTE[spare][key_hash[end - 1]]
+    return _DEPTH_BYTES[depth] + key_hash[: depth >> 3]
 
 
 @dataclass(frozen=True, slots=True)
@@ -478,11 +490,15 @@ class _OldLeaf:
     key_hash: bytes
     value_hash: bytes
     node_hash: bytes
-    version: int
+    version: bytes
 
 
 class _Walk:
-    """One batch update: sorted changes as parallel lists, addressed by [lo, hi) ranges (no copies)."""
+    """One batch update: sorted changes as parallel lists, addressed by [lo, hi) ranges (no copies).
+
+    This is the hot loop of every block commit, so versions stay in their stored 8-byte form and
+    positions are assembled from precomputed pieces.
+    """
 
     def __init__(
         self, load: Callable[[Position], bytes], h: HashFn, keys: list[bytes], values: list[bytes], version: int
@@ -491,7 +507,7 @@ class _Walk:
         self.h = h
         self.keys = keys
         self.values = values
-        self.version = version
+        self.version = version.to_bytes(_VERSION_SIZE, "big")
         self.new_nodes: dict[Position, bytes] = {}
 
     def put_leaf(self, depth: int, key_hash: bytes, value_hash: bytes, node_hash: bytes | None = None) -> _Ref:
@@ -499,36 +515,67 @@ class _Walk:
         preimage = _LEAF_PREFIX + key_hash + value_hash
         if node_hash is None:
             node_hash = self.h(preimage)
-        self.new_nodes[position(self.version, depth, key_hash)] = preimage
+        self.new_nodes[self.version + _path(depth, key_hash)] = preimage
         return node_hash, self.version
 
     def put_node(self, depth: int, key_hash: bytes, left: _Ref, right: _Ref) -> _Ref:
         """Store an internal node at ``depth`` on ``key_hash``'s path, naming its children's versions."""
         preimage = _NODE_PREFIX + left[0] + right[0]
-        self.new_nodes[position(self.version, depth, key_hash)] = (
-            preimage + left[1].to_bytes(_VERSION_SIZE, "big") + right[1].to_bytes(_VERSION_SIZE, "big"))
+        self.new_nodes[self.version + _path(depth, key_hash)] = preimage + left[1] + right[1]
         return self.h(preimage), self.version
 
-    def update(self, current: bytes, version: int, depth: int, lo: int, hi: int) -> _Ref:
+    def update(self, current: bytes, version: bytes, depth: int, lo: int, hi: int) -> _Ref:
         """New (hash, version) of the subtree ``current`` at ``depth`` after applying changes[lo:hi]."""
-        if lo == hi:
-            return current, version
         if current == EMPTY:
             return self.build(depth, lo, hi, None)
-        record = self.load(position(version, depth, self.keys[lo]))
+        if hi - lo == 1:
+            return self.update_one(current, version, depth, lo)
+        keys = self.keys
+        record = self.load(version + _path(depth, keys[lo]))
         if record[0] == LEAF_TAG:
             return self.merge_leaf(_OldLeaf(record[1:33], record[33:65], current, version), depth, lo, hi)
         if depth == MAX_DEPTH:
-            raise IntegrityFault(f"smt_nodes {describe_position(position(version, depth, self.keys[lo]))}",
+            raise IntegrityFault(f"smt_nodes {describe_position(version + _path(depth, keys[lo]))}",
                                  "internal node below depth 256")
         first, second = record[1:33], record[33:65]
-        first_version, second_version = _child_versions(record)
-        mid = _split(self.keys, lo, hi, depth)
-        left = self.update(first, first_version, depth + 1, lo, mid)
-        right = self.update(second, second_version, depth + 1, mid, hi)
+        mid = _split(keys, lo, hi, depth)
+        left = (first, record[65:73]) if lo == mid else self.update(first, record[65:73], depth + 1, lo, mid)
+        right = (second, record[73:81]) if mid == hi else self.update(second, record[73:81], depth + 1, mid, hi)
         if left[0] == first and right[0] == second:
             return current, version
-        return self.put_node(depth, self.keys[lo], left, right)
+        return self.put_node(depth, keys[lo], left, right)
+
+    def update_one(self, current: bytes, version: bytes, depth: int, index: int) -> _Ref:
+        """``update`` for a single change (most of a block's paths below the top levels), without recursion."""
+        key = self.keys[index]
+        top = (current, version)
+        above: list[tuple[int, bytes, int]] = []  # (depth, record, bit taken) from the top down
+        while True:
+            if current == EMPTY:
+                ref = self.put_leaf(depth, key, self.values[index])
+                break
+            record = self.load(version + _path(depth, key))
+            if record[0] == LEAF_TAG:
+                ref = self.merge_leaf(_OldLeaf(record[1:33], record[33:65], current, version), depth, index, index + 1)
+                if ref[0] == current:
+                    return top  # the value was rewritten unchanged: nothing above changes either
+                break
+            if depth == MAX_DEPTH:
+                raise IntegrityFault(f"smt_nodes {describe_position(version + _path(depth, key))}",
+                                     "internal node below depth 256")
+            bit = _bit(key, depth)
+            above.append((depth, record, bit))
+            if bit:
+                current, version = record[33:65], record[73:81]
+            else:
+                current, version = record[1:33], record[65:73]
+            depth += 1
+        for node_depth, record, bit in reversed(above):
+            if bit:
+                ref = self.put_node(node_depth, key, (record[1:33], record[65:73]), ref)
+            else:
+                ref = self.put_node(node_depth, key, ref, (record[33:65], record[73:81]))
+        return ref
 
     def merge_leaf(self, old: _OldLeaf, depth: int, lo: int, hi: int) -> _Ref:
         """The subtree that a shortcut leaf becomes once changes[lo:hi] land in it."""
@@ -543,7 +590,7 @@ class _Walk:
         """The subtree holding changes[lo:hi] plus ``old`` (moved down to its new depth), at ``depth``."""
         count = hi - lo + (old is not None)
         if count == 0:
-            return EMPTY, 0
+            return EMPTY, _NO_VERSION
         if count == 1:
             if old is not None:  # same leaf, deeper position: stored again there
                 return self.put_leaf(depth, old.key_hash, old.value_hash, old.node_hash)
