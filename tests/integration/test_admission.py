@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 from pathlib import Path
@@ -9,7 +10,11 @@ from pathlib import Path
 import orjson
 import pytest
 
+from estatechain.crypto.suites import get_suite
+from estatechain.errors import Refused
 from estatechain.identity.devca import create_dev_consortium, issue_identity
+from estatechain.node.pipeline import Pipeline, Receipt
+from estatechain.node.signatures import SignatureChecker
 from estatechain.testing.harness import LedgerHarness
 
 
@@ -171,3 +176,48 @@ def test_a_reused_nonce_is_refused(ledger: LedgerHarness) -> None:
     ledger.commit([first])
     again = ledger.factory.sign(bank, "note.put", {"data": {}, "key": "b"}, nonce="nonce-0000001")
     _refused_unchanged(ledger, again, "DUPLICATE_NONCE")
+
+
+def test_forged_signatures_in_a_large_burst_are_refused_and_the_rest_commit(ledger: LedgerHarness) -> None:
+    """A burst of 200 is verified in the worker process: each forgery is refused alone, nothing of it stored."""
+    bank = ledger.factory.identity("icbc-gz/operator1")
+    envelopes = [ledger.factory.note(bank, f"burst/{n}", {"n": n}) for n in range(200)]
+    forged_at = {7, 64, 199}
+    for n in forged_at:
+        envelope = json.loads(envelopes[n])
+        envelope["payload"]["body"]["data"]["n"] = -1
+        envelopes[n] = orjson.dumps(envelope, option=orjson.OPT_SORT_KEYS)
+    before = ledger.snapshot()
+
+    async def burst() -> list[Receipt | BaseException]:
+        pipeline = Pipeline(ledger.store, ledger.clock)
+        runner = asyncio.create_task(pipeline.run())
+        futures = [pipeline.submit_nowait(e) for e in envelopes]  # one loop turn: one batch for the worker
+        outcomes = await asyncio.gather(*futures, return_exceptions=True)
+        pipeline.stop()
+        await runner
+        return outcomes
+
+    outcomes = asyncio.run(burst())
+    refused = {n: outcome.code for n, outcome in enumerate(outcomes) if isinstance(outcome, Refused)}
+    assert refused == dict.fromkeys(forged_at, "BAD_SIGNATURE")
+    assert ledger.snapshot().txs == before.txs + 197
+    rows = ledger.store.connection.execute("SELECT key FROM state_current WHERE key LIKE 'note/burst/%'")
+    stored = {row[0] for row in rows}
+    assert len(stored) == 197
+    assert not any(key.endswith(f"/{n}") for n in forged_at for key in stored)
+
+
+def test_the_worker_and_the_loop_give_the_same_verdicts() -> None:
+    suite = get_suite("ed25519-sha256")
+    private, public = suite.generate()
+    checks = [(public, b"m%d" % n, suite.sign(private, b"m%d" % n)) for n in range(40)]
+    checks[5] = (public, b"other message", checks[5][2])
+    checks[9] = (b"short key", checks[9][1], checks[9][2])
+
+    async def verdicts(inline_below: int) -> list[bool]:
+        checker = SignatureChecker(suite, inline_below=inline_below)
+        return list(await asyncio.gather(*(checker.check(*c) for c in checks)))
+
+    in_worker, on_loop = asyncio.run(verdicts(1)), asyncio.run(verdicts(1000))
+    assert in_worker == on_loop == [n not in {5, 9} for n in range(40)]

@@ -86,8 +86,12 @@ class Authenticator:
         """Static checks only (shape, size, canonical form)."""
         return parse_envelope(data, suite=self.suite, max_bytes=self.max_tx_bytes)
 
-    def authenticate(self, tx: SignedTx, state: StateReader) -> AdmittedTx:
+    def authenticate(self, tx: SignedTx, state: StateReader, *, check_signature: bool = True) -> AdmittedTx:
         """Check chain, command, signer and signature; derive the facts the contract needs.
+
+        ``check_signature=False`` leaves the signature to the caller, who must check it (with
+        ``tx.signature`` over ``tx.payload_bytes`` and the returned signer's key) before the
+        transaction is ordered: the pipeline checks a whole batch at once.
 
         Raises:
             Refused: WRONG_CHAIN, UNKNOWN_COMMAND, UNKNOWN_SIGNER, SIGNER_MISMATCH, BAD_SIGNATURE, or a
@@ -101,7 +105,7 @@ class Authenticator:
             raise Refused(RefusalCode.UNKNOWN_COMMAND, f"no such command {tx.command!r}",
                           {"known": ", ".join(sorted(self._commands))})
         signer = self._signer(tx, state)
-        if not self.suite.verify(signer.public_key, tx.payload_bytes, tx.signature):
+        if check_signature and not self.suite.verify(signer.public_key, tx.payload_bytes, tx.signature):
             raise bad_signature(tx)
         return AdmittedTx(tx=tx, signer=signer, facts=self._facts(tx))
 
@@ -140,8 +144,11 @@ class Admission:
         self._state = state
         self._replay = replay
 
-    def admit(self, data: bytes) -> AdmittedTx:
+    def admit(self, data: bytes, *, check_signature: bool = True) -> AdmittedTx:
         """Run every submission check on envelope bytes.
+
+        ``check_signature=False``: every check but the signature's, which the caller then owes (see
+        ``Authenticator.authenticate``).
 
         Raises:
             Refused: with the stable code of the first failed check; nothing is stored.
@@ -151,7 +158,7 @@ class Admission:
         tx_known, nonce_used = self._replay.replay_status(tx.tx_id, tx.signer, tx.nonce)
         if tx_known:
             raise Refused(RefusalCode.DUPLICATE_TX, "this transaction is already on the ledger", {"tx_id": tx.tx_id})
-        admitted = self._auth.authenticate(tx, self._state)
+        admitted = self._auth.authenticate(tx, self._state, check_signature=check_signature)
         if nonce_used:
             raise Refused(RefusalCode.DUPLICATE_NONCE, "this signer already used this nonce; use a fresh nonce",
                           {"signer": tx.signer, "nonce": tx.nonce})

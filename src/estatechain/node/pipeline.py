@@ -1,7 +1,10 @@
 """The single-node pipeline: admit → order → cut → execute → commit → acknowledge → publish.
 
 Submissions are admitted synchronously (a refusal is raised to the caller at once and nothing is
-stored), then queued in arrival order. The cutter closes a block at ``block_max_tx`` transactions,
+stored), except for the signature, which ``node.signatures`` checks in batches: ``accept`` waits for
+that verdict before it returns, ``submit_nowait`` delivers a bad signature's refusal through the
+returned future. No transaction is executed before its signature has verified. Admitted transactions
+are queued in arrival order. The cutter closes a block at ``block_max_tx`` transactions,
 ``block_max_bytes`` bytes, or ``batch_timeout_ms`` after the block's first entry. A block commits in
 one SQLite transaction; only then are its submitters' futures resolved, so an acknowledgement always
 means "durably committed". A fault during commit stops the pipeline (no retry loop, no invalid mark).
@@ -16,11 +19,12 @@ from typing import Protocol
 
 from estatechain.clock import Clock
 from estatechain.errors import Refused, Unavailable
-from estatechain.ledger.admission import Admission, AdmittedTx, Authenticator
+from estatechain.ledger.admission import Admission, AdmittedTx, Authenticator, bad_signature
 from estatechain.ledger.block import BlockHeader
 from estatechain.ledger.execution import execute_block
 from estatechain.ledger.refusals import RefusalCode
 from estatechain.ledger.results import ExecutedTx
+from estatechain.node.signatures import SignatureChecker
 from estatechain.ordering.cutter import BlockCutter
 from estatechain.storage.store import LedgerStore
 
@@ -114,6 +118,7 @@ class OrderingPipeline(Protocol):
 class _Pending:
     admitted: AdmittedTx
     done: asyncio.Future[Receipt]
+    verified: asyncio.Future[bool]
 
 
 class Pipeline:
@@ -124,6 +129,7 @@ class Pipeline:
         self._clock = clock
         self._policies = store.genesis.policies
         self._admission = Admission(Authenticator(store.genesis), store, store)
+        self._signatures = SignatureChecker(store.suite)
         self._queue: asyncio.Queue[_Pending | None] = asyncio.Queue()
         self._pending_ids: set[str] = set()
         self._pending_nonces: set[tuple[str, str]] = set()
@@ -139,13 +145,19 @@ class Pipeline:
     def submit_nowait(self, data: bytes) -> asyncio.Future[Receipt]:
         """Admit ``data`` and queue it; the future resolves when its block has committed.
 
+        A signature that does not verify is found a moment later (the checker works in batches): the
+        future then raises ``Refused`` (BAD_SIGNATURE) and nothing is stored.
+
         Raises:
             Refused: the transaction fails a submission check; nothing was stored.
 
         """
+        return self._enqueue(data).done
+
+    def _enqueue(self, data: bytes) -> _Pending:
         if self.fault is not None:
             raise RuntimeError(f"the pipeline stopped after a fault: {self.fault!r}")
-        admitted = self._admission.admit(data)
+        admitted = self._admission.admit(data, check_signature=False)
         tx = admitted.tx
         if tx.tx_id in self._pending_ids:
             raise Refused(RefusalCode.DUPLICATE_TX, "this transaction is already waiting to be committed",
@@ -153,11 +165,12 @@ class Pipeline:
         if (tx.signer, tx.nonce) in self._pending_nonces:
             raise Refused(RefusalCode.DUPLICATE_NONCE, "this signer already used this nonce; use a fresh nonce",
                           {"signer": tx.signer, "nonce": tx.nonce})
+        verified = self._signatures.check(admitted.signer.public_key, tx.payload_bytes, tx.signature)
         self._pending_ids.add(tx.tx_id)
         self._pending_nonces.add((tx.signer, tx.nonce))
-        done: asyncio.Future[Receipt] = asyncio.get_running_loop().create_future()
-        self._queue.put_nowait(_Pending(admitted, done))
-        return done
+        pending = _Pending(admitted, asyncio.get_running_loop().create_future(), verified)
+        self._queue.put_nowait(pending)
+        return pending
 
     async def submit(self, data: bytes) -> Receipt:
         """Admit, queue and wait until committed."""
@@ -169,8 +182,17 @@ class Pipeline:
         return True
 
     async def accept(self, data: bytes) -> asyncio.Future[Receipt]:
-        """``submit_nowait`` behind the interface the cluster pipeline shares (ordering is immediate here)."""
-        return self.submit_nowait(data)
+        """Admit ``data``, signature included, and queue it (the interface the cluster pipeline shares).
+
+        Raises:
+            Refused: the transaction fails a submission check, its signature included; nothing is stored.
+
+        """
+        pending = self._enqueue(data)
+        if not await asyncio.shield(pending.verified):
+            pending.done.cancel()  # the commit loop drops it; this caller hears the refusal here
+            raise bad_signature(pending.admitted.tx)
+        return pending.done
 
     def subscribe(self) -> AsyncIterator[CommittedBlock]:
         """Committed blocks from now on, in height order."""
@@ -191,7 +213,9 @@ class Pipeline:
                 if first is None:
                     continue
                 batch, carry = await self._gather(first, cutter)
-                self._commit(batch)
+                batch = await self._verified(batch)
+                if batch:
+                    self._commit(batch)
         finally:
             self._fail_queued(carry)
 
@@ -221,6 +245,26 @@ class Pipeline:
             cutter.add(size)
             batch.append(item)
         return batch, None
+
+    async def _verified(self, batch: list[_Pending]) -> list[_Pending]:
+        """The entries whose signatures verified, once every verdict is in; the others are refused.
+
+        The checker answers in submission order, so this usually waits only for the last entry's verdict.
+        """
+        for pending in reversed(batch):
+            if not pending.verified.done():
+                await asyncio.shield(pending.verified)
+        kept = []
+        for pending in batch:
+            if pending.verified.result():
+                kept.append(pending)
+                continue
+            tx = pending.admitted.tx
+            self._pending_ids.discard(tx.tx_id)
+            self._pending_nonces.discard((tx.signer, tx.nonce))
+            if not pending.done.done():
+                pending.done.set_exception(bad_signature(tx))
+        return kept
 
     def _fail_queued(self, carry: _Pending | None) -> None:
         """Tell submitters still waiting that their transaction was not committed and may be resubmitted."""

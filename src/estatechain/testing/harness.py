@@ -65,7 +65,7 @@ class LedgerHarness:
     async def _refuse(self, envelope: bytes) -> Refused:
         pipeline = Pipeline(self.store, self.clock)
         try:
-            pipeline.submit_nowait(envelope)
+            await pipeline.accept(envelope)  # the API's path: every check, the signature's included
         except Refused as refused:
             return refused
         msg = "the submission was accepted, not refused"

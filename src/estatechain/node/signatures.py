@@ -1,0 +1,119 @@
+"""Signature checks of submitted transactions, in batches, on the machine's other core when it is busy.
+
+At full load Ed25519 verification was about a fifth of the single-node pipeline's time, all of it on
+the event loop's one core (``bench/bench_pipeline.py`` profile), while the second core idled. The
+checker gathers the signatures submitted during one turn of the event loop; a handful is checked at
+once on the loop (a round trip to another process would only add latency), a larger batch goes to a
+worker process, and the loop goes on committing the previous block while the worker verifies the next
+one. A signature's verdict is the same wherever it is computed, so blocks do not depend on the choice.
+If the worker cannot be started or dies, the batch is checked on the loop instead and a warning says so.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import multiprocessing
+import os
+import threading
+from concurrent.futures import Executor, ProcessPoolExecutor
+from functools import partial
+from typing import Final
+
+from estatechain.crypto.batch import Check, verify_many
+from estatechain.crypto.suites import SignatureSuite
+
+log = logging.getLogger(__name__)
+
+INLINE_BELOW: Final = 32
+"""Batches smaller than this are checked on the event loop (about 1.3 ms of work at 40 µs a check)."""
+CHUNK: Final = 512
+"""Largest batch sent to the worker in one call, so results come back while later chunks are checked."""
+
+_pool: Executor | None = None
+_pool_lock = threading.Lock()
+
+
+def _worker_pool() -> Executor | None:
+    """The process-wide verification worker, started on first need; None when processes cannot be started."""
+    global _pool  # noqa: PLW0603  (one worker per process, shared by every pipeline in it)
+    with _pool_lock:
+        if _pool is None:
+            workers = max(1, min(4, (os.cpu_count() or 2) - 1))
+            try:
+                _pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+            except (OSError, ValueError) as exc:  # pragma: no cover - a sandbox without process support
+                log.warning("signature checks stay on the event loop: no worker process (%s)", exc)
+                return None
+        return _pool
+
+
+def _drop_pool(pool: Executor) -> None:
+    """Forget a worker pool that broke, so that the next large batch starts a fresh one."""
+    global _pool  # noqa: PLW0603
+    with _pool_lock:
+        if _pool is pool:
+            _pool = None
+    pool.shutdown(wait=False, cancel_futures=True)
+
+
+class SignatureChecker:
+    """Verifies (public key, message, signature) triples and answers each with a future."""
+
+    def __init__(self, suite: SignatureSuite, *, inline_below: int = INLINE_BELOW) -> None:
+        self._suite = suite
+        self._inline_below = inline_below
+        self._checks: list[Check] = []
+        self._futures: list[asyncio.Future[bool]] = []
+        self._scheduled = False
+
+    def check(self, public_key: bytes, message: bytes, signature: bytes) -> asyncio.Future[bool]:
+        """A future that becomes True when the signature verifies, False when it does not."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[bool] = loop.create_future()
+        self._checks.append((public_key, message, signature))
+        self._futures.append(future)
+        if not self._scheduled:
+            self._scheduled = True
+            loop.call_soon(self._flush, loop)
+        return future
+
+    def _flush(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Check everything submitted since the last flush: here if it is little, else in the worker."""
+        self._scheduled = False
+        checks, futures = self._checks, self._futures
+        self._checks, self._futures = [], []
+        pool = _worker_pool() if len(checks) >= self._inline_below else None
+        if pool is None:
+            self._deliver_inline(checks, futures)
+            return
+        for start in range(0, len(checks), CHUNK):
+            chunk, waiting = checks[start:start + CHUNK], futures[start:start + CHUNK]
+            try:
+                job = loop.run_in_executor(pool, verify_many, self._suite.name, chunk)
+            except RuntimeError as exc:  # a broken or shut-down pool
+                log.warning("signature worker unavailable (%s); checking %d signatures on the loop", exc, len(chunk))
+                _drop_pool(pool)
+                self._deliver_inline(chunk, waiting)
+                continue
+            job.add_done_callback(partial(self._deliver, pool, chunk, waiting))
+
+    def _deliver(
+        self, pool: Executor, checks: list[Check], futures: list[asyncio.Future[bool]], job: asyncio.Future[bytes]
+    ) -> None:
+        try:
+            verdicts = job.result()
+        except Exception as exc:  # noqa: BLE001  (a dead worker must not lose a verdict)
+            log.warning("signature worker failed (%r); checking %d signatures on the loop", exc, len(checks))
+            _drop_pool(pool)
+            self._deliver_inline(checks, futures)
+            return
+        for future, verdict in zip(futures, verdicts, strict=True):
+            if not future.done():
+                future.set_result(verdict == 1)
+
+    def _deliver_inline(self, checks: list[Check], futures: list[asyncio.Future[bool]]) -> None:
+        verify = self._suite.verify
+        for future, (public_key, message, signature) in zip(futures, checks, strict=True):
+            if not future.done():
+                future.set_result(verify(public_key, message, signature))
