@@ -6,7 +6,8 @@ checker gathers the signatures submitted during one turn of the event loop; a ha
 once on the loop (a round trip to another process would only add latency), a larger batch goes to a
 worker process, and the loop goes on committing the previous block while the worker verifies the next
 one. A signature's verdict is the same wherever it is computed, so blocks do not depend on the choice.
-If the worker cannot be started or dies, the batch is checked on the loop instead and a warning says so.
+If the worker cannot be started or dies, its batch and every later one are checked on the loop, and a
+warning says so.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ CHUNK: Final = 512
 """Largest batch sent to the worker in one call, so results come back while later chunks are checked."""
 
 _pool: Executor | None = None
+_disabled = False
 _pool_lock = threading.Lock()
 
 
@@ -38,6 +40,8 @@ def _worker_pool() -> Executor | None:
     """The process-wide verification worker, started on first need; None when processes cannot be started."""
     global _pool  # noqa: PLW0603  (one worker per process, shared by every pipeline in it)
     with _pool_lock:
+        if _disabled:
+            return None
         if _pool is None:
             workers = max(1, min(4, (os.cpu_count() or 2) - 1))
             try:
@@ -49,9 +53,14 @@ def _worker_pool() -> Executor | None:
 
 
 def _drop_pool(pool: Executor) -> None:
-    """Forget a worker pool that broke, so that the next large batch starts a fresh one."""
-    global _pool  # noqa: PLW0603
+    """Give up on a worker pool that broke: checks stay on the event loop for the rest of this process.
+
+    Not restarted, because the usual cause repeats: a worker started by ``spawn`` re-imports the main
+    script, and a script without an ``if __name__ == "__main__":`` guard then runs again in the worker.
+    """
+    global _pool, _disabled  # noqa: PLW0603
     with _pool_lock:
+        _disabled = True
         if _pool is pool:
             _pool = None
     pool.shutdown(wait=False, cancel_futures=True)
@@ -104,7 +113,8 @@ class SignatureChecker:
         try:
             verdicts = job.result()
         except Exception as exc:  # noqa: BLE001  (a dead worker must not lose a verdict)
-            log.warning("signature worker failed (%r); checking %d signatures on the loop", exc, len(checks))
+            log.warning("signature worker failed (%r); checking signatures on the event loop from now on (a "
+                        "script that starts a pipeline needs an `if __name__ == '__main__':` guard)", exc)
             _drop_pool(pool)
             self._deliver_inline(checks, futures)
             return
