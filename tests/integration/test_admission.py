@@ -10,6 +10,7 @@ from pathlib import Path
 import orjson
 import pytest
 
+from estatechain.crypto.batch import BAD_SIGNATURE, NON_CANONICAL, VALID
 from estatechain.crypto.suites import get_suite
 from estatechain.errors import Refused
 from estatechain.identity.devca import create_dev_consortium, issue_identity
@@ -211,13 +212,30 @@ def test_forged_signatures_in_a_large_burst_are_refused_and_the_rest_commit(ledg
 def test_the_worker_and_the_loop_give_the_same_verdicts() -> None:
     suite = get_suite("ed25519-sha256")
     private, public = suite.generate()
-    checks = [(public, b"m%d" % n, suite.sign(private, b"m%d" % n)) for n in range(40)]
-    checks[5] = (public, b"other message", checks[5][2])
+    messages = [b'{"n":%d}' % n for n in range(40)]
+    checks = [(public, m, suite.sign(private, m)) for m in messages]
+    checks[5] = (public, b'{"n":-5}', checks[5][2])  # signed something else
     checks[9] = (b"short key", checks[9][1], checks[9][2])
+    checks[12] = (public, b'{"n": 12}', suite.sign(private, b'{"n": 12}'))  # signed, but not canonical
+    expected = [NON_CANONICAL if n == 12 else BAD_SIGNATURE if n in {5, 9} else VALID for n in range(40)]
 
-    async def verdicts(inline_below: int) -> list[bool]:
+    async def verdicts(inline_below: int) -> list[int]:
         checker = SignatureChecker(suite, inline_below=inline_below)
-        return list(await asyncio.gather(*(checker.check(*c) for c in checks)))
+        return list(await asyncio.gather(*(checker.check(*c, canonical=True) for c in checks)))
 
     in_worker, on_loop = asyncio.run(verdicts(1)), asyncio.run(verdicts(1000))
-    assert in_worker == on_loop == [n not in {5, 9} for n in range(40)]
+    assert in_worker == on_loop == expected
+
+
+def test_a_payload_that_is_not_canonical_inside_a_canonical_frame_is_refused_as_non_canonical(
+    ledger: LedgerHarness,
+) -> None:
+    """The deferred payload check: the frame around the payload is exact, the payload's key order is not."""
+    bank = ledger.factory.identity("icbc-gz/operator1")
+    envelope = json.loads(ledger.factory.note(bank, "k1", {"v": 1}))
+    payload = json.dumps(dict(reversed(list(envelope["payload"].items()))), separators=(",", ":"))
+    framed = ('{"certificate":' + json.dumps(envelope["certificate"]) + ',"payload":' + payload
+              + ',"signature":' + json.dumps(envelope["signature"]) + "}").encode()
+    detail = _refused_unchanged(ledger, framed, "NON_CANONICAL")
+    assert detail == {}
+    assert "envelope.payload: not in RFC 8785 canonical form" in ledger.refuse(framed).message

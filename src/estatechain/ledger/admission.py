@@ -82,9 +82,9 @@ class Authenticator:
         self._signers = SignerCache(genesis)
         self._commands = known_commands()
 
-    def parse(self, data: bytes) -> SignedTx:
-        """Static checks only (shape, size, canonical form)."""
-        return parse_envelope(data, suite=self.suite, max_bytes=self.max_tx_bytes)
+    def parse(self, data: bytes, *, defer_payload: bool = False) -> SignedTx:
+        """Static checks only (shape, size, canonical form; see ``parse_envelope`` for ``defer_payload``)."""
+        return parse_envelope(data, suite=self.suite, max_bytes=self.max_tx_bytes, defer_payload=defer_payload)
 
     def authenticate(self, tx: SignedTx, state: StateReader, *, check_signature: bool = True) -> AdmittedTx:
         """Check chain, command, signer and signature; derive the facts the contract needs.
@@ -144,21 +144,23 @@ class Admission:
         self._state = state
         self._replay = replay
 
-    def admit(self, data: bytes, *, check_signature: bool = True) -> AdmittedTx:
+    def admit(self, data: bytes, *, defer: bool = False) -> AdmittedTx:
         """Run every submission check on envelope bytes.
 
-        ``check_signature=False``: every check but the signature's, which the caller then owes (see
-        ``Authenticator.authenticate``).
+        ``defer=True``: every check but the two that depend on the bytes alone, which the caller then
+        owes before ordering: the signature over ``tx.payload_bytes`` with ``signer.public_key``, and
+        that those bytes are canonical (``envelope.payload_is_canonical``). The pipeline runs both for
+        a whole batch at once, off the event loop.
 
         Raises:
             Refused: with the stable code of the first failed check; nothing is stored.
 
         """
-        tx = self._auth.parse(data)
+        tx = self._auth.parse(data, defer_payload=defer)
         tx_known, nonce_used = self._replay.replay_status(tx.tx_id, tx.signer, tx.nonce)
         if tx_known:
             raise Refused(RefusalCode.DUPLICATE_TX, "this transaction is already on the ledger", {"tx_id": tx.tx_id})
-        admitted = self._auth.authenticate(tx, self._state, check_signature=check_signature)
+        admitted = self._auth.authenticate(tx, self._state, check_signature=not defer)
         if nonce_used:
             raise Refused(RefusalCode.DUPLICATE_NONCE, "this signer already used this nonce; use a fresh nonce",
                           {"signer": tx.signer, "nonce": tx.nonce})

@@ -1,13 +1,15 @@
 """The single-node pipeline: admit → order → cut → execute → commit → acknowledge → publish.
 
 Submissions are admitted synchronously (a refusal is raised to the caller at once and nothing is
-stored), except for the signature, which ``node.signatures`` checks in batches: ``accept`` waits for
-that verdict before it returns, ``submit_nowait`` delivers a bad signature's refusal through the
-returned future. No transaction is executed before its signature has verified. Admitted transactions
-are queued in arrival order. The cutter closes a block at ``block_max_tx`` transactions,
-``block_max_bytes`` bytes, or ``batch_timeout_ms`` after the block's first entry. A block commits in
-one SQLite transaction; only then are its submitters' futures resolved, so an acknowledgement always
-means "durably committed". A fault during commit stops the pipeline (no retry loop, no invalid mark).
+stored), except for the two checks that depend on the bytes alone — the signature, and that the
+payload is canonical — which ``node.signatures`` runs in batches: ``accept`` waits for that verdict
+before it returns, ``submit_nowait`` delivers such a refusal through the returned future. No
+transaction is executed before both have passed. Admitted transactions are queued in arrival order.
+
+The cutter closes a block at ``block_max_tx`` transactions, ``block_max_bytes`` bytes, or
+``batch_timeout_ms`` after the block's first entry. A block commits in one SQLite transaction; only
+then are its submitters' futures resolved, so an acknowledgement always means "durably committed". A
+fault during commit stops the pipeline (no retry loop, no invalid mark).
 """
 
 from __future__ import annotations
@@ -18,9 +20,11 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from estatechain.clock import Clock
+from estatechain.crypto.batch import NON_CANONICAL, VALID
 from estatechain.errors import Refused, Unavailable
 from estatechain.ledger.admission import Admission, AdmittedTx, Authenticator, bad_signature
 from estatechain.ledger.block import BlockHeader
+from estatechain.ledger.envelope import SignedTx, payload_is_canonical
 from estatechain.ledger.execution import execute_block
 from estatechain.ledger.refusals import RefusalCode
 from estatechain.ledger.results import ExecutedTx
@@ -114,11 +118,19 @@ class OrderingPipeline(Protocol):
         ...
 
 
+def _refusal(tx: SignedTx, verdict: int) -> Refused:
+    """The refusal for a deferred check's failing verdict."""
+    if verdict == NON_CANONICAL:
+        problem = payload_is_canonical(tx.payload_bytes) or "not in RFC 8785 canonical form"
+        return Refused(RefusalCode.NON_CANONICAL, problem, {})
+    return bad_signature(tx)
+
+
 @dataclass(slots=True)
 class _Pending:
     admitted: AdmittedTx
     done: asyncio.Future[Receipt]
-    verified: asyncio.Future[bool]
+    verdict: asyncio.Future[int]
 
 
 class Pipeline:
@@ -145,8 +157,9 @@ class Pipeline:
     def submit_nowait(self, data: bytes) -> asyncio.Future[Receipt]:
         """Admit ``data`` and queue it; the future resolves when its block has committed.
 
-        A signature that does not verify is found a moment later (the checker works in batches): the
-        future then raises ``Refused`` (BAD_SIGNATURE) and nothing is stored.
+        A signature that does not verify, or a payload that is not canonical, is found a moment later
+        (the checker works in batches): the future then raises ``Refused`` (BAD_SIGNATURE or
+        NON_CANONICAL) and nothing is stored.
 
         Raises:
             Refused: the transaction fails a submission check; nothing was stored.
@@ -157,7 +170,7 @@ class Pipeline:
     def _enqueue(self, data: bytes) -> _Pending:
         if self.fault is not None:
             raise RuntimeError(f"the pipeline stopped after a fault: {self.fault!r}")
-        admitted = self._admission.admit(data, check_signature=False)
+        admitted = self._admission.admit(data, defer=True)
         tx = admitted.tx
         if tx.tx_id in self._pending_ids:
             raise Refused(RefusalCode.DUPLICATE_TX, "this transaction is already waiting to be committed",
@@ -165,10 +178,10 @@ class Pipeline:
         if (tx.signer, tx.nonce) in self._pending_nonces:
             raise Refused(RefusalCode.DUPLICATE_NONCE, "this signer already used this nonce; use a fresh nonce",
                           {"signer": tx.signer, "nonce": tx.nonce})
-        verified = self._signatures.check(admitted.signer.public_key, tx.payload_bytes, tx.signature)
+        verdict = self._signatures.check(admitted.signer.public_key, tx.payload_bytes, tx.signature, canonical=True)
         self._pending_ids.add(tx.tx_id)
         self._pending_nonces.add((tx.signer, tx.nonce))
-        pending = _Pending(admitted, asyncio.get_running_loop().create_future(), verified)
+        pending = _Pending(admitted, asyncio.get_running_loop().create_future(), verdict)
         self._queue.put_nowait(pending)
         return pending
 
@@ -189,9 +202,10 @@ class Pipeline:
 
         """
         pending = self._enqueue(data)
-        if not await asyncio.shield(pending.verified):
+        verdict = await asyncio.shield(pending.verdict)
+        if verdict != VALID:
             pending.done.cancel()  # the commit loop drops it; this caller hears the refusal here
-            raise bad_signature(pending.admitted.tx)
+            raise _refusal(pending.admitted.tx, verdict)
         return pending.done
 
     def subscribe(self) -> AsyncIterator[CommittedBlock]:
@@ -247,23 +261,24 @@ class Pipeline:
         return batch, None
 
     async def _verified(self, batch: list[_Pending]) -> list[_Pending]:
-        """The entries whose signatures verified, once every verdict is in; the others are refused.
+        """The entries whose deferred checks passed, once every verdict is in; the others are refused.
 
         The checker answers in submission order, so this usually waits only for the last entry's verdict.
         """
         for pending in reversed(batch):
-            if not pending.verified.done():
-                await asyncio.shield(pending.verified)
+            if not pending.verdict.done():
+                await asyncio.shield(pending.verdict)
         kept = []
         for pending in batch:
-            if pending.verified.result():
+            verdict = pending.verdict.result()
+            if verdict == VALID:
                 kept.append(pending)
                 continue
             tx = pending.admitted.tx
             self._pending_ids.discard(tx.tx_id)
             self._pending_nonces.discard((tx.signer, tx.nonce))
             if not pending.done.done():
-                pending.done.set_exception(bad_signature(tx))
+                pending.done.set_exception(_refusal(tx, verdict))
         return kept
 
     def _fail_queued(self, carry: _Pending | None) -> None:

@@ -1,4 +1,4 @@
-"""Signature checks of submitted transactions, in batches, on the machine's other core when it is busy.
+"""Signature (and payload form) checks of submitted transactions, in batches, on the machine's other core.
 
 At full load Ed25519 verification was about a fifth of the single-node pipeline's time, all of it on
 the event loop's one core (``bench/bench_pipeline.py`` profile), while the second core idled. The
@@ -21,7 +21,7 @@ from concurrent.futures import Executor, ProcessPoolExecutor
 from functools import partial
 from typing import Final
 
-from estatechain.crypto.batch import Check, verify_many
+from estatechain.crypto.batch import Check, verdict, verify_many, watch_parent
 from estatechain.crypto.suites import SignatureSuite
 
 log = logging.getLogger(__name__)
@@ -45,7 +45,8 @@ def _worker_pool() -> Executor | None:
         if _pool is None:
             workers = max(1, min(4, (os.cpu_count() or 2) - 1))
             try:
-                _pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+                _pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
+                                            initializer=watch_parent, initargs=(os.getpid(),))
             except (OSError, ValueError) as exc:  # pragma: no cover - a sandbox without process support
                 log.warning("signature checks stay on the event loop: no worker process (%s)", exc)
                 return None
@@ -67,20 +68,26 @@ def _drop_pool(pool: Executor) -> None:
 
 
 class SignatureChecker:
-    """Verifies (public key, message, signature) triples and answers each with a future."""
+    """Checks signatures, and optionally that the signed bytes are canonical JSON, answering with futures.
+
+    A future's result is a verdict of ``estatechain.crypto.batch``: ``VALID``, ``BAD_SIGNATURE`` or
+    ``NON_CANONICAL``.
+    """
 
     def __init__(self, suite: SignatureSuite, *, inline_below: int = INLINE_BELOW) -> None:
         self._suite = suite
         self._inline_below = inline_below
         self._checks: list[Check] = []
-        self._futures: list[asyncio.Future[bool]] = []
+        self._futures: list[asyncio.Future[int]] = []
         self._scheduled = False
 
-    def check(self, public_key: bytes, message: bytes, signature: bytes) -> asyncio.Future[bool]:
-        """A future that becomes True when the signature verifies, False when it does not."""
+    def check(
+        self, public_key: bytes, message: bytes, signature: bytes, *, canonical: bool = False
+    ) -> asyncio.Future[int]:
+        """A future for the verdict on ``signature`` over ``message`` (and, with ``canonical``, its form)."""
         loop = asyncio.get_running_loop()
-        future: asyncio.Future[bool] = loop.create_future()
-        self._checks.append((public_key, message, signature))
+        future: asyncio.Future[int] = loop.create_future()
+        self._checks.append((public_key, message, signature, canonical))
         self._futures.append(future)
         if not self._scheduled:
             self._scheduled = True
@@ -108,7 +115,7 @@ class SignatureChecker:
             job.add_done_callback(partial(self._deliver, pool, chunk, waiting))
 
     def _deliver(
-        self, pool: Executor, checks: list[Check], futures: list[asyncio.Future[bool]], job: asyncio.Future[bytes]
+        self, pool: Executor, checks: list[Check], futures: list[asyncio.Future[int]], job: asyncio.Future[bytes]
     ) -> None:
         try:
             verdicts = job.result()
@@ -118,12 +125,12 @@ class SignatureChecker:
             _drop_pool(pool)
             self._deliver_inline(checks, futures)
             return
-        for future, verdict in zip(futures, verdicts, strict=True):
+        for future, answer in zip(futures, verdicts, strict=True):
             if not future.done():
-                future.set_result(verdict == 1)
+                future.set_result(answer)
 
-    def _deliver_inline(self, checks: list[Check], futures: list[asyncio.Future[bool]]) -> None:
+    def _deliver_inline(self, checks: list[Check], futures: list[asyncio.Future[int]]) -> None:
         verify = self._suite.verify
-        for future, (public_key, message, signature) in zip(futures, checks, strict=True):
+        for future, check in zip(futures, checks, strict=True):
             if not future.done():
-                future.set_result(verify(public_key, message, signature))
+                future.set_result(verdict(verify, check))
