@@ -69,6 +69,7 @@ from estatechain.identity.devca import (
 )
 from estatechain.ledger.envelope import parse_envelope
 from estatechain.node.pipeline import Pipeline, Receipt
+from estatechain.node.process import tune_gc
 from estatechain.storage.store import LEDGER_FILE, LedgerStore
 from estatechain.testing.builders import TxFactory
 from estatechain.testing.register import (
@@ -429,6 +430,7 @@ def main() -> None:
                                                      "add the mix to its ledger instead of importing a register")
     parser.add_argument("--simple-txs", type=int, default=5000, help="note.put txs for the simple-tx rate")
     args = parser.parse_args()
+    tune_gc()  # as the node process does (estatechain.node.process)
 
     nacl_rate, _ = verify_bound()
     print(f"bound: Ed25519 verify/s, one core, PyNaCl (libsodium)      {nacl_rate:10.0f}")

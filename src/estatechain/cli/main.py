@@ -21,6 +21,7 @@ from estatechain.clock import SystemClock
 from estatechain.errors import Conflict, EstatechainError, IntegrityFault
 from estatechain.identity.devca import add_dev_users, create_dev_consortium, load_dev_consortium
 from estatechain.node.pipeline import Pipeline, Receipt
+from estatechain.node.process import tune_gc
 from estatechain.sdk import SdkError
 from estatechain.storage import backup as backups
 from estatechain.storage.audit import AuditReport, audit_ledger
@@ -474,6 +475,7 @@ def _announce(directory: Path, port: int, chain_id: str) -> None:
 
 def main() -> None:
     """Entry point that turns shell faults into one clear line and a non-zero exit."""
+    tune_gc()
     try:
         app()
     except EstatechainError as exc:
