@@ -236,13 +236,13 @@ class LedgerStore:
     # -- replay protection ------------------------------------------------------------------------------
 
     def replay_status(self, tx_id: str, signer: str, nonce: str) -> tuple[bool, bool]:
-        """(tx id already committed, signer already used nonce) in one index lookup round trip."""
-        rows = self._conn.execute(
-            "SELECT tx_id = ?1 FROM txs WHERE tx_id = ?1 UNION ALL "
-            "SELECT tx_id = ?1 FROM txs WHERE signer = ?2 AND nonce = ?3",
-            (tx_id, signer, nonce),
-        ).fetchall()
-        return any(row[0] for row in rows), bool(rows)
+        """(tx id already committed, signer already used nonce) from one index probe.
+
+        The tx id hashes the payload, and the payload names its signer and nonce, so a committed tx
+        with this id is the one committed under (signer, nonce): looking that pair up answers both.
+        """
+        row = self._conn.execute("SELECT tx_id FROM txs WHERE signer = ? AND nonce = ?", (signer, nonce)).fetchone()
+        return row is not None and row[0] == tx_id, row is not None
 
     def tx_known(self, tx_id: str) -> bool:
         """True when ``tx_id`` is already in a committed block."""
