@@ -221,7 +221,7 @@ def test_the_worker_and_the_loop_give_the_same_verdicts() -> None:
 
     async def verdicts(inline_below: int) -> list[int]:
         checker = SignatureChecker(suite, inline_below=inline_below)
-        return list(await asyncio.gather(*(checker.check(*c, canonical=True) for c in checks)))
+        return list(await asyncio.gather(*(checker.check(*c, canonical=True).wait() for c in checks)))
 
     in_worker, on_loop = asyncio.run(verdicts(1)), asyncio.run(verdicts(1000))
     assert in_worker == on_loop == expected

@@ -28,7 +28,7 @@ from estatechain.ledger.envelope import SignedTx, payload_is_canonical
 from estatechain.ledger.execution import execute_block
 from estatechain.ledger.refusals import RefusalCode
 from estatechain.ledger.results import ExecutedTx
-from estatechain.node.signatures import SignatureChecker
+from estatechain.node.signatures import SignatureChecker, Verdict
 from estatechain.ordering.cutter import BlockCutter
 from estatechain.storage.store import LedgerStore
 
@@ -130,7 +130,7 @@ def _refusal(tx: SignedTx, verdict: int) -> Refused:
 class _Pending:
     admitted: AdmittedTx
     done: asyncio.Future[Receipt]
-    verdict: asyncio.Future[int]
+    verdict: Verdict
 
 
 class Pipeline:
@@ -202,7 +202,7 @@ class Pipeline:
 
         """
         pending = self._enqueue(data)
-        verdict = await asyncio.shield(pending.verdict)
+        verdict = await pending.verdict.wait()
         if verdict != VALID:
             pending.done.cancel()  # the commit loop drops it; this caller hears the refusal here
             raise _refusal(pending.admitted.tx, verdict)
@@ -267,7 +267,7 @@ class Pipeline:
         """
         for pending in reversed(batch):
             if not pending.verdict.done():
-                await asyncio.shield(pending.verdict)
+                await pending.verdict.wait()
         kept = []
         for pending in batch:
             verdict = pending.verdict.result()

@@ -426,23 +426,23 @@ def test_cache_gives_the_same_answers_and_saves_reads_of_the_top_levels() -> Non
     assert cached.get(root_c, sha256(b"0/1")) == sha256(b"v")
     assert backing.reads == first_reads  # the whole path is cached now
     assert first_reads < depth_of(plain, root_p, sha256(b"0/1")) + 1  # the top came from the cache
-    with pytest.raises(InputError):
-        CachingNodeStore(backing, capacity=0)
 
 
-def test_cache_evicts_the_least_recently_used_node() -> None:
+def test_cache_keeps_what_was_used_since_the_last_turn_and_drops_the_rest() -> None:
     backing = CountingStore()
     backing.put_many([(b"a", b"1"), (b"b", b"2"), (b"c", b"3")])
-    cache = CachingNodeStore(backing, capacity=2)
+    cache = CachingNodeStore(backing, capacity=4)  # two generations of two
     cache.get(b"a")
-    cache.get(b"b")
-    cache.get(b"a")  # a is now the most recent; b is next to go
-    cache.get(b"c")
+    cache.get(b"b")  # the young generation is full: it becomes the old one
+    cache.get(b"a")  # used again: back in the young generation
+    cache.get(b"c")  # young full again: {a, c} becomes old, b (unused since) is dropped
     backing.reads = 0
-    cache.get(b"a")
+    assert (cache.get(b"a"), cache.get(b"c")) == (b"1", b"3")
     assert backing.reads == 0
-    cache.get(b"b")
+    assert cache.get(b"b") == b"2"
     assert backing.reads == 1
+    with pytest.raises(InputError):
+        CachingNodeStore(backing, capacity=1)
 
 
 def test_a_write_replaces_what_the_cache_held_at_that_position() -> None:
