@@ -174,8 +174,8 @@ def _decide(view: StateView, ctx: BlockContext, body: Record, unit_number: str,
             requester: str | None) -> tuple[Answer | None, str | None, bool]:
     """(answer, refusal problem, limited offered) for the request's basis."""
     basis = fields.choice(body, "basis", BASES)
-    owners, holders = _holders(view, unit_number)
-    if basis == "own_right":
+    if basis == "own_right":  # the only basis that needs the unit's right holders (consent reads its owners)
+        owners, holders = _holders(view, unit_number)
         entitled = requester is not None and requester in owners | holders
         refused = "the requester holds no current right on the unit"
         return (Answer.FULL, None, False) if entitled else (None, refused, True)
