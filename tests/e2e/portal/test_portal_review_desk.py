@@ -167,6 +167,9 @@ def test_the_review_desk_shows_ranks_rules_materials_and_clock_and_holds_and_res
         assert "规则将拒绝" in refused
         assert "V13_UNIT_SEIZED" in refused
         assert "V13_UNIT_SEIZED" in page.inner_text("[data-testid=ranks-blocked]")
+        approve = page.locator(f"form[action$='/{case_id}/review'] button")
+        assert approve.is_disabled()  # a step the rules would refuse cannot be started
+        assert "无法签署" in page.inner_text("[data-testid=step-refused]")
         reviewer.switch("en")
         assert "No seizure in effect" in page.inner_text("[data-testid=rules]")
         assert "fails" in page.inner_text("[data-testid=rules]")
@@ -176,5 +179,7 @@ def test_the_review_desk_shows_ranks_rules_materials_and_clock_and_holds_and_res
         lift(court, seizure, order)
     page.goto(case_url)
     assert set(rule_rows(page).values()) == {"pass"}
+    assert page.locator(f"form[action$='/{case_id}/review'] button").is_enabled()
+    assert page.locator("[data-testid=step-refused]").count() == 0
     take(reviewer, case_id, "review")
     assert page.inner_text("[data-testid=state]").strip() != "已受理，审核中"
