@@ -29,13 +29,13 @@ import statistics
 import subprocess
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import orjson
 
 from bench_inquiry import build_ledger, start_node
+from bench_register import BANKS, NODE, Owner
 from estatechain.clock import SystemClock
 from estatechain.identity.devca import load_dev_consortium
 from estatechain.storage.store import LedgerStore
@@ -43,17 +43,7 @@ from estatechain.testing.builders import TxFactory, mortgage_first_body
 from estatechain.testing.register import commit_all
 from estatechain.web.devaccounts import issue_owner_code
 
-LEDGER = Path("nodes") / "gz-registry"
-BANKS = ("icbc-gz", "ccb-gz")
 GOAL_MS = 200.0
-
-
-@dataclass(frozen=True)
-class Owner:
-    unit_number: str
-    title_number: str
-    party_id: str
-    record_ref: str | None
 
 
 def owners_without_open_cases(ledger: Path, count: int, first: Owner | None) -> list[Owner]:
@@ -86,10 +76,10 @@ def file_cases(directory: Path, count: int) -> int:
     dev_owners = json.loads((directory / "orgs" / "gz-identity" / "dev-owners.json").read_text(encoding="utf-8"))
     person = dev_owners["gz-identity/person1"]
     first = Owner(person["unit_number"], person["title_number"], person["party_id"], person["record_ref"])
-    owners = owners_without_open_cases(directory / LEDGER, count, first)
+    owners = owners_without_open_cases(directory / NODE, count, first)
     clock = SystemClock()
     factory = TxFactory(consortium, clock)
-    store = LedgerStore.open(directory / LEDGER)
+    store = LedgerStore.open(directory / NODE)
     try:
         parties = {str(r["org"]): str(r["party_id"]) for _, r in store.scan("identity/orgparty/")}
         today = dt.datetime.now(tz=dt.UTC).date()
@@ -177,12 +167,12 @@ def secret_of(directory: Path, accounts: dict[str, str], user: str) -> str:
     """A staff member's printed password, or a fresh one-time code for a demo owner (owners have no password)."""
     if user in accounts:
         return accounts[user]
-    return issue_owner_code(directory / LEDGER, user, clock=SystemClock())
+    return issue_owner_code(directory / NODE, user, clock=SystemClock())
 
 
 def newest_case(directory: Path, party_hint: str) -> tuple[str, str]:
     """A case of the first dev person's unit (its id and unit), read from the ledger."""
-    conn = sqlite3.connect(f"file:{directory / LEDGER / 'ledger.sqlite'}?mode=ro", uri=True)
+    conn = sqlite3.connect(f"file:{directory / NODE / 'ledger.sqlite'}?mode=ro", uri=True)
     try:
         for (value,) in conn.execute("SELECT value FROM state_current WHERE key >= 'application/' "
                                      "AND key < 'application0'"):

@@ -93,6 +93,15 @@ def encode_checked(value: object) -> bytes:
     return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
 
 
+def why_not_canonical(data: bytes, *, what: str = "payload") -> str | None:
+    """None when ``decode`` accepts ``data`` whatever its size; else the message saying what is wrong."""
+    try:
+        decode(data, max_bytes=len(data), what=what)
+    except InputError as exc:
+        return str(exc)
+    return None
+
+
 def decode(data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES, what: str = "payload") -> JSONValue:
     """Parse ``data``, insisting that it is already canonical and at most ``max_bytes`` long.
 

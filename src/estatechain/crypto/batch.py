@@ -14,7 +14,6 @@ from typing import Final
 
 from estatechain import canonical
 from estatechain.crypto.suites import get_suite
-from estatechain.errors import InputError
 
 Check = tuple[bytes, bytes, bytes, bool]
 """(public key, message, detached signature, whether the message must also be canonical JSON)."""
@@ -54,9 +53,6 @@ def verify_many(suite_name: str, checks: Sequence[Check]) -> bytes:
 def verdict(verify: Callable[[bytes, bytes, bytes], bool], check: Check) -> int:
     """The verdict on one check (``verify`` is a suite's ``verify``)."""
     public_key, message, signature, must_be_canonical = check
-    if must_be_canonical:
-        try:
-            canonical.decode(message, max_bytes=len(message))
-        except InputError:
-            return NON_CANONICAL
+    if must_be_canonical and canonical.why_not_canonical(message) is not None:
+        return NON_CANONICAL
     return VALID if verify(public_key, message, signature) else BAD_SIGNATURE

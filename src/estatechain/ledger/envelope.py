@@ -166,11 +166,7 @@ def _split_envelope(data: bytes) -> tuple[JSONValue, bytes | None]:
 
 def payload_is_canonical(payload_bytes: bytes) -> str | None:
     """None when ``payload_bytes`` are canonical JSON; else what is wrong (the NON_CANONICAL message)."""
-    try:
-        canonical.decode(payload_bytes, max_bytes=len(payload_bytes), what="envelope.payload")
-    except InputError as exc:
-        return str(exc)
-    return None
+    return canonical.why_not_canonical(payload_bytes, what="envelope.payload")
 
 
 def build_envelope(  # noqa: PLR0913  (every field of a payload is required)

@@ -47,9 +47,9 @@ reconnect (seconds, with bounded retries) must still hit the window. The server 
 _HTTP_TIMEOUT: Final = 5.0
 _API_TIMEOUT: Final = 5.0
 SETTLE_S: Final = 30.0
+"""How long ``ensure_streams`` waits for a fresh cluster's JetStream API (meta leader election)."""
 NO_SUITABLE_PEERS: Final = 10005
 """JetStream's ``err_code`` when the meta leader cannot place a stream's replicas yet (too few servers known)."""
-"""How long ``ensure_streams`` waits for a fresh cluster's JetStream API (meta leader election)."""
 
 
 class ClusterMisconfigured(EstatechainError):

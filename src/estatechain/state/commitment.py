@@ -96,8 +96,9 @@ def describe_position(pos: bytes) -> str:
     """``pos=HEX (version=V depth=D prefix=HEX)`` for messages: the row's key, then what it means."""
     if len(pos) < _VERSION_SIZE + 2:
         return f"pos={pos.hex()}"
-    version, depth = int.from_bytes(pos[:_VERSION_SIZE], "big"), int.from_bytes(pos[_VERSION_SIZE:10], "big")
-    return f"pos={pos.hex()} (version={version} depth={depth} prefix={pos[10:].hex() or '-'})"
+    prefix_at = _VERSION_SIZE + 2
+    version, depth = int.from_bytes(pos[:_VERSION_SIZE], "big"), int.from_bytes(pos[_VERSION_SIZE:prefix_at], "big")
+    return f"pos={pos.hex()} (version={version} depth={depth} prefix={pos[prefix_at:].hex() or '-'})"
 
 
 class NodeStore(Protocol):
@@ -141,7 +142,7 @@ class MemoryNodeStore:
         return self.nodes.get(pos)
 
     def put_many(self, nodes: Iterable[tuple[Position, bytes]]) -> None:
-        """Store pairs, keeping the first record seen at a position like the SQLite store's key does."""
+        """Store pairs; a position written again keeps its first record (the SQLite store refuses it)."""
         for pos, record in nodes:
             self.nodes.setdefault(pos, record)
 

@@ -67,13 +67,11 @@ async def signin(request: Request, session: Visitor, form: CheckedForm, parts: P
     """Check the password; on success a fresh session for the account."""
     client, now = request.client.host if request.client else "unknown", parts.service.clock.now_ms()
     if parts.signins.blocked(client, now):
-        return render("signin.html", session, status=429,
-                      error=TOO_MANY)
+        return render("signin.html", session, status=429, error=TOO_MANY)
     outcome = parts.accounts.sign_in(str(form.get("username", ""))[:64], str(form.get("password", ""))[:256])
     if outcome.account is None:
         parts.signins.failed(client, now)
-        text = (LOCKED
-                if outcome.problem == "locked" else N_("Wrong username or password."))
+        text = LOCKED if outcome.problem == "locked" else N_("Wrong username or password.")
         return render("signin.html", session, status=401, error=text)
     if outcome.problem == "second_factor":
         parts.accounts.begin_second_factor(session.token, outcome.account)
@@ -100,8 +98,7 @@ async def second_factor(request: Request, session: Visitor, form: CheckedForm, p
     """Check the TOTP code; on success a fresh session for the account."""
     client, now = request.client.host if request.client else "unknown", parts.service.clock.now_ms()
     if parts.signins.blocked(client, now):
-        return render("signin_code.html", session, status=429,
-                      error=TOO_MANY)
+        return render("signin_code.html", session, status=429, error=TOO_MANY)
     outcome = parts.accounts.second_factor(session.token, str(form.get("code", ""))[:16])
     if outcome.account is not None:
         return _signed_in(session, outcome.account, parts)
@@ -110,8 +107,7 @@ async def second_factor(request: Request, session: Visitor, form: CheckedForm, p
         return render("signin.html", session, status=401,
                       error=N_("The time to give the code ran out. Sign in again."))
     if outcome.problem == "locked":
-        return render("signin.html", session, status=401,
-                      error=LOCKED)
+        return render("signin.html", session, status=401, error=LOCKED)
     return render("signin_code.html", session, status=401,
                   error=N_("Wrong code. Enter the 6 digits your authenticator app shows now."))
 
