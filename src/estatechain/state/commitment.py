@@ -382,7 +382,8 @@ class SparseMerkleTree:
         walk = _Walk(self._load, self._h, [k for k, _ in items], [v for _, v in items], version)
         new_root, new_version = walk.update(root, root_version.to_bytes(_VERSION_SIZE, "big"), 0, 0, len(items))
         if walk.new_nodes:
-            self._store.put_many(sorted(walk.new_nodes.items()))
+            nodes = walk.new_nodes
+            self._store.put_many([(pos, nodes[pos]) for pos in sorted(nodes)])  # sorting keys alone is faster
         if new_root not in {root, EMPTY}:
             self._store.put_root(new_root, int.from_bytes(new_version, "big"))
         self._last_version = version
@@ -533,51 +534,60 @@ class _Walk:
         if hi - lo == 1:
             return self.update_one(current, version, depth, lo)
         keys = self.keys
-        record = self.load(version + _path(depth, keys[lo]))
+        path = _path(depth, keys[lo])
+        record = self.load(version + path)
         if record[0] == LEAF_TAG:
             return self.merge_leaf(_OldLeaf(record[1:33], record[33:65], current, version), depth, lo, hi)
         if depth == MAX_DEPTH:
-            raise IntegrityFault(f"smt_nodes {describe_position(version + _path(depth, keys[lo]))}",
-                                 "internal node below depth 256")
+            raise IntegrityFault(f"smt_nodes {describe_position(version + path)}", "internal node below depth 256")
         first, second = record[1:33], record[33:65]
         mid = _split(keys, lo, hi, depth)
         left = (first, record[65:73]) if lo == mid else self.update(first, record[65:73], depth + 1, lo, mid)
         right = (second, record[73:81]) if mid == hi else self.update(second, record[73:81], depth + 1, mid, hi)
         if left[0] == first and right[0] == second:
             return current, version
-        return self.put_node(depth, keys[lo], left, right)
+        preimage = _NODE_PREFIX + left[0] + right[0]
+        self.new_nodes[self.version + path] = preimage + left[1] + right[1]
+        return self.h(preimage), self.version
 
     def update_one(self, current: bytes, version: bytes, depth: int, index: int) -> _Ref:
         """``update`` for a single change (most of a block's paths below the top levels), without recursion."""
         key = self.keys[index]
         top = (current, version)
-        above: list[tuple[int, bytes, int]] = []  # (depth, record, bit taken) from the top down
+        above: list[tuple[bytes, bytes, int]] = []  # (path, record, bit taken) from the top down
         while True:
             if current == EMPTY:
                 ref = self.put_leaf(depth, key, self.values[index])
                 break
-            record = self.load(version + _path(depth, key))
+            path = _path(depth, key)
+            record = self.load(version + path)
             if record[0] == LEAF_TAG:
                 ref = self.merge_leaf(_OldLeaf(record[1:33], record[33:65], current, version), depth, index, index + 1)
                 if ref[0] == current:
                     return top  # the value was rewritten unchanged: nothing above changes either
                 break
             if depth == MAX_DEPTH:
-                raise IntegrityFault(f"smt_nodes {describe_position(version + _path(depth, key))}",
-                                     "internal node below depth 256")
+                raise IntegrityFault(f"smt_nodes {describe_position(version + path)}", "internal node below depth 256")
             bit = _bit(key, depth)
-            above.append((depth, record, bit))
+            above.append((path, record, bit))
             if bit:
                 current, version = record[33:65], record[73:81]
             else:
                 current, version = record[1:33], record[65:73]
             depth += 1
-        for node_depth, record, bit in reversed(above):
+        # Rehash upwards, storing each node at the position computed on the way down (put_node inlined:
+        # this loop writes most of a block's nodes).
+        new_nodes, new_version, h = self.new_nodes, self.version, self.h
+        child, child_version = ref
+        for path, record, bit in reversed(above):
             if bit:
-                ref = self.put_node(node_depth, key, (record[1:33], record[65:73]), ref)
+                preimage = _NODE_PREFIX + record[1:33] + child
+                new_nodes[new_version + path] = preimage + record[65:73] + child_version
             else:
-                ref = self.put_node(node_depth, key, ref, (record[33:65], record[73:81]))
-        return ref
+                preimage = _NODE_PREFIX + child + record[33:65]
+                new_nodes[new_version + path] = preimage + child_version + record[73:81]
+            child, child_version = h(preimage), new_version
+        return child, child_version
 
     def merge_leaf(self, old: _OldLeaf, depth: int, lo: int, hi: int) -> _Ref:
         """The subtree that a shortcut leaf becomes once changes[lo:hi] land in it."""

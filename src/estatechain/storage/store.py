@@ -39,6 +39,8 @@ _CACHE_LIMIT: Final = 200_000
 
 _Current = tuple[int, bytes | None, bytes]
 """A key's current version as stored: (seq, canonical value or None for a tombstone, chain head)."""
+_IN_CHUNK: Final = 500
+"""Keys per ``IN (…)`` query: well under SQLite's limit on bound parameters."""
 
 Write = tuple[int, str, dict[str, JSONValue] | None]
 """(seq of the tx that wrote it, key, new value or None for a tombstone)."""
@@ -216,6 +218,28 @@ class LedgerStore:
         self._current[key] = current
         return current
 
+    def _stored_rows(self, keys: set[str]) -> dict[str, _Current]:
+        """The current rows of ``keys`` that exist, from the cache or in a few ``IN`` queries.
+
+        A block commonly writes hundreds of keys that nothing read before (new applications, new
+        notes): one query per few hundred keys rather than one per key.
+        """
+        found: dict[str, _Current] = {}
+        missing: list[str] = []
+        for key in keys:
+            if key not in self._current:
+                missing.append(key)
+            elif (row := self._current[key]) is not None:
+                found[key] = row
+        for start in range(0, len(missing), _IN_CHUNK):
+            chunk = missing[start:start + _IN_CHUNK]
+            marks = ",".join("?" * len(chunk))
+            for key, seq, value, chain in self._conn.execute(
+                f"SELECT key, seq, value, chain FROM state_current WHERE key IN ({marks})", chunk  # noqa: S608
+            ):
+                found[str(key)] = (int(seq), None if value is None else bytes(value), bytes(chain))
+        return found
+
     def get(self, key: str) -> Record | None:
         """Current committed version of ``key``."""
         row = self._current_row(key)
@@ -334,8 +358,9 @@ class LedgerStore:
         """Store every version written in this block; return each touched key's new current row."""
         current: dict[str, _Current] = {}
         history: list[tuple[str, int, int, bytes | None, bytes]] = []
+        stored = self._stored_rows({key for _, key, _ in writes})
         for seq, key, value in writes:
-            before = current.get(key) or self._current_row(key)
+            before = current.get(key) or stored.get(key)
             previous = NO_HISTORY if before is None else before[2]
             value_bytes = None if value is None else canonical.encode(value)
             row = StateRow(key=key, seq=seq, height=height, value=value)
