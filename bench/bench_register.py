@@ -145,22 +145,25 @@ def spread_units(store: LedgerStore, count: int) -> list[str]:
 def ledger_owners(store: LedgerStore, count: int, exclude: set[str]) -> list[Owner]:
     """``count`` owners of a built ledger whose units a mortgage's blocking checks let through.
 
-    Ownership rows are read in key order, every n-th one so that the cases spread over the register;
-    a candidate is kept when it is the unit's current right with a single holder not in ``exclude``,
-    the unit is housing, and it has no seizure in effect, no advance notice and no open application
-    (checked with the contract's own functions on the store, so a case is refused only if the
-    contract changed).
+    Ownership rows are read in key order, every n-th one so that the cases spread over the register,
+    starting at an offset taken from the ledger's height: a repeated run picks other units, instead of
+    stacking one more mortgage per run on the same ones (which made each run slower than the last, as
+    every check over a unit's mortgages grew). A candidate is kept when it is the unit's current right
+    with a single holder not in ``exclude``, the unit is housing, and it has no seizure in effect, no
+    advance notice and no open application (checked with the contract's own functions on the store, so
+    a case is refused only if the contract changed).
     """
     now = SystemClock().now_ms()
     total = int(store.connection.execute(
         "SELECT count(*) FROM state_current WHERE key >= 'ownership/' AND key < 'ownership0'").fetchone()[0])
     step = max(total // (count * 3), 1)
+    offset = store.height % step
     rows = store.connection.execute("SELECT value FROM state_current WHERE key >= 'ownership/' AND key < 'ownership0' "
                                     "AND value IS NOT NULL ORDER BY key")  # streamed: a million rows at full scale
     found: list[Owner] = []
     seen: set[str] = set()
     for n, (value,) in enumerate(rows):
-        if n % step:
+        if (n - offset) % step:
             continue
         row = orjson.loads(value)
         holders, unit_number = row["holders"], row["unit_number"]
