@@ -33,12 +33,10 @@ from estatechain.contract.command import Rejected
 from estatechain.contract.records import DateRange, Method, UnitKind, UnitUse
 from estatechain.contract.rules.inquiry import _lookup
 from estatechain.messages import message, texts
-from estatechain.messages.catalogue import localise_phrase
+from estatechain.messages.catalogue import PHRASE_PARAMS, localise_phrase
 from estatechain.testing.contract_view import DictView
 
 CONTRACT: Final = Path(__file__).resolve().parents[2] / "src" / "estatechain" / "contract"
-PHRASE_PARAMS: Final = frozenset({"problem", "needs", "kind", "expected", "state", "step"})
-"""Detail entries whose values are phrases rather than identifiers (the catalogue's ``PHRASE_PARAMS``)."""
 
 SAMPLE: Final = "Q7"
 """Stands for a formatted value of an f-string: an identifier-like text no template matches by itself."""

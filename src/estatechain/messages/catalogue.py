@@ -99,8 +99,8 @@ def _specificity(template: str) -> tuple[int, str]:
 
 
 @cache
-def phrases(locale: str) -> tuple[tuple[str, re.Pattern[str], str], ...]:
-    """(template, its regex, translation) for the contract's English phrases in ``locale``, most specific first.
+def phrases(locale: str) -> tuple[tuple[re.Pattern[str], str], ...]:
+    """(template's regex, translation) for the contract's English phrases in ``locale``, most specific first.
 
     Empty for a locale that shows the phrases as the contract wrote them (en).
     """
@@ -108,12 +108,12 @@ def phrases(locale: str) -> tuple[tuple[str, re.Pattern[str], str], ...]:
     if name is None:
         return ()
     table = _read(name)
-    return tuple((key, _pattern(key), table[key]) for key in sorted(table, key=_specificity))
+    return tuple((_pattern(key), table[key]) for key in sorted(table, key=_specificity))
 
 
 def localise_phrase(phrase: str, locale: str, depth: int = _NESTING) -> str:
     """``phrase`` (English, from the contract) in ``locale``, or unchanged when the table has no match."""
-    for _, pattern, translation in phrases(locale):
+    for pattern, translation in phrases(locale):
         found = pattern.fullmatch(phrase)
         if found is not None:
             parts = found.groupdict()

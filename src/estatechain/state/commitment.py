@@ -521,10 +521,10 @@ class _Walk:
         self.new_nodes[self.version + _path(depth, key_hash)] = preimage
         return node_hash, self.version
 
-    def put_node(self, depth: int, key_hash: bytes, left: _Ref, right: _Ref) -> _Ref:
-        """Store an internal node at ``depth`` on ``key_hash``'s path, naming its children's versions."""
+    def put_node(self, path: bytes, left: _Ref, right: _Ref) -> _Ref:
+        """Store an internal node at ``path`` (``_path``: depth and prefix), naming its children's versions."""
         preimage = _NODE_PREFIX + left[0] + right[0]
-        self.new_nodes[self.version + _path(depth, key_hash)] = preimage + left[1] + right[1]
+        self.new_nodes[self.version + path] = preimage + left[1] + right[1]
         return self.h(preimage), self.version
 
     def update(self, current: bytes, version: bytes, depth: int, lo: int, hi: int) -> _Ref:
@@ -546,9 +546,7 @@ class _Walk:
         right = (second, record[73:81]) if mid == hi else self.update(second, record[73:81], depth + 1, mid, hi)
         if left[0] == first and right[0] == second:
             return current, version
-        preimage = _NODE_PREFIX + left[0] + right[0]
-        self.new_nodes[self.version + path] = preimage + left[1] + right[1]
-        return self.h(preimage), self.version
+        return self.put_node(path, left, right)
 
     def update_one(self, current: bytes, version: bytes, depth: int, index: int) -> _Ref:
         """``update`` for a single change (most of a block's paths below the top levels), without recursion."""
@@ -611,7 +609,7 @@ class _Walk:
         old_right = old is not None and _bit(old.key_hash, depth) == 1
         left = self.build(depth + 1, lo, mid, None if old_right else old)
         right = self.build(depth + 1, mid, hi, old if old_right else None)
-        return self.put_node(depth, self.keys[lo] if lo < hi else old.key_hash if old else EMPTY, left, right)
+        return self.put_node(_path(depth, self.keys[lo] if lo < hi else old.key_hash if old else EMPTY), left, right)
 
 
 def _check_digest(name: str, value: object) -> None:

@@ -39,6 +39,13 @@ _CACHE_LIMIT: Final = 200_000
 
 _Current = tuple[int, bytes | None, bytes]
 """A key's current version as stored: (seq, canonical value or None for a tombstone, chain head)."""
+
+
+def _as_current(seq: int, value: bytes | None, chain: bytes) -> _Current:
+    """A ``state_current`` row's (seq, value, chain) columns as the store keeps them."""
+    return int(seq), None if value is None else bytes(value), bytes(chain)
+
+
 _IN_CHUNK: Final = 500
 """Keys per ``IN (…)`` query: well under SQLite's limit on bound parameters."""
 
@@ -212,7 +219,7 @@ class LedgerStore:
         if key in self._current:
             return self._current[key]
         row = self._conn.execute("SELECT seq, value, chain FROM state_current WHERE key = ?", (key,)).fetchone()
-        current = None if row is None else (int(row[0]), None if row[1] is None else bytes(row[1]), bytes(row[2]))
+        current = None if row is None else _as_current(*row)
         if len(self._current) >= _CACHE_LIMIT:
             self._current.clear()
         self._current[key] = current
@@ -237,7 +244,7 @@ class LedgerStore:
             for key, seq, value, chain in self._conn.execute(
                 f"SELECT key, seq, value, chain FROM state_current WHERE key IN ({marks})", chunk  # noqa: S608
             ):
-                found[str(key)] = (int(seq), None if value is None else bytes(value), bytes(chain))
+                found[str(key)] = _as_current(seq, value, chain)
         return found
 
     def get(self, key: str) -> Record | None:
