@@ -30,8 +30,12 @@ from estatechain.contract.checks.elicence import check_v27_elicence
 from estatechain.contract.checks.terms import check_v10_amount_kind, check_v11_term
 from estatechain.contract.checks.unit import check_v1_unit_number
 from estatechain.contract.command import Rejected
-from estatechain.contract.records import DateRange, Method, UnitKind, UnitUse
+from estatechain.contract.context import BlockContext
+from estatechain.contract.records import Application, DateRange, Method, UnitKind, UnitUse
+from estatechain.contract.records.application import AppState
+from estatechain.contract.rules.business import require_state
 from estatechain.contract.rules.inquiry import _lookup
+from estatechain.contract.rules.mortgage_cancel import PROOF_OF_CAUSE
 from estatechain.messages import message, texts
 from estatechain.messages.catalogue import PHRASE_PARAMS, localise_phrase
 from estatechain.testing.contract_view import DictView
@@ -222,9 +226,49 @@ def contract_phrases() -> dict[str, Phrase]:
                  for path in sorted(CONTRACT.rglob("*.py"))})
 
 
-ENUM_PHRASES: Final = frozenset({*(kind.value for kind in UnitKind), *(use.value for use in UnitUse)})
-"""Phrases the contract passes as ``enum.value`` (``kind=unit.kind.value``, ``its registered use is {use}``),
-which the scan cannot read as literals; listed from the enums so a new member needs a translation too."""
+ENUM_PHRASES: Final = frozenset({*(kind.value for kind in UnitKind), *(use.value for use in UnitUse),
+                                 *(state.value for state in AppState), *PROOF_OF_CAUSE})
+"""Phrases the contract passes as ``enum.value`` or a code (``kind=unit.kind.value``, ``state=state.value``,
+``cause {reason} needs…``), which the scan cannot read as literals; listed from the enums and the table of
+cancellation causes so that a new member needs a translation too."""
+
+JOINED_PHRASES: Final = frozenset({"Q7 or Q7"})
+"""``require_state``'s ``expected``: the states a step needs, joined with " or " at run time."""
+
+
+def _sampled(expr: ast.expr) -> str | None:
+    """A literal's text, or an f-string's with each formatted value as ``SAMPLE``; None for anything else."""
+    if isinstance(expr, ast.Constant) and isinstance(expr.value, str):
+        return expr.value
+    if isinstance(expr, ast.JoinedStr):
+        return "".join(str(v.value) if isinstance(v, ast.Constant) else SAMPLE for v in expr.values)
+    return None
+
+
+def _field_error_phrases() -> frozenset[str]:
+    """What a V20 correction reports when the corrected entry does not decode: ``f"{error.field} {error.problem}"``.
+
+    The problems are those the record decoders raise (``FieldError(field, problem)`` in ``contract/records``),
+    and the ``what=`` texts that ``fields.pattern`` puts into "must be {what}".
+    """
+    found: set[str] = set()
+    for path in sorted(CONTRACT.rglob("*.py")):
+        in_records = path.parent.name == "records"
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.Call):
+                continue
+            if in_records and _callee(node) == "FieldError" and len(node.args) == 2:
+                problem = _sampled(node.args[1])
+                if problem is not None:
+                    found.add(f"{SAMPLE} {problem}")
+            for keyword in node.keywords:
+                what = _sampled(keyword.value) if keyword.arg == "what" else None
+                if what is not None:
+                    found.add(what)
+    return frozenset(found)
+
+
+FIELD_ERROR_PHRASES: Final = _field_error_phrases()
 
 PHRASES: Final = contract_phrases()
 TABLE: Final = json.loads((CONTRACT.parent / "messages" / "phrases_zh_CN.json").read_text(encoding="utf-8"))
@@ -257,7 +301,7 @@ def test_the_scan_follows_every_way_a_phrase_reaches_a_detail() -> None:
 
 def test_every_phrase_the_contract_can_emit_has_a_zh_cn_translation() -> None:
     missing = sorted(f"{PHRASES[text].where}: {text!r}" for text in PHRASES if not translated(text))
-    missing += sorted(text for text in ENUM_PHRASES if not translated(text))
+    missing += sorted(text for text in ENUM_PHRASES | FIELD_ERROR_PHRASES if not translated(text))
     assert missing == [], "add these to messages/phrases_zh_CN.json (f-string parts as {name}):\n" + "\n".join(missing)
 
 
@@ -275,7 +319,7 @@ def check(x):
 
 
 def test_every_table_entry_is_a_phrase_the_contract_emits() -> None:
-    emitted = set(PHRASES) | ENUM_PHRASES
+    emitted = set(PHRASES) | ENUM_PHRASES | JOINED_PHRASES | FIELD_ERROR_PHRASES
     stale = [key for key in TABLE if key.format_map(dict.fromkeys(placeholders(key), SAMPLE)) not in emitted]
     assert stale == []
 
@@ -338,3 +382,47 @@ def test_an_unknown_phrase_stays_english_and_en_is_never_translated() -> None:
     assert localise_phrase("name exactly one unit per request", "en") == "name exactly one unit per request"
     assert message("RECORD_NOT_FOUND", "en", kind="consent", id="C-1") == (
         "No consent with id C-1 exists; check the reference.")
+
+
+def _application(state: AppState) -> Application:
+    return Application(application_id="a" * 64, business_type="mortgage.first", unit_number="4" * 28, applicants=(),
+                       materials=(), details={}, state=state, filer="f", filer_org="icbc-gz", filed_ms=0,
+                       confirm_deadline_ms=10**15, held_ms_total=0, steps={})
+
+
+def _context() -> BlockContext:
+    return BlockContext(chain_id="c", height=1, block_time_ms=1, tx_id="t", tx_seq=1, signer="s",
+                        signer_org="gz-registry", signer_org_type="registry", signer_role="registry.reviewer")
+
+
+@pytest.mark.parametrize("needed", [
+    {AppState.ACCEPTED},
+    {AppState.FILED, AppState.CONFIRMED},
+    {AppState.ACCEPTED, AppState.APPROVED, AppState.ON_HOLD},
+    {AppState.FILED, AppState.CONFIRMED, AppState.ACCEPTED, AppState.APPROVED, AppState.ON_HOLD},
+])
+def test_a_step_in_the_wrong_state_names_both_states_in_chinese(needed: set[AppState]) -> None:
+    rejected = require_state(_application(AppState.RECORDED), _context(), "refuse", needed)
+    zh, en, detail = _rendered(rejected)
+    assert detail["state"] == "RECORDED"  # the ledger keeps the codes
+    assert zh.startswith(f"申请 {'a' * 64} 当前状态为 已登簿，“不予登记”要求状态为 ")
+    assert re.search(r"[A-Za-z]{2,}", zh.replace("a" * 64, "")) is None, zh
+    assert zh.count(" 或 ") == len(needed) - 1
+    assert en == f"Application {'a' * 64} is RECORDED; 'refuse' needs it to be {detail['expected']}."
+
+
+def test_every_application_state_and_cancellation_cause_reads_in_chinese() -> None:
+    for code in [*(state.value for state in AppState), *PROOF_OF_CAUSE]:
+        assert CJK.search(localise_phrase(code, "zh-CN")), code
+    assert localise_phrase("cause REALISED needs a joint application with the mortgagors", "zh-CN") == (
+        "注销原因 抵押权已实现 须与抵押人共同申请")
+
+
+def test_a_correction_whose_entry_does_not_decode_reports_the_field_error_in_chinese() -> None:
+    assert {"Q7 must be an integer from Q7 to Q7", "Q7 must be Q7", "64 lower-case hex characters"} <= (
+        FIELD_ERROR_PHRASES)
+    problem = "holders[0].party_id must be 64 lower-case hex characters"
+    assert message("V20_CORRECTION_INVALID", "zh-CN", problem=problem) == (
+        "更正登记无效：holders[0].party_id 须为 64 位小写十六进制字符。")
+    assert message("V20_CORRECTION_INVALID", "zh-CN", problem="amount must be an integer from 1 to 99") == (
+        "更正登记无效：amount 须为 1 至 99 之间的整数。")

@@ -43,8 +43,9 @@ _PHRASE_FILES: Final = {"zh-CN": "phrases_zh_CN.json"}
 PHRASE_PARAMS: Final = frozenset({"problem", "needs", "kind", "expected", "state", "step"})
 """Detail entries the contract fills with English phrases; other entries are ids, numbers and codes."""
 
-_NESTING: Final = 3
-"""How deep captured parts are translated again; the contract nests phrases at most twice."""
+_NESTING: Final = 6
+"""How deep captured parts are translated again: the contract nests phrases at most twice, and a list of
+states a step needs (``require_state``: "ACCEPTED or APPROVED or ON_HOLD") takes one level per state."""
 _ALIASES: Final = {"zh": "zh-CN", "zh-cn": "zh-CN", "zh_cn": "zh-CN", "zh-hans": "zh-CN", "zh-hans-cn": "zh-CN",
                    "en": "en", "en-us": "en", "en-gb": "en", "en_us": "en", "en_gb": "en"}
 
