@@ -35,6 +35,8 @@ from estatechain.web.caseindex import CaseIndex
 from estatechain.web.cases import Viewer, person_party
 from estatechain.web.custody import KeyCustody
 from estatechain.web.i18n import N_
+from estatechain.web.inquiryindex import FILE as INQUIRY_INDEX
+from estatechain.web.inquiryindex import InquiryIndex
 from estatechain.web.pages import COOKIE, redirect, render, secure
 
 log = logging.getLogger("estatechain.web")
@@ -78,6 +80,8 @@ class Portal:
     signins: RateLimit
     cases: CaseIndex
     """The desks' index of cases by filing org, party and state (``caseindex.py``), beside the ledger."""
+    inquiries: InquiryIndex
+    """The inquiry desk's index of inquiries by requesting org (``inquiryindex.py``), beside the ledger."""
 
 
 def portal(request: Request) -> Portal:
@@ -90,7 +94,8 @@ def portal(request: Request) -> Portal:
                                 totp_key=totp_key_from(service.keys.sealing_key()))
         found = Portal(service=service, accounts=accounts,
                        custody=KeyCustody(service.keys), signins=RateLimit(SIGNIN_PER_MINUTE),
-                       cases=CaseIndex(ledger_dir / CASE_INDEX, service.store.connection))
+                       cases=CaseIndex(ledger_dir / CASE_INDEX, service.store.connection),
+                       inquiries=InquiryIndex(ledger_dir / INQUIRY_INDEX, service.store.connection))
         request.app.state.portal = found
     return found
 

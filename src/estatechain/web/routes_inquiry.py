@@ -39,6 +39,7 @@ from estatechain.contract import keys
 from estatechain.contract.certificate_number import normalise
 from estatechain.contract.certificates import load
 from estatechain.contract.civil_date import shanghai_day
+from estatechain.contract.effects import Record
 from estatechain.contract.records.mortgage import Mortgage
 from estatechain.contract.records.notice import Notice
 from estatechain.contract.records.ownership import CoOwner
@@ -52,6 +53,7 @@ from estatechain.web import cases as queries
 from estatechain.web import i18n
 from estatechain.web.accounts import Account, Session
 from estatechain.web.i18n import N_
+from estatechain.web.inquiryindex import InquiryIndex
 from estatechain.web.pages import redirect, render, secure
 from estatechain.web.portal import CheckedForm, Member, Portal, PortalDep, PortalProblem, PortalRoute, not_found
 from estatechain.web.routes_owner import (
@@ -81,14 +83,7 @@ MAX_CONSENTS: Final = 20
 UNIT_LENGTH: Final = 28
 LISTED: Final = 50
 """The org's inquiries listed, newest first."""
-SCANNED: Final = 5000
-"""How many of the ledger's newest inquiries (of every org) the list looks through for the org's own."""
 _HEX64: Final = re.compile("^[0-9a-f]{64}$")
-_OWN_INQUIRIES: Final = (
-    "SELECT r.value FROM txs AS t JOIN state_rows AS r ON r.key = 'inquiry/' || t.tx_id AND r.seq = t.seq "
-    "WHERE t.command = 'inquiry.request' AND t.status = 'valid' ORDER BY t.seq DESC LIMIT ?"
-)
-"""The newest inquiry-log rows, each written by its own transaction (``txs.seq`` is ledger order)."""
 assert set(BANK_PURPOSES) < PURPOSES
 FLAG_NAMES: Final = {
     "co_ownership": N_("Co-owned"), "mortgage_flag": N_("Mortgaged"), "notice_flag": N_("Advance notice registered"),
@@ -137,17 +132,13 @@ def prepare_inquiry(parts: Portal, session: Session, body: dict[str, JSONValue],
     return redirect("/sign", session)
 
 
-def own_inquiries(store: LedgerStore, org: str) -> list[dict[str, JSONValue]]:
-    """Up to ``LISTED`` inquiries ``org`` made, newest first, among the ledger's newest ``SCANNED`` inquiries."""
+def own_inquiries(store: LedgerStore, index: InquiryIndex, org: str) -> list[Record]:
+    """Up to ``LISTED`` inquiries ``org`` made, newest first, found through the index by requesting org."""
     found = []
-    for (value,) in store.connection.execute(_OWN_INQUIRIES, (SCANNED,)):
-        if value is None:
-            continue
-        record = orjson.loads(bytes(value))
-        if isinstance(record, dict) and record.get("requester_org") == org:
+    for inquiry_id in index.ids(org, limit=LISTED):
+        record = store.get(keys.inquiry(inquiry_id))
+        if record is not None:
             found.append(record)
-            if len(found) == LISTED:
-                break
     return found
 
 
@@ -242,8 +233,8 @@ def _names(parts: Portal) -> dict[str, object]:
 def _desk(session: Session, parts: Portal, ask: Ask, *, status: int = 200) -> Response:
     assert session.account is not None
     return render("inquiry.html", session, status=status, ask=ask, purposes=BANK_PURPOSES,
-                  inquiries=own_inquiries(parts.service.store, session.account.org), names=_names(parts),
-                  bank=session.account.role in BANK_ROLES, listed=LISTED)
+                  inquiries=own_inquiries(parts.service.store, parts.inquiries, session.account.org),
+                  names=_names(parts), bank=session.account.role in BANK_ROLES, listed=LISTED)
 
 
 @router.get("/inquiries")

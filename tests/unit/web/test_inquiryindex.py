@@ -1,0 +1,92 @@
+"""The inquiry desk lists an org's own inquiries, newest first, as a scan of every inquiry record does.
+
+A real ledger (SQLite file, the real pipeline) over a small imported register: two banks inquire,
+interleaved, one inquiry is refused (a valid tx that still records the inquiry) and one request is
+invalid (it records nothing). The index must list each org's inquiries in ledger order, newest first,
+as a scan of every ``inquiry/`` row does — after the first build, after later blocks (taking only the
+new ones) and after its file is deleted — and the desk must read back each listed record.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from estatechain.canonical import JSONValue
+from estatechain.storage.store import LedgerStore
+from estatechain.testing.register import commit_all
+from estatechain.web import inquiryindex
+from estatechain.web.routes_inquiry import own_inquiries
+from web.registerledger import Ledger, registry_ledger
+
+
+@pytest.fixture
+def ledger(tmp_path: Path) -> Iterator[Ledger]:
+    with registry_ledger(tmp_path) as found:
+        yield found
+
+
+def by_scan(store: LedgerStore, org: str) -> list[str]:
+    """Every inquiry ``org`` made, newest first: each record's tx position, from a scan of the whole log."""
+    found = []
+    for _, row in store.scan("inquiry/"):
+        if row.get("requester_org") == org:
+            record = store.tx_record(str(row["inquiry_id"]))
+            assert record is not None
+            found.append((record.seq, str(row["inquiry_id"])))
+    return [inquiry_id for _, inquiry_id in sorted(found, reverse=True)]
+
+
+def inquire(ledger: Ledger, bank: str, unit: str, basis: str = "intent", **more: JSONValue) -> str:
+    ledger.clock.advance(1_000)
+    return ledger.commit(f"{bank}/operator1", "inquiry.request",
+                         {"unit_number": unit, "basis": basis, "purpose": "PRE_LOAN", **more})
+
+
+def test_the_index_lists_each_org_s_inquiries_newest_first(ledger: Ledger) -> None:
+    units = [owner.unit_number for owner in ledger.owners[:4]]
+    first = [inquire(ledger, "icbc-gz", units[0]), inquire(ledger, "ccb-gz", units[1]),
+             inquire(ledger, "icbc-gz", units[2])]
+    refused = inquire(ledger, "icbc-gz", units[3], basis="consent", consent_ids=[])  # REFUSED, still recorded
+    assert ledger.store.get(f"inquiry/{refused}") is not None
+    factory = ledger.factory
+    invalid = factory.sign(factory.identity("icbc-gz/operator1"), "inquiry.request", {"basis": "intent"})
+    (receipt,) = commit_all(ledger.store, ledger.clock, [invalid])
+    assert not receipt.valid  # names no unit: an invalid tx writes no inquiry record
+
+    index = inquiryindex.InquiryIndex(ledger.directory / inquiryindex.FILE, ledger.store.connection)
+    try:
+        icbc = index.ids("icbc-gz", limit=50)
+        assert icbc == by_scan(ledger.store, "icbc-gz") == [refused, first[2], first[0]]
+        assert index.ids("ccb-gz", limit=50) == by_scan(ledger.store, "ccb-gz") == [first[1]]
+        assert index.ids("gz-court", limit=50) == []
+
+        later = [inquire(ledger, "ccb-gz", units[0]) for _ in range(3)] + [inquire(ledger, "icbc-gz", units[1])]
+        assert index.refresh() == 4  # only the new ones, not the whole log again
+        assert index.ids("icbc-gz", limit=50) == by_scan(ledger.store, "icbc-gz") == [later[3], *icbc]
+        assert index.ids("ccb-gz", limit=2) == by_scan(ledger.store, "ccb-gz")[:2] == [later[2], later[1]]
+        assert (index.count("icbc-gz"), index.count("ccb-gz")) == (4, 4)
+
+        listed = own_inquiries(ledger.store, index, "icbc-gz")
+        assert [row["inquiry_id"] for row in listed] == [later[3], *icbc]
+        assert {row["requester_org"] for row in listed} == {"icbc-gz"}
+        assert [row["outcome"] for row in listed if row["inquiry_id"] == refused] == ["REFUSED"]
+    finally:
+        index.close()
+
+    (ledger.directory / inquiryindex.FILE).unlink()
+    rebuilt = inquiryindex.InquiryIndex(ledger.directory / inquiryindex.FILE, ledger.store.connection)
+    try:
+        assert rebuilt.ids("icbc-gz", limit=50) == by_scan(ledger.store, "icbc-gz")
+        assert rebuilt.ids("ccb-gz", limit=50) == by_scan(ledger.store, "ccb-gz")
+    finally:
+        rebuilt.close()
+
+
+def test_the_catch_up_walks_the_transactions_by_primary_key(ledger: Ledger) -> None:
+    plan = " ".join(str(row[3]) for row in ledger.store.connection.execute(
+        "EXPLAIN QUERY PLAN " + inquiryindex._CHANGED_ROWS, (0,)))
+    assert "INTEGER PRIMARY KEY (rowid>?)" in plan, plan
+    assert "PRIMARY KEY (key=? AND seq=?)" in plan, plan
