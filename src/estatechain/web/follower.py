@@ -12,6 +12,11 @@ cursor names (restored from an older backup, or replaced) makes the file start a
 A subclass names its tables (``SCHEMA``, ``TABLES``) and says how to take the rows written after a
 cursor (``take``); a cursor of -1 asks for the first build, which reads the ledger's current rows
 rather than its whole history.
+
+A first build over a large register (every current row of a namespace) can take seconds, too long
+for the event loop that commits blocks. ``build`` runs it on connections of its own, over one read
+snapshot of the ledger, so a page can wait for it in a worker thread while blocks go on committing;
+the catch-ups after it run on the loop as usual.
 """
 
 from __future__ import annotations
@@ -19,6 +24,8 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 from typing import ClassVar, Final
+
+from estatechain.storage.connection import connect
 
 _CURSOR: Final = """
 CREATE TABLE IF NOT EXISTS cursor(
@@ -36,6 +43,7 @@ class Follower:
     """The subclass's tables, emptied when the ledger's history no longer contains the cursor."""
 
     def __init__(self, path: Path, ledger: sqlite3.Connection) -> None:
+        self._path = path
         self._ledger = ledger
         self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         self._db.execute("PRAGMA journal_mode=WAL")
@@ -60,6 +68,30 @@ class Follower:
                 self._db.execute("COMMIT")
                 return -1
         return seq
+
+    def built(self) -> bool:
+        """Whether the file holds a cursor this ledger's history contains (else it needs its first build)."""
+        return self._cursor() >= 0
+
+    def build(self, ledger_file: Path) -> int:
+        """Catch up from a snapshot of ``ledger_file`` read on connections of its own; rows taken.
+
+        Meant for the first build, in a worker thread while the node commits blocks: one read
+        transaction pins the ledger's head, last seq and rows together, and the blocks committed
+        meanwhile are taken by the next ``refresh``. The caller must not query this object until it
+        returns. A subclass whose constructor takes more than the file and a ledger connection
+        overrides it.
+        """
+        ledger = connect(ledger_file, readonly=True)
+        try:
+            ledger.execute("BEGIN")  # one read snapshot for the head, the last seq and the rows
+            twin = type(self)(self._path, ledger)
+            try:
+                return twin.refresh()
+            finally:
+                twin.close()
+        finally:
+            ledger.close()
 
     def refresh(self) -> int:
         """Take everything the ledger wrote since the cursor; how many rows were taken.

@@ -19,9 +19,9 @@ start again.
 
 The first build reads every current row of the three namespaces by key range: at a million units
 that is half a million rows and tens of seconds, too long for the event loop that commits blocks.
-``build`` therefore reads a snapshot of the ledger on a connection of its own (one read transaction:
-the head, the last seq and the rows agree) and is meant for a worker thread; the catch-ups after it
-run on the loop. ``refresh`` alone also builds, in place, for callers without a loop.
+``build`` (``follower.py``) therefore reads a snapshot of the ledger on a connection of its own (one
+read transaction: the head, the last seq and the rows agree) and is meant for a worker thread; the
+catch-ups after it run on the loop. ``refresh`` alone also builds, in place, for callers without a loop.
 """
 
 from __future__ import annotations
@@ -33,7 +33,6 @@ from typing import Final
 import orjson
 
 from estatechain.contract.records.party import Status
-from estatechain.storage.connection import connect
 from estatechain.web.follower import Follower
 
 FILE: Final = "party-index.sqlite"
@@ -121,38 +120,7 @@ class PartyIndex(Follower):
 
     def __init__(self, path: Path, ledger: sqlite3.Connection) -> None:
         super().__init__(path, ledger)
-        self._path = path
         self._db.execute(_BY_KEY)
-
-    def built(self) -> bool:
-        """Whether the index holds a cursor this ledger's history contains (else it needs its first build)."""
-        return self._cursor() >= 0
-
-    def build(self, ledger_file: Path) -> int:
-        """The first build, from a snapshot of ``ledger_file`` read on connections of its own; rows taken.
-
-        Safe in a worker thread while the node commits blocks: the read transaction pins one state of
-        the ledger, and the blocks committed meanwhile are taken by the next ``refresh``. The caller
-        must not query the index until it returns.
-        """
-        ledger = connect(ledger_file, readonly=True)
-        db = sqlite3.connect(self._path, isolation_level=None)
-        try:
-            ledger.execute("BEGIN")  # one read snapshot for the head, the last seq and the rows
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                db.execute("DELETE FROM named")
-                db.execute("DELETE FROM cursor")
-                taken = _first_build(ledger, db)
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
-            db.execute("COMMIT")
-            ledger.execute("COMMIT")
-            return taken
-        finally:
-            db.close()
-            ledger.close()
 
     def take(self, cursor: int) -> int:
         """Apply every indexed row version written after ``cursor``; -1: build from the current rows in place."""

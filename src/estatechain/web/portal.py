@@ -11,12 +11,13 @@ of the API's JSON error shape, without touching the app's exception handlers.
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import logging
 import secrets
 from collections import deque
 from collections.abc import Callable, Coroutine
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Annotated, Any, Final
 
 from fastapi import Depends, Request, Response
@@ -82,6 +83,8 @@ class Portal:
     """The desks' index of cases by filing org, party and state (``caseindex.py``), beside the ledger."""
     inquiries: InquiryIndex
     """The inquiry desk's index of inquiries by requesting org (``inquiryindex.py``), beside the ledger."""
+    inquiries_building: asyncio.Lock = field(default_factory=asyncio.Lock)
+    """Held while the inquiry index's first build runs in a worker thread (``routes_inquiry``)."""
 
 
 def portal(request: Request) -> Portal:

@@ -22,6 +22,7 @@ basis ``case`` with the case number (案号). Each org lists only its own inquir
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import re
@@ -48,7 +49,7 @@ from estatechain.contract.rules.inquiry import PURPOSES
 from estatechain.errors import EstatechainError, Unavailable
 from estatechain.identity.membership import resolve_signer
 from estatechain.node.inquiry_answers import ANSWER_TYPE, answer_identity, signed_answer
-from estatechain.storage.store import LedgerStore
+from estatechain.storage.store import LEDGER_FILE, LedgerStore
 from estatechain.web import cases as queries
 from estatechain.web import i18n
 from estatechain.web.accounts import Account, Session
@@ -230,10 +231,14 @@ def _names(parts: Portal) -> dict[str, object]:
             "parties": {party: org for org, party in queries.org_parties(parts.service.store).items()}}
 
 
-def _desk(session: Session, parts: Portal, ask: Ask, *, status: int = 200) -> Response:
+async def _desk(session: Session, parts: Portal, ask: Ask, *, status: int = 200) -> Response:
     assert session.account is not None
+    index = parts.inquiries
+    async with parts.inquiries_building:  # a first build reads every inquiry: off the loop that commits blocks
+        if not index.built():
+            await asyncio.to_thread(index.build, parts.service.settings.ledger_dir / LEDGER_FILE)
     return render("inquiry.html", session, status=status, ask=ask, purposes=BANK_PURPOSES,
-                  inquiries=own_inquiries(parts.service.store, parts.inquiries, session.account.org),
+                  inquiries=own_inquiries(parts.service.store, index, session.account.org),
                   names=_names(parts), bank=session.account.role in BANK_ROLES, listed=LISTED)
 
 
@@ -242,7 +247,7 @@ async def inquiry_desk(session: Member, parts: PortalDep, unit: str = "") -> Res
     """The inquiry form (banks) and the org's own inquiries, newest first, each linking to its answer."""
     assert session.account is not None
     require_requester(session.account)
-    return _desk(session, parts, Ask(values={"unit_number": unit.strip()[:UNIT_LENGTH], "purpose": "PRE_LOAN",
+    return await _desk(session, parts, Ask(values={"unit_number": unit.strip()[:UNIT_LENGTH], "purpose": "PRE_LOAN",
                                              "basis": "consent"}))
 
 
@@ -262,7 +267,7 @@ async def inquire(session: Member, form: CheckedForm, parts: PortalDep) -> Respo
     if not ask.problems and bank_party is not None and ask.values["basis"] == "consent":
         _consents_in_force(parts, ask, bank_party)
     if ask.problems or bank_party is None:
-        return _desk(session, parts, ask, status=422)
+        return await _desk(session, parts, ask, status=422)
     body = _body(ask, bank_party)
     return prepare_inquiry(parts, session, body, _summary(body))
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from estatechain.canonical import JSONValue
-from estatechain.storage.store import LedgerStore
+from estatechain.storage.store import LEDGER_FILE, LedgerStore
 from estatechain.testing.register import commit_all
 from estatechain.web import inquiryindex
 from estatechain.web.routes_inquiry import own_inquiries
@@ -79,6 +79,12 @@ def test_the_index_lists_each_org_s_inquiries_newest_first(ledger: Ledger) -> No
     (ledger.directory / inquiryindex.FILE).unlink()
     rebuilt = inquiryindex.InquiryIndex(ledger.directory / inquiryindex.FILE, ledger.store.connection)
     try:
+        assert not rebuilt.built()
+        assert rebuilt.build(ledger.directory / LEDGER_FILE) == 8  # the desk's way: a snapshot, in a worker thread
+        assert rebuilt.built()
+        newest = inquire(ledger, "icbc-gz", units[2])
+        assert rebuilt.refresh() == 1  # after the build, catch-ups take only what came since
+        assert rebuilt.ids("icbc-gz", limit=50)[0] == newest
         assert rebuilt.ids("icbc-gz", limit=50) == by_scan(ledger.store, "icbc-gz")
         assert rebuilt.ids("ccb-gz", limit=50) == by_scan(ledger.store, "ccb-gz")
     finally:
