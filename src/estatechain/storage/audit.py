@@ -6,14 +6,21 @@ code the pipeline used, and compares what it recomputes — results, tx-log leav
 state version and the current-state table, the commitment tree's nodes and roots, block hashes and
 their chain — with every column of every stored row. Any difference raises ``IntegrityFault`` whose
 ``where`` names the table, the row and the column.
+
+It runs at the register's full size: the replayed state lives in a scratch SQLite file in the
+system's temporary directory (``TMPDIR``), removed afterwards, and the state tree's nodes are checked
+block by block against the stored rows (``storage.smt.ReplayNodeStore``) instead of being rebuilt in
+memory, so memory stays bounded whatever the number of units.
 """
 
 from __future__ import annotations
 
 import sqlite3
+import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Final
 
 from estatechain import canonical
 from estatechain.canonical import JSONValue
@@ -25,11 +32,11 @@ from estatechain.ledger.admission import AdmittedTx, Authenticator
 from estatechain.ledger.block import BlockHeader
 from estatechain.ledger.execution import execute_block
 from estatechain.ledger.results import ExecutedTx, leaf_bytes
-from estatechain.state.commitment import MemoryNodeStore, SparseMerkleTree
+from estatechain.state.commitment import CachingNodeStore, SparseMerkleTree
 from estatechain.state.rows import NO_HISTORY, StateRow, chain_head, key_hash
 from estatechain.storage.connection import connect
 from estatechain.storage.schema import SCHEMA_VERSION, STREAM_POSITION, TABLES
-from estatechain.storage.smt import audit_nodes
+from estatechain.storage.smt import ReplayNodeStore
 from estatechain.storage.store import LEDGER_FILE
 from estatechain.storage.txlog import TxLog
 
@@ -53,14 +60,54 @@ class AuditReport:
     head_hash: str
 
 
-class _ReplayState:
-    """Current state as the replay has rebuilt it: the view execution reads."""
+_Row = tuple[int, bytes | None, bytes]
+"""A key's current version as the replay has it: (seq, canonical value or None for a tombstone, chain head)."""
 
-    def __init__(self) -> None:
-        self.rows: dict[str, tuple[int, bytes | None, bytes]] = {}
+_SCRATCH_SCHEMA: Final = """
+CREATE TABLE current(key TEXT PRIMARY KEY, seq INTEGER NOT NULL, value BLOB, chain BLOB NOT NULL) WITHOUT ROWID;
+CREATE TABLE versions(key TEXT NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY(key, seq)) WITHOUT ROWID;
+"""
+_CACHE_LIMIT: Final = 200_000
+
+
+class _ReplayState:
+    """Current state as the replay has rebuilt it (the view execution reads), in a scratch SQLite file.
+
+    At a million units the state has millions of keys: held in a dict, and scanned by prefix with a
+    pass over every key, the replay needed gigabytes and never finished. The scratch file (journal
+    and fsync off: it is thrown away) keeps memory bounded and serves prefix scans as key ranges; a
+    bounded cache in front serves the keys every transaction reads again (certificates, roles). It
+    also lists every version the blocks wrote, which is how a stored version no block wrote is named.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self._db = sqlite3.connect(path, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=OFF")
+        self._db.execute("PRAGMA synchronous=OFF")
+        self._db.execute("PRAGMA cache_size=-262144")
+        self._db.executescript(_SCRATCH_SCHEMA)
+        self._cache: dict[str, _Row | None] = {}
+        self.keys = 0
+        """Keys written so far."""
+
+    def close(self) -> None:
+        """Close the scratch file (its directory is the caller's to remove)."""
+        self._db.close()
+
+    def row(self, key: str) -> _Row | None:
+        """The key's current version, or None if no block wrote it."""
+        if key in self._cache:
+            return self._cache[key]
+        found = self._db.execute("SELECT seq, value, chain FROM current WHERE key = ?", (key,)).fetchone()
+        row = None if found is None else (int(found[0]), found[1], bytes(found[2]))
+        if len(self._cache) >= _CACHE_LIMIT:
+            self._cache.clear()
+        self._cache[key] = row
+        return row
 
     def get(self, key: str) -> Record | None:
-        row = self.rows.get(key)
+        """The key's current value (None when absent or a tombstone)."""
+        row = self.row(key)
         if row is None or row[1] is None:
             return None
         value = canonical.decode(row[1])
@@ -68,10 +115,37 @@ class _ReplayState:
         return value
 
     def scan(self, prefix: str) -> Iterator[tuple[str, Record]]:
-        for key in sorted(k for k in self.rows if k.startswith(prefix)):
-            value = self.get(key)
-            if value is not None:
-                yield key, value
+        """Current values under ``prefix`` in key order."""
+        rows = self._db.execute(
+            "SELECT key, value FROM current WHERE key >= ? AND key < ? AND value IS NOT NULL ORDER BY key",
+            (prefix, prefix + "\U0010ffff")).fetchall()
+        for key, value in rows:
+            decoded = canonical.decode(value)
+            assert isinstance(decoded, dict)
+            yield str(key), decoded
+
+    def put_block(self, rows: dict[str, _Row], versions: list[tuple[str, int]]) -> None:
+        """Store one block's new current rows and the versions it wrote."""
+        self.keys += sum(1 for key in rows if self.row(key) is None)
+        self._db.execute("BEGIN")
+        self._db.executemany(
+            "INSERT INTO current(key, seq, value, chain) VALUES (?, ?, ?, ?) ON CONFLICT(key) DO UPDATE SET "
+            "seq = excluded.seq, value = excluded.value, chain = excluded.chain",
+            [(key, *row) for key, row in rows.items()])
+        self._db.executemany("INSERT INTO versions(key, seq) VALUES (?, ?)", versions)
+        self._db.execute("COMMIT")
+        for key, row in rows.items():
+            if key in self._cache or len(self._cache) < _CACHE_LIMIT:
+                self._cache[key] = row
+
+    def stored(self, key: object) -> _Row | None:
+        """The replay's current row for a key read from the ledger (any SQLite type), bypassing the cache."""
+        found = self._db.execute("SELECT seq, value, chain FROM current WHERE key = ?", (key,)).fetchone()
+        return None if found is None else (int(found[0]), found[1], bytes(found[2]))
+
+    def wrote(self, key: object, seq: object) -> bool:
+        """Whether a block wrote version (``key``, ``seq``)."""
+        return self._db.execute("SELECT 1 FROM versions WHERE key = ? AND seq = ?", (key, seq)).fetchone() is not None
 
 
 def _differ(where: str, column: str, stored: object, expected: object) -> None:
@@ -87,21 +161,21 @@ def _blob(where: str, stored: object) -> bytes:
 
 
 class _Auditor:
-    def __init__(self, conn: sqlite3.Connection, genesis: Genesis) -> None:
+    def __init__(self, conn: sqlite3.Connection, genesis: Genesis, scratch: Path) -> None:
         self.conn = conn
         self.genesis = genesis
         self.auth = Authenticator(genesis)
         self.h = self.auth.suite.hash
-        self.state = _ReplayState()
+        self.state = _ReplayState(scratch / "replay.sqlite")
         self.log = MerkleAccumulator(self.h)
         self.leaves: list[bytes] = []
-        self.nodes = MemoryNodeStore()
-        self.smt = SparseMerkleTree(self.nodes, self.h)
+        self.nodes = ReplayNodeStore(conn)
+        self.smt = SparseMerkleTree(CachingNodeStore(self.nodes), self.h)
         self.root = self.smt.EMPTY_ROOT
+        self.height = 0
         self.prev_hash = genesis.chain_id
         self.prev_time = 0
         self.versions = 0
-        self.seen_rows: set[tuple[str, int]] = set()
         self.valid = 0
 
     def block(self, height: int, stored_hash: str, header_bytes: bytes) -> None:
@@ -134,8 +208,9 @@ class _Auditor:
         _differ(where, "header.txlog_root", header.txlog_root, self.log.root().hex())
         changes = self._state(height, overlay.writes)
         self.root = self.smt.update(self.root, changes, version=height)
+        self.nodes.check_version(height)
         _differ(where, "header.state_root", header.state_root, self.root.hex())
-        self.prev_hash, self.prev_time = stored_hash, header.time_ms
+        self.prev_hash, self.prev_time, self.height = stored_hash, header.time_ms, height
 
     def _moved_tx(self, height: int, tx_count: int) -> None:
         """Name the transaction row whose height no longer matches the block its seq places it in."""
@@ -184,6 +259,8 @@ class _Auditor:
     def _state(self, height: int, writes: list[tuple[int, str, dict[str, JSONValue] | None]]) -> dict[bytes, bytes]:
         """Check every version the block's writes imply, looked up by (key, seq), and extend each key's chain."""
         changes: dict[bytes, bytes] = {}
+        rows: dict[str, _Row] = {}
+        versions: list[tuple[str, int]] = []
         for w_seq, w_key, w_value in sorted(writes, key=lambda w: (w[0], w[1])):
             where = f"state_rows key={w_key} seq={w_seq}"
             row = self.conn.execute(
@@ -195,19 +272,21 @@ class _Auditor:
             _differ(where, "height", row_height, height)
             value_bytes = None if w_value is None else canonical.encode(w_value)
             _differ(where, "value", value, value_bytes)
-            previous = self.state.rows.get(w_key, (0, None, NO_HISTORY))[2]
+            before = rows.get(w_key) or self.state.row(w_key)
+            previous = NO_HISTORY if before is None else before[2]
             head = chain_head(self.h, previous, StateRow(key=w_key, seq=w_seq, height=height, value=w_value).to_bytes())
             _differ(where, "chain", chain, head)
-            self.state.rows[w_key] = (w_seq, value_bytes, head)
-            self.seen_rows.add((w_key, w_seq))
+            rows[w_key] = (w_seq, value_bytes, head)
+            versions.append((w_key, w_seq))
             changes[key_hash(self.h, w_key)] = head
             self.versions += 1
+        self.state.put_block(rows, versions)
         return changes
 
     def _extra_state_row(self) -> None:
         """Name the first stored version that no block's transactions wrote."""
         for key, seq in self.conn.execute("SELECT key, seq FROM state_rows"):
-            if (key, seq) not in self.seen_rows:
+            if not self.state.wrote(key, seq):
                 raise IntegrityFault(f"state_rows key={key} seq={seq}", "no block's transactions wrote this version")
         raise IntegrityFault("state_rows", "the row count differs from the versions the blocks wrote")
 
@@ -218,11 +297,11 @@ class _Auditor:
             raise IntegrityFault(f"txs seq={extra[0] if extra else '?'}", "a transaction row belongs to no block")
         if conn.execute("SELECT COUNT(*) FROM state_rows").fetchone()[0] != self.versions:
             self._extra_state_row()
-        current = conn.execute("SELECT key, seq, value, chain FROM state_current ORDER BY key").fetchall()
-        if len(current) != len(self.state.rows):
-            raise IntegrityFault("state_current", f"{len(current)} keys stored, the replay has {len(self.state.rows)}")
-        for key, seq, value, chain in current:
-            expected = self.state.rows.get(key)
+        stored_keys = conn.execute("SELECT COUNT(*) FROM state_current").fetchone()[0]
+        if stored_keys != self.state.keys:
+            raise IntegrityFault("state_current", f"{stored_keys} keys stored, the replay has {self.state.keys}")
+        for key, seq, value, chain in conn.execute("SELECT key, seq, value, chain FROM state_current ORDER BY key"):
+            expected = self.state.stored(key)
             if expected is None:
                 raise IntegrityFault(f"state_current key={key}", "no transaction ever wrote this key")
             where = f"state_current key={key}"
@@ -230,10 +309,10 @@ class _Auditor:
             _differ(where, "value", value, expected[1])
             _differ(where, "chain", chain, expected[2])
         TxLog(conn, self.h).audit(iter(self.leaves))
-        smt_nodes = audit_nodes(conn, self.nodes)
+        smt_nodes = self.nodes.finish(self.height)
         return AuditReport(
             chain_id=self.genesis.chain_id, blocks=0, txs=self.log.size, valid_txs=self.valid,
-            invalid_txs=self.log.size - self.valid, state_versions=self.versions, state_keys=len(self.state.rows),
+            invalid_txs=self.log.size - self.valid, state_versions=self.versions, state_keys=self.state.keys,
             txlog_nodes=conn.execute("SELECT COUNT(*) FROM txlog_nodes").fetchone()[0], smt_nodes=smt_nodes,
             head_hash=self.prev_hash)
 
@@ -275,17 +354,22 @@ def _audit(conn: sqlite3.Connection, progress: Progress | None) -> AuditReport:
     tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     if missing := set(TABLES) - tables:
         raise IntegrityFault("sqlite file", f"tables missing: {', '.join(sorted(missing))}")
-    auditor = _Auditor(conn, _genesis(conn))
-    total = conn.execute("SELECT COUNT(*) FROM blocks").fetchone()[0]
-    expected_height = 1
-    for height, stored_hash, header in conn.execute("SELECT height, hash, header FROM blocks ORDER BY height"):
-        if height != expected_height:
-            raise IntegrityFault(f"blocks height={expected_height}", f"block missing (next stored is {height})")
-        auditor.block(height, stored_hash, _blob(f"blocks height={height} column=header", header))
-        if progress is not None:
-            progress(height, total)
-        expected_height += 1
-    report = replace(auditor.finish(), blocks=expected_height - 1)
+    genesis = _genesis(conn)
+    with tempfile.TemporaryDirectory(prefix="estatechain-verify-") as scratch:
+        auditor = _Auditor(conn, genesis, Path(scratch))
+        try:
+            total = conn.execute("SELECT COUNT(*) FROM blocks").fetchone()[0]
+            expected_height = 1
+            for height, stored_hash, header in conn.execute("SELECT height, hash, header FROM blocks ORDER BY height"):
+                if height != expected_height:
+                    raise IntegrityFault(f"blocks height={expected_height}", f"block missing (next stored is {height})")
+                auditor.block(height, stored_hash, _blob(f"blocks height={height} column=header", header))
+                if progress is not None:
+                    progress(height, total)
+                expected_height += 1
+            report = replace(auditor.finish(), blocks=expected_height - 1)
+        finally:
+            auditor.state.close()
     # Every row checked out; now prove each index matches its table (quick_check does not). Replay protection
     # reads the tx_id and (signer, nonce) indexes, so a damaged entry there would silently re-admit a tx.
     _sqlite_check(conn, "integrity_check")

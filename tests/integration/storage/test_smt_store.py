@@ -15,12 +15,11 @@ from estatechain.errors import InputError, IntegrityFault, NotFound
 from estatechain.state.commitment import (
     EMPTY,
     CachingNodeStore,
-    MemoryNodeStore,
     SparseMerkleTree,
     describe_position,
     verify_proof,
 )
-from estatechain.storage.smt import SMT_SCHEMA, SqliteNodeStore, audit_nodes
+from estatechain.storage.smt import SMT_SCHEMA, ReplayNodeStore, SqliteNodeStore
 
 State = dict[bytes, bytes]
 
@@ -48,13 +47,14 @@ def commit_blocks(conn: sqlite3.Connection, blocks: list[State]) -> list[bytes]:
     return roots
 
 
-def replay(blocks: list[State]) -> MemoryNodeStore:
-    """What the audit compares the file with: the same blocks applied in memory."""
-    store = MemoryNodeStore()
-    tree, root = SparseMerkleTree(store, sha256), EMPTY
+def audit_nodes(conn: sqlite3.Connection, blocks: list[State]) -> int:
+    """What ``verify`` does with the tree: replay the blocks, each block's nodes checked against the file as written."""
+    store = ReplayNodeStore(conn)
+    tree, root = SparseMerkleTree(CachingNodeStore(store, capacity=256), sha256), EMPTY
     for height, block in enumerate(blocks, start=1):
         root = tree.update(root, block, version=height)
-    return store
+        store.check_version(height)
+    return store.finish(len(blocks))
 
 
 def key(i: int) -> bytes:
@@ -104,7 +104,7 @@ def test_audit_counts_every_row_of_a_clean_store(db: Path) -> None:
     roots = commit_blocks(conn, blocks)
     rows = conn.execute("SELECT count(*) FROM smt_nodes").fetchone()[0]
     reachable = SparseMerkleTree(SqliteNodeStore(conn), sha256).reachable(roots)
-    assert audit_nodes(conn, replay(blocks)) == rows == len(reachable)
+    assert audit_nodes(conn, blocks) == rows == len(reachable)
     assert conn.execute("SELECT count(*) FROM smt_roots").fetchone()[0] == 4
 
 
@@ -131,35 +131,34 @@ def test_audit_names_a_node_whose_bytes_were_changed(db: Path) -> None:
         bent = node[:index] + bytes([node[index] ^ 0x01]) + node[index + 1:]
         conn.execute("UPDATE smt_nodes SET node = ? WHERE pos = ?", (bent, victim))
         with pytest.raises(IntegrityFault) as caught:
-            audit_nodes(conn, replay(blocks))
+            audit_nodes(conn, blocks)
         assert caught.value.where == f"smt_nodes {describe_position(victim)}"
         conn.execute("UPDATE smt_nodes SET node = ? WHERE pos = ?", (node, victim))
-    assert audit_nodes(conn, replay(blocks)) > 0
+    assert audit_nodes(conn, blocks) > 0
 
 
 def test_audit_names_a_deleted_node_a_moved_one_and_an_unattested_row(db: Path) -> None:
     conn = connect(db)
     blocks = blocks_of(3, 30)
     commit_blocks(conn, blocks)
-    expected = replay(blocks)
     victim, node = nth_row(conn, 20)
     conn.execute("DELETE FROM smt_nodes WHERE pos = ?", (victim,))
     with pytest.raises(IntegrityFault, match="node missing") as caught:
-        audit_nodes(conn, expected)
+        audit_nodes(conn, blocks)
     assert caught.value.where == f"smt_nodes {describe_position(victim)}"
 
     moved = victim[:8] + bytes([victim[8] ^ 0x40]) + victim[9:]  # the same record under another depth
     conn.execute("INSERT INTO smt_nodes(pos, node) VALUES (?, ?)", (moved, node))
     with pytest.raises(IntegrityFault) as caught:
-        audit_nodes(conn, expected)
+        audit_nodes(conn, blocks)
     assert caught.value.where in {f"smt_nodes {describe_position(p)}" for p in (victim, moved)}
     conn.execute("UPDATE smt_nodes SET pos = ? WHERE pos = ?", (victim, moved))
-    assert audit_nodes(conn, expected) == len(expected)
+    assert audit_nodes(conn, blocks) == conn.execute("SELECT count(*) FROM smt_nodes").fetchone()[0]
 
     stray = (99).to_bytes(8, "big") + b"\x00\x00"
     conn.execute("INSERT INTO smt_nodes(pos, node) VALUES (?, ?)", (stray, b"\x10" + b"\x01" * 64))
     with pytest.raises(IntegrityFault, match="not written by any block") as caught:
-        audit_nodes(conn, expected)
+        audit_nodes(conn, blocks)
     assert caught.value.where == f"smt_nodes pos={stray.hex()} (version=99 depth=0 prefix=-)"
 
 
@@ -169,11 +168,11 @@ def test_audit_names_a_root_row_that_was_changed_or_removed(db: Path) -> None:
     roots = commit_blocks(conn, blocks)
     conn.execute("UPDATE smt_roots SET version = 1 WHERE hash = ?", (roots[2],))
     with pytest.raises(IntegrityFault, match="the blocks wrote this root at 2") as caught:
-        audit_nodes(conn, replay(blocks))
+        audit_nodes(conn, blocks)
     assert caught.value.where == f"smt_roots hash={roots[2].hex()}"
     conn.execute("DELETE FROM smt_roots WHERE hash = ?", (roots[2],))
     with pytest.raises(IntegrityFault, match="state root missing"):
-        audit_nodes(conn, replay(blocks))
+        audit_nodes(conn, blocks)
 
 
 def test_a_rolled_back_block_leaves_no_rows_and_writes_need_a_transaction(db: Path) -> None:
@@ -196,6 +195,5 @@ def test_a_rolled_back_block_leaves_no_rows_and_writes_need_a_transaction(db: Pa
     assert uncached.get(redone, key(999)) == sha256(b"x")
     with pytest.raises(NotFound):
         uncached.get(discarded, key(999))
-    expected = replay([{key(i): sha256(b"%d/%d" % (0, i)) for i in range(20)},
-                       {key(999): sha256(b"x"), key(1000): sha256(b"y")}])
-    assert audit_nodes(conn, expected) == len(expected)
+    blocks = [{key(i): sha256(b"%d/%d" % (0, i)) for i in range(20)}, {key(999): sha256(b"x"), key(1000): sha256(b"y")}]
+    assert audit_nodes(conn, blocks) == conn.execute("SELECT count(*) FROM smt_nodes").fetchone()[0]
