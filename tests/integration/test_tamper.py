@@ -15,13 +15,15 @@ import shutil
 import sqlite3
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from estatechain.errors import IntegrityFault
+from estatechain.errors import IntegrityFault, Unavailable
+from estatechain.storage import audit
 from estatechain.storage.audit import AuditReport, audit_ledger
 from estatechain.storage.schema import TABLES, create_schema
 from estatechain.storage.store import LEDGER_FILE
@@ -401,3 +403,17 @@ def test_verify_command_exits_1_and_names_the_tampered_row(ledger: Path) -> None
     assert "FAILED" in result.stderr
     assert "txs seq=33 column=status" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_failing_scratch_file_is_not_reported_as_a_damaged_ledger(ledger: Path, tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """verify replays into a scratch file in TMPDIR; when that fails, the fault is verify's room, not the ledger."""
+    monkeypatch.setattr(audit, "_SCRATCH_SCHEMA", "CREATE TABLE current(")  # refused by SQLite, as a full disk would be
+    with pytest.raises(Unavailable, match=r"scratch file .* failed .* TMPDIR .*\(the ledger was not found faulty\)"):
+        audit_ledger(ledger)
+    monkeypatch.undo()
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "no-such-directory"))
+    with pytest.raises(Unavailable, match="cannot make its scratch directory"):
+        audit_ledger(ledger)
+    monkeypatch.undo()
+    assert audit_ledger(ledger).txs == 65

@@ -232,8 +232,25 @@ ENUM_PHRASES: Final = frozenset({*(kind.value for kind in UnitKind), *(use.value
 ``cause {reason} needs…``), which the scan cannot read as literals; listed from the enums and the table of
 cancellation causes so that a new member needs a translation too."""
 
-JOINED_PHRASES: Final = frozenset({"Q7 or Q7"})
-"""``require_state``'s ``expected``: the states a step needs, joined with " or " at run time."""
+def _joined_phrases() -> frozenset[str]:
+    """``require_state``'s ``expected`` (the states a step needs, joined at run time), its codes sampled."""
+    rejected = require_state(_application(AppState.RECORDED), _context(), "refuse", {AppState.FILED, AppState.ACCEPTED})
+    assert isinstance(rejected, Rejected)
+    return frozenset({re.sub(r"[A-Z][A-Z_]*", SAMPLE, str(dict(rejected.rejection.detail)["expected"]))})
+
+
+def _application(state: AppState) -> Application:
+    return Application(application_id="a" * 64, business_type="mortgage.first", unit_number="4" * 28, applicants=(),
+                       materials=(), details={}, state=state, filer="f", filer_org="icbc-gz", filed_ms=0,
+                       confirm_deadline_ms=10**15, held_ms_total=0, steps={})
+
+
+def _context() -> BlockContext:
+    return BlockContext(chain_id="c", height=1, block_time_ms=1, tx_id="t", tx_seq=1, signer="s",
+                        signer_org="gz-registry", signer_org_type="registry", signer_role="registry.reviewer")
+
+
+JOINED_PHRASES: Final = _joined_phrases()
 
 
 def _sampled(expr: ast.expr) -> str | None:
@@ -384,17 +401,6 @@ def test_an_unknown_phrase_stays_english_and_en_is_never_translated() -> None:
         "No consent with id C-1 exists; check the reference.")
 
 
-def _application(state: AppState) -> Application:
-    return Application(application_id="a" * 64, business_type="mortgage.first", unit_number="4" * 28, applicants=(),
-                       materials=(), details={}, state=state, filer="f", filer_org="icbc-gz", filed_ms=0,
-                       confirm_deadline_ms=10**15, held_ms_total=0, steps={})
-
-
-def _context() -> BlockContext:
-    return BlockContext(chain_id="c", height=1, block_time_ms=1, tx_id="t", tx_seq=1, signer="s",
-                        signer_org="gz-registry", signer_org_type="registry", signer_role="registry.reviewer")
-
-
 @pytest.mark.parametrize("needed", [
     {AppState.ACCEPTED},
     {AppState.FILED, AppState.CONFIRMED},
@@ -426,3 +432,19 @@ def test_a_correction_whose_entry_does_not_decode_reports_the_field_error_in_chi
         "更正登记无效：holders[0].party_id 须为 64 位小写十六进制字符。")
     assert message("V20_CORRECTION_INVALID", "zh-CN", problem="amount must be an integer from 1 to 99") == (
         "更正登记无效：amount 须为 1 至 99 之间的整数。")
+
+
+@pytest.mark.parametrize("phrase", [
+    "unknown type code OTHER",  # a material code the filer typed: not the cancellation cause OTHER
+    "fixture type FILED is not a building",  # a register code, not the application state FILED
+])
+def test_a_code_the_user_typed_is_shown_as_typed_inside_a_translated_phrase(phrase: str) -> None:
+    code = phrase.rsplit(maxsplit=1)[-1] if phrase.startswith("unknown") else "FILED"
+    zh = localise_phrase(phrase, "zh-CN")
+    assert CJK.search(zh), zh
+    assert code in zh, zh
+
+
+@pytest.mark.parametrize("phrase", ["the deadline must be after filing or acceptance", "x or y must be given"])
+def test_a_phrase_the_table_does_not_know_stays_whole_english(phrase: str) -> None:
+    assert localise_phrase(phrase, "zh-CN") == phrase

@@ -43,6 +43,16 @@ _PHRASE_FILES: Final = {"zh-CN": "phrases_zh_CN.json"}
 PHRASE_PARAMS: Final = frozenset({"problem", "needs", "kind", "expected", "state", "step"})
 """Detail entries the contract fills with English phrases; other entries are ids, numbers and codes."""
 
+NESTED_PLACEHOLDERS: Final = frozenset({"cause", "entry", "expected", "first", "kind", "reason", "rest", "state",
+                                        "use", "what"})
+"""Placeholders of the phrase table whose captured text is itself a phrase or a code to translate (a
+state, a cause, a unit use, a nested phrase). Every other placeholder holds what the user or the
+register gave — an id, a number, a date, a field name, a code typed into a form — and is shown as it
+is: "unknown type code OTHER" must not become the cancellation cause "OTHER" in Chinese."""
+_PLACEHOLDER_PATTERNS: Final = {"field": r"\S+?", "first": r"[A-Z][A-Z_]*",
+                                 "rest": r"[A-Z][A-Z_]*(?: or [A-Z][A-Z_]*)*"}
+"""Narrower than "any text" where a placeholder has a shape: a field is a dotted path, and "{first} or {rest}"
+is a list of state codes (``require_state``), so neither template reaches into a phrase it was not made for."""
 _NESTING: Final = 6
 """How deep captured parts are translated again: the contract nests phrases at most twice, and a list of
 states a step needs (``require_state``: "ACCEPTED or APPROVED or ON_HOLD") takes one level per state."""
@@ -84,12 +94,12 @@ def _read(name: str) -> dict[str, str]:
 
 
 def _pattern(template: str) -> re.Pattern[str]:
-    """An anchored regex for ``template``: literal parts escaped, each ``{name}`` a lazy named group."""
+    """An anchored regex for ``template``: literal parts escaped, each ``{name}`` a lazy named group (of its shape)."""
     parts = []
     for literal, name, _, _ in string.Formatter().parse(template):
         parts.append(re.escape(literal))
         if name:
-            parts.append(f"(?P<{name}>.+?)")
+            parts.append(f"(?P<{name}>{_PLACEHOLDER_PATTERNS.get(name, '.+?')})")
     return re.compile("".join(parts), re.DOTALL)
 
 
@@ -119,7 +129,8 @@ def localise_phrase(phrase: str, locale: str, depth: int = _NESTING) -> str:
         if found is not None:
             parts = found.groupdict()
             if depth > 1:
-                parts = {key: localise_phrase(value, locale, depth - 1) for key, value in parts.items()}
+                parts = {key: localise_phrase(value, locale, depth - 1) if key in NESTED_PLACEHOLDERS else value
+                         for key, value in parts.items()}
             return translation.format_map(_Values(parts))
     return phrase
 

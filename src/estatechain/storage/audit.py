@@ -18,6 +18,7 @@ from __future__ import annotations
 import sqlite3
 import tempfile
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Final
@@ -26,7 +27,7 @@ from estatechain import canonical
 from estatechain.canonical import JSONValue
 from estatechain.contract.effects import Record
 from estatechain.crypto.merkle import MerkleAccumulator, leaf_hash
-from estatechain.errors import InputError, IntegrityFault, NotFound
+from estatechain.errors import InputError, IntegrityFault, NotFound, Unavailable
 from estatechain.identity.genesis import Genesis
 from estatechain.ledger.admission import AdmittedTx, Authenticator
 from estatechain.ledger.block import BlockHeader
@@ -81,11 +82,13 @@ class _ReplayState:
     """
 
     def __init__(self, path: Path) -> None:
-        self._db = sqlite3.connect(path, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=OFF")
-        self._db.execute("PRAGMA synchronous=OFF")
-        self._db.execute("PRAGMA cache_size=-262144")
-        self._db.executescript(_SCRATCH_SCHEMA)
+        self._path = path
+        with self._scratch():
+            self._db = sqlite3.connect(path, isolation_level=None)
+            self._db.execute("PRAGMA journal_mode=OFF")
+            self._db.execute("PRAGMA synchronous=OFF")
+            self._db.execute("PRAGMA cache_size=-262144")
+            self._db.executescript(_SCRATCH_SCHEMA)
         self._cache: dict[str, _Row | None] = {}
         self.keys = 0
         """Keys written so far."""
@@ -94,12 +97,26 @@ class _ReplayState:
         """Close the scratch file (its directory is the caller's to remove)."""
         self._db.close()
 
+    @contextmanager
+    def _scratch(self) -> Iterator[None]:
+        """Turn a failure of the scratch file (a full disk, an unwritable ``TMPDIR``) into ``Unavailable``.
+
+        It must not surface as a ``sqlite3.DatabaseError``, which the audit reports as a damaged ledger:
+        a healthy ledger would fail ``verify``, a good snapshot would be refused at a join, a good backup
+        at a restore.
+        """
+        try:
+            yield
+        except sqlite3.Error as exc:
+            raise Unavailable(f"verify's scratch file {self._path} failed ({exc}); it needs space about a quarter "
+                              "of the ledger's size: free some there or point TMPDIR at a larger disk, then "
+                              "run verify again (the ledger was not found faulty)") from None
+
     def row(self, key: str) -> _Row | None:
         """The key's current version, or None if no block wrote it."""
         if key in self._cache:
             return self._cache[key]
-        found = self._db.execute("SELECT seq, value, chain FROM current WHERE key = ?", (key,)).fetchone()
-        row = None if found is None else (int(found[0]), found[1], bytes(found[2]))
+        row = self.stored(key)
         if len(self._cache) >= _CACHE_LIMIT:
             self._cache.clear()
         self._cache[key] = row
@@ -116,9 +133,10 @@ class _ReplayState:
 
     def scan(self, prefix: str) -> Iterator[tuple[str, Record]]:
         """Current values under ``prefix`` in key order."""
-        rows = self._db.execute(
-            "SELECT key, value FROM current WHERE key >= ? AND key < ? AND value IS NOT NULL ORDER BY key",
-            (prefix, prefix + "\U0010ffff")).fetchall()
+        with self._scratch():
+            rows = self._db.execute(
+                "SELECT key, value FROM current WHERE key >= ? AND key < ? AND value IS NOT NULL ORDER BY key",
+                (prefix, prefix + "\U0010ffff")).fetchall()
         for key, value in rows:
             decoded = canonical.decode(value)
             assert isinstance(decoded, dict)
@@ -127,25 +145,29 @@ class _ReplayState:
     def put_block(self, rows: dict[str, _Row], versions: list[tuple[str, int]]) -> None:
         """Store one block's new current rows and the versions it wrote."""
         self.keys += sum(1 for key in rows if self.row(key) is None)
-        self._db.execute("BEGIN")
-        self._db.executemany(
-            "INSERT INTO current(key, seq, value, chain) VALUES (?, ?, ?, ?) ON CONFLICT(key) DO UPDATE SET "
-            "seq = excluded.seq, value = excluded.value, chain = excluded.chain",
-            [(key, *row) for key, row in rows.items()])
-        self._db.executemany("INSERT INTO versions(key, seq) VALUES (?, ?)", versions)
-        self._db.execute("COMMIT")
+        with self._scratch():
+            self._db.execute("BEGIN")
+            self._db.executemany(
+                "INSERT INTO current(key, seq, value, chain) VALUES (?, ?, ?, ?) ON CONFLICT(key) DO UPDATE SET "
+                "seq = excluded.seq, value = excluded.value, chain = excluded.chain",
+                [(key, *row) for key, row in rows.items()])
+            self._db.executemany("INSERT INTO versions(key, seq) VALUES (?, ?)", versions)
+            self._db.execute("COMMIT")
         for key, row in rows.items():
             if key in self._cache or len(self._cache) < _CACHE_LIMIT:
                 self._cache[key] = row
 
     def stored(self, key: object) -> _Row | None:
-        """The replay's current row for a key read from the ledger (any SQLite type), bypassing the cache."""
-        found = self._db.execute("SELECT seq, value, chain FROM current WHERE key = ?", (key,)).fetchone()
+        """The replay's current row for a key (any SQLite type, as read from the ledger), bypassing the cache."""
+        with self._scratch():
+            found = self._db.execute("SELECT seq, value, chain FROM current WHERE key = ?", (key,)).fetchone()
         return None if found is None else (int(found[0]), found[1], bytes(found[2]))
 
     def wrote(self, key: object, seq: object) -> bool:
         """Whether a block wrote version (``key``, ``seq``)."""
-        return self._db.execute("SELECT 1 FROM versions WHERE key = ? AND seq = ?", (key, seq)).fetchone() is not None
+        with self._scratch():
+            found = self._db.execute("SELECT 1 FROM versions WHERE key = ? AND seq = ?", (key, seq)).fetchone()
+        return found is not None
 
 
 def _differ(where: str, column: str, stored: object, expected: object) -> None:
@@ -355,7 +377,12 @@ def _audit(conn: sqlite3.Connection, progress: Progress | None) -> AuditReport:
     if missing := set(TABLES) - tables:
         raise IntegrityFault("sqlite file", f"tables missing: {', '.join(sorted(missing))}")
     genesis = _genesis(conn)
-    with tempfile.TemporaryDirectory(prefix="estatechain-verify-") as scratch:
+    try:
+        scratch_dir = tempfile.TemporaryDirectory(prefix="estatechain-verify-")
+    except OSError as exc:
+        raise Unavailable(f"verify cannot make its scratch directory ({exc}): point TMPDIR at a writable disk "
+                          "with space about a quarter of the ledger's size") from None
+    with scratch_dir as scratch:
         auditor = _Auditor(conn, genesis, Path(scratch))
         try:
             total = conn.execute("SELECT COUNT(*) FROM blocks").fetchone()[0]

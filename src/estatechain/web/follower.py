@@ -21,6 +21,7 @@ the catch-ups after it run on the loop as usual.
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from pathlib import Path
 from typing import ClassVar, Final
@@ -121,3 +122,27 @@ class Follower:
     def take(self, cursor: int) -> int:
         """Apply the rows written after ``cursor`` (-1: build from the current rows) inside the open transaction."""
         raise NotImplementedError
+
+
+class FirstBuild:
+    """One first build of a derived file in a worker thread, shared by every request that needs it.
+
+    A page that needs the file awaits ``ready``. The build runs as a task of its own, so a request
+    cancelled while waiting (the browser went away) neither stops it nor, by releasing a lock, lets
+    the next request start a second build on the same file beside the first. A build that failed is
+    tried again by the next request.
+    """
+
+    def __init__(self, index: Follower, ledger_file: Path) -> None:
+        self._index = index
+        self._ledger_file = ledger_file
+        self._task: asyncio.Future[int] | None = None
+
+    async def ready(self) -> None:
+        """Return once the file holds a first build (at once when it already does)."""
+        task = self._task
+        if task is None or (task.done() and (task.cancelled() or task.exception() is not None)):
+            if task is None and self._index.built():
+                return
+            task = self._task = asyncio.ensure_future(asyncio.to_thread(self._index.build, self._ledger_file))
+        await asyncio.shield(task)

@@ -11,13 +11,12 @@ of the API's JSON error shape, without touching the app's exception handlers.
 
 from __future__ import annotations
 
-import asyncio
 import hmac
 import logging
 import secrets
 from collections import deque
 from collections.abc import Callable, Coroutine
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Annotated, Any, Final
 
 from fastapi import Depends, Request, Response
@@ -30,11 +29,13 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from estatechain.errors import EstatechainError, NotFound
 from estatechain.node.service import NodeService
 from estatechain.storage.materials import MaterialStore
+from estatechain.storage.store import LEDGER_FILE
 from estatechain.web.accounts import Account, AccountStore, Session, totp_key_from
 from estatechain.web.caseindex import FILE as CASE_INDEX
 from estatechain.web.caseindex import CaseIndex
 from estatechain.web.cases import Viewer, person_party
 from estatechain.web.custody import KeyCustody
+from estatechain.web.follower import FirstBuild
 from estatechain.web.i18n import N_
 from estatechain.web.inquiryindex import FILE as INQUIRY_INDEX
 from estatechain.web.inquiryindex import InquiryIndex
@@ -83,8 +84,8 @@ class Portal:
     """The desks' index of cases by filing org, party and state (``caseindex.py``), beside the ledger."""
     inquiries: InquiryIndex
     """The inquiry desk's index of inquiries by requesting org (``inquiryindex.py``), beside the ledger."""
-    inquiries_building: asyncio.Lock = field(default_factory=asyncio.Lock)
-    """Held while the inquiry index's first build runs in a worker thread (``routes_inquiry``)."""
+    inquiries_built: FirstBuild
+    """The inquiry index's first build, in a worker thread (``routes_inquiry``)."""
 
 
 def portal(request: Request) -> Portal:
@@ -95,10 +96,11 @@ def portal(request: Request) -> Portal:
         ledger_dir = service.settings.ledger_dir
         accounts = AccountStore(ledger_dir / PORTAL_DB, clock=service.clock,
                                 totp_key=totp_key_from(service.keys.sealing_key()))
+        inquiries = InquiryIndex(ledger_dir / INQUIRY_INDEX, service.store.connection)
         found = Portal(service=service, accounts=accounts,
                        custody=KeyCustody(service.keys), signins=RateLimit(SIGNIN_PER_MINUTE),
                        cases=CaseIndex(ledger_dir / CASE_INDEX, service.store.connection),
-                       inquiries=InquiryIndex(ledger_dir / INQUIRY_INDEX, service.store.connection))
+                       inquiries=inquiries, inquiries_built=FirstBuild(inquiries, ledger_dir / LEDGER_FILE))
         request.app.state.portal = found
     return found
 

@@ -22,7 +22,6 @@ basis ``case`` with the case number (案号). Each org lists only its own inquir
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import binascii
 import re
@@ -49,7 +48,7 @@ from estatechain.contract.rules.inquiry import PURPOSES
 from estatechain.errors import EstatechainError, Unavailable
 from estatechain.identity.membership import resolve_signer
 from estatechain.node.inquiry_answers import ANSWER_TYPE, answer_identity, signed_answer
-from estatechain.storage.store import LEDGER_FILE, LedgerStore
+from estatechain.storage.store import LedgerStore
 from estatechain.web import cases as queries
 from estatechain.web import i18n
 from estatechain.web.accounts import Account, Session
@@ -233,12 +232,9 @@ def _names(parts: Portal) -> dict[str, object]:
 
 async def _desk(session: Session, parts: Portal, ask: Ask, *, status: int = 200) -> Response:
     assert session.account is not None
-    index = parts.inquiries
-    async with parts.inquiries_building:  # a first build reads every inquiry: off the loop that commits blocks
-        if not index.built():
-            await asyncio.to_thread(index.build, parts.service.settings.ledger_dir / LEDGER_FILE)
+    await parts.inquiries_built.ready()  # a first build reads every inquiry: off the loop that commits blocks
     return render("inquiry.html", session, status=status, ask=ask, purposes=BANK_PURPOSES,
-                  inquiries=own_inquiries(parts.service.store, index, session.account.org),
+                  inquiries=own_inquiries(parts.service.store, parts.inquiries, session.account.org),
                   names=_names(parts), bank=session.account.role in BANK_ROLES, listed=LISTED)
 
 

@@ -15,7 +15,6 @@ register; each row found is read back from the ledger and checked again.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Annotated, Final
@@ -42,6 +41,7 @@ from estatechain.identity.genesis import Genesis
 from estatechain.storage.store import LEDGER_FILE, LedgerStore
 from estatechain.web import cases as queries
 from estatechain.web.accounts import Account
+from estatechain.web.follower import FirstBuild
 from estatechain.web.i18n import N_
 from estatechain.web.pages import redirect, render
 from estatechain.web.partyindex import FILE as PARTY_INDEX
@@ -248,10 +248,9 @@ async def party_index(request: Request, parts: PortalDep) -> PartyIndex:
     found: PartyIndex | None = getattr(state, "party_index", None)
     if found is None:
         found = PartyIndex(parts.service.settings.ledger_dir / PARTY_INDEX, parts.service.store.connection)
-        state.party_index, state.party_index_building = found, asyncio.Lock()
-    async with state.party_index_building:
-        if not found.built():
-            await asyncio.to_thread(found.build, parts.service.settings.ledger_dir / LEDGER_FILE)
+        state.party_index = found
+        state.party_index_built = FirstBuild(found, parts.service.settings.ledger_dir / LEDGER_FILE)
+    await state.party_index_built.ready()
     return found
 
 

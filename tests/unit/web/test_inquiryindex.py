@@ -9,6 +9,8 @@ new ones) and after its file is deleted — and the desk must read back each lis
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,6 +20,7 @@ from estatechain.canonical import JSONValue
 from estatechain.storage.store import LEDGER_FILE, LedgerStore
 from estatechain.testing.register import commit_all
 from estatechain.web import inquiryindex
+from estatechain.web.follower import FirstBuild
 from estatechain.web.routes_inquiry import own_inquiries
 from web.registerledger import Ledger, registry_ledger
 
@@ -96,3 +99,36 @@ def test_the_catch_up_walks_the_transactions_by_primary_key(ledger: Ledger) -> N
         "EXPLAIN QUERY PLAN " + inquiryindex._CHANGED_ROWS, (0,)))
     assert "INTEGER PRIMARY KEY (rowid>?)" in plan, plan
     assert "PRIMARY KEY (key=? AND seq=?)" in plan, plan
+
+
+def test_a_cancelled_page_view_neither_stops_nor_repeats_the_first_build(ledger: Ledger,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    inquiry = inquire(ledger, "icbc-gz", ledger.owners[0].unit_number)
+    index = inquiryindex.InquiryIndex(ledger.directory / inquiryindex.FILE, ledger.store.connection)
+    builds: list[Path] = []
+    real_build = index.build
+
+    def slow_build(ledger_file: Path) -> int:  # the real build, counted, and slow enough to be cancelled during
+        builds.append(ledger_file)
+        time.sleep(0.3)
+        return real_build(ledger_file)
+
+    monkeypatch.setattr(index, "build", slow_build)
+    first = FirstBuild(index, ledger.directory / LEDGER_FILE)
+
+    async def page_views() -> None:
+        leaving = asyncio.ensure_future(first.ready())
+        await asyncio.sleep(0.05)
+        leaving.cancel()  # the browser went away while the build ran
+        with pytest.raises(asyncio.CancelledError):
+            await leaving
+        await first.ready()  # the next view waits for that same build
+        await first.ready()  # and later ones return at once
+
+    try:
+        asyncio.run(page_views())
+        assert len(builds) == 1
+        assert index.built()
+        assert index.ids("icbc-gz", limit=50) == [inquiry]
+    finally:
+        index.close()
