@@ -26,6 +26,7 @@ and a count of the ``inquiry/`` rows are the full scans these figures must equal
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
@@ -118,6 +119,11 @@ class DeskStats(Follower):
     def __init__(self, path: Path, store: LedgerStore) -> None:
         super().__init__(path, store.connection)
         self._view: StateView = store
+        self._genesis = store.genesis
+
+    def _twin(self, ledger: sqlite3.Connection) -> DeskStats:
+        """The figures over ``build``'s snapshot connection: a read-only ledger view on it (the calendar rows)."""
+        return DeskStats(self._path, LedgerStore(ledger, self._genesis))
 
     def take(self, cursor: int) -> int:
         """Apply the application and inquiry rows written after ``cursor``; on a new calendar, decide lateness again."""

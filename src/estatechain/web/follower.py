@@ -80,19 +80,25 @@ class Follower:
         Meant for the first build, in a worker thread while the node commits blocks: one read
         transaction pins the ledger's head, last seq and rows together, and the blocks committed
         meanwhile are taken by the next ``refresh``. The caller must not query this object until it
-        returns. A subclass whose constructor takes more than the file and a ledger connection
-        overrides it.
+        returns.
         """
         ledger = connect(ledger_file, readonly=True)
         try:
             ledger.execute("BEGIN")  # one read snapshot for the head, the last seq and the rows
-            twin = type(self)(self._path, ledger)
+            twin = self._twin(ledger)
             try:
                 return twin.refresh()
             finally:
                 twin.close()
         finally:
             ledger.close()
+
+    def _twin(self, ledger: sqlite3.Connection) -> Follower:
+        """The same file opened over another ledger connection (``build``'s snapshot).
+
+        A subclass whose constructor needs more than the file and a connection overrides it.
+        """
+        return type(self)(self._path, ledger)
 
     def refresh(self) -> int:
         """Take everything the ledger wrote since the cursor; how many rows were taken.

@@ -20,7 +20,7 @@ import pytest
 
 from estatechain.contract.records import Application
 from estatechain.contract.working_days import WorkingDays
-from estatechain.storage.store import LedgerStore
+from estatechain.storage.store import LEDGER_FILE, LedgerStore
 from estatechain.testing.register import OwnerCandidate
 from estatechain.web import deskstats
 from estatechain.web.timelimits import sla
@@ -96,9 +96,17 @@ def test_the_figures_follow_the_ledger_and_equal_the_full_scan(ledger: Ledger) -
     (ledger.directory / deskstats.FILE).unlink()
     rebuilt = deskstats.DeskStats(ledger.directory / deskstats.FILE, ledger.store)
     try:
+        assert not rebuilt.built()
+        assert rebuilt.build(ledger.directory / LEDGER_FILE) > 0  # the desk's way: a snapshot, in a worker thread
+        assert rebuilt.built()
         assert_figures_match_the_scan(ledger, rebuilt)
+        assert stats_late(rebuilt, ledger) == 1  # the recorded calendar was read through the snapshot's own view
     finally:
         rebuilt.close()
+
+
+def stats_late(stats: deskstats.DeskStats, ledger: Ledger) -> int:
+    return stats.sla(ledger.clock.now_ms()).finished_late
 
 
 def test_figures_ahead_of_a_restored_ledger_are_built_again(ledger: Ledger, tmp_path: Path) -> None:
