@@ -142,9 +142,9 @@ class _ReplayState:
             assert isinstance(decoded, dict)
             yield str(key), decoded
 
-    def put_block(self, rows: dict[str, _Row], versions: list[tuple[str, int]]) -> None:
-        """Store one block's new current rows and the versions it wrote."""
-        self.keys += sum(1 for key in rows if self.row(key) is None)
+    def put_block(self, rows: dict[str, _Row], versions: list[tuple[str, int]], new_keys: int) -> None:
+        """Store one block's new current rows and the versions it wrote (``new_keys`` of its keys are new)."""
+        self.keys += new_keys
         with self._scratch():
             self._db.execute("BEGIN")
             self._db.executemany(
@@ -283,6 +283,7 @@ class _Auditor:
         changes: dict[bytes, bytes] = {}
         rows: dict[str, _Row] = {}
         versions: list[tuple[str, int]] = []
+        new_keys = 0
         for w_seq, w_key, w_value in sorted(writes, key=lambda w: (w[0], w[1])):
             where = f"state_rows key={w_key} seq={w_seq}"
             row = self.conn.execute(
@@ -295,6 +296,7 @@ class _Auditor:
             value_bytes = None if w_value is None else canonical.encode(w_value)
             _differ(where, "value", value, value_bytes)
             before = rows.get(w_key) or self.state.row(w_key)
+            new_keys += before is None
             previous = NO_HISTORY if before is None else before[2]
             head = chain_head(self.h, previous, StateRow(key=w_key, seq=w_seq, height=height, value=w_value).to_bytes())
             _differ(where, "chain", chain, head)
@@ -302,7 +304,7 @@ class _Auditor:
             versions.append((w_key, w_seq))
             changes[key_hash(self.h, w_key)] = head
             self.versions += 1
-        self.state.put_block(rows, versions)
+        self.state.put_block(rows, versions, new_keys)
         return changes
 
     def _extra_state_row(self) -> None:

@@ -147,8 +147,8 @@ class FirstBuild:
     async def ready(self) -> None:
         """Return once the file holds a first build (at once when it already does)."""
         task = self._task
+        if task is None and self._index.built():
+            return
         if task is None or (task.done() and (task.cancelled() or task.exception() is not None)):
-            if task is None and self._index.built():
-                return
             task = self._task = asyncio.ensure_future(asyncio.to_thread(self._index.build, self._ledger_file))
         await asyncio.shield(task)

@@ -100,13 +100,10 @@ def test_the_figures_follow_the_ledger_and_equal_the_full_scan(ledger: Ledger) -
         assert rebuilt.build(ledger.directory / LEDGER_FILE) > 0  # the desk's way: a snapshot, in a worker thread
         assert rebuilt.built()
         assert_figures_match_the_scan(ledger, rebuilt)
-        assert stats_late(rebuilt, ledger) == 1  # the recorded calendar was read through the snapshot's own view
+        # the recorded calendar was read through the snapshot's own view
+        assert rebuilt.sla(ledger.clock.now_ms()).finished_late == 1
     finally:
         rebuilt.close()
-
-
-def stats_late(stats: deskstats.DeskStats, ledger: Ledger) -> int:
-    return stats.sla(ledger.clock.now_ms()).finished_late
 
 
 def test_figures_ahead_of_a_restored_ledger_are_built_again(ledger: Ledger, tmp_path: Path) -> None:
