@@ -82,6 +82,8 @@ class Portal:
     signins: RateLimit
     cases: CaseIndex
     """The desks' index of cases by filing org, party and state (``caseindex.py``), beside the ledger."""
+    cases_built: FirstBuild
+    """The case index's first build, in a worker thread (``routes_desks``, ``routes_cases``)."""
     inquiries: InquiryIndex
     """The inquiry desk's index of inquiries by requesting org (``inquiryindex.py``), beside the ledger."""
     inquiries_built: FirstBuild
@@ -97,9 +99,10 @@ def portal(request: Request) -> Portal:
         accounts = AccountStore(ledger_dir / PORTAL_DB, clock=service.clock,
                                 totp_key=totp_key_from(service.keys.sealing_key()))
         inquiries = InquiryIndex(ledger_dir / INQUIRY_INDEX, service.store.connection)
+        cases = CaseIndex(ledger_dir / CASE_INDEX, service.store.connection)
         found = Portal(service=service, accounts=accounts,
                        custody=KeyCustody(service.keys), signins=RateLimit(SIGNIN_PER_MINUTE),
-                       cases=CaseIndex(ledger_dir / CASE_INDEX, service.store.connection),
+                       cases=cases, cases_built=FirstBuild(cases, ledger_dir / LEDGER_FILE),
                        inquiries=inquiries, inquiries_built=FirstBuild(inquiries, ledger_dir / LEDGER_FILE))
         request.app.state.portal = found
     return found

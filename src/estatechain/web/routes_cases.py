@@ -87,6 +87,7 @@ def _load(parts: Portal, account: Account, application_id: str) -> queries.Case:
 async def all_cases(session: Member, parts: PortalDep) -> Response:
     """The newest cases the account may see, how many there are in all, and each one's legal clock."""
     assert session.account is not None
+    await parts.cases_built.ready()  # a first build reads every application: off the loop
     store = parts.service.store
     viewer = viewer_of(parts, session.account)
     now = queries.now_ms(store, parts.service.clock.now_ms())

@@ -36,10 +36,11 @@ from estatechain.contract.records.party import Status
 from estatechain.contract.records.seizure import Seizure
 from estatechain.contract.records.unit import Unit
 from estatechain.contract.seizure_queue import pending_or_in_effect
-from estatechain.storage.store import LedgerStore
+from estatechain.storage.store import LEDGER_FILE, LedgerStore
 from estatechain.web import cases as queries
 from estatechain.web import seizureindex
 from estatechain.web.accounts import Account, Session
+from estatechain.web.follower import FirstBuild
 from estatechain.web.i18n import N_
 from estatechain.web.pages import redirect, render
 from estatechain.web.portal import CheckedForm, Member, Portal, PortalDep, PortalProblem, PortalRoute, not_found
@@ -92,11 +93,18 @@ def _require_court(account: Account) -> None:
 
 
 async def seizure_index(request: Request, parts: PortalDep) -> SeizureIndex:
-    """The index of seizures by authority beside the ledger (``seizureindex.py``), opened on first use."""
-    found: SeizureIndex | None = getattr(request.app.state, "seizure_index", None)
+    """The index of seizures by authority beside the ledger (``seizureindex.py``), opened on first use.
+
+    Its first build reads every seizure row, in a worker thread (``FirstBuild``) like the other desks'
+    indexes, so the event loop goes on committing blocks meanwhile.
+    """
+    state = request.app.state
+    found: SeizureIndex | None = getattr(state, "seizure_index", None)
     if found is None:
         found = SeizureIndex(parts.service.settings.ledger_dir / seizureindex.FILE, parts.service.store.connection)
-        request.app.state.seizure_index = found
+        state.seizure_index = found
+        state.seizure_index_built = FirstBuild(found, parts.service.settings.ledger_dir / LEDGER_FILE)
+    await state.seizure_index_built.ready()
     return found
 
 

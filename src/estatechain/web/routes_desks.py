@@ -62,6 +62,7 @@ def _require(session_role: str, prefix: str) -> None:
 @router.get("/bank")
 async def bank_desk(session: Member, parts: PortalDep, done: str | None = None) -> Response:
     """The bank's cases with status and legal clock, and those waiting for the bank's own confirmation."""
+    await parts.cases_built.ready()  # a first build reads every application: off the loop
     return _cases_desk("bank.html", "bank.", session, parts, done)
 
 
@@ -173,6 +174,7 @@ async def file_application(request: Request, session: Member, form: CheckedForm,
 @router.get("/owner")
 async def owner_desk(session: Member, parts: PortalDep, done: str | None = None) -> Response:
     """Applications naming the owner that wait for their confirmation, and all their cases with their clocks."""
+    await parts.cases_built.ready()  # a first build reads every application: off the loop
     return _cases_desk("owner.html", "person", session, parts, done)
 
 
@@ -185,6 +187,7 @@ async def registry_desk(session: Member, parts: PortalDep, done: str | None = No
     """
     assert session.account is not None
     _require(session.account.role, "registry.")
+    await parts.cases_built.ready()  # a first build reads every application: off the loop that commits blocks
     store = parts.service.store
     viewer = viewer_of(parts, session.account)
     now = queries.now_ms(store, parts.service.clock.now_ms())

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from estatechain.contract.records.application import AppState
-from estatechain.storage.store import LedgerStore
+from estatechain.storage.store import LEDGER_FILE, LedgerStore
 from estatechain.web import caseindex
 from estatechain.web.cases import Viewer, cases, listed, person_party, who
 from web.registerledger import PERSONS, Ledger, registry_ledger
@@ -85,6 +85,12 @@ def test_every_desk_lists_through_the_index_what_the_full_scan_finds(ledger: Led
     (ledger.directory / caseindex.FILE).unlink()
     rebuilt = caseindex.CaseIndex(ledger.directory / caseindex.FILE, ledger.store.connection)
     try:
+        assert not rebuilt.built()
+        assert rebuilt.build(ledger.directory / LEDGER_FILE) == 4  # the desks' way: a snapshot, in a worker thread
+        assert rebuilt.built()
+        ledger.clock.advance(1_000)
+        ledger.file("ccb-gz", others[2], "LOAN-IDX-7")
+        assert rebuilt.refresh() == 1  # after the build, catch-ups take only what came since
         assert_index_matches_the_scan(ledger, rebuilt)
     finally:
         rebuilt.close()

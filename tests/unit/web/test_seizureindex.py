@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from estatechain.contract.records.seizure import Seizure
-from estatechain.storage.store import LedgerStore
+from estatechain.storage.store import LEDGER_FILE, LedgerStore
 from estatechain.web import seizureindex
 from estatechain.web.cases import unit_entries
 from web.registerledger import Ledger, registry_ledger
@@ -82,7 +82,13 @@ def test_the_index_lists_the_court_s_seizures_and_unit_entries_only_current_ones
     (ledger.directory / seizureindex.FILE).unlink()
     rebuilt = seizureindex.SeizureIndex(ledger.directory / seizureindex.FILE, ledger.store.connection)
     try:
+        assert not rebuilt.built()
+        assert rebuilt.build(ledger.directory / LEDGER_FILE) > 0  # the desk's way: a snapshot, in a worker thread
+        assert rebuilt.built()
+        newest = seize(ledger, c.unit_number, "(2026)粤0106执保15号", today, later)
+        assert rebuilt.refresh() == 1  # after the build, catch-ups take only what came since
         assert rebuilt.ids("gz-court", limit=100) == by_scan(ledger.store, "gz-court")
+        assert newest in rebuilt.ids("gz-court", limit=100)
     finally:
         rebuilt.close()
 
