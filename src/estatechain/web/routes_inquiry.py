@@ -235,7 +235,8 @@ async def _desk(session: Session, parts: Portal, ask: Ask, *, status: int = 200)
     await parts.inquiries_built.ready()  # a first build reads every inquiry: off the loop that commits blocks
     return render("inquiry.html", session, status=status, ask=ask, purposes=BANK_PURPOSES,
                   inquiries=own_inquiries(parts.service.store, parts.inquiries, session.account.org),
-                  names=_names(parts), bank=session.account.role in BANK_ROLES, listed=LISTED)
+                  total=parts.inquiries.count(session.account.org), names=_names(parts),
+                  bank=session.account.role in BANK_ROLES)
 
 
 @router.get("/inquiries")

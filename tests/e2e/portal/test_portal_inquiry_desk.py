@@ -11,12 +11,16 @@ bank gets the limited answer (yes/no flags, no owner). A bad form changes nothin
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 
 from playwright.sync_api import Browser
 
 from estatechain.cli.demo_driver import verified_answer
 from estatechain.cli.main import node_dir
+from estatechain.sdk import ClientIdentity
+from estatechain.sdk.sync import SyncClient
 from estatechain.storage.store import LedgerStore
+from estatechain.web.routes_inquiry import LISTED
 from portal.portal_people import Person, PortalNode, bank_mortgages, sign_here, signed_in
 
 OWNER = "gz-identity/person4"
@@ -206,3 +210,34 @@ def test_a_bad_inquiry_form_says_what_is_wrong_and_changes_nothing(
 
     owner = signed_in(browser, node, people, OWNER)
     assert owner.context.request.get(node.portal + "/inquiries").status == 403
+
+
+def test_a_long_inquiry_list_says_how_many_there_are_in_all(
+        browser: Browser, node: PortalNode, people: list[Person]) -> None:
+    units = [unit for unit, _ in bank_mortgages(node, "icbc-gz")]  # no dev person owns them: nobody's list grows
+    clerk = signed_in(browser, node, people, CLERK, locale="en")
+    page = clerk.page
+
+    def inquire_over_the_api(count: int) -> None:
+        with SyncClient(node.url, ClientIdentity.from_dev(node.directory, CLERK)) as client:
+            signed = [client.sign("inquiry.request", {"unit_number": units[n % len(units)], "purpose": "PRE_LOAN",
+                                                      "basis": "intent"}) for n in range(count)]
+            for tx in signed:
+                client.submit(tx.envelope)
+            assert all(client.wait_for_commit(tx.tx_id).valid for tx in signed)
+
+    page.goto(node.portal + "/inquiries")
+    shown = page.locator("[data-testid=own-inquiries] tbody tr").count()
+    with ThreadPoolExecutor(max_workers=1) as pool:  # the sync SDK drives its own event loop
+        pool.submit(inquire_over_the_api, LISTED + 1 - shown).result(timeout=120)
+
+    page.goto(node.portal + "/inquiries")
+    assert page.locator("[data-testid=own-inquiries] tbody tr").count() == LISTED
+    ledger = LedgerStore.open(node_dir(node.directory), readonly=True)
+    try:
+        total = sum(1 for _, row in ledger.scan("inquiry/") if row.get("requester_org") == "ccb-gz")
+    finally:
+        ledger.close()
+    assert total > LISTED
+    assert page.inner_text("[data-testid=cut]") == (
+        f"The newest {LISTED} of your organisation's {total} inquiries.")
