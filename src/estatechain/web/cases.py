@@ -16,8 +16,6 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Final
 
-import orjson
-
 from estatechain.contract import keys
 from estatechain.contract.certificate_number import normalise
 from estatechain.contract.certificates import certificate_key, load
@@ -34,6 +32,7 @@ from estatechain.contract.records.unit import Unit
 from estatechain.contract.seizure_queue import unit_seizures, windows
 from estatechain.storage.store import LedgerStore
 from estatechain.web.caseindex import CaseIndex, Who
+from estatechain.web.consentindex import ConsentIndex
 
 DEFAULT_LIMIT: Final = 100
 """Cases a desk lists at once, newest first; the page says how many there are in all."""
@@ -247,38 +246,36 @@ def well_formed_certificate(number: str) -> bool:
     return certificate_key(normalise(number)) is not None
 
 
-def consent_in_force(store: LedgerStore, unit_number: str, bank_party: str, today: int) -> bool:
+def consent_in_force(store: LedgerStore, index: ConsentIndex, unit_number: str, bank_party: str, today: int) -> bool:
     """Whether every current owner of the unit has a consent in force for ``bank_party`` on ``today`` (a day number)."""
     right = current_ownership(store, unit_number)
     if right is None:
         return False
-    return right.holder_ids() <= {c.owner for c in consents_in_force(store, unit_number, bank_party, today)}
+    given = consents_in_force(store, index, unit_number, bank_party, today=today)
+    return right.holder_ids() <= {c.owner for c in given}
 
 
-def consents_in_force(store: LedgerStore, unit_number: str, bank_party: str, today: int, *,
-                      purpose: str | None = None) -> list[Consent]:
+def consents_in_force(  # noqa: PLR0913  (the store and its index, unit and bank; day and purpose by keyword)
+        store: LedgerStore, index: ConsentIndex, unit_number: str, bank_party: str, *, today: int,
+        purpose: str | None = None) -> list[Consent]:
     """The owners' consents to ``bank_party`` on the unit in force on ``today`` (for ``purpose``), newest first.
 
     A consent is in force from its block until its ``expires_on`` (inclusive, Guangzhou calendar)
     unless revoked (``inquiry.consent``). The bank's filing and inquiry pages ask this on every view,
-    on the event loop that also commits blocks, and a year of a city's consents is tens of thousands
-    of rows: so SQLite picks the unit's rows out of the ``consent/`` range by their stored bytes (a
-    stored value is canonical JSON, which names the unit exactly as ``"unit_number":"…"``), and only
-    those are decoded and checked in full. Still a pass over the range, but in C and without parsing;
-    an index by unit is the next step if that ever shows.
+    so the unit's consents to that bank come from the index by unit and bank (``consentindex.py``)
+    and only those are read from the ledger and checked in full.
     """
-    needle = b'"unit_number":' + orjson.dumps(unit_number)
-    rows = store.connection.execute(
-        "SELECT value FROM state_current WHERE key >= 'consent/' AND key < 'consent0' AND value IS NOT NULL "
-        "AND instr(value, ?) > 0 ORDER BY key", (needle,))
     found = []
-    for (value,) in rows:
-        given = Consent.from_json(orjson.loads(value))
+    for consent_id in index.ids(unit_number, bank_party):
+        row = store.get(keys.consent(consent_id))
+        if row is None:
+            continue
+        given = Consent.from_json(row)
         if (given.unit_number == unit_number and given.bank_party == bank_party and given.revoked_ms is None
                 and (purpose is None or given.purpose == purpose)
                 and (parse_iso_date(given.expires_on) or -1) >= today):
             found.append(given)
-    return found[::-1]
+    return found
 
 
 def org_parties(store: LedgerStore) -> dict[str, str]:

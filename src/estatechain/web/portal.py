@@ -34,6 +34,8 @@ from estatechain.web.accounts import Account, AccountStore, Session, totp_key_fr
 from estatechain.web.caseindex import FILE as CASE_INDEX
 from estatechain.web.caseindex import CaseIndex
 from estatechain.web.cases import Viewer, person_party
+from estatechain.web.consentindex import FILE as CONSENT_INDEX
+from estatechain.web.consentindex import ConsentIndex
 from estatechain.web.custody import KeyCustody
 from estatechain.web.follower import FirstBuild
 from estatechain.web.i18n import N_
@@ -84,6 +86,10 @@ class Portal:
     """The desks' index of cases by filing org, party and state (``caseindex.py``), beside the ledger."""
     cases_built: FirstBuild
     """The case index's first build, in a worker thread (``routes_desks``, ``routes_cases``)."""
+    consents: ConsentIndex
+    """The banks' index of owners' inquiry consents by unit and bank (``consentindex.py``), beside the ledger."""
+    consents_built: FirstBuild
+    """The consent index's first build, in a worker thread (``routes_desks``, ``routes_inquiry``)."""
     inquiries: InquiryIndex
     """The inquiry desk's index of inquiries by requesting org (``inquiryindex.py``), beside the ledger."""
     inquiries_built: FirstBuild
@@ -100,9 +106,11 @@ def portal(request: Request) -> Portal:
                                 totp_key=totp_key_from(service.keys.sealing_key()))
         inquiries = InquiryIndex(ledger_dir / INQUIRY_INDEX, service.store.connection)
         cases = CaseIndex(ledger_dir / CASE_INDEX, service.store.connection)
+        consents = ConsentIndex(ledger_dir / CONSENT_INDEX, service.store.connection)
         found = Portal(service=service, accounts=accounts,
                        custody=KeyCustody(service.keys), signins=RateLimit(SIGNIN_PER_MINUTE),
                        cases=cases, cases_built=FirstBuild(cases, ledger_dir / LEDGER_FILE),
+                       consents=consents, consents_built=FirstBuild(consents, ledger_dir / LEDGER_FILE),
                        inquiries=inquiries, inquiries_built=FirstBuild(inquiries, ledger_dir / LEDGER_FILE))
         request.app.state.portal = found
     return found

@@ -96,7 +96,7 @@ def _register(parts: PortalDep, entries: queries.UnitEntries, bank_party: str) -
     today = shanghai_day(queries.now_ms(store, parts.service.clock.now_ms()))
     return Register(entries=entries, notices=notices, bank_party=bank_party, banks=queries.org_parties(store),
                     evidence={n.notice_id: recorded_from(store, n) for n in notices},
-                    full=queries.consent_in_force(store, unit, bank_party, today))
+                    full=queries.consent_in_force(store, parts.consents, unit, bank_party, today))
 
 
 def _filing_page(session: Member, parts: PortalDep, kind: Kind, filing: Filing, status: int = 200) -> Response:
@@ -129,6 +129,7 @@ async def new_filing(session: Member, parts: PortalDep, unit: str = "", certific
     """
     assert session.account is not None
     _require(session.account.role, "bank.operator")
+    await parts.consents_built.ready()  # the register shown depends on consents: their index's first build
     chosen = kind_of(kind.strip()[:64])
     filing = Filing(values={"unit_number": unit.strip()[:UNIT_NUMBER_LENGTH], "kind": chosen.key,
                             "certificate": certificate.strip()[:MAX_TEXT]})
@@ -153,6 +154,7 @@ async def file_application(request: Request, session: Member, form: CheckedForm,
     assert session.account is not None
     account = session.account
     _require(account.role, "bank.operator")
+    await parts.consents_built.ready()
     kind, filing = read_form(form)
     store = parts.service.store
     entries = queries.unit_entries(store, filing.values["unit_number"])

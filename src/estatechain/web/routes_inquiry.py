@@ -187,7 +187,8 @@ def _consents_in_force(parts: Portal, ask: Ask, bank_party: str) -> None:
     unit = ask.values["unit_number"] or queries.unit_of_certificate(store, ask.values["certificate"], bank_party) or ""
     today = shanghai_day(queries.now_ms(store, parts.service.clock.now_ms()))
     newest: dict[str, str] = {}
-    for given in queries.consents_in_force(store, unit, bank_party, today, purpose=ask.values["purpose"]):
+    for given in queries.consents_in_force(store, parts.consents, unit, bank_party, today=today,
+                                           purpose=ask.values["purpose"]):
         newest.setdefault(given.owner, given.consent_id)
     if not newest:
         ask.problems["consent_ids"] = N_("No owner of this unit has a consent to your bank for this purpose in force. "
@@ -262,6 +263,7 @@ async def inquire(session: Member, form: CheckedForm, parts: PortalDep) -> Respo
         ask.problems.setdefault("basis", N_("Your bank is not bound to a party on the ledger yet; ask the identity "
                                             "authority."))
     if not ask.problems and bank_party is not None and ask.values["basis"] == "consent":
+        await parts.consents_built.ready()  # a first build reads every consent: off the loop that commits blocks
         _consents_in_force(parts, ask, bank_party)
     if ask.problems or bank_party is None:
         return await _desk(session, parts, ask, status=422)
