@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from estatechain.contract.checks.unit import current_ownership
 from estatechain.contract.civil_date import parse_iso_date
 from estatechain.contract.records import Consent
 from estatechain.storage.store import LEDGER_FILE, LedgerStore
@@ -67,8 +68,11 @@ def test_only_the_units_consents_in_force_to_that_bank_are_found(ledger: Ledger)
         assert ids(first.unit_number, icbc, purpose="POST_LOAN") == []
         # a unit number that is a prefix of another's, or absent from the register, matches nothing
         assert ids(first.unit_number[:-1], icbc) == []
-        assert consent_in_force(store, index, second.unit_number, icbc, TODAY) == (
-            len(ledger.persons) == len(PERSONS))  # the second person is the unit's only owner here
+        right = current_ownership(store, second.unit_number)
+        assert right is not None
+        assert right.holder_ids() == {second.party_id}  # the unit's only owner: its consent is all it takes
+        assert consent_in_force(store, index, second.unit_number, icbc, TODAY)
+        assert not consent_in_force(store, index, second.unit_number, ccb, TODAY)
 
         # later blocks: the newest is revoked, a new one is given; the catch-up takes the two rows only
         ledger.commit(PERSONS[0], "inquiry.consent_revoke", {"consent_id": kept})
