@@ -394,6 +394,24 @@ def imported_mix(args: argparse.Namespace) -> MixResult:
     return MixResult(units=c.units, mix=run, notes=notes)
 
 
+def warn_if_uncached(ledger_file: Path) -> None:
+    """Say so when the ledger file is larger than this machine's memory: the figures are then the disk's.
+
+    At a million units a registry node's rates fell from about 1,260 to 380-560 tx/s once its 22 GB file
+    outgrew a 23 GiB machine's page cache (docs/benchmarks.md); a figure taken that way is not comparable.
+    """
+    size = ledger_file.stat().st_size
+    meminfo = Path("/proc/meminfo")
+    if not meminfo.exists():
+        return
+    fields = dict(line.split(":", 1) for line in meminfo.read_text().splitlines() if ":" in line)
+    total = int(fields["MemTotal"].split()[0]) * 1024
+    if size > total * 0.8:
+        print(f"warning: the ledger file is {size / 2**30:.1f} GiB and this machine has {total / 2**30:.1f} GiB of "
+              "memory: the page cache cannot hold it, so these rates are the disk's (compare only with runs "
+              "made the same way)", flush=True)
+
+
 def ledger_mix(args: argparse.Namespace) -> MixResult:
     """Step 4 on the ledger ``estatechain init`` built in ``args.ledger``, in place."""
     directory: Path = args.ledger
@@ -408,6 +426,7 @@ def ledger_mix(args: argparse.Namespace) -> MixResult:
         owners = ledger_owners(store, args.cases, dev_parties)
         print(f"ledger {directory}: {units:,} units, height {store.height:,}; {len(owners)} eligible owners for "
               f"{args.cases} cases", flush=True)
+        warn_if_uncached(directory / NODE / LEDGER_FILE)
         tag = f"h{store.height}-"
         factory = TxFactory(consortium, SystemClock())
         mix = Mix(owners=owners, people=_people(consortium, len(owners), tag), bank_parties=bank_parties,
