@@ -92,12 +92,15 @@ def _require_court(account: Account) -> None:
         raise PortalProblem(403, N_("This desk is not for your role."))
 
 
-async def seizure_index(request: Request, parts: PortalDep) -> SeizureIndex:
+async def seizure_index(request: Request, session: Member, parts: PortalDep) -> SeizureIndex:
     """The index of seizures by authority beside the ledger (``seizureindex.py``), opened on first use.
 
     Its first build reads every seizure row, in a worker thread (``FirstBuild``) like the other desks'
-    indexes, so the event loop goes on committing blocks meanwhile.
+    indexes, so the event loop goes on committing blocks meanwhile; only a court or state organ's
+    request opens it (another role's is answered 403 before the index is touched).
     """
+    assert session.account is not None
+    _require_court(session.account)
     state = request.app.state
     found: SeizureIndex | None = getattr(state, "seizure_index", None)
     if found is None:
