@@ -13,7 +13,7 @@ from estatechain.errors import EstatechainError, IntegrityFault
 from estatechain.evidence.attestations import NodeKey
 from estatechain.evidence.export import export_package
 from estatechain.evidence.openings import Opener
-from estatechain.evidence.report import CHINA_STANDARD_TIME, render
+from estatechain.evidence.report import CHINA_STANDARD_TIME, OPEN_END, render
 from estatechain.evidence.verify import verify_package
 
 app = typer.Typer(name="evidence", help="Export and verify evidence packages.", no_args_is_help=True)
@@ -36,7 +36,7 @@ def _subject(tx: str | None, application: str | None, unit: str | None, start: s
         return {"kind": "application", "application_id": application}
     try:
         low = _ms(date.fromisoformat(start)) if start else 0
-        high = _ms(date.fromisoformat(end) + timedelta(days=1)) - 1 if end else 2**53 - 1
+        high = _ms(date.fromisoformat(end) + timedelta(days=1)) - 1 if end else OPEN_END
     except ValueError:
         raise typer.BadParameter("--from and --to are dates like 2026-01-04 (China Standard Time)") from None
     return {"kind": "unit", "unit_number": str(unit), "from_ms": low, "to_ms": high}

@@ -22,11 +22,20 @@ from estatechain.crypto import x509
 from estatechain.evidence.facts import Verified, VerifiedTx
 
 CHINA_STANDARD_TIME: Final = timezone(timedelta(hours=8), "CST")
+OPEN_END: Final = 2**53 - 1
+"""``to_ms`` of a unit's package exported without ``--to``: every block up to the head (no calendar date)."""
 
 
 def local_time(ms: int) -> str:
-    """Block time as ``YYYY-MM-DD HH:MM:SS CST`` (Asia/Shanghai)."""
-    moment = datetime.fromtimestamp(ms / 1000, tz=UTC).astimezone(CHINA_STANDARD_TIME)
+    """Block time as ``YYYY-MM-DD HH:MM:SS CST`` (Asia/Shanghai); a time no calendar date has, in ms.
+
+    A package is read years later, possibly one made by other software: a bound outside the years
+    1–9999 must not stop the report, so it is printed as the number it is.
+    """
+    try:
+        moment = datetime.fromtimestamp(ms / 1000, tz=UTC).astimezone(CHINA_STANDARD_TIME)
+    except (OverflowError, OSError, ValueError):
+        return f"{ms} ms since 1970-01-01 UTC (no calendar date)"
     return moment.strftime("%Y-%m-%d %H:%M:%S CST")
 
 
@@ -100,4 +109,6 @@ def _subject(subject: dict[str, JSONValue]) -> str:
     low, high = subject["from_ms"], subject["to_ms"]
     assert isinstance(low, int)
     assert isinstance(high, int)
-    return f"unit {subject['unit_number']} from {local_time(low)} to {local_time(high)}"
+    start = "the first block" if low <= 0 else local_time(low)
+    end = "the head at export" if high >= OPEN_END else local_time(high)
+    return f"unit {subject['unit_number']} from {start} to {end}"

@@ -36,3 +36,27 @@ def test_export_needs_exactly_one_subject(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["evidence", "export", str(tmp_path), "-o", str(tmp_path / "x.json")])
     assert result.exit_code != 0
     assert "exactly one of --tx, --application or --unit" in result.output
+
+
+def test_a_units_whole_history_exports_and_verifies_with_its_period_in_words(tmp_path: Path) -> None:
+    case = registration_case(tmp_path)
+    out = tmp_path / "unit.json"
+    runner = CliRunner()
+    unit = case.owner.unit_number
+    exported = runner.invoke(app, ["evidence", "export", str(case.ledger_dir), "--unit", unit, "-o", str(out),
+                                   "--consortium", str(case.consortium_dir), "--org", NODE_ORG])  # no --from, no --to
+    assert exported.exit_code == 0, exported.output
+    verified = runner.invoke(app, ["evidence", "verify", str(out)], env={"COLUMNS": "220"})
+    assert verified.exit_code == 0, verified.output
+    assert f"unit {unit} from the first block to the head at export" in verified.output
+    assert "application.record" in verified.output
+    assert "OK" in verified.output
+
+    dated = tmp_path / "dated.json"
+    exported = runner.invoke(app, ["evidence", "export", str(case.ledger_dir), "--unit", unit, "-o", str(dated),
+                                   "--consortium", str(case.consortium_dir), "--org", NODE_ORG,
+                                   "--from", "2020-01-01", "--to", "2099-12-31"])
+    assert exported.exit_code == 0, exported.output
+    verified = runner.invoke(app, ["evidence", "verify", str(dated)], env={"COLUMNS": "220"})
+    assert verified.exit_code == 0, verified.output
+    assert f"unit {unit} from 2020-01-01 00:00:00 CST to 2099-12-31 23:59:59 CST" in verified.output
