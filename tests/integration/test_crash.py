@@ -35,6 +35,12 @@ from estatechain.testing.harness import LedgerHarness
 
 CHILD = Path(__file__).with_name("crash_child.py")
 KILL_DELAY_S = (0.05, 0.6)
+"""How long after ``ready`` a kill comes: startup, the signature worker's start, the first commits."""
+SLOW_MACHINE_DELAY_S = 5.0
+"""The widest kill delay. While no kill has yet seen an acknowledgement, each run of 5 such kills widens
+the window by its base width: on a loaded machine the child's first block can take longer than 0.6 s
+(a run beside a second CPU-bound job gave 20 kills and 0 acks), and a campaign that never sees an
+acknowledgement checks nothing about keeping them."""
 RUN_UNTIL_KILLED = 1_000_000_000
 """The child's COUNT: more than it can ever submit before the kill."""
 READY_TIMEOUT_S = 60.0
@@ -113,7 +119,7 @@ class Campaign:
             readable, _, _ = select.select([child.stdout], [], [], READY_TIMEOUT_S)
             ready = child.stdout.readline() if readable else b""
             if ready == b"ready\n":
-                time.sleep(self.rng.uniform(*KILL_DELAY_S))
+                time.sleep(self.rng.uniform(*self._kill_delay()))
             child.send_signal(signal.SIGKILL)
         finally:
             child.kill()
@@ -124,6 +130,13 @@ class Campaign:
         assert child.returncode == -signal.SIGKILL, f"{context}: the child ended early:\n{stderr_file.read_text()}"
         self.kills += 1
         self._check(ack_file, context)
+
+    def _kill_delay(self) -> tuple[float, float]:
+        """The kill-delay window: ``KILL_DELAY_S``, widened while no kill has seen an acknowledgement yet."""
+        low, high = KILL_DELAY_S
+        if self.acked:
+            return low, high
+        return low, min(high * (1 + self.kills // 5), SLOW_MACHINE_DELAY_S)
 
     def _check(self, ack_file: Path, context: str) -> None:
         report = audit_ledger(self.ledger_dir)  # raises IntegrityFault naming the bad place
