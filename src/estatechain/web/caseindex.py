@@ -75,13 +75,12 @@ class CaseIndex(Follower):
 
     SCHEMA = _SCHEMA
     TABLES = ("cases", "parties")
+    CURRENT_ROWS = _CURRENT_ROWS
+    CHANGED_ROWS = _CHANGED_ROWS
 
     def take(self, cursor: int) -> int:
         """Apply the application rows written after ``cursor``; -1: every current application (first build)."""
-        if cursor < 0:  # the current rows alone, by key range, instead of all history
-            rows = self._ledger.execute(_CURRENT_ROWS).fetchall()
-        else:
-            rows = self._ledger.execute(_CHANGED_ROWS, (cursor,)).fetchall()
+        rows = self.rows_after(cursor)
         for _, value in rows:
             if value is not None:
                 self._apply(orjson.loads(bytes(value)))

@@ -52,11 +52,12 @@ class ConsentIndex(Follower):
 
     SCHEMA = _SCHEMA
     TABLES = ("consents",)
+    CURRENT_ROWS = _CURRENT_ROWS
+    CHANGED_ROWS = _CHANGED_ROWS
 
     def take(self, cursor: int) -> int:
         """Apply every consent row written after ``cursor`` (the current rows for a first build)."""
-        rows = self._ledger.execute(_CURRENT_ROWS if cursor < 0 else _CHANGED_ROWS,
-                                    () if cursor < 0 else (cursor,)).fetchall()
+        rows = self.rows_after(cursor)
         entries = []
         for (value,) in rows:
             if value is None:

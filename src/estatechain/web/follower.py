@@ -24,7 +24,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 from pathlib import Path
-from typing import ClassVar, Final
+from typing import Any, ClassVar, Final
 
 from estatechain.storage.connection import connect
 
@@ -42,6 +42,10 @@ class Follower:
     """The subclass's tables (``CREATE … IF NOT EXISTS``)."""
     TABLES: ClassVar[tuple[str, ...]] = ()
     """The subclass's tables, emptied when the ledger's history no longer contains the cursor."""
+    CURRENT_ROWS: ClassVar[str] = ""
+    """A first build's query over the ledger: the current rows it follows, by key range (no parameter)."""
+    CHANGED_ROWS: ClassVar[str] = ""
+    """A catch-up's query over the ledger: the rows written after a cursor (its one parameter), by ``seq``."""
 
     def __init__(self, path: Path, ledger: sqlite3.Connection) -> None:
         self._path = path
@@ -128,6 +132,16 @@ class Follower:
     def take(self, cursor: int) -> int:
         """Apply the rows written after ``cursor`` (-1: build from the current rows) inside the open transaction."""
         raise NotImplementedError
+
+    def rows_after(self, cursor: int) -> list[Any]:  # SQLite rows: their columns are the subclass's query's
+        """What ``take`` applies: the current rows for a first build (``cursor`` -1), else those written after it.
+
+        The current rows alone, by key range, rather than all history: a first build never replays versions
+        that later ones replaced.
+        """
+        if cursor < 0:
+            return self._ledger.execute(self.CURRENT_ROWS).fetchall()
+        return self._ledger.execute(self.CHANGED_ROWS, (cursor,)).fetchall()
 
 
 class FirstBuild:

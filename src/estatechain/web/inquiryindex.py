@@ -50,11 +50,12 @@ class InquiryIndex(Follower):
 
     SCHEMA = _SCHEMA
     TABLES = ("inquiries",)
+    CURRENT_ROWS = _CURRENT_ROWS
+    CHANGED_ROWS = _CHANGED_ROWS
 
     def take(self, cursor: int) -> int:
         """Apply every inquiry record written after ``cursor`` (every current one for a first build)."""
-        rows = self._ledger.execute(_CURRENT_ROWS if cursor < 0 else _CHANGED_ROWS,
-                                    () if cursor < 0 else (cursor,)).fetchall()
+        rows = self.rows_after(cursor)
         taken = 0
         for inquiry_id, seq, value in rows:
             record = orjson.loads(bytes(value)) if value is not None else None

@@ -50,11 +50,12 @@ class SeizureIndex(Follower):
 
     SCHEMA = _SCHEMA
     TABLES = ("seizures",)
+    CURRENT_ROWS = _CURRENT_ROWS
+    CHANGED_ROWS = _CHANGED_ROWS
 
     def take(self, cursor: int) -> int:
         """Apply every seizure row written after ``cursor`` (the current rows for a first build)."""
-        rows = self._ledger.execute(_CURRENT_ROWS if cursor < 0 else _CHANGED_ROWS,
-                                    () if cursor < 0 else (cursor,)).fetchall()
+        rows = self.rows_after(cursor)
         for key, value in rows:
             if value is None:
                 self._db.execute("DELETE FROM seizures WHERE seizure_id = ?", (str(key).split("/", 1)[1],))
