@@ -24,6 +24,7 @@ from estatechain.canonical import JSONValue
 from estatechain.crypto import x509
 from estatechain.errors import Conflict, NotFound
 from estatechain.evidence.attestations import AttestationStore, NodeKey, attest_block
+from estatechain.evidence.mentions import MentionIndex
 from estatechain.evidence.openings import Opener
 from estatechain.evidence.package import EVIDENCE_TYPE, EXPORT_TYPE, b64text, record_refs
 from estatechain.evidence.select import Selection, StoredTx, header_at, select
@@ -63,7 +64,11 @@ def export_package(
     store = LedgerStore.open(ledger_dir, readonly=True)
     attestations = AttestationStore(ledger_dir, store.genesis, store.suite)
     try:
-        selection = select(store, subject)
+        index = MentionIndex.caught_up(ledger_dir, store.connection)
+        try:
+            selection = select(store, subject, index)
+        finally:
+            index.close()
         return _build(store, attestations, selection, node_key, opener)
     finally:
         attestations.close()

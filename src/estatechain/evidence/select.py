@@ -15,9 +15,9 @@ identity authority's ``identity.bind_party`` of each signer certificate (and of 
 party a body names), and any ``identity.revoke`` of a signer, so the report can show that the
 signer was judged at the height it signed, before the revocation.
 
-Finding candidates uses ``instr`` over the stored envelopes (a full scan of the range), then parses
-each candidate to confirm the match; fine for the sizes a court asks about, and it needs no index
-that the ledger schema does not have.
+Candidates come from the exporter's node-local index of which transactions name which unit or
+application (``evidence/mentions.py``, caught up before each selection); each candidate is parsed to
+confirm the match, so the index only has to be complete.
 """
 
 from __future__ import annotations
@@ -30,11 +30,13 @@ from estatechain.canonical import JSONValue
 from estatechain.contract.keys import org_of_party, party_of_certificate
 from estatechain.contract.rules.governance import revoked_key
 from estatechain.errors import InputError, NotFound
+from estatechain.evidence.mentions import MentionIndex
 from estatechain.evidence.package import body_of, mentions
 from estatechain.ledger.block import BlockHeader
 from estatechain.storage.store import LedgerStore
 
 _COLUMNS = "seq, tx_id, height, position, signer, command, envelope"
+_IN_CHUNK = 500
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -95,8 +97,8 @@ def _first_height_at_or_after(store: LedgerStore, time_ms: int) -> int:
     return low
 
 
-def select(store: LedgerStore, subject: dict[str, JSONValue]) -> Selection:
-    """The transactions of ``subject`` and their context, read from ``store``.
+def select(store: LedgerStore, subject: dict[str, JSONValue], index: MentionIndex) -> Selection:
+    """The transactions of ``subject`` and their context, read from ``store`` through its caught-up ``index``.
 
     Raises:
         InputError: the subject is malformed.
@@ -108,12 +110,13 @@ def select(store: LedgerStore, subject: dict[str, JSONValue]) -> Selection:
         txs = _rows(store, "tx_id = ?", (subject["tx_id"],))
     elif kind == "application":
         app = str(subject["application_id"])
-        txs = [t for t in _rows(store, "tx_id = ?1 OR instr(envelope, ?2) > 0", (app, f'"{app}"'))
-               if t.tx_id == app or t.body.get("application_id") == app]
+        filing = _rows(store, "tx_id = ?", (app,))
+        txs = _merged(filing, _steps(store, index, {app}, (0, index.cursor)))
         if txs and txs[0].tx_id != app:
             raise NotFound(f"application {app}: its filing transaction is not on this ledger")
     elif kind == "unit":
-        txs = _unit_txs(store, str(subject["unit_number"]), int(str(subject["from_ms"])), int(str(subject["to_ms"])))
+        txs = _unit_txs(store, index, str(subject["unit_number"]), int(str(subject["from_ms"])),
+                        int(str(subject["to_ms"])))
     else:
         raise InputError(f"subject.kind: {kind!r} is not one of tx, application, unit")
     if not txs:
@@ -121,20 +124,37 @@ def select(store: LedgerStore, subject: dict[str, JSONValue]) -> Selection:
     return Selection(subject=subject, txs=tuple(txs), context=tuple(_context(store, txs)))
 
 
-def _unit_txs(store: LedgerStore, unit: str, from_ms: int, to_ms: int) -> list[StoredTx]:
+def _by_seqs(store: LedgerStore, seqs: list[int]) -> list[StoredTx]:
+    found: list[StoredTx] = []
+    for start in range(0, len(seqs), _IN_CHUNK):
+        chunk = seqs[start:start + _IN_CHUNK]
+        found += _rows(store, f"seq IN ({','.join('?' * len(chunk))})", tuple(chunk))
+    return found
+
+
+def _steps(store: LedgerStore, index: MentionIndex, apps: set[str], seqs: tuple[int, int]) -> list[StoredTx]:
+    """Transactions with seqs in the closed range ``seqs`` whose body's ``application_id`` is one of ``apps``."""
+    return [t for t in _by_seqs(store, index.seqs(apps, *seqs)) if t.body.get("application_id") in apps]
+
+
+def _merged(*groups: list[StoredTx]) -> list[StoredTx]:
+    """The transactions of every group, each once, in ledger order."""
+    return sorted({t.seq: t for group in groups for t in group}.values(), key=lambda t: t.seq)
+
+
+def _unit_txs(store: LedgerStore, index: MentionIndex, unit: str, from_ms: int, to_ms: int) -> list[StoredTx]:
     first, last = _first_height_at_or_after(store, from_ms), _first_height_at_or_after(store, to_ms + 1) - 1
     if first > last:
         return []
-    in_range = "height BETWEEN ?1 AND ?2 AND "
-    txs = [t for t in _rows(store, in_range + "instr(envelope, ?3) > 0", (first, last, f'"{unit}"'))
-           if mentions(t.body, unit)]
+    low, high = store.connection.execute("SELECT min(seq), max(seq) FROM txs WHERE height BETWEEN ? AND ?",
+                                         (first, last)).fetchone()
+    if low is None:
+        return []
+    high = min(int(high), index.cursor)
+    txs = [t for t in _by_seqs(store, index.seqs([unit], int(low), high)) if mentions(t.body, unit)]
     filings = {t.tx_id for t in txs if t.command == "application.file"}
-    seen = {t.seq for t in txs}
-    for app in sorted(filings):
-        txs.extend(t for t in _rows(store, in_range + "instr(envelope, ?3) > 0", (first, last, f'"{app}"'))
-                   if t.seq not in seen and t.body.get("application_id") == app)
-        seen = {t.seq for t in txs}
-    return sorted(txs, key=lambda t: t.seq)
+    # confirmations and later steps name only the application
+    return _merged(txs, _steps(store, index, filings, (int(low), high)) if filings else [])
 
 
 def _writers(store: LedgerStore, key: str) -> list[int]:

@@ -38,8 +38,8 @@ from estatechain.contract.records import Application
 from estatechain.contract.records.application import AppState
 from estatechain.contract.view import StateView
 from estatechain.contract.working_days import WorkingDays
+from estatechain.storage.follower import Follower
 from estatechain.storage.store import LedgerStore
-from estatechain.web.follower import Follower
 from estatechain.web.timelimits import FINISHED, ON_THE_CLOCK, Sla, accepted_ms, certainly_late, finished_ms, ordered
 
 FILE: Final = "desk-stats.sqlite"

@@ -20,7 +20,7 @@ from typing import Final
 
 import orjson
 
-from estatechain.web.follower import Follower
+from estatechain.storage.follower import Follower
 
 FILE: Final = "inquiry-index.sqlite"
 

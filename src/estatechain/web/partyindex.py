@@ -33,7 +33,7 @@ from typing import Final
 import orjson
 
 from estatechain.contract.records.party import Status
-from estatechain.web.follower import Follower
+from estatechain.storage.follower import Follower
 
 FILE: Final = "party-index.sqlite"
 KINDS: Final = ("ownership", "notice", "consent")

@@ -28,6 +28,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from estatechain.errors import EstatechainError, NotFound
 from estatechain.node.service import NodeService
+from estatechain.storage.follower import FirstBuild
 from estatechain.storage.materials import MaterialStore
 from estatechain.storage.store import LEDGER_FILE
 from estatechain.web.accounts import Account, AccountStore, Session, totp_key_from
@@ -37,7 +38,6 @@ from estatechain.web.cases import Viewer, person_party
 from estatechain.web.consentindex import FILE as CONSENT_INDEX
 from estatechain.web.consentindex import ConsentIndex
 from estatechain.web.custody import KeyCustody
-from estatechain.web.follower import FirstBuild
 from estatechain.web.i18n import N_
 from estatechain.web.inquiryindex import FILE as INQUIRY_INDEX
 from estatechain.web.inquiryindex import InquiryIndex

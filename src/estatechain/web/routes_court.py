@@ -36,11 +36,11 @@ from estatechain.contract.records.party import Status
 from estatechain.contract.records.seizure import Seizure
 from estatechain.contract.records.unit import Unit
 from estatechain.contract.seizure_queue import pending_or_in_effect
+from estatechain.storage.follower import FirstBuild
 from estatechain.storage.store import LEDGER_FILE, LedgerStore
 from estatechain.web import cases as queries
 from estatechain.web import seizureindex
 from estatechain.web.accounts import Account, Session
-from estatechain.web.follower import FirstBuild
 from estatechain.web.i18n import N_
 from estatechain.web.pages import redirect, render
 from estatechain.web.portal import CheckedForm, Member, Portal, PortalDep, PortalProblem, PortalRoute, not_found

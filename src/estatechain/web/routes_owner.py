@@ -38,10 +38,10 @@ from estatechain.contract.records.unit import Unit
 from estatechain.contract.rules.inquiry import PURPOSES, who_looked
 from estatechain.contract.seizure_queue import unit_seizures
 from estatechain.identity.genesis import Genesis
+from estatechain.storage.follower import FirstBuild
 from estatechain.storage.store import LEDGER_FILE, LedgerStore
 from estatechain.web import cases as queries
 from estatechain.web.accounts import Account
-from estatechain.web.follower import FirstBuild
 from estatechain.web.i18n import N_
 from estatechain.web.pages import redirect, render
 from estatechain.web.partyindex import FILE as PARTY_INDEX

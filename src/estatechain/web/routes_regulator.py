@@ -27,12 +27,12 @@ from fastapi import APIRouter, Depends, Request, Response
 from estatechain.crypto.merkle import verify_consistency, verify_inclusion
 from estatechain.errors import InputError
 from estatechain.ledger.admission import cert_key
+from estatechain.storage.follower import FirstBuild
 from estatechain.storage.store import LEDGER_FILE, LedgerStore
 from estatechain.web import cases as queries
 from estatechain.web import deskstats
 from estatechain.web.accounts import Account
 from estatechain.web.deskstats import DeskStats
-from estatechain.web.follower import FirstBuild
 from estatechain.web.i18n import N_
 from estatechain.web.pages import render
 from estatechain.web.portal import Member, Portal, PortalDep, PortalProblem, PortalRoute, not_found

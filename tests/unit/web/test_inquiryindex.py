@@ -17,10 +17,10 @@ from pathlib import Path
 import pytest
 
 from estatechain.canonical import JSONValue
+from estatechain.storage.follower import FirstBuild
 from estatechain.storage.store import LEDGER_FILE, LedgerStore
 from estatechain.testing.register import commit_all
 from estatechain.web import inquiryindex
-from estatechain.web.follower import FirstBuild
 from estatechain.web.routes_inquiry import own_inquiries
 from web.registerledger import Ledger, registry_ledger
 

@@ -1,11 +1,13 @@
-"""A node-local SQLite file that follows the ledger by ``seq``: what the desks' derived tables share.
+"""A node-local SQLite file that follows the ledger by ``seq``: what the derived indexes share.
 
 The desks' case index (``caseindex.py``), the owners' party index (``partyindex.py``), the court
 desk's index of seizures by authority (``seizureindex.py``) and the regulator's figures
-(``deskstats.py``) are built alike: their own file beside the ledger, a cursor that is the ``seq``
-of the last ledger row taken and the block (height and hash) it was taken at, and a catch-up before
-every read that applies what the ledger wrote after the cursor, in one SQLite transaction with the
-new cursor, so a crash leaves the file either before or after a whole catch-up. They are derived,
+(``deskstats.py``), all in ``web/``, and the evidence exporter's index of which transactions name
+which unit or application (``evidence/mentions.py``) are built alike: their own file beside the
+ledger, a cursor that is the ``seq`` of the last ledger row taken and the block (height and hash) it
+was taken at, and a catch-up before every read that applies what the ledger wrote after the cursor,
+in one SQLite transaction with the new cursor, so a crash leaves the file either before or after a
+whole catch-up. They are derived,
 never authoritative: deleting the file is safe, and a ledger that no longer has the block the
 cursor names (restored from an older backup, or replaced) makes the file start again.
 

@@ -1,0 +1,106 @@
+"""Which transactions name which unit or application: a node-local index for evidence selection.
+
+Why it exists: a unit's or an application's evidence holds every transaction that names it, valid or
+invalid (a failed attempt is part of the record, design §3.1), and an invalid transaction wrote no
+state row that could lead to it. Without an index, finding them is a pass over every stored envelope:
+12.9 s for one unit's whole history at 1,000,000 units, growing with the ledger, and once more for each
+application filed for the unit. The hot path should not pay for an index that only the exporter
+reads. So the exporter keeps it beside the ledger, in ``mentions.sqlite``, as a ``Follower``: it is
+brought up to the head before each selection, reading only the transactions committed since the last
+export, and started again when the ledger under it is no longer the one it followed. It is derived
+data, never hashed and never shared: deleting the file costs one full pass at the next export.
+
+Terms are read from the canonical envelope bytes with two patterns, each a superset of what selection
+asks for: every 28-character string value of unit-number shape, and every ``application_id`` value.
+Selection parses each candidate and keeps only real matches, so a false candidate costs one parse, and
+a missed one cannot happen: in canonical JSON a unit number is a string value of exactly this shape
+(RFC 8785 escapes none of its characters, and V1 allows ASCII digits and capitals only).
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import ClassVar, Final
+
+from estatechain.storage.follower import Follower
+from estatechain.storage.store import LEDGER_FILE
+
+MENTIONS_FILE: Final = "mentions.sqlite"
+_UNIT_VALUE: Final = re.compile(rb'"([0-9]{12}[A-Z]{2}[0-9]{5}[A-Z][0-9]{8})"')
+_APPLICATION_ID: Final = re.compile(rb'"application_id":"([0-9a-f]{64})"')
+_IN_CHUNK: Final = 500
+_WAIT_MS: Final = 120_000
+"""How long a second export waits for a first one's build of the same file (one pass over the ledger)."""
+
+
+def terms_of(envelope: bytes) -> set[str]:
+    """The unit numbers and application ids an envelope names (a superset; see the module docstring)."""
+    found = {m.decode() for m in _UNIT_VALUE.findall(envelope)}
+    found.update(m.decode() for m in _APPLICATION_ID.findall(envelope))
+    return found
+
+
+class MentionIndex(Follower):
+    """``mentions.sqlite`` of one ledger directory: (term, seq) for every unit number and application id named."""
+
+    SCHEMA: ClassVar[str] = (
+        "CREATE TABLE IF NOT EXISTS mentions(term TEXT NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY(term, seq))"
+        " WITHOUT ROWID;"
+    )
+    TABLES: ClassVar[tuple[str, ...]] = ("mentions",)
+
+    def __init__(self, path: Path, ledger: sqlite3.Connection) -> None:
+        super().__init__(path, ledger)
+        self._db.execute(f"PRAGMA busy_timeout={_WAIT_MS}")
+        self.last_read = 0
+        """How many transactions the last catch-up read (the exporter's summary; a test's witness)."""
+
+    @classmethod
+    def caught_up(cls, ledger_dir: Path, ledger: sqlite3.Connection) -> MentionIndex:
+        """The index beside the ledger in ``ledger_dir``, brought up to its head from one read snapshot.
+
+        ``ledger`` is the caller's connection to that ledger, which ``seqs`` callers read candidates from.
+        """
+        index = cls(ledger_dir / MENTIONS_FILE, ledger)
+        try:
+            index.last_read = index.build(ledger_dir / LEDGER_FILE)
+        except BaseException:
+            index.close()
+            raise
+        return index
+
+    @property
+    def cursor(self) -> int:
+        """The highest seq indexed (-1: none): selection reads no further than this."""
+        return self._cursor()
+
+    def take(self, cursor: int) -> int:
+        """Index every transaction after ``cursor``, the whole ledger for a first build (-1)."""
+        read = 0
+
+        def rows() -> Iterator[tuple[str, int]]:
+            nonlocal read
+            for seq, envelope in self._ledger.execute("SELECT seq, envelope FROM txs WHERE seq > ? ORDER BY seq",
+                                                      (cursor,)):
+                read += 1
+                for term in terms_of(bytes(envelope)):
+                    yield term, int(seq)
+
+        self._db.executemany("INSERT OR IGNORE INTO mentions VALUES (?, ?)", rows())
+        return read
+
+    def seqs(self, terms: Iterable[str], first_seq: int, last_seq: int) -> list[int]:
+        """Seqs in [first_seq, last_seq] of the transactions that may name any of ``terms``, ascending."""
+        wanted = sorted(set(terms))
+        found: set[int] = set()
+        for start in range(0, len(wanted), _IN_CHUNK):
+            chunk = wanted[start:start + _IN_CHUNK]
+            marks = ",".join("?" * len(chunk))
+            found.update(int(r[0]) for r in self._db.execute(
+                f"SELECT seq FROM mentions WHERE term IN ({marks}) AND seq BETWEEN ? AND ?",  # noqa: S608  (marks only)
+                (*chunk, first_seq, last_seq),
+            ))
+        return sorted(found)
