@@ -226,7 +226,7 @@ class RequestAuthenticator:
     def _check_time_and_nonce(self, parameters: dict[str, int | str], key_id: str) -> None:
         now_s = self._clock.now_ms() // 1000
         created, expires, nonce = parameters.get("created"), parameters.get("expires"), parameters.get("nonce")
-        if not isinstance(created, int) or not isinstance(nonce, str) or not _NONCE.match(nonce):
+        if not isinstance(created, int) or not isinstance(nonce, str) or not _NONCE.fullmatch(nonce):
             raise unauthorized("MALFORMED_SIGNATURE", "the signature needs created (integer seconds) and a nonce "
                                "of 8-128 characters")
         if created > now_s + self._skew_s:

@@ -16,7 +16,7 @@ CITY: Final = "广州市"
 SERIAL_DIGITS: Final = 8
 """Guangzhou's serials have 8 digits (domain.md §4.2, C5) [S]; a registry setting elsewhere."""
 
-_NUMBER: Final = re.compile(r"^(.)\((\d{4})\)(.+?)(不动产证明|不动产权)第(\d+)号$")
+_NUMBER: Final = re.compile(r"^(.)\((\d{4})\)(.+?)(不动产证明|不动产权)第(\d+)号$", re.ASCII)
 
 
 class CertificateKind(StrEnum):
@@ -35,16 +35,23 @@ class CertificateNumber:
     serial: int
 
 
+_FULL_WIDTH: Final = str.maketrans("（）０１２３４５６７８９", "()0123456789")
+
+
 def normalise(number: str) -> str:
-    """Full-width brackets to ASCII (both spellings occur in practice)."""
-    return number.replace("（", "(").replace("）", ")")
+    """Full-width brackets and digits to ASCII, so each certificate number has one spelling.
+
+    Both spellings occur in practice (a Chinese input method types full-width), and a number is looked
+    up by its text. Other non-ASCII digits are not mapped: the pattern then refuses them (V4).
+    """
+    return number.translate(_FULL_WIDTH)
 
 
 def parse(number: object, expected: CertificateKind, current_year: int) -> CertificateNumber | str:
     """The parsed number, or the reason it is not a valid number of the ``expected`` kind (V4)."""
     if not isinstance(number, str):
         return "it must be a text"
-    match = _NUMBER.match(normalise(number))
+    match = _NUMBER.fullmatch(normalise(number))
     if match is None:
         return "it does not have the form 省(年)市县…第N号"
     province, year_text, city, kind_text, serial = match.groups()

@@ -15,7 +15,7 @@ MS_PER_DAY: Final = 86_400_000
 SHANGHAI_OFFSET_MS: Final = 8 * 3_600_000
 """Asia/Shanghai is UTC+8 all year."""
 
-_ISO_DATE: Final = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
+_ISO_DATE: Final = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$", re.ASCII)
 
 
 def days_from_civil(year: int, month: int, day: int) -> int:
@@ -58,7 +58,7 @@ def parse_iso_date(text: object) -> int | None:
     """V11: the day number of a valid ``YYYY-MM-DD`` date, or None (``2026-02-30`` is None)."""
     if not isinstance(text, str):
         return None
-    match = _ISO_DATE.match(text)
+    match = _ISO_DATE.fullmatch(text)
     if match is None:
         return None
     year, month, day = (int(part) for part in match.groups())

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Final
 
-_SHAPE: Final = re.compile(r"^\d{12}[GJZ][ABSXCDEFHGWYLN]\d{5}[FLQW]\d{8}$")
+_SHAPE: Final = re.compile(r"^\d{12}[GJZ][ABSXCDEFHGWYLN]\d{5}[FLQW]\d{8}$", re.ASCII)
 """domain.md §4.1 / V1: county 6 + zone 3 + sub-zone 3 + owner type + right type + serial 5 + fixture + 8."""
 
 GUANGZHOU_COUNTIES: Final = frozenset({
@@ -28,8 +28,8 @@ def unit_number_problem(unit_number: object) -> str | None:
         return "it must be a text"
     if len(unit_number) != 28:
         return f"it has {len(unit_number)} characters instead of 28"
-    if _SHAPE.match(unit_number) is None:
-        return "its letters or digits are not in the GB/T 37346 pattern (upper case, known codes)"
+    if _SHAPE.fullmatch(unit_number) is None:
+        return "its letters or digits are not in the GB/T 37346 pattern (half-width digits, upper case, known codes)"
     owner_type, right_type = unit_number[12], unit_number[13]
     if right_type in "AC" and owner_type != "J":
         return f"right type {right_type} exists only on collective (J) land"

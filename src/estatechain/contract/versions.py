@@ -29,8 +29,11 @@ from estatechain.contract.rules import (
 # The holiday calendar (``calendar.set`` in governance.RULES; working days for 细则 81's deadlines), pre-sale
 # contract termination and 带押过户 with a new loan (business types behind ``application.file``) joined _V1
 # rather than a new entry: no production chain exists, development chains are re-created, and domain.md
-# §5.1 makes the on-ledger calendar part of the rules from the start. On a live chain, a change that alters
-# the outcome of old blocks (the ex-officio correction's day counting) would be a new entry.
+# §5.1 makes the on-ledger calendar part of the rules from the start. So did the one-spelling tightening
+# (ASCII digits only in unit numbers, dates, certificate numbers and e-licence ids; no trailing line break
+# in an id or key; full-width certificate digits read as ASCII), which refuses only values no real
+# register holds. On a live chain, a change that alters the outcome of old blocks (the ex-officio
+# correction's day counting) would be a new entry.
 _V1: Final[Mapping[str, Rule]] = {
     **note.RULES,
     **governance.RULES,

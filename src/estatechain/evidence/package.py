@@ -85,7 +85,7 @@ def text(value: JSONValue, where: str) -> str:
 
 def hex64(value: JSONValue, where: str) -> str:
     """``value`` as 64 lower-case hex digits (a SHA-256 digest)."""
-    if not isinstance(value, str) or not _HEX64.match(value):
+    if not isinstance(value, str) or not _HEX64.fullmatch(value):
         raise fail(where, "must be 64 lower-case hex digits")
     return value
 

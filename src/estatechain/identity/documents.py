@@ -100,10 +100,10 @@ _USCC_VALUES: Final = {c: i for i, c in enumerate(USCC_ALPHABET)}
 _USCC_WEIGHTS: Final = tuple(pow(3, i, 31) for i in range(17))
 _ALNUM_VALUES: Final = {c: int(c, 36) for c in "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"}
 
-_RESIDENT_18: Final = re.compile(r"\d{17}[\dX]")
-_DIGITS_15: Final = re.compile(r"\d{15}")
-_HK_MACAU: Final = re.compile(r"[HM]\d{8}(?:\d{2})?")
-_TAIWAN: Final = re.compile(r"\d{8}(?:\d{2})?(?:\([A-Z0-9]\))?")
+_RESIDENT_18: Final = re.compile(r"\d{17}[\dX]", re.ASCII)
+_DIGITS_15: Final = re.compile(r"\d{15}", re.ASCII)
+_HK_MACAU: Final = re.compile(r"[HM]\d{8}(?:\d{2})?", re.ASCII)
+_TAIWAN: Final = re.compile(r"\d{8}(?:\d{2})?(?:\([A-Z0-9]\))?", re.ASCII)
 _PASSPORT: Final = re.compile(r"[A-Z0-9]{5,20}")
 _MILITARY: Final = re.compile(r"[\u4e00-\u9fffA-Z0-9]{4,24}")
 _ORG_CODE: Final = re.compile(r"[0-9A-Z]{8}[0-9X]")
@@ -353,7 +353,7 @@ GUANGZHOU_LEGACY_COUNTIES: Final[Mapping[str, str]] = MappingProxyType({
 GUANGZHOU_COUNTY_CODES: Final = frozenset(GUANGZHOU_DISTRICTS) | frozenset(GUANGZHOU_LEGACY_COUNTIES)
 """What a Guangzhou registry accepts in positions 1-6 of a unit number (V1)."""
 
-_UNIT: Final = re.compile(r"\d{12}[GJZ][ABSXCDEFHGWYLN]\d{5}[FLQW]\d{8}")
+_UNIT: Final = re.compile(r"\d{12}[GJZ][ABSXCDEFHGWYLN]\d{5}[FLQW]\d{8}", re.ASCII)
 
 
 @dataclass(frozen=True, slots=True)
@@ -475,6 +475,8 @@ def _unit_structure_problem(text: str) -> str:
     for start, end, allowed, what in parts:
         for pos in range(start, end):
             if text[pos] not in allowed:
-                hint = "; letters must be upper case" if text[pos].upper() in allowed else ""
+                hint = ("; letters must be upper case" if text[pos].upper() in allowed
+                        else "; type it half-width (ASCII)" if unicodedata.normalize("NFKC", text[pos]) in allowed
+                        else "")
                 return f"position {pos + 1} is {text[pos]!r} but must be {what}{hint}"
     return "the unit number does not follow GB/T 37346-2019"  # pragma: no cover  (the loop finds every mismatch)

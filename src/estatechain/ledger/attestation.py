@@ -103,7 +103,7 @@ def verify_attestation(data: bytes, *, genesis: Genesis, suite: SignatureSuite) 
     if not isinstance(height, int) or height < 1 or not isinstance(org, str):
         raise InputError("attestation.payload: height must be a positive integer and org a string")
     for name, text in texts.items():
-        if not isinstance(text, str) or not _HEX.match(text):
+        if not isinstance(text, str) or not _HEX.fullmatch(text):
             raise InputError(f"attestation.payload.{name}: must be a lowercase hex digest")
     if texts["chain_id"] != genesis.chain_id:
         raise InputError(f"attestation: chain id {texts['chain_id']} is not this consortium's {genesis.chain_id}")

@@ -72,7 +72,7 @@ def _b64(value: JSONValue, field: str) -> bytes:
 
 def _payload_field(payload: Mapping[str, JSONValue], name: str, pattern: re.Pattern[str], hint: str) -> str:
     value = payload[name]
-    if not isinstance(value, str) or not pattern.match(value):
+    if not isinstance(value, str) or not pattern.fullmatch(value):
         raise _refuse(RefusalCode.MALFORMED_ENVELOPE, f"payload.{name} {hint}", field=f"payload.{name}")
     return value
 

@@ -87,7 +87,7 @@ class Cursor:
             InputError: ``text`` is not of that form.
 
         """
-        match = _CURSOR.match(text)
+        match = _CURSOR.fullmatch(text)
         if match is None:
             raise InputError(f"cursor {text[:40]!r} must be <height>.<index>, e.g. 12.3 (the cursor of the last "
                              "event received)")

@@ -71,7 +71,7 @@ class MaterialStore:
             InputError: empty, larger than the limit, or not a PDF, JPEG or PNG by its content.
 
         """
-        if not _ORG.match(org):
+        if not _ORG.fullmatch(org):
             raise InputError(f"holder {org!r} is neither an org id nor <org id>.<certificate fingerprint>")
         if not data:
             raise InputError("the material is empty")
@@ -92,7 +92,7 @@ class MaterialStore:
 
     def holders(self, sha256: str) -> frozenset[str]:
         """Orgs that uploaded the material (empty when unknown)."""
-        if not _HEX64.match(sha256):
+        if not _HEX64.fullmatch(sha256):
             return frozenset()
         directory = self._holders(sha256)
         if not directory.is_dir():
@@ -107,7 +107,7 @@ class MaterialStore:
             IntegrityFault: the stored bytes no longer hash to their name.
 
         """
-        if not _HEX64.match(sha256):
+        if not _HEX64.fullmatch(sha256):
             raise NotFound(f"no material {sha256}")
         try:
             data = self._object(sha256).read_bytes()

@@ -27,6 +27,8 @@ from estatechain.contract.effects import JSON
 @pytest.mark.parametrize("number", [
     "44010600100GB00123F00010203", "440106001001GB00123X00010203", "440106001001gb00123F00010203",
     "440106001001GA00123F00010203",
+    "44010600100\uff11GB00123F00010203",  # a full-width 1 (an input method's): the same unit spelt twice otherwise
+    "440106001001GB00123F0001020\u0663",  # an Arabic-Indic 3: Python's \d matches it, GB/T 37346 does not
 ])
 def test_v1_malformed_unit_numbers_are_refused(reg: Register, number: str) -> None:
     rejection = reg.no("application.file", reg.filing({"unit_number": number}), "bank_a")
@@ -69,6 +71,13 @@ def test_v4_title_number_of_the_wrong_kind_province_year_length_or_unit(reg: Reg
 
 def test_v4_full_width_brackets_are_the_same_number(reg: Register) -> None:
     reg.file(title_number="粤（2020）广州市不动产权第09400110号")
+
+
+def test_v4_full_width_digits_are_the_same_number_and_other_digits_or_a_line_break_are_refused(reg: Register) -> None:
+    reg.file(title_number="粤（２０２０）广州市不动产权第０９４００１１０号")
+    for title in ("粤(2020)广州市不动产权第0940011\u0660号", "粤(2020)广州市不动产权第09400110号\n"):
+        rejection = reg.no("application.file", reg.filing(title_number=title), "bank_a")
+        assert (rejection.code, rejection.detail["field"]) == ("V4_CERTIFICATE_NUMBER_INVALID", "details.title_number")
 
 
 def test_v6_missing_joint_owner_non_owner_and_too_few_shares(reg: Register) -> None:
@@ -149,6 +158,8 @@ def test_v10_both_or_neither_amount(reg: Register) -> None:
     ({"start": "2026-02-30", "end": "2046-01-01"}, "V11_DATE_INVALID", "debt_term.start"),
     ({"start": "2026-03-01", "end": "2026-02-01"}, "V11_TERM_INVALID", "debt_term"),
     ({"start": "2025-01-01", "end": "2026-01-04"}, "V11_TERM_INVALID", "debt_term.end"),
+    ({"start": "2026-03-0\u0661", "end": "2046-01-01"}, "V11_DATE_INVALID", "debt_term.start"),  # Arabic-Indic 1
+    ({"start": "2026-03-01", "end": "\uff12\uff10\uff14\uff16-01-01"}, "V11_DATE_INVALID", "debt_term.end"),
 ])
 def test_v11_dates(reg: Register, term: dict[str, str], code: str, field: str) -> None:
     rejection = reg.no("application.file", reg.filing(debt_term=term), "bank_a")  # type: ignore[arg-type]
@@ -206,6 +217,9 @@ def test_v27_elicence_identifier_check_character(reg: Register) -> None:
     bad_char = "0" if good[-1] != "0" else "1"
     rejection = reg.no("application.issue", {"application_id": app, "document_sha256": h("doc"),
                                              "elicence_id": good[:-1] + bad_char}, "issuer")
+    assert (rejection.code, rejection.detail["field"]) == ("V27_ELICENCE_ID_INVALID", "elicence_id")
+    rejection = reg.no("application.issue", {"application_id": app, "document_sha256": h("doc"),
+                                             "elicence_id": good + "\n"}, "issuer")
     assert (rejection.code, rejection.detail["field"]) == ("V27_ELICENCE_ID_INVALID", "elicence_id")
     reg.ok("application.issue", {"application_id": app, "document_sha256": h("doc"), "elicence_id": good}, "issuer")
     assert UNIT_A

@@ -51,3 +51,9 @@ def test_mortgage_record_round_trips(reg: Register) -> None:
     reg.register_mortgage(app)
     row = reg.row(f"mortgage/{app}")
     assert Mortgage.from_json(row).to_json() == dict(row)
+
+
+def test_a_note_key_with_a_trailing_line_break_is_malformed_not_a_second_spelling(reg: Register) -> None:
+    note = reg.no("note.put", {"key": "bench-1\n", "data": {"n": 1}}, "intake")
+    assert (note.code, note.detail["field"]) == ("MALFORMED_COMMAND", "key")
+    reg.ok("note.put", {"key": "bench-1", "data": {"n": 1}}, "intake")

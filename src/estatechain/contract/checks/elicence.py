@@ -16,7 +16,7 @@ from estatechain.contract.violation import violate
 
 _ALPHABET: Final = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 _FORM: Final = re.compile(
-    r"^1\.2\.156\.3005\.2\.([0-9A-Z]{21})\.([0-9A-Z]{18})\.([0-9A-Z]{1,32})\.(\d{3})\.([0-9A-Z])$"
+    r"^1\.2\.156\.3005\.2\.([0-9A-Z]{21})\.([0-9A-Z]{18})\.([0-9A-Z]{1,32})\.(\d{3})\.([0-9A-Z])$", re.ASCII,
 )
 TITLE_TYPE_CODE: Final = "11100000MB03271699001"
 """中华人民共和国不动产权证 [S: C2]."""
@@ -36,7 +36,7 @@ def mod37_36_check(data: str) -> str:
 
 def check_v27_elicence(value: str, expected_type: str = PROOF_TYPE_CODE) -> Rejected | None:
     """V27: prefix, known type code (and the expected one), 18-char issuer, 3-digit version, check char."""
-    match = _FORM.match(value)
+    match = _FORM.fullmatch(value)
     problem = None
     if match is None:
         problem = "it does not have the form 1.2.156.3005.2.<type>.<issuer>.<serial>.<version>.<check>"

@@ -54,7 +54,7 @@ def opt_text(data: Record, name: str, field: str = "", *, max_len: int = 500) ->
 def pattern(data: Record, name: str, regex: re.Pattern[str], field: str = "", *, what: str) -> str:
     """A string matching ``regex``."""
     value = data.get(name)
-    if not isinstance(value, str) or regex.match(value) is None:
+    if not isinstance(value, str) or regex.fullmatch(value) is None:
         raise FieldError(f"{field}{name}", f"must be {what}")
     return value
 

@@ -38,7 +38,7 @@ def put_note(view: StateView, ctx: BlockContext, command: Command) -> Outcome:
     key = command.body.get("key")
     data = command.body.get("data")
     if_absent = command.body.get("if_absent", False)
-    if not isinstance(key, str) or not _KEY.match(key):
+    if not isinstance(key, str) or not _KEY.fullmatch(key):
         return malformed("key", "must be 1-128 characters of A-Z a-z 0-9 . _ : / -")
     if not isinstance(data, dict):
         return malformed("data", "must be a JSON object")

@@ -28,7 +28,7 @@ def shred(view: StateView, ctx: BlockContext, command: Command) -> Outcome:
     del view  # a second order for the same record only records who asked again
     party_id = command.body.get("party_id")
     reason = command.body.get("reason")
-    if not isinstance(party_id, str) or not _PARTY_ID.match(party_id):
+    if not isinstance(party_id, str) or not _PARTY_ID.fullmatch(party_id):
         return malformed("party_id", "must be a party id (64 lower-case hex characters)")
     if not isinstance(reason, str) or not 1 <= len(reason) <= 500:
         return malformed("reason", "must be a text of 1-500 characters")
