@@ -26,7 +26,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 from pathlib import Path
-from typing import Any, ClassVar, Final
+from typing import Any, ClassVar, Final, Generic, TypeVar
 
 from estatechain.storage.connection import connect
 
@@ -146,25 +146,46 @@ class Follower:
         return self._ledger.execute(self.CHANGED_ROWS, (cursor,)).fetchall()
 
 
-class FirstBuild:
-    """One first build of a derived file in a worker thread, shared by every request that needs it.
+F = TypeVar("F", bound=Follower)
 
-    A page that needs the file awaits ``ready``. The build runs as a task of its own, so a request
-    cancelled while waiting (the browser went away) neither stops it nor, by releasing a lock, lets
-    the next request start a second build on the same file beside the first. A build that failed is
-    tried again by the next request.
+
+class FirstBuild(Generic[F]):
+    """A derived index behind its first build, which runs once in a worker thread for every request that needs it.
+
+    A page that needs the index awaits ``ready`` (which returns it); synchronous helpers called after
+    that read ``index``, which refuses until a ``ready`` has returned, so a route that forgot to await
+    fails loudly in its first test instead of building the index on the event loop. The build runs as
+    a task of its own, so a request cancelled while waiting (the browser went away) neither stops it
+    nor, by releasing a lock, lets the next request start a second build on the same file beside the
+    first. A build that failed is tried again by the next request.
     """
 
-    def __init__(self, index: Follower, ledger_file: Path) -> None:
+    def __init__(self, index: F, ledger_file: Path) -> None:
         self._index = index
         self._ledger_file = ledger_file
         self._task: asyncio.Future[int] | None = None
+        self._ready = False
 
-    async def ready(self) -> None:
-        """Return once the file holds a first build (at once when it already does)."""
+    async def ready(self) -> F:
+        """The index, once its file holds a first build (at once when it already does)."""
         task = self._task
         if task is None and self._index.built():
-            return
+            self._ready = True
+            return self._index
         if task is None or (task.done() and (task.cancelled() or task.exception() is not None)):
             task = self._task = asyncio.ensure_future(asyncio.to_thread(self._index.build, self._ledger_file))
         await asyncio.shield(task)
+        self._ready = True
+        return self._index
+
+    @property
+    def index(self) -> F:
+        """The index, for code that runs after ``ready`` returned.
+
+        Raises:
+            RuntimeError: no ``ready`` has returned yet (the caller would build it on the event loop).
+
+        """
+        if not self._ready:
+            raise RuntimeError(f"{type(self._index).__name__}: await ready() before reading the index")
+        return self._index

@@ -82,18 +82,12 @@ class Portal:
     accounts: AccountStore
     custody: KeyCustody
     signins: RateLimit
-    cases: CaseIndex
+    cases: FirstBuild[CaseIndex]
     """The desks' index of cases by filing org, party and state (``caseindex.py``), beside the ledger."""
-    cases_built: FirstBuild
-    """The case index's first build, in a worker thread (``routes_desks``, ``routes_cases``)."""
-    consents: ConsentIndex
+    consents: FirstBuild[ConsentIndex]
     """The banks' index of owners' inquiry consents by unit and bank (``consentindex.py``), beside the ledger."""
-    consents_built: FirstBuild
-    """The consent index's first build, in a worker thread (``routes_desks``, ``routes_inquiry``)."""
-    inquiries: InquiryIndex
+    inquiries: FirstBuild[InquiryIndex]
     """The inquiry desk's index of inquiries by requesting org (``inquiryindex.py``), beside the ledger."""
-    inquiries_built: FirstBuild
-    """The inquiry index's first build, in a worker thread (``routes_inquiry``)."""
 
 
 def portal(request: Request) -> Portal:
@@ -104,14 +98,12 @@ def portal(request: Request) -> Portal:
         ledger_dir = service.settings.ledger_dir
         accounts = AccountStore(ledger_dir / PORTAL_DB, clock=service.clock,
                                 totp_key=totp_key_from(service.keys.sealing_key()))
-        inquiries = InquiryIndex(ledger_dir / INQUIRY_INDEX, service.store.connection)
-        cases = CaseIndex(ledger_dir / CASE_INDEX, service.store.connection)
-        consents = ConsentIndex(ledger_dir / CONSENT_INDEX, service.store.connection)
+        ledger, ledger_file = service.store.connection, ledger_dir / LEDGER_FILE
         found = Portal(service=service, accounts=accounts,
                        custody=KeyCustody(service.keys), signins=RateLimit(SIGNIN_PER_MINUTE),
-                       cases=cases, cases_built=FirstBuild(cases, ledger_dir / LEDGER_FILE),
-                       consents=consents, consents_built=FirstBuild(consents, ledger_dir / LEDGER_FILE),
-                       inquiries=inquiries, inquiries_built=FirstBuild(inquiries, ledger_dir / LEDGER_FILE))
+                       cases=FirstBuild(CaseIndex(ledger_dir / CASE_INDEX, ledger), ledger_file),
+                       consents=FirstBuild(ConsentIndex(ledger_dir / CONSENT_INDEX, ledger), ledger_file),
+                       inquiries=FirstBuild(InquiryIndex(ledger_dir / INQUIRY_INDEX, ledger), ledger_file))
         request.app.state.portal = found
     return found
 

@@ -87,13 +87,13 @@ def _load(parts: Portal, account: Account, application_id: str) -> queries.Case:
 async def all_cases(session: Member, parts: PortalDep) -> Response:
     """The newest cases the account may see, how many there are in all, and each one's legal clock."""
     assert session.account is not None
-    await parts.cases_built.ready()  # a first build reads every application: off the loop
+    cases = await parts.cases.ready()  # a first build reads every application: off the loop
     store = parts.service.store
     viewer = viewer_of(parts, session.account)
     now = queries.now_ms(store, parts.service.clock.now_ms())
-    found = queries.listed(parts.cases, store, viewer, now)
+    found = queries.listed(cases, store, viewer, now)
     return render("cases.html", session, cases=found, title=N_("Cases"),
-                  total=queries.count(store, viewer, parts.cases),
+                  total=queries.count(store, viewer, cases),
                   clocks=review.clocks(found, now, WorkingDays(store)))
 
 

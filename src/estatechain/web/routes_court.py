@@ -102,13 +102,12 @@ async def seizure_index(request: Request, session: Member, parts: PortalDep) -> 
     assert session.account is not None
     _require_court(session.account)
     state = request.app.state
-    found: SeizureIndex | None = getattr(state, "seizure_index", None)
+    found: FirstBuild[SeizureIndex] | None = getattr(state, "seizure_index", None)
     if found is None:
-        found = SeizureIndex(parts.service.settings.ledger_dir / seizureindex.FILE, parts.service.store.connection)
-        state.seizure_index = found
-        state.seizure_index_built = FirstBuild(found, parts.service.settings.ledger_dir / LEDGER_FILE)
-    await state.seizure_index_built.ready()
-    return found
+        found = state.seizure_index = FirstBuild(
+            SeizureIndex(parts.service.settings.ledger_dir / seizureindex.FILE, parts.service.store.connection),
+            parts.service.settings.ledger_dir / LEDGER_FILE)
+    return await found.ready()
 
 
 IndexDep = Annotated[SeizureIndex, Depends(seizure_index)]

@@ -62,7 +62,7 @@ def _require(session_role: str, prefix: str) -> None:
 @router.get("/bank")
 async def bank_desk(session: Member, parts: PortalDep, done: str | None = None) -> Response:
     """The bank's cases with status and legal clock, and those waiting for the bank's own confirmation."""
-    await parts.cases_built.ready()  # a first build reads every application: off the loop
+    await parts.cases.ready()  # a first build reads every application: off the loop
     return _cases_desk("bank.html", "bank.", session, parts, done)
 
 
@@ -77,10 +77,10 @@ def _cases_desk(template: str, role_prefix: str, session: Member, parts: PortalD
     store = parts.service.store
     viewer = viewer_of(parts, session.account)
     now = queries.now_ms(store, parts.service.clock.now_ms())
-    found = queries.listed(parts.cases, store, viewer, now)
-    filed = queries.listed(parts.cases, store, viewer, now, states=[AppState.FILED], oldest_first=True)
+    found = queries.listed(parts.cases.index, store, viewer, now)
+    filed = queries.listed(parts.cases.index, store, viewer, now, states=[AppState.FILED], oldest_first=True)
     return render(template, session, cases=found, awaiting=queries.awaiting(store, viewer, filed), done=done,
-                  total=queries.count(store, viewer, parts.cases),
+                  total=queries.count(store, viewer, parts.cases.index),
                   clocks=review.clocks(found, now, WorkingDays(store)))
 
 
@@ -96,7 +96,7 @@ def _register(parts: PortalDep, entries: queries.UnitEntries, bank_party: str) -
     today = shanghai_day(queries.now_ms(store, parts.service.clock.now_ms()))
     return Register(entries=entries, notices=notices, bank_party=bank_party, banks=queries.org_parties(store),
                     evidence={n.notice_id: recorded_from(store, n) for n in notices},
-                    full=queries.consent_in_force(store, parts.consents, unit, bank_party, today))
+                    full=queries.consent_in_force(store, parts.consents.index, unit, bank_party, today))
 
 
 def _filing_page(session: Member, parts: PortalDep, kind: Kind, filing: Filing, status: int = 200) -> Response:
@@ -129,7 +129,7 @@ async def new_filing(session: Member, parts: PortalDep, unit: str = "", certific
     """
     assert session.account is not None
     _require(session.account.role, "bank.operator")
-    await parts.consents_built.ready()  # the register shown depends on consents: their index's first build
+    await parts.consents.ready()  # the register shown depends on consents: their index's first build
     chosen = kind_of(kind.strip()[:64])
     filing = Filing(values={"unit_number": unit.strip()[:UNIT_NUMBER_LENGTH], "kind": chosen.key,
                             "certificate": certificate.strip()[:MAX_TEXT]})
@@ -154,7 +154,7 @@ async def file_application(request: Request, session: Member, form: CheckedForm,
     assert session.account is not None
     account = session.account
     _require(account.role, "bank.operator")
-    await parts.consents_built.ready()
+    await parts.consents.ready()
     kind, filing = read_form(form)
     store = parts.service.store
     entries = queries.unit_entries(store, filing.values["unit_number"])
@@ -176,7 +176,7 @@ async def file_application(request: Request, session: Member, form: CheckedForm,
 @router.get("/owner")
 async def owner_desk(session: Member, parts: PortalDep, done: str | None = None) -> Response:
     """Applications naming the owner that wait for their confirmation, and all their cases with their clocks."""
-    await parts.cases_built.ready()  # a first build reads every application: off the loop
+    await parts.cases.ready()  # a first build reads every application: off the loop
     return _cases_desk("owner.html", "person", session, parts, done)
 
 
@@ -189,16 +189,16 @@ async def registry_desk(session: Member, parts: PortalDep, done: str | None = No
     """
     assert session.account is not None
     _require(session.account.role, "registry.")
-    await parts.cases_built.ready()  # a first build reads every application: off the loop that commits blocks
+    cases = await parts.cases.ready()  # a first build reads every application: off the loop that commits blocks
     store = parts.service.store
     viewer = viewer_of(parts, session.account)
     now = queries.now_ms(store, parts.service.clock.now_ms())
-    found = queries.listed(parts.cases, store, viewer, now)
+    found = queries.listed(cases, store, viewer, now)
     wanted = REGISTRY_QUEUES.get(session.account.role)
-    queue = [] if wanted is None else queries.listed(parts.cases, store, viewer, now, states=[wanted],
+    queue = [] if wanted is None else queries.listed(cases, store, viewer, now, states=[wanted],
                                                      oldest_first=True)
-    held = queries.listed(parts.cases, store, viewer, now, states=[AppState.ON_HOLD], oldest_first=True)
+    held = queries.listed(cases, store, viewer, now, states=[AppState.ON_HOLD], oldest_first=True)
     calendar = WorkingDays(store)
     return render("registry.html", session, cases=found, queue=queue, held=held, done=done,
-                  total=queries.count(store, viewer, parts.cases),
+                  total=queries.count(store, viewer, cases),
                   clocks=review.clocks([*queue, *held, *found], now, calendar))

@@ -187,7 +187,7 @@ def _consents_in_force(parts: Portal, ask: Ask, bank_party: str) -> None:
     unit = ask.values["unit_number"] or queries.unit_of_certificate(store, ask.values["certificate"], bank_party) or ""
     today = shanghai_day(queries.now_ms(store, parts.service.clock.now_ms()))
     newest: dict[str, str] = {}
-    for given in queries.consents_in_force(store, parts.consents, unit, bank_party, today=today,
+    for given in queries.consents_in_force(store, parts.consents.index, unit, bank_party, today=today,
                                            purpose=ask.values["purpose"]):
         newest.setdefault(given.owner, given.consent_id)
     if not newest:
@@ -233,10 +233,10 @@ def _names(parts: Portal) -> dict[str, object]:
 
 async def _desk(session: Session, parts: Portal, ask: Ask, *, status: int = 200) -> Response:
     assert session.account is not None
-    await parts.inquiries_built.ready()  # a first build reads every inquiry: off the loop that commits blocks
+    inquiries = await parts.inquiries.ready()  # a first build reads every inquiry: off the loop that commits blocks
     return render("inquiry.html", session, status=status, ask=ask, purposes=BANK_PURPOSES,
-                  inquiries=own_inquiries(parts.service.store, parts.inquiries, session.account.org),
-                  total=parts.inquiries.count(session.account.org), names=_names(parts),
+                  inquiries=own_inquiries(parts.service.store, inquiries, session.account.org),
+                  total=inquiries.count(session.account.org), names=_names(parts),
                   bank=session.account.role in BANK_ROLES)
 
 
@@ -263,7 +263,7 @@ async def inquire(session: Member, form: CheckedForm, parts: PortalDep) -> Respo
         ask.problems.setdefault("basis", N_("Your bank is not bound to a party on the ledger yet; ask the identity "
                                             "authority."))
     if not ask.problems and bank_party is not None and ask.values["basis"] == "consent":
-        await parts.consents_built.ready()  # a first build reads every consent: off the loop that commits blocks
+        await parts.consents.ready()  # a first build reads every consent: off the loop that commits blocks
         _consents_in_force(parts, ask, bank_party)
     if ask.problems or bank_party is None:
         return await _desk(session, parts, ask, status=422)

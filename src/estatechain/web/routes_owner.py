@@ -245,13 +245,12 @@ async def party_index(request: Request, parts: PortalDep) -> PartyIndex:
     keeps committing blocks; owner pages asked for meanwhile wait for it, other pages do not.
     """
     state = request.app.state
-    found: PartyIndex | None = getattr(state, "party_index", None)
+    found: FirstBuild[PartyIndex] | None = getattr(state, "party_index", None)
     if found is None:
-        found = PartyIndex(parts.service.settings.ledger_dir / PARTY_INDEX, parts.service.store.connection)
-        state.party_index = found
-        state.party_index_built = FirstBuild(found, parts.service.settings.ledger_dir / LEDGER_FILE)
-    await state.party_index_built.ready()
-    return found
+        found = state.party_index = FirstBuild(
+            PartyIndex(parts.service.settings.ledger_dir / PARTY_INDEX, parts.service.store.connection),
+            parts.service.settings.ledger_dir / LEDGER_FILE)
+    return await found.ready()
 
 
 PartiesDep = Annotated[PartyIndex, Depends(party_index)]

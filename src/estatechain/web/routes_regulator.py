@@ -92,13 +92,12 @@ async def desk_stats(request: Request, parts: PortalDep) -> DeskStats:
     event loop goes on committing blocks.
     """
     state = request.app.state
-    found: DeskStats | None = getattr(state, "desk_stats", None)
+    found: FirstBuild[DeskStats] | None = getattr(state, "desk_stats", None)
     if found is None:
-        found = DeskStats(parts.service.settings.ledger_dir / deskstats.FILE, parts.service.store)
-        state.desk_stats = found
-        state.desk_stats_built = FirstBuild(found, parts.service.settings.ledger_dir / LEDGER_FILE)
-    await state.desk_stats_built.ready()
-    return found
+        found = state.desk_stats = FirstBuild(
+            DeskStats(parts.service.settings.ledger_dir / deskstats.FILE, parts.service.store),
+            parts.service.settings.ledger_dir / LEDGER_FILE)
+    return await found.ready()
 
 
 StatsDep = Annotated[DeskStats, Depends(desk_stats)]

@@ -115,6 +115,8 @@ def test_a_cancelled_page_view_neither_stops_nor_repeats_the_first_build(ledger:
 
     monkeypatch.setattr(index, "build", slow_build)
     first = FirstBuild(index, ledger.directory / LEDGER_FILE)
+    with pytest.raises(RuntimeError, match="await ready"):
+        _ = first.index  # a route that forgot to await would build on the event loop: it fails instead
 
     async def page_views() -> None:
         leaving = asyncio.ensure_future(first.ready())
@@ -122,8 +124,9 @@ def test_a_cancelled_page_view_neither_stops_nor_repeats_the_first_build(ledger:
         leaving.cancel()  # the browser went away while the build ran
         with pytest.raises(asyncio.CancelledError):
             await leaving
-        await first.ready()  # the next view waits for that same build
-        await first.ready()  # and later ones return at once
+        assert await first.ready() is index  # the next view waits for that same build
+        assert await first.ready() is index  # and later ones return at once
+        assert first.index is index
 
     try:
         asyncio.run(page_views())
