@@ -49,6 +49,7 @@ from estatechain.identity.membership import SignerCache
 from estatechain.ledger.admission import cert_key
 from estatechain.ledger.block import BlockHeader
 from estatechain.node.pipeline import CommittedBlock
+from estatechain.storage.schema import EVENT_ROWS
 
 EVENT_TYPE: Final = "estatechain.event.v1"
 EVENT_ID_TYPE: Final = "estatechain.event-id.v1"
@@ -258,8 +259,7 @@ class EventSource:
 
     def _row_events(self, seq: int, tx_id: str) -> list[_Draft]:
         rows = self._conn.execute(
-            "SELECT key, value FROM state_rows WHERE seq = ? AND (key >= 'application/' AND key < 'application0' "
-            "OR key >= 'certificate/' AND key < 'certificate0' OR key >= 'seizure/' AND key < 'seizure0') "
+            f"SELECT key, value FROM state_rows WHERE seq = ? AND {EVENT_ROWS} "  # noqa: S608  (a constant of schema.py)
             "ORDER BY key",
             (seq,),
         ).fetchall()

@@ -13,7 +13,19 @@ SCHEMA_VERSION: Final = 2
 STREAM_POSITION: Final = "stream_position"
 """``meta`` key of a cluster node: the ordering-stream sequence its committed blocks consumed up to."""
 
-LEDGER_SCHEMA: Final = """
+EVENT_ROWS: Final = ("(key >= 'application/' AND key < 'application0' OR key >= 'certificate/' AND key < 'certificate0'"
+                     " OR key >= 'seizure/' AND key < 'seizure0')")
+"""The ``state_rows`` the partial index ``state_rows_events`` covers (application, certificate, seizure).
+
+A query over ``state_rows`` by ``seq`` uses that index only if its WHERE clause contains this very
+expression (SQLite matches the index's condition term by term), so every such query writes
+``AND {EVENT_ROWS}`` from this constant rather than a copy of it.
+"""
+PARTY_ROWS: Final = ("(key >= 'consent/' AND key < 'consent0' OR key >= 'notice/' AND key < 'notice0'"
+                     " OR key >= 'ownership/' AND key < 'ownership0')")
+"""The ``state_rows`` the partial index ``state_rows_parties`` covers (consent, notice, ownership): as above."""
+
+LEDGER_SCHEMA: Final = f"""
 CREATE TABLE IF NOT EXISTS meta(
     key   TEXT PRIMARY KEY,
     value BLOB NOT NULL
@@ -56,15 +68,11 @@ CREATE TABLE IF NOT EXISTS state_rows(
 
 -- Which rows a transaction wrote, for the namespaces events are derived from (node/events.py): a
 -- partial index, so the hot path pays for it only on application, certificate and seizure rows.
-CREATE INDEX IF NOT EXISTS state_rows_events ON state_rows(seq)
-    WHERE key >= 'application/' AND key < 'application0' OR key >= 'certificate/' AND key < 'certificate0'
-       OR key >= 'seizure/' AND key < 'seizure0';
+CREATE INDEX IF NOT EXISTS state_rows_events ON state_rows(seq) WHERE {EVENT_ROWS};
 
 -- Which rows a transaction wrote, for the rows that name a person (web/partyindex.py: an owner's
 -- units, notices and consents): a second partial index, paid for only on those three namespaces.
-CREATE INDEX IF NOT EXISTS state_rows_parties ON state_rows(seq)
-    WHERE key >= 'consent/' AND key < 'consent0' OR key >= 'notice/' AND key < 'notice0'
-       OR key >= 'ownership/' AND key < 'ownership0';
+CREATE INDEX IF NOT EXISTS state_rows_parties ON state_rows(seq) WHERE {PARTY_ROWS};
 
 -- ... and the current version of each key, for O(1) reads on the hot path.
 CREATE TABLE IF NOT EXISTS state_current(

@@ -28,6 +28,7 @@ from typing import Final
 import orjson
 
 from estatechain.storage.follower import Follower
+from estatechain.storage.schema import EVENT_ROWS
 
 FILE: Final = "desk-index.sqlite"
 
@@ -49,13 +50,11 @@ CREATE TABLE IF NOT EXISTS parties(
 """
 
 _CHANGED_ROWS: Final = (
-    "SELECT seq, value FROM state_rows WHERE seq > ? AND (key >= 'application/' AND key < 'application0' "
-    "OR key >= 'certificate/' AND key < 'certificate0' OR key >= 'seizure/' AND key < 'seizure0') "
+    f"SELECT seq, value FROM state_rows WHERE seq > ? AND {EVENT_ROWS} "  # noqa: S608  (a constant of schema.py)
     "AND key >= 'application/' AND key < 'application0' ORDER BY seq"
 )
-"""Application rows written after a cursor. The three-namespace disjunction repeats the partial
-index's own WHERE clause word for word, which is what lets SQLite's planner use that index; the
-last two terms then keep only the applications."""
+"""Application rows written after a cursor. ``EVENT_ROWS``, the partial index's own condition, lets
+SQLite's planner use that index; the last two terms then keep only the applications."""
 
 _CURRENT_ROWS: Final = "SELECT seq, value FROM state_current WHERE key >= 'application/' AND key < 'application0'"
 """Every application's current version, for the first build (a range of the primary key)."""

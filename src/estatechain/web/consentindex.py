@@ -21,6 +21,7 @@ from typing import Final
 import orjson
 
 from estatechain.storage.follower import Follower
+from estatechain.storage.schema import PARTY_ROWS
 
 FILE: Final = "consent-index.sqlite"
 
@@ -35,13 +36,11 @@ CREATE TABLE IF NOT EXISTS consents(
 """
 
 _CHANGED_ROWS: Final = (
-    "SELECT value FROM state_rows WHERE seq > ? AND (key >= 'consent/' AND key < 'consent0' "
-    "OR key >= 'notice/' AND key < 'notice0' OR key >= 'ownership/' AND key < 'ownership0') "
+    f"SELECT value FROM state_rows WHERE seq > ? AND {PARTY_ROWS} "  # noqa: S608  (a constant of schema.py)
     "AND key >= 'consent/' AND key < 'consent0' ORDER BY seq"
 )
-"""Consent rows written after a cursor. The three-namespace disjunction repeats the partial index's
-own WHERE clause word for word, which is what lets SQLite's planner use that index; the last two
-terms then keep only the consents."""
+"""Consent rows written after a cursor. ``PARTY_ROWS``, the partial index's own condition, lets
+SQLite's planner use that index; the last two terms then keep only the consents."""
 
 _CURRENT_ROWS: Final = "SELECT value FROM state_current WHERE key >= 'consent/' AND key < 'consent0'"
 """Every consent's current version, for the first build (a range of the primary key)."""

@@ -34,6 +34,7 @@ import orjson
 
 from estatechain.contract.records.party import Status
 from estatechain.storage.follower import Follower
+from estatechain.storage.schema import PARTY_ROWS
 
 FILE: Final = "party-index.sqlite"
 KINDS: Final = ("ownership", "notice", "consent")
@@ -51,11 +52,10 @@ _BY_KEY: Final = "CREATE INDEX IF NOT EXISTS named_by_key ON named(key)"
 """Which parties a key names, to replace them when the row changes (dropped and made again by a first build)."""
 
 _CHANGED_ROWS: Final = (
-    "SELECT key, value FROM state_rows WHERE seq > ? AND (key >= 'consent/' AND key < 'consent0' "
-    "OR key >= 'notice/' AND key < 'notice0' OR key >= 'ownership/' AND key < 'ownership0') ORDER BY seq"
+    f"SELECT key, value FROM state_rows WHERE seq > ? AND {PARTY_ROWS} ORDER BY seq"  # noqa: S608  (a constant of schema.py)
 )
-"""Every version of the indexed rows written after a cursor. The disjunction repeats the partial
-index's WHERE clause word for word, which is what lets SQLite's planner use that index."""
+"""Every version of the indexed rows written after a cursor. ``PARTY_ROWS``, the partial index's own
+condition, lets SQLite's planner use that index."""
 
 _CURRENT_ROWS: Final = "SELECT key, value FROM state_current WHERE key >= ? AND key < ? AND value IS NOT NULL"
 """One namespace's current rows, for the first build (a range of the primary key)."""

@@ -37,6 +37,7 @@ from fastapi.responses import StreamingResponse
 from estatechain.contract.records import Application
 from estatechain.errors import InputError
 from estatechain.node.events import Cursor, Event, EventHub
+from estatechain.storage.schema import EVENT_ROWS
 from estatechain.storage.store import LedgerStore
 from estatechain.web import cases as queries
 from estatechain.web.accounts import SESSION_MS
@@ -121,9 +122,8 @@ def case_changes(store: LedgerStore, height: int) -> list[CaseChange]:
     if low is None:
         return []
     rows = conn.execute(
-        "SELECT key, value FROM state_rows WHERE seq >= ? AND seq <= ? AND (key >= 'application/' AND "
-        "key < 'application0' OR key >= 'certificate/' AND key < 'certificate0' OR key >= 'seizure/' AND "
-        "key < 'seizure0') ORDER BY seq, key", (low, high)).fetchall()
+        f"SELECT key, value FROM state_rows WHERE seq >= ? AND seq <= ? AND {EVENT_ROWS} ORDER BY seq, key",  # noqa: S608
+        (low, high)).fetchall()
     written = [Application.from_json(orjson.loads(bytes(value))) for key, value in rows
                if str(key).startswith("application/") and value is not None]
     return [CaseChange(Cursor(height, index), application) for index, application in enumerate(written)]

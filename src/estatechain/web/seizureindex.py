@@ -18,6 +18,7 @@ from typing import Final
 import orjson
 
 from estatechain.storage.follower import Follower
+from estatechain.storage.schema import EVENT_ROWS
 
 FILE: Final = "seizure-index.sqlite"
 
@@ -33,13 +34,11 @@ CREATE INDEX IF NOT EXISTS seizures_by_authority ON seizures(authority_org, rele
 """
 
 _CHANGED_ROWS: Final = (
-    "SELECT key, value FROM state_rows WHERE seq > ? AND (key >= 'application/' AND key < 'application0' "
-    "OR key >= 'certificate/' AND key < 'certificate0' OR key >= 'seizure/' AND key < 'seizure0') "
+    f"SELECT key, value FROM state_rows WHERE seq > ? AND {EVENT_ROWS} "  # noqa: S608  (a constant of schema.py)
     "AND key >= 'seizure/' AND key < 'seizure0' ORDER BY seq"
 )
-"""Seizure rows written after a cursor. The three-namespace disjunction repeats the partial index's
-own WHERE clause word for word, which is what lets SQLite's planner use that index; the last two
-terms then keep only the seizures."""
+"""Seizure rows written after a cursor. ``EVENT_ROWS``, the partial index's own condition, lets
+SQLite's planner use that index; the last two terms then keep only the seizures."""
 
 _CURRENT_ROWS: Final = "SELECT key, value FROM state_current WHERE key >= 'seizure/' AND key < 'seizure0'"
 """Every seizure's current version, for the first build (a range of the primary key)."""
