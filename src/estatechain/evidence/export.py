@@ -14,6 +14,7 @@ chain up to the head, and the org attestations over the head.
 from __future__ import annotations
 
 import base64
+import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,9 +23,9 @@ import orjson
 from estatechain import canonical
 from estatechain.canonical import JSONValue
 from estatechain.crypto import x509
-from estatechain.errors import Conflict, NotFound
+from estatechain.errors import Conflict, NotFound, Unavailable
 from estatechain.evidence.attestations import AttestationStore, NodeKey, attest_block
-from estatechain.evidence.mentions import MentionIndex
+from estatechain.evidence.mentions import MENTIONS_FILE, MentionIndex
 from estatechain.evidence.openings import Opener
 from estatechain.evidence.package import EVIDENCE_TYPE, EXPORT_TYPE, b64text, record_refs
 from estatechain.evidence.select import Selection, StoredTx, header_at, select
@@ -59,12 +60,13 @@ def export_package(
         NotFound: no ledger, or nothing matches the subject.
         InputError: the subject is malformed.
         Conflict: a stored attestation contradicts the ledger (a fork): nothing is exported.
+        Unavailable: the exporter's index beside the ledger cannot be written now (``_mention_index``).
 
     """
     store = LedgerStore.open(ledger_dir, readonly=True)
     attestations = AttestationStore(ledger_dir, store.genesis, store.suite)
     try:
-        index = MentionIndex.caught_up(ledger_dir, store.connection)
+        index = _mention_index(ledger_dir, store)
         try:
             selection = select(store, subject, index)
         finally:
@@ -73,6 +75,29 @@ def export_package(
     finally:
         attestations.close()
         store.close()
+
+
+def _mention_index(ledger_dir: Path, store: LedgerStore) -> MentionIndex:
+    """The exporter's index, caught up; a damaged file is rebuilt, a held or unwritable one is reported.
+
+    Raises:
+        Unavailable: another export held the file longer than ``MentionIndex.WAIT_S``, or the folder
+            cannot be written.
+
+    """
+    path = ledger_dir / MENTIONS_FILE
+    for attempt in (1, 2):
+        try:
+            return MentionIndex.caught_up(ledger_dir, store.connection)
+        except sqlite3.OperationalError as error:  # locked, read-only, no space: nothing to rebuild
+            raise Unavailable(f"{path}: {error}; the exporter keeps its index there (another export may hold it: "
+                              "try again when it ends)") from error
+        except sqlite3.DatabaseError:  # not a database, malformed: derived data, so start it again
+            if attempt == 2:
+                raise
+            for damaged in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+                damaged.unlink(missing_ok=True)
+    raise AssertionError("unreachable")  # pragma: no cover  (the loop returns or raises)
 
 
 def _build(

@@ -2,19 +2,22 @@
 
 Why it exists: a unit's or an application's evidence holds every transaction that names it, valid or
 invalid (a failed attempt is part of the record, design §3.1), and an invalid transaction wrote no
-state row that could lead to it. Without an index, finding them is a pass over every stored envelope:
-12.9 s for one unit's whole history at 1,000,000 units, growing with the ledger, and once more for each
-application filed for the unit. The hot path should not pay for an index that only the exporter
-reads. So the exporter keeps it beside the ledger, in ``mentions.sqlite``, as a ``Follower``: it is
-brought up to the head before each selection, reading only the transactions committed since the last
-export, and started again when the ledger under it is no longer the one it followed. It is derived
-data, never hashed and never shared: deleting the file costs one full pass at the next export.
+state row that could lead to it. Without an index, finding them is a pass over every stored envelope,
+and one more for each application filed for the unit: 7 s for a unit at 1,000,000 units (p50; 46 s at
+p95, a unit with several filings; ``bench_evidence.py``), growing with the ledger. The hot path should
+not pay for an index that only the exporter reads. So the exporter keeps it beside the ledger, in
+``mentions.sqlite``, as a ``Follower``: it is brought up to the head before each selection, reading only
+the transactions committed since the last export, and started again when the ledger under it is no
+longer the one it followed. It is derived data, never hashed and never shared: deleting the file costs
+one full pass at the next export.
 
 Terms are read from the canonical envelope bytes with two patterns, each a superset of what selection
 asks for: every 28-character string value of unit-number shape, and every ``application_id`` value.
 Selection parses each candidate and keeps only real matches, so a false candidate costs one parse, and
-a missed one cannot happen: in canonical JSON a unit number is a string value of exactly this shape
-(RFC 8785 escapes none of its characters, and V1 allows ASCII digits and capitals only).
+a missed one cannot happen for a subject of that shape: in canonical JSON such a string value is
+written as these very bytes (RFC 8785 escapes none of its characters). A unit subject of another shape
+(a mis-typed number that only invalid transactions could name: V1 refuses it) is refused with
+``InputError`` rather than answered from an index that cannot hold it.
 """
 
 from __future__ import annotations
@@ -31,9 +34,13 @@ from estatechain.storage.store import LEDGER_FILE
 MENTIONS_FILE: Final = "mentions.sqlite"
 _UNIT_VALUE: Final = re.compile(rb'"([0-9]{12}[A-Z]{2}[0-9]{5}[A-Z][0-9]{8})"')
 _APPLICATION_ID: Final = re.compile(rb'"application_id":"([0-9a-f]{64})"')
+_UNIT_SHAPE: Final = re.compile(r"[0-9]{12}[A-Z]{2}[0-9]{5}[A-Z][0-9]{8}")
 _IN_CHUNK: Final = 500
-_WAIT_MS: Final = 120_000
-"""How long a second export waits for a first one's build of the same file (one pass over the ledger)."""
+
+
+def indexed_unit_number(text: str) -> bool:
+    """Whether ``text`` has the shape of the unit numbers the index holds (what a unit subject must have)."""
+    return _UNIT_SHAPE.fullmatch(text) is not None
 
 
 def terms_of(envelope: bytes) -> set[str]:
@@ -51,10 +58,11 @@ class MentionIndex(Follower):
         " WITHOUT ROWID;"
     )
     TABLES: ClassVar[tuple[str, ...]] = ("mentions",)
+    WAIT_S: ClassVar[float] = 120.0
+    """A second export waits for a first one's build of the same file (one pass over the ledger), then uses it."""
 
     def __init__(self, path: Path, ledger: sqlite3.Connection) -> None:
         super().__init__(path, ledger)
-        self._db.execute(f"PRAGMA busy_timeout={_WAIT_MS}")
         self.last_read = 0
         """How many transactions the last catch-up read (the exporter's summary; a test's witness)."""
 

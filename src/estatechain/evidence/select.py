@@ -23,20 +23,21 @@ confirm the match, so the index only has to be complete.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Final
 
 import orjson
 
 from estatechain.canonical import JSONValue
 from estatechain.contract.keys import org_of_party, party_of_certificate
 from estatechain.contract.rules.governance import revoked_key
-from estatechain.errors import InputError, NotFound
-from estatechain.evidence.mentions import MentionIndex
+from estatechain.errors import InputError, NotFound, Unavailable
+from estatechain.evidence.mentions import MentionIndex, indexed_unit_number
 from estatechain.evidence.package import body_of, mentions
 from estatechain.ledger.block import BlockHeader
 from estatechain.storage.store import LedgerStore
 
 _COLUMNS = "seq, tx_id, height, position, signer, command, envelope"
-_IN_CHUNK = 500
+_IN_CHUNK: Final = 500
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -106,22 +107,38 @@ def select(store: LedgerStore, subject: dict[str, JSONValue], index: MentionInde
 
     """
     kind = subject.get("kind")
+    head_seq = _head_seq(store)
+    if index.cursor < head_seq:  # cannot happen after ``MentionIndex.caught_up``: never answer from a short index
+        raise Unavailable(f"the evidence index reaches seq {index.cursor}, the ledger's head {head_seq}: export again")
     if kind == "tx":
-        txs = _rows(store, "tx_id = ?", (subject["tx_id"],))
+        txs = _rows(store, "tx_id = ? AND seq <= ?", (subject["tx_id"], head_seq))
     elif kind == "application":
         app = str(subject["application_id"])
-        filing = _rows(store, "tx_id = ?", (app,))
-        txs = _merged(filing, _steps(store, index, {app}, (0, index.cursor)))
+        filing = _rows(store, "tx_id = ? AND seq <= ?", (app, head_seq))
+        txs = _merged(filing, _steps(store, index, {app}, (0, head_seq)))
         if txs and txs[0].tx_id != app:
             raise NotFound(f"application {app}: its filing transaction is not on this ledger")
     elif kind == "unit":
-        txs = _unit_txs(store, index, str(subject["unit_number"]), int(str(subject["from_ms"])),
-                        int(str(subject["to_ms"])))
+        unit = str(subject["unit_number"])
+        if not indexed_unit_number(unit):
+            raise InputError(f"subject.unit_number: {unit!r} is not a 28-character unit number of ASCII digits and "
+                             "capitals (GB/T 37346); check it for a typo or full-width characters")
+        txs = _unit_txs(store, index, unit, int(str(subject["from_ms"])), int(str(subject["to_ms"])))
     else:
         raise InputError(f"subject.kind: {kind!r} is not one of tx, application, unit")
     if not txs:
         raise NotFound(f"no transaction on this ledger matches {orjson.dumps(subject).decode()}")
-    return Selection(subject=subject, txs=tuple(txs), context=tuple(_context(store, txs)))
+    return Selection(subject=subject, txs=tuple(txs), context=tuple(_context(store, txs, head_seq)))
+
+
+def _head_seq(store: LedgerStore) -> int:
+    """The last seq in a block at or below the head the store opened at: the package's head.
+
+    A node may commit blocks while the exporter reads; what they hold is after the package's head and
+    stays out of it, whatever the reads below happen to see.
+    """
+    return int(store.connection.execute("SELECT COALESCE(MAX(seq), -1) FROM txs WHERE height <= ?",
+                                        (store.height,)).fetchone()[0])
 
 
 def _by_seqs(store: LedgerStore, seqs: list[int]) -> list[StoredTx]:
@@ -150,20 +167,20 @@ def _unit_txs(store: LedgerStore, index: MentionIndex, unit: str, from_ms: int, 
                                          (first, last)).fetchone()
     if low is None:
         return []
-    high = min(int(high), index.cursor)
-    txs = [t for t in _by_seqs(store, index.seqs([unit], int(low), high)) if mentions(t.body, unit)]
+    span = (int(low), int(high))  # heights at or below the store's head, so seqs at or below the package's head
+    txs = [t for t in _by_seqs(store, index.seqs([unit], *span)) if mentions(t.body, unit)]
     filings = {t.tx_id for t in txs if t.command == "application.file"}
     # confirmations and later steps name only the application
-    return _merged(txs, _steps(store, index, filings, (int(low), high)) if filings else [])
+    return _merged(txs, _steps(store, index, filings, span) if filings else [])
 
 
-def _writers(store: LedgerStore, key: str) -> list[int]:
-    """Seqs of every transaction that wrote a version of ``key``."""
-    return [int(r[0]) for r in store.connection.execute("SELECT seq FROM state_rows WHERE key = ? ORDER BY seq",
-                                                          (key,))]
+def _writers(store: LedgerStore, key: str, head_seq: int) -> list[int]:
+    """Seqs of every transaction up to ``head_seq`` that wrote a version of ``key``."""
+    return [int(r[0]) for r in store.connection.execute(
+        "SELECT seq FROM state_rows WHERE key = ? AND seq <= ? ORDER BY seq", (key, head_seq))]
 
 
-def _context(store: LedgerStore, txs: list[StoredTx]) -> list[StoredTx]:
+def _context(store: LedgerStore, txs: list[StoredTx], head_seq: int) -> list[StoredTx]:
     """Bindings of every signer and named organisation party, and revocations of every signer."""
     keys: set[str] = set()
     for tx in txs:
@@ -172,7 +189,7 @@ def _context(store: LedgerStore, txs: list[StoredTx]) -> list[StoredTx]:
         if isinstance(party, str):
             keys.add(org_of_party(party))
     subject_seqs = {t.seq for t in txs}
-    seqs = sorted({seq for key in keys for seq in _writers(store, key)} - subject_seqs)
+    seqs = sorted({seq for key in keys for seq in _writers(store, key, head_seq)} - subject_seqs)
     if not seqs:
         return []
     marks = ",".join("?" * len(seqs))

@@ -7,13 +7,13 @@ which unit or application (``evidence/mentions.py``) are built alike: their own 
 ledger, a cursor that is the ``seq`` of the last ledger row taken and the block (height and hash) it
 was taken at, and a catch-up before every read that applies what the ledger wrote after the cursor,
 in one SQLite transaction with the new cursor, so a crash leaves the file either before or after a
-whole catch-up. They are derived,
-never authoritative: deleting the file is safe, and a ledger that no longer has the block the
-cursor names (restored from an older backup, or replaced) makes the file start again.
+whole catch-up. They are derived, never authoritative: deleting the file is safe, and a ledger that
+no longer has the block the cursor names (restored from an older backup, or replaced) makes the file
+start again.
 
 A subclass names its tables (``SCHEMA``, ``TABLES``) and says how to take the rows written after a
-cursor (``take``); a cursor of -1 asks for the first build, which reads the ledger's current rows
-rather than its whole history.
+cursor (``take``); a cursor of -1 asks for the first build, which for the desks' indexes reads the
+ledger's current rows rather than its whole history (the evidence index reads every transaction).
 
 A first build over a large register (every current row of a namespace) can take seconds, too long
 for the event loop that commits blocks. ``build`` runs it on connections of its own, over one read
@@ -49,10 +49,13 @@ class Follower:
     CHANGED_ROWS: ClassVar[str] = ""
     """A catch-up's query over the ledger: the rows written after a cursor (its one parameter), by ``seq``."""
 
+    WAIT_S: ClassVar[float] = 5.0
+    """How long a connection waits for another's write lock on the file (a second process building it)."""
+
     def __init__(self, path: Path, ledger: sqlite3.Connection) -> None:
         self._path = path
         self._ledger = ledger
-        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=self.WAIT_S)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.executescript(_CURSOR + self.SCHEMA)
 
@@ -69,10 +72,13 @@ class Follower:
         if height > 0:
             found = self._ledger.execute("SELECT hash FROM blocks WHERE height = ?", (height,)).fetchone()
             if found is None or str(found[0]) != block_hash:  # a restored or replaced ledger: start again
-                self._db.execute("BEGIN IMMEDIATE")
+                own = not self._db.in_transaction  # inside ``_take_locked`` the reset joins its transaction
+                if own:
+                    self._db.execute("BEGIN IMMEDIATE")
                 for table in (*self.TABLES, "cursor"):
                     self._db.execute(f"DELETE FROM {table}")  # noqa: S608  (names fixed by the class)
-                self._db.execute("COMMIT")
+                if own:
+                    self._db.execute("COMMIT")
                 return -1
         return seq
 
@@ -83,17 +89,20 @@ class Follower:
     def build(self, ledger_file: Path) -> int:
         """Catch up from a snapshot of ``ledger_file`` read on connections of its own; rows taken.
 
-        Meant for the first build, in a worker thread while the node commits blocks: one read
-        transaction pins the ledger's head, last seq and rows together, and the blocks committed
-        meanwhile are taken by the next ``refresh``. The caller must not query this object until it
-        returns.
+        Meant for a first build in a worker thread while the node commits blocks, and for a process
+        other than the node's (the evidence exporter): one read transaction pins the ledger's head, last
+        seq and rows together, and the blocks committed meanwhile are taken by the next catch-up. The
+        read transaction starts at its first read, which ``_take_locked`` makes after it holds the file's
+        write lock: a second process that waited for the first's build therefore sees a ledger at
+        least as new as the cursor the first wrote, finds nothing left to take, and never writes an
+        older cursor over a newer one. The caller must not query this object until it returns.
         """
         ledger = connect(ledger_file, readonly=True)
         try:
-            ledger.execute("BEGIN")  # one read snapshot for the head, the last seq and the rows
+            ledger.execute("BEGIN")  # deferred: the snapshot is taken at the first read, under the file's lock
             twin = self._twin(ledger)
             try:
-                return twin.refresh()
+                return twin._take_locked()  # noqa: SLF001  (the same class)
             finally:
                 twin.close()
         finally:
@@ -112,19 +121,28 @@ class Follower:
         Runs on the thread that commits blocks (the node's event loop), so no block lands between
         reading the ledger's head and reading its rows.
         """
-        cursor = self._cursor()
-        head = self._ledger.execute("SELECT height, hash FROM blocks ORDER BY height DESC LIMIT 1").fetchone()
-        if head is None:
-            return 0
         last = int(self._ledger.execute("SELECT COALESCE(MAX(seq), -1) FROM txs").fetchone()[0])
-        if cursor == last:
-            return 0
+        if self._cursor() == last:
+            return 0  # the common case on the loop: nothing committed since, no lock taken
+        return self._take_locked()
+
+    def _take_locked(self) -> int:
+        """Under the file's write lock, read the cursor and the ledger afresh and take what lies between.
+
+        Another process (a second exporter) may have moved the cursor while this one waited for the
+        lock, so nothing read before the lock is trusted.
+        """
         self._db.execute("BEGIN IMMEDIATE")
         try:
-            taken = self.take(cursor)
-            self._db.execute("INSERT INTO cursor(id, seq, height, hash) VALUES (1, ?, ?, ?) ON CONFLICT(id) "
-                             "DO UPDATE SET seq = excluded.seq, height = excluded.height, hash = excluded.hash",
-                             (last, int(head[0]), str(head[1])))
+            cursor = self._cursor()
+            head = self._ledger.execute("SELECT height, hash FROM blocks ORDER BY height DESC LIMIT 1").fetchone()
+            last = int(self._ledger.execute("SELECT COALESCE(MAX(seq), -1) FROM txs").fetchone()[0])
+            taken = 0
+            if head is not None and cursor < last:
+                taken = self.take(cursor)
+                self._db.execute("INSERT INTO cursor(id, seq, height, hash) VALUES (1, ?, ?, ?) ON CONFLICT(id) "
+                                 "DO UPDATE SET seq = excluded.seq, height = excluded.height, hash = excluded.hash",
+                                 (last, int(head[0]), str(head[1])))
         except BaseException:
             self._db.execute("ROLLBACK")
             raise
@@ -146,10 +164,10 @@ class Follower:
         return self._ledger.execute(self.CHANGED_ROWS, (cursor,)).fetchall()
 
 
-F = TypeVar("F", bound=Follower)
+_F = TypeVar("_F", bound=Follower)
 
 
-class FirstBuild(Generic[F]):
+class FirstBuild(Generic[_F]):
     """A derived index behind its first build, which runs once in a worker thread for every request that needs it.
 
     A page that needs the index awaits ``ready`` (which returns it); synchronous helpers called after
@@ -160,13 +178,13 @@ class FirstBuild(Generic[F]):
     first. A build that failed is tried again by the next request.
     """
 
-    def __init__(self, index: F, ledger_file: Path) -> None:
+    def __init__(self, index: _F, ledger_file: Path) -> None:
         self._index = index
         self._ledger_file = ledger_file
         self._task: asyncio.Future[int] | None = None
         self._ready = False
 
-    async def ready(self) -> F:
+    async def ready(self) -> _F:
         """The index, once its file holds a first build (at once when it already does)."""
         task = self._task
         if task is None and self._index.built():
@@ -179,7 +197,7 @@ class FirstBuild(Generic[F]):
         return self._index
 
     @property
-    def index(self) -> F:
+    def index(self) -> _F:
         """The index, for code that runs after ``ready`` returned.
 
         Raises:

@@ -6,13 +6,15 @@ number the patterns missed would silently drop a transaction from a court's pack
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import orjson
 from hypothesis import given
 from hypothesis import strategies as st
 
 from estatechain import canonical
 from estatechain.canonical import JSONValue
-from estatechain.evidence.mentions import terms_of
+from estatechain.evidence.mentions import indexed_unit_number, terms_of
 from estatechain.evidence.package import body_of, mentions
 
 UNIT_NUMBERS = st.from_regex(r"[0-9]{12}[GJZ][ABSXCDEFHGWYLN][0-9]{5}[FLQW][0-9]{8}", fullmatch=True)
@@ -26,18 +28,32 @@ BODIES = st.recursive(
 )
 
 
-@given(body=st.dictionaries(KEYS, BODIES, max_size=5), units=st.lists(UNIT_NUMBERS, max_size=3),
+def string_leaves(value: JSONValue) -> Iterator[str]:
+    """Every string value anywhere in ``value`` (not the keys): what ``mentions`` compares a subject with."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from string_leaves(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from string_leaves(item)
+
+
+@given(body=st.dictionaries(KEYS, BODIES, max_size=5), unit=UNIT_NUMBERS,
        application_id=st.one_of(st.none(), APPLICATION_IDS))
 def test_every_unit_number_and_the_application_id_of_a_body_are_terms(
-    body: dict[str, JSONValue], units: list[str], application_id: str | None,
+    body: dict[str, JSONValue], unit: str, application_id: str | None,
 ) -> None:
-    body = {**body, "units": list(units)}
+    body = {**body, "unit_number": unit}  # where most commands name it; the strategies put others anywhere
     if application_id is not None:
         body["application_id"] = application_id
     envelope = canonical.encode({"payload": {"body": body, "command": "x"}, "signature": "AAAA"})
     terms = terms_of(envelope)
-    named = [u for u in units if mentions(body, u)]
-    assert set(named) <= terms
+    named = {leaf for leaf in string_leaves(body) if indexed_unit_number(leaf)}
+    assert unit in named
+    assert all(mentions(body, leaf) for leaf in named)
+    assert named <= terms
     if application_id is not None:
         assert application_id in terms
 
