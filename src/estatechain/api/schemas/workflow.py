@@ -25,7 +25,7 @@ from estatechain.contract.rules.inquiry import BASES, INTEREST_KINDS, PURPOSES
 from estatechain.contract.rules.registration import REFUSAL_CODES
 
 HEX64: Final = r"^[0-9a-f]{64}$"
-DATE: Final = r"^\d{4}-\d{2}-\d{2}$"
+DATE: Final = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"  # not \d: pydantic's regex engine takes Unicode digits for \d
 
 Hex64 = Annotated[str, Field(pattern=HEX64, description="64 lower-case hex characters.")]
 TxRef = Annotated[str, Field(pattern=HEX64, description="A transaction id (64 lower-case hex characters).")]
