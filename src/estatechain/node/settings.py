@@ -21,7 +21,11 @@ class Settings(BaseSettings):
     ledger_dir: Path = Field(description="Directory holding the node's ledger.sqlite.")
     host: str = Field(default="127.0.0.1", description="Interface the API binds to (loopback by default).")
     port: int = Field(default=8700, ge=0, le=65535, description="TCP port of the API (0 picks a free port).")
-    max_body_bytes: int = Field(default=256 * 1024, gt=0, description="Largest request body accepted (413 above).")
+    max_body_bytes: int = Field(default=256 * 1024, gt=0, description="Largest request body accepted (413 above), "
+                                "uploads aside.")
+    max_upload_bytes: int = Field(default=64 * 1024 * 1024, gt=0, description="Largest body of an upload: a "
+                                  "material (POST /v1/materials; V24 allows 50 MiB a material) or the portal's "
+                                  "filing form with its materials (413 above).")
     signature_max_age_s: int = Field(default=300, gt=0, description="Oldest signature accepted.")
     clock_skew_s: int = Field(default=5, ge=0, description="Tolerance for callers' clocks running ahead or behind.")
     nonce_cache_entries: int = Field(default=1_000_000, gt=0, description="Nonces kept for replay checks.")

@@ -39,7 +39,8 @@ class RunningNode:
 def running_node(tmp_path: Path) -> Iterator[RunningNode]:
     consortium = create_dev_consortium(tmp_path / "net", now_ms=SystemClock().now_ms())
     LedgerStore.create(tmp_path / "ledger", consortium.genesis).close()
-    server = NodeServer(build_node(Settings(ledger_dir=tmp_path / "ledger", port=0, max_body_bytes=128 * 1024)),
+    server = NodeServer(build_node(Settings(ledger_dir=tmp_path / "ledger", port=0, max_body_bytes=128 * 1024,
+                                                 max_upload_bytes=256 * 1024)),
                         log_level="error")
     thread = threading.Thread(target=lambda: asyncio.run(server.serve()), daemon=True)
     thread.start()

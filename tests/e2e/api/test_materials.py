@@ -50,5 +50,13 @@ def test_content_that_is_not_pdf_jpeg_or_png_is_refused(node: RunningNode) -> No
     assert (response.status_code, response.json()["error"]) == (400, "MATERIAL_REFUSED")
     empty = send(node, "icbc-gz/operator1", "POST", "/v1/materials", b"")
     assert empty.status_code == 400
-    too_big = send(node, "icbc-gz/operator1", "POST", "/v1/materials", b"%PDF-" + b"0" * (200 * 1024))
-    assert too_big.status_code == 413
+    too_big = send(node, "icbc-gz/operator1", "POST", "/v1/materials", b"%PDF-" + b"0" * (300 * 1024))
+    assert (too_big.status_code, too_big.json()["detail"]["limit"]) == (413, str(256 * 1024))
+
+
+def test_a_scan_larger_than_any_transaction_uploads_while_other_routes_keep_their_limit(node: RunningNode) -> None:
+    scan = b"%PDF-1.7\n" + bytes(range(256)) * (200 * 4)  # 200 KiB: over the node's 128 KiB body limit
+    up = send(node, "icbc-gz/operator1", "POST", "/v1/materials", scan)
+    assert (up.status_code, up.json()["size"]) == (201, len(scan)), up.text
+    envelope = send(node, "icbc-gz/operator1", "POST", "/v1/transactions", b"{" + b" " * (200 * 1024) + b"}")
+    assert (envelope.status_code, envelope.json()["detail"]["limit"]) == (413, str(128 * 1024))

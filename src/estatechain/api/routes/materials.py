@@ -17,14 +17,15 @@ from estatechain.api.deps import Caller, Service, principal
 from estatechain.api.problems import ApiError
 from estatechain.api.routes.responses import SIGNED, errors
 from estatechain.api.schemas.materials import MaterialOut
+from estatechain.contract.checks.materials import MAX_SIZE
 from estatechain.errors import InputError
 from estatechain.node.service import NodeService
 from estatechain.storage.materials import MaterialStore
 
 router = APIRouter(tags=["materials"])
 
-MAX_MATERIAL_BYTES: Final = 50 * 1024 * 1024
-"""The contract's V24 limit; the node's request body limit applies first."""
+MAX_MATERIAL_BYTES: Final = MAX_SIZE
+"""The contract's V24 limit; the node's upload body limit (``max_upload_bytes``) applies first."""
 READERS: Final = frozenset({"registry"})
 """Org types that read every material (the registry examines the application)."""
 Sha256 = Annotated[str, Path(pattern="^[0-9a-f]{64}$", description="The material's SHA-256 (hex).")]
@@ -35,7 +36,7 @@ def material_store(request: Request, service: NodeService) -> MaterialStore:
     store: MaterialStore | None = getattr(request.app.state, "materials", None)
     if store is None:
         store = MaterialStore(service.settings.ledger_dir / "materials",
-                              max_bytes=min(MAX_MATERIAL_BYTES, service.settings.max_body_bytes))
+                              max_bytes=min(MAX_MATERIAL_BYTES, service.settings.max_upload_bytes))
         request.app.state.materials = store
     return store
 
