@@ -12,7 +12,7 @@ import pytest
 
 from estatechain.crypto.batch import BAD_SIGNATURE, NON_CANONICAL, VALID
 from estatechain.crypto.suites import get_suite
-from estatechain.errors import Refused
+from estatechain.errors import Refused, Unavailable
 from estatechain.identity.devca import create_dev_consortium, issue_identity
 from estatechain.node.pipeline import Pipeline, Receipt
 from estatechain.node.signatures import SignatureChecker
@@ -239,3 +239,28 @@ def test_a_payload_that_is_not_canonical_inside_a_canonical_frame_is_refused_as_
     detail = _refused_unchanged(ledger, framed, "NON_CANONICAL")
     assert detail == {}
     assert "envelope.payload: not in RFC 8785 canonical form" in ledger.refuse(framed).message
+
+
+def test_after_a_commit_fault_a_submission_is_unavailable_and_nothing_is_stored(
+    ledger: LedgerHarness, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The API answers 503 UNAVAILABLE (retry elsewhere or later), not 500 INTERNAL, once the pipeline stopped."""
+    bank = ledger.factory.identity("icbc-gz/operator1")
+    before = ledger.snapshot()
+
+    def disk_full(**_: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    async def fault_then_submit() -> None:
+        pipeline = Pipeline(ledger.store, ledger.clock)
+        runner = asyncio.create_task(pipeline.run())
+        monkeypatch.setattr(ledger.store, "commit_block", disk_full)
+        with pytest.raises(OSError, match="No space left"):
+            await pipeline.submit(ledger.factory.note(bank, "fault/1", {"n": 1}))
+        await asyncio.gather(runner, return_exceptions=True)
+        with pytest.raises(Unavailable, match=r"stopped after a fault.*restarted"):
+            pipeline.submit_nowait(ledger.factory.note(bank, "fault/2", {"n": 2}))
+
+    asyncio.run(fault_then_submit())
+    monkeypatch.undo()
+    assert ledger.snapshot().txs == before.txs

@@ -169,7 +169,8 @@ class Pipeline:
 
     def _enqueue(self, data: bytes) -> _Pending:
         if self.fault is not None:
-            raise RuntimeError(f"the pipeline stopped after a fault: {self.fault!r}")
+            raise Unavailable(f"this node stopped after a fault ({self.fault!r}); nothing was stored: submit to "
+                              "another member's node, or resubmit once the operator has restarted this one")
         admitted = self._admission.admit(data, defer=True)
         tx = admitted.tx
         if tx.tx_id in self._pending_ids:
