@@ -384,28 +384,44 @@ class Client:
         keep the last ``cursor`` to resume after a disconnect. Events may repeat across reconnects
         only if a cursor older than the last one is given: de-duplicate on ``event_id``.
 
+        A client that falls 1,000 blocks behind is sent ``event: overflow`` and the node closes the
+        stream; this generator then reconnects from the last cursor it yielded, so a slow consumer
+        loses nothing and needs no code of its own for it.
+
         Raises:
-            SdkError: the node refused the stream (with its error code) or cannot be reached.
+            SdkError: the node refused the stream (with its error code), cannot be reached, or closed
+                the stream otherwise (the message names the cursor to resume from).
 
         """
-        params: dict[str, int | str] = {"heartbeat": heartbeat_s}
-        if after is not None:
-            params["after"] = after
-        request = self.build_request("GET", "/v1/events", params=params, chain_id=await self.chain_id())
-        request.extensions["timeout"] = httpx.Timeout(10.0, read=heartbeat_s * 3.0).as_dict()
-        response = await self._stream(request)
-        try:
-            data_lines: list[str] = []
-            async for line in response.aiter_lines():
-                if line.startswith("data:"):
-                    data_lines.append(line[5:].lstrip())
-                elif not line and data_lines:
-                    decoded = orjson.loads("\n".join(data_lines))
-                    data_lines = []
-                    if isinstance(decoded, dict) and "event_id" in decoded:
-                        yield decoded
-        finally:
-            await response.aclose()
+        cursor = after
+        while True:
+            params: dict[str, int | str] = {"heartbeat": heartbeat_s}
+            if cursor is not None:
+                params["after"] = cursor
+            request = self.build_request("GET", "/v1/events", params=params, chain_id=await self.chain_id())
+            request.extensions["timeout"] = httpx.Timeout(10.0, read=heartbeat_s * 3.0).as_dict()
+            response = await self._stream(request)
+            overflow = False
+            try:
+                kind, data_lines = "", list[str]()
+                async for line in response.aiter_lines():
+                    if line.startswith("event:"):
+                        kind = line[6:].strip()
+                    elif line.startswith("data:"):
+                        data_lines.append(line[5:].lstrip())
+                    elif not line:
+                        if kind == "overflow":
+                            overflow = True
+                            break
+                        decoded = orjson.loads("\n".join(data_lines)) if data_lines else None
+                        kind, data_lines = "", []
+                        if isinstance(decoded, dict) and "event_id" in decoded:
+                            cursor = str(decoded.get("cursor", cursor))
+                            yield decoded
+            finally:
+                await response.aclose()
+            if not overflow:
+                raise SdkError(f"the node closed the event stream; resume with after={cursor!r}")
 
 
 def _status(data: Mapping[str, Any]) -> TxStatus:

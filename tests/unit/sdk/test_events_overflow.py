@@ -1,0 +1,54 @@
+"""The SDK's event stream resumes from its last cursor when the node drops a client that fell behind.
+
+The node sends ``event: overflow`` and closes the stream of a client 1,000 blocks behind. The stream
+is served here by an httpx transport that answers as the node's ``/v1/events`` does (the SDK's
+parsing and reconnecting are what is under test; the node's side is tested in tests/e2e/api).
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import httpx
+import orjson
+import pytest
+
+from estatechain.sdk import Client
+from estatechain.sdk.errors import SdkError
+from estatechain.sdk.identity import ClientIdentity
+
+CHAIN = "ab" * 32
+
+
+def event(cursor: str) -> bytes:
+    body = {"event_id": f"e-{cursor}", "cursor": cursor, "kind": "application.filed", "data": {}}
+    return b"id: " + cursor.encode() + b"\ndata: " + orjson.dumps(body) + b"\n\n"
+
+
+def test_after_an_overflow_the_stream_resumes_from_the_last_cursor_and_a_plain_close_names_it() -> None:
+    asked: list[str | None] = []
+
+    def node(request: httpx.Request) -> httpx.Response:
+        after = request.url.params.get("after")
+        asked.append(after)
+        if after is None:
+            body = event("3.0") + b": heartbeat\n\n" + b'event: overflow\ndata: {"reason":"fell behind"}\n\n'
+        else:
+            body = event("4.0") + event("5.1")
+        return httpx.Response(200, content=body, headers={"content-type": "text/event-stream"})
+
+    identity = ClientIdentity(cert_der=b"\x30\x00", private_key=bytes(32), fingerprint="cd" * 32)
+
+    seen: list[str] = []
+
+    async def consume() -> None:
+        async with Client("http://node.test", identity, chain_id=CHAIN, transport=httpx.MockTransport(node)) as c:
+            async for item in c.events(heartbeat_s=1):
+                seen.append(item["cursor"])  # noqa: PERF401  (kept one by one: the stream ends in an error)
+
+    with pytest.raises(SdkError) as closed:
+        asyncio.run(consume())
+    message = str(closed.value)
+    assert seen == ["3.0", "4.0", "5.1"]
+    assert asked == [None, "3.0"]
+    assert "after='5.1'" in message
