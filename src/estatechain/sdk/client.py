@@ -249,7 +249,7 @@ class Client:
                 or payload.get("type") != TX_TYPE or payload.get("command") != data["command"]):
             raise ProofInvalid(f"the node's {step} payload names another signer, chain, type or command")
         body = payload.get("body")
-        if not isinstance(body, dict) or any(body.get(k) != v for k, v in fields.items()
+        if not isinstance(body, dict) or any(body.get(k) != _without_none(v) for k, v in fields.items()
                                              if k not in {"nonce", "created_at"} and v is not None):
             raise ProofInvalid(f"the node's {step} payload body differs from the fields sent")
         return PreparedPayload(command=str(data["command"]), payload=payload, canonical=encoded,
@@ -422,6 +422,20 @@ class Client:
                 await response.aclose()
             if not overflow:
                 raise SdkError(f"the node closed the event stream; resume with after={cursor!r}")
+
+
+def _without_none(value: Any) -> Any:  # noqa: ANN401  (any JSON value)
+    """``value`` with every object member whose value is None left out, at any depth.
+
+    The node builds a step's body from its typed model without the unset (None) fields, nested ones
+    included; what was sent is compared in that form, so leaving an optional field as None is not
+    mistaken for a node that altered the payload.
+    """
+    if isinstance(value, dict):
+        return {k: _without_none(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list | tuple):
+        return [_without_none(v) for v in value]
+    return value
 
 
 def _status(data: Mapping[str, Any]) -> TxStatus:

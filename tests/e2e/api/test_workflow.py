@@ -96,6 +96,22 @@ def test_the_prepared_payload_is_the_exact_canonical_bytes_the_caller_signs(reg:
     assert prepared.tx_id == hashlib.sha256(prepared.canonical).hexdigest()
 
 
+def test_an_optional_field_left_none_inside_an_applicant_is_no_proof_of_a_tampering_node(reg: RegisterNode) -> None:
+    """The node drops unset (None) fields at every depth; the SDK must compare what it sent in that form."""
+    filing = mortgage_filing(reg, OWNER_A, "LOAN-E2E-NONE")
+    bank = next(a for a in filing["applicants"] if a["capacity"] == "mortgagee")
+    bank["record_ref"] = None  # a bank has no personal record: an integrator may well send the key as null
+
+    async def scenario() -> PreparedPayload:
+        async with client(reg, f"{BANK}/operator1") as c:
+            return await c.prepare("file", **filing)
+
+    prepared = run(scenario())
+    body = prepared.payload["body"]
+    assert isinstance(body, dict)
+    assert {"party_id": reg.bank_parties[BANK], "capacity": "mortgagee"} in body["applicants"]
+
+
 def test_invalid_fields_get_422_naming_the_field(reg: RegisterNode) -> None:
     filing = mortgage_filing(reg, OWNER_A, "LOAN-E2E-BAD")
 
