@@ -123,7 +123,13 @@ async def _on_http(request: Request, exc: Exception) -> JSONResponse:
                                           {"body": "send UTF-8 encoded JSON"}))
     code = _HTTP_CODES.get(exc.status_code, f"HTTP_{exc.status_code}")
     text = exc.detail if isinstance(exc.detail, str) else code
-    response = _respond(request, ApiError(exc.status_code, code, text))
+    detail: dict[str, str] = {}
+    if exc.status_code in {404, 405} and text in {"Not Found", "Method Not Allowed"}:  # the router's, not a route's
+        # Told apart from a missing transaction or block, which a route answers 404 with its own message.
+        text = (f"no route {request.method} {request.url.path} on this node; the routes are listed at /docs"
+                if exc.status_code == 404 else f"{request.url.path} does not take {request.method}; see /docs")
+        detail = {"path": request.url.path, "method": request.method}
+    response = _respond(request, ApiError(exc.status_code, code, text, detail))
     if exc.headers:
         response.headers.update(exc.headers)
     return response

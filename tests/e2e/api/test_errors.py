@@ -72,9 +72,14 @@ def test_a_malformed_parameter_is_422_in_the_same_shape(node: RunningNode) -> No
 
 
 def test_unknown_things_are_404(node: RunningNode) -> None:
-    assert_error(get(node, "/v1/blocks/99"), 404, "NOT_FOUND")
     assert_error(get(node, "/v1/transactions/" + "a" * 64), 404, "NOT_FOUND")
-    assert_error(httpx.get(f"{node.url}/v1/nowhere"), 404, "NOT_FOUND")
+    block = assert_error(get(node, "/v1/blocks/99"), 404, "NOT_FOUND")
+    route = assert_error(httpx.get(f"{node.url}/v1/nowhere"), 404, "NOT_FOUND")
+    assert route["message"] != block["message"]  # a wrong URL is told apart from a missing block
+    assert route["detail"] == {"path": "/v1/nowhere", "method": "GET"}
+    assert "/docs" in str(route["message"])
+    method = assert_error(httpx.delete(f"{node.url}/v1/health"), 405, "METHOD_NOT_ALLOWED")
+    assert "does not take DELETE" in str(method["message"])
     with SyncClient(node.url, node.identity(OPERATOR)) as client, pytest.raises(NotFound) as caught:
         client.status("b" * 64)
     assert caught.value.code == "NOT_FOUND"
