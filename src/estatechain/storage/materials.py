@@ -15,7 +15,9 @@ node has handed out survives a crash or power loss. ``get`` re-hashes what it re
 from __future__ import annotations
 
 import hashlib
+import io
 import re
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
@@ -35,9 +37,26 @@ _ORG: Final = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}(\.[0-9a-f]{64})?$")
 """A holder: a member org id, or ``<org id>.<certificate fingerprint>`` for an individual (a person)."""
 
 
+OFD_ROOT: Final = "OFD.xml"
+"""The entry every OFD file (GB/T 33190, China's fixed-layout document format) has at the root of its ZIP."""
+
+
 def sniff(data: bytes) -> str | None:
-    """The media type the bytes' signature shows, or None when it is none of PDF, JPEG, PNG."""
-    return next((media for magic, media in MAGIC if data.startswith(magic)), None)
+    """The media type the bytes' signature shows, or None when it is none of PDF, OFD, JPEG, PNG.
+
+    OFD is a ZIP container: it is told from any other ZIP by its root ``OFD.xml`` entry, read from
+    the archive's directory without extracting anything.
+    """
+    found = next((media for magic, media in MAGIC if data.startswith(magic)), None)
+    if found is None and data.startswith(b"PK\x03\x04"):
+        try:
+            with zipfile.ZipFile(io.BytesIO(data)) as archive:
+                names = archive.namelist()
+        except (zipfile.BadZipFile, ValueError):
+            return None
+        if OFD_ROOT in names:
+            return "application/ofd"
+    return found
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -68,7 +87,7 @@ class MaterialStore:
         """Store ``data`` for ``org``; durable when this returns.
 
         Raises:
-            InputError: empty, larger than the limit, or not a PDF, JPEG or PNG by its content.
+            InputError: empty, larger than the limit, or not a PDF, OFD, JPEG or PNG by its content.
 
         """
         if not _ORG.fullmatch(org):
@@ -79,8 +98,8 @@ class MaterialStore:
             raise InputError(f"the material is {len(data)} bytes; the limit is {self.max_bytes}")
         media = sniff(data)
         if media is None:
-            raise InputError("the content is not a PDF, JPEG or PNG file (judged by its bytes, not its name or "
-                             "declared type)")
+            raise InputError("the content is not a PDF, OFD, JPEG or PNG file (judged by its bytes, not its name "
+                             "or declared type)")
         sha256 = hashlib.sha256(data).hexdigest()
         target = self._object(sha256)
         if not target.exists() or target.stat().st_size != len(data):

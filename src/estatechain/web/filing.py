@@ -320,13 +320,14 @@ async def store_materials(form: FormData, kind: Kind, filing: Filing, materials:
     for slot in kind.slots:
         upload = form.get(f"material_{slot.name}")
         if not isinstance(upload, UploadFile) or not upload.filename:
-            filing.problems[f"material_{slot.name}"] = N_("Attach this material (PDF, JPEG or PNG).")
+            filing.problems[f"material_{slot.name}"] = N_("Attach this material (PDF, OFD, JPEG or PNG).")
             continue
         data = await upload.read()
         try:
             stored = materials.put(data, org=org)
         except InputError:
-            filing.problems[f"material_{slot.name}"] = N_("This file is not a PDF, JPEG or PNG, or it is too large.")
+            filing.problems[f"material_{slot.name}"] = N_(
+                "This file is not a PDF, OFD, JPEG or PNG, or it is too large.")
             continue
         refs.append({"type": slot.material_type(filing.values), "sha256": stored.sha256, "size": stored.size,
                      "media_type": stored.media_type})

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import io
+import zipfile
 from typing import Any
 
 import httpx
@@ -43,6 +45,26 @@ def test_upload_is_addressed_by_sha256_with_the_sniffed_type_and_read_only_by_th
     assert absent.status_code == 403  # no probing for other orgs' documents
     missing = send(node, "gz-registry/reviewer1", "GET", f"/v1/materials/{'0' * 64}")
     assert missing.status_code == 404
+
+
+def ofd(root: bool = True) -> bytes:
+    """A minimal OFD package (GB/T 33190: a ZIP whose root holds OFD.xml), or a ZIP without that entry."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        if root:
+            archive.writestr("OFD.xml", '<ofd:OFD xmlns:ofd="http://www.ofdspec.org/2016" Version="1.0"/>')
+        archive.writestr("Doc_0/Document.xml", "<ofd:Document/>")
+    return out.getvalue()
+
+
+def test_an_ofd_document_uploads_as_application_ofd_and_another_zip_does_not(node: RunningNode) -> None:
+    up = send(node, "icbc-gz/operator1", "POST", "/v1/materials", ofd())
+    assert (up.status_code, up.json()["media_type"]) == (201, "application/ofd"), up.text
+    read = send(node, "gz-registry/reviewer1", "GET", f"/v1/materials/{up.json()['sha256']}")
+    assert (read.status_code, read.headers["content-type"], read.content) == (200, "application/ofd", ofd())
+    other = send(node, "icbc-gz/operator1", "POST", "/v1/materials", ofd(root=False))
+    assert (other.status_code, other.json()["error"]) == (400, "MATERIAL_REFUSED")
+    assert "PDF, OFD, JPEG or PNG" in other.json()["message"]
 
 
 def test_content_that_is_not_pdf_jpeg_or_png_is_refused(node: RunningNode) -> None:

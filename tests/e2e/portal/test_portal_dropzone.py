@@ -43,7 +43,7 @@ def test_materials_dropped_on_the_form_are_filed_and_a_wrong_type_is_refused(
     expect(page.locator(".drop-note").first).to_contain_text("drop the file here")
 
     drop(page, "APPLICATION_FORM", "notes.txt", "text/plain", b"not a pdf")
-    expect(page.locator("#material_APPLICATION_FORM ~ .drop-note")).to_contain_text("Drop one PDF, JPEG or PNG")
+    expect(page.locator("#material_APPLICATION_FORM ~ .drop-note")).to_contain_text("Drop one PDF, OFD, JPEG or PNG")
     assert page.evaluate("document.querySelector('#material_APPLICATION_FORM').files.length") == 0
 
     for slot in SLOTS:

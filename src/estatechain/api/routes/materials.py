@@ -1,6 +1,6 @@
 """Application materials (design §3.11, §3.22): upload, content-addressed by SHA-256; read by entitled orgs only.
 
-The media type is sniffed from the bytes (PDF, JPEG, PNG), never taken from ``Content-Type``; the
+The media type is sniffed from the bytes (PDF, OFD, JPEG, PNG), never taken from ``Content-Type``; the
 hash is returned only after the file and its directory are fsynced. Transactions reference a
 material by ``sha256``, ``size`` and ``media_type`` as returned here. Reading is for the org that
 uploaded the bytes and for the registry; anyone else gets 403 whether or not the hash exists, so
@@ -42,7 +42,8 @@ def material_store(request: Request, service: NodeService) -> MaterialStore:
 
 
 @router.post("/v1/materials", status_code=201, response_model=MaterialOut,
-             openapi_extra={"requestBody": {"required": True, "description": "The file's bytes (PDF, JPEG or PNG).",
+             openapi_extra={"requestBody": {"required": True,
+                                            "description": "The file's bytes (PDF, OFD, JPEG or PNG).",
                                             "content": {"application/octet-stream": {"schema": {
                                                 "type": "string", "format": "binary"}}}}},
              responses=errors(400, *SIGNED))
@@ -57,7 +58,8 @@ async def upload_material(request: Request, service: Service, caller: Caller) ->
 
 
 @router.get("/v1/materials/{sha256}", response_class=Response,
-            responses={200: {"content": {"application/pdf": {}, "image/jpeg": {}, "image/png": {}},
+            responses={200: {"content": {media: {} for media in ("application/pdf", "application/ofd", "image/jpeg",
+                                                                 "image/png")},
                              "description": "The material's bytes"}, **errors(403, 404, *SIGNED)})
 async def read_material(sha256: Sha256, request: Request, service: Service, caller: Caller) -> Response:
     """The material's bytes: for the org that uploaded them and for the registry."""

@@ -16,7 +16,10 @@
 
   function accepts(input, file) {
     var allowed = (input.getAttribute("accept") || "").split(",").map(function (t) { return t.trim(); });
-    return allowed.length === 0 || allowed.indexOf(file.type) >= 0;
+    var name = (file.name || "").toLowerCase();  // an OFD file often comes with no type: its extension counts
+    return allowed.length === 0 || allowed.some(function (t) {
+      return t === file.type || (t.charAt(0) === "." && name.slice(-t.length) === t);
+    });
   }
 
   Array.prototype.forEach.call(inputs, function (input) {
