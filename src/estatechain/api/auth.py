@@ -85,7 +85,8 @@ class NonceCache:
         if len(self._seen) >= self._max:
             self._purge(now_s)
             if len(self._seen) >= self._max:
-                raise ApiError(503, "BUSY", "too many signed requests in the replay window; retry shortly")
+                raise ApiError(503, "BUSY", "too many signed requests in the replay window; retry shortly",
+                               retry_after_s=5)
         self._seen[pair] = expires_s
         return True
 

@@ -27,12 +27,15 @@ log = logging.getLogger("estatechain.api")
 class ApiError(Exception):
     """A failure the API reports as it is: status, stable code, English message, detail by field."""
 
-    def __init__(self, status: int, code: str, message: str, detail: Mapping[str, str] | None = None) -> None:
+    def __init__(self, status: int, code: str, message: str, detail: Mapping[str, str] | None = None, *,
+                 retry_after_s: int | None = None) -> None:
         super().__init__(f"{code}: {message}")
         self.status = status
         self.code = code
         self.message = message
         self.detail: dict[str, str] = dict(detail or {})
+        self.retry_after_s = retry_after_s
+        """Sent as ``Retry-After`` (a 429 or 503 the caller should simply repeat later)."""
 
 
 PROBLEMS: Final[tuple[tuple[type[Exception], int, str], ...]] = (
@@ -84,7 +87,10 @@ def request_locale(request: Request) -> str:
 
 
 def _respond(request: Request, error: ApiError) -> JSONResponse:
-    return problem(error.status, error.code, error.message, error.detail, locale=request_locale(request))
+    response = problem(error.status, error.code, error.message, error.detail, locale=request_locale(request))
+    if error.retry_after_s is not None:
+        response.headers["Retry-After"] = str(error.retry_after_s)
+    return response
 
 
 async def _on_api_error(request: Request, exc: Exception) -> JSONResponse:

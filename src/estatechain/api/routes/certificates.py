@@ -89,7 +89,7 @@ def _admit(request: Request, service: NodeService, kind: str, number: str | None
     if not gate.admit(client):
         gate.record(client=client, kind=kind, number=number, outcome="RATE_LIMITED")
         raise ApiError(429, "RATE_LIMITED", f"too many certificate lookups; at most {gate.per_minute} a minute",
-                       {"limit": str(gate.per_minute)})
+                       {"limit": str(gate.per_minute)}, retry_after_s=60)
     return gate, client
 
 

@@ -71,7 +71,7 @@ async def lookup_party(body: LookupIn, request: Request, service: Service, calle
     if not gate.admit(who):
         gate.record(client=who, kind=body.id_type.value, number=None, outcome="rate-limited")
         raise ApiError(429, "RATE_LIMITED", f"at most {PER_MINUTE} party-id lookups a minute per caller; "
-                       "wait and try again", {"per_minute": str(PER_MINUTE)})
+                       "wait and try again", {"per_minute": str(PER_MINUTE)}, retry_after_s=60)
     try:
         found = party_id(service.party_key, body.id_type.value, body.id_number, field="id_number")
     except DocumentError as exc:
