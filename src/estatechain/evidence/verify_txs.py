@@ -182,32 +182,50 @@ def check_openings(value: JSONValue, checked: list[CheckedTx]) -> dict[str, dict
     return opened
 
 
-def _walk_refs(value: JSONValue, refs: dict[str, str]) -> None:
-    """Collect each object's (party_id, record_ref) pair, first occurrence wins."""
+def _walk_refs(value: JSONValue, found: list[tuple[str, str]]) -> None:
+    """Collect each object's (party_id, record_ref) pair, in body order."""
     if isinstance(value, dict):
         party, ref = value.get("party_id"), value.get("record_ref")
         if isinstance(party, str) and isinstance(ref, str):
-            refs.setdefault(party, ref)
+            found.append((party, ref))
         for item in value.values():
-            _walk_refs(item, refs)
+            _walk_refs(item, found)
     elif isinstance(value, list):
         for item in value:
-            _walk_refs(item, refs)
+            _walk_refs(item, found)
+
+
+def _unambiguous(stated: list[tuple[str, str]]) -> dict[str, str]:
+    """Each key with its one stated value; a key stated with two different values is left out.
+
+    The report names a person from these pairs: where the package states two, it names nobody
+    rather than perhaps the wrong one.
+    """
+    values: dict[str, set[str]] = {}
+    for key, value in stated:
+        values.setdefault(key, set()).add(value)
+    return {key: next(iter(found)) for key, found in values.items() if len(found) == 1}
 
 
 def pairs(checked: list[CheckedTx]) -> tuple[dict[str, str], dict[str, str], dict[str, str]]:
-    """(party id -> record_ref, certificate -> party id, party id -> org) as the transactions state them."""
-    refs: dict[str, str] = {}
-    cert_parties: dict[str, str] = {}
-    org_parties: dict[str, str] = {}
+    """(party id -> record_ref, certificate -> party id, party id -> org) as the valid transactions state them.
+
+    Only valid transactions count: an invalid one was refused, so what it claims (a party paired with
+    someone else's record, say) is no fact about anyone.
+    """
+    refs: list[tuple[str, str]] = []
+    cert_parties: list[tuple[str, str]] = []
+    org_parties: list[tuple[str, str]] = []
     for entry in checked:
+        if not entry.result.valid:
+            continue
         body = dict(entry.tx.body)
         _walk_refs(body, refs)
-        if entry.tx.command != "identity.bind_party" or not entry.result.valid:
+        if entry.tx.command != "identity.bind_party":
             continue
         party, fingerprint, org = body.get("party_id"), body.get("fingerprint"), body.get("org")
         if isinstance(party, str) and isinstance(fingerprint, str):
-            cert_parties[fingerprint] = party
+            cert_parties.append((fingerprint, party))
         if isinstance(party, str) and isinstance(org, str):
-            org_parties[party] = org
-    return refs, cert_parties, org_parties
+            org_parties.append((party, org))
+    return _unambiguous(refs), _unambiguous(cert_parties), _unambiguous(org_parties)
