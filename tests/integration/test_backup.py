@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import shutil
 import stat
 import subprocess
 import sys
@@ -156,3 +157,22 @@ def test_backup_while_the_pipeline_commits_yields_a_ledger_that_verifies(tmp_pat
     assert max(by_height) == final.height
     assert result.report.txs == final.txs
     assert result.report.head_hash == final.head_hash
+
+
+def test_a_cluster_nodes_backup_holds_its_orgs_keys_and_restores_them_beside_the_cluster(
+    consortium: Path, tmp_path: Path,
+) -> None:
+    """A development cluster keeps nodes in DIR/cluster/nodes/<org> and keys in DIR/orgs/<org>."""
+    cluster = tmp_path / "devnet"
+    node = cluster / "cluster" / "nodes" / ORG
+    shutil.copytree(consortium / "nodes" / ORG, node)
+    shutil.copytree(consortium / "orgs" / ORG, cluster / "orgs" / ORG)
+    archive = tmp_path / "archive"
+    result = backup(node, archive)
+    assert result.org == ORG
+    assert "keys/ca.key.pem" in {e.path for e in result.files}
+
+    target = tmp_path / "devnet2" / "cluster" / "nodes" / ORG
+    restored = restore(archive, target)
+    assert restored.keys_dir == tmp_path / "devnet2" / "orgs" / ORG
+    assert (restored.keys_dir / "ca.pem").read_bytes() == (consortium / "orgs" / ORG / "ca.pem").read_bytes()

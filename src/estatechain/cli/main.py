@@ -255,7 +255,8 @@ def backup(
     """
     result = backups.backup(node, archive)
     size = sum(f.size for f in result.files)
-    keys = f"; keys of {result.org}" if result.org else ""
+    keys = (f"; keys of {result.org}" if result.org else
+            "; [yellow]no org keys found beside the node (a keystore is backed up on its own)[/yellow]")
     console.print(f"[bold green]Backed up[/bold green] {node} to {archive}: {len(result.files)} files, "
                   f"{size:,} bytes{keys}")
     console.print(f"  ledger height {result.height}, head {result.head_hash}")

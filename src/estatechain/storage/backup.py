@@ -77,21 +77,32 @@ class RestoreResult:
     report: AuditReport
 
 
-def consortium_org(node_dir: Path) -> tuple[str, Path] | None:
-    """``(org, key folder)`` if ``node_dir`` is ``<consortium>/nodes/<org>`` with ``<consortium>/orgs/<org>/``."""
+def _consortium_roots(node_dir: Path) -> tuple[Path, ...]:
+    """Where a node folder's consortium may be: ``<dir>`` of ``<dir>/nodes/<org>`` or ``<dir>/cluster/nodes/<org>``.
+
+    A development cluster keeps its nodes under ``cluster/`` and its orgs' keys beside, in ``<dir>/orgs``
+    (as ``node/keys.py`` finds them); looking only one level up missed them, and the backup left them out.
+    """
     resolved = node_dir.resolve()
     if resolved.parent.name != "nodes":
-        return None
-    keys = resolved.parent.parent / "orgs" / resolved.name
-    return (resolved.name, keys) if keys.is_dir() else None
+        return ()
+    root = resolved.parent.parent
+    return (root, root.parent) if root.name == "cluster" else (root,)
+
+
+def consortium_org(node_dir: Path) -> tuple[str, Path] | None:
+    """``(org, key folder)`` if ``node_dir`` is a consortium's node folder whose org has ``orgs/<org>/``."""
+    org = node_dir.resolve().name
+    return next(((org, root / "orgs" / org) for root in _consortium_roots(node_dir)
+                 if (root / "orgs" / org).is_dir()), None)
 
 
 def default_keys_dir(node_dir: Path, org: str) -> Path:
-    """Where ``restore`` puts the org's keys: ``<consortium>/orgs/<org>`` for a consortium node dir."""
-    resolved = node_dir.resolve()
-    if resolved.parent.name == "nodes":
-        return resolved.parent.parent / "orgs" / org
-    return resolved / KEYS_PART
+    """Where ``restore`` puts the org's keys: the consortium's ``orgs/<org>`` for a consortium node dir."""
+    roots = _consortium_roots(node_dir)
+    if roots:
+        return roots[-1] / "orgs" / org
+    return node_dir.resolve() / KEYS_PART
 
 
 def backup(node_dir: Path, archive: Path) -> BackupResult:
