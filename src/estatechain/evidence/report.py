@@ -83,6 +83,11 @@ def render(verified: Verified, console: Console) -> None:
     console.print(f"  exported by {verified.exporter_org}'s node at head {verified.head_height} "
                   f"({local_time(verified.head_time_ms)}), hash {verified.head_hash}")
     console.print(f"  head attested by {head_orgs} ({final}); {verified.headers} headers chained to it")
+    console.print(f"  selection   complete as {verified.exporter_org} states it in its signed export statement; "
+                  "a package cannot show a transaction it leaves out")
+    if set(verified.head_attested_by) <= {verified.exporter_org}:
+        console.print(f"  [yellow]results and proofs rest on {verified.exporter_org}'s word alone: no other org "
+                      "attested the head[/yellow]")
     table = Table(show_lines=True)
     for column in ("#", "time (block)", "command", "signer org / role / subject", "acting for", "result",
                    "proven by"):
@@ -105,7 +110,7 @@ def _subject(subject: dict[str, JSONValue]) -> str:
     if kind == "tx":
         return f"transaction {subject['tx_id']}"
     if kind == "application":
-        return f"application {subject['application_id']} (its whole history)"
+        return f"application {subject['application_id']}, from its filing to the head at export"
     low, high = subject["from_ms"], subject["to_ms"]
     assert isinstance(low, int)
     assert isinstance(high, int)

@@ -183,15 +183,19 @@ def _statement(  # noqa: PLR0913  (what the statement is checked against)
         raise fail("export.certificate", str(exc)) from None
     if node.role != NODE_ROLE or node.org_id != payload["org"] or node.fingerprint != payload["signer"]:
         raise fail("export.payload.signer", "the statement must be signed by a node certificate of the org it names")
+    if not node.not_before_ms <= head.time_ms <= node.not_after_ms:  # as for an attestation of that head
+        raise fail("export.certificate", "the exporting node's certificate was not valid at the head block's time")
     if not suite.verify(node.public_key, canonical.encode(payload), signature):
         raise fail("export.signature", "does not verify over the canonical statement payload")
     if payload["head_height"] != head.height or payload["head_hash"] != head.hash(suite):
         raise fail("export.payload.head_hash", "is not the package's last header")
     ids = [c.tx.tx_id for c in checked]
     subject_ids = [hex64(t, "export.payload.tx_ids") for t in array(payload["tx_ids"], "export.payload.tx_ids")]
-    context_ids = array(payload["context_tx_ids"], "export.payload.context_tx_ids")
-    listed = set(subject_ids) | set(map(str, context_ids))
-    if len(listed) != len(ids) or listed != set(ids) or [t for t in ids if t in set(subject_ids)] != subject_ids:
+    context_ids = [hex64(t, "export.payload.context_tx_ids")
+                   for t in array(payload["context_tx_ids"], "export.payload.context_tx_ids")]
+    subjects = set(subject_ids)
+    if ([t for t in ids if t in subjects] != subject_ids or [t for t in ids if t not in subjects] != context_ids
+            or len(subjects) != len(subject_ids)):  # lists, not sets: no id twice, none in both
         raise fail("export.payload.tx_ids", "the statement's transactions are not exactly the package's, in order")
     expected = [suite.hash(canonical.encode(a)).hex() for a in array(doc["attestations"], "attestations")]
     if payload["attestations"] != expected:

@@ -6,12 +6,14 @@ removed, an unknown key added to every object, every array element dropped — n
 
 from __future__ import annotations
 
+import base64
 import copy
 import io
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import orjson
 import pytest
@@ -20,12 +22,14 @@ from rich.console import Console
 
 from estatechain import canonical
 from estatechain.canonical import JSONValue
+from estatechain.crypto.suites import get_suite
 from estatechain.errors import Conflict
 from estatechain.evidence.attestations import AttestationStore, NodeKey, attest_block
 from estatechain.evidence.export import export_package
 from estatechain.evidence.package import EvidenceInvalid
 from estatechain.evidence.report import render
 from estatechain.evidence.verify import verify_package
+from estatechain.identity.devca import issue_identity
 from estatechain.ledger.attestation import sign_attestation
 from estatechain.storage.store import LedgerStore
 
@@ -70,6 +74,8 @@ def test_an_application_package_verifies_and_names_the_owner_who_confirmed(expor
     text = report_text(exported.package)
     assert f"{record['name']} ({record['id_type']} {record['id_number']})" in text
     assert "invalid APPLICATION_STATE" in text
+    assert f"complete as {NODE_ORG} states it in its signed export statement" in text  # a claim, not a proof
+    assert f"rest on {NODE_ORG}'s word alone" in text  # only the exporter's own org attested the head
 
 
 def test_without_the_court_flag_no_personal_record_is_opened(exported: Exported) -> None:
@@ -196,3 +202,38 @@ def test_an_attestation_of_another_block_at_a_height_stops_the_export_as_a_fork(
     with pytest.raises(Conflict, match="fork"):
         export_package(node_dir, {"kind": "application", "application_id": case.application},
                        node_key=NodeKey.from_dev_layout(case.consortium_dir, NODE_ORG))
+
+
+def _resigned(exported: Exported, change: Callable[[dict[str, Any]], None]) -> bytes:
+    """The package with its export statement changed by ``change`` and signed again by the same node key."""
+    package = orjson.loads(exported.package)
+    payload = package["export"]["payload"]
+    change(payload)
+    key = NodeKey.from_dev_layout(exported.case.consortium_dir, NODE_ORG)
+    package["export"]["signature"] = base64.b64encode(
+        get_suite("ed25519-sha256").sign(key.private_key, canonical.encode(payload))).decode()
+    return canonical.encode(package)
+
+
+def test_a_statement_listing_a_transaction_twice_or_in_both_lists_fails_even_when_signed(exported: Exported) -> None:
+    """The statement's lists are the exporter's signed claim of what it selected: checked as lists, not sets."""
+    assert verify_package(_resigned(exported, lambda p: None)).txs  # re-signing alone changes nothing
+    twice: Callable[[dict[str, Any]], None] = lambda p: p["context_tx_ids"].append(p["context_tx_ids"][0])  # noqa: E731
+    both: Callable[[dict[str, Any]], None] = lambda p: p["context_tx_ids"].append(p["tx_ids"][0])  # noqa: E731
+    for change in (twice, both):
+        with pytest.raises(EvidenceInvalid, match="not exactly the package's"):
+            verify_package(_resigned(exported, change))
+
+
+def test_a_statement_signed_by_a_node_certificate_not_yet_valid_at_the_head_fails(exported: Exported) -> None:
+    package = orjson.loads(exported.package)
+    head_ms = package["headers"][-1]["time_ms"]
+    later = issue_identity(exported.case.consortium_dir, org_id=NODE_ORG, user="node-later", role="node",
+                           now_ms=head_ms + 365 * 86_400_000)  # valid only from a year after the head
+    payload = package["export"]["payload"]
+    payload["signer"] = later.fingerprint
+    package["export"] = {"certificate": base64.b64encode(later.cert_der).decode(), "payload": payload,
+                         "signature": base64.b64encode(get_suite("ed25519-sha256").sign(
+                             later.private_key, canonical.encode(payload))).decode()}
+    with pytest.raises(EvidenceInvalid, match="not valid at the head block's time"):
+        verify_package(canonical.encode(package))
