@@ -117,15 +117,20 @@ class LedgerStore:
 
         Raises:
             NotFound: there is no ledger in ``directory``.
-            IntegrityFault: the stored genesis does not parse.
+            IntegrityFault: the file is no readable ledger, or the stored genesis does not parse.
             Conflict: the file has another format version than this build reads.
 
         """
         path = directory / LEDGER_FILE
         if not path.exists():
             raise NotFound(f"no ledger at {path}; create one with `estatechain init`")
-        conn = connect(path, readonly=readonly)
-        row = conn.execute("SELECT value FROM meta WHERE key = 'genesis'").fetchone()
+        try:
+            conn = connect(path, readonly=readonly)
+            row = conn.execute("SELECT value FROM meta WHERE key = 'genesis'").fetchone()
+        except sqlite3.DatabaseError as exc:  # not SQLite, damaged, or another program's database
+            raise IntegrityFault(str(path), f"is not a readable estatechain ledger ({exc}); restore the node "
+                                 "from a backup (`estatechain restore`) or rebuild it from a member's snapshot "
+                                 "(`estatechain node --join-from`)") from None
         if row is None:
             raise IntegrityFault("meta key=genesis", "the ledger file holds no genesis")
         try:
