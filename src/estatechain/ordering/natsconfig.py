@@ -39,6 +39,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
+from estatechain.errors import InputError
 from estatechain.ordering import subjects
 
 ACCOUNT: Final = "CONSORTIUM"
@@ -78,9 +79,21 @@ class Credentials:
 
     @classmethod
     def load(cls, path: Path) -> Credentials:
-        """Read credentials written by :meth:`save`."""
-        data = json.loads(path.read_text(encoding="utf-8"))
-        return cls(user=str(data["user"]), password=str(data["password"]), inbox_prefix=str(data["inbox_prefix"]))
+        """Read credentials written by :meth:`save`.
+
+        Raises:
+            InputError: the file is missing, unreadable or not ``{"user", "password", "inbox_prefix"}``
+                (a NATS ``.creds`` file, for one, is not this format).
+
+        """
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            return cls(user=str(data["user"]), password=str(data["password"]),
+                       inbox_prefix=str(data["inbox_prefix"]))
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise InputError(f"{path}: not an org's NATS credentials file ({type(exc).__name__}: {exc}); it must be "
+                             'JSON {"user": …, "password": …, "inbox_prefix": "_INBOX_<org>"}, as `estatechain up '
+                             "--cluster` writes it") from None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
