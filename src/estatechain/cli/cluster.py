@@ -131,5 +131,7 @@ def cluster_settings(directory: Path, org: str, port: int, *, create: bool = Tru
     if create and not (folder / LEDGER_FILE).exists():
         genesis = Genesis.from_bytes((directory / "genesis.json").read_bytes())
         LedgerStore.create(folder, genesis).close()
+    peers = {str(other): f"http://127.0.0.1:{int(at)}" for other, at in data.get("nodes", {}).items() if other != org}
     return {"ledger_dir": folder, "port": port, "org_id": org, "nats_servers": tuple(data["servers"]),
-            "nats_credentials": Path(data["credentials"][org]), "nats_monitoring": tuple(data["monitoring"])}
+            "nats_credentials": Path(data["credentials"][org]), "nats_monitoring": tuple(data["monitoring"]),
+            "peers": peers}  # where the registry's node fetches a material uploaded at a bank's node
