@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -18,7 +19,7 @@ from estatechain.cli import demo as demo_cli
 from estatechain.cli import evidence as evidence_cli
 from estatechain.cli import keystore as keystore_cli
 from estatechain.clock import SystemClock
-from estatechain.errors import Conflict, EstatechainError, IntegrityFault
+from estatechain.errors import Conflict, EstatechainError, InputError, IntegrityFault
 from estatechain.identity.devca import add_dev_users, create_dev_consortium, load_dev_consortium
 from estatechain.node.pipeline import Pipeline, Receipt
 from estatechain.node.process import tune_gc
@@ -27,6 +28,7 @@ from estatechain.storage import backup as backups
 from estatechain.storage.audit import AuditReport, audit_ledger
 from estatechain.storage.store import LEDGER_FILE, LedgerStore
 from estatechain.testing.builders import TxFactory, sample_stream
+from estatechain.testing.devcluster import CLUSTER_DIR
 from estatechain.testing.register import (
     DEV_CO_OWNERS,
     IDENTITY_ORG,
@@ -331,6 +333,27 @@ def demo(
                   f"{sum(len(r.txs) for r in rows)} transactions, all committed valid")
 
 
+def require_free_port(port: int, host: str = "127.0.0.1") -> None:
+    """Refuse a taken API port before anything is opened or written, naming the way out.
+
+    The server would find out only after the ledger was open and the pipeline running, and exit 3
+    with the socket's own words.
+
+    Raises:
+        InputError: ``port`` is in use on ``host``.
+
+    """
+    if port == 0:
+        return
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server binds: a closed port's
+        try:                                                           # TIME_WAIT is no conflict
+            probe.bind((host, port))
+        except OSError as exc:
+            raise InputError(f"--port {port}: {host}:{port} is in use ({exc.strerror}); stop what listens there "
+                             "(another node?) or pass another --port") from None
+
+
 @app.command()
 def up(
     directory: Path = typer.Argument(Path("devnet"), help="Consortium directory; created with `init` if absent."),
@@ -363,10 +386,14 @@ def up(
     if cluster:
         cluster_cli.up_cluster(directory, port=port, units=units, seed=DEFAULT_SEED)
         return
+    if (directory / CLUSTER_DIR).is_dir() and not node_dir(directory).exists():
+        raise InputError(f"{directory} holds a development cluster; run `estatechain up {directory} --cluster`")
+    require_free_port(port)
     if not (directory / "genesis.json").exists():
         init(directory, units=units, seed=DEFAULT_SEED)
-    accounts = ensure_dev_accounts(directory, node_dir(directory), clock=SystemClock())
-    server = NodeServer(build_node(Settings(ledger_dir=node_dir(directory), port=port)), log_level="warning")
+    service = build_node(Settings(ledger_dir=node_dir(directory), port=port))  # takes the ledger's writer lock
+    accounts = ensure_dev_accounts(directory, node_dir(directory), clock=SystemClock())  # then new owner codes
+    server = NodeServer(service, log_level="warning")
 
     def started(s: NodeServer) -> None:
         _announce(directory, s.port, s.service.genesis.chain_id)
@@ -444,6 +471,7 @@ def node(
         report = cluster_cli.join_cluster(directory, org, join_from)
         console.print(f"[bold]Joined[/bold] from {join_from}: height {report.height}, head {report.head_hash[:16]}…, "
                       f"attested by {', '.join(report.attested_by)}; {report.audit.txs:,} txs re-checked")
+    require_free_port(port)
     service = build_node(Settings(**cluster_cli.cluster_settings(directory, org, port)))  # type: ignore[arg-type]
     console.print(f"  keys: {service.keys.source}")
 

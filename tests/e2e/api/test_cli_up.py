@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import os
 import re
 import signal
+import socket
+import sqlite3
 import subprocess
 import sys
 import time
+from contextlib import closing
 from pathlib import Path
 
 import httpx
@@ -18,6 +22,13 @@ def test_up_has_help_with_an_example() -> None:
     result = subprocess.run([*CLI, "up", "--help"], capture_output=True, text=True, timeout=60, check=False)
     assert result.returncode == 0
     assert "Example: estatechain up" in result.stdout
+
+
+def owner_codes(directory: Path) -> list[tuple[object, ...]]:
+    """The stored (hashed) one-time codes of the registry node's portal."""
+    path = directory / "nodes" / "gz-registry" / "portal.sqlite"
+    with closing(sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)) as db:
+        return sorted(db.execute("SELECT * FROM one_time_codes").fetchall())
 
 
 def test_up_creates_serves_on_loopback_and_stops_on_sigterm(tmp_path: Path) -> None:
@@ -35,9 +46,37 @@ def test_up_creates_serves_on_loopback_and_stops_on_sigterm(tmp_path: Path) -> N
         assert url is not None, log.read_text()
         assert httpx.get(url).json()["status"] == "ok"
         assert "ClientIdentity.from_dev" in log.read_text()
+        codes_before = owner_codes(tmp_path / "net")
+        second = subprocess.run([*CLI, "up", str(tmp_path / "net"), "--port", "0"], capture_output=True, text=True,
+                                timeout=60, check=False)
+        assert second.returncode != 0  # the ledger's writer lock is held by the first
+        assert owner_codes(tmp_path / "net") == codes_before  # the codes the first printed still sign in
     finally:
         process.send_signal(signal.SIGTERM)
         code = process.wait(timeout=20)
     assert code == 0, log.read_text()
     assert "ledger closed" in log.read_text()
     assert "Traceback" not in log.read_text()
+
+
+def test_a_taken_port_is_refused_before_anything_is_created(tmp_path: Path) -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = subprocess.run([*CLI, "up", str(tmp_path / "net"), "--port", str(port)], capture_output=True,
+                                text=True, timeout=60, check=False, env={**os.environ, "COLUMNS": "200"})
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert f"127.0.0.1:{port} is in use" in result.stderr
+    assert "--port" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "net").exists()
+
+
+def test_up_without_cluster_on_a_cluster_folder_says_to_add_it(tmp_path: Path) -> None:
+    (tmp_path / "net" / "cluster").mkdir(parents=True)
+    result = subprocess.run([*CLI, "up", str(tmp_path / "net"), "--port", "0"], capture_output=True, text=True,
+                            timeout=60, check=False, env={**os.environ, "COLUMNS": "200"})
+    assert result.returncode == 2
+    assert "--cluster" in result.stderr
+    assert "Traceback" not in result.stderr
