@@ -142,8 +142,9 @@ class LedgerStore:
             found = "none" if version is None else bytes(version[0]).decode(errors="replace")
             conn.close()
             raise Conflict(f"{path} has file format {found}; this build reads format {SCHEMA_VERSION} (format 2 "
-                           "stores state-tree nodes by position). Rebuild a development ledger with `estatechain "
-                           "init`, or catch a member's node up from a peer's blocks")
+                           "stores state-tree nodes by position). A development consortium: move its folder aside "
+                           "and run `estatechain init` (or `up`) into a new one. A member's node: move the old "
+                           "ledger file aside and start the node with `estatechain node … --join-from <peer URL>`")
         if not readonly:
             conn.execute(EVENTS_INDEX)
             conn.execute(PARTIES_INDEX)

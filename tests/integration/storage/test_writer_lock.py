@@ -46,4 +46,5 @@ def test_a_ledger_of_another_file_format_is_refused_with_what_to_do(tmp_path: Pa
     for readonly in (False, True):
         with pytest.raises(Conflict, match="has file format 1; this build reads format 2") as caught:
             LedgerStore.open(ledger.ledger_dir, readonly=readonly)
-        assert "estatechain init" in str(caught.value)
+        assert "move its folder aside and run `estatechain init`" in str(caught.value)  # init refuses a used one
+        assert "--join-from" in str(caught.value)
