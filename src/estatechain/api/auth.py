@@ -227,9 +227,12 @@ class RequestAuthenticator:
     def _check_time_and_nonce(self, parameters: dict[str, int | str], key_id: str) -> None:
         now_s = self._clock.now_ms() // 1000
         created, expires, nonce = parameters.get("created"), parameters.get("expires"), parameters.get("nonce")
-        if not isinstance(created, int) or not isinstance(nonce, str) or not _NONCE.fullmatch(nonce):
-            raise unauthorized("MALFORMED_SIGNATURE", "the signature needs created (integer seconds) and a nonce "
-                               "of 8-128 characters")
+        if not isinstance(created, int):
+            raise unauthorized("MALFORMED_SIGNATURE", "the signature needs created: integer Unix seconds")
+        if not isinstance(nonce, str) or not _NONCE.fullmatch(nonce):
+            raise unauthorized("MALFORMED_SIGNATURE", "the signature needs a nonce of 8-128 characters from "
+                               "A-Z a-z 0-9 _ - . ~ + / = (new for every request)",
+                               nonce=str(nonce)[:140] if nonce is not None else "missing")
         if created > now_s + self._skew_s:
             raise unauthorized("NOT_YET_VALID", "the signature was created in the future; check your clock",
                                created=str(created), now=str(now_s))

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import time
 
 import httpx
 import pytest
 from running_node import RunningNode, node_fixture  # noqa: F401  (the `node` fixture)
 
 from estatechain.sdk import Client, ClientIdentity, NotFound, Refused, SyncClient
+from estatechain.sdk.signing import sign_request
 
 OPERATOR = "icbc-gz/operator1"
 
@@ -97,3 +99,13 @@ def test_openapi_and_docs_are_published(node: RunningNode) -> None:
     assert httpx.get(f"{node.url}/docs").status_code == 200
     metrics = httpx.get(f"{node.url}/metrics").text
     assert "estatechain_block_height" in metrics
+
+
+def test_a_nonce_with_a_character_outside_the_set_is_told_which_characters_are_allowed(node: RunningNode) -> None:
+    request = httpx.Request("GET", f"{node.url}/v1/ping")
+    sign_request(request, node.identity(OPERATOR), chain_id=node.chain_id, created_s=int(time.time()),
+                 nonce="twenty-chars-with-a!")
+    with httpx.Client() as http:
+        body = assert_error(http.send(request), 401, "MALFORMED_SIGNATURE")
+    assert "A-Z a-z 0-9 _ - . ~ + / =" in str(body["message"])
+    assert body["detail"] == {"nonce": "twenty-chars-with-a!"}
