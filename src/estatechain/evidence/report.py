@@ -68,7 +68,8 @@ def _proof(verified: Verified, tx: VerifiedTx) -> str:
     lines = [f"signature ✓ · inclusion ✓ leaf {tx.seq} at height {tx.height}",
              f"header chain ✓ to head {verified.head_height} · attested here by: {attested}"]
     if tx.revoked_at is not None:
-        lines.append(f"certificate revoked later at height {tx.revoked_at[0]}; judged at height {tx.height}")
+        when = "later" if tx.revoked_at > (tx.height, tx.position) else "before this transaction"
+        lines.append(f"certificate revoked {when}, at height {tx.revoked_at[0]}; judged at height {tx.height}")
     return "\n".join(lines)
 
 

@@ -62,7 +62,7 @@ def test_a_2026_application_exported_in_2030_verifies_with_the_signer_revoked_si
     assert verified.head_time_ms == head_ms
     out = io.StringIO()
     render(verified, Console(file=out, width=220, color_system=None))
-    note = f"certificate revoked later at height {revocation.height}; judged at height {filing.height}"
+    note = f"certificate revoked later, at height {revocation.height}; judged at height {filing.height}"
     assert note in out.getvalue()
 
     one = verify_package(case.export({"kind": "tx", "tx_id": early_note}).data)
