@@ -13,6 +13,7 @@ from pathlib import Path
 from evidence_case import MINUTE_MS, SEED, UNITS, Case
 from rich.console import Console
 
+from estatechain.canonical import JSONValue
 from estatechain.evidence.report import render
 from estatechain.evidence.verify import verify_package
 from estatechain.testing.builders import material_ref as material
@@ -39,8 +40,8 @@ def test_a_refused_filing_that_pairs_the_owner_with_another_persons_record_does_
     assert all(r.valid for r in harness.commit(
         binding_envelopes(harness.factory, {"gz-identity/person1": owner}, importer.bank_parties)))
     case = Case(harness=harness, owner=owner, bank_party=importer.bank_parties["icbc-gz"])
-    bank = {"party_id": case.bank_party, "capacity": "mortgagee"}
-    details = {"method": 1, "secured_principal_fen": 120_000_000, "currency": "CNY",
+    bank: dict[str, JSONValue] = {"party_id": case.bank_party, "capacity": "mortgagee"}
+    details: dict[str, JSONValue] = {"method": 1, "secured_principal_fen": 120_000_000, "currency": "CNY",
                "debt_term": {"start": "2026-01-04", "end": "2046-01-03"}, "scope": "主债权及利息",
                "contract_numbers": ["LOAN-2026-0001"], "transfer_restricted": False,
                "title_number": owner.title_number}
