@@ -131,9 +131,10 @@ class Client:
     def build_request(  # noqa: PLR0913  (keywords only; each overrides one part of the request)
         self, method: str, path: str, *, params: Mapping[str, int | str] | None = None,
         content: bytes | None = None, chain_id: str, created_s: int | None = None, nonce: str | None = None,
+        content_type: str = "application/json",
     ) -> httpx.Request:
         """A request signed with this identity (exposed so tests and integrators can inspect it)."""
-        headers = {"content-type": "application/json"} if content is not None else {}
+        headers = {"content-type": content_type} if content is not None else {}
         request = self._http.build_request(method, path, params=params, content=content, headers=headers)
         sign_request(request, self.identity, chain_id=chain_id,
                      created_s=int(time.time()) if created_s is None else created_s, nonce=nonce,
@@ -174,12 +175,13 @@ class Client:
                                {str(k): str(v) for k, v in (data.get("detail") or {}).items()})
         return response
 
-    async def _send(self, method: str, path: str, *, params: Mapping[str, int | str] | None = None,
-                    content: bytes | None = None, signed: bool = True) -> Any:  # noqa: ANN401  (decoded JSON)
+    async def _send(self, method: str, path: str, *, params: Mapping[str, int | str] | None = None,  # noqa: PLR0913
+                    content: bytes | None = None, signed: bool = True,
+                    content_type: str = "application/json") -> Any:  # noqa: ANN401  (decoded JSON)
         if not signed:
             return await self.send(self._http.build_request(method, path, params=params))
         return await self.send(self.build_request(method, path, params=params, content=content,
-                                                  chain_id=await self.chain_id()))
+                                                  chain_id=await self.chain_id(), content_type=content_type))
 
     # -- transactions ------------------------------------------------------------------------------------
 
@@ -290,11 +292,13 @@ class Client:
         return str((await self._send("POST", "/v1/parties/lookup", content=body))["party_id"])
 
     async def upload_material(self, data: bytes) -> dict[str, Any]:
-        """Store a material (PDF, JPEG, PNG) at the node; ``sha256``, ``size`` and ``media_type`` to cite it.
+        """Store a material (PDF, OFD, JPEG, PNG) at the node; ``sha256``, ``size`` and ``media_type`` to cite it.
 
         The hash is returned once the file is durable at the node; transactions cite materials by it.
+        The bytes go as ``application/octet-stream``, as the API documents (the node judges the type by
+        the content, never by this header).
         """
-        return dict(await self._send("POST", "/v1/materials", content=data))
+        return dict(await self._send("POST", "/v1/materials", content=data, content_type="application/octet-stream"))
 
     async def download(self, path: str, target: Path) -> int:
         """Stream a signed GET of a binary resource (a join snapshot, a PDF) into ``target``; its size.

@@ -1,4 +1,4 @@
-"""The SDK's event stream resumes from its last cursor when the node drops a client that fell behind.
+"""The SDK against a node's answers: resuming the event stream after an overflow, and how a material is sent.
 
 The node sends ``event: overflow`` and closes the stream of a client 1,000 blocks behind. The stream
 is served here by an httpx transport that answers as the node's ``/v1/events`` does (the SDK's
@@ -52,3 +52,20 @@ def test_after_an_overflow_the_stream_resumes_from_the_last_cursor_and_a_plain_c
     assert seen == ["3.0", "4.0", "5.1"]
     assert asked == [None, "3.0"]
     assert "after='5.1'" in message
+
+
+def test_a_material_is_uploaded_as_octet_stream_as_the_api_documents() -> None:
+    seen: list[str] = []
+
+    def node(request: httpx.Request) -> httpx.Response:
+        seen.append(request.headers["content-type"])
+        return httpx.Response(201, json={"sha256": "00" * 32, "size": 4, "media_type": "application/pdf"})
+
+    identity = ClientIdentity(cert_der=b"\x30\x00", private_key=bytes(32), fingerprint="cd" * 32)
+
+    async def upload() -> dict[str, object]:
+        async with Client("http://node.test", identity, chain_id=CHAIN, transport=httpx.MockTransport(node)) as c:
+            return await c.upload_material(b"%PDF")
+
+    assert asyncio.run(upload())["size"] == 4
+    assert seen == ["application/octet-stream"]
