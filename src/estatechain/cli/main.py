@@ -467,7 +467,11 @@ def node(
     from estatechain.node.cluster import ClusterPipeline  # noqa: PLC0415
     from estatechain.node.settings import Settings  # noqa: PLC0415
 
-    if join_from is not None and not (cluster_cli.cluster_node_dir(directory, org) / LEDGER_FILE).exists():
+    ledger = cluster_cli.cluster_node_dir(directory, org) / LEDGER_FILE
+    if join_from is not None and ledger.exists():
+        raise Conflict(f"--join-from: {ledger} exists already; a node joins from a snapshot only without a ledger. "
+                       "Start it without --join-from to catch up from the stream, or move the ledger aside to rejoin")
+    if join_from is not None:
         report = cluster_cli.join_cluster(directory, org, join_from)
         console.print(f"[bold]Joined[/bold] from {join_from}: height {report.height}, head {report.head_hash[:16]}…, "
                       f"attested by {', '.join(report.attested_by)}; {report.audit.txs:,} txs re-checked")

@@ -80,3 +80,15 @@ def test_up_without_cluster_on_a_cluster_folder_says_to_add_it(tmp_path: Path) -
     assert result.returncode == 2
     assert "--cluster" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_join_from_with_a_ledger_already_there_is_refused_not_ignored(tmp_path: Path) -> None:
+    ledger = tmp_path / "net" / "cluster" / "nodes" / "gz-court" / "ledger.sqlite"
+    ledger.parent.mkdir(parents=True)
+    ledger.write_bytes(b"")  # even an empty one left by an earlier start: the node would replay the stream instead
+    result = subprocess.run([*CLI, "node", str(tmp_path / "net"), "--org", "gz-court", "--port", "0",
+                             "--join-from", "http://127.0.0.1:9"], capture_output=True, text=True, timeout=60,
+                            check=False, env={**os.environ, "COLUMNS": "200"})
+    assert result.returncode == 2
+    assert "exists already" in result.stderr
+    assert "move the ledger aside" in result.stderr
