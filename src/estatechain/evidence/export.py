@@ -86,18 +86,18 @@ def _mention_index(ledger_dir: Path, store: LedgerStore) -> MentionIndex:
 
     """
     path = ledger_dir / MENTIONS_FILE
-    for attempt in (1, 2):
+    try:
         try:
             return MentionIndex.caught_up(ledger_dir, store.connection)
-        except sqlite3.OperationalError as error:  # locked, read-only, no space: nothing to rebuild
-            raise Unavailable(f"{path}: {error}; the exporter keeps its index there (another export may hold it: "
-                              "try again when it ends)") from error
-        except sqlite3.DatabaseError:  # not a database, malformed: derived data, so start it again
-            if attempt == 2:
+        except sqlite3.DatabaseError as error:
+            if isinstance(error, sqlite3.OperationalError):
                 raise
             for damaged in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
-                damaged.unlink(missing_ok=True)
-    raise AssertionError("unreachable")  # pragma: no cover  (the loop returns or raises)
+                damaged.unlink(missing_ok=True)  # not a database, malformed: derived data, so start it again
+            return MentionIndex.caught_up(ledger_dir, store.connection)
+    except sqlite3.OperationalError as error:  # locked, read-only, no space: nothing to rebuild
+        raise Unavailable(f"{path}: {error}; the exporter keeps its index there (another export may hold it: "
+                          "try again when it ends)") from error
 
 
 def _build(

@@ -190,7 +190,4 @@ def _context(store: LedgerStore, txs: list[StoredTx], head_seq: int) -> list[Sto
             keys.add(org_of_party(party))
     subject_seqs = {t.seq for t in txs}
     seqs = sorted({seq for key in keys for seq in _writers(store, key, head_seq)} - subject_seqs)
-    if not seqs:
-        return []
-    marks = ",".join("?" * len(seqs))
-    return _rows(store, f"seq IN ({marks})", tuple(seqs))
+    return _by_seqs(store, seqs)
