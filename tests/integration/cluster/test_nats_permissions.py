@@ -10,8 +10,11 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from nats.aio.msg import Msg
 from nats.errors import TimeoutError as NatsTimeout
 from nats.js.api import AckPolicy, ConsumerConfig
+from nats.js.client import JetStreamContext
+from nats.js.errors import ServiceUnavailableError
 
 from estatechain.ordering import subjects
 from estatechain.testing.natscluster import NatsCluster
@@ -29,6 +32,20 @@ async def _messages(cluster: NatsCluster) -> int:
         return info.state.messages
 
 
+async def _fetch_once_led(pull: JetStreamContext.PullSubscription, batch: int) -> list[Msg]:
+    """Fetch ``batch`` messages, waiting up to 5 s for the new consumer to have a leader.
+
+    A durable just created in a three-server cluster answers 503 until its replicas elect a leader
+    (CI saw it once); the node's reader treats that as transient too and reopens (``ordering.jetstream``).
+    """
+    for _ in range(50):
+        try:
+            return await pull.fetch(batch, timeout=5)
+        except ServiceUnavailableError:
+            await asyncio.sleep(0.1)
+    raise AssertionError("the bank's new consumer had no leader within 5 s")
+
+
 def test_bank_publishes_its_own_tx_with_ack_and_reads_it_through_its_pull_consumer(nats_cluster: NatsCluster) -> None:
     async def scenario() -> None:
         async with connect(nats_cluster, BANK) as bank:
@@ -38,7 +55,7 @@ def test_bank_publishes_its_own_tx_with_ack_and_reads_it_through_its_pull_consum
             marker = await js.publish(subjects.cut_subject(TAG), b"", headers={"Nats-Msg-Id": subjects.cut_msg_id(1)})
             assert marker.seq == ack.seq + 1
             pull = await js.pull_subscribe(">", durable=subjects.consumer_name(BANK), stream=TX)
-            [first, *_] = await pull.fetch(2, timeout=5)
+            [first, *_] = await _fetch_once_led(pull, 2)
             assert (first.subject, first.data) == (subjects.tx_subject(TAG, BANK), b"tx-1")
             await first.ack_sync(timeout=5)  # the ack itself is permitted and confirmed
             ordered = await js.subscribe(">", stream=TX, ordered_consumer=True)
