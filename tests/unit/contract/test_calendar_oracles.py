@@ -30,6 +30,7 @@ import re
 from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import pytest
 from conftest import BANK_A_PARTY, OWNER_A, UNIT_A, Register
 from hypothesis import example, given
 from hypothesis import strategies as st
@@ -455,22 +456,46 @@ NOTICE_MS = st.integers(min_value=ms_of(datetime(2007, 10, 1, tzinfo=CST)), max_
 """Advance notices exist since the Property Law (2007-10-01)."""
 
 
-@given(NOTICE_MS, st.integers(min_value=-2, max_value=400 * 86_400_000))
-@example(midnight_ms(date(2026, 1, 4)), 0)
-@example(midnight_ms(date(2026, 1, 5)) - 1, 0)  # 23:59:59.999: the clock still starts that day
-@example(midnight_ms(date(2100, 1, 1)) + 5, 0)  # the 90 days run over February 2100, which has no 29th
-def test_an_advance_notice_lapses_at_guangzhou_midnight_after_its_ninetieth_day(start_ms: int, later: int) -> None:
-    """民法典 221 (domain.md §5.9): lapses without an application within 90 days; the start day is not counted (201)."""
-    start_day = local_date(start_ms)
-    due = midnight_ms(start_day + timedelta(days=LAPSE_DAYS + 1))
+def naive_lapse_day(years: Naive, start_day: date) -> date:
+    """The first day the notice is lapsed: day 90 (201), moved on past rest days (203), plus one."""
+    last = start_day + timedelta(days=LAPSE_DAYS)
+    while not naive_working(years, last):
+        last += timedelta(days=1)
+    return last + timedelta(days=1)
+
+
+@given(calendars(), st.integers(min_value=0, max_value=86_399_999), st.integers(min_value=-2, max_value=400),
+       st.data())
+def test_an_advance_notice_lapses_at_guangzhou_midnight_after_its_last_day(
+    generated: tuple[int, Naive], into_day: int, later_days: int, data: st.DataObject,
+) -> None:
+    """民法典 221 (domain.md §5.9): 90 days, the start day not counted (201), a last day off work moved on (203)."""
+    first, years = generated
+    start_day = _day_in(first, data, years)
+    start_ms = midnight_ms(start_day) + into_day
+    days = WorkingDays(view_of(years))
+    lapse_day = naive_lapse_day(years, start_day)
+    due = midnight_ms(lapse_day)
     notice = notice_with_clock(start_ms)
-    assert lapse_due_ms(notice) == due
-    assert (is_lapsed(notice, due - 1), is_lapsed(notice, due)) == (False, True)
-    now = start_ms + later
-    assert is_lapsed(notice, now) == ((local_date(now) - start_day).days > LAPSE_DAYS)
-    assert iso_date(shanghai_day(due)) == (start_day + timedelta(days=91)).isoformat()
-    assert lapse_due_ms(notice_with_clock(None)) is None
-    assert not is_lapsed(notice_with_clock(None), now)
+    assert lapse_due_ms(notice, days) == due
+    assert (is_lapsed(notice, due - 1, days), is_lapsed(notice, due, days)) == (False, True)
+    now = start_ms + later_days * 86_400_000 + data.draw(st.integers(min_value=-1, max_value=1))
+    assert is_lapsed(notice, now, days) == (local_date(now) >= lapse_day)
+    assert iso_date(shanghai_day(due)) == lapse_day.isoformat()
+    assert lapse_due_ms(notice_with_clock(None), days) is None
+    assert not is_lapsed(notice_with_clock(None), now, days)
+
+
+@pytest.mark.parametrize(("start", "lapses_from"), [
+    (datetime(2026, 1, 7, 0, 0, tzinfo=CST), date(2026, 4, 8)),  # day 90 is Tue 04-07
+    # 23:59:59.999 is still Jan 5: day 90 is Sun 04-05, so the last day is Mon 04-06
+    (datetime(2026, 1, 5, 23, 59, 59, 999_000, tzinfo=CST), date(2026, 4, 7)),
+    (datetime(2100, 1, 1, 0, 0, 0, 5_000, tzinfo=CST), date(2100, 4, 2)),  # February 2100 has no 29th; Thu 04-01
+])
+def test_lapse_without_a_recorded_calendar_counts_weekends_as_rest(start: datetime, lapses_from: date) -> None:
+    """Dates counted by hand: with no calendar for the year, Monday to Friday are the working days [A]."""
+    notice = notice_with_clock(ms_of(start))
+    assert lapse_due_ms(notice, WorkingDays(view_of({}))) == midnight_ms(lapses_from)
 
 
 def seizure(order: int, start: date, end: date, released_ms: int | None = None) -> Seizure:

@@ -211,16 +211,20 @@ def test_v21_lapse_is_derived_shown_and_marked_only_by_the_registry(pre: Presale
     rejection = pre.no("application.file", wrong_bank, "bank_b")
     assert (rejection.code, rejection.detail["field"]) == ("V21_CONVERSION_INVALID",
                                                            "details.notice_certificate_number")
-    pre.d.advance_days(90)  # day 90 after the buyer's ownership was recorded: not yet lapsed
+    pre.d.advance_days(90)  # Sat 2026-04-04, day 90 after the buyer's ownership was recorded on 01-04
     early = pre.no("notice.mark_lapsed", {"certificate_number": P2}, "recorder")
-    assert (early.code, early.detail["problem"]) == ("NOTICE_NOT_LAPSED", "it lapses from 2026-04-05")
+    # No calendar recorded: the weekend is the rest, so the last day is Mon 04-06 (民法典 203).
+    assert (early.code, early.detail["problem"]) == ("NOTICE_NOT_LAPSED", "it lapses from 2026-04-07")
+    pre.d.advance_days(2)
+    monday = pre.no("notice.mark_lapsed", {"certificate_number": P2}, "recorder")
+    assert (monday.code, monday.detail["problem"]) == ("NOTICE_NOT_LAPSED", "it lapses from 2026-04-07")
     pre.d.advance_days(1)
     shown = pre.file(convert_body())  # the derived lapse alone does not block: the reviewer sees it
     pre.accept_review(shown)
     steps = pre.app(shown)["steps"]
     reviewed = steps.get("reviewed") if isinstance(steps, dict) else None
     assert isinstance(reviewed, dict)
-    assert (reviewed["notice_lapsed"], reviewed["notice_lapse_due_ms"]) == (True, 1_775_318_400_000)
+    assert (reviewed["notice_lapsed"], reviewed["notice_lapse_due_ms"]) == (True, 1_775_491_200_000)  # 04-07 00:00 +08
     pre.ok("application.refuse", {"application_id": shown, "reason_code": "RIGHT_EXPIRED",
                                   "reason_text": "预告登记已失效"}, "reviewer")
     pre.ok("notice.mark_lapsed", {"certificate_number": P2}, "recorder")

@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import orjson
 from conftest import BANK_A_PARTY, BUYER, OWNER_A, PREDICTED, PresaleRegister, h
+from test_presale_scenario import transfer_body as presale_transfer
 
 from estatechain.contract.effects import JSON, Emit
 from estatechain.contract.working_days import WorkingDays
@@ -158,6 +159,41 @@ def test_calendar_day_deadlines_ignore_the_holiday_calendar(pre: PresaleRegister
     rejection = pre.no("application.confirm", {"application_id": app, "application_hash": app,
                                                "party_id": BANK_A_PARTY}, "bank_a_approver")
     assert (rejection.code, rejection.detail["field"]) == ("V25_CONFIRMATION_EXPIRED", "application_id")
+
+
+def _ownership_recorded_on(pre: PresaleRegister, date: str) -> None:
+    """Purchase notice and 预抵押, the building's first registration, and the buyer's ownership recorded on ``date``
+    (which starts the 预抵押's 90-day clock, domain.md §5.9)."""
+    pre.notices()
+    pre.first_registration()
+    pre.d.time_ms = at(date)
+    pre.case(presale_transfer(), "developer")
+
+
+def test_a_notice_whose_ninetieth_day_falls_in_national_day_lapses_after_the_first_working_day(
+    pre: PresaleRegister,
+) -> None:
+    """民法典 203: a period whose last day is a rest day ends on the first day after the rest."""
+    pre.ok("calendar.set", calendar_body(), "admin")
+    _ownership_recorded_on(pre, "2026-07-05")
+    # Day 1 is Jul 6 (201); Jul 6-31 (26), Aug (57), Sep (87), Sat Oct 3 is day 90, inside 国庆 Oct 1-7.
+    # The first working day after the holiday is Thu Oct 8: the notice lapses from Fri Oct 9.
+    for date in ("2026-10-03", "2026-10-07", "2026-10-08"):
+        pre.d.time_ms = at(date, hour=23)
+        refused = pre.no("notice.mark_lapsed", {"certificate_number": P2}, "recorder")
+        assert (refused.code, refused.detail["problem"]) == ("NOTICE_NOT_LAPSED", "it lapses from 2026-10-09"), date
+    pre.d.time_ms = at("2026-10-09", hour=0)
+    pre.ok("notice.mark_lapsed", {"certificate_number": P2}, "recorder")
+    assert pre.row("certificate/proof/2026/00000002")["status"] == "CANCELLED"
+
+
+def test_without_a_calendar_a_ninetieth_day_on_a_saturday_ends_on_monday(pre: PresaleRegister) -> None:
+    _ownership_recorded_on(pre, "2026-07-05")
+    pre.d.time_ms = at("2026-10-05", hour=23)  # Monday-Friday only [A]: Sat Oct 3 moves to Mon Oct 5
+    refused = pre.no("notice.mark_lapsed", {"certificate_number": P2}, "recorder")
+    assert (refused.code, refused.detail["problem"]) == ("NOTICE_NOT_LAPSED", "it lapses from 2026-10-06")
+    pre.d.time_ms = at("2026-10-06", hour=0)
+    pre.ok("notice.mark_lapsed", {"certificate_number": P2}, "recorder")
 
 
 def _calendar_run(reverse: bool) -> bytes:

@@ -30,9 +30,11 @@ from estatechain.contract.records import (
 from estatechain.contract.rejections import RejectionCode
 from estatechain.contract.view import StateView
 from estatechain.contract.violation import violate
+from estatechain.contract.working_days import WorkingDays
 
 LAPSE_DAYS: Final = 90
-"""An advance notice lapses 90 days after the final registration became possible (民法典 221) [S*]."""
+"""An advance notice lapses 90 days after the final registration became possible (民法典 221) [S*];
+a last day the registry does not work moves to its next working day (民法典 203)."""
 
 
 def current_notices(view: StateView, unit_number: str) -> tuple[Notice, ...]:
@@ -58,23 +60,30 @@ def notice_by_number(view: StateView, ctx: BlockContext, number: object, field: 
     return Notice.from_json(record)
 
 
-def lapse_due_ms(notice: Notice) -> int | None:
+def lapse_due_ms(notice: Notice, days: WorkingDays) -> int | None:
     """When the notice lapses, or None while its clock has not started (domain.md §5.9).
 
     The clock starts with the tx that made the final registration possible (the building's first
     registration for a purchase notice, the recording of the buyer's ownership for a mortgage notice);
-    the day of that event is not counted (民法典 201) and the notice lapses at the start of day 91 [A].
+    the day of that event is not counted (民法典 201). The 90th day is the last day, unless the
+    registry does not work that day: then the last day is the next working day by the on-ledger
+    calendar (民法典 203: a period whose last day is a statutory rest day ends on the day after the
+    rest; weekends count as rest days and an adjusted working day (调休) as a working day, as the
+    calendar has them). The notice lapses at the start of the day after the last day, Guangzhou time [A].
     Derived when read and shown to the reviewer, never enforced by itself (V21); only a registry tx
     marks a notice lapsed.
     """
     if notice.lapse_clock_start_ms is None:
         return None
-    return day_start_ms(shanghai_day(notice.lapse_clock_start_ms) + LAPSE_DAYS + 1)
+    last = shanghai_day(notice.lapse_clock_start_ms) + LAPSE_DAYS
+    while not days.is_working_day(last):  # bounded: every year has more than 200 working days
+        last += 1
+    return day_start_ms(last + 1)
 
 
-def is_lapsed(notice: Notice, time_ms: int) -> bool:
+def is_lapsed(notice: Notice, time_ms: int, days: WorkingDays) -> bool:
     """Whether the derived 90-day clock has run out at ``time_ms``."""
-    due = lapse_due_ms(notice)
+    due = lapse_due_ms(notice, days)
     return due is not None and time_ms >= due
 
 

@@ -47,6 +47,7 @@ from estatechain.contract.rules.notice_entry import end
 from estatechain.contract.seizure_queue import in_effect
 from estatechain.contract.view import StateView
 from estatechain.contract.violation import violate
+from estatechain.contract.working_days import WorkingDays
 
 NAME: Final = "mortgage.convert"
 NOTICE_NUMBER: Final = "notice_certificate_number"
@@ -131,7 +132,9 @@ def review_notes(view: StateView, ctx: BlockContext, application: Application) -
     notice = None if isinstance(unit, Rejected) else converted_notice(view, ctx, application, unit)
     if not isinstance(notice, Notice):
         return {}
-    return {"notice_lapse_due_ms": lapse_due_ms(notice), "notice_lapsed": is_lapsed(notice, ctx.block_time_ms)}
+    days = WorkingDays(view)
+    return {"notice_lapse_due_ms": lapse_due_ms(notice, days),
+            "notice_lapsed": is_lapsed(notice, ctx.block_time_ms, days)}
 
 
 def record(view: StateView, ctx: BlockContext, application: Application, certificate: str | None) -> tuple[Effect, ...]:

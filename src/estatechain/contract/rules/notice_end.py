@@ -34,6 +34,7 @@ from estatechain.contract.rules.mortgage_cancel import MORTGAGEE_ALONE, PROOF_OF
 from estatechain.contract.rules.notice_entry import end, find
 from estatechain.contract.view import StateView
 from estatechain.contract.violation import violate
+from estatechain.contract.working_days import WorkingDays
 
 CANCEL_NAME: Final = "mortgage_notice.cancel"
 
@@ -124,8 +125,9 @@ def mark_lapsed(view: StateView, ctx: BlockContext, command: Command) -> Outcome
     if isinstance(notice, str) or notice.status is not Status.CURRENT:
         problem = notice if isinstance(notice, str) else "it is no longer current"
         return violate(RejectionCode.NOTICE_NOT_LAPSED, notice_id=normalise(number), problem=problem)
-    due = lapse_due_ms(notice)
-    if due is None or not is_lapsed(notice, ctx.block_time_ms):
+    days = WorkingDays(view)
+    due = lapse_due_ms(notice, days)
+    if due is None or not is_lapsed(notice, ctx.block_time_ms, days):
         problem = ("its 90-day clock has not started" if due is None
                    else f"it lapses from {iso_date(shanghai_day(due))}")
         return violate(RejectionCode.NOTICE_NOT_LAPSED, notice_id=notice.notice_id, problem=problem)
