@@ -190,11 +190,18 @@ async def _submit_samples(store: LedgerStore, factory: TxFactory, count: int) ->
 
 
 def _ledgers(directory: Path) -> list[Path]:
+    """The ledgers ``verify`` checks: one node's, or every node's of a consortium folder (single node or cluster).
+
+    ``up`` keeps its node under ``DIR/nodes/<org>``, ``up --cluster`` one per org under
+    ``DIR/cluster/nodes/<org>``; an operator names the folder they started, not the layout inside it.
+    """
     if (directory / LEDGER_FILE).exists():
         return [directory]
-    nodes = sorted(p for p in (directory / "nodes").glob("*") if (p / LEDGER_FILE).exists())
+    folders = (directory / "nodes", directory / CLUSTER_DIR / "nodes")
+    nodes = sorted(p for folder in folders for p in folder.glob("*") if (p / LEDGER_FILE).exists())
     if not nodes:
-        raise typer.BadParameter(f"no ledger in {directory} or {directory / 'nodes'}/*", param_hint="DIRECTORY")
+        looked = ", ".join(f"{folder}/*" for folder in folders)
+        raise typer.BadParameter(f"no ledger in {directory}, {looked}", param_hint="DIRECTORY")
     return nodes
 
 
@@ -219,7 +226,8 @@ def _report(path: Path, report: AuditReport) -> None:
 
 @app.command()
 def verify(
-    directory: Path = typer.Argument(..., help="A consortium directory, or one node's ledger directory."),
+    directory: Path = typer.Argument(..., help="A consortium directory (every node's ledger, cluster nodes "
+                                               "included), or one node's ledger directory."),
 ) -> None:
     """Re-check a ledger from its stored bytes: hashes, signatures, Merkle roots, state commitment.
 

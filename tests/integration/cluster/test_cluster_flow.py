@@ -16,7 +16,9 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from typer.testing import CliRunner
 
+from estatechain.cli.main import app
 from estatechain.contract import keys
 from estatechain.evidence.attestations import ATTESTATIONS_FILE
 from estatechain.storage.store import LedgerStore
@@ -113,3 +115,12 @@ def test_a_registration_filed_at_a_bank_node_and_recorded_at_the_registry_node_i
         assert time.monotonic() < deadline, {o: final_orgs(cluster, o, head.height, head.block_hash)
                                              for o in cluster.orgs}
         time.sleep(0.1)
+
+
+def test_verify_on_the_cluster_folder_checks_every_nodes_ledger(cluster: DevCluster) -> None:
+    """The operator names the folder ``up --cluster`` was given; every node's ledger under it is re-checked."""
+    cluster.wait_converged(timeout_s=30)
+    result = CliRunner().invoke(app, ["verify", str(cluster.directory)], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    verified = {line.split()[1].rstrip(":") for line in result.output.splitlines() if line.startswith("OK ")}
+    assert verified == {str(cluster.ledger_dir(org)) for org in cluster.orgs}
