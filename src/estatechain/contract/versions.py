@@ -32,8 +32,9 @@ from estatechain.contract.rules import (
 # §5.1 makes the on-ledger calendar part of the rules from the start. So did the one-spelling tightening
 # (ASCII digits only in unit numbers, dates, certificate numbers and e-licence ids; no trailing line break
 # in an id or key; full-width certificate digits read as ASCII), which refuses only values no real
-# register holds. So did 民法典 203 for the 90-day lapse (a last day the registry does not work moves to
-# its next working day), which only delays when ``notice.mark_lapsed`` is first accepted. On a live chain,
+# register holds. So did the 90-day lapse's 民法典 203 (a last day the registry does not work moves to its
+# next working day) and 221 (an application for the final registration filed in time holds the notice while
+# it is open), which only delay when ``notice.mark_lapsed`` is first accepted. On a live chain,
 # a change that alters the outcome of old blocks (the ex-officio correction's day counting, this lapse day)
 # would be a new entry.
 _V1: Final[Mapping[str, Rule]] = {

@@ -235,6 +235,53 @@ def test_v21_lapse_is_derived_shown_and_marked_only_by_the_registry(pre: Presale
     assert pre.row("certificate/proof/2026/00000002")["status"] == "CANCELLED"
 
 
+def test_a_conversion_filed_within_the_90_days_holds_the_notice_while_its_case_is_open(pre: PresaleRegister) -> None:
+    """民法典 221: the notice lapses only if no application is made in time; review may take longer."""
+    converted_chain(pre)  # the clock starts on Sun 2026-01-04; the 90 days run until Mon 04-06 (203)
+    pre.d.advance_days(89)  # Fri 04-03
+    app = pre.file(convert_body())
+    pre.confirm_all(app)
+    pre.ok("application.accept", {"application_id": app}, "intake")
+    pre.d.advance_days(5)  # Wed 04-08: past the last day
+    held = pre.no("notice.mark_lapsed", {"certificate_number": P2}, "recorder")
+    assert (held.code, held.detail["problem"]) == (
+        "NOTICE_NOT_LAPSED",
+        f"application {app} for its final registration was filed on 2026-04-03, within its 90 days, and is still open")
+    pre.ok("application.review", {"application_id": app}, "reviewer")
+    steps = pre.app(app)["steps"]
+    reviewed = steps.get("reviewed") if isinstance(steps, dict) else None
+    assert isinstance(reviewed, dict)
+    assert (reviewed["notice_lapsed"], reviewed["notice_lapse_due_ms"]) == (False, 1_775_491_200_000)  # before 04-07
+    pre.ok("application.record", {"application_id": app}, "recorder")
+    assert pre.row("certificate/proof/2026/00000002")["status"] == "CONVERTED"
+
+
+def test_a_withdrawn_timely_conversion_no_longer_holds_the_notice(pre: PresaleRegister) -> None:
+    converted_chain(pre)
+    pre.d.advance_days(89)
+    app = pre.file(convert_body())
+    pre.d.advance_days(5)
+    assert pre.no("notice.mark_lapsed", {"certificate_number": P2}, "recorder").code == "NOTICE_NOT_LAPSED"
+    pre.ok("application.withdraw", {"application_id": app, "party_id": BUYER}, BUYER)
+    assert pre.no("notice.mark_lapsed", {"certificate_number": P2}, "recorder").code == "NOTICE_NOT_LAPSED"
+    pre.ok("application.withdraw", {"application_id": app, "party_id": BANK_A_PARTY}, "bank_a_approver")
+    assert pre.app(app)["state"] == "WITHDRAWN"
+    pre.ok("notice.mark_lapsed", {"certificate_number": P2}, "recorder")
+    assert pre.row("certificate/proof/2026/00000002")["status"] == "CANCELLED"
+
+
+def test_the_buyers_transfer_filed_in_time_holds_the_purchase_notice(pre: PresaleRegister) -> None:
+    pre.notices()
+    pre.first_registration()  # the purchase notice's clock starts on Sun 2026-01-04
+    pre.d.advance_days(89)
+    app = pre.file(presale_transfer(), actor="developer")
+    pre.d.advance_days(5)
+    held = pre.no("notice.mark_lapsed", {"certificate_number": P1}, "recorder")
+    assert (held.code, held.detail["problem"]) == (
+        "NOTICE_NOT_LAPSED",
+        f"application {app} for its final registration was filed on 2026-04-03, within its 90 days, and is still open")
+
+
 def test_v13_conversion_is_blocked_only_by_a_seizure_older_than_the_notice(pre: PresaleRegister) -> None:
     converted_chain(pre)
     pre.d.advance_days(1)

@@ -127,14 +127,19 @@ def blocking(view: StateView, ctx: BlockContext, application: Application) -> Re
 
 
 def review_notes(view: StateView, ctx: BlockContext, application: Application) -> dict[str, JSON]:
-    """The notice's derived 90-day lapse, shown to the reviewer and kept with the review (not enforced: V21)."""
+    """The notice's derived 90-day lapse, shown to the reviewer and kept with the review (not enforced: V21).
+
+    ``notice_lapsed`` is judged at this application's filing: 民法典 221 lets a notice lapse only when no
+    application is made within the 90 days, so a case filed in time is not late however long review
+    takes, and one filed after the last day was filed on a lapsed notice.
+    """
     unit = load_unit(view, application.unit_number)
     notice = None if isinstance(unit, Rejected) else converted_notice(view, ctx, application, unit)
     if not isinstance(notice, Notice):
         return {}
     days = WorkingDays(view)
     return {"notice_lapse_due_ms": lapse_due_ms(notice, days),
-            "notice_lapsed": is_lapsed(notice, ctx.block_time_ms, days)}
+            "notice_lapsed": is_lapsed(notice, application.filed_ms, days)}
 
 
 def record(view: StateView, ctx: BlockContext, application: Application, certificate: str | None) -> tuple[Effect, ...]:

@@ -8,7 +8,9 @@ once. A seizure does not block it.
 Lapse: a notice lapses 90 days after the final registration became possible (民法典 221). The lapse
 is derived at block time from ``lapse_clock_start_ms`` and shown to the reviewer; it is never an
 automatic rejection. The notice turns historic only through ``notice.mark_lapsed``, a registry tx
-that is refused before the derived date [A, domain.md §13.5 still open with the registry].
+that is refused before the derived date, and while an application for the final registration filed
+within the 90 days is open (221 needs *no application* in time) [A, domain.md §13.5 still open with
+the registry].
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from estatechain.contract.effects import Effect, Emit
 from estatechain.contract.records import Application, Capacity, Notice, Status, fields
 from estatechain.contract.rejections import RejectionCode
 from estatechain.contract.rule import Rule
+from estatechain.contract.rules import conversion, ownership_transfer
 from estatechain.contract.rules.business import BusinessType
 from estatechain.contract.rules.guard import guarded
 from estatechain.contract.rules.mortgage_cancel import MORTGAGEE_ALONE, PROOF_OF_CAUSE
@@ -116,6 +119,34 @@ CANCEL: Final = BusinessType(
 )
 
 
+FINAL_REGISTRATIONS: Final = ((conversion.NAME, conversion.NOTICE_NUMBER),
+                               (ownership_transfer.NAME, ownership_transfer.PURCHASE_NUMBER))
+"""(business type, detail naming the notice) of the applications that carry a notice out: 预告转本 for a
+预抵押, the buyer's ownership transfer for a purchase notice (domain.md §5.9)."""
+
+
+def timely_application(view: StateView, ctx: BlockContext, notice: Notice, due_ms: int) -> Application | None:
+    """An open application for the notice's final registration filed before it lapsed, if any.
+
+    民法典 221 lets a notice lapse only when *no application* is made within the 90 days, so a filing
+    made in time keeps it while the case is open, however long review takes [A: a case that ends
+    without recording no longer holds it]. Such an application is filed on the surveyed successor of
+    the notice's predicted unit and cites the notice's certificate number.
+    """
+    unit = view.get(keys.unit(notice.unit_number))
+    successor = unit.get("successor") if unit is not None else None
+    if notice.certificate_number is None or not isinstance(successor, str):
+        return None
+    number = normalise(notice.certificate_number)
+    for application in open_applications(view, successor, ctx.block_time_ms):
+        if application.filed_ms < due_ms and any(
+            application.business_type == business and normalise(str(application.details.get(field))) == number
+            for business, field in FINAL_REGISTRATIONS
+        ):
+            return application
+    return None
+
+
 def mark_lapsed(view: StateView, ctx: BlockContext, command: Command) -> Outcome:
     """The registry marks a current notice lapsed once its derived 90-day clock has run out (民法典 221)."""
     number = fields.text(command.body, "certificate_number", max_len=64)
@@ -130,6 +161,10 @@ def mark_lapsed(view: StateView, ctx: BlockContext, command: Command) -> Outcome
     if due is None or not is_lapsed(notice, ctx.block_time_ms, days):
         problem = ("its 90-day clock has not started" if due is None
                    else f"it lapses from {iso_date(shanghai_day(due))}")
+        return violate(RejectionCode.NOTICE_NOT_LAPSED, notice_id=notice.notice_id, problem=problem)
+    if (timely := timely_application(view, ctx, notice, due)) is not None:
+        problem = (f"application {timely.application_id} for its final registration was filed on "
+                   f"{iso_date(shanghai_day(timely.filed_ms))}, within its 90 days, and is still open")
         return violate(RejectionCode.NOTICE_NOT_LAPSED, notice_id=notice.notice_id, problem=problem)
     return Accepted(effects=(
         *end(view, ctx, notice, business_no=ctx.tx_id, reason="LAPSED"),
