@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from estatechain.errors import Conflict, IntegrityFault
+from estatechain.errors import Conflict, InputError, IntegrityFault
 from estatechain.storage.audit import audit_ledger
 from estatechain.storage.backup import MANIFEST_FILE, backup, restore, verify_archive
 from estatechain.testing.builders import sample_stream
@@ -28,6 +28,16 @@ def run(*args: str) -> subprocess.CompletedProcess[str]:
                           env={**os.environ, "COLUMNS": "200"})
 
 
+def flat(text: str) -> str:
+    """``text`` with the console's line wrapping undone, so a message is matched whole."""
+    return " ".join(text.split())
+
+
+def files_of(directory: Path) -> dict[str, bytes]:
+    """Every file under ``directory`` with its bytes: what "nothing changed on disk" compares."""
+    return {p.relative_to(directory).as_posix(): p.read_bytes() for p in sorted(directory.rglob("*")) if p.is_file()}
+
+
 @pytest.fixture(scope="module")
 def consortium(tmp_path_factory: pytest.TempPathFactory) -> Path:
     directory = tmp_path_factory.mktemp("backup") / "net"
@@ -37,10 +47,12 @@ def consortium(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.mark.parametrize("command", ["backup", "restore"])
-def test_help_has_an_example(command: str) -> None:
+def test_help_has_an_example_and_the_exit_codes(command: str) -> None:
     result = run(command, "--help")
     assert result.returncode == 0
     assert f"Example: estatechain {command}" in result.stdout
+    assert "Exit codes: 0" in flat(result.stdout)
+    assert "2 bad input" in flat(result.stdout)
 
 
 def test_backup_then_restore_gives_a_node_that_verifies_with_the_same_head(consortium: Path, tmp_path: Path) -> None:
@@ -71,8 +83,9 @@ def test_backup_then_restore_gives_a_node_that_verifies_with_the_same_head(conso
     assert sorted(p.name for p in (target / "sealed").iterdir()) == sealed
 
     again = run("restore", str(archive), str(target))
-    assert again.returncode == 1
+    assert again.returncode == 2  # bad input, as backup's non-empty ARCHIVE: not a failed check
     assert "not empty" in again.stderr
+    assert "move the folder aside" in flat(again.stderr)
 
 
 def test_backup_refuses_a_non_empty_archive_dir(consortium: Path, tmp_path: Path) -> None:
@@ -81,8 +94,93 @@ def test_backup_refuses_a_non_empty_archive_dir(consortium: Path, tmp_path: Path
     with pytest.raises(Conflict, match="not empty"):
         backup(consortium / "nodes" / ORG, tmp_path / "archive")
     result = run("backup", str(consortium / "nodes" / ORG), str(tmp_path / "archive"))
-    assert result.returncode != 0
+    assert result.returncode == 2
     assert "not empty" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert files_of(tmp_path / "archive") == {"x": b"x"}
+
+
+def test_restoring_a_node_in_place_beside_its_orgs_keys_names_keys_dir_and_changes_nothing(
+    consortium: Path, tmp_path: Path,
+) -> None:
+    """The node folder moved aside, DIR/orgs/<org> still holds the keys: the way out is --keys-dir."""
+    archive = tmp_path / "archive"
+    backup(consortium / "nodes" / ORG, archive)
+    net = tmp_path / "net"
+    shutil.copytree(consortium, net)
+    target = net / "nodes" / ORG
+    target.rename(net / "nodes" / f"{ORG}.old")
+    before = files_of(net)
+
+    refused = run("restore", str(archive), str(target))
+    assert refused.returncode == 2, refused.stderr
+    message, keys_now = flat(refused.stderr), (net / "orgs" / ORG).resolve()
+    assert f"{keys_now} exists and is not empty" in message
+    assert f"pass --keys-dir with a new or empty directory (e.g. --keys-dir {keys_now}.restored)" in message
+    assert "Traceback" not in refused.stderr
+    assert files_of(net) == before
+    assert not target.exists()
+
+    keys = tmp_path / "restored-keys"
+    restored = run("restore", str(archive), str(target), "--keys-dir", str(keys))
+    assert restored.returncode == 0, restored.stderr
+    assert files_of(keys) == files_of(net / "orgs" / ORG)
+    assert audit_ledger(target).head_hash == audit_ledger(consortium / "nodes" / ORG).head_hash
+
+
+def test_restoring_outside_a_consortium_folder_asks_for_keys_dir_and_writes_nothing(
+    consortium: Path, tmp_path: Path,
+) -> None:
+    """No DIR/nodes/<org> around NODE: nothing would find keys put anywhere, so the operator names the place."""
+    archive = tmp_path / "archive"
+    backup(consortium / "nodes" / ORG, archive)
+    target = tmp_path / "srv" / "node"
+
+    refused = run("restore", str(archive), str(target))
+    assert refused.returncode == 2, refused.stderr
+    message = flat(refused.stderr)
+    assert f"the archive holds the keys of {ORG}" in message
+    assert "pass --keys-dir with a new or empty directory for them" in message
+    assert "Traceback" not in refused.stderr
+    assert not (tmp_path / "srv").exists()
+
+    restored = run("restore", str(archive), str(target), "--keys-dir", str(tmp_path / "srv" / "keys"))
+    assert restored.returncode == 0, restored.stderr
+    assert (tmp_path / "srv" / "keys" / "ca.pem").read_bytes() == (consortium / "orgs" / ORG / "ca.pem").read_bytes()
+
+
+def test_a_manifest_naming_no_org_for_its_keys_asks_for_keys_dir(consortium: Path, tmp_path: Path) -> None:
+    archive = tmp_path / "archive"
+    backup(consortium / "nodes" / ORG, archive)
+    manifest = archive / MANIFEST_FILE
+    manifest.write_bytes(manifest.read_bytes().replace(f'"org":"{ORG}"'.encode(), b'"org":null'))
+    target = tmp_path / "net2" / "nodes" / ORG
+    with pytest.raises(InputError, match=r"names no org for the keys.*pass --keys-dir"):
+        restore(archive, target)
+    assert not (tmp_path / "net2").exists()
+
+
+def test_bad_input_to_restore_exits_2_and_a_failed_check_exits_1(consortium: Path, tmp_path: Path) -> None:
+    missing = run("restore", str(tmp_path / "no-such-archive"), str(tmp_path / "n"))
+    assert missing.returncode == 2, missing.stderr
+    assert f"no backup at {tmp_path / 'no-such-archive'}" in flat(missing.stderr)
+    assert not (tmp_path / "n").exists()
+
+    archive = tmp_path / "archive"
+    backup(consortium / "nodes" / ORG, archive)
+    keys = tmp_path / "keys"
+    keys.mkdir()
+    (keys / "mine.pem").write_text("someone's key")
+    occupied = run("restore", str(archive), str(tmp_path / "n"), "--keys-dir", str(keys))
+    assert occupied.returncode == 2, occupied.stderr
+    assert f"key directory (--keys-dir) {keys} exists and is not empty" in flat(occupied.stderr)
+    assert files_of(keys) == {"mine.pem": b"someone's key"}
+    assert not (tmp_path / "n").exists()
+
+    (archive / MANIFEST_FILE).unlink()
+    broken = run("restore", str(archive), str(tmp_path / "n"), "--keys-dir", str(tmp_path / "k"))
+    assert broken.returncode == 1, broken.stderr
+    assert "the archive has no manifest" in flat(broken.stderr)
 
 
 def test_a_tampered_archive_is_refused_naming_the_file_and_nothing_is_written(consortium: Path, tmp_path: Path) -> None:
@@ -105,13 +203,14 @@ def test_an_extra_or_missing_file_is_refused(consortium: Path, tmp_path: Path) -
     backup(consortium / "nodes" / ORG, archive)
     (archive / "node" / "stray.txt").write_text("not mine")
     with pytest.raises(IntegrityFault, match="not in the manifest"):
-        restore(archive, tmp_path / "n1")
+        restore(archive, tmp_path / "n1", keys_dir=tmp_path / "k1")
     (archive / "node" / "stray.txt").unlink()
     (archive / "keys" / "ca.pem").unlink()
     with pytest.raises(IntegrityFault) as fault:
-        restore(archive, tmp_path / "n2")
+        restore(archive, tmp_path / "n2", keys_dir=tmp_path / "k2")
     assert fault.value.where == "keys/ca.pem"
     assert not (tmp_path / "n2").exists()
+    assert not (tmp_path / "k2").exists()
     assert (archive / MANIFEST_FILE).exists()
 
 

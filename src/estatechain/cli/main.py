@@ -262,8 +262,15 @@ def backup(
     node commits); other files byte for byte with their permissions. When NODE sits in a consortium
     folder (DIR/nodes/<org>), the org's key folder DIR/orgs/<org>/ is included. ARCHIVE gets a
     manifest.json with every file's size and SHA-256 and the ledger's height and head hash.
+
+    Exit codes: 0 backed up; 2 bad input (NODE holds no ledger, ARCHIVE exists and is not empty),
+    nothing written.
     """
-    result = backups.backup(node, archive)
+    try:
+        result = backups.backup(node, archive)
+    except (InputError, Conflict) as exc:
+        err.print(f"[bold red]error:[/bold red] {exc}")
+        raise typer.Exit(2) from None
     size = sum(f.size for f in result.files)
     keys = (f"; keys of {result.org}" if result.org else
             "; [yellow]no org keys found beside the node (a keystore is backed up on its own)[/yellow]")
@@ -276,16 +283,26 @@ def backup(
 def restore(
     archive: Path = typer.Argument(..., help="A directory written by `estatechain backup`."),
     node: Path = typer.Argument(..., help="New or empty directory to restore the node into."),
-    keys_dir: Path | None = typer.Option(None, "--keys-dir", help="Where the org's keys go (default: "
-                                         "DIR/orgs/<org> when NODE is DIR/nodes/<org>, else NODE/keys)."),
+    keys_dir: Path | None = typer.Option(None, "--keys-dir", help="New or empty directory for the org's keys "
+                                         "(default: DIR/orgs/<org> when NODE is DIR/nodes/<org> or "
+                                         "DIR/cluster/nodes/<org>; required for any other NODE, or when "
+                                         "DIR/orgs/<org> already holds keys)."),
 ) -> None:
     """Check a backup against its manifest, restore it into an empty node directory, verify the ledger.
 
     Example: estatechain restore ./backups/2026-01-04 ./devnet2/nodes/gz-registry
 
+    Example: estatechain restore ./backups/2026-01-04 ./devnet/nodes/gz-registry --keys-dir ./restored-keys
+
     Every file is checked against the manifest before anything is written; the first bad file is
-    named and nothing changes. After copying, the restored ledger is re-audited from its bytes and
-    must end at the head the manifest recorded. Exits 1 if any check fails.
+    named and nothing changes. Restore never writes over a file: to restore a node in place, move
+    its folder aside first; if its org's keys are still in DIR/orgs/<org>, pass --keys-dir with a new
+    folder for the archived copy. After copying, the restored ledger is re-audited from its bytes and
+    must end at the head the manifest recorded.
+
+    Exit codes: 0 restored and verified; 1 the archive failed its manifest check (nothing written) or
+    the restored ledger failed its audit; 2 bad input (ARCHIVE missing, NODE or the key folder not
+    empty, no place for the keys without --keys-dir), nothing written.
     """
     try:
         result = backups.restore(archive, node, keys_dir=keys_dir)
@@ -293,11 +310,13 @@ def restore(
         err.print(f"[bold red]FAILED[/bold red] {archive}: first bad place: [bold]{fault.where}[/bold]")
         err.print(f"  {fault.message}")
         raise typer.Exit(1) from None
-    except Conflict as exc:
+    except (InputError, Conflict) as exc:
         err.print(f"[bold red]error:[/bold red] {exc}")
-        raise typer.Exit(1) from None
+        raise typer.Exit(2) from None
     keys = f"; keys in {result.keys_dir}" if result.keys_dir else ""
     console.print(f"[bold]Restored[/bold] {result.files} files into {node}{keys}")
+    if keys_dir is not None and result.keys_dir is None:
+        console.print(f"  [yellow]the archive holds no org keys; nothing was written to {keys_dir}[/yellow]")
     _report(node, result.report)
     console.print(f"[bold green]OK[/bold green] {node}: every block, transaction and state row checks out")
 

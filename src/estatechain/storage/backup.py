@@ -97,12 +97,15 @@ def consortium_org(node_dir: Path) -> tuple[str, Path] | None:
                  if (root / "orgs" / org).is_dir()), None)
 
 
-def default_keys_dir(node_dir: Path, org: str) -> Path:
-    """Where ``restore`` puts the org's keys: the consortium's ``orgs/<org>`` for a consortium node dir."""
+def default_keys_dir(node_dir: Path, org: str) -> Path | None:
+    """Where ``restore`` puts the org's keys unless told: the consortium's ``orgs/<org>`` for a consortium node dir.
+
+    ``None`` when ``node_dir`` is not ``DIR/nodes/<org>`` (or ``DIR/cluster/nodes/<org>``): nothing would
+    look for the keys anywhere else (``node/keys.py`` finds them only in that layout), so the operator
+    names their place with ``--keys-dir`` rather than finding them later inside the node folder.
+    """
     roots = _consortium_roots(node_dir)
-    if roots:
-        return roots[-1] / "orgs" / org
-    return node_dir.resolve() / KEYS_PART
+    return roots[-1] / "orgs" / org if roots else None
 
 
 def backup(node_dir: Path, archive: Path) -> BackupResult:
@@ -147,6 +150,21 @@ def verify_archive(archive: Path) -> tuple[dict[str, object], list[FileEntry]]:
         IntegrityFault: naming the first file that is missing, extra, or differs in size or hash.
 
     """
+    manifest, entries = read_manifest(archive)
+    _check_files(archive, entries)
+    return manifest, entries
+
+
+def read_manifest(archive: Path) -> tuple[dict[str, object], list[FileEntry]]:
+    """The manifest of ``archive`` and its file entries, checked for form only (no file is hashed).
+
+    ``restore`` reads it first so that a destination it cannot use is refused at once, not after
+    hashing a ledger of many gigabytes.
+
+    Raises:
+        IntegrityFault: the manifest is missing, not JSON, of another format, or lists a path outside the archive.
+
+    """
     manifest_path = archive / MANIFEST_FILE
     try:
         manifest = orjson.loads(manifest_path.read_bytes())
@@ -157,7 +175,11 @@ def verify_archive(archive: Path) -> tuple[dict[str, object], list[FileEntry]]:
     files = manifest.get("files") if isinstance(manifest, dict) else None
     if not isinstance(files, list) or manifest.get("format") != FORMAT:
         raise IntegrityFault(str(manifest_path), f"not an {FORMAT} manifest")
-    entries = [_entry(raw, manifest_path) for raw in files]
+    return manifest, [_entry(raw, manifest_path) for raw in files]
+
+
+def _check_files(archive: Path, entries: list[FileEntry]) -> None:
+    """Every listed file is there with its size and hash, and no file is there that the manifest does not list."""
     listed = {e.path for e in entries}
     for entry in entries:
         path = archive / entry.path
@@ -172,30 +194,37 @@ def verify_archive(archive: Path) -> tuple[dict[str, object], list[FileEntry]]:
         rel = path.relative_to(archive).as_posix()
         if path.is_file() and rel != MANIFEST_FILE and rel not in listed:
             raise IntegrityFault(rel, "in the archive but not in the manifest")
-    return manifest, entries
 
 
 def restore(archive: Path, node_dir: Path, *, keys_dir: Path | None = None) -> RestoreResult:
     """Check ``archive``, copy it into the new or empty ``node_dir`` (keys to ``keys_dir``), audit the ledger.
 
+    Every check that can refuse the restore runs before the first file is written: bad input (the
+    archive folder, the destinations) first, since it is cheap to find, then the hash of every file.
+
     Raises:
+        InputError: ``archive`` is not a folder; or the archive holds the org's keys, ``keys_dir`` is not
+            given and their place cannot be derived (``node_dir`` is not ``DIR/nodes/<org>`` or
+            ``DIR/cluster/nodes/<org>``, or the manifest names no org). Nothing is written.
+        Conflict: ``node_dir`` or the keys' destination exists and is not empty (nothing is written).
         IntegrityFault: the archive does not match its manifest (nothing is written), or the restored
-            ledger fails its audit or does not end at the manifest's head.
-        Conflict: ``node_dir`` (or the keys destination) exists and is not empty.
+            ledger fails its audit or does not end at the manifest's head (the restored files stay).
 
     """
-    manifest, entries = verify_archive(archive)
-    keys = [e for e in entries if e.path.startswith(KEYS_PART + "/")]
-    org = manifest.get("org")
-    if keys and keys_dir is None:
-        keys_dir = default_keys_dir(node_dir, str(org))
-    _require_empty(node_dir, "node directory")
-    if keys and keys_dir is not None:
-        _require_empty(keys_dir, "key directory")
+    if not archive.is_dir():
+        raise InputError(f"no backup at {archive}: pass the folder `estatechain backup` wrote (it holds "
+                         f"{MANIFEST_FILE}, node/ and, for a node in a consortium folder, keys/)")
+    manifest, entries = read_manifest(archive)
+    has_keys = any(e.path.startswith(KEYS_PART + "/") for e in entries)
+    _require_empty(node_dir, "node directory",
+                   f"restore never writes over a node: stop the node, move the folder aside "
+                   f"(mv {node_dir} {node_dir}.old) and run restore again, or pass a new or empty directory")
+    keys_target = _keys_destination(archive, manifest.get("org"), node_dir, keys_dir) if has_keys else None
+    _check_files(archive, entries)
     written: set[Path] = set()
     for entry in entries:
         part, _, rel = entry.path.partition("/")
-        root = node_dir if part == NODE_PART else keys_dir
+        root = node_dir if part == NODE_PART else keys_target
         assert root is not None
         target = root / rel
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -209,7 +238,39 @@ def restore(archive: Path, node_dir: Path, *, keys_dir: Path | None = None) -> R
     if report.head_hash != expected:
         raise IntegrityFault(str(node_dir / LEDGER_FILE),
                              f"restored head {report.head_hash} differs from the manifest's {expected}")
-    return RestoreResult(node_dir=node_dir, keys_dir=keys_dir if keys else None, files=len(entries), report=report)
+    return RestoreResult(node_dir=node_dir, keys_dir=keys_target, files=len(entries), report=report)
+
+
+def _keys_destination(archive: Path, org: object, node_dir: Path, keys_dir: Path | None) -> Path:
+    """Where the archive's ``keys/`` go: ``keys_dir`` if given, else the consortium's ``orgs/<org>``.
+
+    Restoring a node in place (its folder moved aside, its org's keys still in ``orgs/<org>``) or
+    into a folder outside a consortium both end here; the error names ``--keys-dir`` and what to
+    pass, because that option is the way out and the operator would not otherwise know it exists.
+
+    Raises:
+        InputError: no ``keys_dir`` and the destination cannot be derived.
+        Conflict: the destination exists and is not empty.
+
+    """
+    if keys_dir is not None:
+        _require_empty(keys_dir, "key directory (--keys-dir)", "pass a new or empty directory for the archived keys")
+        return keys_dir
+    if not isinstance(org, str) or not org or PurePosixPath(org).name != org or org in {".", ".."}:
+        raise InputError(f"{archive / MANIFEST_FILE} names no org for the keys the archive holds, so where they "
+                         f"go cannot be derived; pass --keys-dir with a new or empty directory for them")
+    target = default_keys_dir(node_dir, org)
+    if target is None:
+        suggestion = node_dir.resolve().parent / f"{org}-keys"
+        raise InputError(f"the archive holds the keys of {org}, and {node_dir} is not a consortium's node folder "
+                         f"(DIR/nodes/{org} or DIR/cluster/nodes/{org}), so where they go cannot be derived; "
+                         f"pass --keys-dir with a new or empty directory for them, e.g. --keys-dir {suggestion}")
+    _require_empty(target, "key directory",
+                   f"the keys of {org} are already there (restoring a node in place?) and restore never writes "
+                   f"over keys: if they are intact, pass --keys-dir with a new or empty directory "
+                   f"(e.g. --keys-dir {target}.restored) for the archived copy; if they are damaged, "
+                   f"move {target} aside and run restore again")
+    return target
 
 
 def _entry(raw: object, manifest_path: Path) -> FileEntry:
@@ -224,9 +285,10 @@ def _entry(raw: object, manifest_path: Path) -> FileEntry:
     return FileEntry(path=path, size=size, mode=mode & 0o777, sha256=digest)
 
 
-def _require_empty(directory: Path, what: str) -> None:
+def _require_empty(directory: Path, what: str, fix: str = "pass a new or empty directory") -> None:
+    """Refuse a destination that holds anything: backup and restore never write over a file."""
     if directory.exists() and (not directory.is_dir() or any(directory.iterdir())):
-        raise Conflict(f"{what} {directory} exists and is not empty; pass a new or empty directory")
+        raise Conflict(f"{what} {directory} exists and is not empty; {fix}")
 
 
 def _copy_tree(source: Path, archive: Path, part: str, entries: list[FileEntry]) -> None:
