@@ -13,6 +13,24 @@ from estatechain.identity.membership import Signer
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Binding:
+    """What the identity authority bound a subject to, and where it first said so.
+
+    The place matters because a binding says whom a key acts for *from then on*: a transaction
+    signed before the first binding was not, at signing time, known to act for anyone.
+    """
+
+    value: str
+    """The party id (of a certificate) or the member org id (of an organisation party)."""
+    height: int
+    position: int
+
+    def before(self, height: int, position: int) -> bool:
+        """Whether the binding was committed before the transaction at (``height``, ``position``)."""
+        return (self.height, self.position) < (height, position)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class VerifiedTx:
     """One transaction, authenticated, included in its block's tx log and chained to the head."""
 
@@ -51,7 +69,7 @@ class Verified:
     """Opened personal records by commitment (``record_ref``)."""
     party_refs: dict[str, str]
     """party id -> commitment of its personal record, as the package's transactions pair them."""
-    cert_parties: dict[str, str]
-    """signer fingerprint -> party id, from valid ``identity.bind_party`` transactions in the package."""
-    org_parties: dict[str, str]
-    """party id -> member org, from valid ``identity.bind_party`` transactions in the package."""
+    cert_parties: dict[str, Binding]
+    """signer fingerprint -> its party, from the identity authority's valid ``identity.bind_party`` in the package."""
+    org_parties: dict[str, Binding]
+    """party id -> its member org, from the identity authority's valid ``identity.bind_party`` in the package."""

@@ -133,6 +133,31 @@ def record_refs(value: JSONValue, unit_number: str | None = None, *, inside: boo
     return found
 
 
+def named_parties(value: JSONValue) -> dict[str, str | None]:
+    """Every ``party_id`` string of an object anywhere in ``value``, with the ``capacity`` beside it.
+
+    Parties sit at any depth: a confirmation names its party at the top, a filing names the bank
+    inside ``applicants`` (``{"party_id", "capacity": "mortgagee"}``). Keys keep the order the body
+    states them in (depth first), each party once with the first capacity stated for it (None when
+    that object states none), so the report lists them as the transaction does.
+    """
+    found: dict[str, str | None] = {}
+    _walk_parties(value, found)
+    return found
+
+
+def _walk_parties(value: JSONValue, found: dict[str, str | None]) -> None:
+    if isinstance(value, dict):
+        party, capacity = value.get("party_id"), value.get("capacity")
+        if isinstance(party, str) and party not in found:
+            found[party] = capacity if isinstance(capacity, str) else None
+        for item in value.values():
+            _walk_parties(item, found)
+    elif isinstance(value, list):
+        for item in value:
+            _walk_parties(item, found)
+
+
 def mentions(value: JSONValue, needle: str) -> bool:
     """True when ``needle`` is a string value anywhere in ``value`` (not a key, not a substring)."""
     if isinstance(value, str):

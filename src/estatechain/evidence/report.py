@@ -20,6 +20,7 @@ from rich.table import Table
 from estatechain.canonical import JSONValue
 from estatechain.crypto import x509
 from estatechain.evidence.facts import Verified, VerifiedTx
+from estatechain.evidence.package import named_parties
 
 CHINA_STANDARD_TIME: Final = timezone(timedelta(hours=8), "CST")
 OPEN_END: Final = 2**53 - 1
@@ -49,18 +50,37 @@ def _person(record: dict[str, JSONValue]) -> str:
 
 
 def acting_for(verified: Verified, tx: VerifiedTx) -> str:
-    """Whom the signer acted for, as far as the package proves it."""
-    party = verified.cert_parties.get(tx.signer.fingerprint)
-    if party is None:
-        named = tx.body.get("party_id")
-        if isinstance(named, str) and named in verified.org_parties:
-            return f"party {named[:12]}… = org {verified.org_parties[named]}"
-        return "—"
-    ref = verified.party_refs.get(party)
-    record = verified.openings.get(ref) if ref is not None else None
-    if record is not None:
-        return f"{_person(record)}, party {party[:12]}…"
-    return f"party {party[:12]}… (record not opened)"
+    """Whom the signer acted for, as far as the package proves it *at signing time*.
+
+    A person's certificate acts for the party the identity authority bound it to; a member org's
+    signer acts for the organisation parties its body names (at any depth: a filing names the bank
+    inside ``applicants``) that the identity authority bound to the signer's own org — the contract's
+    rule (V7) too. Only a binding committed before this transaction proves it: a binding that comes
+    later says whom the key acts for from then on, so the report says it came later instead of
+    naming the party as if it were known when this transaction was signed.
+    """
+    bound = verified.cert_parties.get(tx.signer.fingerprint)
+    if bound is not None:
+        if not bound.before(tx.height, tx.position):
+            return (f"not proven at signing: the identity authority bound this certificate to party "
+                    f"{bound.value[:12]}… only later, at height {bound.height}")
+        ref = verified.party_refs.get(bound.value)
+        record = verified.openings.get(ref) if ref is not None else None
+        if record is not None:
+            return f"{_person(record)}, party {bound.value[:12]}…"
+        return f"party {bound.value[:12]}… (record not opened)"
+    lines = []
+    for party, capacity in named_parties(tx.body).items():
+        org = verified.org_parties.get(party)
+        if org is None or org.value != tx.signer.org_id:
+            continue
+        role = f" ({capacity})" if capacity is not None else ""
+        if org.before(tx.height, tx.position):
+            lines.append(f"party {party[:12]}… = org {org.value}{role}")
+        else:
+            lines.append(f"party {party[:12]}…{role}: not proven at signing, bound to org {org.value} only later, "
+                         f"at height {org.height}")
+    return "\n".join(lines) or "—"
 
 
 def _proof(verified: Verified, tx: VerifiedTx) -> str:

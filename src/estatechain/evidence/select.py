@@ -12,8 +12,9 @@ Subjects (the ``subject`` of the export statement):
 
 Context transactions are added so that a court can read *who* acted without asking anyone: the
 identity authority's ``identity.bind_party`` of each signer certificate (and of each organisation
-party a body names), and any ``identity.revoke`` of a signer, so the report can show that the
-signer was judged at the height it signed, before the revocation.
+party a body names, at any depth: a filing names the bank inside ``applicants``), and any
+``identity.revoke`` of a signer, so the report can show that the signer was judged at the height it
+signed, before the revocation.
 
 Candidates come from the exporter's node-local index of which transactions name which unit or
 application (``evidence/mentions.py``, caught up before each selection); each candidate is parsed to
@@ -32,7 +33,7 @@ from estatechain.contract.keys import org_of_party, party_of_certificate
 from estatechain.contract.rules.governance import revoked_key
 from estatechain.errors import InputError, NotFound, Unavailable
 from estatechain.evidence.mentions import MentionIndex, indexed_unit_number
-from estatechain.evidence.package import body_of, mentions
+from estatechain.evidence.package import body_of, mentions, named_parties
 from estatechain.ledger.block import BlockHeader
 from estatechain.storage.store import LedgerStore
 
@@ -181,13 +182,17 @@ def _writers(store: LedgerStore, key: str, head_seq: int) -> list[int]:
 
 
 def _context(store: LedgerStore, txs: list[StoredTx], head_seq: int) -> list[StoredTx]:
-    """Bindings of every signer and named organisation party, and revocations of every signer."""
+    """Bindings of every signer and of every organisation party a body names, and revocations of every signer.
+
+    Organisation parties are looked up wherever a body names a ``party_id``, at any depth: a filing
+    names the bank as mortgagee inside ``applicants``, and without its binding the report could show
+    that party only as a bare id, not as the bank. A person's party id has no organisation binding,
+    so looking it up too adds nothing.
+    """
     keys: set[str] = set()
     for tx in txs:
         keys |= {party_of_certificate(tx.signer), revoked_key(tx.signer)}
-        party = tx.body.get("party_id")
-        if isinstance(party, str):
-            keys.add(org_of_party(party))
+        keys |= {org_of_party(party) for party in named_parties(tx.body)}  # a bank nested in applicants too
     subject_seqs = {t.seq for t in txs}
     seqs = sorted({seq for key in keys for seq in _writers(store, key, head_seq)} - subject_seqs)
     return _by_seqs(store, seqs)

@@ -4,7 +4,8 @@ Each transaction is checked on its own bytes — envelope shape, chain, signer c
 the certificate's validity at its block's time — and then proven to be leaf ``seq`` of the RFC 9162
 tree whose size and root the header of its block commits to. Revocations in the package are checked
 against the transactions they could affect: a certificate revoked at (height, position) cannot have
-signed a *valid* transaction after that point.
+signed a *valid* transaction after that point. Party bindings are checked against the genesis: a
+*valid* ``identity.bind_party`` must be signed by an ``identity.officer`` of the identity authority.
 """
 
 from __future__ import annotations
@@ -12,13 +13,16 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Final
 
 from estatechain import canonical
 from estatechain.canonical import JSONValue
+from estatechain.contract.versions import rules_at
 from estatechain.crypto.merkle import leaf_hash, verify_inclusion
 from estatechain.crypto.sealing import SALT_BYTES, verify_opening
 from estatechain.crypto.suites import SignatureSuite
 from estatechain.errors import InputError
+from estatechain.evidence.facts import Binding
 from estatechain.evidence.package import (
     OPENING_FIELDS,
     TX_FIELDS,
@@ -37,6 +41,15 @@ from estatechain.identity.membership import Signer
 from estatechain.ledger.block import BlockHeader
 from estatechain.ledger.envelope import SignedTx, parse_envelope
 from estatechain.ledger.results import TxResult, leaf_bytes
+
+BIND_PARTY: Final = "identity.bind_party"
+IDENTITY_AUTHORITY: Final = "identity_authority"
+"""The genesis org type whose officers bind certificates and organisations to party ids (design §3.18).
+
+Party ids are keyed hashes under a key only the identity authority holds, so only its word says
+whom a key acts for; ``identity.genesis.STANDARD_ORG_TYPES`` names the type and lets it alone grant
+``identity.officer``, the role the contract requires of ``identity.bind_party``.
+"""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -66,6 +79,7 @@ def check_transactions(
     if not checked:
         raise fail("transactions", "a package holds at least one transaction")
     _check_revocations(checked)
+    _check_binders(checked, genesis)
     return checked
 
 
@@ -157,6 +171,42 @@ def _check_revocations(checked: list[CheckedTx]) -> None:
             raise fail(f"transactions[{i}]", f"marked valid, but its signer was revoked earlier at {at}")
 
 
+def binder_roles(height: int) -> frozenset[str]:
+    """The roles the contract in force at ``height`` lets sign ``identity.bind_party`` (none if it has no such rule)."""
+    rule = rules_at(height).get(BIND_PARTY)
+    return rule.roles if rule is not None else frozenset()
+
+
+def _by_identity_authority(entry: CheckedTx) -> bool:
+    """Whether ``entry`` was signed by an org of the identity authority's type, in a role that may bind."""
+    return (entry.signer.org_type == IDENTITY_AUTHORITY
+            and entry.signer.role in binder_roles(entry.header.height))
+
+
+def _check_binders(checked: list[CheckedTx], genesis: Genesis) -> None:
+    """Every *valid* ``identity.bind_party`` was signed by an identity officer of the identity authority.
+
+    The report names people and banks from these bindings, so the verifier checks the binder itself
+    against the genesis instead of relying on the result the nodes recorded. A binding from anyone
+    else fails the package rather than being dropped with a warning: the contract refuses it
+    (design §3.18 — only the identity authority holds the key that makes party ids), so a *valid* one
+    means the nodes that computed and attested the results did not apply the consortium's rules, and
+    then no result in the package can be relied on, the names least of all. A judge's expert needs to
+    hear that first and plainly, not in a footnote under a table that still reads as sound; it is the
+    same stance as a valid transaction after its signer's revocation. A refused (invalid) binding by
+    anyone is an attempt on the record: it names nobody and is no fault.
+    """
+    for i, entry in enumerate(checked):
+        if entry.tx.command != BIND_PARTY or not entry.result.valid or _by_identity_authority(entry):
+            continue
+        authorities = sorted(org.id for org in genesis.orgs if org.type == IDENTITY_AUTHORITY)
+        signer, roles = entry.signer, sorted(binder_roles(entry.header.height))
+        raise fail(f"transactions[{i}]", f"{BIND_PARTY} is marked valid, but it was signed by {signer.org_id} "
+                   f"(org type {signer.org_type}) as {signer.role}; only {' or '.join(roles) or 'no role'} of the "
+                   f"identity authority ({', '.join(authorities) or 'no org of type ' + IDENTITY_AUTHORITY} in the "
+                   "genesis) may bind a party, so the results recorded in this package break the consortium's rules")
+
+
 def check_openings(value: JSONValue, checked: list[CheckedTx]) -> dict[str, dict[str, JSONValue]]:
     """Every opening: SHA-256(salt ‖ canonical(record)) equals a commitment a proven transaction names."""
     named: set[str] = set()
@@ -207,25 +257,44 @@ def _unambiguous(stated: list[tuple[str, str]]) -> dict[str, str]:
     return {key: next(iter(found)) for key, found in values.items() if len(found) == 1}
 
 
-def pairs(checked: list[CheckedTx]) -> tuple[dict[str, str], dict[str, str], dict[str, str]]:
-    """(party id -> record_ref, certificate -> party id, party id -> org) as the valid transactions state them.
+def _first_bindings(stated: list[tuple[str, str, int, int]]) -> dict[str, Binding]:
+    """Each key's one bound value with the first (height, position) stating it; a key bound two ways is left out.
+
+    ``stated`` is in ledger order. The contract refuses re-binding a subject to another value, so two
+    values mean the package contradicts itself, and ``_unambiguous`` then names nobody — for any
+    transaction, before or after the second binding — rather than perhaps the wrong one.
+    """
+    values = _unambiguous([(key, value) for key, value, _, _ in stated])
+    first: dict[str, Binding] = {}
+    for key, value, height, position in stated:
+        if key not in first and values.get(key) == value:
+            first[key] = Binding(value=value, height=height, position=position)
+    return first
+
+
+def pairs(checked: list[CheckedTx]) -> tuple[dict[str, str], dict[str, Binding], dict[str, Binding]]:
+    """(party id -> record_ref, certificate -> its party, party id -> its org) as the valid transactions state them.
 
     Only valid transactions count: an invalid one was refused, so what it claims (a party paired with
-    someone else's record, say) is no fact about anyone.
+    someone else's record, say) is no fact about anyone. Bindings count only when the identity
+    authority made them (``check_transactions`` has already refused a package holding any other
+    marked valid), and each keeps where it was first committed: whom a key acted for is proven for
+    the transactions after that place only.
     """
     refs: list[tuple[str, str]] = []
-    cert_parties: list[tuple[str, str]] = []
-    org_parties: list[tuple[str, str]] = []
+    cert_parties: list[tuple[str, str, int, int]] = []
+    org_parties: list[tuple[str, str, int, int]] = []
     for entry in checked:
         if not entry.result.valid:
             continue
         body = dict(entry.tx.body)
         _walk_refs(body, refs)
-        if entry.tx.command != "identity.bind_party":
+        if entry.tx.command != BIND_PARTY or not _by_identity_authority(entry):
             continue
+        at = (entry.header.height, entry.position)
         party, fingerprint, org = body.get("party_id"), body.get("fingerprint"), body.get("org")
         if isinstance(party, str) and isinstance(fingerprint, str):
-            cert_parties.append((fingerprint, party))
+            cert_parties.append((fingerprint, party, *at))
         if isinstance(party, str) and isinstance(org, str):
-            org_parties.append((party, org))
-    return _unambiguous(refs), _unambiguous(cert_parties), _unambiguous(org_parties)
+            org_parties.append((party, org, *at))
+    return _unambiguous(refs), _first_bindings(cert_parties), _first_bindings(org_parties)

@@ -70,7 +70,7 @@ def test_an_application_package_verifies_and_names_the_owner_who_confirmed(expor
     assert verified.openings == {case.owner.record_ref: record}
     assert record["kind"] == "person"
     person_fp = case.harness.factory.identity("gz-identity/person1").fingerprint
-    assert verified.cert_parties[person_fp] == case.owner.party_id
+    assert verified.cert_parties[person_fp].value == case.owner.party_id
     text = report_text(exported.package)
     assert f"{record['name']} ({record['id_type']} {record['id_number']})" in text
     assert "invalid APPLICATION_STATE" in text
