@@ -28,7 +28,7 @@ from estatechain.contract.checks.notices import check_v14_notice_consent
 from estatechain.contract.checks.parties import check_v6_mortgagors
 from estatechain.contract.checks.register import check_v13_not_seized, check_v16_duplicate, current_mortgages
 from estatechain.contract.checks.unit import check_v2_housing, load_ownership, load_unit
-from estatechain.contract.civil_date import MS_PER_DAY, shanghai_day
+from estatechain.contract.civil_date import MS_PER_DAY, iso_date, shanghai_day
 from estatechain.contract.command import Rejected
 from estatechain.contract.context import BlockContext
 from estatechain.contract.effects import Put
@@ -228,6 +228,40 @@ def rule_results(view: StateView, ctx: BlockContext, application: Application) -
     if rejected is None:
         return [RuleResult(rule="", label=label, passed=True)]
     return [_failed("", label, rejected)]
+
+
+# ---------------------------------------------------------------- the cited notice's lapse
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class NoticeLapse:
+    """The cited advance notice's 90-day clock (民法典 221, 203), as the review step will record it.
+
+    domain.md §5.9 has the lapse derived and *shown to the reviewer*, never enforced by itself: the
+    review step keeps it with its notes, but the reviewer has to see it before signing, not after.
+    """
+
+    last_day: str | None
+    """The last day of the 90 days (ISO), after a rest day moved it on; None while the clock has not started."""
+    filed_in_time: bool
+    """Whether this case was filed before the notice lapsed (an application in time keeps it, 221)."""
+
+
+def notice_lapse(view: StateView, ctx: BlockContext, application: Application) -> NoticeLapse | None:
+    """The notice lapse the business type's review notes derive (预告转本 has them), or None."""
+    business = BUSINESS_TYPES.get(application.business_type)
+    if business is None:
+        return None
+    try:
+        notes = business.review_notes(view, ctx, application)
+    except FieldError:
+        return None  # a malformed stored body: the rule rows above answer it
+    if "notice_lapse_due_ms" not in notes:
+        return None
+    due = notes["notice_lapse_due_ms"]
+    if not isinstance(due, int):
+        return NoticeLapse(last_day=None, filed_in_time=True)
+    return NoticeLapse(last_day=iso_date(shanghai_day(due) - 1), filed_in_time=notes.get("notice_lapsed") is False)
 
 
 # ---------------------------------------------------------------- the legal clock

@@ -164,7 +164,7 @@ def _filer_ranks(parts: Portal, account: Account, item: queries.Case, fingerprin
     ctx = review.next_block(parts.service, signer=fingerprint, org=account.org, role=account.role)
     ranks = review.ranks(store, ctx, item.application, item.state)
     return {"ranks": ranks, "rank_blocked": _blocked(ranks), "verdicts": [], "rules": [], "limited": True,
-            "own_party": queries.org_party(store, account.org)}
+            "own_party": queries.org_party(store, account.org), "notice_lapse": None}
 
 
 def _review_desk(parts: Portal, account: Account, item: queries.Case, steps: list[Step],
@@ -189,7 +189,7 @@ def _review_desk(parts: Portal, account: Account, item: queries.Case, steps: lis
                          "code": None if failure is None else failure.code,
                          "texts": {} if failure is None else rule_texts(failure.code, failure.detail)})
     return {"ranks": ranks, "rank_blocked": _blocked(ranks), "verdicts": verdicts, "limited": False,
-            "own_party": None,
+            "own_party": None, "notice_lapse": review.notice_lapse(store, ctx, item.application),
             "rules": [{"rule": r.rule, "label": r.label, "passed": r.passed, "code": r.code,
                        "texts": {} if r.code is None else rule_texts(r.code, r.detail)} for r in rules]}
 
