@@ -239,6 +239,9 @@ class Client:
 
         Raises:
             ProofInvalid: the node's payload is not what this client asked to sign.
+            ServerError: the node refused it, e.g. 413 ``PAYLOAD_TOO_LARGE`` when the envelope, once signed,
+                would exceed the consortium's ``max_tx_bytes`` (``detail``: ``size`` of the envelope,
+                ``payload_size``, ``limit``); nothing was signed and the body must shrink by the difference.
 
         """
         path = "/v1/payloads/" + step.replace("_", "-")
