@@ -17,7 +17,7 @@ from estatechain.identity.devca import create_dev_consortium
 from estatechain.identity.parties import party_id
 from estatechain.node.bootstrap import build_node
 from estatechain.node.settings import Settings
-from estatechain.sdk import ClientIdentity, SdkError
+from estatechain.sdk import ClientIdentity, SdkError, SyncClient
 from estatechain.sdk.client import Client
 from estatechain.storage.store import LedgerStore
 from estatechain.testing.register import create_register_keys
@@ -61,6 +61,14 @@ def test_a_bank_operator_gets_the_party_id_and_the_log_holds_no_id_number(node: 
     assert answer.encode() in log
     assert RESIDENT_ID.encode() not in log
     assert b"icbc-gz" in log
+
+
+def test_the_blocking_client_looks_up_a_party_id_as_the_async_one_does(node: tuple[str, Path, bytes]) -> None:
+    url, directory, key = node
+    with SyncClient(url, ClientIdentity.from_dev(directory, "icbc-gz/operator1")) as client:
+        assert client.lookup_party("resident_id", RESIDENT_ID) == party_id(key, "resident_id", RESIDENT_ID)
+        with pytest.raises(SdkError, match="V5_ID_NUMBER_INVALID"):
+            client.lookup_party("resident_id", "110105194912310021")
 
 
 def test_a_bad_check_character_is_refused_with_v5_and_persons_may_not_look_up(
