@@ -245,15 +245,25 @@ class Outbox:
         row = self._conn.execute("SELECT url, registered_ms FROM webhooks WHERE org = ?", (org,)).fetchone()
         return None if row is None else Webhook(org=org, url=str(row[0]), registered_ms=int(row[1]))
 
-    def deliveries(self, org: str, *, limit: int = 100, event_id: str | None = None) -> list[Delivery]:
-        """``org``'s most recent delivery attempts, newest first."""
+    def deliveries(self, org: str, *, limit: int = 100, event_id: str | None = None,
+                   after: int | None = None) -> list[Delivery]:
+        """``org``'s most recent delivery attempts, newest first; with ``after``, those after it, oldest first.
+
+        ``after`` is the ``id`` of the last attempt a reader handled (0: from the first), so a reader
+        pages through the whole log, however long, by passing the last id of each page as the next
+        ``after``: ids only grow, so every attempt comes exactly once and in the order it was made.
+        """
         sql = ("SELECT id, event_id, org, url, attempt, at_ms, outcome, http_status, error, duration_ms FROM "
                "deliveries WHERE org = ?")
         params: list[object] = [org]
         if event_id is not None:
             sql += " AND event_id = ?"
             params.append(event_id)
-        rows = self._conn.execute(sql + " ORDER BY id DESC LIMIT ?", (*params, limit)).fetchall()
+        if after is not None:
+            sql += " AND id > ?"
+            params.append(after)
+        order = " ORDER BY id DESC LIMIT ?" if after is None else " ORDER BY id LIMIT ?"
+        rows = self._conn.execute(sql + order, (*params, limit)).fetchall()
         return [Delivery(id=r[0], event_id=r[1], org=r[2], url=r[3], attempt=r[4], at_ms=r[5], outcome=r[6],
                          http_status=r[7], error=r[8], duration_ms=r[9]) for r in rows]
 

@@ -27,7 +27,7 @@ from estatechain.node.bootstrap import build_node
 from estatechain.node.events import EVENT_TYPE
 from estatechain.node.outbox import SIGNATURE_HEADER, WEBHOOK_TYPE, WebhookKey, parse_signature_header
 from estatechain.node.settings import Settings
-from estatechain.sdk import Client, ClientIdentity
+from estatechain.sdk import Client, ClientIdentity, ServerError
 from estatechain.storage.store import LedgerStore
 
 OPERATOR = "icbc-gz/operator1"
@@ -203,5 +203,51 @@ def test_a_cursor_resumes_the_stream_with_exactly_the_missed_events(node: Node) 
             with pytest.raises(TimeoutError):
                 await next_event(others, timeout_s=2.5)  # another bank sees none of icbc's events
             await others.aclose()
+
+    asyncio.run(scenario())
+
+
+def test_the_delivery_log_pages_after_a_cursor_with_every_attempt_once_and_in_order(node: Node) -> None:
+    notes = 5
+
+    async def log(client: Client, **params: int | str) -> dict[str, Any]:
+        request = client.build_request("GET", "/v1/webhooks/deliveries", params=params,
+                                       chain_id=await client.chain_id())
+        answer: dict[str, Any] = await client.send(request)
+        return answer
+
+    async def scenario() -> None:
+        with receiver() as hooks:
+            async with Client(node.url, node.identity(OPERATOR)) as client:
+                await register(client, hooks.url)
+                for k in range(notes):
+                    await client.submit_and_wait("note.put", note(f"page/{k}"))
+                deadline = time.monotonic() + 15
+                while len(newest := (await log(client, limit=1000))["deliveries"]) < notes:
+                    assert time.monotonic() < deadline, f"only {len(newest)} deliveries were logged"
+                    await asyncio.sleep(0.05)
+                assert newest[0]["id"] > newest[-1]["id"]  # without a cursor: newest first, as before
+
+                pages: list[dict[str, Any]] = []
+                after: int | None = 0
+                while after is not None:
+                    pages.append(await log(client, limit=2, after=after))
+                    after = pages[-1]["next_after"]
+                    assert len(pages) <= notes, "next_after does not reach the end of the log"
+                assert [len(p["deliveries"]) for p in pages] == [2, 2, 1]
+                ids = [d["id"] for p in pages for d in p["deliveries"]]
+                assert ids == sorted(d["id"] for d in newest)  # each attempt once, oldest first
+                assert [p["next_after"] for p in pages] == [ids[1], ids[3], None]
+                assert all(d["outcome"] == "delivered" for p in pages for d in p["deliveries"])
+
+                tail = await log(client, limit=2, after=ids[-1])
+                assert (tail["deliveries"], tail["next_after"]) == ([], None)
+                one = newest[2]["event_id"]
+                of_one = await log(client, limit=2, after=0, event_id=one)
+                assert [d["event_id"] for d in of_one["deliveries"]] == [one]
+                with pytest.raises(ServerError) as bad:
+                    await log(client, after=-1)
+                assert (bad.value.status, bad.value.code) == (422, "VALIDATION_FAILED")
+                assert "query.after" in bad.value.detail
 
     asyncio.run(scenario())

@@ -30,6 +30,12 @@ router = APIRouter(tags=["events"])
 _REPLAY_YIELD_EVERY: Final = 20
 """Blocks replayed between two yields to the event loop, so a long replay does not stall commits."""
 
+MAX_DELIVERIES_PAGE: Final = 1000
+"""The most delivery attempts one answer holds; ``after`` pages beyond it."""
+
+_SQLITE_MAX_INTEGER: Final = 2**63 - 1
+"""The largest ``after`` the log's SQLite integer ids can be compared with (a larger one is a 422, not a 500)."""
+
 
 class WebhookIn(BaseModel):
     """Where the node POSTs the caller org's events."""
@@ -65,16 +71,22 @@ class DeliveryOut(BaseModel):
 
 
 class DeliveriesOut(BaseModel):
-    """The caller org's most recent delivery attempts, newest first, and how many events still wait."""
+    """A page of the caller org's delivery attempts, and how many events still wait.
+
+    Newest first without ``after``; oldest first after it, with ``next_after`` to ask for the next page.
+    """
 
     org: str
     pending: int
     deliveries: list[DeliveryOut]
+    next_after: int | None = Field(
+        None, description="With after: the after of the next page (the last id here) when more attempts "
+        "followed this page when it was read; null at the end of the log (and without after)")
 
     @staticmethod
-    def of(org: str, pending: int, rows: list[Delivery]) -> DeliveriesOut:
+    def of(org: str, pending: int, rows: list[Delivery], next_after: int | None = None) -> DeliveriesOut:
         """From the outbox's log rows."""
-        return DeliveriesOut(org=org, pending=pending, deliveries=[
+        return DeliveriesOut(org=org, pending=pending, next_after=next_after, deliveries=[
             DeliveryOut(id=d.id, event_id=d.event_id, url=d.url, attempt=d.attempt, at_ms=d.at_ms, outcome=d.outcome,
                         http_status=d.http_status, error=d.error, duration_ms=d.duration_ms) for d in rows])
 
@@ -196,13 +208,26 @@ async def get_webhook(service: Service, caller: Caller) -> WebhookOut:
 @router.get("/v1/webhooks/deliveries", response_model=DeliveriesOut, responses=errors(403, 503, *SIGNED))
 async def deliveries(
     service: Service, caller: Caller,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    limit: Annotated[int, Query(ge=1, le=MAX_DELIVERIES_PAGE)] = 100,
     event_id: Annotated[str | None, Query(pattern="^[0-9a-f]{64}$")] = None,
+    after: Annotated[int | None, Query(ge=0, le=_SQLITE_MAX_INTEGER,
+                                       description="The id of the last attempt handled (0: from the first); the "
+                                       "page then holds the attempts after it, oldest first")] = None,
 ) -> DeliveriesOut:
-    """The caller org's delivery log, newest attempt first (optionally of one event)."""
+    """The caller org's delivery log (optionally of one event): newest attempt first, or page by page after a cursor.
+
+    A page holds at most 1,000 attempts, so a reader that needs the whole log pages through it as it
+    resumes the event stream, with a cursor: ``after=0``, then ``after=<next_after>`` until
+    ``next_after`` is null. Attempt ids only grow, so each attempt comes exactly once, in order.
+    """
     org = _org_caller(caller)
     outbox = _outbox(service)
-    return DeliveriesOut.of(org, _pending(outbox, org), outbox.deliveries(org, limit=limit, event_id=event_id))
+    if after is None:
+        return DeliveriesOut.of(org, _pending(outbox, org), outbox.deliveries(org, limit=limit, event_id=event_id))
+    rows = outbox.deliveries(org, limit=limit + 1, event_id=event_id, after=after)
+    more = len(rows) > limit
+    page = rows[:limit]
+    return DeliveriesOut.of(org, _pending(outbox, org), page, next_after=page[-1].id if more else None)
 
 
 def _pending(outbox: Outbox, org: str) -> int:
