@@ -3,8 +3,8 @@
 Written for a judge or a lawyer reading it beside the package: one line per transaction with its
 block time in China Standard Time (UTC+8, no daylight saving, so a fixed offset is exact and needs
 no time-zone database), the command, the signer's org, role and certificate subject, whom the signer
-acted for (through the identity authority's binding and, when the package opens it, the person's
-record), the result and the checks that prove it.
+acted for (through the identity authority's binding committed before the transaction and, when the
+package opens it, the person's record), the result and the checks that prove it.
 """
 
 from __future__ import annotations

@@ -3,9 +3,11 @@
 The order of the checks is the order of trust: the genesis (whose hash is the chain id) gives the
 member CAs; the CAs make the certificates; the header chain links every block to the head; member
 nodes' attestations vouch for the head (and possibly other blocks); each transaction is signed by a
-certificate valid at its block's time and is a leaf of its block's tx log; each opening hashes to a
-commitment that a proven transaction names; and the exporting node's signed statement says the
-selection is complete. The first failure raises ``EvidenceInvalid`` naming the JSON path at fault.
+certificate valid at its block's time and is a leaf of its block's tx log; every valid party binding
+was made by the identity authority's ``identity.officer`` (the genesis says which org that is, and the
+report names people and banks from nothing else); each opening hashes to a commitment that a
+proven transaction names; and the exporting node's signed statement says the selection is complete.
+The first failure raises ``EvidenceInvalid`` naming the JSON path at fault.
 """
 
 from __future__ import annotations

@@ -171,7 +171,7 @@ def _check_revocations(checked: list[CheckedTx]) -> None:
             raise fail(f"transactions[{i}]", f"marked valid, but its signer was revoked earlier at {at}")
 
 
-def binder_roles(height: int) -> frozenset[str]:
+def _binder_roles(height: int) -> frozenset[str]:
     """The roles the contract in force at ``height`` lets sign ``identity.bind_party`` (none if it has no such rule)."""
     rule = rules_at(height).get(BIND_PARTY)
     return rule.roles if rule is not None else frozenset()
@@ -180,7 +180,7 @@ def binder_roles(height: int) -> frozenset[str]:
 def _by_identity_authority(entry: CheckedTx) -> bool:
     """Whether ``entry`` was signed by an org of the identity authority's type, in a role that may bind."""
     return (entry.signer.org_type == IDENTITY_AUTHORITY
-            and entry.signer.role in binder_roles(entry.header.height))
+            and entry.signer.role in _binder_roles(entry.header.height))
 
 
 def _check_binders(checked: list[CheckedTx], genesis: Genesis) -> None:
@@ -200,7 +200,7 @@ def _check_binders(checked: list[CheckedTx], genesis: Genesis) -> None:
         if entry.tx.command != BIND_PARTY or not entry.result.valid or _by_identity_authority(entry):
             continue
         authorities = sorted(org.id for org in genesis.orgs if org.type == IDENTITY_AUTHORITY)
-        signer, roles = entry.signer, sorted(binder_roles(entry.header.height))
+        signer, roles = entry.signer, sorted(_binder_roles(entry.header.height))
         raise fail(f"transactions[{i}]", f"{BIND_PARTY} is marked valid, but it was signed by {signer.org_id} "
                    f"(org type {signer.org_type}) as {signer.role}; only {' or '.join(roles) or 'no role'} of the "
                    f"identity authority ({', '.join(authorities) or 'no org of type ' + IDENTITY_AUTHORITY} in the "
@@ -293,8 +293,11 @@ def pairs(checked: list[CheckedTx]) -> tuple[dict[str, str], dict[str, Binding],
             continue
         at = (entry.header.height, entry.position)
         party, fingerprint, org = body.get("party_id"), body.get("fingerprint"), body.get("org")
-        if isinstance(party, str) and isinstance(fingerprint, str):
-            cert_parties.append((fingerprint, party, *at))
-        if isinstance(party, str) and isinstance(org, str):
+        if not isinstance(party, str):
+            continue
+        if fingerprint is not None:  # as the contract reads it: a certificate's binding, ``org`` ignored
+            if isinstance(fingerprint, str):
+                cert_parties.append((fingerprint, party, *at))
+        elif isinstance(org, str):
             org_parties.append((party, org, *at))
     return _unambiguous(refs), _first_bindings(cert_parties), _first_bindings(org_parties)
