@@ -141,6 +141,24 @@ class Keystore:
         """Whether an entry named ``name`` is there."""
         return name in self._entries
 
+    def check_files(self) -> None:
+        """Every file ``keystore.json`` lists is in the folder: one ``stat`` each, nothing decrypted.
+
+        A node runs this at start-up. The keys of staff and of the people the portal signs for are
+        decrypted only when one of them signs (each opening costs 600,000 PBKDF2 rounds, and an identity
+        authority keeps one per person), so without this a lost file would surface at that person's
+        first signature instead of when the operator starts the node.
+
+        Raises:
+            InputError: naming every listed entry whose file is missing, and the index that lists it.
+
+        """
+        missing = [e for e in self.names() if not (self.directory / e.key).is_file()]
+        if missing:
+            named = ", ".join(f"{e.kind} {e.name!r} ({self.directory / e.key})" for e in missing)
+            raise InputError(f"{self.directory / INDEX} lists keys whose files are missing: {named}; restore the "
+                             "keystore folder from its backup, or build it again with `estatechain keystore import`")
+
     def _get(self, name: str, kind: Kind) -> Entry:
         entry = self._entries.get(name)
         if entry is None or entry.kind != kind:
