@@ -20,7 +20,7 @@ The history is read through ``storage.asof.StateAsOf``, as the API's inquiry ans
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Final
 
@@ -28,20 +28,25 @@ from fastapi import APIRouter, Response
 
 from estatechain.canonical import JSONValue
 from estatechain.contract import keys
+from estatechain.contract.checks.notices import lapse_due_ms
+from estatechain.contract.civil_date import iso_date, shanghai_day
 from estatechain.contract.records.mortgage import Mortgage
 from estatechain.contract.records.notice import Notice
 from estatechain.contract.records.ownership import OwnershipRight
+from estatechain.contract.records.party import Status
 from estatechain.contract.records.seizure import Seizure
 from estatechain.contract.records.unit import Unit
+from estatechain.contract.rules.notice_end import timely_application
 from estatechain.contract.seizure_queue import unit_seizures, windows
 from estatechain.contract.view import StateView
+from estatechain.contract.working_days import WorkingDays
 from estatechain.ledger.block import BlockHeader
 from estatechain.storage.asof import StateAsOf
 from estatechain.storage.store import LedgerStore
 from estatechain.web.accounts import Account
 from estatechain.web.i18n import N_
 from estatechain.web.pages import redirect, render
-from estatechain.web.portal import Member, Portal, PortalDep, PortalProblem, PortalRoute
+from estatechain.web.portal import CheckedForm, Member, Portal, PortalDep, PortalProblem, PortalRoute
 
 router = APIRouter(prefix="/portal", route_class=PortalRoute, include_in_schema=False)
 
@@ -51,6 +56,8 @@ SEIZURE_STATES: Final = {"in_effect": N_("In effect"), "queued": N_("Queued (轮
                          "lapsed": N_("Lapsed")}
 SEIZURE_KINDS: Final = {"1": N_("Seizure (查封)"), "3": N_("Pre-seizure (预查封)")}
 ENTRY_STATES: Final = {"current": N_("Current"), "historic": N_("Historic")}
+MAX_ID: Final = 200
+"""Longer than any notice id (imported ids carry a 28-character unit number): a longer path is no notice."""
 
 
 def require_reader(parts: Portal, account: Account) -> None:
@@ -68,6 +75,20 @@ class SeizureEntry:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class NoticeClock:
+    """A current notice's 90-day clock (民法典 221, 203) at the page's block time, derived, never written (§3.14).
+
+    The registry marks a lapse with ``notice.mark_lapsed``; the recorder finds the notices due for it here.
+    """
+
+    lapses_from: str
+    """The first day (ISO) the notice is lapsed, unless an application is filed in time."""
+    lapsed: bool
+    held_by: str | None
+    """An open application for the final registration, filed in time, that keeps the notice (221)."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Register:
     """A unit's register as of one block: the unit, its rights, charges, notices and seizures, current and historic."""
 
@@ -77,6 +98,8 @@ class Register:
     ownerships: tuple[OwnershipRight, ...]
     mortgages: tuple[Mortgage, ...]
     notices: tuple[Notice, ...]
+    notice_clocks: Mapping[str, NoticeClock]
+    """By notice id, for the current notices whose clock has started."""
     seizures: tuple[SeizureEntry, ...]
 
 
@@ -97,6 +120,20 @@ def seizure_states(view: StateView, unit_number: str, at_ms: int) -> tuple[Seizu
             state = "in_effect"
         entries.append(SeizureEntry(seizure=seizure, state=state))
     return tuple(entries)
+
+
+def notice_clocks(view: StateView, notices: Iterable[Notice], at_ms: int) -> dict[str, NoticeClock]:
+    """The 90-day clock of every current notice whose clock has started, as ``notice.mark_lapsed`` judges it."""
+    days = WorkingDays(view)
+    clocks: dict[str, NoticeClock] = {}
+    for notice in notices:
+        due = lapse_due_ms(notice, days) if notice.status is Status.CURRENT else None
+        if due is None:
+            continue
+        timely = timely_application(view, notice, due, at_ms)
+        clocks[notice.notice_id] = NoticeClock(lapses_from=iso_date(shanghai_day(due)), lapsed=at_ms >= due,
+                                               held_by=None if timely is None else timely.application_id)
+    return clocks
 
 
 def register_as_of(store: LedgerStore, unit_number: str, height: int) -> Register | None:
@@ -120,6 +157,7 @@ def register_as_of(store: LedgerStore, unit_number: str, height: int) -> Registe
                      key=lambda n: (n.status.value != "current", n.priority_key))
     return Register(unit=Unit.from_json(row), header=header, block_hash=block_hash, ownerships=tuple(ownerships),
                     mortgages=tuple(mortgages), notices=tuple(notices),
+                    notice_clocks=notice_clocks(view, notices, header.time_ms),
                     seizures=seizure_states(view, unit_number, header.time_ms))
 
 
@@ -171,3 +209,32 @@ async def register_page(unit_number: str, session: Member, parts: PortalDep, hei
     return render("register.html", session, status=status, unit_number=unit_number[:28], register=found,
                   height=at, head=head, asked=(height or "")[:20], problem=problem, missing=missing,
                   seizure_states=SEIZURE_STATES, seizure_kinds=SEIZURE_KINDS, entry_states=ENTRY_STATES)
+
+
+@router.post("/register/{unit_number}/notices/{notice_id}/lapse")
+async def mark_lapsed(unit_number: str, notice_id: str, session: Member, form: CheckedForm,
+                      parts: PortalDep) -> Response:
+    """Prepare ``notice.mark_lapsed`` of one of the unit's notices for the recorder's confirmation page.
+
+    The confirmation page shows the rules' verdict at the head before anything is signed, so a notice
+    that has not lapsed, or that an application filed in time keeps, is refused there with its reason.
+    """
+    assert session.account is not None
+    assert form is not None
+    account = session.account
+    if account.role != "registry.recorder":
+        raise PortalProblem(403, N_("Only a registry recorder marks a notice lapsed."))
+    row = parts.service.store.get(keys.notice(notice_id)) if len(notice_id) <= MAX_ID else None
+    notice = None if row is None else Notice.from_json(row)
+    if notice is None or notice.unit_number != unit_number or notice.certificate_number is None:
+        raise PortalProblem(404, N_("This unit has no advance notice with this id."))
+    summary: list[list[str]] = [
+        [N_("Action"), N_("Mark an advance notice lapsed (Civil Code 221)"), "t"], [N_("Unit number"), unit_number],
+        [N_("Certificate"), notice.certificate_number]]
+    pending = parts.custody.prepare(handle=account.handle, chain_id=parts.service.genesis.chain_id,
+                                    command="notice.mark_lapsed",
+                                    body={"certificate_number": notice.certificate_number},
+                                    now_ms=parts.service.clock.now_ms(), summary=summary,
+                                    back=f"/register/{unit_number}")
+    parts.accounts.set_pending(session.token, pending.to_json())
+    return redirect("/sign", session)

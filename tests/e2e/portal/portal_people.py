@@ -185,11 +185,13 @@ def _submit_as(node: PortalNode, handle: str, command: str, body: dict[str, JSON
         pool.submit(run).result(timeout=60)
 
 
-def presale_flat(node: PortalNode, *, buyer: str, serial: int, bank: str | None) -> PresaleFlat:
+def presale_flat(node: PortalNode, *, buyer: str, serial: int, bank: str | None,
+                 clock_started_days_ago: int | None = None) -> PresaleFlat:
     """The registry enters a pre-sale flat (``register.import``) whose purchase notice ``buyer`` holds.
 
     With ``bank``, the flat also carries a 预抵押 that bank holds against the buyer, as an existing
     register would show it; ``serial`` keeps the flat and its certificate numbers apart from other runs'.
+    With ``clock_started_days_ago``, the 预抵押's 90-day lapse clock started that many days ago.
     """
     key = (node.directory / "orgs" / IDENTITY_ORG / PARTY_ID_KEY).read_bytes()
     flat = new_flat(key, int(time.time()) * 100 + serial)
@@ -215,7 +217,9 @@ def presale_flat(node: PortalNode, *, buyer: str, serial: int, bank: str | None)
             "amount": {"fen": 120_000_000, "currency": "CNY"}, "cause": "LOAN", "method": 1,
             "debt_term": {"start": today.isoformat(), "end": today.replace(year=today.year + 30).isoformat()},
             "scope": "详见抵押合同", "contract_numbers": [f"YG-PORTAL-{serial}"],
-            "linked_purchase_notice": f"IMP-PN-{flat.predicted}", "certificate_number": notice})
+            "linked_purchase_notice": f"IMP-PN-{flat.predicted}", "certificate_number": notice,
+            "lapse_clock_start_ms": None if clock_started_days_ago is None
+            else int(time.time() * 1000) - clock_started_days_ago * 86_400_000})
     _submit_as(node, IMPORTER, "register.import", {**flat.import_body(), "notices": notices})
     return PresaleFlat(unit_number=flat.predicted, purchase_certificate=purchase, notice_certificate=notice)
 

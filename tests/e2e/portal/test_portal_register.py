@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Browser
 
-from portal.portal_people import Person, PortalNode
+from portal.portal_people import Person, PortalNode, presale_flat, sign_here
 from portal.test_portal_court import lift, record_seizure
 
 COURT = "gz-court/court1"
@@ -97,3 +97,45 @@ def test_banks_owners_and_courts_do_not_read_the_register_page_or_its_transactio
         assert response.status in {403, 404}, path
         assert UNIT not in person.page.inner_text("main")
     assert person.page.locator("header a[href$='/portal/register']").count() == 0
+
+
+def test_the_recorder_marks_a_lapsed_notice_from_the_register_page_and_others_only_see_it(
+        browser: Browser, node: PortalNode, people: list[Person]) -> None:
+    """民法典 221: the registry ends a notice whose 90 days ran out; the page shows which ones have."""
+    flat = presale_flat(node, buyer=min(node.owners), serial=7, bank="icbc-gz", clock_started_days_ago=120)
+    assert flat.notice_certificate is not None
+    reviewer = Person(browser, node, REVIEWER, locale="en")
+    recorder = Person(browser, node, "gz-registry/recorder1")
+    people.extend([reviewer, recorder])
+
+    page = reviewer.sign_in()
+    page.goto(f"{node.portal}/register/{flat.unit_number}")
+    row = page.locator("[data-testid=notice-row]", has_text=flat.notice_certificate)
+    assert "; not yet marked lapsed." in row.inner_text()
+    assert row.locator("[data-testid=mark-lapsed]").count() == 0  # a reviewer does not record
+    purchase = page.locator("[data-testid=notice-row]", has_text=flat.purchase_certificate)
+    assert purchase.locator("[data-testid=notice-clock]").inner_text().strip() == "—"  # no clock before completion
+
+    page = recorder.sign_in()
+    page.goto(f"{node.portal}/register/{flat.unit_number}")
+    row = page.locator("[data-testid=notice-row]", has_text=flat.notice_certificate)
+    assert "尚未标记失效" in row.inner_text()
+    recorder.shoot("register-notice-lapsed-zh-CN")
+    row.locator("[data-testid=mark-lapsed]").click()
+    tx_id = sign_here(recorder)
+    assert page.url.split("?")[0].endswith(f"/register/{flat.unit_number}")
+    row = page.locator("[data-testid=notice-row]", has_text=flat.notice_certificate)
+    assert "历史" in row.inner_text()
+    assert row.locator("[data-testid=notice-clock]").inner_text().strip() == "—"
+    assert row.locator("[data-testid=mark-lapsed]").count() == 0
+    assert page.locator(f"[data-testid=entry-tx][href$='{tx_id}']").count() >= 1
+
+    csrf = page.locator("input[name=csrf]").first.get_attribute("value")
+    assert csrf is not None
+    gone = page.request.post(f"{node.portal}/register/{flat.unit_number}/notices/IMP-none/lapse", form={"csrf": csrf})
+    assert gone.status == 404
+    csrf = reviewer.page.locator("input[name=csrf]").first.get_attribute("value")
+    assert csrf is not None
+    refused = reviewer.page.request.post(
+        f"{node.portal}/register/{flat.unit_number}/notices/IMP-YD-{flat.unit_number}-1/lapse", form={"csrf": csrf})
+    assert refused.status == 403  # only the recorder prepares it; the contract would refuse anyone else too

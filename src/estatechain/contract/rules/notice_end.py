@@ -125,8 +125,8 @@ FINAL_REGISTRATIONS: Final = ((conversion.NAME, conversion.NOTICE_NUMBER),
 预抵押, the buyer's ownership transfer for a purchase notice (domain.md §5.9)."""
 
 
-def timely_application(view: StateView, ctx: BlockContext, notice: Notice, due_ms: int) -> Application | None:
-    """An open application for the notice's final registration filed before it lapsed, if any.
+def timely_application(view: StateView, notice: Notice, due_ms: int, time_ms: int) -> Application | None:
+    """An open application (at ``time_ms``) for the notice's final registration filed before it lapsed, if any.
 
     民法典 221 lets a notice lapse only when *no application* is made within the 90 days, so a filing
     made in time keeps it while the case is open, however long review takes [A: a case that ends
@@ -138,7 +138,7 @@ def timely_application(view: StateView, ctx: BlockContext, notice: Notice, due_m
     if notice.certificate_number is None or not isinstance(successor, str):
         return None
     number = normalise(notice.certificate_number)
-    for application in open_applications(view, successor, ctx.block_time_ms):
+    for application in open_applications(view, successor, time_ms):
         if application.filed_ms < due_ms and any(
             application.business_type == business and normalise(str(application.details.get(field))) == number
             for business, field in FINAL_REGISTRATIONS
@@ -162,7 +162,7 @@ def mark_lapsed(view: StateView, ctx: BlockContext, command: Command) -> Outcome
         problem = ("its 90-day clock has not started" if due is None
                    else f"it lapses from {iso_date(shanghai_day(due))}")
         return violate(RejectionCode.NOTICE_NOT_LAPSED, notice_id=notice.notice_id, problem=problem)
-    if (timely := timely_application(view, ctx, notice, due)) is not None:
+    if (timely := timely_application(view, notice, due, ctx.block_time_ms)) is not None:
         problem = (f"application {timely.application_id} for its final registration was filed on "
                    f"{iso_date(shanghai_day(timely.filed_ms))}, within its 90 days, and is still open")
         return violate(RejectionCode.NOTICE_NOT_LAPSED, notice_id=notice.notice_id, problem=problem)
