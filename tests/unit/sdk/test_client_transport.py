@@ -1,4 +1,4 @@
-"""The SDK against a node's answers: resuming the event stream after an overflow, and how a material is sent.
+"""The SDK against a node's answers: the event stream resumed or closed (async and blocking), a material sent.
 
 The node sends ``event: overflow`` and closes the stream of a client 1,000 blocks behind. The stream
 is served here by an httpx transport that answers as the node's ``/v1/events`` does (the SDK's
@@ -16,6 +16,7 @@ import pytest
 from estatechain.sdk import Client
 from estatechain.sdk.errors import SdkError
 from estatechain.sdk.identity import ClientIdentity
+from estatechain.sdk.sync import EventStream
 
 CHAIN = "ab" * 32
 
@@ -69,3 +70,26 @@ def test_a_material_is_uploaded_as_octet_stream_as_the_api_documents() -> None:
 
     assert asyncio.run(upload())["size"] == 4
     assert seen == ["application/octet-stream"]
+
+
+def test_the_blocking_event_stream_raises_the_close_once_with_its_cursor_then_stays_ended() -> None:
+    """``SyncClient.events``' iterator: an error of the stream reaches the caller once, naming the cursor."""
+
+    def node(request: httpx.Request) -> httpx.Response:
+        assert request.url.params.get("after") == "2.0"
+        return httpx.Response(200, content=event("3.0"), headers={"content-type": "text/event-stream"})
+
+    identity = ClientIdentity(cert_der=b"\x30\x00", private_key=bytes(32), fingerprint="cd" * 32)
+    loop = asyncio.new_event_loop()
+    client = Client("http://node.test", identity, chain_id=CHAIN, transport=httpx.MockTransport(node))
+    try:
+        with EventStream(loop, client.events(after="2.0", heartbeat_s=1)) as stream:
+            assert next(stream)["cursor"] == "3.0"
+            with pytest.raises(SdkError, match=r"after='3\.0'"):
+                next(stream)
+            assert stream.ended
+            with pytest.raises(StopIteration):
+                next(stream)
+    finally:
+        loop.run_until_complete(client.aclose())
+        loop.close()
