@@ -39,6 +39,9 @@ from estatechain.storage.store import LedgerStore
 
 PENDING: Final = "pending"
 COMMITTED: Final = "committed"
+TWIN_WAIT_S: Final = 10.0
+"""How long a retry waits for the first submission of its transaction to be admitted (a signature batch
+takes milliseconds; a node so loaded that it takes longer answers the retry DUPLICATE_TX as before)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -131,6 +134,8 @@ class NodeService:
         self.suite = store.suite
         self._signers = SignerCache(store.genesis)
         self._waiting: dict[str, asyncio.Future[Receipt]] = {}
+        self._admissions = asyncio.Condition()
+        """Notified whenever a submission's admission settles (see ``submit``)."""
         self._runner: asyncio.Task[None] | None = None
 
     # -- lifecycle ---------------------------------------------------------------------------------------
@@ -204,6 +209,11 @@ class NodeService:
     async def submit(self, envelope: bytes) -> Submission:
         """Admit and order ``envelope``; a transaction already pending or committed returns its first result.
 
+        A retry that arrives while the first submission of the same transaction is still being admitted
+        (its signature waits for the checker's batch) waits for that admission to settle, up to
+        ``TWIN_WAIT_S``, and then answers with the first one's status: a bank that resubmits after its own
+        timeout must hear "pending", not a refusal of a transaction the node is about to commit.
+
         Raises:
             Refused: the envelope fails a submission check (other than being a duplicate).
             Unavailable: the ordering service did not take it (cluster without quorum): resubmit.
@@ -212,15 +222,29 @@ class NodeService:
         try:
             future = await self.pipeline.accept(envelope)
         except Refused as refused:
+            await self._settled()
             tx_id = refused.detail.get("tx_id") if refused.code == RefusalCode.DUPLICATE_TX else None
-            status = self.status(tx_id) if tx_id is not None else None
+            status = await self._first_status(tx_id) if tx_id is not None else None
             if status is None:
                 raise
             return Submission(status=status, duplicate=True)
         tx_id = parse_envelope(envelope, suite=self.suite, max_bytes=self.genesis.policies.max_tx_bytes).tx_id
         self._waiting[tx_id] = future
         future.add_done_callback(lambda _: self._waiting.pop(tx_id, None))
+        await self._settled()
         return Submission(status=TxStatus(tx_id=tx_id, status=PENDING), duplicate=False)
+
+    async def _settled(self) -> None:
+        """Wake the retries waiting for a first submission: one has just been admitted or refused."""
+        async with self._admissions:
+            self._admissions.notify_all()
+
+    async def _first_status(self, tx_id: str) -> TxStatus | None:
+        """The status of the first submission of ``tx_id``, once its admission settles (None: it never did)."""
+        async with self._admissions:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._admissions.wait_for(lambda: self.status(tx_id) is not None), TWIN_WAIT_S)
+        return self.status(tx_id)
 
     async def wait(self, tx_id: str, timeout_s: float) -> TxStatus | None:
         """The status of ``tx_id`` once committed, or as it stands after ``timeout_s`` seconds."""
