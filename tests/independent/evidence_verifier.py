@@ -12,6 +12,7 @@ import binascii
 import hashlib
 import json
 import sys
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
@@ -21,6 +22,13 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from cryptography.x509.oid import NameOID
 
 Json = Any
+Place = tuple[int, int]
+"""(height, position): the ledger order that says which of two transactions came first (§6 check 4, §7)."""
+
+BIND_PARTY = "identity.bind_party"
+IDENTITY_AUTHORITY = "identity_authority"
+BINDER_ROLE = "identity.officer"
+"""§6 check 5: the genesis org type and the role that alone may make a valid ``identity.bind_party``."""
 
 
 class Invalid(Exception):
@@ -114,7 +122,7 @@ class Member:
         grantable = next(t["roles"] for t in genesis["org_types"] if t["name"] == orgs[0]["type"])
         if basic.ca or names != [orgs[0]["id"]] or len(roles) != 1 or roles[0] not in grantable:
             raise Invalid(where, "not an end-entity certificate of its org with a role the org may grant")
-        self.org, self.role = orgs[0]["id"], str(roles[0])
+        self.org, self.org_type, self.role = orgs[0]["id"], orgs[0]["type"], str(roles[0])
         cns = cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
         self.name = str(cns[0].value) if cns else "?"
         key = cert.public_key()
@@ -149,6 +157,96 @@ def mentions_ref(value: Json, ref: str) -> bool:
     if isinstance(value, dict):
         return value.get("record_ref") == ref or any(mentions_ref(v, ref) for v in value.values())
     return isinstance(value, list) and any(mentions_ref(v, ref) for v in value)
+
+
+@dataclass(frozen=True)
+class Tx:
+    """A proven transaction: what §6 check 5 and §7's "who acted for whom" read from it."""
+
+    index: int
+    place: Place
+    valid: bool
+    command: str
+    body: Json
+    signer: Member
+    columns: str
+    """The report line up to its "acting for" column, which needs the whole package's bindings."""
+
+
+def bound_once(stated: list[tuple[str, str, Place]]) -> dict[str, tuple[str, Place]]:
+    """Each subject's one bound value and the first place binding it (§7).
+
+    Stated in ledger order. A subject bound to two different values is left out: the document says
+    nobody is named for it, before or after either binding, rather than perhaps the wrong one.
+    """
+    values: dict[str, set[str]] = {}
+    first: dict[str, tuple[str, Place]] = {}
+    for subject, value, place in stated:
+        values.setdefault(subject, set()).add(value)
+        first.setdefault(subject, (value, place))
+    return {subject: found for subject, found in first.items() if len(values[subject]) == 1}
+
+
+def walk(value: Json) -> list[dict[str, Json]]:
+    """Every object in ``value`` depth first, an object before those nested in it, members in key order (§7)."""
+    if isinstance(value, dict):
+        return [value, *(o for k in sorted(value) for o in walk(value[k]))]
+    return [o for item in value for o in walk(item)] if isinstance(value, list) else []
+
+
+def named_parties(body: Json) -> dict[str, str | None]:
+    """The ``party_id`` strings a body names at any depth, each once with the ``capacity`` where first named."""
+    found: dict[str, str | None] = {}
+    for o in walk(body):
+        party, capacity = o.get("party_id"), o.get("capacity")
+        if isinstance(party, str) and party not in found:
+            found[party] = capacity if isinstance(capacity, str) else None
+    return found
+
+
+class People:
+    """Whom each transaction's signer acted for, from the package's valid transactions only (§7, §11)."""
+
+    def __init__(self, txs: list[Tx], openings: dict[str, Json]) -> None:
+        certs: list[tuple[str, str, Place]] = []
+        orgs: list[tuple[str, str, Place]] = []
+        refs: dict[str, set[str]] = {}
+        for tx in (t for t in txs if t.valid):
+            for o in walk(tx.body):
+                if isinstance(o.get("party_id"), str) and isinstance(o.get("record_ref"), str):
+                    refs.setdefault(o["party_id"], set()).add(o["record_ref"])
+            party = tx.body.get("party_id") if isinstance(tx.body, dict) else None
+            if tx.command != BIND_PARTY or not isinstance(party, str):
+                continue  # a valid binding is the identity authority's: check 5 refused the package otherwise
+            if tx.body.get("fingerprint") is not None:  # a certificate's binding; its "org", if any, is ignored
+                if isinstance(tx.body["fingerprint"], str):
+                    certs.append((tx.body["fingerprint"], party, tx.place))
+            elif isinstance(tx.body.get("org"), str):
+                orgs.append((party, tx.body["org"], tx.place))
+        self.certs, self.orgs, self.openings = bound_once(certs), bound_once(orgs), openings
+        self.refs = {party: next(iter(found)) for party, found in refs.items() if len(found) == 1}
+
+    def acting_for(self, tx: Tx) -> str:
+        """The "acting for" column: proven only by a binding committed before ``tx`` (§7)."""
+        if tx.signer.fingerprint in self.certs:
+            party, place = self.certs[tx.signer.fingerprint]
+            if place >= tx.place:
+                return (f"not proven at signing: certificate bound to party {party[:12]}… only later, "
+                        f"at height {place[0]}")
+            record = self.openings.get(self.refs.get(party, ""))
+            if record is None:
+                return f"party {party[:12]}… (record not opened)"
+            return f"{record.get('name')} ({record.get('id_type')} {record.get('id_number')}), party {party[:12]}…"
+        named = []
+        for party, capacity in named_parties(tx.body).items():
+            if party not in self.orgs or self.orgs[party][0] != tx.signer.org:
+                continue  # an org party acts through the org it is bound to, and only through it
+            org, place = self.orgs[party]
+            role = f" ({capacity})" if capacity is not None else ""
+            named.append(f"party {party[:12]}… = org {org}{role}" if place < tx.place else
+                         f"party {party[:12]}…{role}: not proven at signing, bound to org {org} only later, "
+                         f"at height {place[0]}")
+        return "; ".join(named) or "—"
 
 
 def verify(data: bytes) -> list[str]:  # noqa: C901, PLR0912, PLR0915  (the document's steps, in order)
@@ -197,7 +295,7 @@ def verify(data: bytes) -> list[str]:  # noqa: C901, PLR0912, PLR0915  (the docu
     if head["height"] not in attested:
         raise Invalid("attestations", "none attests the head")
     tx_ids: list[str] = []
-    lines: list[str] = []
+    txs: list[Tx] = []
     last_seq = -1
     for i, raw_entry in enumerate(doc["transactions"]):
         where = f"transactions[{i}]"
@@ -230,18 +328,31 @@ def verify(data: bytes) -> list[str]:  # noqa: C901, PLR0912, PLR0915  (the docu
         last_seq = seq
         tx_ids.append(tx_id)
         when = datetime.fromtimestamp(block["time_ms"] / 1000, UTC).astimezone(timezone(timedelta(hours=8)))
-        lines.append(f"{when:%Y-%m-%d %H:%M:%S} CST  {tx_payload['command']:<22} {signer.org}/{signer.role}/"
-                     f"{signer.name}  {'valid' if valid else 'invalid ' + result['code']}  leaf {seq} "
-                     f"block {block['height']}")
+        txs.append(Tx(index=i, place=(block["height"], position), valid=valid, command=tx_payload["command"],
+                      body=tx_payload["body"], signer=signer,
+                      columns=f"{when:%Y-%m-%d %H:%M:%S} CST  {tx_payload['command']:<22} {signer.org}/"
+                              f"{signer.role}/{signer.name}  {'valid' if valid else 'invalid ' + result['code']}  "
+                              f"leaf {seq} block {block['height']}"))
     if headers and min(headers) != doc["transactions"][0]["height"]:
         raise Invalid("headers[0]", "must be the first transaction's block")
-    bodies = [e["envelope"]["payload"]["body"] for e in doc["transactions"]]
+    for tx in txs:  # §6 check 5
+        if tx.valid and tx.command == BIND_PARTY and (tx.signer.org_type, tx.signer.role) \
+                != (IDENTITY_AUTHORITY, BINDER_ROLE):
+            raise Invalid(f"transactions[{tx.index}]", f"{BIND_PARTY} marked valid, but signed by {tx.signer.org} "
+                          f"(type {tx.signer.org_type}) as {tx.signer.role}, not by an {BINDER_ROLE} of the "
+                          f"{IDENTITY_AUTHORITY}: the results in this package do not follow the consortium's rules")
+    bodies = [tx.body for tx in txs]
+    opened: dict[str, Json] = {}
+    opening_lines: list[str] = []
     for i, raw_opening in enumerate(doc["openings"]):
         opening = keys(raw_opening, f"openings[{i}]", {"commitment", "record", "salt"})
         if sha256(b64(opening["salt"], f"openings[{i}].salt") + jcs(opening["record"])).hex() \
                 != opening["commitment"] or not any(mentions_ref(b, opening["commitment"]) for b in bodies):
             raise Invalid(f"openings[{i}]", "does not open a record_ref of this package's transactions")
-        lines.append(f"opened {opening['commitment'][:16]}…: {opening['record'].get('name')}")
+        opened[opening["commitment"]] = opening["record"]
+        opening_lines.append(f"opened {opening['commitment'][:16]}…: {opening['record'].get('name')}")
+    people = People(txs, opened)
+    lines = [f"{tx.columns}  acting for: {people.acting_for(tx)}" for tx in txs] + opening_lines
     statement, _ = signed_object(doc["export"], "export", genesis, "estatechain.evidence-export.v1")
     listed = statement["tx_ids"] + statement["context_tx_ids"]
     if sorted(listed) != sorted(tx_ids) or len(set(listed)) != len(listed) \

@@ -86,3 +86,12 @@ def test_packages_exported_from_a_ledger_with_a_revoked_signer_verify_independen
     lines = verify(package)
     assert "note.put" in lines[0]
     assert "identity.revoke" in lines[1]
+
+
+def test_the_worked_examples_acting_for_column_reads_as_the_document_says() -> None:
+    """§10: the binding (height 2) names 李婷 for the confirmation (height 4); the filing's bank binding is absent."""
+    lines = verify(EXAMPLE.read_bytes())
+    binding, filing, confirmation = (line.split("  acting for: ", 1)[1] for line in lines if "  acting for: " in line)
+    assert (binding, filing) == ("—", "—")
+    assert confirmation.startswith("李婷 (resident_id ")
+    assert confirmation.endswith(", party 714f5f5152f6…")
