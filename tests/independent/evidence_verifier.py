@@ -1,8 +1,9 @@
 """An independent verifier of estatechain evidence packages, written from docs/evidence.md alone.
 
 It imports nothing from estatechain: only the standard library and ``cryptography`` (X.509 parsing,
-Ed25519). Usage: ``python evidence_verifier.py PACKAGE.json`` prints one line per transaction and exits
-0, or prints ``FAILED <where>: <why>`` and exits 1.
+Ed25519). Usage: ``python evidence_verifier.py PACKAGE.json`` prints one line per transaction, ending
+with whom its signer acted for as §7 derives it (``acting for: …``), and exits 0, or prints
+``FAILED <where>: <why>`` and exits 1.
 """
 
 from __future__ import annotations
@@ -227,7 +228,11 @@ class People:
         self.refs = {party: next(iter(found)) for party, found in refs.items() if len(found) == 1}
 
     def acting_for(self, tx: Tx) -> str:
-        """The "acting for" column: proven only by a binding committed before ``tx`` (§7)."""
+        """The "acting for" column, §7's two cases: a bound certificate, else the org parties its body names.
+
+        Only a binding committed before ``tx`` proves whom it acted for; a later one is reported with its
+        height so that nobody reads it as known at signing time.
+        """
         if tx.signer.fingerprint in self.certs:
             party, place = self.certs[tx.signer.fingerprint]
             if place >= tx.place:
