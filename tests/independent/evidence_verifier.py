@@ -340,6 +340,17 @@ def verify(data: bytes) -> list[str]:  # noqa: C901, PLR0912, PLR0915  (the docu
                               f"leaf {seq} block {block['height']}"))
     if headers and min(headers) != doc["transactions"][0]["height"]:
         raise Invalid("headers[0]", "must be the first transaction's block")
+    revoked: dict[str, Place] = {}
+    for tx in txs:  # §6 check 4: in (height, position) order, so ``revoked`` holds only earlier revocations
+        if tx.valid and tx.signer.fingerprint in revoked:
+            raise Invalid(f"transactions[{tx.index}]", f"marked valid, but its signer was revoked earlier, at "
+                          f"(height, position) {revoked[tx.signer.fingerprint]}")
+        revoke = tx.valid and tx.command == "identity.revoke" and isinstance(tx.body, dict)
+        target = tx.body.get("certificate") if revoke else None
+        try:
+            revoked.setdefault(hashlib.sha256(b64(target, f"transactions[{tx.index}]")).hexdigest(), tx.place)
+        except Invalid:
+            continue  # not a valid revocation, or its certificate is not canonical base64: it revokes nothing
     for tx in txs:  # §6 check 5
         if tx.valid and tx.command == BIND_PARTY and (tx.signer.org_type, tx.signer.role) \
                 != (IDENTITY_AUTHORITY, BINDER_ROLE):

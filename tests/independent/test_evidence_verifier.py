@@ -12,6 +12,9 @@ from evidence_verifier import Invalid, jcs, leaf_hash, node_hash, sha256, verify
 
 from estatechain.evidence.attestations import NodeKey
 from estatechain.evidence.export import export_package
+from estatechain.evidence.package import EvidenceInvalid
+from estatechain.evidence.verify import verify_package
+from estatechain.ledger import execution
 from estatechain.testing.harness import LedgerHarness
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
@@ -95,3 +98,25 @@ def test_the_worked_examples_acting_for_column_reads_as_the_document_says() -> N
     assert (binding, filing) == ("—", "—")
     assert confirmation.startswith("李婷 (resident_id ")
     assert confirmation.endswith(", party 714f5f5152f6…")
+
+
+def test_a_valid_transaction_after_its_signers_revocation_fails_as_in_the_product(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """§6 check 4: nodes that ignored a revocation in the same block recorded the revoked signer's note as valid."""
+    harness = LedgerHarness(tmp_path)
+    factory = harness.factory
+    operator, admin = factory.identity("icbc-gz/operator1"), factory.identity("icbc-gz/org-admin")
+    revoke = factory.sign(admin, "identity.revoke", {
+        "certificate": base64.b64encode(operator.cert_der).decode(), "reason": "left the bank"})
+    with monkeypatch.context() as patched:  # admission saw no revocation yet; execution looks under another key
+        patched.setattr(execution, "revoked_key", lambda fingerprint: f"nowhere/{fingerprint}")
+        revoked, note = harness.commit([revoke, factory.note(operator, "memo/1", {"n": 1})])
+    assert (revoked.valid, note.valid, revoked.height, note.position) == (True, True, note.height, 1)
+    key = NodeKey.from_dev_layout(harness.consortium.directory, "gz-registry")
+    package = export_package(harness.ledger_dir, {"kind": "tx", "tx_id": note.tx_id}, node_key=key).data
+    with pytest.raises(EvidenceInvalid) as product:
+        verify_package(package)
+    with pytest.raises(Invalid, match="its signer was revoked earlier") as independent:
+        verify(package)
+    assert str(independent.value).startswith(f"{product.value.where}: ")
