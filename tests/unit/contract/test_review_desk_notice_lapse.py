@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from conftest import PresaleRegister
 from test_presale_scenario import convert_body
+from test_presale_scenario import transfer_body as presale_transfer
 from test_v_rules_notices import converted_chain
 
 from estatechain.contract.context import BlockContext
@@ -40,3 +41,17 @@ def test_a_conversion_filed_after_the_last_day_is_shown_as_filed_late(pre: Presa
 
 def test_cases_without_a_notice_show_no_lapse(pre: PresaleRegister) -> None:
     assert desk_view(pre, pre.file()) is None
+
+
+def test_the_buyers_transfer_shows_the_purchase_notices_clock_and_the_review_keeps_it(pre: PresaleRegister) -> None:
+    pre.notices()
+    pre.first_registration()  # the purchase notice's clock starts on Sun 2026-01-04
+    pre.d.advance_days(95)  # Fri 04-10: after the last day, Mon 04-06
+    app = pre.file(presale_transfer(), actor="developer")
+    assert desk_view(pre, app) == NoticeLapse(last_day="2026-04-06", filed_in_time=False)
+    pre.accept_review(app)
+    steps = pre.app(app)["steps"]
+    reviewed = steps.get("reviewed") if isinstance(steps, dict) else None
+    assert isinstance(reviewed, dict)
+    assert (reviewed["notice_lapsed"], reviewed["notice_lapse_due_ms"]) == (True, 1_775_491_200_000)  # 04-07 00:00
+

@@ -25,7 +25,13 @@ from estatechain.contract import keys
 from estatechain.contract.certificate_number import CertificateKind, normalise
 from estatechain.contract.certificates import set_status
 from estatechain.contract.checks.materials import check_v24_complete
-from estatechain.contract.checks.notices import check_v14_notice_consent, current_notices, notice_by_number
+from estatechain.contract.checks.notices import (
+    check_v14_notice_consent,
+    current_notices,
+    is_lapsed,
+    lapse_due_ms,
+    notice_by_number,
+)
 from estatechain.contract.checks.parties import check_filer, check_v6_mortgagors
 from estatechain.contract.checks.register import check_v13_not_seized, current_mortgages
 from estatechain.contract.checks.unit import check_v2_housing, check_v3_unit_kind, load_ownership, load_unit
@@ -56,6 +62,7 @@ from estatechain.contract.rules.mortgage import check_v4_title
 from estatechain.contract.rules.notice_entry import end
 from estatechain.contract.view import StateView
 from estatechain.contract.violation import violate
+from estatechain.contract.working_days import WorkingDays
 
 NAME: Final = "ownership.transfer"
 CAUSE_MATERIAL: Final = {"SALE": "SALE_CONTRACT", "PRESALE": None, "JUDGMENT": "JUDGMENT", "OTHER": "OTHER_PROOF"}
@@ -200,9 +207,26 @@ def record(
     return tuple(effects)
 
 
+def review_notes(view: StateView, ctx: BlockContext, application: Application) -> dict[str, JSON]:
+    """For the buyer's transfer of a pre-sale flat: the purchase notice's derived 90-day lapse (not enforced).
+
+    As for 预告转本 (``conversion.review_notes``): the lapse is shown to the reviewer and kept with the
+    review, judged at this application's filing (民法典 221: an application in time keeps the notice).
+    """
+    if _cause(application) != "PRESALE":
+        return {}
+    unit = load_unit(view, application.unit_number)
+    notice = None if isinstance(unit, Rejected) else purchase_notice(view, ctx, application, unit)
+    if not isinstance(notice, Notice):
+        return {}
+    days = WorkingDays(view)
+    return {"notice_lapse_due_ms": lapse_due_ms(notice, days),
+            "notice_lapsed": is_lapsed(notice, application.filed_ms, days)}
+
+
 TRANSFER: Final = BusinessType(
     name=NAME, required_materials=required_materials, check_filing=check_filing, blocking=blocking, record=record,
-    issues_certificate=True, certificate_kind=CertificateKind.TITLE,
+    issues_certificate=True, certificate_kind=CertificateKind.TITLE, review_notes=review_notes,
     result_key=lambda _view, _ctx, application: keys.ownership(application.application_id),
     filers=frozenset({"bank.operator", "developer", "person"}),
 )
