@@ -34,7 +34,8 @@ from estatechain.contract.rules import (
 # in an id or key; full-width certificate digits read as ASCII), which refuses only values no real
 # register holds. So did the 90-day lapse's 民法典 203 (a last day the registry does not work moves to its
 # next working day) and 221 (an application for the final registration filed in time holds the notice while
-# it is open), which only delay when ``notice.mark_lapsed`` is first accepted. On a live chain,
+# it is open), which only delay when ``notice.mark_lapsed`` is first accepted; and the review notes of a
+# conversion or a pre-sale transfer, which record that lapse judged at filing. On a live chain,
 # a change that alters the outcome of old blocks (the ex-officio correction's day counting, this lapse day)
 # would be a new entry.
 _V1: Final[Mapping[str, Rule]] = {
