@@ -211,3 +211,14 @@ def test_a_size_outside_the_log_is_refused_on_the_field_and_unknown_blocks_are_n
         assert response is not None
         assert response.status == 200, top
         assert page.locator("[data-testid=block-row]").count() >= 1
+
+
+def test_the_inquiry_statistics_name_refused_inquiries_as_inquiries_in_chinese(
+        browser: Browser, node: PortalNode, people: list[Person]) -> None:
+    """An inquiry not granted is 未准予, not 不予登记 (a refusal of registration, 条例 22): another figure."""
+    auditor = Person(browser, node, AUDITOR)
+    people.append(auditor)
+    page = auditor.sign_in()
+    page.wait_for_url("**/portal/regulator")
+    headers = page.locator("[data-testid=inquiry-stats] thead th").all_inner_texts()
+    assert headers == ["查询目的", "准予查询", "未准予", "合计"]
