@@ -111,6 +111,10 @@ class TotpUnavailable(Exception):
     """The node keeps no sealing key, so it cannot keep TOTP secrets sealed."""
 
 
+class TotpInForce(Exception):
+    """The account's authenticator is on: a new secret would replace it without its code (turn it off first)."""
+
+
 def totp_key_from(sealing: x25519.X25519PrivateKey | None) -> bytes | None:
     """The key sealing a node's TOTP secrets, derived from its org's sealing key (None: the node has none)."""
     if sealing is None:
@@ -224,9 +228,18 @@ class AccountStore:
         """A new secret for ``account`` to add to an authenticator: (base32 secret, otpauth:// URI).
 
         It becomes the account's second factor only once a code from it is confirmed (``confirm_totp``).
+        While a factor is in force no new secret is made: enrolling over it would swap it for one the
+        holder of an open session chose, removing the factor without the current code that
+        ``turn_off_totp`` asks for.
+
+        Raises:
+            TotpInForce: the account's authenticator is on.
+
         """
         if account.role == OWNER_ROLE:
             raise KeyError(account.username)
+        if self.totp_on(account.username):
+            raise TotpInForce(account.username)
         secret = pyotp.random_base32()
         self._db.execute("UPDATE accounts SET totp_pending = ? WHERE username = ?",
                          (self._seal(account.username, secret), account.username))
@@ -234,15 +247,19 @@ class AccountStore:
         return secret, uri
 
     def confirm_totp(self, account: Account, code: str) -> bool:
-        """Turn TOTP on with the pending secret when ``code`` is one of its current codes."""
-        row = self._db.execute("SELECT totp_pending FROM accounts WHERE username = ?", (account.username,)).fetchone()
-        if row is None or row[0] is None:
+        """Turn TOTP on with the pending secret when ``code`` is one of its current codes.
+
+        Never over a factor in force (see ``begin_totp``): then nothing changes and the answer is False.
+        """
+        row = self._db.execute("SELECT totp_pending, totp_sealed FROM accounts WHERE username = ?",
+                               (account.username,)).fetchone()
+        if row is None or row[0] is None or row[1] is not None:
             return False
         step = self._step_of(self._open(account.username, bytes(row[0])), code, after=0)
         if step is None:
             return False
         self._db.execute("UPDATE accounts SET totp_sealed = totp_pending, totp_pending = NULL, totp_last_step = ? "
-                         "WHERE username = ?", (step, account.username))
+                         "WHERE username = ? AND totp_sealed IS NULL", (step, account.username))
         return True
 
     def turn_off_totp(self, account: Account, code: str) -> bool:

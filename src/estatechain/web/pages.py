@@ -16,6 +16,7 @@ from functools import cache
 from typing import Any, Final
 from urllib.parse import urlencode
 
+from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
@@ -83,3 +84,21 @@ def redirect(path: str, session: Session | None, *, query: Mapping[str, str] | N
     if query:
         target += "?" + urlencode(query)
     return secure(RedirectResponse(target, status_code=303), session)
+
+
+def own_base_url(request: Request) -> str:
+    """The node's own address as this connection reached it: scheme, the listening socket's host and port.
+
+    Never the ``Host`` header, which the client writes: a certificate PDF is rendered once and kept
+    (every copy handed out is the same file), and its QR code carries this address, so one request
+    with a crafted ``Host`` would point every later copy's verification at a site of the sender's
+    choosing. The scheme is only ever ``http`` or ``https``.
+    """
+    scheme = "https" if request.scope.get("scheme") == "https" else "http"
+    server = request.scope.get("server")
+    if not server:
+        return f"{scheme}://localhost{request.scope.get('root_path', '')}/"
+    host, port = str(server[0]), server[1]
+    if ":" in host:  # an IPv6 address
+        host = f"[{host}]"
+    return f"{scheme}://{host}{'' if port is None else f':{port}'}{request.scope.get('root_path', '')}/"

@@ -3,22 +3,29 @@
 TOTP is optional per account (issue 9). Turning it on shows a new secret as a QR code (inline SVG:
 no script, no external image) and as text, and takes effect only when a code from it is entered,
 so a mistyped or unscanned secret cannot lock anyone out. Turning it off needs a current code, so a
-session left open on a shared desk cannot remove the factor. Owners have no page here: they sign in
-with one-time codes.
+session left open on a shared desk cannot remove the factor; for the same reason no new secret is
+made while one is in force (enrolling over it would swap it without its code). Owners have no page
+here: they sign in with one-time codes.
 """
 
 from __future__ import annotations
+
+from typing import Final
 
 import segno
 from fastapi import APIRouter, Response
 from markupsafe import Markup
 
-from estatechain.web.accounts import OWNER_ROLE, Session, TotpUnavailable
+from estatechain.web.accounts import OWNER_ROLE, Session, TotpInForce, TotpUnavailable
 from estatechain.web.i18n import N_
 from estatechain.web.pages import redirect, render
 from estatechain.web.portal import CheckedForm, Member, PortalDep, PortalProblem, PortalRoute
 
 router = APIRouter(prefix="/portal", route_class=PortalRoute, include_in_schema=False)
+
+IN_FORCE: Final = N_("The authenticator is already on. To move it to another app, turn it off first with a "
+                     "current code, then set it up again.")
+"""Why no new secret is made while one is in force: replacing it would remove the factor without its code."""
 
 
 def _staff(session: Session) -> Session:
@@ -44,6 +51,8 @@ async def totp_begin(session: Member, form: CheckedForm, parts: PortalDep) -> Re
     assert account is not None
     try:
         secret, uri = parts.accounts.begin_totp(account)
+    except TotpInForce:
+        return render("account.html", session, status=409, on=True, enrol=None, changed=None, error=IN_FORCE)
     except TotpUnavailable:
         return render("account.html", session, status=409, on=False, enrol=None, changed=None,
                       error=N_("This node keeps no sealing key, so it cannot protect authenticator secrets. "
@@ -57,6 +66,8 @@ async def totp_confirm(session: Member, form: CheckedForm, parts: PortalDep) -> 
     """Turn TOTP on when the code matches the secret just shown."""
     account = _staff(session).account
     assert account is not None
+    if parts.accounts.totp_on(account.username):
+        return render("account.html", session, status=409, on=True, enrol=None, changed=None, error=IN_FORCE)
     if not parts.accounts.confirm_totp(account, str(form.get("code", ""))[:16]):
         return render("account.html", session, status=400, on=False, enrol=None, changed=None,
                       error=N_("That code does not match the new secret, so the authenticator is not turned on. "

@@ -34,7 +34,7 @@ from estatechain.web.actions import (
 )
 from estatechain.web.filing import CAUSES, CORRECTABLE, REASONS
 from estatechain.web.i18n import BUSINESS_NAMES, N_, rule_texts
-from estatechain.web.pages import CSP, redirect, render
+from estatechain.web.pages import CSP, own_base_url, redirect, render
 from estatechain.web.portal import (
     CheckedForm,
     Member,
@@ -263,7 +263,7 @@ async def certificate_file(application_id: str, request: Request, session: Membe
     pdf = desk.cached_pdf(sha256)
     if pdf is None:
         pdf = await asyncio.to_thread(certificate_pdf, document, signer=desk.keys.docsign, ca_der=desk.keys.ca_der,
-                                      base_url=str(request.base_url))
+                                      base_url=own_base_url(request))
         desk.keep_pdf(sha256, pdf)
     return Response(pdf, media_type="application/pdf", headers={
         "Content-Disposition": f'attachment; filename="certificate-{application_id[:12]}.pdf"',

@@ -40,6 +40,7 @@ from estatechain.contract.checks.parties import acts_for
 from estatechain.errors import Conflict, EstatechainError, NotFound
 from estatechain.identity.membership import Signer
 from estatechain.node.service import NodeService
+from estatechain.web.pages import own_base_url
 
 router = APIRouter(tags=["certificates"])
 
@@ -210,7 +211,7 @@ async def certificate_pdf_file(number: Number, request: Request, service: Servic
     if pdf is None:
         keys = desk.keys
         pdf = await asyncio.to_thread(certificate_pdf, document, signer=keys.docsign, ca_der=keys.ca_der,
-                                      base_url=str(request.base_url))
+                                      base_url=own_base_url(request))
         desk.keep_pdf(sha256, pdf)
     return Response(content=pdf, media_type="application/pdf")
 
