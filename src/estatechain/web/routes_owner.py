@@ -302,7 +302,8 @@ async def who_looked_at_my_units(session: Member, parts: PortalDep, index: Parti
     _, party = _owner(parts, session.account)
     store = parts.service.store
     units = [] if party is None else [h.unit_number for h in holdings(store, index, party) if h.form != "notice"]
-    return render("owner_inquiries.html", session, looked=inquiries(store, units), names=_names(parts))
+    return render("owner_inquiries.html", session, looked=inquiries(store, units), party=party,
+                  names=_names(parts))
 
 
 @dataclass(slots=True)

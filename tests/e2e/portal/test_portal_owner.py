@@ -168,3 +168,36 @@ def test_another_owner_does_not_see_the_unit(browser: Browser, node: PortalNode,
     denied = clerk.page.goto(f"{node.portal}/owner/units/{unit}")
     assert denied is not None
     assert denied.status == 403
+
+
+def person_inquiry(node: PortalNode, handle: str, body: dict[str, Any]) -> str:
+    """A person's own ``inquiry.request`` through the API (their dev key), committed; its tx id."""
+
+    async def go() -> str:
+        async with Client(node.url, ClientIdentity.from_dev(node.directory, handle), timeout_s=15) as client:
+            signed, status = await client.submit_and_wait("inquiry.request", body)
+            assert status.valid, status
+            return signed.tx_id
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, go()).result()
+
+
+def test_a_private_person_s_inquiry_reads_as_a_person_not_as_the_identity_authority(
+        browser: Browser, node: PortalNode, people: list[Person]) -> None:
+    """A person signs under the identity authority's org: the log must not say that authority (an owner) looked."""
+    unit = node.unit_of(OWNER)
+    stranger = person_inquiry(node, OTHER_OWNER, {"unit_number": unit, "basis": "intent", "purpose": "TRANSACTION"})
+    mine = person_inquiry(node, OWNER, {"unit_number": unit, "basis": "own_right"})
+    owner = signed_in(browser, node, people, OWNER)
+    page = owner.page
+    for path in ("/owner/inquiries", f"/owner/units/{unit}"):
+        page.goto(node.portal + path)
+        who = page.locator(f"[data-testid=inquiry-{stranger}] td").nth(2 if path == "/owner/inquiries" else 1)
+        assert who.inner_text() == "个人", path
+        assert "身份认证" not in page.locator(f"[data-testid=inquiry-{stranger}]").inner_text(), path
+        assert "您本人" in page.locator(f"[data-testid=inquiry-{mine}]").inner_text(), path
+    owner.switch("en")
+    assert "A private person" in page.locator(f"[data-testid=inquiry-{stranger}]").inner_text()
+    assert "Identity Authority" not in page.locator(f"[data-testid=inquiry-{stranger}]").inner_text()
+    owner.switch("zh-CN")
