@@ -88,6 +88,20 @@ def test_backup_then_restore_gives_a_node_that_verifies_with_the_same_head(conso
     assert "move the folder aside" in flat(again.stderr)
 
 
+def test_restoring_one_orgs_node_into_another_orgs_folder_is_refused_naming_the_right_one(
+    consortium: Path, tmp_path: Path,
+) -> None:
+    """A node takes its org from its folder: gz-registry's ledger in nodes/icbc-gz would run as ICBC's node."""
+    archive = tmp_path / "archive"
+    backup(consortium / "nodes" / ORG, archive)
+    wrong = tmp_path / "net2" / "nodes" / "icbc-gz"
+    result = run("restore", str(archive), str(wrong))
+    assert result.returncode == 2
+    assert f"restore into {tmp_path / 'net2' / 'nodes' / ORG} instead" in flat(result.stderr)
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "net2").exists()
+
+
 def test_backup_refuses_a_non_empty_archive_dir(consortium: Path, tmp_path: Path) -> None:
     (tmp_path / "archive").mkdir()
     (tmp_path / "archive" / "x").write_text("x")

@@ -215,6 +215,7 @@ def restore(archive: Path, node_dir: Path, *, keys_dir: Path | None = None) -> R
         raise InputError(f"no backup at {archive}: pass the folder `estatechain backup` wrote (it holds "
                          f"{MANIFEST_FILE}, node/ and, for a node in a consortium folder, keys/)")
     manifest, entries = read_manifest(archive)
+    _require_own_org_folder(node_dir, manifest.get("org"))
     has_keys = any(e.path.startswith(KEYS_PART + "/") for e in entries)
     _require_empty(node_dir, "node directory",
                    f"restore never writes over a node: stop the node, move the folder aside "
@@ -239,6 +240,21 @@ def restore(archive: Path, node_dir: Path, *, keys_dir: Path | None = None) -> R
         raise IntegrityFault(str(node_dir / LEDGER_FILE),
                              f"restored head {report.head_hash} differs from the manifest's {expected}")
     return RestoreResult(node_dir=node_dir, keys_dir=keys_target, files=len(entries), report=report)
+
+
+def _require_own_org_folder(node_dir: Path, org: object) -> None:
+    """Refuse restoring org A's node into a consortium's ``nodes/B``: the node takes its org from that name.
+
+    It would start as B with A's ledger and look for B's keys, signing nothing or as the wrong member.
+
+    Raises:
+        InputError: ``node_dir`` is a consortium node folder (``DIR/nodes/<x>``) named after another org.
+
+    """
+    if isinstance(org, str) and org and _consortium_roots(node_dir) and node_dir.name != org:
+        raise InputError(f"the archive is the node of {org}, but {node_dir} is the node folder of {node_dir.name}: "
+                         f"a node takes its org from its folder's name, so it would run as {node_dir.name}; "
+                         f"restore into {node_dir.parent / org} instead")
 
 
 def _keys_destination(archive: Path, org: object, node_dir: Path, keys_dir: Path | None) -> Path:
