@@ -196,10 +196,18 @@ def consents(store: LedgerStore, index: PartyIndex, party: str, today: int) -> l
 
 
 def member_banks(store: LedgerStore, genesis: Genesis) -> dict[str, str]:
-    """Member bank org → the party id it is bound to (who an owner may consent to)."""
+    """Member bank org → the party id a consent to it names (who an owner may consent to).
+
+    An org may be bound to several parties (its branches). The bank's inquiry desk inquires as the
+    first of them in key order (``cases.org_party``) and finds only consents to that party, so a
+    consent must name the same one: another branch's would never be found by the bank.
+    """
     banks = {org.id for org in genesis.orgs if org.type == "bank"}
-    return {str(row["org"]): str(row["party_id"]) for _, row in store.scan("identity/orgparty/")
-            if row.get("org") in banks}
+    found: dict[str, str] = {}
+    for _, row in store.scan("identity/orgparty/"):
+        if row.get("org") in banks:
+            found.setdefault(str(row["org"]), str(row["party_id"]))
+    return found
 
 
 def org_names(genesis: Genesis) -> dict[str, tuple[str, str]]:
