@@ -13,7 +13,7 @@ from typing import Final
 from fastapi import FastAPI
 
 from estatechain.api import problems
-from estatechain.api.auth import NonceCache, RequestAuthenticator
+from estatechain.api.auth import NONCE_FILE, NonceCache, RequestAuthenticator
 from estatechain.api.limits import BodyLimit
 from estatechain.api.metrics import ApiMetrics, MetricsMiddleware
 from estatechain.api.routes import ROUTERS, certificates, inquiries, materials, workflow
@@ -59,7 +59,8 @@ def create_app(service: NodeService) -> FastAPI:
     app.state.authenticator = RequestAuthenticator(
         callers=service, clock=service.clock, chain_id=service.genesis.chain_id,
         max_age_s=settings.signature_max_age_s, skew_s=settings.clock_skew_s,
-        nonces=NonceCache(settings.nonce_cache_entries),
+        nonces=NonceCache(settings.nonce_cache_entries, path=settings.ledger_dir / NONCE_FILE,
+                          now_s=service.clock.now_ms() // 1000),
     )
     metrics = ApiMetrics(service)
     app.state.metrics = metrics

@@ -11,7 +11,8 @@ Ed25519 key. The profile (``docs/api.md`` has a worked example):
   certificate with that fingerprint is already on the ledger.
 * ``tag`` is the consortium's chain id, so a request signed for one network never verifies on another.
 * Replay: ``created`` must lie within ``signature_max_age_s`` (± ``clock_skew_s``) of the node's
-  clock, and each (keyid, nonce) is accepted once while it could still pass that window.
+  clock, and each (keyid, nonce) is accepted once while it could still pass that window — also
+  across a restart of the node: the pairs are kept in ``request-nonces.sqlite`` beside the ledger.
 
 Every rejection is 401 with a reason code: ``MISSING_SIGNATURE``, ``MALFORMED_SIGNATURE``,
 ``BAD_SIGNATURE``, ``WRONG_CHAIN``, ``UNKNOWN_KEY``, ``REVOKED``, ``CERTIFICATE_EXPIRED``,
@@ -23,9 +24,11 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+import sqlite3
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Final, Protocol
 
 from cryptography.hazmat.primitives.asymmetric import ed25519
@@ -42,6 +45,10 @@ COVERED: Final = ("@method", "@path", "@query")
 """Components every request signature must cover; ``content-digest`` joins them when there is a body."""
 ALGORITHM: Final = "ed25519"
 _NONCE: Final = re.compile(r"^[A-Za-z0-9_\-.~+/=]{8,128}$")
+NONCE_FILE: Final = "request-nonces.sqlite"
+"""Where a node keeps the (keyid, nonce) pairs of accepted requests while they could be replayed."""
+_PRUNE_EVERY: Final = 4096
+"""Accepted requests between two deletions of expired pairs from the file."""
 
 
 class CallerResolver(Protocol):
@@ -65,9 +72,35 @@ class NonceCache:
     (503) rather than forget one early, which would reopen a replay.
     """
 
-    def __init__(self, max_entries: int) -> None:
+    def __init__(self, max_entries: int, *, path: Path | None = None, now_s: int = 0) -> None:
+        """``path``: the file that keeps the pairs across restarts (None: memory only, for tools and tests).
+
+        A restarted node loads the pairs that have not expired at ``now_s``: kept in memory only, a
+        request captured before a restart was accepted again after it while its ``created`` was in
+        the window. The file is WAL with ``synchronous=NORMAL``: a killed process loses nothing; a
+        power cut may lose the last pairs, and the machine's restart takes most of the window.
+        """
         self._max = max_entries
         self._seen: OrderedDict[tuple[str, str], int] = OrderedDict()
+        self._db: sqlite3.Connection | None = None
+        self._added = 0
+        if path is not None:
+            self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.execute("PRAGMA busy_timeout=5000")
+            self._db.execute("CREATE TABLE IF NOT EXISTS seen (key_id TEXT NOT NULL, nonce TEXT NOT NULL, "
+                             "expires_s INTEGER NOT NULL, PRIMARY KEY (key_id, nonce)) WITHOUT ROWID")
+            self._db.execute("DELETE FROM seen WHERE expires_s < ?", (now_s,))
+            for key_id, nonce, expires_s in self._db.execute(
+                    "SELECT key_id, nonce, expires_s FROM seen ORDER BY expires_s"):
+                self._seen[(str(key_id), str(nonce))] = int(expires_s)
+
+    def close(self) -> None:
+        """Close the file (the pairs stay in it for the next start)."""
+        if self._db is not None:
+            self._db.close()
+            self._db = None
 
     def __len__(self) -> int:
         return len(self._seen)
@@ -88,6 +121,12 @@ class NonceCache:
                 raise ApiError(503, "BUSY", "too many signed requests in the replay window; retry shortly",
                                retry_after_s=5)
         self._seen[pair] = expires_s
+        if self._db is not None:
+            self._db.execute("INSERT OR REPLACE INTO seen (key_id, nonce, expires_s) VALUES (?, ?, ?)",
+                             (key_id, nonce, expires_s))
+            self._added += 1
+            if self._added % _PRUNE_EVERY == 0:
+                self._db.execute("DELETE FROM seen WHERE expires_s < ?", (now_s,))
         return True
 
     def _purge(self, now_s: int) -> None:
@@ -169,6 +208,10 @@ class RequestAuthenticator:
         self._max_age_s = max_age_s
         self._skew_s = skew_s
         self._nonces = nonces
+
+    def close(self) -> None:
+        """Close the replay cache's file when the node stops."""
+        self._nonces.close()
 
     def authenticate(self, *, method: str, target: str, headers: Iterable[tuple[str, str]], body: bytes) -> Signer:
         """The signer of a request whose raw target (path and query as sent) and body are given.

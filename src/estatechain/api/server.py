@@ -32,7 +32,8 @@ class NodeServer:
     def __init__(self, service: NodeService, *, log_level: str = "info") -> None:
         self.service = service
         settings = service.settings
-        config = uvicorn.Config(create_app(service), host=settings.host, port=settings.port, log_level=log_level,
+        self._app = create_app(service)
+        config = uvicorn.Config(self._app, host=settings.host, port=settings.port, log_level=log_level,
                                 access_log=False, lifespan="off", timeout_keep_alive=5,
                                 timeout_graceful_shutdown=10)
         self._server = _Server(config)
@@ -69,6 +70,7 @@ class NodeServer:
             if watcher is not None:
                 watcher.cancel()
             await self.service.stop()
+            self._app.state.authenticator.close()  # the replay cache's file, kept for the next start
             if threading.current_thread() is threading.main_thread():
                 for sig in (signal.SIGINT, signal.SIGTERM):
                     loop.remove_signal_handler(sig)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 import estatechain.api
@@ -47,3 +49,16 @@ def test_every_fault_maps_to_a_status_and_code(exc: Exception, status: int, code
 def test_the_sdk_and_the_api_share_exported_names() -> None:
     assert set(estatechain.api.__all__) == {"NodeServer", "create_app"}
     assert {"Client", "SyncClient", "ClientIdentity"} <= set(estatechain.sdk.__all__)
+
+
+def test_the_replay_cache_file_keeps_live_pairs_across_a_restart_and_drops_expired_ones(tmp_path: Path) -> None:
+    path = tmp_path / "request-nonces.sqlite"
+    cache = NonceCache(10, path=path, now_s=1000)
+    assert cache.remember("k", "live-nonce", expires_s=1300, now_s=1000)
+    assert cache.remember("k", "old-nonce", expires_s=1010, now_s=1000)
+    cache.close()
+    again = NonceCache(10, path=path, now_s=1100)
+    assert len(again) == 1
+    assert not again.remember("k", "live-nonce", expires_s=1400, now_s=1100)  # a replay after the restart
+    assert again.remember("k", "old-nonce", expires_s=1400, now_s=1100)  # expired: the time check guards it
+    again.close()
