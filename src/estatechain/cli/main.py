@@ -492,6 +492,7 @@ def node(
     from estatechain.api.server import NodeServer  # noqa: PLC0415  (only serving commands need the web stack)
     from estatechain.node.bootstrap import build_node  # noqa: PLC0415
     from estatechain.node.cluster import ClusterPipeline  # noqa: PLC0415
+    from estatechain.node.keys import node_keys  # noqa: PLC0415
     from estatechain.node.settings import Settings  # noqa: PLC0415
 
     ledger = cluster_cli.cluster_node_dir(directory, org) / LEDGER_FILE
@@ -499,6 +500,9 @@ def node(
         raise Conflict(f"--join-from: {ledger} exists already; a node joins from a snapshot only without a ledger. "
                        "Start it without --join-from to catch up from the stream, or move the ledger aside to rejoin")
     if join_from is not None:
+        planned = Settings(**cluster_cli.cluster_settings(directory, org, port, create=False))  # type: ignore[arg-type]
+        node_keys(ledger_dir=planned.ledger_dir, org_id=planned.org_id, keystore=planned.keystore,
+                  passphrase_file=planned.keystore_passphrase_file)  # a bad key stops it before any download
         report = cluster_cli.join_cluster(directory, org, join_from)
         console.print(f"[bold]Joined[/bold] from {join_from}: height {report.height}, head {report.head_hash[:16]}…, "
                       f"attested by {', '.join(report.attested_by)}; {report.audit.txs:,} txs re-checked")

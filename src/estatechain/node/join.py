@@ -24,6 +24,7 @@ from estatechain.identity.genesis import Genesis
 from estatechain.ledger.attestation import verify_attestation
 from estatechain.ordering.jetstream import JetStreamOrdering, NatsAccess
 from estatechain.sdk.client import Client
+from estatechain.sdk.errors import SdkError
 from estatechain.sdk.identity import ClientIdentity
 from estatechain.storage.audit import AuditReport, audit_ledger
 from estatechain.storage.store import LEDGER_FILE, LedgerStore
@@ -66,7 +67,7 @@ async def join_from_snapshot(  # noqa: PLR0913  (keywords only; each is needed)
         async with Client(peer_url, identity, chain_id=genesis.chain_id, timeout_s=60.0) as peer:
             try:
                 size = await peer.download(SNAPSHOT_PATH, staging / LEDGER_FILE)
-            except EstatechainError as exc:
+            except (EstatechainError, SdkError) as exc:  # SdkError: the peer did not answer at all
                 raise Unavailable(f"cannot fetch a snapshot from {peer_url}: {exc}") from None
         audit = await asyncio.to_thread(audit_ledger, staging)
         store = LedgerStore.open(staging, readonly=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -92,3 +93,44 @@ def test_join_from_with_a_ledger_already_there_is_refused_not_ignored(tmp_path: 
     assert result.returncode == 2
     assert "exists already" in result.stderr
     assert "move the ledger aside" in result.stderr
+
+
+
+def _cluster_folder(tmp_path: Path) -> Path:
+    """A consortium with a cluster description whose NATS and peers answer nowhere (port 9 on loopback)."""
+    net = tmp_path / "net"
+    made = subprocess.run([*CLI, "init", str(net), "--units", "20"], capture_output=True, text=True, timeout=120,
+                          check=False)
+    assert made.returncode == 0, made.stderr
+    credentials = net / "cluster" / "gz-court.json"
+    credentials.parent.mkdir()
+    credentials.write_text(json.dumps({"user": "gz-court", "password": "p", "inbox_prefix": "_INBOX_gz-court"}))
+    (net / "cluster" / "cluster.json").write_text(json.dumps({
+        "credentials": {"gz-court": str(credentials)}, "servers": ["nats://127.0.0.1:9"],
+        "monitoring": ["http://127.0.0.1:9"], "nodes": {}}))
+    return net
+
+
+def _join(net: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*CLI, "node", str(net), "--org", "gz-court", "--port", "0",
+                           "--join-from", "http://127.0.0.1:9"], capture_output=True, text=True, timeout=60,
+                          check=False, env={**os.environ, "COLUMNS": "200"})
+
+
+def test_join_from_with_a_bad_key_stops_before_asking_the_peer_and_leaves_no_ledger(tmp_path: Path) -> None:
+    """The node's keys are checked before a snapshot is fetched, as before a ledger is opened (operations.md §1)."""
+    net = _cluster_folder(tmp_path)
+    (net / "orgs" / "gz-registry" / "users" / "intake1" / "key.pem").unlink()  # the dev layout loads whole
+    result = _join(net)
+    assert result.returncode == 2, result.stderr
+    assert "intake1/key.pem" in " ".join(result.stderr.split())
+    assert "Traceback" not in result.stderr
+    assert not (net / "cluster" / "nodes" / "gz-court").exists()
+
+
+def test_join_from_a_peer_that_does_not_answer_says_so_without_a_traceback(tmp_path: Path) -> None:
+    result = _join(_cluster_folder(tmp_path))
+    assert result.returncode != 0
+    assert "cannot fetch a snapshot from http://127.0.0.1:9" in " ".join(result.stderr.split())
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "net" / "cluster" / "nodes" / "gz-court" / "ledger.sqlite").exists()
