@@ -86,16 +86,20 @@ def export(  # noqa: PLR0913, PLR0917  (typer: one parameter per option of the c
 @app.command()
 def verify(
     package: Path = typer.Argument(..., help="An evidence package written by `estatechain evidence export`."),
+    require_final: bool = typer.Option(
+        False, "--require-final",  # noqa: FBT003  (typer takes the default positionally)
+        help="Fail unless the head is attested by the consortium's finality quorum (not only the exporter's org).",
+    ),
 ) -> None:
     """Check an evidence package offline and print who did what, when, proven by which signatures.
 
-    Example: estatechain evidence verify case.json
+    Example: estatechain evidence verify case.json --require-final
 
     Needs nothing but the file: the genesis inside it is the trust root (compare its chain id with
     the one the consortium publishes). Exits 0 with the report, or 1 naming the first failed check.
     """
     try:
-        verified = verify_package(package.read_bytes())
+        verified = verify_package(package.read_bytes(), require_final=require_final)
     except IntegrityFault as fault:
         err.print(f"[bold red]FAILED[/bold red] {package}: [bold]{fault.where}[/bold]: {fault.message}")
         raise typer.Exit(1) from None

@@ -43,8 +43,13 @@ from estatechain.ledger.attestation import NODE_ROLE, verify_attestation
 from estatechain.ledger.block import BlockHeader
 
 
-def verify_package(data: bytes) -> Verified:
+def verify_package(data: bytes, *, require_final: bool = False) -> Verified:
     """Check every signature, proof, link and opening in ``data``; return what it proves.
+
+    With ``require_final`` the head must also be attested by at least the genesis's finality quorum
+    of member orgs: without it one member's nodes (the exporter's own, say) may have attested the
+    head alone, and the package then rests on that member's word (the report says so). A court that
+    wants the consortium's word asks for it here rather than reading the warning.
 
     Raises:
         EvidenceInvalid: the first check that failed, with the JSON path of the bad value.
@@ -72,6 +77,11 @@ def verify_package(data: bytes) -> Verified:
     head = headers[-1]
     if not attested.get(head.height):
         raise fail("attestations", f"no member node attests the head block {head.height} (headers[{len(headers) - 1}])")
+    quorum = genesis.policies.finality_quorum
+    if require_final and len(attested[head.height]) < quorum:
+        raise fail("attestations", f"the head block {head.height} is attested by {len(attested[head.height])} member "
+                   f"org(s) ({', '.join(attested[head.height])}), fewer than the {quorum} a final block needs: "
+                   "export again from a node once the head is final, or verify without requiring finality")
     checked = check_transactions(doc["transactions"], genesis=genesis, suite=suite, signers=signers,
                                  headers=by_height)
     if headers[0].height != checked[0].header.height:

@@ -54,7 +54,7 @@ def test_packages_exported_from_every_node_verify_with_the_quorum_attesting(worl
         verified = verify_package(out.read_bytes())
         assert [t.tx_id for t in verified.txs if not t.context] == [tx_id]
         assert set(verified.head_attested_by) == set(ORGS)
-        checked = runner.invoke(app, ["evidence", "verify", str(out)], env={"COLUMNS": "200"})
+        checked = runner.invoke(app, ["evidence", "verify", str(out), "--require-final"], env={"COLUMNS": "200"})
         assert checked.exit_code == 0, checked.output
         packages.append(verified)
     assert len({(p.txs[0].height, p.txs[0].seq) for p in packages}) == 1  # the same place in every copy

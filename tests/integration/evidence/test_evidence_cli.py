@@ -60,3 +60,18 @@ def test_a_units_whole_history_exports_and_verifies_with_its_period_in_words(tmp
     verified = runner.invoke(app, ["evidence", "verify", str(dated)], env={"COLUMNS": "220"})
     assert verified.exit_code == 0, verified.output
     assert f"unit {unit} from 2020-01-01 00:00:00 CST to 2099-12-31 23:59:59 CST" in verified.output
+
+
+def test_require_final_fails_a_package_whose_head_only_the_exporter_attested(tmp_path: Path) -> None:
+    """A single node attests its own head: the package verifies, but not as the consortium's final word."""
+    case = registration_case(tmp_path)
+    out = tmp_path / "case.json"
+    runner = CliRunner()
+    exported = runner.invoke(app, ["evidence", "export", str(case.ledger_dir), "--application", case.application,
+                                   "-o", str(out), "--consortium", str(case.consortium_dir), "--org", NODE_ORG])
+    assert exported.exit_code == 0, exported.output
+    assert runner.invoke(app, ["evidence", "verify", str(out)]).exit_code == 0
+    final = runner.invoke(app, ["evidence", "verify", str(out), "--require-final"], env={"COLUMNS": "400"})
+    assert final.exit_code == 1
+    assert "attestations" in final.output
+    assert f"attested by 1 member org(s) ({NODE_ORG}), fewer than the" in " ".join(final.output.split())
