@@ -48,6 +48,33 @@ SHOWN_FIELDS: Final = {"number": N_("Certificate number"), "unit_number": N_("Un
                        "right_or_matter": N_("Right or matter"), "mortgage_type": N_("Mortgage type"),
                        "location": N_("Location"), "date": N_("Date")}
 """Fields of a verified file's record shown on the page (the file's holder sees its own content)."""
+CHECK_NAMES: Final = {
+    "format": N_("File format"), "pdf signature": N_("PDF signature"), "chain": N_("Consortium (chain id)"),
+    "issuer": N_("Issuer's certificate"), "record signature": N_("Issuer's signature on the record"),
+    "record hash": N_("Record hash"), "issue transaction": N_("Issue transaction"),
+    "ledger inclusion": N_("Included in the ledger"), "attestation": N_("Block attested"),
+    "status": N_("Current status"),
+}
+"""The verifier's steps (``certificates.verify``, ``pdf_check``) in words in the page's language; the
+verifier names them in English for the API and the command line. A step's detail (ids, hashes, block
+numbers) is shown as the verifier wrote it, except the status, which the page names in words."""
+AUTHENTIC: Final = N_("The file is authentic.")
+NOT_IN_FORCE: Final = N_("The certificate is authentic but no longer in force.")
+NOT_VERIFIED: Final = N_("The file did not verify.")
+
+
+def verdict(report: Report) -> str:
+    """The report's headline (a message id): authentic; authentic but no longer in force; or not verified.
+
+    A cancelled, superseded or revoked certificate passes every check but the status: it is genuine.
+    Headed "did not verify", a resident checking the certificate of a repaid mortgage reads a forgery.
+    """
+    if report.ok:
+        return AUTHENTIC
+    failure = report.failure
+    if failure is not None and failure.name == "status" and report.status not in {None, "VALID"}:
+        return NOT_IN_FORCE
+    return NOT_VERIFIED
 
 
 def _gate(request: Request, parts: PortalDep) -> LookupGate:
@@ -100,7 +127,8 @@ def _report_page(session: Session, report: Report, *, qr: str = "") -> Response:
     record = report.record or {}
     shown = [(label, str(record[name])) for name, label in SHOWN_FIELDS.items() if name in record]
     return render("public.html", session, status=200 if report.ok else 422, number="", found=None, limited=False,
-                  report=report, shown=shown, qr=qr, qr_problem=None, here=f"{BASE}/public/certificate")
+                  report=report, verdict=verdict(report), check_names=CHECK_NAMES, shown=shown, qr=qr,
+                  qr_problem=None, here=f"{BASE}/public/certificate")
 
 
 @router.post("/public/verify")

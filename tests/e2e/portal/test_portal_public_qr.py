@@ -59,6 +59,9 @@ def test_pasted_qr_content_verifies_the_certificate_and_garbage_gets_a_field_err
     report = page.inner_text("[data-testid=verify-report]")
     assert "文件真实有效" in report
     assert "有效" in report
+    assert "已收录于账本" in report  # the verifier's steps in Chinese, not its English names
+    assert "ledger inclusion" not in report
+    assert "VALID on the ledger now" not in report
     assert number in page.inner_text("main")
     assert page.locator("#qr-error").count() == 0
     anonymous.shoot("public-verify-qr-zh-CN")
@@ -79,3 +82,21 @@ def test_pasted_qr_content_verifies_the_certificate_and_garbage_gets_a_field_err
     assert "账本上没有此编号和记录哈希值相符的已发证书" in page.inner_text("#qr-error")
     assert page.locator("[data-testid=verify-report]").count() == 0
     anonymous.shoot("public-verify-qr-error-zh-CN")
+
+
+def test_a_certificate_without_an_electronic_record_says_so_instead_of_showing_none(
+        browser: Browser, node: PortalNode, people: list[Person]) -> None:
+    """The imported register's certificates have no signed record on the ledger: no "None" hash, a sentence why."""
+    mortgages = next(m for entry in node.owners.values() if isinstance(m := entry.get("mortgages"), list) and m)
+    legacy = str(mortgages[0]["certificate_number"])
+    anonymous = Person(browser, node, "")
+    people.append(anonymous)
+    page = anonymous.page
+    for locale, words in (("zh-CN", "未以此编号签发电子证明"), ("en", "No electronic certificate was issued")):
+        if locale == "en":
+            anonymous.switch("en")
+        page.goto(f"{node.portal}/public/certificate?number={legacy}")
+        status = page.inner_text("[data-testid=certificate-status]")
+        assert legacy in status
+        assert "None" not in status, status
+        assert words in page.inner_text("[data-testid=no-electronic-record]")
