@@ -306,12 +306,17 @@ async def my_unit(unit_number: str, session: Member, parts: PortalDep) -> Respon
 
 @router.get("/owner/inquiries")
 async def who_looked_at_my_units(session: Member, parts: PortalDep, index: PartiesDep) -> Response:
-    """The inquiry log of every unit the person owns now (who, why, when, granted or not), as ``may_list`` allows."""
+    """The inquiry log of every unit the person owns now (who, why, when, granted or not), as ``may_list`` allows.
+
+    A pre-sale buyer holds a purchase notice, not the ownership, so ``may_list`` does not give them
+    their flat's log; the page names those units and says so, rather than reading "nobody has looked".
+    """
     _, party = _owner(parts, session.account)
     store = parts.service.store
-    units = [] if party is None else [h.unit_number for h in holdings(store, index, party) if h.form != "notice"]
+    held = [] if party is None else holdings(store, index, party)
+    units = [h.unit_number for h in held if h.form != "notice"]
     return render("owner_inquiries.html", session, looked=inquiries(store, units), party=party,
-                  names=_names(parts))
+                  notice_units=[h.unit_number for h in held if h.form == "notice"], names=_names(parts))
 
 
 @dataclass(slots=True)

@@ -17,7 +17,7 @@ from playwright.sync_api import Browser
 
 from estatechain.sdk import Client
 from estatechain.sdk.identity import ClientIdentity
-from portal.portal_people import Person, PortalNode, sign_here, signed_in
+from portal.portal_people import Person, PortalNode, presale_flat, sign_here, signed_in
 
 OWNER = "gz-identity/person2"
 OTHER_OWNER = "gz-identity/person1"
@@ -200,4 +200,20 @@ def test_a_private_person_s_inquiry_reads_as_a_person_not_as_the_identity_author
     owner.switch("en")
     assert "A private person" in page.locator(f"[data-testid=inquiry-{stranger}]").inner_text()
     assert "Identity Authority" not in page.locator(f"[data-testid=inquiry-{stranger}]").inner_text()
+    owner.switch("zh-CN")
+
+
+def test_a_pre_sale_buyer_is_told_their_flat_s_inquiries_are_not_listed_rather_than_that_nobody_looked(
+        browser: Browser, node: PortalNode, people: list[Person]) -> None:
+    """A buyer holds a purchase notice, not the ownership (``may_list``): the page says so and names the flat."""
+    flat = presale_flat(node, buyer=OWNER, serial=11, bank=None)
+    bank_inquiry(node, {"unit_number": flat.unit_number, "basis": "intent", "purpose": "PRE_LOAN"})
+    owner = signed_in(browser, node, people, OWNER)
+    page = owner.page
+    page.goto(f"{node.portal}/owner/inquiries")
+    note = page.inner_text("[data-testid=notice-units]")
+    assert flat.unit_number in note
+    assert "预告登记" in note
+    owner.switch("en")
+    assert "advance notice" in page.inner_text("[data-testid=notice-units]")
     owner.switch("zh-CN")
