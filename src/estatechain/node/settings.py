@@ -41,5 +41,10 @@ class Settings(BaseSettings):
                                   "without it the node looks for the development layout around its ledger.")
     keystore_passphrase_file: Path | None = Field(default=None, description="A file (mode 0600) whose first line "
                                                   "opens the keystore; else ESTATECHAIN_KEYSTORE_PASSPHRASE.")
+    public_url: str | None = Field(default=None, pattern=r"^https?://[^\s/?#@]+(/[^\s?#]*)?$",
+                                   description="The address residents and banks reach this node's public "
+                                   "certificate check at, printed in certificate QR codes (e.g. "
+                                   "https://bdc.example.gov.cn/estatechain); default: the node's own "
+                                   "listening address.")
     nats_monitoring: tuple[str, ...] = Field(default=(), description="Every NATS server's monitoring URL, "
                                              "checked for the settings that keep acknowledged writes.")

@@ -86,14 +86,17 @@ def redirect(path: str, session: Session | None, *, query: Mapping[str, str] | N
     return secure(RedirectResponse(target, status_code=303), session)
 
 
-def own_base_url(request: Request) -> str:
-    """The node's own address as this connection reached it: scheme, the listening socket's host and port.
+def own_base_url(request: Request, public_url: str | None = None) -> str:
+    """The node's public address if configured (``Settings.public_url``), else its listening socket's.
 
     Never the ``Host`` header, which the client writes: a certificate PDF is rendered once and kept
     (every copy handed out is the same file), and its QR code carries this address, so one request
     with a crafted ``Host`` would point every later copy's verification at a site of the sender's
-    choosing. The scheme is only ever ``http`` or ``https``.
+    choosing. The scheme is only ever ``http`` or ``https``. A node behind a reverse proxy sets
+    ``public_url``: its socket address (loopback, by default) is useless on a resident's phone.
     """
+    if public_url:
+        return public_url if public_url.endswith("/") else public_url + "/"
     scheme = "https" if request.scope.get("scheme") == "https" else "http"
     server = request.scope.get("server")
     if not server:

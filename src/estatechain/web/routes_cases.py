@@ -263,7 +263,7 @@ async def certificate_file(application_id: str, request: Request, session: Membe
     pdf = desk.cached_pdf(sha256)
     if pdf is None:
         pdf = await asyncio.to_thread(certificate_pdf, document, signer=desk.keys.docsign, ca_der=desk.keys.ca_der,
-                                      base_url=own_base_url(request))
+                                      base_url=own_base_url(request, parts.service.settings.public_url))
         desk.keep_pdf(sha256, pdf)
     return Response(pdf, media_type="application/pdf", headers={
         "Content-Disposition": f'attachment; filename="certificate-{application_id[:12]}.pdf"',

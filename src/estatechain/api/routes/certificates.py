@@ -211,7 +211,7 @@ async def certificate_pdf_file(number: Number, request: Request, service: Servic
     if pdf is None:
         keys = desk.keys
         pdf = await asyncio.to_thread(certificate_pdf, document, signer=keys.docsign, ca_der=keys.ca_der,
-                                      base_url=own_base_url(request))
+                                      base_url=own_base_url(request, service.settings.public_url))
         desk.keep_pdf(sha256, pdf)
     return Response(content=pdf, media_type="application/pdf")
 
