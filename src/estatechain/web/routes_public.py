@@ -16,6 +16,7 @@ error on the field and nothing else.
 from __future__ import annotations
 
 import asyncio
+import re
 from pathlib import Path
 from typing import Final
 
@@ -157,8 +158,13 @@ def _qr_document(request: Request, parts: Portal, text: str) -> bytes | tuple[st
         qr = None
     if qr is None:
         return NOT_QR, "NOT_QR"
-    found = load(parts.service.store, qr.number)
-    if found is None or found.document_sha256 != qr.sha256:
+    return _named_document(request, parts, qr.number, qr.sha256)
+
+
+def _named_document(request: Request, parts: Portal, number: str, sha256: str) -> bytes | tuple[str, str]:
+    """The signed certificate file issued under ``number`` with record hash ``sha256``, or (problem, log outcome)."""
+    found = load(parts.service.store, number)
+    if found is None or found.document_sha256 != sha256:
         return NO_SUCH_RECORD, "NOT_FOUND" if found is None else "HASH_MISMATCH"
     try:
         document = certificate_desk(request, parts.service).issued(found.number)
@@ -168,6 +174,32 @@ def _qr_document(request: Request, parts: Portal, text: str) -> bytes | tuple[st
     except (NotFound, Conflict):  # not prepared on this node, or not issued yet; a damaged archive is a fault
         return NO_SUCH_RECORD, "NOT_FOUND"
     return to_bytes(document)
+
+
+@router.get("/public/qr")
+async def scanned_qr(request: Request, session: Visitor, parts: PortalDep, number: str = "",
+                     sha256: str = "") -> Response:
+    """Anyone whose phone opened a certificate's QR code: the same verified report as a pasted QR content.
+
+    The QR code names the API's ``GET /v1/certificates/verify`` (stable, for machines); a browser that
+    opens it is sent here (``api/routes/certificates.py``), so a resident reads a page, not JSON.
+    """
+    gate, client = _gate(request, parts), request.client.host if request.client else "unknown"
+    if not gate.admit(client):
+        gate.record(client=client, kind="qr", number=None, outcome="RATE_LIMITED")
+        return render("public.html", session, status=429, number="", found=None, limited=True, report=None)
+    number, sha256 = number.strip()[:64], sha256.strip().lower()
+    data = (_named_document(request, parts, number, sha256) if number and re.fullmatch(r"[0-9a-f]{64}", sha256)
+            else (NOT_QR, "NOT_QR"))
+    if isinstance(data, tuple):
+        problem, outcome = data
+        gate.record(client=client, kind="qr", number=number or None, outcome=outcome)
+        return render("public.html", session, status=404 if outcome in {"NOT_FOUND", "HASH_MISMATCH"} else 422,
+                      number="", found=None, limited=False, report=None, qr="", qr_problem=problem,
+                      here=f"{BASE}/public/certificate")
+    report = await _verified(parts, data)
+    gate.record(client=client, kind="qr", number=number, outcome="VALID" if report.ok else "FAILED")
+    return _report_page(session, report)
 
 
 @router.post("/public/verify-qr")

@@ -83,6 +83,20 @@ def test_pasted_qr_content_verifies_the_certificate_and_garbage_gets_a_field_err
     assert page.locator("[data-testid=verify-report]").count() == 0
     anonymous.shoot("public-verify-qr-error-zh-CN")
 
+    # a phone that scans the code opens its URL: the API sends a browser to the report page, not JSON
+    opened = page.goto(content)
+    assert opened is not None
+    assert opened.status == 200
+    assert "/portal/public/qr?" in page.url
+    assert "文件真实有效" in page.inner_text("[data-testid=verify-report]")
+    assert number in page.inner_text("main")
+    opened = page.goto(wrong)
+    assert opened is not None
+    assert opened.status == 404
+    assert "账本上没有此编号和记录哈希值相符的已发证书" in page.inner_text("main")
+    machine = page.request.get(content, headers={"accept": "application/json"})
+    assert (machine.status, machine.json()["number"]) == (200, number)  # the SDK and curl still get JSON
+
 
 def test_a_certificate_without_an_electronic_record_says_so_instead_of_showing_none(
         browser: Browser, node: PortalNode, people: list[Person]) -> None:

@@ -20,9 +20,11 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 from typing import Annotated, Any, Final
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi import Path as PathParam
+from fastapi.responses import RedirectResponse
 from pydantic import BaseModel, Field
 
 from estatechain.api.deps import Caller, Service, require_roles
@@ -136,13 +138,33 @@ def _issued(request: Request, service: NodeService, caller: Signer, number: str)
     return document
 
 
-@router.get("/v1/certificates/verify", responses=errors(404, 422, 429))
+QR_PAGE: Final = "/portal/public/qr"
+"""Where a browser that opened a certificate's QR code is sent: the portal's report page, not JSON."""
+
+
+def _wants_page(request: Request) -> bool:
+    """Whether the caller is a browser (it asks for HTML before JSON), e.g. a phone that scanned the QR code."""
+    accept = request.headers.get("accept", "").lower()
+    html, json = accept.find("text/html"), accept.find("application/json")
+    return html >= 0 and (json < 0 or html < json)
+
+
+@router.get("/v1/certificates/verify", response_model=dict[str, Any], responses={
+    **errors(404, 422, 429),
+    303: {"description": f"A browser (Accept: text/html first) opening the QR code is sent to {QR_PAGE}"}})
 async def verify_by_qr(
     request: Request, service: Service,
     number: Annotated[str, Query(min_length=8, max_length=64, description="The certificate number.")],
     sha256: Annotated[str | None, Query(pattern="^[0-9a-f]{64}$", description="The record hash (QR).")] = None,
-) -> dict[str, Any]:
-    """Public: a number alone yields its status; with the QR's record hash, the verified content (names masked)."""
+) -> dict[str, Any] | Response:
+    """Public: a number alone yields its status; with the QR's record hash, the verified content (names masked).
+
+    The certificate's QR code holds this URL. A phone's browser that opens it gets a 303 to the portal's
+    report page with the same number and hash, so a resident reads the verification, not JSON; any
+    other caller (the SDK, curl) gets JSON as before.
+    """
+    if sha256 is not None and _wants_page(request):
+        return RedirectResponse(f"{QR_PAGE}?{urlencode({'number': number, 'sha256': sha256})}", status_code=303)
     gate, client = _admit(request, service, "qr" if sha256 else "status", number)
     certificate = load(service.store, number)
     if certificate is None:
