@@ -45,6 +45,7 @@ from estatechain.web.portal import (
     material_store,
     viewer_of,
 )
+from estatechain.web.routes_owner import org_names
 
 router = APIRouter(prefix="/portal", route_class=PortalRoute, include_in_schema=False)
 
@@ -81,7 +82,7 @@ def _cases_desk(template: str, role_prefix: str, session: Member, parts: PortalD
     filed = queries.listed(parts.cases.index, store, viewer, now, states=[AppState.FILED], oldest_first=True)
     return render(template, session, cases=found, awaiting=queries.awaiting(store, viewer, filed), done=done,
                   total=queries.count(store, viewer, parts.cases.index),
-                  clocks=review.clocks(found, now, WorkingDays(store)))
+                  clocks=review.clocks(found, now, WorkingDays(store)), org_labels=org_names(parts.service.genesis))
 
 
 def _register(parts: PortalDep, entries: queries.UnitEntries, bank_party: str) -> Register:

@@ -189,6 +189,10 @@ def test_a_maximum_amount_filing_and_a_presale_notice_filing_reach_the_intake_qu
     notice = sign_here(clerk)
 
     owner = signed_in(browser, node, people, owner_handle)
+    owner.page.goto(f"{node.portal}/owner")
+    waiting = owner.page.locator("article.awaiting", has=owner.page.locator(f"a[href$='/cases/{maximum}']"))
+    assert waiting.locator("[data-testid=filed-by]").inner_text() == "中国建设银行广州分行"  # not the org id ccb-gz
+    assert waiting.locator("[data-testid=max-claim]").inner_text() == "300万元"  # what the owner is asked to bear
     approver = signed_in(browser, node, people, CCB_APPROVER)
     for case_id in (maximum, notice):
         take(owner, case_id, "confirm")
