@@ -8,16 +8,17 @@ opens the parties' sealed records for the names, signs the record with the held 
 keeps the signed copy in ``<node>/certificates/<sha256>.json``. The *issue transaction* is still
 signed by the issuer who asked, with their own key, and submitted by them: the node never signs a
 transaction for a caller. Once it committed, the desk adds the ledger evidence to the copy and
-renders the signed PDF on request (``<sha256>.pdf``, kept).
+renders the signed PDF on request (``<sha256>.<address tag>.pdf``, kept per QR address).
 
 The kept copies name the parties in clear, so they are kept sealed to the registry org's own
-sealing key (``certificates/archive.py``: ``<sha256>.json.sealed``, ``<sha256>.pdf.sealed``) and
+sealing key (``certificates/archive.py``: ``<sha256>.json.sealed``, ``<sha256>.<tag>.pdf.sealed``) and
 opened only to serve or render them; a registry node without its sealing key prepares no
 certificates rather than keep names in clear on its disk.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -164,12 +165,16 @@ class CertificateDesk:
             raise IntegrityFault(f"{ARCHIVE_DIR}/{sha256}.json", f"the kept copy is not JSON: {exc}") from None
         return document
 
-    def cached_pdf(self, sha256: str) -> bytes | None:
-        """The rendered PDF of this record, if made before (opened from the sealed archive)."""
-        return self.archive.read(f"{sha256}.pdf") if _is_sha256(sha256) else None
+    def cached_pdf(self, sha256: str, base_url: str) -> bytes | None:
+        """The rendered PDF of this record whose QR code names ``base_url``, if made before (sealed archive)."""
+        return self.archive.read(_pdf_name(sha256, base_url)) if _is_sha256(sha256) else None
 
-    def keep_pdf(self, sha256: str, pdf: bytes) -> None:
-        """Keep a rendered PDF, sealed, so every copy handed out is the same file.
+    def keep_pdf(self, sha256: str, base_url: str, pdf: bytes) -> None:
+        """Keep a rendered PDF, sealed, so every copy handed out for this address is the same file.
+
+        Kept per QR address: a PDF rendered before the node's public address was set (or changed)
+        names the old one in its QR code, so it is rendered again for the new address rather than
+        handed out for ever.
 
         Raises:
             InputError: ``sha256`` is not a record hash.
@@ -177,7 +182,12 @@ class CertificateDesk:
         """
         if not _is_sha256(sha256):
             raise InputError(f"{sha256!r}: expected the record's SHA-256 in lower-case hex")
-        self.archive.write(f"{sha256}.pdf", pdf)
+        self.archive.write(_pdf_name(sha256, base_url), pdf)
+
+
+def _pdf_name(sha256: str, base_url: str) -> str:
+    """``<sha256>.<16 hex of the QR address's SHA-256>.pdf``: one kept PDF per record and address."""
+    return f"{sha256}.{hashlib.sha256(base_url.encode()).hexdigest()[:16]}.pdf"
 
 
 def _is_sha256(text: str) -> bool:

@@ -260,11 +260,12 @@ async def certificate_file(application_id: str, request: Request, session: Membe
     desk = certificate_desk(request, parts.service)
     document = desk.issued(number)
     sha256 = str(document["document_sha256"])
-    pdf = desk.cached_pdf(sha256)
+    base_url = own_base_url(request, parts.service.settings.public_url)
+    pdf = desk.cached_pdf(sha256, base_url)
     if pdf is None:
         pdf = await asyncio.to_thread(certificate_pdf, document, signer=desk.keys.docsign, ca_der=desk.keys.ca_der,
-                                      base_url=own_base_url(request, parts.service.settings.public_url))
-        desk.keep_pdf(sha256, pdf)
+                                      base_url=base_url)
+        desk.keep_pdf(sha256, base_url, pdf)
     return Response(pdf, media_type="application/pdf", headers={
         "Content-Disposition": f'attachment; filename="certificate-{application_id[:12]}.pdf"',
         "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"})

@@ -358,7 +358,8 @@ def test_a_backup_of_the_running_node_holds_no_personal_value_and_restores_the_s
         kept = archive.read(f"{sha256}.json")
         assert kept is not None
         assert orjson.loads(kept) == orjson.loads(run.downloads[f"{number}.json"])
-        assert archive.read(f"{sha256}.pdf") == run.downloads[f"{number}.pdf"]
+        [pdf] = (restored / "nodes" / REGISTRY / "certificates").glob(f"{sha256}.*.pdf{SEALED_SUFFIX}")  # one address
+        assert archive.read(pdf.name.removesuffix(SEALED_SUFFIX)) == run.downloads[f"{number}.pdf"]
 
 
 def test_an_evidence_package_without_court_openings_names_no_one(run: Run, values: set[str]) -> None:

@@ -9,6 +9,7 @@ its own key and submits it; the parties fetch JSON and PDF; anyone verifies.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import os
 import shutil
 import subprocess
@@ -27,6 +28,8 @@ import pytest
 from certificate_case import OWNER, new_case
 
 from estatechain.api.server import NodeServer
+from estatechain.certificates.archive import SealedArchive
+from estatechain.certificates.parties import load_sealing_key
 from estatechain.node.bootstrap import build_node
 from estatechain.node.settings import Settings
 from estatechain.sdk import ClientIdentity, sign_request, sign_transaction
@@ -187,3 +190,26 @@ def test_public_lookups_are_rate_limited(node: Node, issued: dict[str, Any]) -> 
     assert limited[0].headers["retry-after"] == "60"  # when to ask again, not just "no"
     log = node.consortium / "nodes" / "gz-registry" / "certificates" / "lookups.jsonl"
     assert b'"outcome":"RATE_LIMITED"' in log.read_bytes()
+
+
+def test_a_pdf_kept_for_another_qr_address_is_not_handed_out(
+    node: Node, issued: dict[str, Any], tmp_path: Path,
+) -> None:
+    """A PDF is kept per QR address: one made for another address (a crafted Host before the fix, or before the
+    node's public address was set) is rendered again for this one rather than served for ever."""
+    number, sha256 = quote(issued["record"]["number"]), issued["document_sha256"]
+    ledger_dir = node.consortium / "nodes" / "gz-registry"
+    key = load_sealing_key(node.consortium, "gz-registry")
+    assert key is not None
+    archive = SealedArchive(ledger_dir / "certificates", chain_id=node.chain_id, org_id="gz-registry", key=key)
+    for name in (f"{sha256}.pdf", f"{sha256}.{hashlib.sha256(b'http://evil.example/').hexdigest()[:16]}.pdf"):
+        archive.write(name, b"%PDF-1.7 a copy whose QR code names http://evil.example/")
+    pdf = node.call(OWNER, "GET", f"/v1/certificates/{number}/pdf")
+    assert pdf.status_code == 200
+    assert b"evil.example" not in pdf.content
+    (tmp_path / "c.pdf").write_bytes(pdf.content)
+    assert subprocess.run(["pdftoppm", "-r", "150", "-png", str(tmp_path / "c.pdf"), str(tmp_path / "page")],
+                          check=False, timeout=60).returncode == 0
+    qr = subprocess.run(["zbarimg", "-q", "--raw", str(tmp_path / "page-1.png")], capture_output=True, text=True,
+                        check=False, timeout=60)
+    assert qr.stdout.startswith(f"{node.url}/v1/certificates/verify?"), qr.stdout

@@ -229,12 +229,13 @@ async def certificate_pdf_file(number: Number, request: Request, service: Servic
     document = _issued(request, service, caller, number)
     desk = _desk(request, service)
     sha256 = str(document["document_sha256"])
-    pdf = desk.cached_pdf(sha256)
+    base_url = own_base_url(request, service.settings.public_url)
+    pdf = desk.cached_pdf(sha256, base_url)
     if pdf is None:
         keys = desk.keys
         pdf = await asyncio.to_thread(certificate_pdf, document, signer=keys.docsign, ca_der=keys.ca_der,
-                                      base_url=own_base_url(request, service.settings.public_url))
-        desk.keep_pdf(sha256, pdf)
+                                      base_url=base_url)
+        desk.keep_pdf(sha256, base_url, pdf)
     return Response(content=pdf, media_type="application/pdf")
 
 
