@@ -9,8 +9,11 @@ here by a gate around the real pipeline's ``accept``.
 from __future__ import annotations
 
 import asyncio
+import base64
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+
+import orjson
 
 from estatechain.clock import SystemClock
 from estatechain.identity.devca import create_dev_consortium
@@ -18,14 +21,15 @@ from estatechain.node.bootstrap import build_node
 from estatechain.node.pipeline import Receipt
 from estatechain.node.settings import Settings
 from estatechain.sdk.identity import ClientIdentity
-from estatechain.sdk.signing import sign_transaction
+from estatechain.sdk.signing import SignedTransaction, sign_transaction
 from estatechain.storage.store import LedgerStore
 
 ORG = "icbc-gz"
 OPERATOR = f"{ORG}/operator1"
 
 
-def test_a_retry_during_the_first_admission_gets_its_status_and_the_tx_commits_once(tmp_path: Path) -> None:
+def _node_and_tx(tmp_path: Path) -> tuple[Path, SignedTransaction]:
+    """A fresh ledger for icbc-gz's node and a note signed by its operator."""
     net = tmp_path / "net"
     made = create_dev_consortium(net, now_ms=SystemClock().now_ms())
     ledger_dir = net / "nodes" / ORG
@@ -34,6 +38,11 @@ def test_a_retry_during_the_first_admission_gets_its_status_and_the_tx_commits_o
     signed = sign_transaction(identity, chain_id=made.genesis.chain_id, command="note.put",
                               body={"key": "retry/1", "data": {"n": 1}, "if_absent": True},
                               created_at_ms=SystemClock().now_ms())
+    return ledger_dir, signed
+
+
+def test_a_retry_during_the_first_admission_gets_its_status_and_the_tx_commits_once(tmp_path: Path) -> None:
+    ledger_dir, signed = _node_and_tx(tmp_path)
 
     async def scenario() -> None:
         service = build_node(Settings(ledger_dir=ledger_dir, port=0))
@@ -66,6 +75,30 @@ def test_a_retry_during_the_first_admission_gets_its_status_and_the_tx_commits_o
             assert (committed.status, committed.result) == ("committed", "valid")
             assert service.store.connection.execute("SELECT COUNT(*) FROM txs WHERE tx_id = ?",
                                                     (signed.tx_id,)).fetchone()[0] == 1
+        finally:
+            await service.stop()
+
+    asyncio.run(asyncio.wait_for(scenario(), 60))
+
+
+def test_a_retry_of_a_badly_signed_first_submission_gets_the_same_refusal_at_once(tmp_path: Path) -> None:
+    """The retry hears the first one's BAD_SIGNATURE (same bytes), not a duplicate that will never commit."""
+    ledger_dir, signed = _node_and_tx(tmp_path)
+    envelope = orjson.loads(signed.envelope)
+    signature = bytearray(base64.b64decode(envelope["signature"]))
+    signature[0] ^= 1
+    bad = orjson.dumps({**envelope, "signature": base64.b64encode(bytes(signature)).decode()},
+                       option=orjson.OPT_SORT_KEYS)
+
+    async def scenario() -> None:
+        service = build_node(Settings(ledger_dir=ledger_dir, port=0))
+        service.start()
+        try:
+            outcomes = await asyncio.wait_for(
+                asyncio.gather(service.submit(bad), service.submit(bad), return_exceptions=True), 5)
+            assert [(type(o).__name__, getattr(o, "code", None)) for o in outcomes] == [
+                ("Refused", "BAD_SIGNATURE"), ("Refused", "BAD_SIGNATURE")]
+            assert service.status(signed.tx_id) is None
         finally:
             await service.stop()
 

@@ -21,7 +21,7 @@ from estatechain.canonical import JSONValue
 from estatechain.clock import Clock
 from estatechain.contract.rules.governance import revoked_key
 from estatechain.crypto import x509
-from estatechain.errors import InputError, NotFound, Refused
+from estatechain.errors import InputError, NotFound, Refused, Unavailable
 from estatechain.identity.genesis import Genesis
 from estatechain.identity.membership import Signer, SignerCache
 from estatechain.ledger.admission import cert_key
@@ -39,9 +39,6 @@ from estatechain.storage.store import LedgerStore
 
 PENDING: Final = "pending"
 COMMITTED: Final = "committed"
-TWIN_WAIT_S: Final = 10.0
-"""How long a retry waits for the first submission of its transaction to be admitted (a signature batch
-takes milliseconds; a node so loaded that it takes longer answers the retry DUPLICATE_TX as before)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -134,8 +131,8 @@ class NodeService:
         self.suite = store.suite
         self._signers = SignerCache(store.genesis)
         self._waiting: dict[str, asyncio.Future[Receipt]] = {}
-        self._admissions = asyncio.Condition()
-        """Notified whenever a submission's admission settles (see ``submit``)."""
+        self._admitting: dict[str, asyncio.Future[BaseException | None]] = {}
+        """First submissions still being admitted, by tx id: their retries wait on them (``submit``)."""
         self._runner: asyncio.Task[None] | None = None
 
     # -- lifecycle ---------------------------------------------------------------------------------------
@@ -210,9 +207,10 @@ class NodeService:
         """Admit and order ``envelope``; a transaction already pending or committed returns its first result.
 
         A retry that arrives while the first submission of the same transaction is still being admitted
-        (its signature waits for the checker's batch) waits for that admission to settle, up to
-        ``TWIN_WAIT_S``, and then answers with the first one's status: a bank that resubmits after its own
-        timeout must hear "pending", not a refusal of a transaction the node is about to commit.
+        (its signature waits for the checker's batch) waits for that admission and answers as it did:
+        the first one's status once admitted, or its refusal (a bad signature is the retry's too, the
+        bytes being the same). A bank that resubmits after its own timeout must hear "pending", not a
+        refusal of a transaction the node is about to commit.
 
         Raises:
             Refused: the envelope fails a submission check (other than being a duplicate).
@@ -220,31 +218,51 @@ class NodeService:
 
         """
         try:
+            tx_id: str | None = parse_envelope(envelope, suite=self.suite,
+                                               max_bytes=self.genesis.policies.max_tx_bytes).tx_id
+        except Refused:
+            tx_id = None  # the pipeline's admission refuses it below, with its own reason, as it always did
+        admitting: asyncio.Future[BaseException | None] | None = None
+        if tx_id is not None and tx_id not in self._admitting:
+            admitting = self._admitting[tx_id] = asyncio.get_running_loop().create_future()
+        try:
             future = await self.pipeline.accept(envelope)
         except Refused as refused:
-            await self._settled()
-            tx_id = refused.detail.get("tx_id") if refused.code == RefusalCode.DUPLICATE_TX else None
-            status = await self._first_status(tx_id) if tx_id is not None else None
-            if status is None:
-                raise
-            return Submission(status=status, duplicate=True)
-        tx_id = parse_envelope(envelope, suite=self.suite, max_bytes=self.genesis.policies.max_tx_bytes).tx_id
+            self._settle(tx_id, admitting, refused)
+            return await self._twin(refused, admitting)
+        except BaseException as failed:
+            self._settle(tx_id, admitting, failed)
+            raise
+        assert tx_id is not None  # the pipeline admitted it, so it parsed
         self._waiting[tx_id] = future
         future.add_done_callback(lambda _: self._waiting.pop(tx_id, None))
-        await self._settled()
+        self._settle(tx_id, admitting, None)
         return Submission(status=TxStatus(tx_id=tx_id, status=PENDING), duplicate=False)
 
-    async def _settled(self) -> None:
-        """Wake the retries waiting for a first submission: one has just been admitted or refused."""
-        async with self._admissions:
-            self._admissions.notify_all()
+    def _settle(self, tx_id: str | None, admitting: asyncio.Future[BaseException | None] | None,
+                outcome: BaseException | None) -> None:
+        """Tell the retries of the first submission of ``tx_id`` how its admission ended (None: admitted)."""
+        if admitting is not None and tx_id is not None:
+            self._admitting.pop(tx_id, None)
+            admitting.set_result(outcome)
 
-    async def _first_status(self, tx_id: str) -> TxStatus | None:
-        """The status of the first submission of ``tx_id``, once its admission settles (None: it never did)."""
-        async with self._admissions:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._admissions.wait_for(lambda: self.status(tx_id) is not None), TWIN_WAIT_S)
-        return self.status(tx_id)
+    async def _twin(self, refused: Refused, admitting: asyncio.Future[BaseException | None] | None) -> Submission:
+        """Answer a submission refused as a duplicate with its first submission's status (else re-raise)."""
+        tx_id = refused.detail.get("tx_id") if refused.code == RefusalCode.DUPLICATE_TX else None
+        if tx_id is None:
+            raise refused
+        first = self._admitting.get(tx_id)
+        if first is not None and first is not admitting:
+            outcome = await asyncio.shield(first)
+            if isinstance(outcome, Refused):
+                raise Refused(outcome.code, outcome.message, outcome.detail) from None
+            if outcome is not None:
+                raise Unavailable(f"the first submission of transaction {tx_id} failed ({outcome!r}); "
+                                  "submit it again") from None
+        status = self.status(tx_id)
+        if status is None:
+            raise refused
+        return Submission(status=status, duplicate=True)
 
     async def wait(self, tx_id: str, timeout_s: float) -> TxStatus | None:
         """The status of ``tx_id`` once committed, or as it stands after ``timeout_s`` seconds."""
