@@ -136,8 +136,15 @@ def notice_clocks(view: StateView, notices: Iterable[Notice], at_ms: int) -> dic
     return clocks
 
 
-def register_as_of(store: LedgerStore, unit_number: str, height: int) -> Register | None:
-    """The unit's register after block ``height``, or None when the unit was not in the register then."""
+def register_as_of(
+    store: LedgerStore, unit_number: str, height: int, *, clocks_at_ms: int | None = None,
+) -> Register | None:
+    """The unit's register after block ``height``, or None when the unit was not in the register then.
+
+    The notices' 90-day clocks are judged at ``clocks_at_ms`` when given (the head's page passes the time
+    the next block would have: what ``notice.mark_lapsed`` would be judged at, though a quiet ledger's
+    head block may be days old), else at block ``height``'s time.
+    """
     block = store.block_at(height)
     view = StateAsOf(store, height)
     row = view.get(keys.unit(unit_number))
@@ -157,7 +164,7 @@ def register_as_of(store: LedgerStore, unit_number: str, height: int) -> Registe
                      key=lambda n: (n.status.value != "current", n.priority_key))
     return Register(unit=Unit.from_json(row), header=header, block_hash=block_hash, ownerships=tuple(ownerships),
                     mortgages=tuple(mortgages), notices=tuple(notices),
-                    notice_clocks=notice_clocks(view, notices, header.time_ms),
+                    notice_clocks=notice_clocks(view, notices, max(header.time_ms, clocks_at_ms or 0)),
                     seizures=seizure_states(view, unit_number, header.time_ms))
 
 
@@ -203,7 +210,8 @@ async def register_page(unit_number: str, session: Member, parts: PortalDep, hei
     asked = _height(height, head)
     problem = asked if isinstance(asked, str) else None
     at = head if isinstance(asked, str) else asked
-    found = register_as_of(store, unit_number, at) if len(unit_number) == 28 and at >= 1 else None
+    now = parts.service.clock.now_ms() if at == head else None  # the head's clocks as the next block judges them
+    found = register_as_of(store, unit_number, at, clocks_at_ms=now) if len(unit_number) == 28 and at >= 1 else None
     missing = found is None and problem is None
     status = 422 if problem else 404 if missing else 200
     return render("register.html", session, status=status, unit_number=unit_number[:28], register=found,
