@@ -102,6 +102,18 @@ def test_restoring_one_orgs_node_into_another_orgs_folder_is_refused_naming_the_
     assert not (tmp_path / "net2").exists()
 
 
+def test_restoring_into_the_current_folder_takes_its_real_name(consortium: Path, tmp_path: Path) -> None:
+    """``restore ARCHIVE .`` from inside DIR/nodes/gz-registry is that org's folder, not one named ""."""
+    archive = tmp_path / "archive"
+    backup(consortium / "nodes" / ORG, archive)
+    here = tmp_path / "net3" / "nodes" / ORG
+    here.mkdir(parents=True)
+    result = subprocess.run([*CLI, "restore", str(archive), "."], capture_output=True, text=True, timeout=120,
+                            check=False, cwd=here, env={**os.environ, "COLUMNS": "200"})
+    assert result.returncode == 0, result.stderr
+    assert audit_ledger(here).head_hash == audit_ledger(consortium / "nodes" / ORG).head_hash
+
+
 def test_backup_refuses_a_non_empty_archive_dir(consortium: Path, tmp_path: Path) -> None:
     (tmp_path / "archive").mkdir()
     (tmp_path / "archive" / "x").write_text("x")

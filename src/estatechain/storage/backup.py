@@ -251,10 +251,11 @@ def _require_own_org_folder(node_dir: Path, org: object) -> None:
         InputError: ``node_dir`` is a consortium node folder (``DIR/nodes/<x>``) named after another org.
 
     """
-    if isinstance(org, str) and org and _consortium_roots(node_dir) and node_dir.name != org:
-        raise InputError(f"the archive is the node of {org}, but {node_dir} is the node folder of {node_dir.name}: "
-                         f"a node takes its org from its folder's name, so it would run as {node_dir.name}; "
-                         f"restore into {node_dir.parent / org} instead")
+    folder = node_dir.resolve()  # "." or a link: the name the node will take is the real folder's
+    if isinstance(org, str) and org and _consortium_roots(node_dir) and folder.name != org:
+        raise InputError(f"the archive is the node of {org}, but {folder} is the node folder of {folder.name}: "
+                         f"a node takes its org from its folder's name, so it would run as {folder.name}; "
+                         f"restore into {folder.parent / org} instead")
 
 
 def _keys_destination(archive: Path, org: object, node_dir: Path, keys_dir: Path | None) -> Path:
