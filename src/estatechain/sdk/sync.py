@@ -42,7 +42,9 @@ class EventStream(Iterator[dict[str, Any]]):
         self._waiting: asyncio.Task[dict[str, Any]] | None = None
         self._stopped = False
         self._finished = False
-        self._lock = threading.Lock()  # stop() may come from another thread while __next__ waits
+        # stop() may come from another thread while __next__ waits, or from a signal handler in the very
+        # thread that holds the lock (Python runs handlers in the main thread): re-entrant, or SIGTERM hangs
+        self._lock = threading.RLock()
 
     def __iter__(self) -> Self:
         return self

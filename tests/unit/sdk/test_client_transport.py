@@ -8,6 +8,9 @@ parsing and reconnecting are what is under test; the node's side is tested in te
 from __future__ import annotations
 
 import asyncio
+import threading
+from collections.abc import AsyncGenerator
+from typing import Any
 
 import httpx
 import orjson
@@ -93,3 +96,28 @@ def test_the_blocking_event_stream_raises_the_close_once_with_its_cursor_then_st
     finally:
         loop.run_until_complete(client.aclose())
         loop.close()
+
+
+def test_stop_from_a_signal_handler_in_the_iterating_thread_does_not_hang() -> None:
+    """A handler runs in the main thread, which may be inside the stream's own locked section at that moment."""
+
+    async def nothing() -> AsyncGenerator[dict[str, Any]]:
+        await asyncio.sleep(3600)
+        yield {}
+
+    loop = asyncio.new_event_loop()
+    stream = EventStream(loop, nothing())
+    stopped = threading.Event()
+
+    def interrupted_mid_section() -> None:
+        with stream._lock:  # where __next__ or close() is when the signal lands
+            stream.stop()  # what the handler calls
+            stopped.set()
+
+    thread = threading.Thread(target=interrupted_mid_section, daemon=True)
+    thread.start()
+    thread.join(timeout=5)
+    assert stopped.is_set(), "stop() blocked on the lock its own thread holds"
+    with pytest.raises(StopIteration):
+        next(stream)
+    loop.close()
