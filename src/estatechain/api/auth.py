@@ -37,7 +37,7 @@ from http_message_signatures.digests import ContentDigest
 
 from estatechain.api.problems import ApiError
 from estatechain.clock import Clock
-from estatechain.errors import NotFound, Refused
+from estatechain.errors import InputError, NotFound, Refused
 from estatechain.identity.membership import Signer
 
 CERTIFICATE_HEADER: Final = "estatechain-certificate"
@@ -85,16 +85,23 @@ class NonceCache:
         self._db: sqlite3.Connection | None = None
         self._added = 0
         if path is not None:
-            self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=NORMAL")
-            self._db.execute("PRAGMA busy_timeout=5000")
-            self._db.execute("CREATE TABLE IF NOT EXISTS seen (key_id TEXT NOT NULL, nonce TEXT NOT NULL, "
-                             "expires_s INTEGER NOT NULL, PRIMARY KEY (key_id, nonce)) WITHOUT ROWID")
-            self._db.execute("DELETE FROM seen WHERE expires_s < ?", (now_s,))
-            for key_id, nonce, expires_s in self._db.execute(
-                    "SELECT key_id, nonce, expires_s FROM seen ORDER BY expires_s"):
-                self._seen[(str(key_id), str(nonce))] = int(expires_s)
+            try:
+                self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+                self._db.execute("PRAGMA journal_mode=WAL")
+                self._db.execute("PRAGMA synchronous=NORMAL")
+                self._db.execute("PRAGMA busy_timeout=5000")
+                self._db.execute("CREATE TABLE IF NOT EXISTS seen (key_id TEXT NOT NULL, nonce TEXT NOT NULL, "
+                                 "expires_s INTEGER NOT NULL, PRIMARY KEY (key_id, nonce)) WITHOUT ROWID")
+                self._db.execute("DELETE FROM seen WHERE expires_s < ?", (now_s,))
+                for key_id, nonce, expires_s in self._db.execute(
+                        "SELECT key_id, nonce, expires_s FROM seen ORDER BY expires_s"):
+                    self._seen[(str(key_id), str(nonce))] = int(expires_s)
+            except sqlite3.DatabaseError as exc:
+                if self._db is not None:
+                    self._db.close()
+                raise InputError(f"{path}: the node's record of used request nonces cannot be read ({exc}); it "
+                                 "holds no ledger data: with the node stopped, delete it (and its -wal and -shm "
+                                 "files) and start again") from None
 
     def close(self) -> None:
         """Close the file (the pairs stay in it for the next start)."""
@@ -120,13 +127,18 @@ class NonceCache:
             if len(self._seen) >= self._max:
                 raise ApiError(503, "BUSY", "too many signed requests in the replay window; retry shortly",
                                retry_after_s=5)
+        if self._db is not None:  # the file first: a pair the file did not take is not remembered either
+            try:
+                self._db.execute("INSERT OR REPLACE INTO seen (key_id, nonce, expires_s) VALUES (?, ?, ?)",
+                                 (key_id, nonce, expires_s))
+                self._added += 1
+                if self._added % _PRUNE_EVERY == 0:
+                    self._db.execute("DELETE FROM seen WHERE expires_s < ?", (now_s,))
+            except sqlite3.Error as exc:
+                raise ApiError(503, "UNAVAILABLE", f"this node cannot record the request's nonce ({exc}); nothing "
+                               "was done: retry shortly, or send the request to another member's node",
+                               retry_after_s=5) from None
         self._seen[pair] = expires_s
-        if self._db is not None:
-            self._db.execute("INSERT OR REPLACE INTO seen (key_id, nonce, expires_s) VALUES (?, ?, ?)",
-                             (key_id, nonce, expires_s))
-            self._added += 1
-            if self._added % _PRUNE_EVERY == 0:
-                self._db.execute("DELETE FROM seen WHERE expires_s < ?", (now_s,))
         return True
 
     def _purge(self, now_s: int) -> None:

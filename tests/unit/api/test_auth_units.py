@@ -62,3 +62,23 @@ def test_the_replay_cache_file_keeps_live_pairs_across_a_restart_and_drops_expir
     assert not again.remember("k", "live-nonce", expires_s=1400, now_s=1100)  # a replay after the restart
     assert again.remember("k", "old-nonce", expires_s=1400, now_s=1100)  # expired: the time check guards it
     again.close()
+
+
+def test_a_damaged_nonce_file_stops_the_node_naming_it_and_the_way_back(tmp_path: Path) -> None:
+    path = tmp_path / "request-nonces.sqlite"
+    path.write_bytes(b"not a database" * 100)
+    with pytest.raises(InputError, match=r"request-nonces\.sqlite: the node's record of used request nonces") as caught:
+        NonceCache(10, path=path, now_s=1000)
+    assert "delete it" in str(caught.value)
+
+
+def test_a_pair_the_file_could_not_take_is_refused_503_and_not_remembered(tmp_path: Path) -> None:
+    """Remembered in memory only, a re-send would read as a replay now, and be forgotten at the next restart."""
+    cache = NonceCache(10, path=tmp_path / "request-nonces.sqlite", now_s=1000)
+    assert cache._db is not None
+    cache._db.execute("DROP TABLE seen")  # the file stops taking writes (a full disk, an I/O error)
+    with pytest.raises(ApiError) as caught:
+        cache.remember("k", "n", expires_s=1300, now_s=1000)
+    assert (caught.value.status, caught.value.code) == (503, "UNAVAILABLE")
+    assert len(cache) == 0
+    cache.close()
