@@ -51,12 +51,22 @@ class Follower:
 
     WAIT_S: ClassVar[float] = 5.0
     """How long a connection waits for another's write lock on the file (a second process building it)."""
+    VERSION: ClassVar[int] = 0
+    """The file's format: a subclass raises it when its tables change, and a file of another version is
+    emptied and built again (a table added to an existing file would otherwise miss the rows taken
+    before it existed)."""
 
     def __init__(self, path: Path, ledger: sqlite3.Connection) -> None:
         self._path = path
         self._ledger = ledger
         self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=self.WAIT_S)
         self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("BEGIN IMMEDIATE")  # one process at a time decides the format
+        if int(self._db.execute("PRAGMA user_version").fetchone()[0]) != self.VERSION:
+            for table in (*self.TABLES, "cursor"):
+                self._db.execute(f"DROP TABLE IF EXISTS {table}")
+            self._db.execute(f"PRAGMA user_version = {int(self.VERSION)}")
+        self._db.execute("COMMIT")
         self._db.executescript(_CURSOR + self.SCHEMA)
 
     def close(self) -> None:

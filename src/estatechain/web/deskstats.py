@@ -34,6 +34,7 @@ from typing import Final
 import orjson
 
 from estatechain.contract import keys
+from estatechain.contract.civil_date import iso_date, shanghai_day
 from estatechain.contract.records import Application
 from estatechain.contract.records.application import AppState
 from estatechain.contract.view import StateView
@@ -60,6 +61,10 @@ CREATE TABLE IF NOT EXISTS cases(
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS cases_by_state ON cases(state, deadline_ms);
 CREATE INDEX IF NOT EXISTS cases_finished ON cases(late) WHERE late IS NOT NULL;
+CREATE TABLE IF NOT EXISTS requester_units(
+    day INTEGER NOT NULL, requester TEXT NOT NULL, org TEXT NOT NULL, role TEXT NOT NULL, unit TEXT NOT NULL,
+    n INTEGER NOT NULL, refused INTEGER NOT NULL, PRIMARY KEY(day, requester, unit)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS tally(name TEXT PRIMARY KEY, n INTEGER NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS calendar(id INTEGER PRIMARY KEY CHECK (id = 1), mark TEXT NOT NULL);
 """
@@ -110,11 +115,28 @@ class _Case:
         return found
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RequesterDay:
+    """One signer's inquiries on one Guangzhou day: how many distinct units, inquiries and refusals."""
+
+    day: str
+    """ISO date."""
+    requester: str
+    """The signer's certificate fingerprint (one officer, one key)."""
+    org: str
+    role: str
+    units: int
+    inquiries: int
+    refused: int
+
+
 class DeskStats(Follower):
     """The figures file beside one ledger, caught up from the ledger on every read."""
 
     SCHEMA = _SCHEMA
-    TABLES = ("inquiries", "cases", "tally", "calendar")
+    TABLES = ("inquiries", "requester_units", "cases", "tally", "calendar")
+    VERSION = 2
+    """2: ``requester_units``, the inquiries per signer, day and unit (domain.md §7: pattern abuse)."""
 
     def __init__(self, path: Path, store: LedgerStore) -> None:
         super().__init__(path, store.connection)
@@ -143,6 +165,14 @@ class DeskStats(Follower):
                 self._db.execute("INSERT INTO inquiries(purpose, outcome, n) VALUES (?, ?, 1) "
                                  "ON CONFLICT(purpose, outcome) DO UPDATE SET n = n + 1",
                                  (str(row.get("purpose") or ""), str(row.get("outcome"))))
+                refused = int(row.get("outcome") != "GRANTED")
+                self._db.execute(
+                    "INSERT INTO requester_units(day, requester, org, role, unit, n, refused) "
+                    "VALUES (?, ?, ?, ?, ?, 1, ?) ON CONFLICT(day, requester, unit) DO UPDATE SET n = n + 1, "
+                    "refused = refused + excluded.refused",
+                    (shanghai_day(int(row.get("at_ms") or 0)), str(row.get("requester")),
+                     str(row.get("requester_org")), str(row.get("requester_role")), str(row.get("unit_number")),
+                     refused))
         self._follow_calendar(calendar)
         return len(applications) + len(inquiries)
 
@@ -190,6 +220,21 @@ class DeskStats(Follower):
                              "excluded.n", (late,))
         self._db.execute("INSERT INTO calendar(id, mark) VALUES (1, ?) ON CONFLICT(id) DO UPDATE SET mark = "
                          "excluded.mark", (mark,))
+
+    def busiest_requesters(self, since_day: int, limit: int) -> list[RequesterDay]:
+        """The signers who inquired into the most distinct units in one day, from ``since_day`` on, most first.
+
+        domain.md §7: auditors detect pattern abuse, e.g. many units per bank officer per day. Per day
+        and signer (one officer's key), not per org: a bank's whole branch network asks every day.
+        """
+        self.refresh()
+        rows = self._db.execute(
+            "SELECT day, requester, org, role, count(*) AS units, sum(n), sum(refused) FROM requester_units "
+            "WHERE day >= ? GROUP BY day, requester ORDER BY units DESC, sum(n) DESC, day DESC, requester "
+            "LIMIT ?", (since_day, limit)).fetchall()
+        return [RequesterDay(day=iso_date(int(day)), requester=str(requester), org=str(org), role=str(role),
+                             units=int(units), inquiries=int(n), refused=int(refused))
+                for day, requester, org, role, units, n, refused in rows]
 
     def inquiries(self) -> list[tuple[str, int, int]]:
         """(purpose code, granted, refused) over the whole inquiry log; "" is an owner's own-unit inquiry."""

@@ -24,6 +24,7 @@ from typing import Annotated, Final
 
 from fastapi import APIRouter, Depends, Request, Response
 
+from estatechain.contract.civil_date import shanghai_day
 from estatechain.crypto.merkle import verify_consistency, verify_inclusion
 from estatechain.errors import InputError
 from estatechain.ledger.admission import cert_key
@@ -36,12 +37,20 @@ from estatechain.web.deskstats import DeskStats
 from estatechain.web.i18n import N_
 from estatechain.web.pages import render
 from estatechain.web.portal import Member, Portal, PortalDep, PortalProblem, PortalRoute, not_found
+from estatechain.web.routes_owner import org_names
 from estatechain.web.routes_register import require_reader, whole_number
 from estatechain.web.timelimits import LEGAL_LIMIT_WORKING_DAYS
 
 router = APIRouter(prefix="/portal", route_class=PortalRoute, include_in_schema=False)
 
 BLOCKS_SHOWN: Final = 20
+PATTERN_DAYS: Final = 30
+"""The busiest inquirers are looked for over the last 30 days (domain.md §7: pattern abuse)."""
+PATTERN_SHOWN: Final = 20
+PATTERN_UNITS: Final = 20
+"""One signer inquiring into this many distinct units in a day is flagged for the auditor to look at [A]: a
+loan officer handles a few applicants a day, and each asks about one or two flats; a list of units asked
+about one by one is what §7's "many units per bank officer per day" describes. A policy value, not law."""
 PURPOSE_NAMES: Final = {"PRE_LOAN": N_("Pre-loan"), "POST_LOAN": N_("Post-loan"), "TRANSACTION": N_("Transaction"),
                         "LEASE": N_("Lease"), "LITIGATION": N_("Litigation"), "CASE": N_("State organ's case"),
                         "OTHER": N_("Other"), "": N_("Own unit (no purpose)")}
@@ -113,11 +122,14 @@ async def regulator_desk(session: Member, parts: PortalDep, stats: StatsDep, top
     asked = whole_number(top)
     start = asked if asked is not None and 1 <= asked <= head else head  # a page link: anything else is the head
     blocks = [b for h in range(start, max(start - BLOCKS_SHOWN, 0), -1) if (b := store.block_at(h)) is not None]
-    figures = stats.sla(queries.now_ms(store, parts.service.clock.now_ms()))
+    now = queries.now_ms(store, parts.service.clock.now_ms())
+    figures = stats.sla(now)
     older = start - BLOCKS_SHOWN if start > BLOCKS_SHOWN else None
+    busiest = stats.busiest_requesters(since_day=shanghai_day(now) - PATTERN_DAYS + 1, limit=PATTERN_SHOWN)
     return render("regulator.html", session, blocks=blocks, head=head, older=older, stats=stats.inquiries(),
                   purposes=PURPOSE_NAMES, sla=figures, limit_days=LEGAL_LIMIT_WORKING_DAYS,
-                  txlog_size=store.txlog.size())
+                  txlog_size=store.txlog.size(), busiest=busiest, pattern_days=PATTERN_DAYS,
+                  pattern_units=PATTERN_UNITS, org_labels=org_names(parts.service.genesis))
 
 
 @router.get("/regulator/blocks/{height}")

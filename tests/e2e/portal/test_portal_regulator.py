@@ -120,6 +120,13 @@ def test_the_regulator_counts_inquiries_by_purpose_and_outcome_and_cases_by_stat
     assert after["PRE_LOAN"] == (granted + 1, refused)
     granted, refused = before.get("POST_LOAN", (0, 0))
     assert after["POST_LOAN"] == (granted, refused + 1)
+    operator = ClientIdentity.from_dev(node.directory, BANK).fingerprint
+    row = page.locator(f"[data-testid=busiest-row]:has(td[title='{operator}'])").first
+    cells = row.locator("td").all_inner_texts()  # today's row of ICBC's operator: at least this unit, asked twice
+    assert cells[1:3] == ["Industrial and Commercial Bank of China, Guangzhou Branch", "Bank clerk"]
+    assert int(cells[4]) >= 1
+    assert int(cells[5]) >= 2
+    assert int(cells[6]) >= 1  # the own-right inquiry into a unit ICBC holds no right on was not granted
     auditor.shoot("regulator-desk-en")
 
     filed_before = per_state(page).get("FILED", 0)

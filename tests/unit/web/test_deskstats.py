@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
-from collections import Counter
+import sqlite3
+from collections import Counter, defaultdict
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from estatechain.contract.civil_date import iso_date, parse_iso_date, shanghai_day
 from estatechain.contract.records import Application
 from estatechain.contract.working_days import WorkingDays
 from estatechain.storage.store import LEDGER_FILE, LedgerStore
@@ -45,6 +47,31 @@ def assert_figures_match_the_scan(ledger: Ledger, stats: deskstats.DeskStats) ->
     counts = Counter((str(row.get("purpose") or ""), str(row["outcome"])) for _, row in store.scan("inquiry/"))
     purposes = sorted({purpose for purpose, _ in counts})
     assert stats.inquiries() == [(p, counts[p, "GRANTED"], counts[p, "REFUSED"]) for p in purposes]
+    assert stats.busiest_requesters(since_day=0, limit=1000) == busiest_by_scan(ledger)
+
+
+def busiest_by_scan(ledger: Ledger) -> list[deskstats.RequesterDay]:
+    """Every (day, signer) with its distinct units, inquiries and refusals, from every ``inquiry/`` row."""
+    units: dict[tuple[int, str], set[str]] = defaultdict(set)
+    asked: Counter[tuple[int, str]] = Counter()
+    refused: Counter[tuple[int, str]] = Counter()
+    who: dict[str, tuple[str, str]] = {}
+    for _, row in ledger.store.scan("inquiry/"):
+        key = (shanghai_day(int(row["at_ms"])), str(row["requester"]))
+        units[key].add(str(row["unit_number"]))
+        asked[key] += 1
+        refused[key] += row["outcome"] != "GRANTED"
+        who[key[1]] = (str(row["requester_org"]), str(row["requester_role"]))
+    found = [deskstats.RequesterDay(day=iso_date(day), requester=signer, org=who[signer][0], role=who[signer][1],
+                                    units=len(units[day, signer]), inquiries=asked[day, signer],
+                                    refused=refused[day, signer]) for day, signer in units]
+    return sorted(found, key=lambda r: (-r.units, -r.inquiries, -(shanghai_day_of(r.day)), r.requester))
+
+
+def shanghai_day_of(iso: str) -> int:
+    day = parse_iso_date(iso)
+    assert day is not None
+    return day
 
 
 def confirm_both(ledger: Ledger, application_id: str, person: str, owner: OwnerCandidate, bank: str) -> None:
@@ -141,3 +168,40 @@ def test_the_catch_up_reads_applications_through_the_ledgers_partial_index(ledge
     plan = " ".join(str(row[3]) for row in ledger.store.connection.execute(
         "EXPLAIN QUERY PLAN " + deskstats._NEW_INQUIRIES, (0,)))
     assert "SCAN r" not in plan  # the inquiry rows are found by their keys, not by scanning the history
+
+
+def test_one_officer_asking_about_many_units_in_a_day_tops_the_auditors_list(ledger: Ledger) -> None:
+    """domain.md §7: many units per bank officer per day is the pattern an auditor looks for."""
+    stats = deskstats.DeskStats(ledger.directory / deskstats.FILE, ledger.store)
+    try:
+        for owner in ledger.owners[:6]:
+            ledger.inquire(owner.unit_number, "intent", "PRE_LOAN")
+        ledger.inquire(ledger.owners[0].unit_number, "intent", "PRE_LOAN")  # the same unit again
+        ledger.clock.advance(DAY)
+        ledger.inquire(ledger.owners[7].unit_number, "intent", "PRE_LOAN")
+        [busiest, next_day] = stats.busiest_requesters(since_day=0, limit=10)
+        assert (busiest.org, busiest.role, busiest.units, busiest.inquiries, busiest.refused) == (
+            "icbc-gz", "bank.operator", 6, 7, 0)
+        assert (next_day.units, next_day.inquiries) == (1, 1)
+        assert stats.busiest_requesters(since_day=parse_iso_date(next_day.day) or 0, limit=10) == [next_day]
+        assert_figures_match_the_scan(ledger, stats)
+    finally:
+        stats.close()
+
+
+def test_a_figures_file_of_an_older_format_is_built_again(ledger: Ledger) -> None:
+    """A table added by a later release would miss every row taken before it: the file starts again."""
+    ledger.inquire(ledger.owners[0].unit_number, "intent", "PRE_LOAN")
+    stats = deskstats.DeskStats(ledger.directory / deskstats.FILE, ledger.store)
+    stats.refresh()
+    stats.close()
+    with sqlite3.connect(ledger.directory / deskstats.FILE) as old:
+        old.execute("DELETE FROM requester_units")  # what a file made before the table existed holds
+        old.execute("PRAGMA user_version = 1")
+    again = deskstats.DeskStats(ledger.directory / deskstats.FILE, ledger.store)
+    try:
+        assert not again.built()
+        assert again.build(ledger.directory / LEDGER_FILE) > 0
+        assert_figures_match_the_scan(ledger, again)
+    finally:
+        again.close()
