@@ -61,13 +61,17 @@ class Follower:
         self._ledger = ledger
         self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=self.WAIT_S)
         self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("BEGIN IMMEDIATE")  # one process at a time decides the format
-        if int(self._db.execute("PRAGMA user_version").fetchone()[0]) != self.VERSION:
-            for table in (*self.TABLES, "cursor"):
-                self._db.execute(f"DROP TABLE IF EXISTS {table}")
-            self._db.execute(f"PRAGMA user_version = {int(self.VERSION)}")
-        self._db.execute("COMMIT")
+        if self._version() != self.VERSION:
+            self._db.execute("BEGIN IMMEDIATE")  # one process at a time changes the format
+            if self._version() != self.VERSION:
+                for table in (*self.TABLES, "cursor"):
+                    self._db.execute(f"DROP TABLE IF EXISTS {table}")
+                self._db.execute(f"PRAGMA user_version = {int(self.VERSION)}")
+            self._db.execute("COMMIT")
         self._db.executescript(_CURSOR + self.SCHEMA)
+
+    def _version(self) -> int:
+        return int(self._db.execute("PRAGMA user_version").fetchone()[0])
 
     def close(self) -> None:
         """Close the derived file (the ledger connection is not ours)."""
