@@ -57,7 +57,7 @@ def busiest_by_scan(ledger: Ledger) -> list[deskstats.RequesterDay]:
     refused: Counter[tuple[int, str]] = Counter()
     who: dict[str, tuple[str, str]] = {}
     for _, row in ledger.store.scan("inquiry/"):
-        key = (shanghai_day(int(row["at_ms"])), str(row["requester"]))
+        key = (shanghai_day(int(str(row["at_ms"]))), str(row["requester"]))
         units[key].add(str(row["unit_number"]))
         asked[key] += 1
         refused[key] += row["outcome"] != "GRANTED"
