@@ -18,6 +18,7 @@ from estatechain.contract.checks.register import current_mortgages
 from estatechain.contract.civil_date import day_start_ms, parse_iso_date, shanghai_day, shanghai_year
 from estatechain.contract.command import Rejected
 from estatechain.contract.context import BlockContext
+from estatechain.contract.effects import JSON
 from estatechain.contract.records import (
     MORTGAGE_KINDS,
     PURCHASE_KINDS,
@@ -85,6 +86,19 @@ def is_lapsed(notice: Notice, time_ms: int, days: WorkingDays) -> bool:
     """Whether the derived 90-day clock has run out at ``time_ms``."""
     due = lapse_due_ms(notice, days)
     return due is not None and time_ms >= due
+
+
+def lapse_notes(view: StateView, notice: object, filed_ms: int) -> dict[str, JSON]:
+    """What a case carrying ``notice`` out keeps with its review: the derived lapse, judged at the filing.
+
+    民法典 221 lets a notice lapse only when no application is made within the 90 days, so a case filed
+    in time is not late however long review takes, and one filed after the last day was filed on a
+    lapsed notice. Empty unless ``notice`` is a ``Notice`` (the case names none, or a malformed one).
+    """
+    if not isinstance(notice, Notice):
+        return {}
+    days = WorkingDays(view)
+    return {"notice_lapse_due_ms": lapse_due_ms(notice, days), "notice_lapsed": is_lapsed(notice, filed_ms, days)}
 
 
 def _missing(holders: Iterable[str], application: Application) -> str:

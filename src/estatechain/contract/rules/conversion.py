@@ -18,7 +18,7 @@ from typing import Final
 from estatechain.contract import keys
 from estatechain.contract.certificate_number import CertificateKind, parse
 from estatechain.contract.checks.materials import check_v24_complete
-from estatechain.contract.checks.notices import check_v14_notice_consent, is_lapsed, lapse_due_ms, notice_by_number
+from estatechain.contract.checks.notices import check_v14_notice_consent, lapse_notes, notice_by_number
 from estatechain.contract.checks.parties import check_filer, check_v6_mortgagors
 from estatechain.contract.checks.register import current_mortgages
 from estatechain.contract.checks.unit import check_v2_housing, check_v3_unit_kind, load_ownership, load_unit
@@ -47,7 +47,6 @@ from estatechain.contract.rules.notice_entry import end
 from estatechain.contract.seizure_queue import in_effect
 from estatechain.contract.view import StateView
 from estatechain.contract.violation import violate
-from estatechain.contract.working_days import WorkingDays
 
 NAME: Final = "mortgage.convert"
 NOTICE_NUMBER: Final = "notice_certificate_number"
@@ -127,19 +126,10 @@ def blocking(view: StateView, ctx: BlockContext, application: Application) -> Re
 
 
 def review_notes(view: StateView, ctx: BlockContext, application: Application) -> dict[str, JSON]:
-    """The notice's derived 90-day lapse, shown to the reviewer and kept with the review (not enforced: V21).
-
-    ``notice_lapsed`` is judged at this application's filing: 民法典 221 lets a notice lapse only when no
-    application is made within the 90 days, so a case filed in time is not late however long review
-    takes, and one filed after the last day was filed on a lapsed notice.
-    """
+    """The notice's derived 90-day lapse, shown to the reviewer and kept with the review (not enforced: V21)."""
     unit = load_unit(view, application.unit_number)
     notice = None if isinstance(unit, Rejected) else converted_notice(view, ctx, application, unit)
-    if not isinstance(notice, Notice):
-        return {}
-    days = WorkingDays(view)
-    return {"notice_lapse_due_ms": lapse_due_ms(notice, days),
-            "notice_lapsed": is_lapsed(notice, application.filed_ms, days)}
+    return lapse_notes(view, notice, application.filed_ms)
 
 
 def record(view: StateView, ctx: BlockContext, application: Application, certificate: str | None) -> tuple[Effect, ...]:

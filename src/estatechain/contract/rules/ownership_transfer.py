@@ -28,8 +28,7 @@ from estatechain.contract.checks.materials import check_v24_complete
 from estatechain.contract.checks.notices import (
     check_v14_notice_consent,
     current_notices,
-    is_lapsed,
-    lapse_due_ms,
+    lapse_notes,
     notice_by_number,
 )
 from estatechain.contract.checks.parties import check_filer, check_v6_mortgagors
@@ -62,7 +61,6 @@ from estatechain.contract.rules.mortgage import check_v4_title
 from estatechain.contract.rules.notice_entry import end
 from estatechain.contract.view import StateView
 from estatechain.contract.violation import violate
-from estatechain.contract.working_days import WorkingDays
 
 NAME: Final = "ownership.transfer"
 CAUSE_MATERIAL: Final = {"SALE": "SALE_CONTRACT", "PRESALE": None, "JUDGMENT": "JUDGMENT", "OTHER": "OTHER_PROOF"}
@@ -217,11 +215,7 @@ def review_notes(view: StateView, ctx: BlockContext, application: Application) -
         return {}
     unit = load_unit(view, application.unit_number)
     notice = None if isinstance(unit, Rejected) else purchase_notice(view, ctx, application, unit)
-    if not isinstance(notice, Notice):
-        return {}
-    days = WorkingDays(view)
-    return {"notice_lapse_due_ms": lapse_due_ms(notice, days),
-            "notice_lapsed": is_lapsed(notice, application.filed_ms, days)}
+    return lapse_notes(view, notice, application.filed_ms)
 
 
 TRANSFER: Final = BusinessType(
