@@ -65,6 +65,9 @@ PURPOSE_NAMES: Final = {
     "OTHER": N_("Other"),
 }
 """The contract's purpose codes (``rules/inquiry.py`` PURPOSES) in words."""
+CONSENT_PURPOSES: Final = {code: label for code, label in PURPOSE_NAMES.items() if code != "CASE"}
+"""What an owner may consent to a bank's inquiring for: a court or state organ reads a unit by its case
+(basis ``case``), never by an owner's consent, so a consent for that purpose helps no one [A]."""
 BASIS_NAMES: Final = {
     "own_right": N_("Own right on the unit"), "consent": N_("The owners' consent"),
     "interest": N_("Interested party with evidence"), "intent": N_("Intent only (limited answer)"),
@@ -335,7 +338,8 @@ def _consents_page(parts: Portal, index: PartyIndex, session: Member, form: Cons
     owned = [] if party is None else [h for h in holdings(store, index, party) if h.form != "notice"]
     given = [] if party is None else consents(store, index, party, _today(parts))
     return render("owner_consents.html", session, status=status, consents=given, units=owned, form=form,
-                  banks=sorted(member_banks(store, parts.service.genesis)), done=form.done, names=_names(parts))
+                  banks=sorted(member_banks(store, parts.service.genesis)), done=form.done, names=_names(parts),
+                  consent_purposes=CONSENT_PURPOSES)
 
 
 @router.get("/owner/consents")
@@ -354,7 +358,7 @@ def read_consent(values: Mapping[str, str], *, units: set[str], banks: set[str],
         problems["unit_number"] = N_("Choose one of the units you own.")
     if values.get("bank") not in banks:
         problems["bank"] = N_("Choose a member bank.")
-    if values.get("purpose") not in PURPOSES:
+    if values.get("purpose") not in CONSENT_PURPOSES:
         problems["purpose"] = N_("Choose the purpose the bank may query for.")
     expiry = parse_iso_date(values.get("expires_on", ""))
     if expiry is None or expiry < today:

@@ -26,3 +26,9 @@ def test_each_wrong_field_is_named() -> None:
     assert set(problems) == {"unit_number", "bank", "purpose", "expires_on"}
     assert set(check(expires_on="2026-02-30")) == {"expires_on"}
     assert set(check(expires_on="")) == {"expires_on"}
+
+
+def test_a_court_cases_purpose_is_not_offered_to_a_bank() -> None:
+    """A court or state organ reads a unit by its case, never by an owner's consent: that consent helps no one."""
+    assert set(check(purpose="CASE")) == {"purpose"}
+    assert check(purpose="LITIGATION") == {}  # a bank suing or being sued may still ask, with consent
