@@ -115,6 +115,10 @@ class TotpInForce(Exception):
     """The account's authenticator is on: a new secret would replace it without its code (turn it off first)."""
 
 
+class PasswordRefused(Exception):
+    """The account's password was wrong (a failure counted towards the lock) or the account is locked."""
+
+
 def totp_key_from(sealing: x25519.X25519PrivateKey | None) -> bytes | None:
     """The key sealing a node's TOTP secrets, derived from its org's sealing key (None: the node has none)."""
     if sealing is None:
@@ -224,22 +228,33 @@ class AccountStore:
         row = self._db.execute("SELECT totp_sealed FROM accounts WHERE username = ?", (username,)).fetchone()
         return row is not None and row[0] is not None
 
-    def begin_totp(self, account: Account) -> tuple[str, str]:
+    def begin_totp(self, account: Account, password: str) -> tuple[str, str]:
         """A new secret for ``account`` to add to an authenticator: (base32 secret, otpauth:// URI).
 
         It becomes the account's second factor only once a code from it is confirmed (``confirm_totp``).
         While a factor is in force no new secret is made: enrolling over it would swap it for one the
         holder of an open session chose, removing the factor without the current code that
-        ``turn_off_totp`` asks for.
+        ``turn_off_totp`` asks for. And ``password`` must be the account's: a session left open on a
+        shared desk would otherwise let anyone tie the account to their own phone and lock its owner
+        out. A wrong one counts towards the sign-in lock, as at sign-in.
 
         Raises:
             TotpInForce: the account's authenticator is on.
+            PasswordRefused: ``password`` is wrong, or the account is locked.
 
         """
         if account.role == OWNER_ROLE:
             raise KeyError(account.username)
         if self.totp_on(account.username):
             raise TotpInForce(account.username)
+        now = self._clock.now_ms()
+        row = self._db.execute("SELECT pw_hash, locked_until_ms FROM accounts WHERE username = ?",
+                               (account.username,)).fetchone()
+        if row is None or int(row[1]) > now:
+            raise PasswordRefused(account.username)
+        if not self._verify(str(row[0]), password):
+            self._failed(account.username, now)
+            raise PasswordRefused(account.username)
         secret = pyotp.random_base32()
         self._db.execute("UPDATE accounts SET totp_pending = ? WHERE username = ?",
                          (self._seal(account.username, secret), account.username))

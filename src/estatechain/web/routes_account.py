@@ -16,7 +16,7 @@ import segno
 from fastapi import APIRouter, Response
 from markupsafe import Markup
 
-from estatechain.web.accounts import OWNER_ROLE, Session, TotpInForce, TotpUnavailable
+from estatechain.web.accounts import OWNER_ROLE, PasswordRefused, Session, TotpInForce, TotpUnavailable
 from estatechain.web.i18n import N_
 from estatechain.web.pages import redirect, render
 from estatechain.web.portal import CheckedForm, Member, PortalDep, PortalProblem, PortalRoute
@@ -50,7 +50,11 @@ async def totp_begin(session: Member, form: CheckedForm, parts: PortalDep) -> Re
     account = _staff(session).account
     assert account is not None
     try:
-        secret, uri = parts.accounts.begin_totp(account)
+        secret, uri = parts.accounts.begin_totp(account, str(form.get("password", ""))[:256])
+    except PasswordRefused:
+        return render("account.html", session, status=403, on=False, enrol=None, changed=None,
+                      error=N_("Wrong password, or the account is locked for a while: the authenticator is not set "
+                               "up. Enter the password you sign in with."))
     except TotpInForce:
         return render("account.html", session, status=409, on=True, enrol=None, changed=None, error=IN_FORCE)
     except TotpUnavailable:

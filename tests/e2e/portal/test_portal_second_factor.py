@@ -19,6 +19,7 @@ from estatechain.web.accounts import (
     SECOND_FACTOR_MS,
     Account,
     AccountStore,
+    PasswordRefused,
     TotpUnavailable,
 )
 
@@ -39,7 +40,7 @@ def code(secret: str, clock: FixedClock, offset: int = 0) -> str:
 
 
 def enrolled(accounts: AccountStore, clock: FixedClock) -> str:
-    secret, uri = accounts.begin_totp(CLERK)
+    secret, uri = accounts.begin_totp(CLERK, "correct horse")
     assert uri.startswith("otpauth://totp/")
     assert secret in uri
     assert not accounts.totp_on(CLERK.username)  # not in force before a code confirms it
@@ -121,7 +122,7 @@ def test_the_secret_is_sealed_at_rest_and_needs_a_current_code_to_turn_off(tmp_p
 def test_without_a_sealing_key_totp_cannot_be_turned_on(tmp_path: Path) -> None:
     accounts = store(tmp_path, FixedClock(START_MS), key=None)
     with pytest.raises(TotpUnavailable):
-        accounts.begin_totp(CLERK)
+        accounts.begin_totp(CLERK, "correct horse")
 
 
 def test_an_owners_one_time_code_works_once_and_for_a_day(tmp_path: Path) -> None:
@@ -141,4 +142,21 @@ def test_an_owners_one_time_code_works_once_and_for_a_day(tmp_path: Path) -> Non
     with pytest.raises(KeyError):
         accounts.issue_code(CLERK.username)  # staff sign in with passwords
     with pytest.raises(KeyError):
-        accounts.begin_totp(OWNER)
+        accounts.begin_totp(OWNER, "any")
+
+
+def test_setting_up_an_authenticator_needs_the_password_and_a_wrong_one_counts_towards_the_lock(
+        tmp_path: Path) -> None:
+    """A session left open must not let a passer-by tie the account to their phone and lock its owner out."""
+    accounts = store(tmp_path, FixedClock(START_MS))
+    for _ in range(MAX_FAILURES - 1):
+        with pytest.raises(PasswordRefused):
+            accounts.begin_totp(CLERK, "wrong horse")
+    assert not accounts.totp_on(CLERK.username)
+    assert accounts.sign_in(CLERK.username, "correct horse").account == CLERK  # failures reset
+    for _ in range(MAX_FAILURES):
+        with pytest.raises(PasswordRefused):
+            accounts.begin_totp(CLERK, "wrong horse")
+    assert accounts.sign_in(CLERK.username, "correct horse").problem == "locked"
+    with pytest.raises(PasswordRefused):
+        accounts.begin_totp(CLERK, "correct horse")  # locked: not even the right one

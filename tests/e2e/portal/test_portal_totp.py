@@ -34,6 +34,11 @@ def test_staff_turn_the_authenticator_on_and_then_need_its_code(browser: Browser
     page = staff.sign_in()
     page.click("a[href$='/portal/account']")
     expect(page.locator("[data-testid=totp-status]")).to_contain_text("off")
+    page.fill("#password", "not the password")  # a session alone does not set up a second factor
+    page.click("form[action$='/account/totp/begin'] button")
+    expect(page.locator("[role=alert]")).to_contain_text("Wrong password")
+    assert page.locator("[data-testid=totp-secret]").count() == 0
+    page.fill("#password", node.secret_for(STAFF))
     page.click("form[action$='/account/totp/begin'] button")
     secret = page.locator("[data-testid=totp-secret]").inner_text().strip()
     assert re.fullmatch(r"[A-Z2-7]{32}", secret)
