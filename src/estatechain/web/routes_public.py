@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Final
 
@@ -184,40 +185,44 @@ async def scanned_qr(request: Request, session: Visitor, parts: PortalDep, numbe
     The QR code names the API's ``GET /v1/certificates/verify`` (stable, for machines); a browser that
     opens it is sent here (``api/routes/certificates.py``), so a resident reads a page, not JSON.
     """
-    gate, client = _gate(request, parts), request.client.host if request.client else "unknown"
-    if not gate.admit(client):
-        gate.record(client=client, kind="qr", number=None, outcome="RATE_LIMITED")
-        return render("public.html", session, status=429, number="", found=None, limited=True, report=None)
     number, sha256 = number.strip()[:64], sha256.strip().lower()
-    data = (_named_document(request, parts, number, sha256) if number and re.fullmatch(r"[0-9a-f]{64}", sha256)
-            else (NOT_QR, "NOT_QR"))
-    if isinstance(data, tuple):
-        problem, outcome = data
-        gate.record(client=client, kind="qr", number=number or None, outcome=outcome)
-        return render("public.html", session, status=404 if outcome in {"NOT_FOUND", "HASH_MISMATCH"} else 422,
-                      number="", found=None, limited=False, report=None, qr="", qr_problem=problem,
-                      here=f"{BASE}/public/certificate")
-    report = await _verified(parts, data)
-    gate.record(client=client, kind="qr", number=number, outcome="VALID" if report.ok else "FAILED")
-    return _report_page(session, report)
+    return await _qr_answer(
+        request, session, parts, qr="", logged=number or None, not_found=404,
+        document=lambda: (_named_document(request, parts, number, sha256)
+                          if number and re.fullmatch(r"[0-9a-f]{64}", sha256) else (NOT_QR, "NOT_QR")))
 
 
 @router.post("/public/verify-qr")
 async def verify_qr(request: Request, session: Visitor, form: CheckedForm, parts: PortalDep) -> Response:
     """Anyone: verify the certificate a pasted QR content names (number + record hash), as a file is verified."""
+    posted = form.get("qr")
+    text = posted.strip() if isinstance(posted, str) else ""
+    return await _qr_answer(request, session, parts, qr=text, logged=None, not_found=422,
+                            document=lambda: _qr_document(request, parts, text))
+
+
+async def _qr_answer(  # noqa: PLR0913  (keywords only; the two QR routes differ in each)
+    request: Request, session: Session, parts: Portal, *, qr: str, logged: str | None, not_found: int,
+    document: Callable[[], bytes | tuple[str, str]],
+) -> Response:
+    """The rate limit, then the report of the certificate file ``document`` finds, or the QR field's problem.
+
+    Every answer is logged (``LookupGate``): ``logged`` is the number a refused lookup is logged under. A
+    record the ledger does not hold answers ``not_found``: a scanned link is a missing page (404), a
+    pasted text a form's bad field (422).
+    """
     gate, client = _gate(request, parts), request.client.host if request.client else "unknown"
     if not gate.admit(client):
         gate.record(client=client, kind="qr", number=None, outcome="RATE_LIMITED")
         return render("public.html", session, status=429, number="", found=None, limited=True, report=None)
-    posted = form.get("qr")
-    text = posted.strip() if isinstance(posted, str) else ""
-    data = _qr_document(request, parts, text)
+    data = document()
     if isinstance(data, tuple):
         problem, outcome = data
-        gate.record(client=client, kind="qr", number=None, outcome=outcome)
-        return render("public.html", session, status=422, number="", found=None, limited=False, report=None,
-                      qr=text[:MAX_QR_CHARS], qr_problem=problem, here=f"{BASE}/public/certificate")
+        gate.record(client=client, kind="qr", number=logged, outcome=outcome)
+        status = not_found if outcome in {"NOT_FOUND", "HASH_MISMATCH"} else 422
+        return render("public.html", session, status=status, number="", found=None, limited=False, report=None,
+                      qr=qr[:MAX_QR_CHARS], qr_problem=problem, here=f"{BASE}/public/certificate")
     report = await _verified(parts, data)
     number = None if report.record is None else str(report.record.get("number"))
     gate.record(client=client, kind="qr", number=number, outcome="VALID" if report.ok else "FAILED")
-    return _report_page(session, report, qr=text)
+    return _report_page(session, report, qr=qr)

@@ -8,43 +8,18 @@ its digest sent again.
 
 from __future__ import annotations
 
-import asyncio
-import threading
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
+from register_node import serving
 
-from estatechain.api.server import NodeServer
 from estatechain.clock import SystemClock
 from estatechain.identity.devca import create_dev_consortium
-from estatechain.node.bootstrap import build_node
 from estatechain.node.settings import Settings
 from estatechain.sdk import Client, ClientIdentity
 from estatechain.storage.store import LedgerStore
 
 OPERATOR = "icbc-gz/operator1"
-
-
-@contextmanager
-def serving(ledger: Path) -> Iterator[str]:
-    """The node over ``ledger`` on a free port until the block ends (stopped cleanly, as a restart does)."""
-    server = NodeServer(build_node(Settings(ledger_dir=ledger, port=0)), log_level="error")
-    thread = threading.Thread(target=lambda: asyncio.run(server.serve()), daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert time.monotonic() < deadline, "the node did not start"
-        assert thread.is_alive(), "the node thread died"
-        time.sleep(0.01)
-    try:
-        yield f"http://127.0.0.1:{server.port}"
-    finally:
-        server.stop()
-        thread.join(timeout=10)
-        assert not thread.is_alive()
 
 
 def _replayed(request: httpx.Request, url: str) -> httpx.Response:
@@ -60,14 +35,14 @@ def test_a_request_accepted_before_a_restart_is_refused_as_replayed_after_it(tmp
     LedgerStore.create(tmp_path / "ledger", consortium.genesis).close()
     identity = ClientIdentity.from_dev(tmp_path / "net", OPERATOR)
     chain_id = consortium.genesis.chain_id
-    with serving(tmp_path / "ledger") as url:
+    with serving(Settings(ledger_dir=tmp_path / "ledger", port=0)) as url:
         request = Client(url, identity, chain_id=chain_id).build_request(
             "POST", "/v1/payloads/inquiry", chain_id=chain_id,
             content=b'{"unit_number":"440114026003GB00001F00010021","purpose":"PRE_LOAN","basis":"intent"}')
         first = _replayed(request, url)
         assert first.status_code != 401, first.text
         assert _replayed(request, url).status_code == 401
-    with serving(tmp_path / "ledger") as url:
+    with serving(Settings(ledger_dir=tmp_path / "ledger", port=0)) as url:
         answer = _replayed(request, url)
         assert answer.status_code == 401, answer.text
         assert answer.json()["error"] == "REPLAYED"
