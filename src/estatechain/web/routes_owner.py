@@ -35,7 +35,7 @@ from estatechain.contract.records.ownership import OwnershipRight
 from estatechain.contract.records.party import Status
 from estatechain.contract.records.seizure import Seizure
 from estatechain.contract.records.unit import Unit
-from estatechain.contract.rules.inquiry import PURPOSES, who_looked
+from estatechain.contract.rules.inquiry import PURPOSES, log_readers, who_looked
 from estatechain.contract.seizure_queue import unit_seizures
 from estatechain.identity.genesis import Genesis
 from estatechain.storage.follower import FirstBuild
@@ -301,25 +301,25 @@ async def my_unit(unit_number: str, session: Member, parts: PortalDep) -> Respon
     page = register_page(store, unit_number) if holds(store, party, unit_number) else None
     if page is None:
         raise not_found()
-    owner = owns(store, party, unit_number)  # the inquiry log is for owners (``rules/inquiry.py`` may_list)
-    return render("owner_unit.html", session, page=page, party=party, owner=owner,
-                  looked=inquiries(store, [unit_number]) if owner else [],
+    reader = party in log_readers(store, unit_number)  # owners and buyers (``rules/inquiry.py`` may_list)
+    return render("owner_unit.html", session, page=page, party=party, owner=owns(store, party, unit_number),
+                  reader=reader, looked=inquiries(store, [unit_number]) if reader else [],
                   banks=mortgagee_orgs(store, page.mortgages), names=_names(parts))
 
 
 @router.get("/owner/inquiries")
 async def who_looked_at_my_units(session: Member, parts: PortalDep, index: PartiesDep) -> Response:
-    """The inquiry log of every unit the person owns now (who, why, when, granted or not), as ``may_list`` allows.
+    """The inquiry log of every unit the person owns or is buying (who, why, when, granted or not): ``may_list``.
 
-    A pre-sale buyer holds a purchase notice, not the ownership, so ``may_list`` does not give them
-    their flat's log; the page names those units and says so, rather than reading "nobody has looked".
+    A unit the person holds only a mortgage notice on (a private lender's 预抵押) is not theirs to
+    list; the page names such units and says so, rather than reading "nobody has looked".
     """
     _, party = _owner(parts, session.account)
     store = parts.service.store
-    held = [] if party is None else holdings(store, index, party)
-    units = [h.unit_number for h in held if h.form != "notice"]
+    held = [] if party is None else [h.unit_number for h in holdings(store, index, party)]
+    units = [unit for unit in held if party in log_readers(store, unit)]
     return render("owner_inquiries.html", session, looked=inquiries(store, units), party=party,
-                  notice_units=[h.unit_number for h in held if h.form == "notice"], names=_names(parts))
+                  notice_units=[unit for unit in held if unit not in units], names=_names(parts))
 
 
 @dataclass(slots=True)

@@ -203,17 +203,20 @@ def test_a_private_person_s_inquiry_reads_as_a_person_not_as_the_identity_author
     owner.switch("zh-CN")
 
 
-def test_a_pre_sale_buyer_is_told_their_flat_s_inquiries_are_not_listed_rather_than_that_nobody_looked(
+def test_a_pre_sale_buyer_sees_which_bank_looked_at_the_flat_they_are_buying(
         browser: Browser, node: PortalNode, people: list[Person]) -> None:
-    """A buyer holds a purchase notice, not the ownership (``may_list``): the page says so and names the flat."""
+    """domain.md §2: a buyer sees who queried their unit, though they hold a purchase notice, not the ownership."""
     flat = presale_flat(node, buyer=OWNER, serial=11, bank=None)
-    bank_inquiry(node, {"unit_number": flat.unit_number, "basis": "intent", "purpose": "PRE_LOAN"})
+    looked = bank_inquiry(node, {"unit_number": flat.unit_number, "basis": "intent", "purpose": "PRE_LOAN"})
     owner = signed_in(browser, node, people, OWNER)
     page = owner.page
-    page.goto(f"{node.portal}/owner/inquiries")
-    note = page.inner_text("[data-testid=notice-units]")
-    assert flat.unit_number in note
-    assert "预告登记" in note
+    for path in ("/owner/inquiries", f"/owner/units/{flat.unit_number}"):
+        page.goto(node.portal + path)
+        entry = page.locator(f"[data-testid=inquiry-{looked}]")
+        assert entry.get_attribute("data-org") == "icbc-gz", path
+        assert "工商银行" in entry.inner_text(), path
+        assert page.locator("[data-testid=notice-units]").count() == 0, path
+    assert page.locator("a[href*='/owner/consents?unit=']").count() == 0  # consents are the owners' to give
     owner.switch("en")
-    assert "advance notice" in page.inner_text("[data-testid=notice-units]")
+    assert "Pre-loan check" in page.locator(f"[data-testid=inquiry-{looked}]").inner_text()
     owner.switch("zh-CN")

@@ -2,7 +2,23 @@
 
 from __future__ import annotations
 
-from conftest import BANK_A_PARTY, OWNER_A, OWNER_B, SPOUSE, TITLE_A, UNIT_A, UNIT_B, UNIT_JOINT, Register, h
+from conftest import (
+    BANK_A_PARTY,
+    BUYER,
+    BUYER_2,
+    OWNER_A,
+    OWNER_B,
+    PREDICTED,
+    SPOUSE,
+    TITLE_A,
+    UNIT_A,
+    UNIT_B,
+    UNIT_JOINT,
+    PresaleRegister,
+    Register,
+    h,
+)
+from test_presale_termination import terminate_body
 
 from estatechain.contract.context import BlockContext
 from estatechain.contract.effects import JSON
@@ -101,3 +117,26 @@ def test_v26_name_searches_several_units_and_missing_purpose_are_rejected(reg: R
     assert (no_purpose.code, no_purpose.detail["field"]) == ("V26_PURPOSE_REQUIRED", "purpose")
     assert list(who_looked(reg.d.view, UNIT_A)) == []
     assert h("x")
+
+
+
+def person(party: str) -> BlockContext:
+    """The context of a read by the person whose identity certificate is bound to ``party``."""
+    return BlockContext(chain_id="c", height=1, block_time_ms=0, tx_id="t", tx_seq=1, signer=h(f"cert:{party}"),
+                        signer_org="gd-identity", signer_org_type="identity_authority", signer_role="person")
+
+
+def test_a_pre_sale_buyer_may_list_who_looked_at_their_flat_until_the_purchase_ends(pre: PresaleRegister) -> None:
+    """domain.md §2: a buyer sees who queried their unit, though they hold a purchase notice, not the ownership."""
+    contract = pre.presale()
+    pre.case(pre.purchase_body(contract), "developer")
+    ask(pre, unit_number=PREDICTED, basis="intent", purpose="PRE_LOAN")
+    assert [(r["requester_org"], r["answer"]) for r in who_looked(pre.d.view, PREDICTED)] == [("icbc-gz", "LIMITED")]
+    assert may_list(pre.d.view, person(BUYER), PREDICTED)
+    assert not may_list(pre.d.view, person(BUYER_2), PREDICTED)  # not their flat
+    assert not may_list(pre.d.view, person(BUYER), UNIT_A)
+    pre.d.advance_days(30)
+    pre.case(terminate_body(contract), "developer")  # the purchase notice is cancelled with the contract
+    assert not may_list(pre.d.view, person(BUYER), PREDICTED)
+    pre.case(pre.purchase_body(pre.presale(buyers=(BUYER_2,)), buyers=(BUYER_2,)), "developer")
+    assert may_list(pre.d.view, person(BUYER_2), PREDICTED)  # the next buyer sees the flat's log

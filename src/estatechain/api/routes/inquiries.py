@@ -121,9 +121,10 @@ async def who_looked_at_unit(
     unit_number: Annotated[str, Path(min_length=28, max_length=28, description="The unit number.")],
     service: Service, caller: Caller,
 ) -> WhoLookedOut:
-    """Every inquiry of the unit, granted or refused: for its current owners (and the regulator's auditor)."""
+    """Every inquiry of the unit, granted or refused: for its current owners and buyers, and the regulator."""
     if not may_list(service.store, caller_context(service, caller), unit_number):
-        raise ApiError(403, "FORBIDDEN", "only a current owner of the unit may list who looked at it",
+        raise ApiError(403, "FORBIDDEN", "only a current owner of the unit, the buyer holding its purchase notice or "
+                       "the regulator's auditor may list who looked at it",
                        {"unit_number": unit_number})
     return WhoLookedOut(unit_number=unit_number,
                         inquiries=[_entry(dict(r)) for r in who_looked(service.store, unit_number)])

@@ -38,7 +38,7 @@ from estatechain.contract.civil_date import parse_iso_date, shanghai_day
 from estatechain.contract.command import Accepted, Command, Outcome, Rejected
 from estatechain.contract.context import BlockContext
 from estatechain.contract.effects import Emit, Put, Record
-from estatechain.contract.records import Answer, Consent, FieldError, InquiryLog, fields
+from estatechain.contract.records import PURCHASE_KINDS, Answer, Consent, FieldError, InquiryLog, Status, fields
 from estatechain.contract.records import Outcome as Result
 from estatechain.contract.rejections import RejectionCode
 from estatechain.contract.rule import Rule
@@ -240,10 +240,24 @@ def who_looked(view: StateView, unit_number: str) -> Iterator[Record]:
             yield record
 
 
+def log_readers(view: StateView, unit_number: str) -> frozenset[str]:
+    """The parties who may list who looked at the unit: its current owners and its buyers.
+
+    domain.md §2 gives "owner / buyer / co-owners" the right to see who queried their unit. A pre-sale
+    buyer holds a current purchase notice (预购商品房预告登记, YGDJZL 1 or 2) on the flat, not the
+    ownership, which the developer keeps until the transfer; without the notice's holders here a
+    buyer could not see which banks looked at the flat they are paying for. Holders of mortgages and
+    mortgage notices are not readers: they are the banks whose looking the log shows.
+    """
+    buyers = {p for n in current_notices(view, unit_number)
+              if n.kind in PURCHASE_KINDS and n.status is Status.CURRENT for p in n.holder_ids()}
+    return _holders(view, unit_number)[0] | buyers
+
+
 def may_list(view: StateView, ctx: BlockContext, unit_number: str) -> bool:
-    """Whether the signer may list the unit's inquiries: a current owner, or the regulator's auditor [A]."""
-    return ctx.signer_role == "auditor" or any(acts_for(view, ctx, owner)
-                                               for owner in _holders(view, unit_number)[0])
+    """Whether the signer may list the unit's inquiries: a reader (``log_readers``), or the regulator's auditor [A]."""
+    return ctx.signer_role == "auditor" or any(acts_for(view, ctx, party)
+                                               for party in log_readers(view, unit_number))
 
 
 REQUESTERS: Final = frozenset({"bank.operator", "bank.approver", "person", "court", "state_organ"})
