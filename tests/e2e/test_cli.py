@@ -15,7 +15,7 @@ def run(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([*CLI, *args], capture_output=True, text=True, timeout=300, check=False)
 
 
-@pytest.mark.parametrize("command", ["init", "load", "verify", "demo", "up", "backup", "restore"])
+@pytest.mark.parametrize("command", ["init", "load", "verify", "demo", "up", "backup", "restore", "bench"])
 def test_every_command_has_help_with_an_example(command: str) -> None:
     result = run(command, "--help")
     assert result.returncode == 0

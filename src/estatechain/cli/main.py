@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from estatechain.cli import bench as bench_cli
 from estatechain.cli import certificate as certificate_cli
 from estatechain.cli import cluster as cluster_cli
 from estatechain.cli import demo as demo_cli
@@ -535,6 +536,23 @@ def _announce(directory: Path, port: int, chain_id: str) -> None:
         "  Stop with Ctrl-C.",
     ]
     print("\n".join(lines), flush=True)  # noqa: T201  (plain lines a newcomer or a script can grep)
+
+
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+             add_help_option=False)
+def bench(ctx: typer.Context,
+          name: str = typer.Argument("", help="The benchmark; none, or --help, lists them.")) -> None:
+    """Run a benchmark: each figure next to a bound measured in the same run (design §5).
+
+    Example: estatechain bench pipeline --txs 2000 --repeat 1
+
+    Everything after NAME goes to the benchmark itself (`estatechain bench register --help` shows its
+    options). The commands recorded in docs/benchmarks.md run the same modules.
+    """
+    if name in ("", "--help", "-h"):
+        typer.echo(bench_cli.usage())
+        return
+    bench_cli.run(name, list(ctx.args))
 
 
 def main() -> None:
