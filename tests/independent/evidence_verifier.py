@@ -195,13 +195,21 @@ def walk(value: Json) -> list[dict[str, Json]]:
     return [o for item in value for o in walk(item)] if isinstance(value, list) else []
 
 
+NAMING_KEYS = ("bank_party", "developer", "requester_party")  # §7 case 2: the member's name is the capacity
+
+
 def named_parties(body: Json) -> dict[str, str | None]:
-    """The ``party_id`` strings a body names at any depth, each once with the ``capacity`` where first named."""
+    """The parties a body names at any depth (§7 case 2), each once with the capacity where first named."""
     found: dict[str, str | None] = {}
     for o in walk(body):
-        party, capacity = o.get("party_id"), o.get("capacity")
-        if isinstance(party, str) and party not in found:
-            found[party] = capacity if isinstance(capacity, str) else None
+        for key in sorted(o):
+            party = o[key]
+            if not isinstance(party, str) or party in found:
+                continue
+            if key == "party_id":
+                found[party] = o["capacity"] if isinstance(o.get("capacity"), str) else None
+            elif key in NAMING_KEYS:
+                found[party] = key
     return found
 
 

@@ -141,6 +141,18 @@ def test_a_filing_names_the_bank_nested_in_its_applicants_as_the_product_does(tm
         [named(c, []) for c in product_acting_for(package)]
 
 
+def test_a_banks_inquiry_names_the_bank_it_asked_for_as_the_product_does(tmp_path: Path) -> None:
+    case = filed_case(tmp_path)
+    looked = case.step("icbc-gz/operator1", "inquiry.request", {
+        "unit_number": case.owner.unit_number, "basis": "intent", "purpose": "PRE_LOAN",
+        "requester_party": case.bank_party})
+    assert looked.valid, looked.code
+    package = case.export({"kind": "tx", "tx_id": looked.tx_id})
+    assert independent_acting_for(package) == ["—", f"party {case.bank_party[:12]}… = org icbc-gz (requester_party)"]
+    assert [named(c, []) for c in independent_acting_for(package)] == \
+        [named(c, []) for c in product_acting_for(package)]
+
+
 def test_a_refused_binding_by_a_bank_names_nobody_and_the_package_verifies(tmp_path: Path) -> None:
     case = filed_case(tmp_path)
     refused = case.step("icbc-gz/operator1", "identity.bind_party", {"org": "icbc-gz", "party_id": "ab" * 32})

@@ -133,13 +133,21 @@ def record_refs(value: JSONValue, unit_number: str | None = None, *, inside: boo
     return found
 
 
+ORG_PARTY_KEYS: Final = frozenset({"bank_party", "developer", "requester_party"})
+"""Members that name a party by their key, with no ``capacity`` beside them: an inquiry's requester, a
+consent's bank, a pre-sale contract's or a building's developer (docs/evidence.md §7)."""
+
+
 def named_parties(value: JSONValue) -> dict[str, str | None]:
-    """Every ``party_id`` string of an object anywhere in ``value``, with the ``capacity`` beside it.
+    """Every party a body names anywhere in ``value``, with its capacity.
 
     Parties sit at any depth: a confirmation names its party at the top, a filing names the bank
-    inside ``applicants`` (``{"party_id", "capacity": "mortgagee"}``). Keys keep the order the body
-    states them in (depth first), each party once with the first capacity stated for it (None when
-    that object states none), so the report lists them as the transaction does.
+    inside ``applicants`` (``{"party_id", "capacity": "mortgagee"}``), an inquiry names the bank it
+    asks for as ``requester_party``. A ``party_id`` string comes with the ``capacity`` of its object
+    (None when it states none); a string under one of ``ORG_PARTY_KEYS`` comes with that key as its
+    capacity. Keys keep the order of a depth-first walk (an object's own members in key order before
+    the objects nested in it), each party once with the first capacity stated for it, so the report
+    lists them as the transaction does.
     """
     found: dict[str, str | None] = {}
     _walk_parties(value, found)
@@ -148,11 +156,17 @@ def named_parties(value: JSONValue) -> dict[str, str | None]:
 
 def _walk_parties(value: JSONValue, found: dict[str, str | None]) -> None:
     if isinstance(value, dict):
-        party, capacity = value.get("party_id"), value.get("capacity")
-        if isinstance(party, str) and party not in found:
-            found[party] = capacity if isinstance(capacity, str) else None
-        for item in value.values():
-            _walk_parties(item, found)
+        for key in sorted(value):
+            party = value[key]
+            if not isinstance(party, str) or party in found:
+                continue
+            if key == "party_id":
+                capacity = value.get("capacity")
+                found[party] = capacity if isinstance(capacity, str) else None
+            elif key in ORG_PARTY_KEYS:
+                found[party] = key
+        for key in sorted(value):
+            _walk_parties(value[key], found)
     elif isinstance(value, list):
         for item in value:
             _walk_parties(item, found)

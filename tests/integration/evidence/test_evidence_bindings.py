@@ -60,6 +60,22 @@ def test_a_filings_package_names_the_bank_nested_in_its_applicants(tmp_path: Pat
     assert f"party {case.bank_party[:12]}… = org icbc-gz (mortgagee)" in filing
 
 
+def test_a_banks_inquiry_in_a_units_package_names_the_bank_it_asked_for(tmp_path: Path) -> None:
+    """Who looked at a flat, before a court: the inquiry names its bank as ``requester_party``, not in applicants."""
+    case = imported_case(tmp_path)
+    unit = case.owner.unit_number
+    looked = case.ok("icbc-gz/operator1", "inquiry.request", {
+        "unit_number": unit, "basis": "intent", "purpose": "PRE_LOAN", "requester_party": case.bank_party})
+    at = case.harness.clock.now_ms()
+    verified = verify_package(case.export({"kind": "unit", "unit_number": unit, "from_ms": at - 60_000,
+                                           "to_ms": at}).data)
+    assert [(t.command, t.context) for t in verified.txs] == [("identity.bind_party", True),
+                                                              ("inquiry.request", False)]
+    assert verified.txs[1].tx_id == looked.tx_id
+    (inquiry,) = report_lines(verified, "inquiry.request")
+    assert f"party {case.bank_party[:12]}… = org icbc-gz (requester_party)" in inquiry
+
+
 def test_a_valid_binding_not_made_by_the_identity_authority_fails_the_package(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
