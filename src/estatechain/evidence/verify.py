@@ -231,11 +231,14 @@ def _check_subject(subject: dict[str, JSONValue], txs: list[CheckedTx]) -> None:
     if kind == "unit":
         unit = text(subject["unit_number"], f"{where}.unit_number")
         low, high = integer(subject["from_ms"], where), integer(subject["to_ms"], where)
-        filings = {c.tx.tx_id for c in txs if mentions(dict(c.tx.body), unit)}
+        # §8: the transactions naming the unit, plus the steps of applications *filed* for it (as the exporter
+        # selects): an inquiry names the unit but files nothing, so what cites it as an application is not the unit's
+        naming = {c.tx.tx_id for c in txs if mentions(dict(c.tx.body), unit)}
+        filings = {c.tx.tx_id for c in txs if c.tx.tx_id in naming and c.tx.command == "application.file"}
         for c in txs:
             if not low <= c.header.time_ms <= high:
                 raise fail(where, f"transaction {c.tx.tx_id} is outside the period [{low}, {high}]")
-            if c.tx.tx_id not in filings and c.tx.body.get("application_id") not in filings:
+            if c.tx.tx_id not in naming and c.tx.body.get("application_id") not in filings:
                 raise fail(where, f"transaction {c.tx.tx_id} neither names unit {unit} nor an application for it")
 
 

@@ -8,11 +8,16 @@ the clock moves between steps so block times differ.
 from __future__ import annotations
 
 import base64
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+import orjson
+
+from estatechain import canonical
 from estatechain.canonical import JSONValue
+from estatechain.crypto.suites import get_suite
 from estatechain.evidence.attestations import NodeKey
 from estatechain.evidence.export import Exported, export_package
 from estatechain.evidence.openings import Opener
@@ -68,6 +73,20 @@ class Case:
         opener = Opener.from_dev_layout(self.consortium_dir, NODE_ORG, self.ledger_dir) if court else None
         key = NodeKey.from_dev_layout(self.consortium_dir, NODE_ORG)
         return export_package(self.ledger_dir, subject, node_key=key, opener=opener)
+
+    def resigned(self, package: bytes, change: Callable[[dict[str, Any]], None]) -> bytes:
+        """``package`` with its export statement changed by ``change`` and signed again by the same node key.
+
+        What a dishonest or buggy exporter could produce: every such package is validly signed, so only
+        the verifier's own checks of the statement against the package can refuse it.
+        """
+        doc = orjson.loads(package)
+        payload = doc["export"]["payload"]
+        change(payload)
+        key = NodeKey.from_dev_layout(self.consortium_dir, NODE_ORG)
+        doc["export"]["signature"] = base64.b64encode(
+            get_suite("ed25519-sha256").sign(key.private_key, canonical.encode(payload))).decode()
+        return canonical.encode(doc)
 
 
 def imported_case(tmp_path: Path) -> Case:

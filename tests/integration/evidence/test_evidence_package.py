@@ -204,25 +204,15 @@ def test_an_attestation_of_another_block_at_a_height_stops_the_export_as_a_fork(
                        node_key=NodeKey.from_dev_layout(case.consortium_dir, NODE_ORG))
 
 
-def _resigned(exported: Exported, change: Callable[[dict[str, Any]], None]) -> bytes:
-    """The package with its export statement changed by ``change`` and signed again by the same node key."""
-    package = orjson.loads(exported.package)
-    payload = package["export"]["payload"]
-    change(payload)
-    key = NodeKey.from_dev_layout(exported.case.consortium_dir, NODE_ORG)
-    package["export"]["signature"] = base64.b64encode(
-        get_suite("ed25519-sha256").sign(key.private_key, canonical.encode(payload))).decode()
-    return canonical.encode(package)
-
-
 def test_a_statement_listing_a_transaction_twice_or_in_both_lists_fails_even_when_signed(exported: Exported) -> None:
     """The statement's lists are the exporter's signed claim of what it selected: checked as lists, not sets."""
-    assert verify_package(_resigned(exported, lambda p: None)).txs  # re-signing alone changes nothing
+    unchanged = exported.case.resigned(exported.package, lambda p: None)
+    assert verify_package(unchanged).txs  # re-signing alone changes nothing
     twice: Callable[[dict[str, Any]], None] = lambda p: p["context_tx_ids"].append(p["context_tx_ids"][0])  # noqa: E731
     both: Callable[[dict[str, Any]], None] = lambda p: p["context_tx_ids"].append(p["tx_ids"][0])  # noqa: E731
     for change in (twice, both):
         with pytest.raises(EvidenceInvalid, match="not exactly the package's"):
-            verify_package(_resigned(exported, change))
+            verify_package(exported.case.resigned(exported.package, change))
 
 
 def test_a_statement_signed_by_a_node_certificate_not_yet_valid_at_the_head_fails(exported: Exported) -> None:
