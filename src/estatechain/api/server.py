@@ -1,5 +1,9 @@
 """Serve a node: start its pipeline, run uvicorn on its settings' address, stop both cleanly.
 
+X-Forwarded-For and X-Forwarded-Proto are believed only from the proxies the operator lists
+(``Settings.trusted_proxies``). uvicorn's default believes them from loopback, which let any local
+caller name its own address and step round the per-address limits of sign-in and certificate lookups.
+
 SIGINT and SIGTERM (when running in the main thread) end the server gracefully; then the pipeline
 commits the block it was gathering and the ledger file is closed, so a stop never loses an
 acknowledged transaction. uvicorn's own signal capture is turned off because it re-raises the
@@ -35,7 +39,8 @@ class NodeServer:
         self._app = create_app(service)
         config = uvicorn.Config(self._app, host=settings.host, port=settings.port, log_level=log_level,
                                 access_log=False, lifespan="off", timeout_keep_alive=5,
-                                timeout_graceful_shutdown=10)
+                                timeout_graceful_shutdown=10, proxy_headers=bool(settings.trusted_proxies),
+                                forwarded_allow_ips=list(settings.trusted_proxies))
         self._server = _Server(config)
 
     @property

@@ -7,10 +7,12 @@ org's keys in one folder and must not be reachable from the network by accident.
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
+from typing import Annotated
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 class Settings(BaseSettings):
@@ -48,3 +50,31 @@ class Settings(BaseSettings):
                                    "listening address.")
     nats_monitoring: tuple[str, ...] = Field(default=(), description="Every NATS server's monitoring URL, "
                                              "checked for the settings that keep acknowledged writes.")
+    trusted_proxies: Annotated[tuple[str, ...], NoDecode] = Field(
+        default=(), description="Addresses or networks (e.g. 127.0.0.1, 10.0.0.0/8) of the reverse proxies whose "
+        "X-Forwarded-For and X-Forwarded-Proto headers name the client; comma-separated in "
+        "ESTATECHAIN_TRUSTED_PROXIES. Default: none, so every caller is known by its socket address.")
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _split_proxies(cls, value: object) -> object:
+        """The environment's comma-separated list as a tuple (a blank entry, or a blank list, is none)."""
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _check_proxies(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        """Only IP addresses and networks: uvicorn would take anything else as a literal that never matches.
+
+        ``*`` (uvicorn's "trust every caller") and a network with host bits set (``10.0.0.1/8``, likely a
+        typo for a wider trust than meant) are refused rather than guessed at.
+        """
+        for entry in value:
+            try:
+                ipaddress.ip_network(entry)
+            except ValueError:
+                msg = f"not an IP address or network: {entry!r}"
+                raise ValueError(msg) from None
+        return value

@@ -14,15 +14,19 @@ case. Wrong codes count towards the same lockout as wrong passwords.
 
 A session is a random token whose SHA-256 is stored, so a copy of the database does not let anyone
 in; it carries the CSRF token, the chosen language and the one transaction waiting for its signer's
-confirmation. Anonymous visitors get a session too (for the
-sign-in form's CSRF token and their language); signing in replaces it with a fresh token, so a
-token planted before sign-in is worthless afterwards.
+confirmation. Anonymous visitors get a session too (for the sign-in form's CSRF token and their
+language), but one kept nowhere (``anonymous``): its token lives only in the browser's cookie and
+its CSRF token is an HMAC of that token under the store's own key, so a stream of cookieless
+requests writes nothing. An anonymous session gets a row only once its password was right and the
+TOTP code is still to come (``begin_second_factor``), which no stranger can bring about. Signing in
+replaces it with a fresh token, so a token planted before sign-in is worthless afterwards.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 import sqlite3
 from dataclasses import dataclass
@@ -52,6 +56,8 @@ CODE_MS: Final = 24 * 3600_000
 SECOND_FACTOR_MS: Final = 5 * 60_000
 """How long, after the right password, the TOTP code may be given."""
 TOTP_ISSUER: Final = "estatechain"
+_TOKEN: Final = re.compile("[A-Za-z0-9_-]{43}")
+"""A session token's shape (``secrets.token_urlsafe(32)``): a cookie of another shape is replaced, never kept."""
 
 _SCHEMA: Final = """
 CREATE TABLE IF NOT EXISTS accounts (
@@ -62,6 +68,7 @@ CREATE TABLE IF NOT EXISTS sessions (
     expires_ms INTEGER NOT NULL, pending TEXT);
 CREATE TABLE IF NOT EXISTS one_time_codes (
     username TEXT PRIMARY KEY, code_hash TEXT NOT NULL, expires_ms INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS portal_key (id INTEGER PRIMARY KEY CHECK (id = 1), csrf_key BLOB NOT NULL);
 """
 _COLUMNS: Final = (
     ("accounts", "totp_sealed", "BLOB"),          # the confirmed TOTP secret, sealed (None: TOTP off)
@@ -144,6 +151,8 @@ class AccountStore:
             present = {str(row[1]) for row in self._db.execute(f"PRAGMA table_info({table})")}
             if column not in present:
                 self._db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
+        self._db.execute("INSERT OR IGNORE INTO portal_key (id, csrf_key) VALUES (1, ?)", (secrets.token_bytes(32),))
+        self._csrf_key = bytes(self._db.execute("SELECT csrf_key FROM portal_key").fetchone()[0])
         self._totp_key = totp_key
         self._clock = clock
         self._hasher = hasher if hasher is not None else PasswordHasher()  # argon2id, RFC 9106 low-memory profile
@@ -285,10 +294,19 @@ class AccountStore:
                          "WHERE username = ?", (account.username,))
         return True
 
-    def begin_second_factor(self, token: str, account: Account) -> None:
-        """Remember on the (still anonymous) session that ``account``'s password was right."""
-        self._db.execute("UPDATE sessions SET half_username = ?, half_until_ms = ? WHERE token_sha256 = ?",
-                         (account.username, self._clock.now_ms() + SECOND_FACTOR_MS, _digest(token)))
+    def begin_second_factor(self, session: Session, account: Account) -> None:
+        """Remember on ``session`` that ``account``'s password was right, keeping an anonymous session from now on.
+
+        Expired rows go first, so a row found here is a live one (``session`` was read from it) and an
+        ended session's row is never brought back under a token that reached the store as anonymous.
+        """
+        now = self._clock.now_ms()
+        self._db.execute("DELETE FROM sessions WHERE expires_ms < ?", (now,))
+        self._db.execute("INSERT INTO sessions (token_sha256, username, csrf, locale, expires_ms, half_username, "
+                         "half_until_ms) VALUES (?, NULL, ?, ?, ?, ?, ?) ON CONFLICT (token_sha256) DO UPDATE "
+                         "SET half_username = excluded.half_username, half_until_ms = excluded.half_until_ms",
+                         (_digest(session.token), session.csrf, session.locale, now + SESSION_MS, account.username,
+                          now + SECOND_FACTOR_MS))
 
     def awaiting_second_factor(self, token: str) -> str | None:
         """The username whose TOTP code this session may still give, or None."""
@@ -365,15 +383,26 @@ class AccountStore:
 
     # -- sessions ----------------------------------------------------------------------------------------
 
-    def open_session(self, *, account: Account | None = None, locale: str = DEFAULT_LOCALE) -> Session:
-        """A new session with fresh token and CSRF token."""
+    def open_session(self, *, account: Account, locale: str = DEFAULT_LOCALE) -> Session:
+        """A new session of the signed-in ``account`` with fresh token and CSRF token (visitors: ``anonymous``)."""
         token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
         self._db.execute("DELETE FROM sessions WHERE expires_ms < ?", (self._clock.now_ms(),))
         self._db.execute("INSERT INTO sessions (token_sha256, username, csrf, locale, expires_ms) "
                          "VALUES (?, ?, ?, ?, ?)",
-                         (_digest(token), None if account is None else account.username, csrf, locale,
+                         (_digest(token), account.username, csrf, locale,
                           self._clock.now_ms() + SESSION_MS))
         return Session(token=token, csrf=csrf, locale=locale, account=account, pending=None)
+
+    def anonymous(self, token: str | None, *, locale: str) -> Session:
+        """A session kept nowhere for a visitor who is not signed in: ``token`` (the cookie's) or a new one.
+
+        Its CSRF token is derived from the session token, so the sign-in form posted back with the
+        same cookie is recognised without a row; a cookie that is not of a token's shape is replaced.
+        """
+        if token is None or not _TOKEN.fullmatch(token):
+            token = secrets.token_urlsafe(32)
+        csrf = hmac.new(self._csrf_key, token.encode(), hashlib.sha256).hexdigest()
+        return Session(token=token, csrf=csrf, locale=locale, account=None, pending=None)
 
     def session(self, token: str | None) -> Session | None:
         """The live session of ``token`` (its expiry moved on), or None when unknown or expired."""

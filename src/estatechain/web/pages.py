@@ -24,6 +24,9 @@ from estatechain.web import i18n
 from estatechain.web.accounts import SESSION_MS, Session
 
 COOKIE: Final = "ec_session"
+LANG_COOKIE: Final = "ec_lang"
+"""The language a visitor chose, kept in the browser: an anonymous session has no row to keep it in."""
+LANG_COOKIE_S: Final = 365 * 24 * 3600
 _HEX64: Final = re.compile("[0-9a-f]{64}")
 BASE: Final = "/portal"
 CSP: Final = ("default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -63,6 +66,13 @@ def secure(response: Response, session: Session | None) -> Response:
     if session is not None:
         response.set_cookie(COOKIE, session.token, max_age=SESSION_MS // 1000, path=BASE, httponly=True,
                             samesite="strict", secure=session.tls)
+    return response
+
+
+def remember_locale(response: Response, session: Session) -> Response:
+    """Keep ``session``'s language in the browser (``LANG_COOKIE``), for this visit and the next ones."""
+    response.set_cookie(LANG_COOKIE, session.locale, max_age=LANG_COOKIE_S, path=BASE, httponly=True,
+                        samesite="strict", secure=session.tls)
     return response
 
 

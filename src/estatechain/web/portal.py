@@ -2,11 +2,12 @@
 
 ``Portal`` is built once per app on first use from the node service (like the certificate desk in
 ``api/routes/certificates.py``): the account store beside the ledger, the key custody of the
-development layout, a sign-in rate limiter. ``Visitor`` finds or opens the browser's session;
-``Member`` additionally requires a signed-in account; ``checked_form`` reads a POSTed form and
-refuses it (403) unless its ``csrf`` field equals the session's token. Portal routes use
-``PortalRoute``, which turns a ``PortalProblem`` into an HTML page (or the sign-in redirect) instead
-of the API's JSON error shape, without touching the app's exception handlers.
+development layout, a sign-in rate limiter. ``Visitor`` finds the browser's session (one not
+signed in is kept only in its cookie); ``Member`` additionally requires a signed-in account;
+``checked_form`` reads a POSTed form and refuses it (403) unless its ``csrf`` field equals the
+session's token. Portal routes use ``PortalRoute``, which turns a ``PortalProblem`` into an HTML
+page (or the sign-in redirect) instead of the API's JSON error shape, without touching the app's
+exception handlers.
 """
 
 from __future__ import annotations
@@ -38,10 +39,10 @@ from estatechain.web.cases import Viewer, person_party
 from estatechain.web.consentindex import FILE as CONSENT_INDEX
 from estatechain.web.consentindex import ConsentIndex
 from estatechain.web.custody import KeyCustody
-from estatechain.web.i18n import N_
+from estatechain.web.i18n import LOCALES, N_
 from estatechain.web.inquiryindex import FILE as INQUIRY_INDEX
 from estatechain.web.inquiryindex import InquiryIndex
-from estatechain.web.pages import COOKIE, redirect, render, secure
+from estatechain.web.pages import COOKIE, LANG_COOKIE, redirect, render, secure
 
 log = logging.getLogger("estatechain.web")
 
@@ -121,11 +122,17 @@ def material_store(request: Request, parts: Portal) -> MaterialStore:
 
 
 def visitor(request: Request, parts: PortalDep) -> Session:
-    """The browser's live session, or a new anonymous one in the browser's language (the response sets its cookie)."""
-    session = parts.accounts.session(request.cookies.get(COOKIE))
+    """The browser's live session, else an anonymous one kept only in its cookie (the response sets the cookie).
+
+    An anonymous visitor's language is the one they chose (``LANG_COOKIE``), else the browser's.
+    """
+    token = request.cookies.get(COOKIE)
+    session = parts.accounts.session(token)
     here = request.url.path + (f"?{request.url.query}" if request.url.query and request.method == "GET" else "")
     if session is None:
-        session = parts.accounts.open_session(locale=first_locale(request.headers.get("accept-language", "")))
+        chosen = request.cookies.get(LANG_COOKIE)
+        locale = chosen if chosen in LOCALES else first_locale(request.headers.get("accept-language", ""))
+        session = parts.accounts.anonymous(token, locale=locale)
     return replace(session, here=here, tls=request.url.scheme == "https")
 
 

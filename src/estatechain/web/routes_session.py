@@ -3,12 +3,15 @@
 Sign-in is limited per client address (``SIGNIN_PER_MINUTE`` failures a minute) and per account (lockout after
 ``MAX_FAILURES`` wrong passwords or codes in a row, ``accounts.py``); the page says "wrong username or
 password" for unknown usernames and wrong passwords alike. Staff who turned TOTP on give their code
-on a second page; the anonymous session carries the half-done sign-in for five minutes. A
-successful sign-in ends the anonymous session and opens a new one, keeping the chosen language.
+on a second page; the anonymous session carries the half-done sign-in for five minutes (it is
+written down then, and not before: ``accounts.py``). A successful sign-in ends the anonymous session
+and opens a new one, keeping the chosen language. The language switch keeps the choice in a cookie
+of its own, so a visitor's choice needs no row and outlasts sign-out.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from functools import cache
 from importlib import resources
 from typing import Final
@@ -18,7 +21,7 @@ from fastapi import APIRouter, Request, Response
 from estatechain.web import i18n
 from estatechain.web.accounts import Account, Session
 from estatechain.web.i18n import N_
-from estatechain.web.pages import redirect, render
+from estatechain.web.pages import redirect, remember_locale, render
 from estatechain.web.portal import CheckedForm, Portal, PortalDep, PortalProblem, PortalRoute, Visitor, desk_of
 
 router = APIRouter(prefix="/portal", route_class=PortalRoute, include_in_schema=False)
@@ -74,7 +77,7 @@ async def signin(request: Request, session: Visitor, form: CheckedForm, parts: P
         text = LOCKED if outcome.problem == "locked" else N_("Wrong username or password.")
         return render("signin.html", session, status=401, error=text)
     if outcome.problem == "second_factor":
-        parts.accounts.begin_second_factor(session.token, outcome.account)
+        parts.accounts.begin_second_factor(session, outcome.account)
         return redirect("/signin/code", session)
     return _signed_in(session, outcome.account, parts)
 
@@ -124,9 +127,9 @@ async def signout(session: Visitor, form: CheckedForm, parts: PortalDep) -> Resp
 
 @router.post("/lang")
 async def language(session: Visitor, form: CheckedForm, parts: PortalDep) -> Response:
-    """Switch the session's language and go back to the page it came from."""
+    """Switch the language (the browser keeps it; a signed-in session too) and go back to the page it came from."""
     locale = i18n.choose(str(form.get("locale", "")))
-    parts.accounts.set_locale(session.token, locale)
+    parts.accounts.set_locale(session.token, locale)  # an anonymous session has no row: the cookie alone keeps it
     back = str(form.get("back", ""))
     path = back.removeprefix("/portal") if back.startswith("/portal") and "//" not in back else ""
-    return redirect(path, session)
+    return remember_locale(redirect(path, session), replace(session, locale=locale))

@@ -54,10 +54,10 @@ def test_with_totp_on_the_password_alone_does_not_sign_in(tmp_path: Path) -> Non
     clock = FixedClock(START_MS)
     accounts = store(tmp_path, clock)
     secret = enrolled(accounts, clock)
-    anonymous = accounts.open_session()
+    anonymous = accounts.anonymous(None, locale="zh-CN")
     first = accounts.sign_in(CLERK.username, "correct horse")
     assert first.problem == "second_factor"
-    accounts.begin_second_factor(anonymous.token, CLERK)
+    accounts.begin_second_factor(anonymous, CLERK)
     assert accounts.second_factor(anonymous.token, "000000" if code(secret, clock) != "000000" else "111111"
                                   ).account is None
     done = accounts.second_factor(anonymous.token, code(secret, clock))
@@ -70,13 +70,13 @@ def test_a_code_is_accepted_once_and_within_one_step_of_drift(tmp_path: Path) ->
     clock = FixedClock(START_MS)
     accounts = store(tmp_path, clock)
     secret = enrolled(accounts, clock)
-    session = accounts.open_session()
-    accounts.begin_second_factor(session.token, CLERK)
+    session = accounts.anonymous(None, locale="zh-CN")
+    accounts.begin_second_factor(session, CLERK)
     clock.advance(30_000)
     used = code(secret, clock, offset=-1)  # a phone 30 s behind
     assert accounts.second_factor(session.token, used).account == CLERK
-    again = accounts.open_session()
-    accounts.begin_second_factor(again.token, CLERK)
+    again = accounts.anonymous(None, locale="zh-CN")
+    accounts.begin_second_factor(again, CLERK)
     assert accounts.second_factor(again.token, used).problem == "wrong"  # replay of a used step
     assert accounts.second_factor(again.token, code(secret, clock, offset=3)).problem == "wrong"  # too far ahead
 
@@ -88,9 +88,9 @@ def test_wrong_codes_lock_the_account_and_a_right_password_does_not_reset_the_co
     wrong = f"{(int(code(secret, clock)) + 500_000) % 1_000_000:06d}"
     outcomes = []
     for _ in range(MAX_FAILURES):
-        session = accounts.open_session()
+        session = accounts.anonymous(None, locale="zh-CN")
         assert accounts.sign_in(CLERK.username, "correct horse").problem == "second_factor"
-        accounts.begin_second_factor(session.token, CLERK)
+        accounts.begin_second_factor(session, CLERK)
         outcomes.append(accounts.second_factor(session.token, wrong).problem)
     assert outcomes == ["wrong"] * (MAX_FAILURES - 1) + ["locked"]
     assert accounts.sign_in(CLERK.username, "correct horse").problem == "locked"
@@ -100,8 +100,8 @@ def test_the_second_step_expires(tmp_path: Path) -> None:
     clock = FixedClock(START_MS)
     accounts = store(tmp_path, clock)
     secret = enrolled(accounts, clock)
-    session = accounts.open_session()
-    accounts.begin_second_factor(session.token, CLERK)
+    session = accounts.anonymous(None, locale="zh-CN")
+    accounts.begin_second_factor(session, CLERK)
     clock.advance(SECOND_FACTOR_MS + 1)
     assert accounts.second_factor(session.token, code(secret, clock)).problem == "expired"
 
