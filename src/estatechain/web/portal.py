@@ -54,25 +54,40 @@ SIGNIN_PER_MINUTE: Final = 20
 
 
 class RateLimit:
-    """Failed attempts per client address in a sliding one-minute window."""
+    """Failed attempts per client address in a sliding one-minute window.
+
+    Only addresses with a failure inside the window are kept: asking whether an address is blocked
+    stores nothing, and addresses whose failures all left the window are dropped once more than
+    ``SWEEP_AT`` are held, so a stream of sign-in attempts from ever new addresses cannot grow the
+    node's memory without bound.
+    """
+
+    SWEEP_AT: Final = 4_096
 
     def __init__(self, per_minute: int) -> None:
         self.per_minute = per_minute
         self._seen: dict[str, deque[int]] = {}
 
-    def _window(self, client: str, now_ms: int) -> deque[int]:
-        window = self._seen.setdefault(client, deque())
+    def __len__(self) -> int:
+        """How many client addresses the limiter holds failures of."""
+        return len(self._seen)
+
+    @staticmethod
+    def _trim(window: deque[int], now_ms: int) -> deque[int]:
         while window and window[0] <= now_ms - 60_000:
             window.popleft()
         return window
 
     def blocked(self, client: str, now_ms: int) -> bool:
         """Whether ``client`` failed ``per_minute`` times within the last minute."""
-        return len(self._window(client, now_ms)) >= self.per_minute
+        window = self._seen.get(client)
+        return window is not None and len(self._trim(window, now_ms)) >= self.per_minute
 
     def failed(self, client: str, now_ms: int) -> None:
         """Count one failed attempt of ``client``."""
-        self._window(client, now_ms).append(now_ms)
+        if client not in self._seen and len(self._seen) >= self.SWEEP_AT:
+            self._seen = {c: w for c, w in self._seen.items() if self._trim(w, now_ms)}
+        self._trim(self._seen.setdefault(client, deque()), now_ms).append(now_ms)
 
 
 @dataclass(slots=True)
