@@ -82,7 +82,7 @@ async def committed_valid(node: UpNode, tx_ids: list[str]) -> dict[str, str]:
 
 async def certificate_file(node: UpNode, number: str) -> bytes:
     async with Client(node.url, ClientIdentity.from_dev(node.directory, "gz-registry/issuer1")) as issuer:
-        request = issuer.build_request("GET", f"/v1/certificates/{quote(number)}", chain_id=await issuer.chain_id())
+        request = issuer.build_request("GET", f"/v1/certificates/{quote(number)}", target=await issuer.target())
         data: dict[str, Any] = await issuer.send(request)
     return orjson.dumps(data)
 

@@ -107,7 +107,7 @@ async def signed_inquiry(node: Node, handle: str, **fields: Any) -> SignedTransa
 
 async def call(node: Node, handle: str, method: str, path: str, content: bytes | None = None) -> Any:
     async with Client(node.url, node.identity(handle), timeout_s=15) as client:
-        request = client.build_request(method, path, content=content, chain_id=await client.chain_id())
+        request = client.build_request(method, path, content=content, target=await client.target())
         return await client.send(request)
 
 

@@ -137,7 +137,7 @@ def test_kill_9_during_webhook_delivery_loses_no_event(tmp_path: Path) -> None:
             async def register() -> None:
                 async with Client(url, identity) as client:
                     request = client.build_request("POST", "/v1/webhooks", content=canonical.encode({"url": hook_url}),
-                                                   chain_id=await client.chain_id())
+                                                   target=await client.target())
                     await client.send(request)
 
             asyncio.run(register())

@@ -22,6 +22,7 @@ from estatechain.api.routes import events as event_routes
 from estatechain.api.routes import parties as party_routes
 from estatechain.node.service import NodeService
 from estatechain.node.settings import Settings
+from estatechain.sdk.signing import RequestTarget
 from estatechain.web import router as portal_router
 
 API_VERSION = "1.0.0"
@@ -31,9 +32,10 @@ The HTTP API of an estatechain org node. Every `/v1` call except `/v1/health`, `
 certificate checks (`GET` and `POST /v1/certificates/verify`, rate-limited) is signed
 with RFC 9421 HTTP Message Signatures by the caller's certificate key (Ed25519), covering `@method`,
 `@path`, `@query` and, with a body, `content-digest` (RFC 9530); `keyid` is the certificate's SHA-256
-fingerprint and `tag` the chain id. Send the certificate as `Estatechain-Certificate` (base64 DER)
-unless it is already on the ledger. Every error is `{"error": code, "message": ..., "detail": {...}}`.
-See docs/api.md for byte-exact examples.
+fingerprint; `tag` names the node the request is sent to, `<chain id>/<org id>` as `GET /v1/health` gives
+them (a node refuses a request signed for another node or network). Send the certificate as
+`Estatechain-Certificate` (base64 DER) unless it is already on the ledger. Every error is
+`{"error": code, "message": ..., "detail": {...}}`. See docs/api.md for byte-exact examples.
 """
 
 VERIFY_BODY_BYTES: Final = certificates.MAX_FILE_BYTES + 64 * 1024
@@ -57,7 +59,8 @@ def create_app(service: NodeService) -> FastAPI:
                   openapi_url="/openapi.json", docs_url="/docs", redoc_url=None)
     app.state.service = service
     app.state.authenticator = RequestAuthenticator(
-        callers=service, clock=service.clock, chain_id=service.genesis.chain_id,
+        callers=service, clock=service.clock,
+        target=RequestTarget(chain_id=service.genesis.chain_id, node_org=service.keys.org_id),
         max_age_s=settings.signature_max_age_s, skew_s=settings.clock_skew_s,
         nonces=NonceCache(settings.nonce_cache_entries, path=settings.ledger_dir / NONCE_FILE,
                           now_s=service.clock.now_ms() // 1000),

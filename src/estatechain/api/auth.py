@@ -4,19 +4,23 @@ Every ``/v1`` call except health and readiness is signed by the caller with its 
 Ed25519 key. The profile (``docs/api.md`` has a worked example):
 
 * ``Signature-Input: sig=("@method" "@path" "@query" "content-digest");created=…;expires=…;
-  nonce="…";keyid="<certificate SHA-256 fingerprint, hex>";alg="ed25519";tag="<chain id>"``
+  nonce="…";keyid="<certificate SHA-256 fingerprint, hex>";alg="ed25519";tag="<chain id>/<node org id>"``
   and ``Signature: sig=:<base64>:``. ``content-digest`` (RFC 9530, ``sha-256``) is covered whenever
   the request has a body; ``expires`` is optional.
 * The certificate travels as ``Estatechain-Certificate: <base64 DER>``, or is omitted when a
   certificate with that fingerprint is already on the ledger.
-* ``tag`` is the consortium's chain id, so a request signed for one network never verifies on another.
+* ``tag`` names the node the request is for (``RequestTarget``): the consortium's chain id and the
+  org that runs this node. Each node keeps its own replay cache, so without it a request captured
+  on its way to one org's node was accepted once more at every other org's node of the consortium,
+  and at any node of another network that knows the same certificate.
 * Replay: ``created`` must lie within ``signature_max_age_s`` (± ``clock_skew_s``) of the node's
   clock, and each (keyid, nonce) is accepted once while it could still pass that window — also
   across a restart of the node: the pairs are kept in ``request-nonces.sqlite`` beside the ledger.
 
 Every rejection is 401 with a reason code: ``MISSING_SIGNATURE``, ``MALFORMED_SIGNATURE``,
-``BAD_SIGNATURE``, ``WRONG_CHAIN``, ``UNKNOWN_KEY``, ``REVOKED``, ``CERTIFICATE_EXPIRED``,
-``INSUFFICIENT_COVERAGE``, ``DIGEST_MISMATCH``, ``EXPIRED``, ``NOT_YET_VALID``, ``REPLAYED``.
+``BAD_SIGNATURE``, ``MISSING_TAG``, ``WRONG_CHAIN``, ``WRONG_NODE``, ``UNKNOWN_KEY``, ``REVOKED``,
+``CERTIFICATE_EXPIRED``, ``INSUFFICIENT_COVERAGE``, ``DIGEST_MISMATCH``, ``EXPIRED``, ``NOT_YET_VALID``,
+``REPLAYED``.
 """
 
 from __future__ import annotations
@@ -39,6 +43,7 @@ from estatechain.api.problems import ApiError
 from estatechain.clock import Clock
 from estatechain.errors import InputError, NotFound, Refused
 from estatechain.identity.membership import Signer
+from estatechain.sdk.signing import RequestTarget
 
 CERTIFICATE_HEADER: Final = "estatechain-certificate"
 COVERED: Final = ("@method", "@path", "@query")
@@ -212,11 +217,13 @@ class RequestAuthenticator:
     """Verifies one request's signature, time window and nonce; returns the caller's identity."""
 
     def __init__(  # noqa: PLR0913  (keywords only; each is one knob of the profile)
-        self, *, callers: CallerResolver, clock: Clock, chain_id: str, max_age_s: int, skew_s: int, nonces: NonceCache
+        self, *, callers: CallerResolver, clock: Clock, target: RequestTarget, max_age_s: int, skew_s: int,
+        nonces: NonceCache,
     ) -> None:
+        """``target``: this node, as a request signed for it names it in its ``tag``."""
         self._callers = callers
         self._clock = clock
-        self._chain_id = chain_id
+        self._target = target
         self._max_age_s = max_age_s
         self._skew_s = skew_s
         self._nonces = nonces
@@ -241,14 +248,15 @@ class RequestAuthenticator:
         verifier = _Verifier(signature_algorithm=algorithms.ED25519, key_resolver=keys)
         message = _Message(method=method.upper(), url="http://node" + target, headers=lines)
         try:
-            results = verifier.verify(message, max_age=None, expect_tag=self._chain_id)
+            results = verifier.verify(message, max_age=None)  # one signature: its tag is checked below
         except InvalidSignature as exc:
             raise self._classify(exc, keys) from None
         except Exception as exc:  # noqa: BLE001  (the library raises its base error for malformed input)
             raise unauthorized("MALFORMED_SIGNATURE", f"the signature headers cannot be read: {exc}") from None
         if keys.signer is None or len(results) != 1:
-            raise unauthorized("MALFORMED_SIGNATURE", "send exactly one signature tagged with the chain id")
+            raise unauthorized("MALFORMED_SIGNATURE", "send exactly one signature")
         result = results[0]
+        self._check_target(result.parameters.get("tag"))
         self._check_coverage(result.covered_components, body)
         self._check_time_and_nonce(result.parameters, keys.signer.fingerprint)
         return keys.signer
@@ -257,13 +265,33 @@ class RequestAuthenticator:
         if keys.failure is not None:
             return keys.failure
         text = str(exc)
-        if "expected tag" in text:
-            return unauthorized("WRONG_CHAIN", "the signature's tag must be this consortium's chain id",
-                                expected=self._chain_id)
         if keys.signer is not None:
             return unauthorized("BAD_SIGNATURE", "the signature does not verify with the certificate's key over "
                                 "the covered components", keyid=keys.signer.fingerprint)
         return unauthorized("MALFORMED_SIGNATURE", f"the signature headers are not acceptable: {text}")
+
+    def _check_target(self, tag: int | str | None) -> None:
+        """The signature's tag must name this node: checked after the signature, which covers it.
+
+        A request that verifies but names another node or network was signed by its key's holder for
+        somewhere else: it is refused here before its nonce is used, and the answer says what to sign.
+        """
+        expected = self._target
+        how = (f'sign each request for the node it is sent to: tag="{expected.tag}" (chain id "/" org id; '
+               "GET /v1/health names both)")
+        target = RequestTarget.from_tag(tag) if isinstance(tag, str) else None
+        if target is None:
+            got = {} if tag is None else {"got": str(tag)[:200]}
+            raise unauthorized("MISSING_TAG", f"the signature has no tag naming this node; {how}",
+                               expected=expected.tag, **got)
+        if target.chain_id != expected.chain_id:
+            raise unauthorized("WRONG_CHAIN", f"the request was signed for another network (chain id "
+                               f"{target.chain_id[:16]}…), not this consortium's; {how}",
+                               expected=expected.chain_id, got=target.chain_id)
+        if target.node_org != expected.node_org:
+            raise unauthorized("WRONG_NODE", f"the request was signed for the node of {target.node_org}, but "
+                               f"this node is {expected.node_org}'s; {how}",
+                               expected=expected.node_org, got=target.node_org)
 
     @staticmethod
     def _check_coverage(covered: dict[str, str], body: bytes) -> None:

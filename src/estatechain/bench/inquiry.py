@@ -198,16 +198,15 @@ async def run_phase(name: str, pid: int, seconds: float, concurrency: int,
 
 
 async def measure(args: argparse.Namespace, directory: Path, url: str, pid: int, units: list[str]) -> list[Phase]:
-    clients = [Client(url, ClientIdentity.from_dev(directory, h), timeout_s=30.0,
-                      transport=transport(args.inquiry_concurrency + 8)) for h in BANKS]
-    chain_id = await clients[0].chain_id()
-    pinger = Client(url, ClientIdentity.from_dev(directory, BANKS[0]), chain_id=chain_id, timeout_s=30.0,
-                    transport=transport(args.ping_concurrency + 8))
-    for client in clients:
-        client._chain_id = chain_id  # noqa: SLF001  (one health call, not one per client)
+    async with Client(url, ClientIdentity.from_dev(directory, BANKS[0]), timeout_s=30.0) as probe:
+        target = await probe.target()  # one health call, not one per client
+    clients = [Client(url, ClientIdentity.from_dev(directory, h), chain_id=target.chain_id, node_org=target.node_org,
+                      timeout_s=30.0, transport=transport(args.inquiry_concurrency + 8)) for h in BANKS]
+    pinger = Client(url, ClientIdentity.from_dev(directory, BANKS[0]), chain_id=target.chain_id,
+                    node_org=target.node_org, timeout_s=30.0, transport=transport(args.ping_concurrency + 8))
 
     async def ping(_: int) -> dict[str, float]:
-        await pinger.send(pinger.build_request("GET", "/v1/ping", chain_id=chain_id))
+        await pinger.send(pinger.build_request("GET", "/v1/ping", target=target))
         return {}
 
     async def inquiry(n: int) -> dict[str, float]:
@@ -216,12 +215,12 @@ async def measure(args: argparse.Namespace, directory: Path, url: str, pid: int,
         signed = await client.sign("inquiry.request", {"unit_number": unit, "basis": "intent", "purpose": "PRE_LOAN"})
         start = time.perf_counter()
         status: dict[str, Any] = await client.send(client.build_request(
-            "POST", "/v1/inquiries", params={"wait": "10"}, content=signed.envelope, chain_id=chain_id))
+            "POST", "/v1/inquiries", params={"wait": "10"}, content=signed.envelope, target=target))
         committed = time.perf_counter()
         if status["status"] != "committed" or status["result"] != "valid":
             raise RuntimeError(f"inquiry {signed.tx_id} {status}")
         answer = await client.send(client.build_request("GET", f"/v1/inquiries/{signed.tx_id}/answer",
-                                                        chain_id=chain_id))
+                                                        target=target))
         if answer["answer"]["inquiry_id"] != signed.tx_id:
             raise RuntimeError("answer of another inquiry")
         return {"commit": (committed - start) * 1000, "answer": (time.perf_counter() - committed) * 1000}

@@ -264,7 +264,8 @@ class Demo(Driver):
 
     async def run(self) -> list[Row]:
         """Every business type, each step signed by the party that acts."""
-        self.chain_id = await self.client(INTAKE).chain_id()
+        target = await self.client(INTAKE).target()
+        self.chain_id, self.node_org = target.chain_id, target.node_org
         owners = self.world.owners
         ordinary = await self.mortgage_first(owners[OWNER], ICBC, maximum=False)
         maximum = await self.mortgage_first(owners[MAX_OWNER], CCB, maximum=True)

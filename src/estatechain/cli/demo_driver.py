@@ -106,6 +106,8 @@ class Driver:
         self.presale_document = ""
         """The pre-sale contract's hash: the buyer's evidence of interest when inquiring into the flat."""
         self.chain_id = ""
+        self.node_org = ""
+        """The node's chain id and org, asked of it once (``run``) and given to every client after."""
 
     # -- plumbing -------------------------------------------------------------------------------------
 
@@ -121,7 +123,7 @@ class Driver:
         found = self._clients.get(handle)
         if found is None:
             found = Client(self.url, ClientIdentity.from_dev(self.directory, handle), chain_id=self.chain_id or None,
-                           timeout_s=30.0)
+                           node_org=self.node_org or None, timeout_s=30.0)
             self._clients[handle] = found
         return found
 
@@ -157,7 +159,7 @@ class Driver:
         """A signed request as ``handle``; the decoded JSON answer."""
         client = self.client(handle)
         content = body if isinstance(body, bytes) or body is None else orjson.dumps(body)
-        request = client.build_request(method, path, content=content, chain_id=self.chain_id)
+        request = client.build_request(method, path, content=content, target=await client.target())
         return await client.send(request)
 
     async def material(self, handle: str, kind: str, label: str) -> dict[str, JSONValue]:

@@ -36,7 +36,7 @@ async def fetch_material(  # noqa: PLR0913  (keywords only)
             if org == own_org:
                 continue
             try:
-                async with Client(url, identity, chain_id=chain_id, timeout_s=10.0) as peer:
+                async with Client(url, identity, chain_id=chain_id, node_org=org, timeout_s=10.0) as peer:
                     size = await peer.download(f"/v1/materials/{sha256}", target)
             except (EstatechainError, SdkError) as exc:
                 log.info("material %s not fetched from %s: %s", sha256, org, exc)

@@ -16,11 +16,11 @@ from estatechain.sdk.errors import (
     ServerError,
 )
 from estatechain.sdk.identity import ClientIdentity
-from estatechain.sdk.signing import SignedTransaction, sign_request, sign_transaction
+from estatechain.sdk.signing import RequestTarget, SignedTransaction, sign_request, sign_transaction
 from estatechain.sdk.sync import SyncClient
 
 __all__ = [
     "AuthenticationFailed", "Block", "Client", "ClientIdentity", "CommitTimeout", "Forbidden", "NotFound",
-    "ProofInvalid", "Refused", "SdkError", "ServerError", "SignedTransaction", "SyncClient", "TxStatus",
-    "VerifiedInclusion", "sign_request", "sign_transaction",
+    "ProofInvalid", "Refused", "RequestTarget", "SdkError", "ServerError", "SignedTransaction", "SyncClient",
+    "TxStatus", "VerifiedInclusion", "sign_request", "sign_transaction",
 ]

@@ -29,7 +29,7 @@ from estatechain.ledger.envelope import TX_TYPE, build_envelope
 from estatechain.ledger.results import TxResult, leaf_bytes
 from estatechain.sdk.errors import CommitTimeout, ProofInvalid, SdkError, server_error
 from estatechain.sdk.identity import ClientIdentity
-from estatechain.sdk.signing import SUITE, SignedTransaction, sign_request, sign_transaction
+from estatechain.sdk.signing import SUITE, RequestTarget, SignedTransaction, sign_request, sign_transaction
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -99,12 +99,18 @@ class Client:
         identity: ClientIdentity,
         *,
         chain_id: str | None = None,
+        node_org: str | None = None,
         timeout_s: float = 10.0,
         transport: httpx.AsyncBaseTransport | None = None,
         include_certificate: bool = True,
     ) -> None:
+        """``chain_id`` and ``node_org`` (the org whose node ``base_url`` is) are asked of the node when not given.
+
+        Every request is signed for that node (``RequestTarget``): no other node accepts it.
+        """
         self.identity = identity
         self._chain_id = chain_id
+        self._node_org = node_org
         self._include_certificate = include_certificate
         self._suite = get_suite(SUITE)
         self._http = httpx.AsyncClient(base_url=base_url, timeout=timeout_s, transport=transport)
@@ -125,18 +131,42 @@ class Client:
     async def chain_id(self) -> str:
         """The consortium's chain id (from ``/v1/health`` on first use unless given)."""
         if self._chain_id is None:
-            self._chain_id = str((await self._send("GET", "/v1/health", signed=False))["chain_id"])
+            return (await self._discover()).chain_id
         return self._chain_id
+
+    async def target(self) -> RequestTarget:
+        """The node this client's requests are signed for (from ``/v1/health`` on first use unless given)."""
+        if self._chain_id is None or self._node_org is None:
+            return await self._discover()
+        return RequestTarget(chain_id=self._chain_id, node_org=self._node_org)
+
+    async def _discover(self) -> RequestTarget:
+        """Fill in the chain id and node org not given, from the node's unsigned ``/v1/health``.
+
+        Raises:
+            SdkError: the node does not name both there (a node older than this SDK).
+
+        """
+        health = await self._send("GET", "/v1/health", signed=False)
+        chain_id, node_org = (health.get(k) if isinstance(health, dict) else None for k in ("chain_id", "org_id"))
+        if not isinstance(chain_id, str) or not isinstance(node_org, str):
+            raise SdkError(f"the node at {self._http.base_url} does not name its chain_id and org_id in /v1/health; "
+                           "requests are signed for one node's org (docs/api.md): upgrade the node, or pass "
+                           "chain_id and node_org to the client")
+        chain_id = chain_id if self._chain_id is None else self._chain_id
+        node_org = node_org if self._node_org is None else self._node_org
+        self._chain_id, self._node_org = chain_id, node_org
+        return RequestTarget(chain_id=chain_id, node_org=node_org)
 
     def build_request(  # noqa: PLR0913  (keywords only; each overrides one part of the request)
         self, method: str, path: str, *, params: Mapping[str, int | str] | None = None,
-        content: bytes | None = None, chain_id: str, created_s: int | None = None, nonce: str | None = None,
+        content: bytes | None = None, target: RequestTarget, created_s: int | None = None, nonce: str | None = None,
         content_type: str = "application/json",
     ) -> httpx.Request:
-        """A request signed with this identity (exposed so tests and integrators can inspect it)."""
+        """A request signed with this identity for ``target`` (exposed so tests and integrators can inspect it)."""
         headers = {"content-type": content_type} if content is not None else {}
         request = self._http.build_request(method, path, params=params, content=content, headers=headers)
-        sign_request(request, self.identity, chain_id=chain_id,
+        sign_request(request, self.identity, target=target,
                      created_s=int(time.time()) if created_s is None else created_s, nonce=nonce,
                      include_certificate=self._include_certificate)
         return request
@@ -181,7 +211,7 @@ class Client:
         if not signed:
             return await self.send(self._http.build_request(method, path, params=params))
         return await self.send(self.build_request(method, path, params=params, content=content,
-                                                  chain_id=await self.chain_id(), content_type=content_type))
+                                                  target=await self.target(), content_type=content_type))
 
     # -- transactions ------------------------------------------------------------------------------------
 
@@ -310,7 +340,7 @@ class Client:
             SdkError: the node is unreachable or answered with an error.
 
         """
-        response = await self._stream(self.build_request("GET", path, chain_id=await self.chain_id()))
+        response = await self._stream(self.build_request("GET", path, target=await self.target()))
         try:
             size = 0
             with target.open("wb") as out:
@@ -405,7 +435,7 @@ class Client:
             params: dict[str, int | str] = {"heartbeat": heartbeat_s}
             if cursor is not None:
                 params["after"] = cursor
-            request = self.build_request("GET", "/v1/events", params=params, chain_id=await self.chain_id())
+            request = self.build_request("GET", "/v1/events", params=params, target=await self.target())
             request.extensions["timeout"] = httpx.Timeout(10.0, read=heartbeat_s * 3.0).as_dict()
             response = await self._stream(request)
             overflow = False

@@ -3,7 +3,8 @@
 Request profile (the node's ``api/auth.py`` verifies it): label ``sig``; covered ``@method``,
 ``@path``, ``@query`` and, with a body, ``content-digest`` (RFC 9530 sha-256); parameters
 ``created``, ``expires``, ``nonce``, ``keyid`` (certificate fingerprint), ``alg="ed25519"`` and
-``tag`` (the chain id). The certificate goes in ``Estatechain-Certificate`` as base64 DER.
+``tag`` (``RequestTarget.tag``: the chain id and the org id of the node the request is sent to). The
+certificate goes in ``Estatechain-Certificate`` as base64 DER.
 """
 
 from __future__ import annotations
@@ -38,6 +39,31 @@ class _Message:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class RequestTarget:
+    """The node a request is signed for: its network (chain id) and the member org that runs it.
+
+    Signed as the RFC 9421 ``tag`` parameter, ``<chain id>/<org id>``, so a request captured on its
+    way to one node is refused at any other: another org's node of the same consortium (whose replay
+    cache never saw its nonce) or a node of another network that knows the same certificate. Not
+    ``@authority``: a node behind a proxy sees a rewritten ``Host``. ``GET /v1/health`` names both.
+    """
+
+    chain_id: str
+    node_org: str
+
+    @property
+    def tag(self) -> str:
+        """The signature's ``tag`` value."""
+        return f"{self.chain_id}/{self.node_org}"
+
+    @classmethod
+    def from_tag(cls, tag: str) -> RequestTarget | None:
+        """The target a ``tag`` names, or None when it is not of the form ``<chain id>/<org id>``."""
+        chain_id, separator, node_org = tag.partition("/")
+        return cls(chain_id=chain_id, node_org=node_org) if separator and chain_id and node_org else None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class SignedTransaction:
     """An envelope signed locally: its exact bytes and tx id (hash of the canonical payload)."""
 
@@ -49,13 +75,16 @@ def sign_request(  # noqa: PLR0913  (keywords only; each is one signature parame
     request: httpx.Request,
     identity: ClientIdentity,
     *,
-    chain_id: str,
+    target: RequestTarget,
     created_s: int,
     nonce: str | None = None,
     expires_s: int | None = None,
     include_certificate: bool = True,
 ) -> None:
-    """Add ``Signature-Input``, ``Signature`` (and ``Content-Digest`` with a body) to ``request``."""
+    """Add ``Signature-Input``, ``Signature`` (and ``Content-Digest`` with a body) to ``request``.
+
+    ``target`` is the node the request goes to; no other node accepts it (``RequestTarget``).
+    """
     key = ed25519.Ed25519PrivateKey.from_private_bytes(identity.private_key)
     keys = MappingKeyResolver(public_keys={}, private_keys={identity.fingerprint: key})
     signer = HTTPMessageSigner(signature_algorithm=algorithms.ED25519, key_resolver=keys)
@@ -69,7 +98,7 @@ def sign_request(  # noqa: PLR0913  (keywords only; each is one signature parame
         expires=datetime.fromtimestamp(expires_s if expires_s is not None else created_s + 60, tz=UTC),
         nonce=nonce or secrets.token_urlsafe(16),
         label=LABEL,
-        tag=chain_id,
+        tag=target.tag,
         covered_component_ids=COVERED,
         body=body or None,
     )

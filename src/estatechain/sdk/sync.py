@@ -18,7 +18,7 @@ from typing import Any, Self, TypeVar
 from estatechain.canonical import JSONValue
 from estatechain.sdk.client import Block, Client, PreparedPayload, TxStatus, VerifiedInclusion
 from estatechain.sdk.identity import ClientIdentity
-from estatechain.sdk.signing import SignedTransaction
+from estatechain.sdk.signing import RequestTarget, SignedTransaction
 
 _T = TypeVar("_T")
 
@@ -126,9 +126,10 @@ class SyncClient:
     """Blocking client of one node; ``with SyncClient(url, identity) as c: c.submit_and_wait(...)``."""
 
     def __init__(self, base_url: str, identity: ClientIdentity, *, chain_id: str | None = None,
-                 timeout_s: float = 10.0) -> None:
+                 node_org: str | None = None, timeout_s: float = 10.0) -> None:
+        """See ``Client``: what is not given is asked of the node."""
         self._loop = asyncio.new_event_loop()
-        self._client = Client(base_url, identity, chain_id=chain_id, timeout_s=timeout_s)
+        self._client = Client(base_url, identity, chain_id=chain_id, node_org=node_org, timeout_s=timeout_s)
         self._streams: list[EventStream] = []
 
     def _run(self, work: Coroutine[Any, Any, _T]) -> _T:
@@ -153,6 +154,10 @@ class SyncClient:
     def chain_id(self) -> str:
         """See ``Client.chain_id``."""
         return self._run(self._client.chain_id())
+
+    def target(self) -> RequestTarget:
+        """See ``Client.target``."""
+        return self._run(self._client.target())
 
     def sign(self, command: str, body: Mapping[str, JSONValue]) -> SignedTransaction:
         """See ``Client.sign``."""

@@ -406,7 +406,7 @@ class DevCluster:
 
     def client(self, org: str, handle: str, *, timeout_s: float = 10.0) -> Client:
         """An SDK client of ``org``'s node acting as ``handle``."""
-        return Client(self.url(org), self.identity(handle), chain_id=self.chain_id, timeout_s=timeout_s)
+        return Client(self.url(org), self.identity(handle), chain_id=self.chain_id, node_org=org, timeout_s=timeout_s)
 
     def dev_owners(self) -> dict[str, dict[str, object]]:
         """``orgs/gz-identity/dev-owners.json``: dev person handle → the owner (unit, party, title) it acts for."""

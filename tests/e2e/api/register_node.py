@@ -21,7 +21,7 @@ from estatechain.clock import FixedClock, SystemClock
 from estatechain.identity.devca import create_dev_consortium
 from estatechain.node.bootstrap import build_node
 from estatechain.node.settings import Settings
-from estatechain.sdk import ClientIdentity
+from estatechain.sdk import ClientIdentity, RequestTarget
 from estatechain.storage.store import LedgerStore
 from estatechain.testing.builders import TxFactory
 from estatechain.testing.register import (
@@ -52,6 +52,11 @@ class RegisterNode:
 
     def identity(self, handle: str) -> ClientIdentity:
         return ClientIdentity.from_dev(self.consortium_dir, handle)
+
+    @property
+    def target(self) -> RequestTarget:
+        """What a request to this node is signed for: in the dev layout a node's folder is its org."""
+        return RequestTarget(chain_id=self.chain_id, node_org=self.ledger_dir.name)
 
 
 def import_register(consortium_dir: Path, ledger_dir: Path) -> tuple[str, RegisterImporter, dict[str, OwnerCandidate]]:

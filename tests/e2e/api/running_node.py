@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 import pytest
 
 from estatechain.api.server import NodeServer
@@ -17,7 +18,7 @@ from estatechain.clock import SystemClock
 from estatechain.identity.devca import DevConsortium, create_dev_consortium
 from estatechain.node.bootstrap import build_node
 from estatechain.node.settings import Settings
-from estatechain.sdk import ClientIdentity
+from estatechain.sdk import ClientIdentity, RequestTarget
 from estatechain.storage.store import LedgerStore
 
 
@@ -26,10 +27,17 @@ class RunningNode:
     url: str
     consortium: DevConsortium
     directory: Path
+    org_id: str
+    """The org the node serves as (outside a dev layout, its ledger folder's name), as its /v1/health names it."""
 
     @property
     def chain_id(self) -> str:
         return self.consortium.genesis.chain_id
+
+    @property
+    def target(self) -> RequestTarget:
+        """What a request to this node is signed for."""
+        return RequestTarget(chain_id=self.chain_id, node_org=self.org_id)
 
     def identity(self, handle: str) -> ClientIdentity:
         return ClientIdentity.from_dev(self.directory, handle)
@@ -50,7 +58,9 @@ def running_node(tmp_path: Path) -> Iterator[RunningNode]:
         assert thread.is_alive(), "the node thread died"
         time.sleep(0.01)
     try:
-        yield RunningNode(url=f"http://127.0.0.1:{server.port}", consortium=consortium, directory=tmp_path / "net")
+        url = f"http://127.0.0.1:{server.port}"
+        org_id = str(httpx.get(f"{url}/v1/health", timeout=10).json()["org_id"])
+        yield RunningNode(url=url, consortium=consortium, directory=tmp_path / "net", org_id=org_id)
     finally:
         server.stop()
         thread.join(timeout=10)

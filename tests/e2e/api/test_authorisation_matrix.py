@@ -122,7 +122,7 @@ class World:
         headers = {"content-type": content_type} if content_type else {}
         request = httpx.Request(method, self.reg.url + path, content=content, headers=headers)
         if signer is not None:
-            sign_request(request, signer, chain_id=self.reg.chain_id, created_s=int(time.time()))
+            sign_request(request, signer, target=self.reg.target, created_s=int(time.time()))
         return request
 
     def send(self, request: httpx.Request) -> httpx.Response:

@@ -18,7 +18,7 @@ OPERATOR = "icbc-gz/operator1"
 def post(node: RunningNode, identity: ClientIdentity, content: bytes, *, content_type: str = "application/json",
          path: str = "/v1/transactions") -> httpx.Response:
     client = Client(node.url, identity, chain_id=node.chain_id)
-    request = client.build_request("POST", path, content=content, chain_id=node.chain_id)
+    request = client.build_request("POST", path, content=content, target=node.target)
     request.headers["content-type"] = content_type
     with httpx.Client() as http:
         return http.send(request)
@@ -27,7 +27,7 @@ def post(node: RunningNode, identity: ClientIdentity, content: bytes, *, content
 def get(node: RunningNode, path: str) -> httpx.Response:
     client = Client(node.url, node.identity(OPERATOR), chain_id=node.chain_id)
     with httpx.Client() as http:
-        return http.send(client.build_request("GET", path, chain_id=node.chain_id))
+        return http.send(client.build_request("GET", path, target=node.target))
 
 
 def assert_error(response: httpx.Response, status: int, code: str) -> dict[str, object]:
@@ -103,7 +103,7 @@ def test_openapi_and_docs_are_published(node: RunningNode) -> None:
 
 def test_a_nonce_with_a_character_outside_the_set_is_told_which_characters_are_allowed(node: RunningNode) -> None:
     request = httpx.Request("GET", f"{node.url}/v1/ping")
-    sign_request(request, node.identity(OPERATOR), chain_id=node.chain_id, created_s=int(time.time()),
+    sign_request(request, node.identity(OPERATOR), target=node.target, created_s=int(time.time()),
                  nonce="twenty-chars-with-a!")
     with httpx.Client() as http:
         body = assert_error(http.send(request), 401, "MALFORMED_SIGNATURE")

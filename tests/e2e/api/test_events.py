@@ -114,7 +114,7 @@ def note(key: str) -> dict[str, Any]:
 
 async def register(client: Client, url: str) -> dict[str, Any]:
     request = client.build_request("POST", "/v1/webhooks", content=canonical.encode({"url": url}),
-                                   chain_id=await client.chain_id())
+                                   target=await client.target())
     answer: dict[str, Any] = await client.send(request)
     return answer
 
@@ -171,7 +171,8 @@ def test_a_committed_tx_gives_an_sse_event_and_a_signed_webhook(node: Node) -> N
                                         base64.b64decode(signature["sig"]))
 
                 log = await client.send(client.build_request(
-                    "GET", "/v1/webhooks/deliveries", params={"event_id": event["event_id"]}, chain_id=chain_id))
+                    "GET", "/v1/webhooks/deliveries", params={"event_id": event["event_id"]},
+                    target=await client.target()))
                 assert log["deliveries"][0]["outcome"] == "delivered"
                 assert log["deliveries"][0]["http_status"] == 204
 
@@ -212,7 +213,7 @@ def test_the_delivery_log_pages_after_a_cursor_with_every_attempt_once_and_in_or
 
     async def log(client: Client, **params: int | str) -> dict[str, Any]:
         request = client.build_request("GET", "/v1/webhooks/deliveries", params=params,
-                                       chain_id=await client.chain_id())
+                                       target=await client.target())
         answer: dict[str, Any] = await client.send(request)
         return answer
 

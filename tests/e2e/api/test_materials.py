@@ -19,7 +19,7 @@ PDF = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 def send(node: RunningNode, handle: str, method: str, path: str, content: bytes | None = None) -> httpx.Response:
     async def go() -> httpx.Response:
         async with Client(node.url, node.identity(handle), chain_id=node.chain_id) as c:
-            request = c.build_request(method, path, content=content, chain_id=node.chain_id)
+            request = c.build_request(method, path, content=content, target=node.target)
             request.headers["content-type"] = "image/png"  # a lie the node must not believe
             return await c._http.send(request)
 

@@ -63,7 +63,7 @@ from estatechain.certificates.archive import SEALED_SUFFIX, SealedArchive
 from estatechain.certificates.parties import load_sealing_key
 from estatechain.cli.demo_driver import TITLE_MARK
 from estatechain.errors import IntegrityFault
-from estatechain.sdk import ClientIdentity, sign_request
+from estatechain.sdk import ClientIdentity, RequestTarget, sign_request
 from estatechain.testing.synthetic import generate
 
 CLI = [sys.executable, "-c", "from estatechain.cli.main import main; main()"]
@@ -235,9 +235,9 @@ def _cli(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
     return result
 
 
-def _signed_get(http: httpx.Client, directory: Path, chain_id: str, handle: str, path: str) -> httpx.Response:
+def _signed_get(http: httpx.Client, directory: Path, target: RequestTarget, handle: str, path: str) -> httpx.Response:
     request = httpx.Request("GET", f"{http.base_url}".rstrip("/") + path)
-    sign_request(request, ClientIdentity.from_dev(directory, handle), chain_id=chain_id, created_s=int(time.time()))
+    sign_request(request, ClientIdentity.from_dev(directory, handle), target=target, created_s=int(time.time()))
     response = http.send(request)
     assert response.status_code == 200, (path, response.text)
     return response
@@ -266,7 +266,9 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Run:
                                    stderr=subprocess.STDOUT, env=ENV)
     try:
         url = _wait_for_url(process, log)
-        chain_id = str(httpx.get(f"{url}/v1/health", timeout=10).json()["chain_id"])
+        health = httpx.get(f"{url}/v1/health", timeout=10).json()
+        chain_id = str(health["chain_id"])
+        target = RequestTarget(chain_id=chain_id, node_org=str(health["org_id"]))
         report = base / "demo.json"
         _cli("demo", str(directory), "--node", url, "--seed", str(SEED), "--report", str(report), timeout=300)
         rows = json.loads(report.read_text(encoding="utf-8"))["rows"]
@@ -276,8 +278,8 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Run:
         with httpx.Client(base_url=url, timeout=60) as http:
             for number in certified:
                 path = f"/v1/certificates/{quote(number)}"
-                downloads[f"{number}.json"] = _signed_get(http, directory, chain_id, ISSUER, path).content
-                downloads[f"{number}.pdf"] = _signed_get(http, directory, chain_id, ISSUER, f"{path}/pdf").content
+                downloads[f"{number}.json"] = _signed_get(http, directory, target, ISSUER, path).content
+                downloads[f"{number}.pdf"] = _signed_get(http, directory, target, ISSUER, f"{path}/pdf").content
             first = next(r for r in rows if r["business"] == "mortgage.first")
             qr = http.get("/v1/certificates/verify",
                           params={"number": first["certificate"], "sha256": first["document_sha256"]})

@@ -16,7 +16,7 @@ from register_node import serving
 from estatechain.clock import SystemClock
 from estatechain.identity.devca import create_dev_consortium
 from estatechain.node.settings import Settings
-from estatechain.sdk import Client, ClientIdentity
+from estatechain.sdk import Client, ClientIdentity, RequestTarget
 from estatechain.storage.store import LedgerStore
 
 OPERATOR = "icbc-gz/operator1"
@@ -36,8 +36,9 @@ def test_a_request_accepted_before_a_restart_is_refused_as_replayed_after_it(tmp
     identity = ClientIdentity.from_dev(tmp_path / "net", OPERATOR)
     chain_id = consortium.genesis.chain_id
     with serving(Settings(ledger_dir=tmp_path / "ledger", port=0)) as url:
+        target = RequestTarget(chain_id=chain_id, node_org="ledger")  # a node outside a dev layout: its folder
         request = Client(url, identity, chain_id=chain_id).build_request(
-            "POST", "/v1/payloads/inquiry", chain_id=chain_id,
+            "POST", "/v1/payloads/inquiry", target=target,
             content=b'{"unit_number":"440114026003GB00001F00010021","purpose":"PRE_LOAN","basis":"intent"}')
         first = _replayed(request, url)
         assert first.status_code != 401, first.text
@@ -46,6 +47,6 @@ def test_a_request_accepted_before_a_restart_is_refused_as_replayed_after_it(tmp
         answer = _replayed(request, url)
         assert answer.status_code == 401, answer.text
         assert answer.json()["error"] == "REPLAYED"
-        fresh = Client(url, identity, chain_id=chain_id).build_request("GET", "/v1/members", chain_id=chain_id)
+        fresh = Client(url, identity, chain_id=chain_id).build_request("GET", "/v1/members", target=target)
         with httpx.Client() as http:
             assert http.send(fresh).status_code == 200  # the restarted node still serves fresh requests

@@ -26,7 +26,7 @@ from hypothesis import strategies as st
 from hypothesis.errors import Unsatisfiable
 from register_node import OWNER_A, RegisterNode, register_node
 
-from estatechain.sdk import ClientIdentity, sign_request
+from estatechain.sdk import ClientIdentity, RequestTarget, sign_request
 
 try:
     import requests
@@ -76,9 +76,9 @@ CHECKS: Final = [not_a_server_error, status_code_conformance, content_type_confo
 class SignAs(requests.auth.AuthBase):
     """Signs the prepared request (method, exact target, exact body) as ``identity`` with the SDK's signer."""
 
-    def __init__(self, identity: ClientIdentity, chain_id: str) -> None:
+    def __init__(self, identity: ClientIdentity, target: RequestTarget) -> None:
         self._identity = identity
-        self._chain_id = chain_id
+        self._target = target
 
     def __call__(self, prepared: requests.PreparedRequest) -> requests.PreparedRequest:
         body = prepared.body
@@ -90,7 +90,7 @@ class SignAs(requests.auth.AuthBase):
         assert prepared.method is not None
         assert prepared.url is not None
         request = httpx.Request(prepared.method, prepared.url, content=body or None)
-        sign_request(request, self._identity, chain_id=self._chain_id, created_s=int(time.time()))
+        sign_request(request, self._identity, target=self._target, created_s=int(time.time()))
         prepared.url = str(request.url)  # the target exactly as signed
         for name in ("Content-Digest", "Signature-Input", "Signature", "Estatechain-Certificate"):
             if name in request.headers:
@@ -102,18 +102,18 @@ class SignAs(requests.auth.AuthBase):
 class Signing:
     """Who the hook signs the next request as (set per example)."""
 
-    chain_id: str
+    target: RequestTarget
     identity: ClientIdentity | None = None
 
 
 @contextmanager
-def signing_hook(chain_id: str) -> Iterator[Signing]:
+def signing_hook(target: RequestTarget) -> Iterator[Signing]:
     """A ``before_call`` hook, registered for the duration, that signs each call as ``Signing.identity``."""
-    signing = Signing(chain_id=chain_id)
+    signing = Signing(target=target)
 
     def before_call(context: Any, case: schemathesis.Case[Any], kwargs: dict[str, Any]) -> None:
         if signing.identity is not None:
-            kwargs["auth"] = SignAs(signing.identity, signing.chain_id)
+            kwargs["auth"] = SignAs(signing.identity, signing.target)
         kwargs["timeout"] = STREAM_READ_S if case.path == "/v1/events" else 10.0
 
     schemathesis.hook(before_call)
@@ -178,7 +178,7 @@ def test_no_5xx_and_no_schema_violation_for_any_role(reg: RegisterNode) -> None:
     failures: dict[str, str] = {}
     started = time.monotonic()
     ran: list[str] = []
-    with signing_hook(reg.chain_id) as signing:
+    with signing_hook(reg.target) as signing:
         sweep = Sweep(signing=signing, identities=identities)
         for result in schema.get_all_operations():
             assert isinstance(result, Ok), result.err()
@@ -205,7 +205,7 @@ def test_no_5xx_and_no_schema_violation_for_any_role(reg: RegisterNode) -> None:
 def test_a_workflow_body_that_is_not_utf8_gets_a_documented_status(reg: RegisterNode) -> None:
     request = httpx.Request("POST", f"{reg.url}/v1/payloads/accept", content=b'{"application_id": "\xff"}',
                             headers={"content-type": "application/json"})
-    sign_request(request, reg.identity("gz-registry/intake1"), chain_id=reg.chain_id, created_s=int(time.time()))
+    sign_request(request, reg.identity("gz-registry/intake1"), target=reg.target, created_s=int(time.time()))
     with httpx.Client() as http:
         response = http.send(request)
     assert (response.status_code, response.json()["error"]) == (422, "VALIDATION_FAILED"), response.text

@@ -56,7 +56,7 @@ def test_submit_with_wait_answers_200_once_committed(node: RunningNode) -> None:
     client = Client(node.url, node.identity(OPERATOR), chain_id=node.chain_id)
     signed = asyncio.run(client.sign("note.put", note("e2e/wait")))
     request = client.build_request("POST", "/v1/transactions", params={"wait": "5"}, content=signed.envelope,
-                                   chain_id=node.chain_id)
+                                   target=node.target)
     response = httpx.Client().send(request)
     assert response.status_code == 200, response.text
     assert response.json()["status"] == "committed"

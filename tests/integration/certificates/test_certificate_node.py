@@ -32,7 +32,7 @@ from estatechain.certificates.archive import SealedArchive
 from estatechain.certificates.parties import load_sealing_key
 from estatechain.node.bootstrap import build_node
 from estatechain.node.settings import Settings
-from estatechain.sdk import ClientIdentity, sign_request, sign_transaction
+from estatechain.sdk import ClientIdentity, RequestTarget, sign_request, sign_transaction
 
 
 @dataclass
@@ -43,13 +43,18 @@ class Node:
     app: str
     http: httpx.Client
 
+    @property
+    def target(self) -> RequestTarget:
+        """What a request to this node is signed for: the registry's node (its folder in the dev layout)."""
+        return RequestTarget(chain_id=self.chain_id, node_org="gz-registry")
+
     def call(self, handle: str | None, method: str, path: str, body: Any = None) -> httpx.Response:
         content = None if body is None else orjson.dumps(body)
         headers = {} if body is None else {"content-type": "application/json"}
         request = httpx.Request(method, self.url + path, content=content, headers=headers)
         if handle is not None:
             identity = ClientIdentity.from_dev(self.consortium, handle)
-            sign_request(request, identity, chain_id=self.chain_id, created_s=int(time.time()))
+            sign_request(request, identity, target=self.target, created_s=int(time.time()))
         return self.http.send(request)
 
 
@@ -92,7 +97,7 @@ def issued(node: Node) -> dict[str, Any]:
                               body=issue["payload"]["body"], created_at_ms=int(time.time() * 1000))
     request = httpx.Request("POST", f"{node.url}/v1/transactions?wait=10", content=signed.envelope,
                             headers={"content-type": "application/json"})
-    sign_request(request, issuer, chain_id=node.chain_id, created_s=int(time.time()))
+    sign_request(request, issuer, target=node.target, created_s=int(time.time()))
     submitted = node.http.send(request)
     assert submitted.status_code == 200, submitted.text
     assert submitted.json()["result"] == "valid", submitted.text

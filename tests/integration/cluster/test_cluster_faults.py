@@ -126,7 +126,7 @@ def test_without_a_quorum_submissions_fail_fast_with_a_retriable_503_and_nothing
                     signed = await client.sign("note.put", {"data": {"n": n}, "if_absent": False,
                                                             "key": f"no-quorum/{n}"})
                     request = client.build_request("POST", "/v1/transactions", content=signed.envelope,
-                                                   chain_id=cluster.chain_id)
+                                                   target=await client.target())
                 begun = time.monotonic()
                 response = await http.send(request)
                 took = time.monotonic() - begun

@@ -16,12 +16,13 @@ import httpx
 import orjson
 import pytest
 
-from estatechain.sdk import Client
+from estatechain.sdk import Client, RequestTarget
 from estatechain.sdk.errors import SdkError
 from estatechain.sdk.identity import ClientIdentity
 from estatechain.sdk.sync import EventStream
 
 CHAIN = "ab" * 32
+ORG = "icbc-gz"
 
 
 def event(cursor: str) -> bytes:
@@ -46,7 +47,8 @@ def test_after_an_overflow_the_stream_resumes_from_the_last_cursor_and_a_plain_c
     seen: list[str] = []
 
     async def consume() -> None:
-        async with Client("http://node.test", identity, chain_id=CHAIN, transport=httpx.MockTransport(node)) as c:
+        async with Client("http://node.test", identity, chain_id=CHAIN, node_org=ORG,
+                          transport=httpx.MockTransport(node)) as c:
             async for item in c.events(heartbeat_s=1):
                 seen.append(item["cursor"])  # noqa: PERF401  (kept one by one: the stream ends in an error)
 
@@ -68,7 +70,8 @@ def test_a_material_is_uploaded_as_octet_stream_as_the_api_documents() -> None:
     identity = ClientIdentity(cert_der=b"\x30\x00", private_key=bytes(32), fingerprint="cd" * 32)
 
     async def upload() -> dict[str, object]:
-        async with Client("http://node.test", identity, chain_id=CHAIN, transport=httpx.MockTransport(node)) as c:
+        async with Client("http://node.test", identity, chain_id=CHAIN, node_org=ORG,
+                          transport=httpx.MockTransport(node)) as c:
             return await c.upload_material(b"%PDF")
 
     assert asyncio.run(upload())["size"] == 4
@@ -84,7 +87,7 @@ def test_the_blocking_event_stream_raises_the_close_once_with_its_cursor_then_st
 
     identity = ClientIdentity(cert_der=b"\x30\x00", private_key=bytes(32), fingerprint="cd" * 32)
     loop = asyncio.new_event_loop()
-    client = Client("http://node.test", identity, chain_id=CHAIN, transport=httpx.MockTransport(node))
+    client = Client("http://node.test", identity, chain_id=CHAIN, node_org=ORG, transport=httpx.MockTransport(node))
     try:
         with EventStream(loop, client.events(after="2.0", heartbeat_s=1)) as stream:
             assert next(stream)["cursor"] == "3.0"
@@ -121,3 +124,70 @@ def test_stop_from_a_signal_handler_in_the_iterating_thread_does_not_hang() -> N
     with pytest.raises(StopIteration):
         next(stream)
     loop.close()
+
+
+def _health(org_id: str | None) -> httpx.Response:
+    body: dict[str, object] = {"status": "ok", "chain_id": CHAIN, "height": 3}
+    if org_id is not None:
+        body["org_id"] = org_id
+    return httpx.Response(200, json=body)
+
+
+def test_the_client_asks_the_node_its_chain_and_org_once_and_signs_every_request_for_that_node() -> None:
+    """No new argument for the integrator: /v1/health names the node, and every signature's tag names it."""
+    seen: list[str] = []
+
+    def node(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/v1/health":
+            seen.append("health")
+            return _health("ccb-gz")
+        seen.append(request.headers["signature-input"])
+        return httpx.Response(200, json={"caller": {"org_id": "icbc-gz"}})
+
+    identity = ClientIdentity(cert_der=b"\x30\x00", private_key=bytes(32), fingerprint="cd" * 32)
+
+    async def calls() -> RequestTarget:
+        async with Client("http://node.test", identity, transport=httpx.MockTransport(node)) as c:
+            await c.members()
+            await c.members()
+            return await c.target()
+
+    assert asyncio.run(calls()) == RequestTarget(chain_id=CHAIN, node_org="ccb-gz")
+    assert seen[0] == "health"
+    assert seen.count("health") == 1
+    assert len(seen) == 3
+    assert all(line.endswith(f';tag="{CHAIN}/ccb-gz"') for line in seen[1:]), seen
+
+
+def test_a_pinned_node_org_is_signed_as_given_without_asking_the_node() -> None:
+    seen: list[str] = []
+
+    def node(request: httpx.Request) -> httpx.Response:
+        seen.append(request.url.path if request.url.path == "/v1/health" else request.headers["signature-input"])
+        return httpx.Response(200, json={"caller": {}})
+
+    identity = ClientIdentity(cert_der=b"\x30\x00", private_key=bytes(32), fingerprint="cd" * 32)
+
+    async def call() -> None:
+        async with Client("http://node.test", identity, chain_id=CHAIN, node_org=ORG,
+                          transport=httpx.MockTransport(node)) as c:
+            await c.members()
+
+    asyncio.run(call())
+    assert len(seen) == 1
+    assert seen[0].endswith(f';tag="{CHAIN}/{ORG}"')
+
+
+def test_a_node_that_does_not_name_its_org_is_an_sdk_error_that_says_what_to_do() -> None:
+    def node(request: httpx.Request) -> httpx.Response:
+        assert request.url.path == "/v1/health", "nothing is signed without knowing the node"
+        return _health(None)
+
+    identity = ClientIdentity(cert_der=b"\x30\x00", private_key=bytes(32), fingerprint="cd" * 32)
+
+    async def call() -> None:
+        async with Client("http://node.test", identity, chain_id=CHAIN, transport=httpx.MockTransport(node)) as c:
+            await c.members()
+
+    with pytest.raises(SdkError, match=r"org_id in /v1/health.*node_org"):
+        asyncio.run(call())

@@ -19,8 +19,9 @@ router = APIRouter(prefix="/v1", tags=["health"])
 
 @router.get("/health", response_model=HealthOut)
 async def health(service: Service) -> HealthOut:
-    """The process answers; names its chain and height. Unsigned."""
-    return HealthOut(status="ok", chain_id=service.genesis.chain_id, height=service.store.height)
+    """The process answers; names its chain, its org (the two a request to it signs) and height. Unsigned."""
+    return HealthOut(status="ok", chain_id=service.genesis.chain_id, org_id=service.keys.org_id,
+                     height=service.store.height)
 
 
 @router.get("/ready", response_model=ReadyOut, responses=errors(503))

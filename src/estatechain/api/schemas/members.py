@@ -35,10 +35,12 @@ class MembersOut(BaseModel):
 
 
 class HealthOut(BaseModel):
-    """Liveness: the process answers and knows its chain."""
+    """Liveness: the process answers and knows its chain; with its org, what a request to it signs as ``tag``."""
 
     status: str
     chain_id: str
+    org_id: str = Field(description="The member org that runs this node: sign every request to it with "
+                        'tag="<chain_id>/<org_id>" (docs/api.md).')
     height: int
 
 
