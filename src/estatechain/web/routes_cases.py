@@ -19,7 +19,7 @@ from estatechain.contract.working_days import WorkingDays
 from estatechain.errors import EstatechainError
 from estatechain.node.service import NodeService
 from estatechain.web import cases as queries
-from estatechain.web import review
+from estatechain.web import history, review
 from estatechain.web.accounts import Account
 from estatechain.web.actions import (
     MISSING_ITEMS,
@@ -117,8 +117,7 @@ async def case_page(application_id: str, request: Request, session: Member, part
              + review.hold_steps(item.state, account.role))
     blocked = (account.role == "registry.recorder" and item.state.value == "APPROVED"
                and reviewer(item) == fingerprint)
-    timeline = sorted(((name, step) for name, step in item.application.steps.items() if isinstance(step, dict)),
-                      key=lambda pair: (int(str(pair[1].get("at_ms", 0))), pair[0]))
+    timeline = history.timeline(parts.service.store, item.application)
     now = queries.now_ms(store, parts.service.clock.now_ms())
     desk = None
     if item.state not in review.OPEN:

@@ -153,6 +153,19 @@ def test_the_review_desk_shows_ranks_rules_materials_and_clock_and_holds_and_res
     page.goto(f"{node.portal}/registry")
     assert page.locator(f"[data-testid=on-hold] a[href$='/cases/{case_id}']").count() == 0
 
+    # Held a second time: the case's history keeps both holds and both resumes, in order, with who signed each.
+    page.goto(case_url)
+    page.fill("#text-hold", "需补充测绘成果")
+    page.click(f"form[action$='/{case_id}/hold'] button")
+    sign_here(reviewer)
+    take(reviewer, case_id, "resume")
+    steps = page.locator("ol.timeline li[data-testid^=step-]")
+    names = [steps.nth(i).get_attribute("data-testid") for i in range(steps.count())]
+    assert names == ["step-accepted", "step-held", "step-resumed", "step-held", "step-resumed"]
+    assert page.locator("[data-testid=hold-reason]").all_inner_texts() == [
+        "中止理由: 需实地查看房屋现状", "中止理由: 需补充测绘成果"]
+    assert page.locator("[data-testid=signed-by]").all_inner_texts() == ["intake1"] + ["reviewer1"] * 4
+
     # A seizure arrives: the desk shows V13 failing with its text, and the approval would be refused.
     court = signed_in(browser, node, people, COURT)
     court.page.wait_for_url("**/portal/court")
