@@ -11,6 +11,7 @@ decision whose transaction would exceed the consortium's ``max_tx_bytes`` once s
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 from typing import Final
 
 from fastapi import APIRouter, Request, Response
@@ -59,6 +60,17 @@ CASE_CSP: Final = CSP + "; frame-src 'self'"
 """The case page's policy: the site's, plus framing the portal's own PDF materials (and nothing else)."""
 VERDICT_STEPS: Final = frozenset({"accept", "review", "record"})
 DETAIL_LABELS: Final = {"reasons": REASONS, "causes": CAUSES, "fields": CORRECTABLE}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Refused:
+    """A decision refused before anything was prepared (``TooLarge``): shown again on its form as typed."""
+
+    step: str
+    problem: TooLarge
+    text: str
+    reason_code: str
+    items: tuple[str, ...]
 """The filing form's labels for the coded details a case page shows (``case_details.html``)."""
 """Steps whose verdict the case page shows in advance (the others take a decision the page cannot guess)."""
 
@@ -114,7 +126,7 @@ async def case_page(application_id: str, request: Request, session: Member, part
 
 def _case_response(  # noqa: PLR0913  (keywords only: what a refused decision brings back)
     request: Request, session: Session, parts: Portal, application_id: str, *, done: str | None = None,
-    refused: dict[str, object] | None = None, status: int = 200,
+    refused: Refused | None = None, status: int = 200,
 ) -> Response:
     """The case page; ``refused``: a decision that could not be prepared, shown on its form with what was typed."""
     assert session.account is not None
@@ -249,8 +261,9 @@ async def take_step(  # noqa: PLR0913, PLR0917  (FastAPI injects each by name)
                                         now_ms=parts.service.clock.now_ms(), summary=summary + rows,
                                         back=f"/cases/{application_id}")
     except TooLarge as problem:  # nothing prepared: the same form again, with what was typed and the limit
-        refused = {"step": step.path, "problem": problem, "values": values,
-                   "items": [str(v) for v in form.getlist("missing_item")]}
+        refused = Refused(step=step.path, problem=problem, text=values.get("text", ""),
+                          reason_code=values.get("reason_code", ""),
+                          items=tuple(str(v) for v in form.getlist("missing_item")))
         return _case_response(request, session, parts, application_id, refused=refused, status=413)
     parts.accounts.set_pending(session.token, pending.to_json())
     return redirect("/sign", session)
