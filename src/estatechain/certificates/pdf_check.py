@@ -16,6 +16,7 @@ from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko.sign.validation.status import SignatureCoverageLevel
 from pyhanko_certvalidator import ValidationContext
 
+from estatechain.certificates.check_codes import CheckCode
 from estatechain.certificates.pdf import ATTACHMENT, attachments
 from estatechain.certificates.verify import REGISTRY_TYPE, CheckFailed
 from estatechain.crypto import x509
@@ -40,21 +41,20 @@ def check_pdf(data: bytes, genesis: Genesis) -> tuple[str, bytes]:
         status = None if len(signatures) != 1 else validate_pdf_signature(
             signatures[0], ValidationContext(trust_roots=roots))
     except Exception as exc:  # noqa: BLE001  (untrusted bytes: any parse failure)
-        raise CheckFailed(CHECK, f"the file cannot be read as a signed PDF ({type(exc).__name__}: {exc})") from None
+        raise CheckFailed(CHECK, CheckCode.PDF_UNREADABLE, error=f"{type(exc).__name__}: {exc}") from None
     if status is None:
-        raise CheckFailed(CHECK, f"expected exactly one signature, found {len(signatures)}")
+        raise CheckFailed(CHECK, CheckCode.PDF_SIGNATURE_COUNT, count=len(signatures))
     if not status.intact:
-        raise CheckFailed(CHECK, "the signed bytes were changed after signing (digest mismatch)")
+        raise CheckFailed(CHECK, CheckCode.PDF_CHANGED)
     if not status.valid:
-        raise CheckFailed(CHECK, "the signature value does not verify with the signer's key")
+        raise CheckFailed(CHECK, CheckCode.PDF_BAD_SIGNATURE)
     if status.coverage is not SignatureCoverageLevel.ENTIRE_FILE:
-        raise CheckFailed(CHECK, "the signature does not cover the whole file: something was added after signing")
+        raise CheckFailed(CHECK, CheckCode.PDF_NOT_WHOLE_FILE)
     signer = x509.load_certificate(status.signing_cert.dump())
     orgs = x509.subject_values(signer, NameOID.ORGANIZATION_NAME)
     if not status.trusted or len(orgs) != 1 or orgs[0] not in registries:
-        raise CheckFailed(CHECK, f"the signer {status.signing_cert.subject.human_friendly} does not chain to a "
-                          "registry CA of this consortium")
+        raise CheckFailed(CHECK, CheckCode.PDF_UNTRUSTED_SIGNER, signer=status.signing_cert.subject.human_friendly)
     files = dict(attachments(data))
     if ATTACHMENT not in files:
-        raise CheckFailed(CHECK, f"the PDF has no attached {ATTACHMENT}; it is not an estatechain certificate")
+        raise CheckFailed(CHECK, CheckCode.PDF_NO_ATTACHMENT, attachment=ATTACHMENT)
     return orgs[0], files[ATTACHMENT]

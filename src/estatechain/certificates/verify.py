@@ -17,6 +17,10 @@ Checks, in order; the first that fails ends the verification and is named in the
 9. ``attestation``: a registry ``node`` certificate of genesis signed that header's hash and state root.
 10. ``status``: VALID as of the issuing block offline; with a node, the ledger's current status and
     document hash (a cancelled, superseded or corrected certificate fails here, saying which).
+
+Each step reports what it found as a code (``check_codes.CheckCode``) and its values, not as a sentence:
+the public portal page renders it in the reader's language from the shared message catalogue (design
+§3.21); ``Check.detail`` is the English text the command line and the API show.
 """
 
 from __future__ import annotations
@@ -26,13 +30,15 @@ import binascii
 import dataclasses
 import hashlib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Final
 
 import orjson
 
 from estatechain import canonical
 from estatechain.canonical import JSONValue
+from estatechain.certificates.check_codes import CheckCode
 from estatechain.certificates.document import FILE_TYPE, ISSUE_COMMAND
 from estatechain.certificates.record import FIELDS, RECORD_TYPE
 from estatechain.crypto.merkle import leaf_hash, verify_inclusion
@@ -44,6 +50,7 @@ from estatechain.ledger.attestation import verify_attestation
 from estatechain.ledger.block import BlockHeader
 from estatechain.ledger.envelope import parse_envelope
 from estatechain.ledger.results import VALID, leaf_bytes
+from estatechain.messages import message
 
 StatusLookup = Callable[[str], Mapping[str, JSONValue]]
 """Asks a node for ``{"status", "document_sha256", ...}`` of a certificate number."""
@@ -52,24 +59,37 @@ ISSUER_ROLE: Final = "registry.issuer"
 _FILE_KEYS: Final = ("certificate", "document_sha256", "ledger", "record", "signature", "type")
 _LEDGER_KEYS: Final = ("attestation", "envelope", "header", "height", "position", "proof", "seq")
 REGISTRY_TYPE: Final = "registry"
+_NO_PARAMS: Final[Mapping[str, str]] = MappingProxyType({})
 
 
 class CheckFailed(EstatechainError):
-    """One verification step failed; ``check`` names it."""
+    """One verification step failed; ``check`` names it, ``code`` and ``params`` say why."""
 
-    def __init__(self, check: str, message: str) -> None:
-        super().__init__(f"{check}: {message}")
+    def __init__(self, check: str, code: CheckCode, **params: object) -> None:
         self.check = check
-        self.message = message
+        self.code = code
+        self.params = MappingProxyType({name: str(value) for name, value in params.items()})
+        self.message = message(code, "en", **self.params)
+        super().__init__(f"{check}: {self.message}")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Check:
-    """One step and what it found."""
+    """One step and what it found: a code of the message catalogue with its values."""
 
     name: str
     ok: bool
-    detail: str
+    code: CheckCode
+    params: Mapping[str, str] = field(default_factory=lambda: _NO_PARAMS)
+
+    @property
+    def detail(self) -> str:
+        """What the step found, in English (the command line, the API)."""
+        return self.text("en")
+
+    def text(self, locale: str) -> str:
+        """What the step found, in ``locale`` (the portal page's language)."""
+        return message(self.code, locale, **self.params)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -102,12 +122,12 @@ def verify_bytes(data: bytes, genesis: Genesis, *, lookup: StatusLookup | None =
             from estatechain.certificates.pdf_check import check_pdf  # noqa: PLC0415  (pyhanko loads slowly)
 
             org, data = check_pdf(data, genesis)
-            checks.append(Check(name="pdf signature", ok=True, detail=f"PAdES signature of {org}, whole file"))
+            checks.append(Check(name="pdf signature", ok=True, code=CheckCode.PDF_SIGNED, params={"org": org}))
         document = _document(data)
         record = _steps(document, genesis, checks)
         status = _status(record, document, lookup, checks)
     except CheckFailed as failed:
-        checks.append(Check(name=failed.check, ok=False, detail=failed.message))
+        checks.append(Check(name=failed.check, ok=False, code=failed.code, params=failed.params))
         return Report(kind=kind, checks=tuple(checks), record=None, status=None)
     return Report(kind=kind, checks=tuple(checks), record=record, status=status)
 
@@ -119,45 +139,46 @@ def _document(data: bytes) -> dict[str, JSONValue]:
     try:
         document = orjson.loads(data)
     except orjson.JSONDecodeError as exc:
-        raise CheckFailed("format", f"not JSON ({exc}); pass the certificate's .json or .pdf file") from None
+        raise CheckFailed("format", CheckCode.NOT_JSON, error=exc) from None
     if not isinstance(document, dict) or document.get("type") != FILE_TYPE:
-        raise CheckFailed("format", f"not an {FILE_TYPE} document")
+        raise CheckFailed("format", CheckCode.NOT_CERTIFICATE, type=FILE_TYPE)
     if sorted(document) != sorted(_FILE_KEYS):
-        raise CheckFailed("format", f"a certificate file has exactly the fields {', '.join(_FILE_KEYS)}")
+        raise CheckFailed("format", CheckCode.FILE_FIELDS, fields=", ".join(_FILE_KEYS))
     return document
 
 
 def _steps(document: dict[str, JSONValue], genesis: Genesis, checks: list[Check]) -> Mapping[str, JSONValue]:
     record = document.get("record")
     if not isinstance(record, dict) or tuple(sorted(record)) != FIELDS or record.get("type") != RECORD_TYPE:
-        raise CheckFailed("format", f"record: must be an {RECORD_TYPE} object with exactly the fields "
-                          f"{', '.join(FIELDS)}")
-    checks.append(Check(name="format", ok=True, detail=FILE_TYPE))
+        raise CheckFailed("format", CheckCode.RECORD_FIELDS, type=RECORD_TYPE, fields=", ".join(FIELDS))
+    checks.append(Check(name="format", ok=True, code=CheckCode.FORMAT_OK, params={"type": FILE_TYPE}))
     if record["chain_id"] != genesis.chain_id:
-        raise CheckFailed("chain", f"record.chain_id {record['chain_id']} is not this consortium's {genesis.chain_id}")
-    checks.append(Check(name="chain", ok=True, detail=genesis.chain_id))
+        raise CheckFailed("chain", CheckCode.OTHER_CHAIN, named=record["chain_id"], ours=genesis.chain_id)
+    checks.append(Check(name="chain", ok=True, code=CheckCode.CHAIN_OK, params={"chain_id": genesis.chain_id}))
     suite = get_suite(genesis.suite)
     cert_der = _b64(document.get("certificate"), "issuer", "certificate")
     try:
         signer = resolve_signer(genesis, cert_der)
     except EstatechainError as exc:
-        raise CheckFailed("issuer", f"the certificate does not chain to the consortium's CAs ({exc})") from None
+        raise CheckFailed("issuer", CheckCode.ISSUER_UNTRUSTED, error=exc) from None
     registry = record["registry"]
     org = registry.get("org") if isinstance(registry, dict) else None
     if (signer.role, signer.org_type, signer.org_id, signer.fingerprint) != (
             ISSUER_ROLE, REGISTRY_TYPE, org, record["issuer"]):
-        raise CheckFailed("issuer", f"signed by {signer.role} of {signer.org_id} ({signer.fingerprint[:16]}…), "
-                          f"not by the registry.issuer the record names ({org}, {str(record['issuer'])[:16]}…)")
-    checks.append(Check(name="issuer", ok=True, detail=f"{ISSUER_ROLE} of {signer.org_id}"))
+        raise CheckFailed("issuer", CheckCode.ISSUER_MISMATCH, role=signer.role, org=signer.org_id,
+                          fingerprint=signer.fingerprint[:16], named_org=org, named_issuer=str(record["issuer"])[:16])
+    checks.append(Check(name="issuer", ok=True, code=CheckCode.ISSUER_OK,
+                        params={"role": ISSUER_ROLE, "org": signer.org_id}))
     data = canonical.encode(record)
     if not suite.verify(signer.public_key, data, _b64(document.get("signature"), "record signature", "signature")):
-        raise CheckFailed("record signature", "the issuer's signature does not match the record: a field was changed")
-    checks.append(Check(name="record signature", ok=True, detail=suite.name))
+        raise CheckFailed("record signature", CheckCode.RECORD_SIGNATURE_BAD)
+    checks.append(Check(name="record signature", ok=True, code=CheckCode.RECORD_SIGNATURE_OK,
+                        params={"suite": suite.name}))
     sha256 = hashlib.sha256(data).hexdigest()
     if document.get("document_sha256") != sha256:
-        raise CheckFailed("record hash", f"document_sha256 is {document.get('document_sha256')}, the record hashes "
-                          f"to {sha256}")
-    checks.append(Check(name="record hash", ok=True, detail=sha256))
+        raise CheckFailed("record hash", CheckCode.RECORD_HASH_MISMATCH, stated=document.get("document_sha256"),
+                          sha256=sha256)
+    checks.append(Check(name="record hash", ok=True, code=CheckCode.RECORD_HASH_OK, params={"sha256": sha256}))
     _ledger(document.get("ledger"), record, sha256, genesis, checks)
     return record
 
@@ -166,95 +187,96 @@ def _ledger(ledger: JSONValue, record: Mapping[str, JSONValue], sha256: str, gen
             checks: list[Check]) -> None:
     suite = get_suite(genesis.suite)
     if not isinstance(ledger, dict):
-        raise CheckFailed("issue transaction", "the file has no ledger evidence: it was copied before the issue "
-                          "transaction committed; fetch the issued copy from the registry")
+        raise CheckFailed("issue transaction", CheckCode.NO_LEDGER_EVIDENCE)
     if sorted(ledger) != sorted(_LEDGER_KEYS):
-        raise CheckFailed("issue transaction", f"ledger evidence has exactly the fields {', '.join(_LEDGER_KEYS)}")
+        raise CheckFailed("issue transaction", CheckCode.LEDGER_FIELDS, fields=", ".join(_LEDGER_KEYS))
     envelope = _b64(ledger.get("envelope"), "issue transaction", "ledger.envelope")
     try:
         tx = parse_envelope(envelope, suite=suite, max_bytes=genesis.policies.max_tx_bytes)
     except EstatechainError as exc:
-        raise CheckFailed("issue transaction", f"ledger.envelope is not a transaction envelope ({exc})") from None
+        raise CheckFailed("issue transaction", CheckCode.BAD_ENVELOPE, error=exc) from None
     expected = {"document_sha256": sha256, "application_id": record["application_id"],
                 "elicence_id": record["elicence_id"]}
     found = {name: tx.body.get(name) for name in expected}
     if tx.command != ISSUE_COMMAND or tx.chain_id != genesis.chain_id or found != expected:
-        raise CheckFailed("issue transaction", f"the envelope is {tx.command} with {found}, not {ISSUE_COMMAND} "
-                          f"of this chain with {expected}")
-    checks.append(Check(name="issue transaction", ok=True, detail=tx.tx_id))
+        raise CheckFailed("issue transaction", CheckCode.ISSUE_MISMATCH, command=tx.command, found=found,
+                          issue_command=ISSUE_COMMAND, wanted=expected)
+    checks.append(Check(name="issue transaction", ok=True, code=CheckCode.ISSUE_OK, params={"tx_id": tx.tx_id}))
     header = _header(ledger.get("header"))
     seq, height, position = ledger.get("seq"), ledger.get("height"), ledger.get("position")
     proof = ledger.get("proof")
     if not (isinstance(seq, int) and isinstance(position, int) and height == header.height
             and header.chain_id == genesis.chain_id and isinstance(proof, list)):
-        raise CheckFailed("ledger inclusion", "ledger.seq/height/position/proof do not fit the block header")
+        raise CheckFailed("ledger inclusion", CheckCode.EVIDENCE_MISFIT)
     try:
         path = [bytes.fromhex(str(p)) for p in proof]
         root = bytes.fromhex(header.txlog_root)
     except ValueError:
-        raise CheckFailed("ledger inclusion", "ledger.proof and header.txlog_root must be hex digests") from None
+        raise CheckFailed("ledger inclusion", CheckCode.PROOF_NOT_HEX) from None
     leaf = leaf_bytes(tx_id=tx.tx_id, envelope_hash=suite.hash(envelope).hex(), height=header.height,
                       position=position, result=VALID)
     if not verify_inclusion(suite.hash, leaf_hash(suite.hash, leaf), seq, header.txlog_size, path, root):
-        raise CheckFailed("ledger inclusion", f"the issue transaction is not at tx-log index {seq} of the tree of "
-                          f"{header.txlog_size} leaves with root {header.txlog_root[:16]}…")
-    checks.append(Check(name="ledger inclusion", ok=True, detail=f"block {header.height}, tx-log index {seq}"))
+        raise CheckFailed("ledger inclusion", CheckCode.NOT_INCLUDED, seq=seq, size=header.txlog_size,
+                          root=header.txlog_root[:16])
+    checks.append(Check(name="ledger inclusion", ok=True, code=CheckCode.INCLUDED,
+                        params={"height": str(header.height), "seq": str(seq)}))
     wire = _b64(ledger.get("attestation"), "attestation", "ledger.attestation")
     try:
         attestation = verify_attestation(wire, genesis=genesis, suite=suite)
     except EstatechainError as exc:
-        raise CheckFailed("attestation", f"the header's attestation does not verify ({exc})") from None
+        raise CheckFailed("attestation", CheckCode.ATTESTATION_INVALID, error=exc) from None
     if (attestation.height, attestation.block_hash, attestation.state_root) != (
             header.height, header.hash(suite), header.state_root) or genesis.org(attestation.org).type != REGISTRY_TYPE:
-        raise CheckFailed("attestation", f"{attestation.org} attested another block than the attached header")
-    checks.append(Check(name="attestation", ok=True, detail=f"block {header.height} attested by {attestation.org}"))
+        raise CheckFailed("attestation", CheckCode.ATTESTATION_OTHER_BLOCK, org=attestation.org)
+    checks.append(Check(name="attestation", ok=True, code=CheckCode.ATTESTED,
+                        params={"height": str(header.height), "org": attestation.org}))
 
 
 def _status(record: Mapping[str, JSONValue], document: Mapping[str, JSONValue], lookup: StatusLookup | None,
             checks: list[Check]) -> str:
     if lookup is None:
-        checks.append(Check(name="status", ok=True, detail="VALID as of the issuing block (no node asked for the "
-                            "current status)"))
+        checks.append(Check(name="status", ok=True, code=CheckCode.VALID_OFFLINE))
         return "VALID"
     try:
         answer = lookup(str(record["number"]))
     except EstatechainError as exc:
-        raise CheckFailed("status", f"the node could not be asked ({exc})") from None
+        raise CheckFailed("status", CheckCode.STATUS_UNAVAILABLE, error=exc) from None
     status, on_ledger = str(answer.get("status")), answer.get("document_sha256")
     if on_ledger != document.get("document_sha256"):
-        raise CheckFailed("status", f"the ledger holds document {on_ledger} for {record['number']}, not this one")
+        raise CheckFailed("status", CheckCode.STATUS_OTHER_DOCUMENT, document=on_ledger, number=record["number"])
     if status != "VALID":
-        checks.append(Check(name="status", ok=False, detail=f"{status}: the certificate is authentic but no longer "
-                            f"in force ({_MEANING.get(status, 'see the register')})"))
+        checks.append(Check(name="status", ok=False, code=_NOT_IN_FORCE.get(status, CheckCode.NOT_IN_FORCE),
+                            params={"status": status}))
         return status
-    checks.append(Check(name="status", ok=True, detail="VALID on the ledger now"))
+    checks.append(Check(name="status", ok=True, code=CheckCode.VALID_NOW))
     return status
 
 
-_MEANING: Final = {
-    "CANCELLED": "the right was cancelled (注销)",
-    "CORRECTED": "a correction registration replaced it (更正)",
-    "SUPERSEDED": "a change or transfer replaced it",
-    "CONVERTED": "the advance notice was converted",
-    "REVOKED": "the registry revoked it",
+_NOT_IN_FORCE: Final = {
+    "CANCELLED": CheckCode.CANCELLED,
+    "CORRECTED": CheckCode.CORRECTED,
+    "SUPERSEDED": CheckCode.SUPERSEDED,
+    "CONVERTED": CheckCode.CONVERTED,
+    "REVOKED": CheckCode.REVOKED,
 }
+"""Why a status other than VALID means the certificate is no longer in force, each in words."""
 
 
 def _header(value: JSONValue) -> BlockHeader:
     names = [f.name for f in dataclasses.fields(BlockHeader)]
     if not isinstance(value, dict) or sorted(value) != sorted(names):
-        raise CheckFailed("ledger inclusion", f"ledger.header must have exactly the fields {', '.join(names)}")
+        raise CheckFailed("ledger inclusion", CheckCode.HEADER_FIELDS, fields=", ".join(names))
     header = BlockHeader(**{name: value[name] for name in names})  # type: ignore[arg-type]
     for name in names:
         if not isinstance(getattr(header, name), str if name.endswith(("hash", "root", "id")) else int):
-            raise CheckFailed("ledger inclusion", f"ledger.header.{name} has the wrong type")
+            raise CheckFailed("ledger inclusion", CheckCode.HEADER_FIELD_TYPE, field=f"ledger.header.{name}")
     return header
 
 
 def _b64(value: JSONValue, check: str, field: str) -> bytes:
     if not isinstance(value, str):
-        raise CheckFailed(check, f"{field} must be base64 text")
+        raise CheckFailed(check, CheckCode.NOT_BASE64_TEXT, field=field)
     try:
         return base64.b64decode(value, validate=True)
     except (binascii.Error, ValueError):
-        raise CheckFailed(check, f"{field} is not valid base64") from None
+        raise CheckFailed(check, CheckCode.BAD_BASE64, field=field) from None

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -26,7 +27,7 @@ import orjson
 
 from estatechain import canonical
 from estatechain.canonical import JSONValue
-from estatechain.crypto.suites import SignatureSuite
+from estatechain.crypto.suites import SignatureSuite, get_suite
 from estatechain.errors import InputError, Refused
 from estatechain.ledger.refusals import RefusalCode
 
@@ -199,3 +200,32 @@ def build_envelope(  # noqa: PLR0913  (every field of a payload is required)
     if certificate is not None:
         envelope["certificate"] = base64.b64encode(certificate).decode("ascii")
     return canonical.encode(envelope)
+
+
+def signed_size(*, suite: SignatureSuite, payload: Mapping[str, JSONValue], certificate: bytes | None) -> int:
+    """The size in bytes of the envelope that will carry ``payload`` once signed, measured before anyone signs.
+
+    The node refuses an envelope over ``max_tx_bytes`` (TOO_LARGE) only when it is submitted, after
+    its signer signed it; whoever prepares a payload for someone to sign (the API's ``/v1/payloads``,
+    the portal's custodial signing) measures it here to refuse it first. The signature, the
+    certificate and the framing add about 1 KB: rather than guess that, the envelope is built exactly
+    as the SDK builds it (``build_envelope``) with ``certificate``, signed with a stand-in key of
+    ``suite``, whose signatures are as long as the signer's (Ed25519's are always 64 bytes).
+    Counting the certificate is right because an envelope may always carry it; leaving it out (once
+    it is on the ledger) only makes it smaller.
+    """
+    body = payload["body"]
+    if not isinstance(body, dict):
+        raise InputError("payload.body must be an object")
+    envelope = build_envelope(
+        suite=suite, private_key=_stand_in_key(suite.name), chain_id=str(payload["chain_id"]),
+        signer=str(payload["signer"]), command=str(payload["command"]), body=body, nonce=str(payload["nonce"]),
+        created_at_ms=int(str(payload["created_at"])), certificate=certificate,
+    )
+    return len(envelope)
+
+
+@functools.cache
+def _stand_in_key(suite: str) -> bytes:
+    """A throwaway private key of ``suite``, made once, that only measures signature lengths."""
+    return get_suite(suite).generate()[0]

@@ -6,6 +6,11 @@ and the tx id of the exact payload that will be signed: ``prepare`` fixes every 
 and ``sign`` signs those same bytes once the person confirms. Such a transaction says so on the
 ledger: its nonce starts with ``CUSTODIAL_PREFIX`` (the nonce is signed and part of the tx id).
 
+``prepare`` measures the envelope the payload will make once signed, as the API's prepare does
+(``ledger.envelope.signed_size``), and refuses one over the consortium's ``max_tx_bytes``
+(``TooLarge``): the node would refuse it only after the person signed it, with a text that cannot
+say which of the form's fields to shorten.
+
 Keys: the node's own (``node/keys.py``): the org's keystore, encrypted at rest, or in the development
 layout (``<consortium>/nodes/<org>``) the key files named in ``<consortium>/identities.json``.
 """
@@ -21,13 +26,29 @@ from estatechain import canonical
 from estatechain.canonical import JSONValue
 from estatechain.crypto.suites import get_suite
 from estatechain.errors import InputError
-from estatechain.ledger.envelope import TX_TYPE, build_envelope
+from estatechain.ledger.envelope import TX_TYPE, build_envelope, signed_size
 from estatechain.node.keys import NodeKeys
 from estatechain.sdk.identity import ClientIdentity
 
 CUSTODIAL_PREFIX: Final = "portal-custodial-"
 """How a custodial transaction says so: the start of its (signed) nonce."""
 SUITE: Final = "ed25519-sha256"
+
+
+class TooLarge(InputError):
+    """Signed, the payload would make an envelope over the consortium's ``max_tx_bytes``; nothing was signed."""
+
+    def __init__(self, *, command: str, size: int, limit: int) -> None:
+        super().__init__(f"signed, this {command} would make a transaction of {size} bytes, over the "
+                         f"consortium's max_tx_bytes of {limit}: shorten it by at least {size - limit} bytes")
+        self.command = command
+        self.size = size
+        self.limit = limit
+
+    @property
+    def excess(self) -> int:
+        """How many bytes the form must lose to fit."""
+        return self.size - self.limit
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -59,8 +80,9 @@ class Pending:
 class KeyCustody:
     """The keys an org keeps for its portal users: the node's keys (its keystore, or the dev layout)."""
 
-    def __init__(self, keys: NodeKeys) -> None:
+    def __init__(self, keys: NodeKeys, *, max_tx_bytes: int) -> None:
         self._keys = keys
+        self._max_tx_bytes = max_tx_bytes
         self._cache: dict[str, ClientIdentity] = {}
 
     def identity(self, handle: str) -> ClientIdentity:
@@ -91,13 +113,23 @@ class KeyCustody:
         self, *, handle: str, chain_id: str, command: str, body: dict[str, JSONValue], now_ms: int,
         summary: list[list[str]], back: str,
     ) -> Pending:
-        """Fix the payload ``handle`` would sign and compute its tx id; nothing is signed yet."""
+        """Fix the payload ``handle`` would sign and compute its tx id; nothing is signed yet.
+
+        Raises:
+            TooLarge: signed, the payload would exceed ``max_tx_bytes`` (the node would refuse it).
+            InputError: this node keeps no key for ``handle``.
+
+        """
         identity = self.identity(handle)
         nonce = CUSTODIAL_PREFIX + secrets.token_urlsafe(18)
         payload: dict[str, JSONValue] = {"body": body, "chain_id": chain_id, "command": command,
                                          "created_at": now_ms, "nonce": nonce, "signer": identity.fingerprint,
                                          "type": TX_TYPE}
-        tx_id = get_suite(SUITE).hash(canonical.encode(payload)).hex()
+        suite = get_suite(SUITE)
+        size = signed_size(suite=suite, payload=payload, certificate=identity.cert_der)
+        if size > self._max_tx_bytes:
+            raise TooLarge(command=command, size=size, limit=self._max_tx_bytes)
+        tx_id = suite.hash(canonical.encode(payload)).hex()
         return Pending(handle=handle, command=command, body=body, nonce=nonce, created_at=now_ms, tx_id=tx_id,
                        summary=summary, back=back)
 

@@ -38,7 +38,7 @@ from estatechain.web.caseindex import CaseIndex
 from estatechain.web.cases import Viewer, person_party
 from estatechain.web.consentindex import FILE as CONSENT_INDEX
 from estatechain.web.consentindex import ConsentIndex
-from estatechain.web.custody import KeyCustody
+from estatechain.web.custody import KeyCustody, TooLarge
 from estatechain.web.i18n import LOCALES, N_
 from estatechain.web.inquiryindex import FILE as INQUIRY_INDEX
 from estatechain.web.inquiryindex import InquiryIndex
@@ -116,7 +116,8 @@ def portal(request: Request) -> Portal:
                                 totp_key=totp_key_from(service.keys.sealing_key()))
         ledger, ledger_file = service.store.connection, ledger_dir / LEDGER_FILE
         found = Portal(service=service, accounts=accounts,
-                       custody=KeyCustody(service.keys), signins=RateLimit(SIGNIN_PER_MINUTE),
+                       custody=KeyCustody(service.keys, max_tx_bytes=service.genesis.policies.max_tx_bytes),
+                       signins=RateLimit(SIGNIN_PER_MINUTE),
                        cases=FirstBuild(CaseIndex(ledger_dir / CASE_INDEX, ledger), ledger_file),
                        consents=FirstBuild(ConsentIndex(ledger_dir / CONSENT_INDEX, ledger), ledger_file),
                        inquiries=FirstBuild(InquiryIndex(ledger_dir / INQUIRY_INDEX, ledger), ledger_file))
@@ -215,7 +216,9 @@ class PortalRoute(APIRoute):
             except NotFound:
                 return render("problem.html", visitor(request, portal(request)), status=404, problem=N_("Not found."))
             except EstatechainError as fault:  # written for people: "no key for …", "not issuable: …"
-                return render("problem.html", visitor(request, portal(request)), status=409, problem=str(fault))
+                large = {"too_large": fault} if isinstance(fault, TooLarge) else {}  # with its size and the limit
+                return render("problem.html", visitor(request, portal(request)), status=413 if large else 409,
+                              problem=str(fault), **large)
             except Exception as caught:  # noqa: BLE001  (every other failure is a page too: see ``unexpected``)
                 return unexpected(request, caught)
 

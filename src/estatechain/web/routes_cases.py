@@ -3,12 +3,15 @@
 A case the account may not see answers exactly like one that does not exist (404), so a clerk of
 another bank learns nothing from a guessed URL. Actions prepare a payload for the confirmation
 page (``routes_sign.py``); the certificate issue step first has the registry node's desk build and
-sign the certificate record, whose hash the issuer's transaction then carries (design §3.20).
+sign the certificate record, whose hash the issuer's transaction then carries (design §3.20). A
+decision whose transaction would exceed the consortium's ``max_tx_bytes`` once signed
+(``custody.TooLarge``) comes back on its own form, with what was typed, the size and the limit.
 """
 
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 from typing import Final
 
 from fastapi import APIRouter, Request, Response
@@ -20,7 +23,7 @@ from estatechain.errors import EstatechainError
 from estatechain.node.service import NodeService
 from estatechain.web import cases as queries
 from estatechain.web import history, review
-from estatechain.web.accounts import Account
+from estatechain.web.accounts import Account, Session
 from estatechain.web.actions import (
     MISSING_ITEMS,
     REFUSAL_REASONS,
@@ -32,6 +35,7 @@ from estatechain.web.actions import (
     reviewer,
     step_body,
 )
+from estatechain.web.custody import TooLarge
 from estatechain.web.filing import CAUSES, CORRECTABLE, REASONS
 from estatechain.web.i18n import BUSINESS_NAMES, N_, rule_texts
 from estatechain.web.pages import CSP, own_base_url, redirect, render
@@ -56,6 +60,17 @@ CASE_CSP: Final = CSP + "; frame-src 'self'"
 """The case page's policy: the site's, plus framing the portal's own PDF materials (and nothing else)."""
 VERDICT_STEPS: Final = frozenset({"accept", "review", "record"})
 DETAIL_LABELS: Final = {"reasons": REASONS, "causes": CAUSES, "fields": CORRECTABLE}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Refused:
+    """A decision refused before anything was prepared (``TooLarge``): shown again on its form as typed."""
+
+    step: str
+    problem: TooLarge
+    text: str
+    reason_code: str
+    items: tuple[str, ...]
 """The filing form's labels for the coded details a case page shows (``case_details.html``)."""
 """Steps whose verdict the case page shows in advance (the others take a decision the page cannot guess)."""
 
@@ -106,6 +121,14 @@ async def case_page(application_id: str, request: Request, session: Member, part
     and after, every register check with its result, and the verdict of the step they would sign.
     The filing bank sees the ranks before and after, other mortgagees' entries only as ranks.
     """
+    return _case_response(request, session, parts, application_id, done=done)
+
+
+def _case_response(  # noqa: PLR0913  (keywords only: what a refused decision brings back)
+    request: Request, session: Session, parts: Portal, application_id: str, *, done: str | None = None,
+    refused: Refused | None = None, status: int = 200,
+) -> Response:
+    """The case page; ``refused``: a decision that could not be prepared, shown on its form with what was typed."""
     assert session.account is not None
     account = session.account
     item = _load(parts, account, application_id)
@@ -127,7 +150,8 @@ async def case_page(application_id: str, request: Request, session: Member, part
     elif account.role.startswith("bank.") and account.org == item.application.filer_org:
         desk = _filer_ranks(parts, account, item, fingerprint)
     viewable = _viewable(request, parts, account, item)
-    response = render("case.html", session, case=item, steps=steps, timeline=timeline, blocked=blocked, done=done,
+    response = render("case.html", session, status=status, case=item, steps=steps, timeline=timeline,
+                      blocked=blocked, done=done, refused=refused,
                       missing_items=MISSING_ITEMS, reasons=REFUSAL_REASONS, desk=desk, viewable=viewable,
                       clock=review.clock(item.application, item.state, now, WorkingDays(store)),
                       reason_steps=("not-accept", "refuse", "hold"), detail_labels=DETAIL_LABELS)
@@ -230,10 +254,16 @@ async def take_step(  # noqa: PLR0913, PLR0917  (FastAPI injects each by name)
                [N_("Unit number"), item.application.unit_number], [N_("Case"), application_id]]
     if party is not None:
         summary.append([N_("You act for party"), party])
-    pending = parts.custody.prepare(handle=account.handle, chain_id=parts.service.genesis.chain_id,
-                                    command=step.command, body=step_body(step, item, party=party, extra=extra),
-                                    now_ms=parts.service.clock.now_ms(), summary=summary + rows,
-                                    back=f"/cases/{application_id}")
+    try:
+        pending = parts.custody.prepare(handle=account.handle, chain_id=parts.service.genesis.chain_id,
+                                        command=step.command, body=step_body(step, item, party=party, extra=extra),
+                                        now_ms=parts.service.clock.now_ms(), summary=summary + rows,
+                                        back=f"/cases/{application_id}")
+    except TooLarge as problem:  # nothing prepared: the same form again, with what was typed and the limit
+        refused = Refused(step=step.path, problem=problem, text=values.get("text", ""),
+                          reason_code=values.get("reason_code", ""),
+                          items=tuple(str(v) for v in form.getlist("missing_item")))
+        return _case_response(request, session, parts, application_id, refused=refused, status=413)
     parts.accounts.set_pending(session.token, pending.to_json())
     return redirect("/sign", session)
 

@@ -58,8 +58,10 @@ CHECK_NAMES: Final = {
     "status": N_("Current status"),
 }
 """The verifier's steps (``certificates.verify``, ``pdf_check``) in words in the page's language; the
-verifier names them in English for the API and the command line. A step's detail (ids, hashes, block
-numbers) is shown as the verifier wrote it, except the status, which the page names in words."""
+verifier names them in English for the API and the command line. What a step found is a code with its
+values (``Check.code``, ``Check.params``), shown in the page's language from the shared message
+catalogue (``Check.text``): ids, hashes and block numbers as they are, the sentences around them not
+in the verifier's English."""
 AUTHENTIC: Final = N_("The file is authentic.")
 NOT_IN_FORCE: Final = N_("The certificate is authentic but no longer in force.")
 NOT_VERIFIED: Final = N_("The file did not verify.")

@@ -11,12 +11,13 @@ import re
 from pathlib import Path
 
 from estatechain import certificates
+from estatechain.certificates.check_codes import CheckCode
 from estatechain.certificates.verify import Check, Report
 from estatechain.web.routes_public import AUTHENTIC, CHECK_NAMES, NOT_IN_FORCE, NOT_VERIFIED, verdict
 
-PASSED = tuple(Check(name=name, ok=True, detail="…") for name in ("format", "chain", "issuer", "record signature",
-                                                                     "record hash", "issue transaction",
-                                                                     "ledger inclusion", "attestation"))
+PASSED = tuple(Check(name=name, ok=True, code=CheckCode.FORMAT_OK)
+               for name in ("format", "chain", "issuer", "record signature", "record hash", "issue transaction",
+                            "ledger inclusion", "attestation"))
 
 
 def report(status: str | None, last: Check) -> Report:
@@ -25,15 +26,15 @@ def report(status: str | None, last: Check) -> Report:
 
 def test_an_authentic_certificate_no_longer_in_force_is_headed_so() -> None:
     for status in ("CANCELLED", "SUPERSEDED", "CORRECTED", "CONVERTED", "REVOKED"):
-        assert verdict(report(status, Check(name="status", ok=False, detail="no longer in force"))) == NOT_IN_FORCE
-    assert verdict(report("VALID", Check(name="status", ok=True, detail="VALID"))) == AUTHENTIC
+        assert verdict(report(status, Check(name="status", ok=False, code=CheckCode.CANCELLED))) == NOT_IN_FORCE
+    assert verdict(report("VALID", Check(name="status", ok=True, code=CheckCode.VALID_NOW))) == AUTHENTIC
 
 
 def test_a_file_that_fails_another_check_did_not_verify() -> None:
-    tampered = Report(kind="json", checks=(*PASSED[:3], Check(name="record signature", ok=False, detail="changed")),
-                      record=None, status=None)
+    changed = Check(name="record signature", ok=False, code=CheckCode.RECORD_SIGNATURE_BAD)
+    tampered = Report(kind="json", checks=(*PASSED[:3], changed), record=None, status=None)
     assert verdict(tampered) == NOT_VERIFIED
-    unasked = Report(kind="json", checks=(*PASSED, Check(name="status", ok=False, detail="node not asked")),
+    unasked = Report(kind="json", checks=(*PASSED, Check(name="status", ok=False, code=CheckCode.STATUS_UNAVAILABLE)),
                      record=None, status=None)
     assert verdict(unasked) == NOT_VERIFIED
 

@@ -10,9 +10,7 @@ whose role the command does not admit gets 403 here rather than an invalid trans
 
 from __future__ import annotations
 
-import functools
 import secrets
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Annotated, Final
 
@@ -46,9 +44,8 @@ from estatechain.contract.checks.parties import acts_for
 from estatechain.contract.context import BlockContext
 from estatechain.contract.records import Application, effective_state
 from estatechain.contract.versions import rules_at
-from estatechain.crypto.suites import get_suite
 from estatechain.identity.membership import Signer
-from estatechain.ledger.envelope import TX_TYPE, build_envelope
+from estatechain.ledger.envelope import TX_TYPE, signed_size
 from estatechain.node.service import NodeService
 
 router = APIRouter(tags=["workflow"])
@@ -94,7 +91,7 @@ def prepare(service: NodeService, caller: Signer, command: str, request: StepIn)
 
     Raises:
         ApiError: 403 when the caller's role may not issue ``command``; 422 when the body cannot be signed;
-            413 when the signed envelope would exceed ``max_tx_bytes`` (see ``envelope_size``).
+            413 when the signed envelope would exceed ``max_tx_bytes`` (``ledger.envelope.signed_size``).
 
     """
     rule = rules_at(service.store.height + 1).get(command)
@@ -116,7 +113,8 @@ def prepare(service: NodeService, caller: Signer, command: str, request: StepIn)
     except canonical.NonCanonicalError as exc:
         raise ApiError(422, "VALIDATION_FAILED", "the body cannot be signed as canonical JSON",
                        {"body": str(exc)}) from None
-    size, limit = envelope_size(service, caller, payload), service.genesis.policies.max_tx_bytes
+    size = signed_size(suite=service.suite, payload=payload, certificate=caller.cert_der)
+    limit = service.genesis.policies.max_tx_bytes
     if size > limit:
         raise ApiError(413, "PAYLOAD_TOO_LARGE",
                        f"signed, this {command} payload of {len(data)} bytes makes an envelope of {size} bytes "
@@ -126,33 +124,6 @@ def prepare(service: NodeService, caller: Signer, command: str, request: StepIn)
                        {"size": str(size), "payload_size": str(len(data)), "limit": str(limit)})
     return PreparedOut(command=command, payload=payload, canonical=data.decode("utf-8"),
                        tx_id=service.suite.hash(data).hex())
-
-
-def envelope_size(service: NodeService, caller: Signer, payload: Mapping[str, JSONValue]) -> int:
-    """The size in bytes of the envelope ``caller`` will submit for ``payload``, for the ``max_tx_bytes`` check.
-
-    The node refuses an envelope over ``max_tx_bytes`` (TOO_LARGE) only when it is submitted, after
-    the caller signed it; so ``prepare`` measures the envelope here, to refuse before anything is
-    signed. The signature, the certificate and the framing add about 1 KB to the payload: rather than
-    guess that, the envelope is built exactly as the SDK builds it (``build_envelope``) with the
-    caller's own certificate, signed with a stand-in key of the chain's suite, whose signatures are
-    as long as the caller's (Ed25519's are always 64 bytes). The certificate is counted because an
-    envelope may always carry it; leaving it out (once it is on the ledger) only makes it smaller.
-    """
-    body = payload["body"]
-    assert isinstance(body, dict)  # built by prepare
-    envelope = build_envelope(
-        suite=service.suite, private_key=_stand_in_key(service.suite.name), chain_id=str(payload["chain_id"]),
-        signer=str(payload["signer"]), command=str(payload["command"]), body=body, nonce=str(payload["nonce"]),
-        created_at_ms=int(str(payload["created_at"])), certificate=caller.cert_der,
-    )
-    return len(envelope)
-
-
-@functools.cache
-def _stand_in_key(suite: str) -> bytes:
-    """A throwaway private key of ``suite``, made once, that only measures signature lengths."""
-    return get_suite(suite).generate()[0]
 
 
 def _register(step: Step) -> None:
