@@ -273,6 +273,10 @@ class Clock:
 
     left: int
     late: bool
+    """Surely past the limit, as the regulator counts it (``certainly_late``)."""
+    overdue: bool
+    """Past the due day by this count, but not surely: no holiday calendar is on the ledger for the span,
+    so the days are Monday to Friday, and some may yet be holidays that push the limit back."""
     near: bool
     held: bool
     due_day: int
@@ -303,8 +307,9 @@ def clock(application: Application, state: AppState, now_ms: int, calendar: Work
     today = shanghai_day(now_ms)
     left = _working_days(calendar, today, due) if due >= today else -_working_days(calendar, due, today)
     late = certainly_late(accepted, now_ms, held_ms, calendar)
-    return Clock(left=left, late=late, near=not late and left <= NEAR_DAYS, held=state is AppState.ON_HOLD,
-                 due_day=due)
+    overdue = left < 0 and not late
+    return Clock(left=left, late=late, overdue=overdue, near=not late and not overdue and left <= NEAR_DAYS,
+                 held=state is AppState.ON_HOLD, due_day=due)
 
 
 # ---------------------------------------------------------------- hold and resume

@@ -14,6 +14,7 @@ from estatechain.contract.effects import Record
 from estatechain.contract.records import Application
 from estatechain.contract.records.application import AppState
 from estatechain.contract.working_days import WorkingDays
+from estatechain.web.pages import environment
 from estatechain.web.review import HOLD, RESUME, clock, hold_reason, hold_steps
 
 SHANGHAI = dt.timezone(dt.timedelta(hours=8))
@@ -118,3 +119,26 @@ def test_hold_and_resume_are_offered_to_registry_staff_in_the_states_the_contrac
     assert hold_steps(AppState.ACCEPTED, "bank.operator") == []
     assert hold_reason({"text": "   "}) is None
     assert hold_reason({"text": " 需实地查看 "}) == "需实地查看"
+
+
+def test_past_the_due_day_without_a_holiday_calendar_is_overdue_not_due_soon() -> None:
+    """With no calendar on the ledger the due day is counted Monday to Friday; past it, the case is not
+    "due soon" with negative days left: it is shown past the due day, while not yet surely late."""
+    calendar = WorkingDays(Rows())
+    # Accepted Tuesday 1 September 2026: the 30th weekday after it is Tuesday 13 October.
+    found = clock(accepted_on("2026-09-01"), AppState.ACCEPTED, at("2026-10-27"), calendar)
+    assert found is not None
+    assert (found.left, found.overdue, found.near, found.late) == (-10, True, False, False)
+    surely = clock(accepted_on("2026-09-01"), AppState.ACCEPTED, at("2026-11-30"), calendar)
+    assert surely is not None
+    assert (surely.late, surely.overdue, surely.near) == (True, False, False)
+
+
+def test_the_badge_of_an_overdue_case_says_so_in_both_languages() -> None:
+    found = clock(accepted_on("2026-09-01"), AppState.ACCEPTED, at("2026-10-27"), WorkingDays(Rows()))
+    for locale, expected in (("zh-CN", "已过办结期限 10 个工作日"), ("en", "Past the due day by 10 working days")):
+        macros = environment(locale).get_template("review_macros.html").module
+        badge = str(macros.clock_badge(found))  # type: ignore[attr-defined]
+        assert expected in badge, badge
+        assert "clock-late" in badge
+        assert "-10" not in badge.split(">", 1)[1]  # the text, not the data attribute
