@@ -58,9 +58,9 @@ def test_both_texts_use_exactly_the_placeholders_the_contract_fills(code: Reject
 
 def test_a_rejection_reads_in_chinese_with_its_detail_filled_in() -> None:
     text = messages.message(RejectionCode.V13_UNIT_SEIZED, "zh-CN", unit_number="440106001001GB00123F00010203",
-                            seizure_id="S-1")
-    assert text == ("不动产单元 440106001001GB00123F00010203 处于查封 S-1 的效力期间，"
-                    "在解封或查封期限届满前不得办理抵押。")
+                            seizure_id="S-1", order_no="（2026）粤0106执保77号", authority_org="gz-court")
+    assert text == ("不动产单元 440106001001GB00123F00010203 处于 gz-court 的查封"
+                    "（（2026）粤0106执保77号，查封记录 S-1）效力期间，在解封或查封期限届满前不得办理抵押。")
 
 
 def test_a_missing_value_stays_visible_instead_of_raising() -> None:

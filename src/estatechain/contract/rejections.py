@@ -187,8 +187,9 @@ SPECS: Final[Mapping[RejectionCode, Spec]] = {
                               "DYFS code list"),
     _C.V12_NOTICE_KIND_INVALID: _s("Notice kind '{value}' is not 3 (pre-sale commercial-housing mortgage).",
                                    "notice_kind", "YGDJZL code list"),
-    _C.V13_UNIT_SEIZED: _s("Unit {unit_number} is under seizure {seizure_id} in effect; it cannot be mortgaged "
-                           "until the seizure is released or lapses.", "unit_number", "民法典 399(5)"),
+    _C.V13_UNIT_SEIZED: _s("Unit {unit_number} is under seizure order {order_no} of {authority_org} in effect "
+                           "(seizure {seizure_id}); it cannot be mortgaged until the seizure is released or "
+                           "lapses.", "unit_number", "民法典 399(5)"),
     _C.V14_NOTICE_HOLDER_CONSENT_MISSING: _s("Advance notice {notice_id} on unit {unit_number} is held by "
                                              "another party ({missing}); name that holder as consenter so it "
                                              "signs.", "applicants",

@@ -16,7 +16,8 @@ def check_v13_not_seized(view: StateView, unit_number: str, time_ms: int) -> Rej
     """V13: no seizure (查封 or 预查封, a promoted queued one included) in effect at block time."""
     seizure = in_effect(view, unit_number, time_ms)
     if seizure is not None:
-        return violate(RejectionCode.V13_UNIT_SEIZED, unit_number=unit_number, seizure_id=seizure.seizure_id)
+        return violate(RejectionCode.V13_UNIT_SEIZED, unit_number=unit_number, seizure_id=seizure.seizure_id,
+                       order_no=seizure.order_no, authority_org=seizure.authority_org)
     return None
 
 
