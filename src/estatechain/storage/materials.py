@@ -33,6 +33,8 @@ MAGIC: Final = (
 """Leading bytes → media type: the only kinds of material accepted."""
 
 _HEX64: Final = re.compile(r"^[0-9a-f]{64}$")
+_SNIFF_BYTES: Final = 16
+"""Enough of a file's head for every signature in ``MAGIC``."""
 _ORG: Final = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}(\.[0-9a-f]{64})?$")
 """A holder: a member org id, or ``<org id>.<certificate fingerprint>`` for an individual (a person)."""
 
@@ -108,6 +110,26 @@ class MaterialStore:
         if not marker.exists():
             write_durably(marker, b"")
         return StoredMaterial(sha256=sha256, size=len(data), media_type=media)
+
+    def describe(self, sha256: str) -> StoredMaterial | None:
+        """What a filing may cite of a stored material (hash, size, sniffed type), or None when it is not here.
+
+        Reads only the file's size and first bytes: cheap enough to check every material a filing
+        cites before it is signed. ``get`` checks the whole file against its hash when it is read.
+        """
+        if not _HEX64.fullmatch(sha256):
+            return None
+        target = self._object(sha256)
+        try:
+            with target.open("rb") as handle:
+                head = handle.read(_SNIFF_BYTES)
+                if head.startswith(b"PK"):  # an OFD is told by its ZIP directory, at the end of the file
+                    head += handle.read()
+            size = target.stat().st_size
+        except FileNotFoundError:
+            return None
+        media = sniff(head)
+        return None if media is None else StoredMaterial(sha256=sha256, size=size, media_type=media)
 
     def holders(self, sha256: str) -> frozenset[str]:
         """Orgs that uploaded the material (empty when unknown)."""

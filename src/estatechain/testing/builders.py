@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import secrets
-from collections.abc import Iterator, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from datetime import date
 
 from estatechain.canonical import JSONValue
@@ -89,6 +89,26 @@ def label_digest(label: str) -> str:
 def material_ref(kind: str) -> dict[str, JSONValue]:
     """A material reference as a filing cites it (type, SHA-256, size, media type), for a 200 KiB PDF."""
     return {"type": kind, "sha256": label_digest(f"material:{kind}"), "size": 204_800, "media_type": "application/pdf"}
+
+
+def material_pdf(kind: str) -> bytes:
+    """A tiny PDF standing for a material of ``kind`` (the store judges a file's type by its bytes)."""
+    return f"%PDF-1.4\n% estatechain test material: {kind}\n%%EOF\n".encode()
+
+
+async def with_uploaded_materials(
+    body: Mapping[str, JSONValue], upload: Callable[[bytes], Awaitable[Mapping[str, JSONValue]]],
+) -> dict[str, JSONValue]:
+    """``body`` citing, for each material it names, a small PDF uploaded with ``upload`` (an SDK client's).
+
+    A filing is prepared only when every material it cites is on the filer's node as uploaded, so
+    tests that file through the API upload what ``material_ref`` only describes.
+    """
+    materials: list[JSONValue] = []
+    for cited in body.get("materials", []) or []:  # type: ignore[union-attr]
+        kind = str(cited["type"])  # type: ignore[index,call-overload]
+        materials.append({"type": kind, **(await upload(material_pdf(kind)))})
+    return {**body, "materials": materials}
 
 
 def mortgage_first_body(  # noqa: PLR0913  (keywords only; each is one field of the filing)

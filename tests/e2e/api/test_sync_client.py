@@ -19,7 +19,7 @@ from register_node import OWNER_A, RegisterNode, register_node
 
 from estatechain import canonical
 from estatechain.sdk import SyncClient
-from estatechain.testing.builders import mortgage_first_body
+from estatechain.testing.builders import material_pdf, mortgage_first_body
 
 BANK = "icbc-gz"
 OPERATOR = f"{BANK}/operator1"
@@ -42,7 +42,9 @@ def filed_fixture(reg: RegisterNode) -> dict[str, Any]:
         bank_party=reg.bank_parties[BANK], title_number=owner.title_number, contract="LOAN-SYNC-0001", today=today)
     with SyncClient(reg.url, reg.identity(OPERATOR)) as bank:
         material = bank.upload_material(PDF)
-        body["materials"][0] = {"type": "APPLICATION_FORM", **material}
+        body["materials"] = [{"type": "APPLICATION_FORM", **material}] + [
+            {"type": cited["type"], **bank.upload_material(material_pdf(cited["type"]))}
+            for cited in body["materials"][1:]]
         prepared = bank.prepare("file", **body)
         signed = bank.sign_prepared(prepared)
         submitted = bank.submit(signed.envelope)

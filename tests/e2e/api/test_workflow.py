@@ -17,7 +17,7 @@ from estatechain.sdk import Client, Forbidden, ServerError
 from estatechain.sdk.client import PreparedPayload
 from estatechain.testing.builders import label_digest as h
 from estatechain.testing.builders import material_ref as material
-from estatechain.testing.builders import mortgage_first_body
+from estatechain.testing.builders import mortgage_first_body, with_uploaded_materials
 
 BANK = "icbc-gz"
 CERTIFICATE = "粤(2026)广州市不动产证明第00000001号"
@@ -47,6 +47,8 @@ def client(reg: RegisterNode, handle: str) -> Client:
 
 async def ok(reg: RegisterNode, handle: str, step: str, **fields: Any) -> str:
     async with client(reg, handle) as c:
+        if step == "file":  # the filer's node must hold what the filing cites
+            fields = await with_uploaded_materials(fields, c.upload_material)
         signed, status = await c.step(step, **fields)
         assert status.valid, (step, status.code, status.message, status.detail)
         return signed.tx_id
@@ -104,7 +106,7 @@ def test_an_optional_field_left_none_inside_an_applicant_is_no_proof_of_a_tamper
 
     async def scenario() -> PreparedPayload:
         async with client(reg, f"{BANK}/operator1") as c:
-            return await c.prepare("file", **filing)
+            return await c.prepare("file", **await with_uploaded_materials(filing, c.upload_material))
 
     prepared = run(scenario())
     body = prepared.payload["body"]
@@ -156,3 +158,27 @@ def test_seizure_and_its_release_by_the_court(reg: RegisterNode, tmp_path: Path)
 
     run(scenario())
     assert tmp_path.exists()
+
+
+def test_a_filing_citing_a_material_this_node_does_not_hold_is_not_prepared(reg: RegisterNode) -> None:
+    """A filing names its materials by hash and size only: one never uploaded, or cited with another size,
+    would be confirmed by the owner and fail only at intake. The filer's node refuses to prepare it."""
+    filing = mortgage_filing(reg, OWNER_A, "LOAN-E2E-MISSING")
+
+    async def scenario() -> tuple[ServerError, ServerError, PreparedPayload]:
+        async with client(reg, f"{BANK}/operator1") as c:
+            uploaded = await with_uploaded_materials(filing, c.upload_material)
+            with pytest.raises(ServerError) as never:
+                await c.prepare("file", **filing)  # material_ref's hashes: described, never uploaded
+            resized: list[dict[str, Any]] = [dict(m) for m in uploaded["materials"]]  # type: ignore[arg-type,union-attr]
+            resized[2]["size"] = int(resized[2]["size"]) + 1
+            with pytest.raises(ServerError) as other_size:
+                await c.prepare("file", **{**uploaded, "materials": resized})
+            return never.value, other_size.value, await c.prepare("file", **uploaded)
+
+    never, other_size, prepared = run(scenario())
+    assert (never.status, never.code, never.detail["field"]) == (422, "MATERIAL_NOT_UPLOADED", "materials[0]")
+    assert "POST /v1/materials" in never.message
+    assert (other_size.status, other_size.code, other_size.detail["field"]) == (422, "MATERIAL_MISMATCH",
+                                                                              "materials[2]")
+    assert prepared.command == "application.file"

@@ -23,7 +23,7 @@ from estatechain.contract import keys
 from estatechain.evidence.attestations import ATTESTATIONS_FILE
 from estatechain.storage.store import LedgerStore
 from estatechain.testing.builders import label_digest as h
-from estatechain.testing.builders import mortgage_first_body
+from estatechain.testing.builders import mortgage_first_body, with_uploaded_materials
 from estatechain.testing.clusterload import ledger_facts
 from estatechain.testing.devcluster import DevCluster
 
@@ -50,6 +50,8 @@ def mortgage_filing(owner: dict[str, Any], bank_party: str, contract: str) -> di
 async def step(cluster: DevCluster, org: str, handle: str, name: str, **fields: Any) -> str:
     """Workflow step ``name`` prepared by ``org``'s node, signed by ``handle``, committed valid there."""
     async with cluster.client(org, handle) as client:
+        if name == "file":  # the filer's node must hold what the filing cites
+            fields = await with_uploaded_materials(fields, client.upload_material)
         signed, status = await client.step(name, timeout_s=30, **fields)
         assert status.valid, (org, name, status.code, status.message, status.detail)
         return signed.tx_id

@@ -14,11 +14,12 @@ import secrets
 from dataclasses import dataclass
 from typing import Annotated, Final
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Path, Request
 
 from estatechain import canonical
 from estatechain.api.deps import Caller, Service, may_read_own
 from estatechain.api.problems import ApiError
+from estatechain.api.routes.materials import material_store
 from estatechain.api.routes.responses import SIGNED, errors
 from estatechain.api.schemas.workflow import (
     ApplicationIn,
@@ -47,6 +48,7 @@ from estatechain.contract.versions import rules_at
 from estatechain.identity.membership import Signer
 from estatechain.ledger.envelope import TX_TYPE, signed_size
 from estatechain.node.service import NodeService
+from estatechain.storage.materials import MaterialStore
 
 router = APIRouter(tags=["workflow"])
 
@@ -126,10 +128,41 @@ def prepare(service: NodeService, caller: Signer, command: str, request: StepIn)
                        tx_id=service.suite.hash(data).hex())
 
 
+def check_materials(store: MaterialStore, filing: FileIn) -> None:
+    """Every material a filing cites must be on this node, as uploaded: else nothing is prepared.
+
+    The contract sees only hashes and sizes; a filing citing a file never uploaded (or a size that
+    does not match) would be confirmed by the owner and fail only when the registry opens the case
+    at intake. The filer's node is where the registry fetches the materials from, so it is checked
+    here, before anything is signed.
+
+    Raises:
+        ApiError: 422 naming the first material that is not stored as cited, and how to fix it.
+
+    """
+    for index, cited in enumerate(filing.materials):
+        stored = store.describe(cited.sha256)
+        where = f"materials[{index}]"
+        if stored is None:
+            raise ApiError(422, "MATERIAL_NOT_UPLOADED",
+                           f"{where} ({cited.type}) cites {cited.sha256}, which this node does not hold: upload "
+                           "the file with POST /v1/materials first and cite the sha256 and size it answers",
+                           {"field": where, "sha256": cited.sha256})
+        if (stored.size, stored.media_type) != (cited.size, cited.media_type):
+            raise ApiError(422, "MATERIAL_MISMATCH",
+                           f"{where} ({cited.type}) cites size {cited.size} and {cited.media_type}, but the file "
+                           f"uploaded with that hash is {stored.size} bytes of {stored.media_type}: cite what "
+                           "POST /v1/materials answered",
+                           {"field": where, "sha256": cited.sha256, "size": str(stored.size),
+                            "media_type": stored.media_type})
+
+
 def _register(step: Step) -> None:
     model = step.model
 
-    async def endpoint(request: StepIn, service: Service, caller: Caller) -> PreparedOut:
+    async def endpoint(request: StepIn, http: Request, service: Service, caller: Caller) -> PreparedOut:
+        if isinstance(request, FileIn):
+            check_materials(material_store(http, service), request)
         return prepare(service, caller, step.command, request)
 
     endpoint.__annotations__["request"] = model  # FastAPI reads the step's own model from here
@@ -138,7 +171,7 @@ def _register(step: Step) -> None:
     endpoint.__doc__ = (f"{step.summary}: the unsigned `{step.command}` payload for the caller to sign and "
                         "submit to POST /v1/transactions.")
     router.add_api_route(f"/v1/payloads/{step.path}", endpoint, methods=["POST"], response_model=PreparedOut,
-                         summary=step.summary, responses=errors(403, *SIGNED), name=endpoint.__name__)
+                         summary=step.summary, responses=errors(403, 422, *SIGNED), name=endpoint.__name__)
 
 
 for _step in STEPS:
