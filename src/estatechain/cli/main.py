@@ -561,7 +561,7 @@ def main() -> None:
     try:
         app()
     except EstatechainError as exc:
-        err.print(f"[bold red]error:[/bold red] {exc}")
+        err.print(f"[bold red]error:[/bold red] {exc}", soft_wrap=True)  # one line, whatever the width: grep finds it
         sys.exit(2)
 
 

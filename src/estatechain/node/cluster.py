@@ -153,19 +153,25 @@ class ClusterPipeline:
         """
         if self._transport is not None:
             return
-        deadline = asyncio.get_running_loop().time() + CONNECT_S
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + CONNECT_S
+        waiting = False
         while True:
             try:
-                transport = await JetStreamOrdering.connect(self._access, chain_id=self._chain_id)
+                transport = await JetStreamOrdering.connect(self._access, chain_id=self._chain_id,
+                                                            within_s=max(1.0, deadline - loop.time()))
                 try:
                     await check_cluster(transport.js, self._monitoring, subjects.chain_tag(self._chain_id))
                 except BaseException:
                     await transport.close()
                     raise
             except (TimeoutError, Unavailable, nats.errors.Error) as exc:  # a cluster still electing leaders
-                if asyncio.get_running_loop().time() > deadline:
-                    raise Unavailable(f"the NATS cluster did not answer within {CONNECT_S:.0f} s: {exc!r}") from exc
-                log.warning("NATS not ready (%r); retrying", exc)
+                if loop.time() >= deadline:
+                    raise Unavailable(f"the NATS cluster did not answer within {CONNECT_S:.0f} s: {exc}; check "
+                                      "the servers, their URLs and the org's credentials file") from None
+                if not waiting:
+                    log.warning("NATS not ready (%s); retrying for up to %.0f s", exc, CONNECT_S)
+                    waiting = True
                 await asyncio.sleep(1.0)
                 continue
             self._transport = transport

@@ -32,6 +32,7 @@ from nats.js import JetStreamContext, api
 
 from estatechain.errors import Unavailable
 from estatechain.ordering import subjects
+from estatechain.ordering.connection import ConnectionWatch, Throttle, describe
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +41,8 @@ FETCH_WAIT_S: Final = 0.25
 RETRY_S: Final = 0.5
 IDLE_PROBE_S: Final = 2.0
 """After this long without a message the reader asks the server whether its consumer is stuck (``_in_order``)."""
+CONNECT_WITHIN_S: Final = 60.0
+"""Longest wait for a first connection (a node starting, a node joining): then the caller is told why."""
 CLOSE_S: Final = 5.0
 """Longest wait for a connection or subscription to close: a stop never hangs on a dead server."""
 _ACK_TOKENS_V1: Final = 9
@@ -89,7 +92,8 @@ def stored_time_ms(msg: Msg) -> int:
 class JetStreamOrdering:
     """One node's connection to the ordering and attestation streams."""
 
-    def __init__(self, nc: NatsClient, *, tag: str, org_id: str, publish_timeout_s: float) -> None:
+    def __init__(self, nc: NatsClient, *, tag: str, org_id: str, publish_timeout_s: float,
+                 watch: ConnectionWatch | None = None) -> None:
         self._nc = nc
         self._js: JetStreamContext = nc.jetstream(timeout=publish_timeout_s)
         self._tag = tag
@@ -98,24 +102,41 @@ class JetStreamOrdering:
         self._tx_subject = subjects.tx_subject(tag, org_id)
         self._cut_subject = subjects.cut_subject(tag)
         self._stream = subjects.tx_stream(tag)
+        self._watch = watch
 
     @classmethod
-    async def connect(cls, access: NatsAccess, *, chain_id: str, publish_timeout_s: float = 2.0) -> JetStreamOrdering:
+    async def connect(cls, access: NatsAccess, *, chain_id: str, publish_timeout_s: float = 2.0,
+                      within_s: float = CONNECT_WITHIN_S) -> JetStreamOrdering:
         """Connect with the org's credentials and private inbox prefix; reconnect forever afterwards.
 
+        nats-py retries a first connection forever when reconnecting is allowed (``max_reconnect_attempts``
+        -1), so the first connection is bounded here by ``within_s``; once made, a lost connection is
+        retried until it is back, quietly (``ConnectionWatch``).
+
         Raises:
-            Unavailable: no server of the cluster answered.
+            Unavailable: no server of the cluster answered within ``within_s`` seconds.
 
         """
+        servers = ", ".join(access.servers)
+        watch = ConnectionWatch(servers, waiting_s=within_s)
+        nc = NatsClient()
         try:
-            nc = await nats.connect(
+            await asyncio.wait_for(nc.connect(
                 servers=list(access.servers), user=access.user, password=access.password,
                 inbox_prefix=subjects.inbox_prefix(access.org_id), name=f"estatechain-{access.org_id}",
-                max_reconnect_attempts=-1, reconnect_time_wait=0.25, connect_timeout=2, allow_reconnect=True,
-            )
-        except (OSError, nats.errors.Error) as exc:
-            raise Unavailable(f"cannot reach the NATS cluster at {', '.join(access.servers)}: {exc}") from None
-        return cls(nc, tag=subjects.chain_tag(chain_id), org_id=access.org_id, publish_timeout_s=publish_timeout_s)
+                max_reconnect_attempts=-1, allow_reconnect=True, connect_timeout=2,
+                reconnect_time_wait=0.25,  # type: ignore[arg-type]  # typed int, used as a float (asyncio.sleep)
+                error_cb=watch.on_error, disconnected_cb=watch.on_disconnected, reconnected_cb=watch.on_reconnected,
+            ), within_s)
+        except (TimeoutError, OSError, nats.errors.Error) as exc:
+            watch.closing()
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(nc.close(), CLOSE_S)
+            last = watch.last_error if isinstance(exc, TimeoutError) and watch.last_error is not None else exc
+            raise Unavailable(f"no NATS server of {servers} answered ({describe(last)})") from None
+        watch.up()
+        return cls(nc, tag=subjects.chain_tag(chain_id), org_id=access.org_id, publish_timeout_s=publish_timeout_s,
+                   watch=watch)
 
     @property
     def client(self) -> NatsClient:
@@ -127,10 +148,53 @@ class JetStreamOrdering:
         """The JetStream context of this connection."""
         return self._js
 
+    @property
+    def connected(self) -> bool:
+        """True while the connection to a NATS server is up (False while it reconnects, and once closed)."""
+        return self._nc.is_connected
+
+    @property
+    def down_for_s(self) -> float:
+        """Seconds since the connection was lost (0 while connected)."""
+        return 0.0 if self._watch is None else self._watch.down_for_s()
+
+    @property
+    def last_error(self) -> str:
+        """The last connection error nats-py reported, as one line."""
+        return describe(self._nc.last_error if self._watch is None else self._watch.last_error)
+
     async def close(self) -> None:
         """Drain nothing, just close: unacknowledged publishes have already been reported to their callers."""
+        if self._watch is not None:
+            self._watch.closing()
         with contextlib.suppress(Exception):
             await asyncio.wait_for(self._nc.close(), CLOSE_S)
+
+    async def probe(self) -> None:
+        """Ask the transaction stream whether it can store a write now: it has a leader and a quorum of replicas.
+
+        Raises:
+            Unavailable: no connection, no answer in time (no quorum of servers, no leader), or too few
+                current replicas; the message says which.
+
+        """
+        if not self.connected:
+            raise Unavailable(f"no connection to the NATS cluster for {self.down_for_s:.0f} s ({self.last_error})")
+        try:
+            info = await asyncio.wait_for(self._js.stream_info(self._stream), self._timeout)
+        except (TimeoutError, nats.errors.Error, nats.js.errors.Error, OSError) as exc:
+            raise Unavailable(f"the ordering stream {self._stream} does not answer ({describe(exc)}): "
+                              "fewer than a majority of the NATS servers may be up") from None
+        cluster = info.cluster
+        if cluster is None:
+            return  # a single server: it answered, so it can store
+        replicas = cluster.replicas or []
+        current = 1 + sum(1 for r in replicas if r.current and not r.offline)
+        needed = (1 + len(replicas)) // 2 + 1
+        if not cluster.leader or current < needed:
+            leader = "a leader and" if cluster.leader else "no leader,"
+            raise Unavailable(f"the ordering stream {self._stream} has {leader} "
+                              f"{current} of {1 + len(replicas)} replicas current; it needs {needed} to store a write")
 
     async def publish_tx(self, tx_id: str, envelope: bytes) -> int:
         """Publish one admitted transaction; return its stream sequence once the stream stored it.
@@ -171,21 +235,27 @@ class JetStreamOrdering:
             yield seq, msg.data
 
     async def _read(self, stream: str, after: int) -> AsyncIterator[tuple[int, str, Msg]]:
-        """Read ``stream`` from ``after + 1`` with the org's consumer, recreating it on any fault or gap."""
+        """Read ``stream`` from ``after + 1`` with the org's consumer, recreating it on any fault or gap.
+
+        While the cluster is away the consumer cannot be opened, twice a second: that is said when it
+        starts, at most once a minute while it lasts, and when the consumer opens again.
+        """
         expected = after + 1
+        throttle = Throttle(log)
         while True:
             try:
                 sub = await self._open(stream, expected)
             except (TimeoutError, nats.errors.Error, nats.js.errors.Error) as exc:
-                log.warning("cannot open a consumer on %s at %d (%s); retrying", stream, expected, exc)
+                throttle.failed("open", f"cannot open a consumer on {stream} at {expected} ({describe(exc)}); retrying")
                 await asyncio.sleep(RETRY_S)
                 continue
+            throttle.ended("open", f"the consumer on {stream} is open again")
             try:
                 async for msg in _in_order(sub, expected):
                     yield expected, msg.subject, msg
                     expected += 1
             except (nats.errors.Error, nats.js.errors.Error) as exc:
-                log.warning("reading %s at %d: %s; reopening the consumer", stream, expected, exc)
+                log.warning("reading %s at %d: %s; reopening the consumer", stream, expected, describe(exc))
             finally:
                 with contextlib.suppress(Exception):
                     await asyncio.wait_for(sub.unsubscribe(), CLOSE_S)

@@ -196,6 +196,19 @@ class NatsCluster:
         self._spawn(index)
         self.wait_ready(timeout, indexes=[index])
 
+    def restart_stopped(self, timeout: float = 30.0) -> None:
+        """Start every server that is not running (killed), all at once, and wait until they serve JetStream.
+
+        After the whole cluster died, ``restart`` one server at a time would wait for a meta leader
+        that a single server never elects. Call it from a thread that outlives the servers: they die
+        with the thread that started them (``PR_SET_PDEATHSIG``), not only with the process.
+        """
+        stopped = [i for i in range(self.size) if self.pid(i) is None]
+        for index in stopped:
+            self._procs[index] = None
+            self._spawn(index)
+        self.wait_ready(timeout, indexes=stopped)
+
     def _get_json(self, url: str) -> dict[str, object] | None:
         try:
             response = self._http.get(url)
