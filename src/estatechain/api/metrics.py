@@ -27,7 +27,7 @@ class _LedgerCollector(Collector):
         yield GaugeMetricFamily("estatechain_txlog_size", "Transactions in the tx log.", store.next_seq())
         yield GaugeMetricFamily("estatechain_pending_transactions", "Admitted, not yet committed.",
                                 self._service.pending_count)
-        yield GaugeMetricFamily("estatechain_ready", "1 while the pipeline runs without a fault.",
+        yield GaugeMetricFamily("estatechain_ready", "1 while the node would take a write (as /v1/ready).",
                                 int(self._service.ready))
         cluster = self._service.cluster_status()
         if cluster is not None:
@@ -35,6 +35,8 @@ class _LedgerCollector(Collector):
                                     cluster.final_height)
             yield GaugeMetricFamily("estatechain_divergence", "1 once a peer attested a different block or state.",
                                     int(cluster.alarm is not None))
+            yield GaugeMetricFamily("estatechain_nats_connected", "1 while the node's NATS connection is up.",
+                                    int(cluster.nats_connected))
 
 
 class ApiMetrics:

@@ -53,6 +53,8 @@ log = logging.getLogger(__name__)
 CUT_TYPE: Final = "estatechain.cut.v1"
 CONNECT_S: Final = 60.0
 """How long a starting node waits for the NATS cluster to answer (leader elections take seconds)."""
+CHECK_S: Final = 2.0
+"""How often a running node asks the stream whether it can store a write (readiness)."""
 
 
 def cut_marker(chain_id: str, height: int) -> bytes:
@@ -131,6 +133,7 @@ class ClusterPipeline:
         self._unattested: list[int] = [store.height] if store.height else []  # the head may not have gone out
         self._tasks: list[asyncio.Task[None]] = []
         self._stopped = asyncio.Event()
+        self._stream_trouble: str | None = "the ordering stream has not been checked yet"
         self.fault: BaseException | None = None
 
     @property
@@ -175,6 +178,7 @@ class ClusterPipeline:
                 await asyncio.sleep(1.0)
                 continue
             self._transport = transport
+            self._stream_trouble = None
             return
 
     @property
@@ -184,8 +188,23 @@ class ClusterPipeline:
 
     @property
     def ordering_ready(self) -> bool:
-        """True once connected to the streams (the settings check passed)."""
-        return self._transport is not None
+        """True while the stream can take a write: connected, and its last check or publish was answered."""
+        return self.ordering_trouble is None
+
+    @property
+    def ordering_trouble(self) -> str | None:
+        """Why a write would not be ordered now (None: it would): not connected, or the stream does not answer."""
+        if self._transport is None:
+            return "this node is not connected to the ordering service yet"
+        if not self._transport.connected:
+            return (f"no connection to the NATS cluster for {self._transport.down_for_s:.0f} s "
+                    f"({self._transport.last_error}); reconnecting")
+        return self._stream_trouble
+
+    @property
+    def nats_connected(self) -> bool:
+        """True while this node's connection to a NATS server is up."""
+        return self._transport is not None and self._transport.connected
 
     @property
     def transport(self) -> JetStreamOrdering:
@@ -216,11 +235,13 @@ class ClusterPipeline:
             self._waiting[tx_id] = future
         try:
             await self.transport.publish_tx(tx_id, data)
-        except Unavailable:
+        except Unavailable as exc:
+            self._stream_trouble = str(exc)  # not ready until a check or a publish is answered again
             if self._waiting.get(tx_id) is future and not future.done():
                 del self._waiting[tx_id]
                 future.cancel()
             raise
+        self._stream_trouble = None
         return future
 
     def subscribe(self) -> AsyncIterator[CommittedBlock]:
@@ -244,7 +265,8 @@ class ClusterPipeline:
             raise
         self._tasks = [loop.create_task(self._read_transactions(), name="stream-reader"),
                        loop.create_task(self._read_attestations(), name="attestation-reader"),
-                       loop.create_task(self._tick(), name="cut-timer")]
+                       loop.create_task(self._tick(), name="cut-timer"),
+                       loop.create_task(self._check_stream(), name="stream-check")]
         stopped = loop.create_task(self._stopped.wait())
         try:
             done, _ = await asyncio.wait([*self._tasks, stopped], return_when=asyncio.FIRST_COMPLETED)
@@ -354,6 +376,23 @@ class ClusterPipeline:
         executed, overlay = execute_block(store, batch, chain_id=self._chain_id, policies=self._policies,
                                           height=store.height + 1, time_ms=time_ms, first_seq=first_seq)
         return executed, overlay
+
+    async def _check_stream(self) -> None:
+        """Ask the stream every ``CHECK_S`` whether it can store a write, for readiness (``ordering_trouble``).
+
+        A node connected to a server of a cluster without quorum, or to a paused server, keeps its
+        connection, yet every write fails: only asking the stream tells readiness so.
+        """
+        while True:
+            await asyncio.sleep(CHECK_S)
+            try:
+                await self.transport.probe()
+            except Unavailable as exc:
+                self._stream_trouble = str(exc)
+            except Exception as exc:  # noqa: BLE001  (a check that breaks must not stop the node, only unready it)
+                self._stream_trouble = f"the ordering stream could not be checked: {exc!r}"
+            else:
+                self._stream_trouble = None
 
     # -- attestations and cut markers -------------------------------------------------------------------
 

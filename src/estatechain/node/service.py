@@ -106,6 +106,7 @@ class ClusterStatus:
     stream_position: int
     final_height: int
     alarm: str | None
+    nats_connected: bool
 
 
 class NodeService:
@@ -173,9 +174,23 @@ class NodeService:
 
     @property
     def ready(self) -> bool:
-        """True while the pipeline runs and has not stopped on a fault."""
-        return (self._runner is not None and not self._runner.done() and self.pipeline.fault is None
-                and self.pipeline.ordering_ready)
+        """True while this node would take a write: see ``unready_reason``."""
+        return self.unready_reason is None
+
+    @property
+    def unready_reason(self) -> str | None:
+        """Why a write would fail now (None: it would not), as ``/v1/ready`` and ``estatechain_ready`` say.
+
+        The pipeline is not running or stopped on a fault, the divergence alarm refuses writes, or the
+        ordering service cannot store one (a cluster node that lost NATS, or whose stream has no quorum).
+        """
+        pipeline = self.pipeline
+        if self._runner is None or self._runner.done() or pipeline.fault is not None:
+            return "the pipeline is not running" + (f": {pipeline.fault!r}" if pipeline.fault else "")
+        if isinstance(pipeline, ClusterPipeline):
+            alarm = pipeline.finality.alarm
+            return alarm.message if alarm is not None else pipeline.ordering_trouble
+        return None if pipeline.ordering_ready else "the ordering service is not ready"
 
     async def fetch_material(self, sha256: str, max_bytes: int) -> bytes | None:
         """A material uploaded at a peer node, fetched with this node's identity (cluster nodes only)."""
@@ -194,7 +209,7 @@ class NodeService:
         alarm = finality.alarm
         return ClusterStatus(org=pipeline.org_id, height=self.store.height, head_hash=self.store.head_hash,
                              stream_position=self.store.stream_position, final_height=finality.final_height,
-                             alarm=None if alarm is None else alarm.message)
+                             alarm=None if alarm is None else alarm.message, nats_connected=pipeline.nats_connected)
 
     @property
     def pending_count(self) -> int:

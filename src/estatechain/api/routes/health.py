@@ -26,10 +26,14 @@ async def health(service: Service) -> HealthOut:
 
 @router.get("/ready", response_model=ReadyOut, responses=errors(503))
 async def ready(service: Service) -> ReadyOut:
-    """200 while the pipeline runs and accepts submissions; 503 NOT_READY otherwise. Unsigned."""
-    if not service.ready:
-        fault = service.pipeline.fault
-        raise ApiError(503, "NOT_READY", "the pipeline is not running" + (f": {fault!r}" if fault else ""))
+    """200 while the node would take a write; 503 NOT_READY naming why not. Unsigned.
+
+    Not ready: the pipeline is not running or stopped on a fault, the divergence alarm refuses writes,
+    or (a cluster node) the NATS connection is down or the stream cannot store a write (no quorum).
+    """
+    reason = service.unready_reason
+    if reason is not None:
+        raise ApiError(503, "NOT_READY", reason)
     return ReadyOut(status="ready", height=service.store.height, pending=service.pending_count)
 
 
