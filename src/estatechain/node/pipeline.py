@@ -15,6 +15,7 @@ fault during commit stops the pipeline (no retry loop, no invalid mark).
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import Protocol
@@ -31,6 +32,8 @@ from estatechain.ledger.results import ExecutedTx
 from estatechain.node.signatures import SignatureChecker, Verdict
 from estatechain.ordering.cutter import BlockCutter
 from estatechain.storage.store import LedgerStore
+
+log = logging.getLogger("estatechain.pipeline")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -307,6 +310,9 @@ class Pipeline:
             header = store.commit_block(time_ms=time_ms, executed=executed, writes=overlay.writes)
         except BaseException as exc:
             self.fault = exc
+            log.exception("block %d not committed, the pipeline stops; nothing of this block was stored: "
+                          "restart the node once the cause is fixed (disk space, file permissions)",
+                          store.height + 1)
             for pending in batch:
                 if not pending.done.done():
                     pending.done.set_exception(exc)

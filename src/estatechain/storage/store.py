@@ -327,7 +327,10 @@ class LedgerStore:
                                    (STREAM_POSITION, str(stream_position).encode()))
             self._conn.execute("COMMIT")
         except BaseException:
-            self._conn.execute("ROLLBACK")
+            # SQLite has already rolled back a COMMIT that failed on I/O (disk full, EIO): a second ROLLBACK
+            # would raise "no transaction is active" and hide the real error from the operator.
+            if self._conn.in_transaction:
+                self._conn.execute("ROLLBACK")
             self.txlog.reload()
             raise
         self._current.update(current)
