@@ -159,6 +159,10 @@ def test_a_dead_webhook_of_one_bank_does_not_delay_another_banks_webhook(tmp_pat
         assert box.pending_count(DEAD_ORG) == 24  # still owed, to be retried with back-off
         tried = {d.event_id for d in box.deliveries(DEAD_ORG, limit=100)}
         assert tried == {event(1, 0, DEAD_ORG).event_id}  # its oldest first: the others wait behind it
+        removed = box.remove(DEAD_ORG)  # the bank gives up its webhook: what still waits is dropped
+        assert removed is not None
+        assert (removed[0].org, removed[1]) == (DEAD_ORG, 24)
+        assert (box.webhook(DEAD_ORG), box.pending_count(DEAD_ORG), box.remove(DEAD_ORG)) == (None, 0, None)
     finally:
         box.close()
 
