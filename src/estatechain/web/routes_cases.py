@@ -212,6 +212,7 @@ def _review_desk(parts: Portal, account: Account, item: queries.Case, steps: lis
                          "code": None if failure is None else failure.code,
                          "texts": {} if failure is None else rule_texts(failure.code, failure.detail)})
     return {"ranks": ranks, "rank_blocked": _blocked(ranks), "verdicts": verdicts, "limited": False,
+            "others": review.other_cases(store, item.application, ctx.block_time_ms), "demoted": review.demoted(ranks),
             "own_party": None, "notice_lapse": review.notice_lapse(store, ctx, item.application),
             "rules": [{"rule": r.rule, "label": r.label, "passed": r.passed, "code": r.code,
                        "texts": {} if r.code is None else rule_texts(r.code, r.detail)} for r in rules]}
