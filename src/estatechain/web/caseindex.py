@@ -27,10 +27,14 @@ from typing import Final
 
 import orjson
 
+from estatechain.certificates.record import issued_here
 from estatechain.storage.follower import Follower
 from estatechain.storage.schema import EVENT_ROWS
 
 FILE: Final = "desk-index.sqlite"
+RECORDED: Final = "RECORDED"
+COMPLETE: Final = "RECORDED_COMPLETE"
+"""The desks' name of a RECORDED case with no certificate for the issuer (``desk_state``): finished."""
 
 _SCHEMA: Final = """
 CREATE TABLE IF NOT EXISTS cases(
@@ -60,6 +64,16 @@ _CURRENT_ROWS: Final = "SELECT seq, value FROM state_current WHERE key >= 'appli
 """Every application's current version, for the first build (a range of the primary key)."""
 
 
+def desk_state(state: str, certificate_number: str | None) -> str:
+    """The state as the desks show and queue a case: the ledger's, but RECORDED splits in two.
+
+    A recorded case whose certificate the issuer's desk issues (``certificates.record.issued_here``)
+    waits for it (RECORDED); any other recorded case is finished (RECORDED_COMPLETE): a cancellation
+    draws no certificate, and a title certificate (不动产权证书) is not issued by this system.
+    """
+    return COMPLETE if state == RECORDED and not issued_here(certificate_number) else state
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Who:
     """What a desk may list: everything (the registry), or the cases filed by ``org`` or naming one of ``parties``."""
@@ -74,6 +88,8 @@ class CaseIndex(Follower):
 
     SCHEMA = _SCHEMA
     TABLES = ("cases", "parties")
+    VERSION = 1
+    """1: ``state`` holds the desk state (``desk_state``), so a finished recorded case leaves the issuer's queue."""
     CURRENT_ROWS = _CURRENT_ROWS
     CHANGED_ROWS = _CHANGED_ROWS
 
@@ -90,7 +106,8 @@ class CaseIndex(Follower):
         self._db.execute(
             "INSERT INTO cases(application_id, filer_org, state, filed_ms) VALUES (?, ?, ?, ?) "
             "ON CONFLICT(application_id) DO UPDATE SET state = excluded.state",
-            (application_id, str(row["filer_org"]), str(row["state"]), int(str(row["filed_ms"]))),
+            (application_id, str(row["filer_org"]), desk_state(str(row["state"]), _text(row.get("certificate_number"))),
+             int(str(row["filed_ms"]))),
         )
         applicants = row.get("applicants")
         parties = {str(a["party_id"]) for a in applicants if isinstance(a, dict) and "party_id" in a} \
@@ -164,3 +181,7 @@ _NAMED_ELSEWHERE: Final = (
     "SELECT c.application_id FROM parties p JOIN cases c ON c.application_id = p.application_id "
     "WHERE p.party_id = ? AND c.filer_org != ?"
 )
+
+
+def _text(value: object) -> str | None:
+    return None if value is None else str(value)

@@ -31,7 +31,7 @@ from estatechain.contract.records.seizure import Seizure
 from estatechain.contract.records.unit import Unit
 from estatechain.contract.seizure_queue import unit_seizures, windows
 from estatechain.storage.store import LedgerStore
-from estatechain.web.caseindex import CaseIndex, Who
+from estatechain.web.caseindex import COMPLETE, CaseIndex, Who, desk_state
 from estatechain.web.consentindex import ConsentIndex
 
 DEFAULT_LIMIT: Final = 100
@@ -54,6 +54,16 @@ class Case:
 
     application: Application
     state: AppState
+
+    @property
+    def desk_state(self) -> str:
+        """The state as the desks name it: RECORDED_COMPLETE for a recorded case with nothing for the issuer."""
+        return desk_state(self.state.value, self.application.certificate_number)
+
+    @property
+    def complete(self) -> bool:
+        """Recorded, and finished: its business issues no registration certificate (``caseindex.desk_state``)."""
+        return self.desk_state == COMPLETE
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -130,15 +140,18 @@ def cases(store: LedgerStore, viewer: Viewer, at_ms: int) -> list[Case]:
 
 def listed(  # noqa: PLR0913  (after the four sources, keywords only: the filter and the order)
         index: CaseIndex, store: LedgerStore, viewer: Viewer, at_ms: int, *,
-        states: Collection[AppState] = (), oldest_first: bool = False) -> list[Case]:
+        states: Collection[str] = (), oldest_first: bool = False) -> list[Case]:
     """``DEFAULT_LIMIT`` cases ``viewer`` may see (in ``states`` when given), read through the index.
 
     Newest first for lists; oldest first for work queues (the cases nearest their time limit).
+    ``states`` are desk states (``Case.desk_state``: the ledger's, with RECORDED_COMPLETE for a
+    finished recorded case), as the index holds them.
 
     The index filters on the *stored* state; an expired filing is stored as FILED (design §3.14), so
     asking for EXPIRED asks the index for FILED and the deadline decides.
     """
-    stored = {s.value for s in states} | ({AppState.FILED.value} if AppState.EXPIRED in states else set())
+    wanted = {str(state) for state in states}
+    stored = wanted | ({AppState.FILED.value} if AppState.EXPIRED.value in wanted else set())
     found = []
     for application_id in index.ids(who(store, viewer), states=stored, limit=DEFAULT_LIMIT,
                                     oldest_first=oldest_first):
@@ -146,9 +159,9 @@ def listed(  # noqa: PLR0913  (after the four sources, keywords only: the filter
         if row is None:
             continue
         application = Application.from_json(row)
-        state = effective_state(application, at_ms)
-        if may_see(store, viewer, application) and (not states or state in states):
-            found.append(Case(application=application, state=state))
+        item = Case(application=application, state=effective_state(application, at_ms))
+        if may_see(store, viewer, application) and (not wanted or item.desk_state in wanted):
+            found.append(item)
     return found
 
 

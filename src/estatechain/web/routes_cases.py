@@ -19,7 +19,7 @@ from fastapi import APIRouter, Request, Response
 from estatechain.certificates.desk import CertificateDesk
 from estatechain.certificates.pdf import certificate_pdf
 from estatechain.contract.working_days import WorkingDays
-from estatechain.errors import EstatechainError
+from estatechain.errors import Conflict, EstatechainError, NotFound
 from estatechain.node.service import NodeService
 from estatechain.web import cases as queries
 from estatechain.web import history, review
@@ -244,8 +244,12 @@ async def take_step(  # noqa: PLR0913, PLR0917  (FastAPI injects each by name)
     if step.path == "issue":
         try:
             document = certificate_desk(request, parts.service).prepare(application_id)
-        except EstatechainError as exc:
-            raise PortalProblem(409, str(exc)) from None
+        except NotFound:
+            raise PortalProblem(409, N_("This case's register entry is missing on this node, so its certificate "
+                                        "cannot be made.")) from None
+        except Conflict:
+            raise PortalProblem(409, N_("This case has no certificate left for this desk to issue: it was issued "
+                                        "already, or the case issues none. Reload the case.")) from None
         record = document["record"]
         assert isinstance(record, dict)
         extra = {"document_sha256": str(document["document_sha256"]), "elicence_id": str(record["elicence_id"])}

@@ -51,7 +51,8 @@ router = APIRouter(prefix="/portal", route_class=PortalRoute, include_in_schema=
 
 REGISTRY_QUEUES: Final = {"registry.intake": AppState.CONFIRMED, "registry.reviewer": AppState.ACCEPTED,
                           "registry.recorder": AppState.APPROVED, "registry.issuer": AppState.RECORDED}
-"""Which state's cases each registry role works on."""
+"""Which state's cases each registry role works on: the issuer's are the recorded cases whose
+registration certificate it issues (``Case.desk_state``); a finished recorded case is in no queue."""
 UNIT_NUMBER_LENGTH: Final = 28
 
 

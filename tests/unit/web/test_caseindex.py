@@ -123,3 +123,10 @@ def test_an_index_ahead_of_a_restored_ledger_is_rebuilt(ledger: Ledger, tmp_path
         assert len(listed(index, ledger.store, registry, ledger.clock.now_ms())) == 1
     finally:
         index.close()
+
+
+def test_a_recorded_case_waits_for_the_issuer_only_with_a_registration_certificate() -> None:
+    assert caseindex.desk_state("RECORDED", "粤(2026)广州市不动产证明第00000001号") == "RECORDED"
+    assert caseindex.desk_state("RECORDED", "粤(2026)广州市不动产权第00000001号") == caseindex.COMPLETE  # a title
+    assert caseindex.desk_state("RECORDED", None) == caseindex.COMPLETE  # a cancellation draws no number
+    assert caseindex.desk_state("CERTIFIED", "粤(2026)广州市不动产证明第00000001号") == "CERTIFIED"
