@@ -182,3 +182,20 @@ def test_a_filing_citing_a_material_this_node_does_not_hold_is_not_prepared(reg:
     assert (other_size.status, other_size.code, other_size.detail["field"]) == (422, "MATERIAL_MISMATCH",
                                                                               "materials[2]")
     assert prepared.command == "application.file"
+
+
+def test_a_record_ref_that_is_no_record_id_is_refused_before_signing(reg: RegisterNode) -> None:
+    """The contract takes only 64 lower-case hex as ``record_ref``: anything else is an invalid tx kept forever."""
+    filing = mortgage_filing(reg, OWNER_A, "LOAN-E2E-REF")
+    owner = next(a for a in filing["applicants"] if a["capacity"] == "mortgagor")
+    owner["record_ref"] = "李婷的档案"
+
+    async def refused() -> ServerError:
+        async with client(reg, f"{BANK}/operator1") as c:
+            with pytest.raises(ServerError) as caught:
+                await c.prepare("file", **await with_uploaded_materials(filing, c.upload_material))
+            return caught.value
+
+    error = run(refused())
+    assert (error.status, error.code) == (422, "VALIDATION_FAILED")
+    assert "body.applicants.0.record_ref" in error.detail

@@ -91,7 +91,7 @@ class ApplicantIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     party_id: Hex64
-    record_ref: str | None = Field(None, max_length=200, description="The party's sealed personal record.")
+    record_ref: Hex64 | None = Field(None, description="The party's sealed personal record (64 lower-case hex).")
     capacity: Capacity
     proxy_notarial_sha256: Hex64 | None = None
 
