@@ -281,6 +281,11 @@ class LedgerStore:
         row = self._conn.execute("SELECT tx_id FROM txs WHERE signer = ? AND nonce = ?", (signer, nonce)).fetchone()
         return row is not None and row[0] == tx_id, row is not None
 
+    def nonce_tx(self, signer: str, nonce: str) -> str | None:
+        """The committed transaction in which ``signer`` used ``nonce``, or None."""
+        row = self._conn.execute("SELECT tx_id FROM txs WHERE signer = ? AND nonce = ?", (signer, nonce)).fetchone()
+        return None if row is None else str(row[0])
+
     def tx_known(self, tx_id: str) -> bool:
         """True when ``tx_id`` is already in a committed block."""
         return self._conn.execute("SELECT 1 FROM txs WHERE tx_id = ?", (tx_id,)).fetchone() is not None
