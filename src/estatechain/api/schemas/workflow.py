@@ -307,3 +307,8 @@ class ApplicationOut(BaseModel):
     result: str | None = Field(None, description="The register key the recording created or changed.")
     certificate_number: str | None = None
     steps: dict[str, Any] = Field(description="Each registry step: who signed, when, in which tx.")
+    confirm_deadline_ms: int = Field(description="Until when every applicant may confirm (ms since the epoch); "
+                                     "past it an unconfirmed application reads EXPIRED, which no event announces.")
+    complete: bool = Field(description="Nothing more will happen to it: decided, withdrawn, expired, certified, or "
+                           "RECORDED with no certificate for the issuer to issue (a cancellation; an ownership "
+                           "transfer, whose title certificate this platform does not issue).")
