@@ -156,14 +156,28 @@ def _case_response(  # noqa: PLR0913  (keywords only: what a refused decision br
     elif account.role.startswith("bank.") and account.org == item.application.filer_org:
         desk = _filer_ranks(parts, account, item, fingerprint)
     viewable = _viewable(request, parts, account, item)
+    names = _applicant_names(request, parts, item) if viewer.org_type == "registry" else {}
     response = render("case.html", session, status=status, case=item, steps=steps, timeline=timeline,
-                      blocked=blocked, done=done, refused=refused,
+                      blocked=blocked, done=done, refused=refused, names=names,
                       missing_items=MISSING_ITEMS, reasons=REFUSAL_REASONS, desk=desk, viewable=viewable,
                       clock=review.clock(item.application, item.state, now, WorkingDays(store)),
                       reason_steps=("not-accept", "refuse", "hold"), detail_labels=DETAIL_LABELS)
     if viewable:
         response.headers["Content-Security-Policy"] = CASE_CSP
     return response
+
+
+def _applicant_names(request: Request, parts: Portal, item: queries.Case) -> dict[str, str]:
+    """The applicants' names and ID documents, opened by the registry's node for its own staff.
+
+    The registry examines the case against the contracts and ID copies, so its desks need the names;
+    no other org's page gets them (they stay sealed to the registry, off the shared ledger).
+    """
+    try:
+        desk = certificate_desk(request, parts.service)
+    except PortalProblem:
+        return {}  # a registry node without the issuer's keys cannot open the records: party ids only
+    return desk.applicant_names([a.party for a in item.application.applicants])
 
 
 def _viewable(request: Request, parts: Portal, account: Account, item: queries.Case) -> dict[str, str]:
