@@ -13,6 +13,8 @@ import asyncio
 import time
 from collections.abc import AsyncGenerator, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
@@ -27,7 +29,7 @@ from estatechain.crypto.suites import get_suite
 from estatechain.ledger.block import BlockHeader
 from estatechain.ledger.envelope import TX_TYPE, build_envelope
 from estatechain.ledger.results import TxResult, leaf_bytes
-from estatechain.sdk.errors import CommitTimeout, ProofInvalid, SdkError, server_error
+from estatechain.sdk.errors import CommitTimeout, ProofInvalid, SdkError, ServerError, server_error
 from estatechain.sdk.identity import ClientIdentity
 from estatechain.sdk.signing import SUITE, RequestTarget, SignedTransaction, sign_request, sign_transaction
 
@@ -41,7 +43,7 @@ class TxStatus:
     result: str | None = None
     code: str | None = None
     message: str | None = None
-    detail: dict[str, str] | None = None
+    detail: dict[str, Any] | None = None
     height: int | None = None
     seq: int | None = None
     position: int | None = None
@@ -172,7 +174,7 @@ class Client:
         return request
 
     async def send(self, request: httpx.Request) -> Any:  # noqa: ANN401  (decoded JSON of any documented shape)
-        """Send a built request; return the decoded JSON body or raise the node's error."""
+        """Send a built request; return the decoded JSON body or raise the node's error (``detail`` as sent)."""
         try:
             response = await self._http.send(request)
         except httpx.HTTPError as exc:
@@ -182,10 +184,7 @@ class Client:
         except orjson.JSONDecodeError:
             data = None
         if response.status_code >= 400:
-            if isinstance(data, dict) and isinstance(data.get("error"), str):
-                raise server_error(response.status_code, data["error"], str(data.get("message", "")),
-                                   {str(k): str(v) for k, v in (data.get("detail") or {}).items()})
-            raise server_error(response.status_code, f"HTTP_{response.status_code}", response.text[:200])
+            raise _server_error(response, data)
         return data
 
     async def _stream(self, request: httpx.Request) -> httpx.Response:
@@ -199,10 +198,11 @@ class Client:
                 await response.aread()
             finally:
                 await response.aclose()
-            data = orjson.loads(response.content) if response.content else {}
-            raise server_error(response.status_code, str(data.get("error", f"HTTP_{response.status_code}")),
-                               str(data.get("message", "")),
-                               {str(k): str(v) for k, v in (data.get("detail") or {}).items()})
+            try:
+                data = orjson.loads(response.content) if response.content else None
+            except orjson.JSONDecodeError:
+                data = None
+            raise _server_error(response, data)
         return response
 
     async def _send(self, method: str, path: str, *, params: Mapping[str, int | str] | None = None,  # noqa: PLR0913
@@ -459,6 +459,33 @@ class Client:
                 await response.aclose()
             if not overflow:
                 raise SdkError(f"the node closed the event stream; resume with after={cursor!r}")
+
+
+def _server_error(response: httpx.Response, data: object) -> ServerError:
+    """The node's error answer as an exception: its code, message and ``detail`` (JSON types kept)."""
+    retry_after_s = _retry_after_s(response.headers.get("retry-after"))
+    if isinstance(data, dict) and isinstance(data.get("error"), str):
+        detail = data.get("detail")
+        return server_error(response.status_code, data["error"], str(data.get("message", "")),
+                            detail if isinstance(detail, dict) else None, retry_after_s=retry_after_s)
+    return server_error(response.status_code, f"HTTP_{response.status_code}", response.text[:200],
+                        retry_after_s=retry_after_s)
+
+
+def _retry_after_s(value: str | None) -> int | None:
+    """``Retry-After`` in whole seconds: delay-seconds as sent, an HTTP-date as seconds from now (RFC 9110 §10.2.3)."""
+    if value is None:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return int(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        return None
+    return max(0, int((when - datetime.now(tz=UTC)).total_seconds() + 0.999))
 
 
 def _without_none(value: Any) -> Any:  # noqa: ANN401  (any JSON value)
