@@ -26,8 +26,9 @@ from estatechain import canonical
 from estatechain.canonical import JSONValue
 from estatechain.crypto.merkle import leaf_hash, verify_inclusion
 from estatechain.crypto.suites import get_suite
+from estatechain.errors import EstatechainError
 from estatechain.ledger.block import BlockHeader
-from estatechain.ledger.envelope import TX_TYPE, build_envelope
+from estatechain.ledger.envelope import TX_TYPE, build_envelope, parse_envelope
 from estatechain.ledger.results import TxResult, leaf_bytes
 from estatechain.sdk.errors import CommitTimeout, ProofInvalid, SdkError, ServerError, server_error
 from estatechain.sdk.identity import ClientIdentity
@@ -174,11 +175,21 @@ class Client:
         return request
 
     async def send(self, request: httpx.Request) -> Any:  # noqa: ANN401  (decoded JSON of any documented shape)
-        """Send a built request; return the decoded JSON body or raise the node's error (``detail`` as sent)."""
+        """Send a built request; return the decoded JSON body or raise the node's error.
+
+        Raises:
+            ServerError: the node answered with an error (``detail`` as sent, ``retry_after_s``).
+            SdkError: no answer: the node cannot be reached, or did not answer in time (the message says which).
+
+        """
+        return await self._exchange(request)
+
+    async def _exchange(self, request: httpx.Request, *, tx_id: str | None = None) -> Any:  # noqa: ANN401  (JSON)
+        """``send``; for a submission (``tx_id``), a failure after the request left says the tx may have committed."""
         try:
             response = await self._http.send(request)
         except httpx.HTTPError as exc:
-            raise SdkError(f"cannot reach the node at {self._http.base_url}: {exc}") from exc
+            raise SdkError(self._no_answer(request, exc, tx_id=tx_id)) from exc
         try:
             data = orjson.loads(response.content) if response.content else None
         except orjson.JSONDecodeError:
@@ -187,15 +198,37 @@ class Client:
             raise _server_error(response, data)
         return data
 
+    def _no_answer(self, request: httpx.Request, exc: httpx.HTTPError, *, tx_id: str | None = None) -> str:
+        """What went wrong when ``request`` got no answer, in words (httpx's own message is often empty)."""
+        where = f"the node at {self._http.base_url}"
+        what = f"{request.method} {request.url.path}"
+        reason = str(exc) or type(exc).__name__
+        if isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout):
+            text = f"cannot reach {where}: {reason} ({type(exc).__name__})"
+            return text + (f"; transaction {tx_id} was not sent" if tx_id is not None else "")
+        if isinstance(exc, httpx.TimeoutException):
+            limit = (request.extensions.get("timeout") or {}).get("read")
+            text = (f"{where} did not answer {what} in time ({type(exc).__name__}: no answer within "
+                    f"{limit if limit is not None else '?'} s; raise timeout_s if the node is only slow)")
+        else:
+            text = f"{where} broke off {what}: {reason} ({type(exc).__name__})"
+        if tx_id is not None:
+            text += (f"; transaction {tx_id} may have been received and even committed: ask status({tx_id!r}) "
+                     "before doing anything else (submitting the same envelope again is safe: it returns the "
+                     "first submission's status)")
+        return text
+
     async def _stream(self, request: httpx.Request) -> httpx.Response:
         """Send ``request`` for a streamed body; an error answer is raised (and its response closed)."""
         try:
             response = await self._http.send(request, stream=True)
         except httpx.HTTPError as exc:
-            raise SdkError(f"cannot reach the node at {self._http.base_url}: {exc}") from exc
+            raise SdkError(self._no_answer(request, exc)) from exc
         if response.status_code >= 400:
             try:
                 await response.aread()
+            except httpx.HTTPError as exc:
+                raise SdkError(self._no_answer(request, exc)) from exc
             finally:
                 await response.aclose()
             try:
@@ -225,9 +258,31 @@ class Client:
         )
 
     async def submit(self, envelope: bytes, *, wait_s: float = 0) -> TxStatus:
-        """Submit signed envelope bytes; the same envelope again returns the first submission's status."""
-        return _status(await self._send("POST", "/v1/transactions", content=envelope,
-                                        params={"wait": str(wait_s)} if wait_s else None))
+        """Submit signed envelope bytes; the same envelope again returns the first submission's status.
+
+        With ``wait_s`` the node holds the answer until the commit (at most 30 s and its ``max_wait_s``),
+        so this request may take ``wait_s`` longer than the client's ``timeout_s``: it is given that long.
+
+        Raises:
+            SdkError: no answer in time, or the connection broke after the envelope was sent: the message
+                names the tx id, which may have been committed; ask ``status(tx_id)`` before anything else.
+
+        """
+        request = self.build_request("POST", "/v1/transactions", content=envelope, target=await self.target(),
+                                     params={"wait": str(wait_s)} if wait_s else None)
+        if wait_s:
+            timeout = self._http.timeout
+            request.extensions["timeout"] = httpx.Timeout(
+                connect=timeout.connect, write=timeout.write, pool=timeout.pool,
+                read=None if timeout.read is None else timeout.read + wait_s).as_dict()
+        return _status(await self._exchange(request, tx_id=self._tx_id(envelope)))
+
+    def _tx_id(self, envelope: bytes) -> str:
+        """The tx id of envelope bytes, to name in an error; ``<unreadable envelope>`` when they do not parse."""
+        try:
+            return parse_envelope(envelope, suite=self._suite, max_bytes=len(envelope)).tx_id
+        except EstatechainError:
+            return "<unreadable envelope>"
 
     async def status(self, tx_id: str) -> TxStatus:
         """The transaction's current status."""

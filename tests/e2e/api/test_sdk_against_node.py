@@ -1,4 +1,4 @@
-"""The SDK against a real node, as a bank's engineer found it: a stream read in one thread, calls in another."""
+"""The SDK against a real node, as a bank's engineer found it: threads, a short timeout."""
 
 from __future__ import annotations
 
@@ -37,3 +37,14 @@ def test_a_thread_reads_events_while_the_main_thread_submits_and_waits(node: Run
         assert not reader.is_alive()
     assert status.valid, (status.code, status.message)
     assert [(e["kind"], e["tx_id"]) for e in seen][:1] == [("tx.committed", signed.tx_id)]
+
+
+def test_a_waiting_submit_with_a_short_client_timeout_waits_for_the_commit(node: RunningNode) -> None:
+    """``timeout_s=0.05`` with ``wait_s`` was 'cannot reach the node: ' although the tx committed."""
+    with SyncClient(node.url, node.identity(OPERATOR), chain_id=node.chain_id, node_org=node.org_id,
+                    timeout_s=0.05) as client:
+        signed = client.sign("note.put", NOTE)
+        time.sleep(0.1)
+        status = client.submit(signed.envelope, wait_s=10)
+    assert status.committed, status
+    assert status.tx_id == signed.tx_id

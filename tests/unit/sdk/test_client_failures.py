@@ -14,6 +14,7 @@ import httpx
 import pytest
 
 from estatechain.sdk import Client, ClientIdentity, ServerError
+from estatechain.sdk.errors import SdkError
 
 CHAIN = "ab" * 32
 ORG = "icbc-gz"
@@ -73,3 +74,29 @@ def test_a_refused_event_stream_keeps_its_detail_types_and_retry_after() -> None
     with pytest.raises(ServerError) as caught:
         against(node, lambda c: cursors(c, [], "1.0"))
     assert (caught.value.detail, caught.value.retry_after_s) == ({"head": 12}, 5)
+
+
+def test_a_waiting_submit_gets_the_wait_on_top_of_the_timeout_and_a_timeout_names_the_tx_to_ask_about() -> None:
+    timeouts: list[float | None] = []
+
+    def node(request: httpx.Request) -> httpx.Response:
+        timeouts.append(request.extensions["timeout"]["read"])
+        raise httpx.ReadTimeout("", request=request)
+
+    signed = against(node, lambda c: c.sign("note.put", {"data": {}, "if_absent": False, "key": "k"}))
+    with pytest.raises(SdkError) as caught:
+        against(node, lambda c: c.submit(signed.envelope, wait_s=5), timeout_s=0.05)
+    assert timeouts == [pytest.approx(5.05)]
+    message = str(caught.value)
+    assert "did not answer POST /v1/transactions in time (ReadTimeout: no answer within 5.05 s" in message
+    assert f"transaction {signed.tx_id} may have been received and even committed" in message
+    assert f"ask status('{signed.tx_id}')" in message
+
+
+def test_a_node_that_cannot_be_reached_says_so_and_that_the_transaction_was_not_sent() -> None:
+    def node(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("[Errno 111] Connection refused", request=request)
+
+    signed = against(node, lambda c: c.sign("note.put", {"data": {}, "if_absent": False, "key": "k"}))
+    with pytest.raises(SdkError, match=rf"cannot reach .*Connection refused.*transaction {signed.tx_id} was not sent"):
+        against(node, lambda c: c.submit(signed.envelope))
