@@ -7,10 +7,11 @@ these answers is tested in tests/e2e/api/test_sdk_against_node.py.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, TypeVar
 
 import httpx
+import orjson
 import pytest
 
 from estatechain.sdk import Client, ClientIdentity, ServerError
@@ -19,6 +20,11 @@ from estatechain.sdk.errors import SdkError
 CHAIN = "ab" * 32
 ORG = "icbc-gz"
 IDENTITY = ClientIdentity(cert_der=b"\x30\x00", private_key=bytes(32), fingerprint="cd" * 32)
+
+
+def event(cursor: str) -> bytes:
+    body = {"event_id": f"e-{cursor}", "cursor": cursor, "kind": "tx.committed", "data": {}}
+    return b"id: " + cursor.encode() + b"\nevent: tx.committed\ndata: " + orjson.dumps(body) + b"\n\n"
 
 
 _T = TypeVar("_T")
@@ -38,6 +44,79 @@ def against(node: Callable[[httpx.Request], httpx.Response], work: Callable[[Cli
 async def cursors(client: Client, seen: list[str], after: str | None = None) -> None:
     async for item in client.events(after, heartbeat_s=1):
         seen.append(item["cursor"])  # noqa: PERF401  (kept one by one: the stream ends in an error)
+
+
+def broken_stream(request: httpx.Request, failure: type[httpx.TransportError], text: str) -> httpx.Response:
+    async def body() -> AsyncIterator[bytes]:
+        yield event("7.2")
+        raise failure(text, request=request)
+
+    return httpx.Response(200, content=body(), headers={"content-type": "text/event-stream"})
+
+
+@pytest.mark.parametrize(("failure", "text", "said"), [
+    (httpx.ReadTimeout, "", r"went silent: nothing, not even a heartbeat, for 3 s"),
+    (httpx.RemoteProtocolError, "peer closed connection without sending complete message body", r"broke off: peer"),
+])
+def test_a_paused_or_stopped_node_ends_the_event_stream_with_an_sdk_error_naming_the_cursor(
+    failure: type[httpx.TransportError], text: str, said: str,
+) -> None:
+    """Paused: httpx.ReadTimeout with an empty message; stopped: RemoteProtocolError; both came out raw."""
+    seen: list[str] = []
+    with pytest.raises(SdkError, match=said) as caught:
+        against(lambda request: broken_stream(request, failure, text), lambda c: cursors(c, seen, "5.0"))
+    assert seen == ["7.2"]
+    assert type(caught.value) is SdkError
+    assert "resume with after='7.2'" in str(caught.value)
+
+
+def test_a_stream_that_cannot_reconnect_names_the_cursor_to_resume_from() -> None:
+    calls: list[str | None] = []
+
+    def node(request: httpx.Request) -> httpx.Response:
+        calls.append(request.url.params.get("after"))
+        if len(calls) == 1:
+            return httpx.Response(200, content=event("8.0") + b"event: overflow\ndata: {}\n\n")
+        raise httpx.ConnectError("connection refused", request=request)
+
+    seen: list[str] = []
+    with pytest.raises(SdkError, match=r"cannot reach .*resume the event stream with after='8\.0'"):
+        against(node, lambda c: cursors(c, seen))
+    assert seen == ["8.0"]
+    assert calls == [None, "8.0"]
+
+
+def test_an_overflow_before_the_first_event_resumes_where_the_node_said_the_stream_began() -> None:
+    """``after=None`` and no event yet: reconnecting with no cursor would skip what committed in between."""
+    calls: list[str | None] = []
+
+    def node(request: httpx.Request) -> httpx.Response:
+        calls.append(request.url.params.get("after"))
+        if len(calls) == 1:  # the node's preamble names the stream's start; then the client falls behind
+            body = b"retry: 2000\nid: 41.999999999\n: connected\n\n" + b"event: overflow\ndata: {}\n\n"
+        else:
+            body = event("42.0")
+        return httpx.Response(200, content=body)
+
+    seen: list[str] = []
+    with pytest.raises(SdkError, match=r"closed the event stream; resume with after='42\.0'"):
+        against(node, lambda c: cursors(c, seen))
+    assert seen == ["42.0"]
+    assert calls == [None, "41.999999999"]
+
+
+def test_an_overflow_before_the_first_event_from_a_node_naming_no_start_says_events_would_be_lost() -> None:
+    calls: list[str | None] = []
+
+    def node(request: httpx.Request) -> httpx.Response:
+        calls.append(request.url.params.get("after"))
+        if len(calls) > 1:  # a reconnection "from now" (ends the test instead of looping)
+            raise httpx.ConnectError("the test's node takes one connection", request=request)
+        return httpx.Response(200, content=b": connected\n\nevent: overflow\ndata: {}\n\n")
+
+    with pytest.raises(SdkError, match=r"before any event arrived .* would be lost; resume with after="):
+        against(node, lambda c: cursors(c, []))
+    assert calls == [None], "it must not reconnect from 'now' and skip the events in between"
 
 
 def test_an_error_detail_keeps_its_json_types_and_a_retry_after_is_given_in_seconds() -> None:
