@@ -132,11 +132,17 @@ def sse_frame(event: Event) -> bytes:
     return b"id: %s\nevent: %s\ndata: %s\n\n" % (str(event.cursor).encode(), event.kind.encode(), data)
 
 
+_BLOCK_END: Final = 999_999_999
+"""The largest index a cursor can name: ``<height>.999999999`` is after every event of that block."""
+
+
 async def _stream(hub: EventHub, org: str, after: Cursor | None, heartbeat_s: float,
                   upto: int) -> AsyncIterator[bytes]:
     with hub.listen() as queue:
-        yield b"retry: 2000\n: connected\n\n"
-        last = Cursor(hub.last_height, 2**31) if after is None else after
+        last = Cursor(hub.last_height, _BLOCK_END) if after is None else after
+        # the id is where this stream begins: a client that has to reconnect before any event came
+        # (overflow) resumes from it instead of from "now", which would skip the events in between
+        yield b"retry: 2000\nid: %s\n: connected\n\n" % str(last).encode()
         if after is not None:
             for height in range(max(after.height, 1), upto + 1):
                 for event in _replay(hub, org, last, height):
@@ -190,7 +196,15 @@ async def events(
         cursor = None if text is None else Cursor.parse(text)
     except InputError as exc:
         raise ApiError(400, "INVALID_INPUT", str(exc), {"field": "after"}) from None
-    return StreamingResponse(_stream(hub, org, cursor, float(heartbeat), service.store.height),
+    head = service.store.height
+    if cursor is not None and cursor.height > head:
+        raise ApiError(400, "INVALID_INPUT",
+                       f"cursor {cursor} is beyond this node's last block (height {head}), so no event of this "
+                       "network can follow it: it was kept from another network or from a ledger since replaced; "
+                       "resume with the cursor of the last event received from this network (0.0 replays all). "
+                       "A node still catching up with its cluster says the same until it has that block",
+                       {"field": "after", "head": str(head)})
+    return StreamingResponse(_stream(hub, org, cursor, float(heartbeat), head),
                              media_type="text/event-stream",
                              headers={"cache-control": "no-store", "x-accel-buffering": "no"})
 
