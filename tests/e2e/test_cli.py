@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -48,3 +49,21 @@ def test_verify_names_a_missing_ledger_without_a_stack_trace(tmp_path: Path) -> 
     assert result.returncode != 0
     assert "no ledger" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_verify_takes_a_backup_folder_and_skips_a_node_copy_moved_aside(tmp_path: Path) -> None:
+    """The runbook audits a backup, and moves a bad node's folder aside as ``<org>.bad`` before rebuilding it."""
+    net = tmp_path / "net"
+    assert run("init", str(net), "--units", "50").returncode == 0
+    archive = tmp_path / "backup"
+    assert run("backup", str(net / "nodes" / "gz-registry"), str(archive)).returncode == 0
+    audited = run("verify", str(archive))
+    assert audited.returncode == 0, audited.stderr
+    assert f"OK{archive / 'node'}:" in "".join(audited.stdout.split())  # rich wraps long paths
+    shutil.copytree(net / "nodes" / "gz-registry", net / "nodes" / "gz-registry.bad")
+    (net / "nodes" / "gz-registry.bad" / "ledger.sqlite").write_bytes(b"not a ledger")
+    consortium = run("verify", str(net))
+    assert consortium.returncode == 0, consortium.stderr
+    flat = "".join(consortium.stdout.split())
+    assert f"skipped{net / 'nodes' / 'gz-registry.bad'}:" in flat
+    assert f"OK{net / 'nodes' / 'gz-registry'}:" in flat

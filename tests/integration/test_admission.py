@@ -171,12 +171,16 @@ def test_a_re_signed_copy_of_a_committed_payload_is_refused(ledger: LedgerHarnes
     assert detail["tx_id"] == receipt.tx_id
 
 
-def test_a_reused_nonce_is_refused(ledger: LedgerHarness) -> None:
+def test_a_reused_nonce_is_refused_naming_the_transaction_that_used_it(ledger: LedgerHarness) -> None:
+    """A retry signed again with the same nonce gets the first transaction's id to ask about, not just "use a
+    fresh nonce", which would make a second transaction (a second filing) out of a lost answer."""
     bank = ledger.factory.identity("icbc-gz/operator1")
     first = ledger.factory.sign(bank, "note.put", {"data": {}, "key": "a"}, nonce="nonce-0000001")
-    ledger.commit([first])
+    (receipt,) = ledger.commit([first])
     again = ledger.factory.sign(bank, "note.put", {"data": {}, "key": "b"}, nonce="nonce-0000001")
-    _refused_unchanged(ledger, again, "DUPLICATE_NONCE")
+    detail = _refused_unchanged(ledger, again, "DUPLICATE_NONCE")
+    assert detail["tx_id"] == receipt.tx_id
+    assert f"GET /v1/transactions/{receipt.tx_id}" in ledger.refuse(again).message
 
 
 def test_forged_signatures_in_a_large_burst_are_refused_and_the_rest_commit(ledger: LedgerHarness) -> None:

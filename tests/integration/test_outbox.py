@@ -34,6 +34,7 @@ from estatechain.sdk.errors import SdkError
 from estatechain.storage.store import LedgerStore
 
 OPERATOR = "icbc-gz/operator1"
+ADMIN = "icbc-gz/org-admin"  # sets the org's webhook
 ORG = "icbc-gz"
 KILLS = 4
 
@@ -135,7 +136,7 @@ def test_kill_9_during_webhook_delivery_loses_no_event(tmp_path: Path) -> None:
         process, url = start(tmp_path)
         try:
             async def register() -> None:
-                async with Client(url, identity) as client:
+                async with Client(url, ClientIdentity.from_dev(tmp_path / "net", ADMIN)) as client:
                     request = client.build_request("POST", "/v1/webhooks", content=canonical.encode({"url": hook_url}),
                                                    target=await client.target())
                     await client.send(request)

@@ -19,7 +19,7 @@ certificates rather than keep names in clear on its disk.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
@@ -32,6 +32,7 @@ from estatechain.certificates.document import issue_tx_id, ledger_evidence, sign
 from estatechain.certificates.parties import PartyDirectory
 from estatechain.certificates.record import PartyNames, Registry, build_record
 from estatechain.contract.certificates import certificate_key, load
+from estatechain.contract.records import PartyRef
 from estatechain.contract.view import StateView
 from estatechain.errors import Conflict, InputError, IntegrityFault, NotFound
 from estatechain.identity.devca import DocumentSigner, Identity
@@ -65,6 +66,7 @@ class CertificateDesk:
         self.keys = keys
         self.archive = archive
         self._names = names
+        self._page_names: PartyNames | None = None
 
     @classmethod
     def from_dev(cls, store: LedgerStore, *, consortium_dir: Path, ledger_dir: Path, org_id: str) -> CertificateDesk:
@@ -105,6 +107,15 @@ class CertificateDesk:
         archive = SealedArchive(ledger_dir / ARCHIVE_DIR, chain_id=store.genesis.chain_id, org_id=org_id,
                                 key=sealing_key)
         return cls(store=store, keys=registry_keys, archive=archive, names=names)
+
+    def applicant_names(self, parties: Sequence[PartyRef]) -> dict[str, str]:
+        """Each party's name (and a person's ID document) as the registry's desk shows it, by party id."""
+        if self._page_names is None:  # kept: reading the sealed store costs about a second a million records
+            self._page_names = self._names(self.store)
+        directory = self._page_names
+        if isinstance(directory, PartyDirectory):
+            return {p.party_id: directory.identity(p) for p in parties}
+        return {p.party_id: str(directory(p)["name"]) for p in parties}
 
     def prepare(self, application_id: str) -> dict[str, JSONValue]:
         """The signed certificate file of a RECORDED application, without ledger evidence; kept in the archive.

@@ -45,7 +45,11 @@ def load_sealing_key(consortium_dir: Path, org_id: str) -> X25519PrivateKey | No
 
 
 class PartyDirectory:
-    """Opens the parties' sealed records as the registry org; one instance per node, read lazily."""
+    """Opens the parties' sealed records as the registry org; one instance per node, read lazily.
+
+    The sealed store is read once and kept; a party missing from it (sealed since) makes it read the
+    store again, and a shredded party (``record.shred``) is never opened, whatever was read before.
+    """
 
     def __init__(self, *, view: StateView, genesis: Genesis, org_id: str, sealing_key: X25519PrivateKey | None,
                  sealed_dir: Path | None) -> None:
@@ -55,6 +59,7 @@ class PartyDirectory:
         self._key = sealing_key
         self._sealed_dir = sealed_dir
         self._sealed: dict[str, SealedRecord] | None = None
+        self._files: set[str] = set()
 
     @classmethod
     def from_dev(cls, *, view: StateView, genesis: Genesis, consortium_dir: Path, ledger_dir: Path,
@@ -75,8 +80,24 @@ class PartyDirectory:
             return {"kind": str(record.get("kind", UNKNOWN_KIND)), "name": str(record.get("name", ""))}
         return {"kind": UNKNOWN_KIND, "name": f"当事人 {party.party_id[:16]}"}
 
+    def identity(self, party: PartyRef) -> str:
+        """How a registry desk names ``party``: the org's name, or the person's name with their ID document.
+
+        The registry examines an application against the contracts and ID copies it was filed with, so
+        its staff need the applicant's name and ID number, which only the registry's node can open.
+        """
+        named = self(party)
+        record = None if named["kind"] == "company" else self._open(party)
+        if record is None or not record.get("id_number"):
+            return str(named["name"])
+        return f"{named['name']} ({record.get('id_type', '')} {record.get('id_number')})"
+
     def _open(self, party: PartyRef) -> Mapping[str, JSONValue] | None:
+        if self._view.get(keys.shredded(party.party_id)) is not None:
+            return None  # shredded: a copy of its key read before the shredding must not open it either
         sealed = self._store().get(party.party_id)
+        if sealed is None:  # perhaps sealed since the store was read: take in the new import files only
+            sealed = self._store(refresh=True).get(party.party_id)
         if sealed is None or self._key is None:
             return None
         commitment = bytes.fromhex(party.record_ref) if party.record_ref is not None else None
@@ -86,9 +107,15 @@ class PartyDirectory:
             return None
         return opened.record
 
-    def _store(self) -> dict[str, SealedRecord]:
-        if self._sealed is None:
-            folder = self._sealed_dir
-            self._sealed = {} if folder is None or not folder.is_dir() else {
-                record.record_id: record for record in read_sealed(folder)}
+    def _store(self, *, refresh: bool = False) -> dict[str, SealedRecord]:
+        folder = self._sealed_dir
+        if self._sealed is None or refresh:
+            if self._sealed is None:
+                self._sealed = {}
+            if folder is not None and folder.is_dir():
+                fresh = {p.name for p in folder.glob("*.records.jsonl")
+                         if p.with_name(p.name.replace(".records.", ".keys.")).exists()} - self._files
+                if fresh:
+                    self._sealed.update((r.record_id, r) for r in read_sealed(folder, skip=self._files))
+                    self._files |= fresh
         return self._sealed

@@ -99,6 +99,19 @@ def chinese_date(iso: str) -> str:
     return f"{year}年{month}月{day}日"
 
 
+def issued_here(certificate_number: str | None) -> bool:
+    """Whether the certificate a recording assigned is one this desk issues: a 不动产登记证明.
+
+    The recording draws a number only when the business type issues a certificate
+    (``BusinessType.issues_certificate``: none for a mortgage or 预抵押 cancellation), and of the kind
+    the type draws (``certificate_kind``: a 不动产权证书 for an ownership transfer, which this desk does
+    not issue). So the application record alone tells whether a recorded case still waits for the
+    issuer: the desks queue and label cases by this, and ``build_record`` refuses the others.
+    """
+    return certificate_number is not None and isinstance(
+        parse(certificate_number, CertificateKind.PROOF, current_year=9999), CertificateNumber)
+
+
 def build_record(  # noqa: PLR0913  (keywords only; each is one input of the record)
     view: StateView, *, application_id: str, chain_id: str, registry: Registry, issuer: str, names: PartyNames,
 ) -> dict[str, JSONValue]:
@@ -117,7 +130,7 @@ def build_record(  # noqa: PLR0913  (keywords only; each is one input of the rec
     if number is None or application.result is None:
         raise Conflict(f"application {application_id}: in state {application.state.value} it has no certificate; "
                        "certificates are issued for recorded registrations only")
-    if _parse_number(number).kind is not CertificateKind.PROOF:
+    if not issued_here(number):
         raise Conflict(f"application {application_id}: {number} is a title certificate; "
                        "this desk issues 不动产登记证明 only")
     entry = view.get(application.result)

@@ -27,7 +27,9 @@ console = Console()
 err = Console(stderr=True)
 
 PassphraseFile = Annotated[Path | None, typer.Option(
-    "--passphrase-file", help=f"File (mode 0600) whose first line is the passphrase; else ${PASSPHRASE_VARIABLE}.")]
+    "--passphrase-file", envvar="ESTATECHAIN_KEYSTORE_PASSPHRASE_FILE",
+    help=f"File (mode 0600) whose first line is the passphrase (or $ESTATECHAIN_KEYSTORE_PASSPHRASE_FILE, as the "
+         f"node reads it); else ${PASSPHRASE_VARIABLE}.")]
 
 
 @app.command("import")

@@ -22,11 +22,13 @@ from estatechain.cli import keystore as keystore_cli
 from estatechain.clock import SystemClock
 from estatechain.errors import Conflict, EstatechainError, InputError, IntegrityFault
 from estatechain.identity.devca import add_dev_users, create_dev_consortium, load_dev_consortium
+from estatechain.identity.genesis import ORG_ID_PATTERN
 from estatechain.node.pipeline import Pipeline, Receipt
 from estatechain.node.process import tune_gc
 from estatechain.sdk import SdkError
 from estatechain.storage import backup as backups
 from estatechain.storage.audit import AuditReport, audit_ledger
+from estatechain.storage.backup import MANIFEST_FILE
 from estatechain.storage.store import LEDGER_FILE, LedgerStore
 from estatechain.testing.builders import TxFactory, sample_stream
 from estatechain.testing.devcluster import CLUSTER_DIR
@@ -191,18 +193,27 @@ async def _submit_samples(store: LedgerStore, factory: TxFactory, count: int) ->
 
 
 def _ledgers(directory: Path) -> list[Path]:
-    """The ledgers ``verify`` checks: one node's, or every node's of a consortium folder (single node or cluster).
+    """The ledgers ``verify`` checks: one node's, a backup's, or every node's of a consortium folder.
 
     ``up`` keeps its node under ``DIR/nodes/<org>``, ``up --cluster`` one per org under
-    ``DIR/cluster/nodes/<org>``; an operator names the folder they started, not the layout inside it.
+    ``DIR/cluster/nodes/<org>``, ``backup`` the node under ``ARCHIVE/node``; an operator names the
+    folder they have, not the layout inside it. In a consortium folder only folders named as an org
+    id are nodes: a copy the runbook moved aside (``<org>.old``, ``<org>.bad``) is named as skipped, not
+    audited as if it were a node.
     """
     if (directory / LEDGER_FILE).exists():
         return [directory]
+    if (directory / "node" / LEDGER_FILE).exists() and (directory / MANIFEST_FILE).exists():
+        return [directory / "node"]
     folders = (directory / "nodes", directory / CLUSTER_DIR / "nodes")
-    nodes = sorted(p for folder in folders for p in folder.glob("*") if (p / LEDGER_FILE).exists())
+    found = sorted(p for folder in folders for p in folder.glob("*") if (p / LEDGER_FILE).exists())
+    nodes = [p for p in found if ORG_ID_PATTERN.fullmatch(p.name)]
+    for aside in (p for p in found if p not in nodes):
+        console.print(f"skipped {aside}: not named as an org's node (a copy moved aside?); verify it by its own path")
     if not nodes:
         looked = ", ".join(f"{folder}/*" for folder in folders)
-        raise typer.BadParameter(f"no ledger in {directory}, {looked}", param_hint="DIRECTORY")
+        raise typer.BadParameter(f"no ledger in {directory}, {directory}/node (a backup), {looked}",
+                                 param_hint="DIRECTORY")
     return nodes
 
 

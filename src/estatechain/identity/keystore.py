@@ -296,7 +296,8 @@ def read_passphrase(path: Path | None, environment: Mapping[str, str], variable:
     elif variable in environment:
         passphrase = environment[variable].encode()
     else:
-        raise InputError(f"no keystore passphrase: set {variable} or point the node to a passphrase file")
+        raise InputError(f"no keystore passphrase: set {variable}, or give a passphrase file (mode 0600) with "
+                         "ESTATECHAIN_KEYSTORE_PASSPHRASE_FILE, or --passphrase-file on the keystore commands")
     _check_passphrase(passphrase)
     return passphrase
 

@@ -41,6 +41,22 @@ class StateReader(Protocol):
         ...
 
 
+def nonce_refusal(tx: SignedTx, earlier: str | None) -> Refused:
+    """DUPLICATE_NONCE naming the transaction that used the nonce, and what a retrying caller should do.
+
+    A caller that signs a step again with the same nonce is usually retrying a submission whose answer it
+    lost; signing it once more with a fresh nonce would make a *second* transaction (a second filing, a
+    confirmation refused as already given). So the refusal names the first one to ask about instead.
+    """
+    if earlier is None:
+        return Refused(RefusalCode.DUPLICATE_NONCE, "this signer already used this nonce; use a fresh nonce",
+                       {"signer": tx.signer, "nonce": tx.nonce})
+    return Refused(RefusalCode.DUPLICATE_NONCE,
+                   f"this signer already used this nonce, in transaction {earlier}: if you are retrying that step, "
+                   f"ask GET /v1/transactions/{earlier} instead of signing it again; for a new transaction, sign it "
+                   "with a fresh nonce", {"signer": tx.signer, "nonce": tx.nonce, "tx_id": earlier})
+
+
 class ReplayIndex(Protocol):
     """**Protocol:** what the committed ledger knows about earlier transactions."""
 
@@ -50,6 +66,10 @@ class ReplayIndex(Protocol):
 
     def nonce_used(self, signer: str, nonce: str) -> bool:
         """True when the signer used the nonce in a committed transaction."""
+        ...
+
+    def nonce_tx(self, signer: str, nonce: str) -> str | None:
+        """The committed transaction in which the signer used the nonce, or None."""
         ...
 
     def replay_status(self, tx_id: str, signer: str, nonce: str) -> tuple[bool, bool]:
@@ -162,8 +182,7 @@ class Admission:
             raise Refused(RefusalCode.DUPLICATE_TX, "this transaction is already on the ledger", {"tx_id": tx.tx_id})
         admitted = self._auth.authenticate(tx, self._state, check_signature=not defer)
         if nonce_used:
-            raise Refused(RefusalCode.DUPLICATE_NONCE, "this signer already used this nonce; use a fresh nonce",
-                          {"signer": tx.signer, "nonce": tx.nonce})
+            raise nonce_refusal(tx, self._replay.nonce_tx(tx.signer, tx.nonce))
         if self._state.get(revoked_key(tx.signer)) is not None:
             raise Refused(RefusalCode.SIGNER_REVOKED, "the signer's certificate has been revoked",
                           {"signer": tx.signer})

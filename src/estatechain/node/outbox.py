@@ -12,6 +12,13 @@ after the POST and before the mark delivers it again *with the same event id*; r
 on ``event.event_id``. Failures retry with exponential back-off (``base_s · 2^(attempt-1)``, capped at
 ``max_backoff_s``), up to ``max_attempts``, each attempt a row of the delivery log.
 
+Each org is delivered on its own, in ledger order (height, then the event's index in its block), one
+request at a time: an org's next event waits until the one before it was delivered or abandoned, and
+an org whose endpoint is slow, dead or backed off holds up only its own events. One task per org with
+due events drains that org's queue; the loop in ``run`` only starts those tasks and sleeps until the
+next org's first waiting event is due. Each attempt has a hard deadline of ``timeout_s`` (connecting,
+sending and reading together), so a receiver that trickles its answer cannot hold its org any longer.
+
 The webhook body is the canonical (RFC 8785) JSON ``{"type": "estatechain.webhook.v1", "chain_id",
 "recipient", "event"}``, signed by the node's ``node`` identity with Ed25519 over exactly those bytes:
 ``Estatechain-Signature: keyid="<cert sha-256>", alg="ed25519", sig="<base64>"``; the certificate
@@ -65,6 +72,7 @@ _SCHEMA: Final = (
      "idx INTEGER NOT NULL, body BLOB NOT NULL, state TEXT NOT NULL, attempts INTEGER NOT NULL, "
      "next_ms INTEGER NOT NULL, PRIMARY KEY(event_id, org))"),
     "CREATE INDEX IF NOT EXISTS outbox_due ON outbox(state, next_ms)",
+    "CREATE INDEX IF NOT EXISTS outbox_head ON outbox(org, state, height, idx)",
     ("CREATE TABLE IF NOT EXISTS deliveries(id INTEGER PRIMARY KEY AUTOINCREMENT, event_id TEXT NOT NULL, "
      "org TEXT NOT NULL, url TEXT NOT NULL, attempt INTEGER NOT NULL, at_ms INTEGER NOT NULL, "
      "outcome TEXT NOT NULL, http_status INTEGER, error TEXT, duration_ms INTEGER NOT NULL)"),
@@ -202,14 +210,14 @@ class Outbox:
 
     def __init__(  # noqa: PLR0913  (keywords after the path; each tunes delivery)
         self, path: Path, *, key: WebhookKey | None, clock: Clock, initial_height: int, base_s: float = 1.0,
-        max_backoff_s: float = 300.0, max_attempts: int = 50, timeout_s: float = 10.0, concurrency: int = 8,
+        max_backoff_s: float = 300.0, max_attempts: int = 50, timeout_s: float = 10.0,
         transport: Callable[[], httpx.AsyncBaseTransport] | None = None,
     ) -> None:
         self.path = path
         self.key = key
         self._clock = clock
         self._base_s, self._max_backoff_s, self._max_attempts = base_s, max_backoff_s, max_attempts
-        self._timeout_s, self._concurrency, self._transport = timeout_s, concurrency, transport
+        self._timeout_s, self._transport = timeout_s, transport
         self._conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         self._conn.execute("PRAGMA journal_mode=WAL")
         self._conn.execute("PRAGMA synchronous=FULL")
@@ -232,13 +240,46 @@ class Outbox:
     # -- registrations and the log --------------------------------------------------------------------------
 
     def register(self, org: str, url: str) -> Webhook:
-        """Set ``org``'s webhook URL (replacing any earlier one); events from the next block on go there."""
+        """Set ``org``'s webhook URL (replacing any earlier one); events from the next block on go there.
+
+        Events still waiting for a retry are tried again at once, at the new URL: an org that fixed or
+        moved its receiver does not wait out the back-off its old one earned.
+        """
         hook = Webhook(org=org, url=check_webhook_url(url), registered_ms=self._clock.now_ms())
-        self._conn.execute("INSERT INTO webhooks(org, url, registered_ms) VALUES (?,?,?) ON CONFLICT(org) DO UPDATE "
-                           "SET url = excluded.url, registered_ms = excluded.registered_ms",
-                           (hook.org, hook.url, hook.registered_ms))
+        self._conn.execute("BEGIN IMMEDIATE")
+        try:
+            self._conn.execute("INSERT INTO webhooks(org, url, registered_ms) VALUES (?,?,?) ON CONFLICT(org) DO "
+                               "UPDATE SET url = excluded.url, registered_ms = excluded.registered_ms",
+                               (hook.org, hook.url, hook.registered_ms))
+            self._conn.execute("UPDATE outbox SET next_ms = ? WHERE org = ? AND state = ? AND next_ms > ?",
+                               (hook.registered_ms, org, PENDING, hook.registered_ms))
+            self._conn.execute("COMMIT")
+        except BaseException:
+            self._conn.execute("ROLLBACK")
+            raise
         self.wake()
         return hook
+
+    def remove(self, org: str) -> tuple[Webhook, int] | None:
+        """Remove ``org``'s webhook and drop its events still waiting; returns the registration and how many.
+
+        Nothing more is sent to the org (an attempt already in flight finishes and is logged). The
+        dropped events stay in the ledger: the org reads them from the event stream with a cursor.
+        ``None`` when the org had no webhook.
+        """
+        self._conn.execute("BEGIN IMMEDIATE")
+        try:
+            hook = self.webhook(org)
+            dropped = 0
+            if hook is not None:
+                self._conn.execute("DELETE FROM webhooks WHERE org = ?", (org,))
+                dropped = self._conn.execute("DELETE FROM outbox WHERE org = ? AND state = ?",
+                                             (org, PENDING)).rowcount
+            self._conn.execute("COMMIT")
+        except BaseException:
+            self._conn.execute("ROLLBACK")
+            raise
+        return None if hook is None else (hook, int(dropped))
 
     def webhook(self, org: str) -> Webhook | None:
         """``org``'s registration, if any."""
@@ -319,40 +360,80 @@ class Outbox:
         self._wake.set()
 
     async def run(self) -> None:
-        """Deliver due rows until cancelled."""
+        """Deliver due rows until cancelled: one task per org with a due event, each draining its org in order."""
         if self.key is None:
             return
-        limits = httpx.Limits(max_connections=self._concurrency)
         transport = self._transport() if self._transport is not None else None
+        # No pool limit: at most one request per org is in flight, so the member orgs bound the connections,
+        # and a shared limit would let one org's stuck request keep another org waiting for a connection.
+        limits = httpx.Limits(max_connections=None, max_keepalive_connections=None)
+        workers: dict[str, asyncio.Task[None]] = {}
         async with httpx.AsyncClient(timeout=self._timeout_s, limits=limits, transport=transport) as http:
-            while True:
-                self._wake.clear()
-                try:
-                    due = self._due()
-                    if due:
-                        await asyncio.gather(*(self._deliver(http, row) for row in due))
-                        continue
-                    sleep_s = self._sleep_s()
-                except sqlite3.Error:  # a full disk or a locked file: keep the rows, try again shortly
-                    log.exception("webhook outbox: delivery round failed; retrying in 1 s")
-                    sleep_s = 1.0
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), sleep_s)
+            try:
+                while True:
+                    self._wake.clear()
+                    try:
+                        sleep_s = self._start_due(http, workers)
+                    except sqlite3.Error:  # a full disk or a locked file: keep the rows, try again shortly
+                        log.exception("webhook outbox: scheduling failed; retrying in 1 s")
+                        sleep_s = 1.0
+                    # Not asyncio.wait_for: on 3.11 it swallows a cancel that lands as a drain wakes the loop.
+                    with contextlib.suppress(TimeoutError):
+                        async with asyncio.timeout(sleep_s):
+                            await self._wake.wait()
+            finally:
+                for task in workers.values():
+                    task.cancel()
+                await asyncio.gather(*workers.values(), return_exceptions=True)
 
-    def _due(self) -> list[_Due]:
-        rows = self._conn.execute(
-            "SELECT o.event_id, o.org, o.body, o.attempts, w.url FROM outbox o JOIN webhooks w ON w.org = o.org "
-            "WHERE o.state = ? AND o.next_ms <= ? ORDER BY o.height, o.idx LIMIT ?",
-            (PENDING, self._clock.now_ms(), self._concurrency),
-        ).fetchall()
-        return [_Due(event_id=str(r[0]), org=str(r[1]), body=bytes(r[2]), attempts=int(r[3]), url=str(r[4]))
-                for r in rows]
-
-    def _sleep_s(self) -> float:
-        row = self._conn.execute("SELECT MIN(next_ms) FROM outbox WHERE state = ?", (PENDING,)).fetchone()
-        if row is None or row[0] is None:
+    def _start_due(self, http: httpx.AsyncClient, workers: dict[str, asyncio.Task[None]]) -> float:
+        """Start a drain for each idle org whose first waiting event is due; seconds until the next is."""
+        now = self._clock.now_ms()
+        next_ms: int | None = None
+        for org, due_ms in self._heads():
+            worker = workers.get(org)
+            if worker is not None and not worker.done():
+                continue  # its drain picks up what follows, in order
+            if due_ms <= now:
+                workers[org] = asyncio.create_task(self._drain(http, org), name=f"outbox-{org}")
+            elif next_ms is None or due_ms < next_ms:
+                next_ms = due_ms
+        for org in [org for org, task in workers.items() if task.done()]:
+            del workers[org]
+        if next_ms is None:
             return 5.0
-        return min(5.0, max(0.01, (int(row[0]) - self._clock.now_ms()) / 1000))
+        return min(5.0, max(0.01, (next_ms - now) / 1000))
+
+    def _heads(self) -> list[tuple[str, int]]:
+        """(org, when its first waiting event is due) for every registered org with waiting events."""
+        rows = self._conn.execute(
+            "SELECT w.org, (SELECT o.next_ms FROM outbox o WHERE o.org = w.org AND o.state = ? "
+            "ORDER BY o.height, o.idx LIMIT 1) AS due FROM webhooks w WHERE due IS NOT NULL",
+            (PENDING,),
+        ).fetchall()
+        return [(str(r[0]), int(r[1])) for r in rows]
+
+    def _head(self, org: str) -> _Due | None:
+        """``org``'s first waiting event when it is due: later ones wait until it is delivered or abandoned."""
+        row = self._conn.execute(
+            "SELECT o.event_id, o.org, o.body, o.attempts, w.url, o.next_ms FROM outbox o JOIN webhooks w "
+            "ON w.org = o.org WHERE o.org = ? AND o.state = ? ORDER BY o.height, o.idx LIMIT 1",
+            (org, PENDING),
+        ).fetchone()
+        if row is None or int(row[5]) > self._clock.now_ms():
+            return None
+        return _Due(event_id=str(row[0]), org=str(row[1]), body=bytes(row[2]), attempts=int(row[3]), url=str(row[4]))
+
+    async def _drain(self, http: httpx.AsyncClient, org: str) -> None:
+        """Deliver ``org``'s due events one at a time, in ledger order, until its first waiting one is not due."""
+        try:
+            while (due := self._head(org)) is not None:
+                await self._deliver(http, due)
+        except sqlite3.Error:  # keep the rows; the loop starts this org again
+            log.exception("webhook outbox: delivery to %s failed; retrying in 1 s", org)
+            await asyncio.sleep(1.0)
+        finally:
+            self.wake()  # the loop sleeps until this org's next event is due
 
     async def _deliver(self, http: httpx.AsyncClient, due: _Due) -> None:
         assert self.key is not None
@@ -365,12 +446,15 @@ class Outbox:
         status: int | None = None
         error: str | None = None
         try:
-            response = await http.post(url, content=body, headers=headers)
+            async with asyncio.timeout(self._timeout_s):
+                response = await http.post(url, content=body, headers=headers)
             status = response.status_code
             if not 200 <= status < 300:
                 error = f"HTTP {status}"
         except httpx.HTTPError as exc:
             error = f"{type(exc).__name__}: {exc}"[:300]
+        except TimeoutError:
+            error = f"no answer within {self._timeout_s:g} s"
         duration_ms = int((time.monotonic() - started) * 1000)
         if error is None:
             state, outcome, next_ms = DELIVERED, DELIVERED, at_ms

@@ -15,6 +15,7 @@ fault during commit stops the pipeline (no retry loop, no invalid mark).
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import Protocol
@@ -22,7 +23,7 @@ from typing import Protocol
 from estatechain.clock import Clock
 from estatechain.crypto.batch import NON_CANONICAL, VALID
 from estatechain.errors import Refused, Unavailable
-from estatechain.ledger.admission import Admission, AdmittedTx, Authenticator, bad_signature
+from estatechain.ledger.admission import Admission, AdmittedTx, Authenticator, bad_signature, nonce_refusal
 from estatechain.ledger.block import BlockHeader
 from estatechain.ledger.envelope import SignedTx, payload_is_canonical
 from estatechain.ledger.execution import execute_block
@@ -31,6 +32,8 @@ from estatechain.ledger.results import ExecutedTx
 from estatechain.node.signatures import SignatureChecker, Verdict
 from estatechain.ordering.cutter import BlockCutter
 from estatechain.storage.store import LedgerStore
+
+log = logging.getLogger("estatechain.pipeline")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -144,7 +147,7 @@ class Pipeline:
         self._signatures = SignatureChecker(store.suite)
         self._queue: asyncio.Queue[_Pending | None] = asyncio.Queue()
         self._pending_ids: set[str] = set()
-        self._pending_nonces: set[tuple[str, str]] = set()
+        self._pending_nonces: dict[tuple[str, str], str] = {}
         self._fanout = BlockFanout()
         self._stopping = False
         self.fault: BaseException | None = None
@@ -177,11 +180,10 @@ class Pipeline:
             raise Refused(RefusalCode.DUPLICATE_TX, "this transaction is already waiting to be committed",
                           {"tx_id": tx.tx_id})
         if (tx.signer, tx.nonce) in self._pending_nonces:
-            raise Refused(RefusalCode.DUPLICATE_NONCE, "this signer already used this nonce; use a fresh nonce",
-                          {"signer": tx.signer, "nonce": tx.nonce})
+            raise nonce_refusal(tx, self._pending_nonces[tx.signer, tx.nonce])
         verdict = self._signatures.check(admitted.signer.public_key, tx.payload_bytes, tx.signature, canonical=True)
         self._pending_ids.add(tx.tx_id)
-        self._pending_nonces.add((tx.signer, tx.nonce))
+        self._pending_nonces[tx.signer, tx.nonce] = tx.tx_id
         pending = _Pending(admitted, asyncio.get_running_loop().create_future(), verdict)
         self._queue.put_nowait(pending)
         return pending
@@ -277,7 +279,7 @@ class Pipeline:
                 continue
             tx = pending.admitted.tx
             self._pending_ids.discard(tx.tx_id)
-            self._pending_nonces.discard((tx.signer, tx.nonce))
+            self._pending_nonces.pop((tx.signer, tx.nonce), None)
             if not pending.done.done():
                 pending.done.set_exception(_refusal(tx, verdict))
         return kept
@@ -307,6 +309,9 @@ class Pipeline:
             header = store.commit_block(time_ms=time_ms, executed=executed, writes=overlay.writes)
         except BaseException as exc:
             self.fault = exc
+            log.exception("block %d not committed, the pipeline stops; nothing of this block was stored: "
+                          "restart the node once the cause is fixed (disk space, file permissions)",
+                          store.height + 1)
             for pending in batch:
                 if not pending.done.done():
                     pending.done.set_exception(exc)
@@ -315,7 +320,7 @@ class Pipeline:
         for pending, receipt in zip(batch, receipts, strict=True):
             tx = pending.admitted.tx
             self._pending_ids.discard(tx.tx_id)
-            self._pending_nonces.discard((tx.signer, tx.nonce))
+            self._pending_nonces.pop((tx.signer, tx.nonce), None)
             if not pending.done.done():
                 pending.done.set_result(receipt)
         self._fanout.publish(CommittedBlock(header=header, block_hash=store.head_hash, receipts=receipts))

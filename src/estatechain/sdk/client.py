@@ -13,6 +13,8 @@ import asyncio
 import time
 from collections.abc import AsyncGenerator, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
@@ -24,10 +26,11 @@ from estatechain import canonical
 from estatechain.canonical import JSONValue
 from estatechain.crypto.merkle import leaf_hash, verify_inclusion
 from estatechain.crypto.suites import get_suite
+from estatechain.errors import EstatechainError
 from estatechain.ledger.block import BlockHeader
-from estatechain.ledger.envelope import TX_TYPE, build_envelope
+from estatechain.ledger.envelope import TX_TYPE, build_envelope, parse_envelope
 from estatechain.ledger.results import TxResult, leaf_bytes
-from estatechain.sdk.errors import CommitTimeout, ProofInvalid, SdkError, server_error
+from estatechain.sdk.errors import CommitTimeout, ProofInvalid, SdkError, ServerError, server_error
 from estatechain.sdk.identity import ClientIdentity
 from estatechain.sdk.signing import SUITE, RequestTarget, SignedTransaction, sign_request, sign_transaction
 
@@ -41,7 +44,7 @@ class TxStatus:
     result: str | None = None
     code: str | None = None
     message: str | None = None
-    detail: dict[str, str] | None = None
+    detail: dict[str, Any] | None = None
     height: int | None = None
     seq: int | None = None
     position: int | None = None
@@ -172,37 +175,67 @@ class Client:
         return request
 
     async def send(self, request: httpx.Request) -> Any:  # noqa: ANN401  (decoded JSON of any documented shape)
-        """Send a built request; return the decoded JSON body or raise the node's error."""
+        """Send a built request; return the decoded JSON body or raise the node's error.
+
+        Raises:
+            ServerError: the node answered with an error (``detail`` as sent, ``retry_after_s``).
+            SdkError: no answer: the node cannot be reached, or did not answer in time (the message says which).
+
+        """
+        return await self._exchange(request)
+
+    async def _exchange(self, request: httpx.Request, *, tx_id: str | None = None) -> Any:  # noqa: ANN401  (JSON)
+        """``send``; for a submission (``tx_id``), a failure after the request left says the tx may have committed."""
         try:
             response = await self._http.send(request)
         except httpx.HTTPError as exc:
-            raise SdkError(f"cannot reach the node at {self._http.base_url}: {exc}") from exc
+            raise SdkError(self._no_answer(request, exc, tx_id=tx_id)) from exc
         try:
             data = orjson.loads(response.content) if response.content else None
         except orjson.JSONDecodeError:
             data = None
         if response.status_code >= 400:
-            if isinstance(data, dict) and isinstance(data.get("error"), str):
-                raise server_error(response.status_code, data["error"], str(data.get("message", "")),
-                                   {str(k): str(v) for k, v in (data.get("detail") or {}).items()})
-            raise server_error(response.status_code, f"HTTP_{response.status_code}", response.text[:200])
+            raise _server_error(response, data)
         return data
+
+    def _no_answer(self, request: httpx.Request, exc: httpx.HTTPError, *, tx_id: str | None = None) -> str:
+        """What went wrong when ``request`` got no answer, in words (httpx's own message is often empty)."""
+        where = f"the node at {self._http.base_url}"
+        what = f"{request.method} {request.url.path}"
+        reason = str(exc) or type(exc).__name__
+        if isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout):
+            text = f"cannot reach {where}: {reason} ({type(exc).__name__})"
+            return text + (f"; transaction {tx_id} was not sent" if tx_id is not None else "")
+        if isinstance(exc, httpx.TimeoutException):
+            limit = (request.extensions.get("timeout") or {}).get("read")
+            text = (f"{where} did not answer {what} in time ({type(exc).__name__}: no answer within "
+                    f"{limit if limit is not None else '?'} s; raise timeout_s if the node is only slow)")
+        else:
+            text = f"{where} broke off {what}: {reason} ({type(exc).__name__})"
+        if tx_id is not None:
+            text += (f"; transaction {tx_id} may have been received and even committed: ask status({tx_id!r}) "
+                     "before doing anything else (submitting the same envelope again is safe: it returns the "
+                     "first submission's status)")
+        return text
 
     async def _stream(self, request: httpx.Request) -> httpx.Response:
         """Send ``request`` for a streamed body; an error answer is raised (and its response closed)."""
         try:
             response = await self._http.send(request, stream=True)
         except httpx.HTTPError as exc:
-            raise SdkError(f"cannot reach the node at {self._http.base_url}: {exc}") from exc
+            raise SdkError(self._no_answer(request, exc)) from exc
         if response.status_code >= 400:
             try:
                 await response.aread()
+            except httpx.HTTPError as exc:
+                raise SdkError(self._no_answer(request, exc)) from exc
             finally:
                 await response.aclose()
-            data = orjson.loads(response.content) if response.content else {}
-            raise server_error(response.status_code, str(data.get("error", f"HTTP_{response.status_code}")),
-                               str(data.get("message", "")),
-                               {str(k): str(v) for k, v in (data.get("detail") or {}).items()})
+            try:
+                data = orjson.loads(response.content) if response.content else None
+            except orjson.JSONDecodeError:
+                data = None
+            raise _server_error(response, data)
         return response
 
     async def _send(self, method: str, path: str, *, params: Mapping[str, int | str] | None = None,  # noqa: PLR0913
@@ -225,9 +258,31 @@ class Client:
         )
 
     async def submit(self, envelope: bytes, *, wait_s: float = 0) -> TxStatus:
-        """Submit signed envelope bytes; the same envelope again returns the first submission's status."""
-        return _status(await self._send("POST", "/v1/transactions", content=envelope,
-                                        params={"wait": str(wait_s)} if wait_s else None))
+        """Submit signed envelope bytes; the same envelope again returns the first submission's status.
+
+        With ``wait_s`` the node holds the answer until the commit (at most 30 s and its ``max_wait_s``),
+        so this request may take ``wait_s`` longer than the client's ``timeout_s``: it is given that long.
+
+        Raises:
+            SdkError: no answer in time, or the connection broke after the envelope was sent: the message
+                names the tx id, which may have been committed; ask ``status(tx_id)`` before anything else.
+
+        """
+        request = self.build_request("POST", "/v1/transactions", content=envelope, target=await self.target(),
+                                     params={"wait": str(wait_s)} if wait_s else None)
+        if wait_s:
+            timeout = self._http.timeout
+            request.extensions["timeout"] = httpx.Timeout(
+                connect=timeout.connect, write=timeout.write, pool=timeout.pool,
+                read=None if timeout.read is None else timeout.read + wait_s).as_dict()
+        return _status(await self._exchange(request, tx_id=self._tx_id(envelope)))
+
+    def _tx_id(self, envelope: bytes) -> str:
+        """The tx id of envelope bytes, to name in an error; ``<unreadable envelope>`` when they do not parse."""
+        try:
+            return parse_envelope(envelope, suite=self._suite, max_bytes=len(envelope)).tx_id
+        except EstatechainError:
+            return "<unreadable envelope>"
 
     async def status(self, tx_id: str) -> TxStatus:
         """The transaction's current status."""
@@ -423,42 +478,115 @@ class Client:
 
         A client that falls 1,000 blocks behind is sent ``event: overflow`` and the node closes the
         stream; this generator then reconnects from the last cursor it yielded, so a slow consumer
-        loses nothing and needs no code of its own for it.
+        loses nothing and needs no code of its own for it. With ``after=None`` and no event yielded
+        yet, that is the position the node named when the stream opened (its ``id:``), so the events
+        committed in between are not skipped either.
 
         Raises:
-            SdkError: the node refused the stream (with its error code), cannot be reached, or closed
-                the stream otherwise (the message names the cursor to resume from).
+            ServerError: the node refused the stream: e.g. 400 ``INVALID_INPUT`` for a cursor beyond
+                its last block (a cursor kept from another network: ``detail`` has ``head``).
+            SdkError: the node cannot be reached, went silent (no heartbeat within ``3 × heartbeat_s``),
+                broke the connection or closed the stream; the message names the cursor to resume from.
 
         """
         cursor = after
         while True:
-            params: dict[str, int | str] = {"heartbeat": heartbeat_s}
-            if cursor is not None:
-                params["after"] = cursor
-            request = self.build_request("GET", "/v1/events", params=params, target=await self.target())
-            request.extensions["timeout"] = httpx.Timeout(10.0, read=heartbeat_s * 3.0).as_dict()
-            response = await self._stream(request)
+            response = await self._open_events(cursor, heartbeat_s)
             overflow = False
             try:
-                kind, data_lines = "", list[str]()
-                async for line in response.aiter_lines():
-                    if line.startswith("event:"):
-                        kind = line[6:].strip()
-                    elif line.startswith("data:"):
-                        data_lines.append(line[5:].lstrip())
-                    elif not line:
-                        if kind == "overflow":
-                            overflow = True
-                            break
-                        decoded = orjson.loads("\n".join(data_lines)) if data_lines else None
-                        kind, data_lines = "", []
-                        if isinstance(decoded, dict) and "event_id" in decoded:
-                            cursor = str(decoded.get("cursor", cursor))
-                            yield decoded
+                async for kind, position, decoded in _messages(response):
+                    if kind == "overflow":
+                        overflow = True
+                        break
+                    if isinstance(decoded, dict) and "event_id" in decoded:
+                        cursor = str(decoded.get("cursor", cursor))
+                        yield decoded
+                    elif position is not None and cursor is None:  # where the node began "only new events"
+                        cursor = position
+            except httpx.TimeoutException as exc:
+                raise SdkError(f"the event stream from the node at {self._http.base_url} went silent: nothing, not "
+                               f"even a heartbeat, for {heartbeat_s * 3} s (3 × heartbeat_s; {type(exc).__name__}): "
+                               f"the node is paused or unreachable; resume with after={cursor!r}") from exc
+            except httpx.HTTPError as exc:
+                raise SdkError(f"the event stream from the node at {self._http.base_url} broke off: "
+                               f"{str(exc) or type(exc).__name__} ({type(exc).__name__}); resume with "
+                               f"after={cursor!r}") from exc
             finally:
                 await response.aclose()
             if not overflow:
-                raise SdkError(f"the node closed the event stream; resume with after={cursor!r}")
+                raise SdkError(f"the node at {self._http.base_url} closed the event stream; "
+                               f"resume with after={cursor!r}")
+            if cursor is None:
+                raise SdkError(f"the node at {self._http.base_url} ended the event stream (overflow: the consumer "
+                               "fell behind) before any event arrived and without naming where the stream "
+                               "began, so the events committed since it opened cannot be resumed from here and "
+                               "would be lost; resume with after= the cursor of the last event you handled "
+                               "(after='0.0' replays them all)")
+
+    async def _open_events(self, cursor: str | None, heartbeat_s: int) -> httpx.Response:
+        """The response of ``GET /v1/events`` after ``cursor``; a stream that cannot open names the cursor.
+
+        Raises:
+            ServerError: the node refused it (its code).
+            SdkError: the node cannot be reached; the message names the cursor to resume from.
+
+        """
+        params: dict[str, int | str] = {"heartbeat": heartbeat_s}
+        if cursor is not None:
+            params["after"] = cursor
+        request = self.build_request("GET", "/v1/events", params=params, target=await self.target())
+        request.extensions["timeout"] = httpx.Timeout(10.0, read=heartbeat_s * 3.0).as_dict()
+        try:
+            return await self._stream(request)
+        except ServerError:
+            raise
+        except SdkError as exc:
+            raise SdkError(f"{exc}; resume the event stream with after={cursor!r}") from exc
+
+
+async def _messages(response: httpx.Response) -> AsyncGenerator[tuple[str, str | None, object]]:
+    """Each Server-Sent Events message of ``response``: its ``event`` kind, ``id`` and decoded ``data``.
+
+    Comments (heartbeats) and ``retry`` are skipped; a message without data has None as its data.
+    """
+    kind, position, data_lines = "", None, list[str]()
+    async for line in response.aiter_lines():
+        if line.startswith("event:"):
+            kind = line[6:].strip()
+        elif line.startswith("data:"):
+            data_lines.append(line[5:].lstrip())
+        elif line.startswith("id:"):
+            position = line[3:].strip() or None
+        elif not line:
+            yield kind, position, orjson.loads("\n".join(data_lines)) if data_lines else None
+            kind, position, data_lines = "", None, []
+
+
+def _server_error(response: httpx.Response, data: object) -> ServerError:
+    """The node's error answer as an exception: its code, message and ``detail`` (JSON types kept)."""
+    retry_after_s = _retry_after_s(response.headers.get("retry-after"))
+    if isinstance(data, dict) and isinstance(data.get("error"), str):
+        detail = data.get("detail")
+        return server_error(response.status_code, data["error"], str(data.get("message", "")),
+                            detail if isinstance(detail, dict) else None, retry_after_s=retry_after_s)
+    return server_error(response.status_code, f"HTTP_{response.status_code}", response.text[:200],
+                        retry_after_s=retry_after_s)
+
+
+def _retry_after_s(value: str | None) -> int | None:
+    """``Retry-After`` in whole seconds: delay-seconds as sent, an HTTP-date as seconds from now (RFC 9110 §10.2.3)."""
+    if value is None:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return int(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        return None
+    return max(0, int((when - datetime.now(tz=UTC)).total_seconds() + 0.999))
 
 
 def _without_none(value: Any) -> Any:  # noqa: ANN401  (any JSON value)

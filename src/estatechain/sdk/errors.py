@@ -1,7 +1,8 @@
 """Exceptions of the SDK; those from the node carry its stable error code.
 
 SdkError
-├── ServerError          the node answered with {"error", "message", "detail"}: .status, .code, .detail
+├── ServerError          the node answered with {"error", "message", "detail"}: .status, .code, .detail,
+│   │                    .retry_after_s (its Retry-After, on a 429 or 503)
 │   ├── AuthenticationFailed   401 (REPLAYED, EXPIRED, BAD_SIGNATURE, UNKNOWN_KEY, DIGEST_MISMATCH …)
 │   ├── Forbidden              403
 │   ├── NotFound               404
@@ -13,6 +14,7 @@ SdkError
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 
 class SdkError(Exception):
@@ -20,14 +22,21 @@ class SdkError(Exception):
 
 
 class ServerError(SdkError):
-    """The node refused or failed a request; ``code`` is its stable machine-readable reason."""
+    """The node refused or failed a request; ``code`` is its stable machine-readable reason.
 
-    def __init__(self, status: int, code: str, message: str, detail: Mapping[str, str] | None = None) -> None:
+    ``detail`` holds the answer's ``detail`` object as the node sent it, JSON types kept (a string stays
+    a string, a number a number). ``retry_after_s`` is the answer's ``Retry-After`` in seconds (the node
+    sends it with 429 ``RATE_LIMITED`` and 503 ``BUSY``/``UNAVAILABLE``/``NOT_READY``), None without one.
+    """
+
+    def __init__(self, status: int, code: str, message: str, detail: Mapping[str, Any] | None = None, *,
+                 retry_after_s: int | None = None) -> None:
         super().__init__(f"{status} {code}: {message}")
         self.status = status
         self.code = code
         self.message = message
-        self.detail: dict[str, str] = dict(detail or {})
+        self.detail: dict[str, Any] = dict(detail or {})
+        self.retry_after_s = retry_after_s
 
 
 class AuthenticationFailed(ServerError):
@@ -54,7 +63,8 @@ class ProofInvalid(SdkError):
     """A block header or proof from the node did not check out locally."""
 
 
-def server_error(status: int, code: str, message: str, detail: Mapping[str, str] | None = None) -> ServerError:
+def server_error(status: int, code: str, message: str, detail: Mapping[str, Any] | None = None, *,
+                 retry_after_s: int | None = None) -> ServerError:
     """The most specific exception for a status."""
     kind = {400: Refused, 401: AuthenticationFailed, 403: Forbidden, 404: NotFound}.get(status, ServerError)
-    return kind(status, code, message, detail)
+    return kind(status, code, message, detail, retry_after_s=retry_after_s)

@@ -1,26 +1,115 @@
 """``SyncClient``: the blocking face of ``Client`` for code without an event loop.
 
-A thin wrapper: each method runs the asyncio client's method to completion on a private loop, so
-there is one implementation of signing, submission and verification (style §6.8). ``events`` is the
-one method that does not return at once: it gives an ``EventStream``, a blocking iterator over the
-same asyncio generator, that the consuming thread closes and any thread (or a signal handler) stops.
+A thin wrapper: each method runs the asyncio client's method to completion, so there is one
+implementation of signing, submission and verification (style §6.8). The asyncio client lives on a
+private event loop that runs in a background thread of its own; a call from any thread hands its
+coroutine to that loop (``asyncio.run_coroutine_threadsafe``) and blocks until it is done. So one
+``SyncClient`` may be used by several threads at once (a batch job's thread pool, a thread reading
+events while another submits), and the calls share one connection pool.
+
+``events`` is the one method that does not return at once: it gives an ``EventStream``, a blocking
+iterator over the same asyncio generator, that the consuming thread closes and any thread (or a
+signal handler) stops.
 """
 
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import threading
+import weakref
 from collections.abc import AsyncGenerator, Coroutine, Iterator, Mapping
+from pathlib import Path
 from types import TracebackType
 from typing import Any, Self, TypeVar
 
+import httpx
+
 from estatechain.canonical import JSONValue
 from estatechain.sdk.client import Block, Client, PreparedPayload, TxStatus, VerifiedInclusion
+from estatechain.sdk.errors import SdkError
 from estatechain.sdk.identity import ClientIdentity
 from estatechain.sdk.signing import RequestTarget, SignedTransaction
 
 _T = TypeVar("_T")
+
+
+class LoopThread:
+    """A private event loop running forever in a daemon thread; ``run`` executes a coroutine on it from any thread."""
+
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self.loop.run_forever, name="estatechain-sdk-loop", daemon=True)
+        self._closed = False
+        self._lock = threading.Lock()
+        self._thread.start()
+
+    @property
+    def closed(self) -> bool:
+        """True once ``close`` began: no further work is accepted."""
+        return self._closed
+
+    def submit(self, work: Coroutine[Any, Any, _T]) -> concurrent.futures.Future[_T]:
+        """Schedule ``work`` on the loop; its future (thread-safe: ``cancel()`` cancels the work).
+
+        Raises:
+            RuntimeError: the loop is closed, or the caller is the loop's own thread (it would wait on itself).
+
+        """
+        with self._lock:
+            if self._closed or threading.current_thread() is self._thread:
+                work.close()
+                raise RuntimeError("this SyncClient is closed" if self._closed else
+                                   "a SyncClient cannot be called from its own event loop's thread")
+            return asyncio.run_coroutine_threadsafe(work, self.loop)
+
+    def run(self, work: Coroutine[Any, Any, _T]) -> _T:
+        """Run ``work`` on the loop and wait for its outcome; an interrupted wait cancels it.
+
+        Raises:
+            SdkError: the client was closed (by another thread) while ``work`` ran.
+
+        """
+        future = self.submit(work)
+        try:
+            return future.result()
+        except (concurrent.futures.CancelledError, asyncio.CancelledError):
+            raise SdkError("the SyncClient was closed while this call was running") from None
+        except BaseException:  # KeyboardInterrupt in this thread: the work is abandoned, so stop it
+            future.cancel()
+            raise
+
+    def close(self, last: Coroutine[Any, Any, None]) -> None:
+        """Run ``last`` (the client's clean-up), cancel what other threads still run, stop and close the loop."""
+        with self._lock:
+            if self._closed:
+                last.close()
+                return
+            future = asyncio.run_coroutine_threadsafe(_finally(last), self.loop)
+            self._closed = True
+        try:
+            future.result()
+        finally:
+            self.loop.call_soon_threadsafe(self.loop.stop)
+            self._thread.join()
+            self.loop.close()
+
+
+async def _finally(last: Coroutine[Any, Any, None]) -> None:
+    """Cancel every other task on the loop (calls of other threads then end with ``SdkError``), then run ``last``."""
+    others = [task for task in asyncio.all_tasks() if task is not asyncio.current_task()]
+    for task in others:
+        task.cancel()
+    if others:
+        await asyncio.wait(others)
+    await last
+
+
+def _stop_loop(loop: asyncio.AbstractEventLoop) -> None:
+    """Stop a loop whose client was dropped without ``close()``, so its thread does not live on."""
+    with contextlib.suppress(RuntimeError):  # already closed
+        loop.call_soon_threadsafe(loop.stop)
 
 
 class EventStream(Iterator[dict[str, Any]]):
@@ -33,13 +122,14 @@ class EventStream(Iterator[dict[str, Any]]):
       even while it waits for an event, and the stream's connection is closed.
 
     Keep the last event's ``cursor`` and pass it as ``after`` to resume, as with the async client.
-    A stopped or closed stream stays ended; the ``SyncClient`` remains usable.
+    A stopped or closed stream stays ended; the ``SyncClient`` remains usable, from this thread or others.
     """
 
-    def __init__(self, loop: asyncio.AbstractEventLoop, events: AsyncGenerator[dict[str, Any]]) -> None:
-        self._loop = loop
+    def __init__(self, runner: LoopThread, events: AsyncGenerator[dict[str, Any]]) -> None:
+        self._runner = runner
         self._events = events
-        self._waiting: asyncio.Task[dict[str, Any]] | None = None
+        self._waiting: concurrent.futures.Future[dict[str, Any]] | None = None
+        self._task: asyncio.Task[Any] | None = None  # the loop's task inside the generator (loop thread only)
         self._stopped = False
         self._finished = False
         # stop() may come from another thread while __next__ waits, or from a signal handler in the very
@@ -59,21 +149,29 @@ class EventStream(Iterator[dict[str, Any]]):
         """The next event, waiting for it; ``StopIteration`` once stopped or closed.
 
         Raises:
-            SdkError: the node refused the stream, cannot be reached, or closed it (the message names
-                the cursor to resume from); the stream is then ended.
+            SdkError: the node refused the stream, cannot be reached, went silent or closed it (the
+                message names the cursor to resume from); the stream is then ended.
 
         """
         with self._lock:
             if self._stopped or self._finished:
                 self._finish()
                 raise StopIteration
-            waiting = self._waiting = self._loop.create_task(self._next())
+            try:
+                waiting = self._waiting = self._runner.submit(self._next())
+            except RuntimeError:  # the client is closed: so is this stream
+                self._finished = True
+                raise StopIteration from None
         try:
-            return self._loop.run_until_complete(waiting)
-        except asyncio.CancelledError:  # stop() cancelled the wait: the generator closed its response
+            return waiting.result()
+        except (concurrent.futures.CancelledError, asyncio.CancelledError):  # stop(): the wait was cancelled
+            self._finish()
+            raise StopIteration from None
+        except StopAsyncIteration:
             self._finish()
             raise StopIteration from None
         except BaseException:
+            waiting.cancel()  # KeyboardInterrupt here leaves the generator waiting on the loop: stop it
             self._finish()
             raise
         finally:
@@ -81,6 +179,7 @@ class EventStream(Iterator[dict[str, Any]]):
                 self._waiting = None
 
     async def _next(self) -> dict[str, Any]:
+        self._task = asyncio.current_task()
         return await anext(self._events)
 
     def stop(self) -> None:
@@ -88,13 +187,11 @@ class EventStream(Iterator[dict[str, Any]]):
         with self._lock:
             self._stopped = True
             if self._waiting is not None:
-                with contextlib.suppress(RuntimeError):  # the client closed its loop: nothing is waiting
-                    self._loop.call_soon_threadsafe(self._waiting.cancel)
+                self._waiting.cancel()
 
     def close(self) -> None:
-        """End the stream and close its connection; call it from the thread that iterates (idempotent)."""
-        with self._lock:
-            self._stopped = True
+        """End the stream and close its connection (idempotent; from any thread, usually the one that iterates)."""
+        self.stop()
         self._finish()
 
     @property
@@ -103,37 +200,61 @@ class EventStream(Iterator[dict[str, Any]]):
         return self._finished
 
     def _finish(self) -> None:
-        """Close the generator (and so its HTTP response) on the private loop, once.
+        """Close the generator (and so its HTTP response) on the loop, once."""
+        with self._lock:
+            if self._finished:
+                return
+            self._finished = True
+        if self._runner.closed:
+            return
+        with contextlib.suppress(RuntimeError, SdkError):  # closed meanwhile: the loop closed the response
+            self._runner.run(self._close())
 
-        A wait interrupted by an exception of the caller's thread (``KeyboardInterrupt``) leaves the
-        generator suspended inside that wait; it is cancelled first, since a running generator cannot
-        be closed.
+    async def _close(self) -> None:
+        """Close the generator; a wait still inside it (cancelled, or interrupted in the caller's thread) ends first.
+
+        A running generator cannot be closed.
         """
-        if self._finished:
-            return
-        self._finished = True
-        if self._loop.is_closed():
-            return
-        waiting = self._waiting
-        if waiting is not None and not waiting.done():
-            waiting.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):  # its outcome is being discarded
-                self._loop.run_until_complete(waiting)
-        self._loop.run_until_complete(self._events.aclose())
+        task = self._task
+        if task is not None and not task.done() and task is not asyncio.current_task():
+            task.cancel()
+            await asyncio.wait({task})
+        await self._events.aclose()
 
 
 class SyncClient:
-    """Blocking client of one node; ``with SyncClient(url, identity) as c: c.submit_and_wait(...)``."""
+    """Blocking client of one node; ``with SyncClient(url, identity) as c: c.submit_and_wait(...)``.
 
-    def __init__(self, base_url: str, identity: ClientIdentity, *, chain_id: str | None = None,
-                 node_org: str | None = None, timeout_s: float = 10.0) -> None:
+    Thread-safe: any number of threads may call one client at once (each call blocks its own thread
+    only), and ``close()`` ends the calls and event streams still running.
+    """
+
+    def __init__(  # noqa: PLR0913  (the same keywords as Client)
+        self,
+        base_url: str,
+        identity: ClientIdentity,
+        *,
+        chain_id: str | None = None,
+        node_org: str | None = None,
+        timeout_s: float = 10.0,
+        transport: httpx.AsyncBaseTransport | None = None,
+        include_certificate: bool = True,
+    ) -> None:
         """See ``Client``: what is not given is asked of the node."""
-        self._loop = asyncio.new_event_loop()
-        self._client = Client(base_url, identity, chain_id=chain_id, node_org=node_org, timeout_s=timeout_s)
+        self._runner = LoopThread()
+        self._client = Client(base_url, identity, chain_id=chain_id, node_org=node_org, timeout_s=timeout_s,
+                              transport=transport, include_certificate=include_certificate)
         self._streams: list[EventStream] = []
+        self._lock = threading.Lock()
+        weakref.finalize(self, _stop_loop, self._runner.loop)
+
+    @property
+    def identity(self) -> ClientIdentity:
+        """The identity every request and transaction is signed with."""
+        return self._client.identity
 
     def _run(self, work: Coroutine[Any, Any, _T]) -> _T:
-        return self._loop.run_until_complete(work)
+        return self._runner.run(work)
 
     def __enter__(self) -> Self:
         return self
@@ -142,14 +263,21 @@ class SyncClient:
         self.close()
 
     def close(self) -> None:
-        """Close connections and the private loop."""
-        if not self._loop.is_closed():
-            for stream in self._streams:  # their responses belong to the pool about to close
-                with contextlib.suppress(Exception):
-                    stream.close()
-            self._streams.clear()
-            self._run(self._client.aclose())
-            self._loop.close()
+        """Close event streams, connections and the private loop (``Client.aclose``); idempotent."""
+        with self._lock:
+            streams, self._streams = self._streams, []
+        for stream in streams:  # their responses belong to the pool about to close
+            stream.stop()
+        self._runner.close(self._aclose(streams))
+
+    async def _aclose(self, streams: list[EventStream]) -> None:
+        for stream in streams:  # no task runs them any more (cancelled first), so each can be closed
+            stream._finished = True  # noqa: SLF001  (closed here, on the loop, for the stream)
+            with contextlib.suppress(Exception):
+                await stream._events.aclose()  # noqa: SLF001
+        await self._client.aclose()
+
+    # -- plumbing ----------------------------------------------------------------------------------------
 
     def chain_id(self) -> str:
         """See ``Client.chain_id``."""
@@ -159,42 +287,42 @@ class SyncClient:
         """See ``Client.target``."""
         return self._run(self._client.target())
 
-    def sign(self, command: str, body: Mapping[str, JSONValue]) -> SignedTransaction:
+    def build_request(  # noqa: PLR0913  (keywords only; each overrides one part of the request)
+        self, method: str, path: str, *, params: Mapping[str, int | str] | None = None,
+        content: bytes | None = None, target: RequestTarget, created_s: int | None = None, nonce: str | None = None,
+        content_type: str = "application/json",
+    ) -> httpx.Request:
+        """See ``Client.build_request``: a request signed with this identity for ``target``; send it with ``send``."""
+        return self._client.build_request(method, path, params=params, content=content, target=target,
+                                          created_s=created_s, nonce=nonce, content_type=content_type)
+
+    def send(self, request: httpx.Request) -> Any:  # noqa: ANN401  (decoded JSON of any documented shape)
+        """See ``Client.send``: send a built request; the decoded JSON body, or the node's error raised."""
+        return self._run(self._client.send(request))
+
+    # -- transactions ------------------------------------------------------------------------------------
+
+    def sign(self, command: str, body: Mapping[str, JSONValue], *, nonce: str | None = None,
+             created_at_ms: int | None = None) -> SignedTransaction:
         """See ``Client.sign``."""
-        return self._run(self._client.sign(command, body))
+        return self._run(self._client.sign(command, body, nonce=nonce, created_at_ms=created_at_ms))
 
     def submit(self, envelope: bytes, *, wait_s: float = 0) -> TxStatus:
-        """See ``Client.submit``."""
+        """See ``Client.submit``: a timeout or broken connection names the tx id to ask ``status`` about."""
         return self._run(self._client.submit(envelope, wait_s=wait_s))
 
     def status(self, tx_id: str) -> TxStatus:
         """See ``Client.status``."""
         return self._run(self._client.status(tx_id))
 
-    def wait_for_commit(self, tx_id: str, *, timeout_s: float = 30.0) -> TxStatus:
+    def wait_for_commit(self, tx_id: str, *, timeout_s: float = 30.0, poll_s: float = 0.05) -> TxStatus:
         """See ``Client.wait_for_commit``."""
-        return self._run(self._client.wait_for_commit(tx_id, timeout_s=timeout_s))
+        return self._run(self._client.wait_for_commit(tx_id, timeout_s=timeout_s, poll_s=poll_s))
 
     def submit_and_wait(self, command: str, body: Mapping[str, JSONValue], *,
                         timeout_s: float = 30.0) -> tuple[SignedTransaction, TxStatus]:
         """See ``Client.submit_and_wait``."""
         return self._run(self._client.submit_and_wait(command, body, timeout_s=timeout_s))
-
-    def block(self, height: int | str) -> Block:
-        """See ``Client.block``."""
-        return self._run(self._client.block(height))
-
-    def head(self) -> Block:
-        """See ``Client.head``."""
-        return self._run(self._client.head())
-
-    def members(self) -> dict[str, Any]:
-        """See ``Client.members``."""
-        return self._run(self._client.members())
-
-    def verify_inclusion(self, envelope: bytes, status: TxStatus) -> VerifiedInclusion:
-        """See ``Client.verify_inclusion``."""
-        return self._run(self._client.verify_inclusion(envelope, status))
 
     # -- typed workflow steps, materials and party look-ups -------------------------------------------------
 
@@ -223,13 +351,43 @@ class SyncClient:
         """
         return self._run(self._client.step(step, timeout_s=timeout_s, **fields))
 
-    def upload_material(self, data: bytes) -> dict[str, Any]:
-        """See ``Client.upload_material``: store a material's bytes; ``sha256``, ``size`` and ``media_type``."""
-        return self._run(self._client.upload_material(data))
+    # -- queries -----------------------------------------------------------------------------------------
 
     def lookup_party(self, id_type: str, id_number: str) -> str:
         """See ``Client.lookup_party``: an ID document's party id, from the identity authority's node."""
         return self._run(self._client.lookup_party(id_type, id_number))
+
+    def upload_material(self, data: bytes) -> dict[str, Any]:
+        """See ``Client.upload_material``: store a material's bytes; ``sha256``, ``size`` and ``media_type``."""
+        return self._run(self._client.upload_material(data))
+
+    def download(self, path: str, target: Path) -> int:
+        """See ``Client.download``: stream a signed GET of a binary resource into ``target``; its size."""
+        return self._run(self._client.download(path, target))
+
+    def block(self, height: int | str) -> Block:
+        """See ``Client.block``."""
+        return self._run(self._client.block(height))
+
+    def head(self) -> Block:
+        """See ``Client.head``."""
+        return self._run(self._client.head())
+
+    def members(self) -> dict[str, Any]:
+        """See ``Client.members``."""
+        return self._run(self._client.members())
+
+    def inclusion_proof(self, seq: int, size: int | None = None) -> dict[str, Any]:
+        """See ``Client.inclusion_proof``: the node's RFC 9162 inclusion proof of leaf ``seq`` (unverified)."""
+        return self._run(self._client.inclusion_proof(seq, size))
+
+    def consistency_proof(self, old_size: int, size: int | None = None) -> dict[str, Any]:
+        """See ``Client.consistency_proof``: the node's RFC 9162 consistency proof (unverified)."""
+        return self._run(self._client.consistency_proof(old_size, size))
+
+    def verify_inclusion(self, envelope: bytes, status: TxStatus) -> VerifiedInclusion:
+        """See ``Client.verify_inclusion``."""
+        return self._run(self._client.verify_inclusion(envelope, status))
 
     # -- events ------------------------------------------------------------------------------------------
 
@@ -238,10 +396,11 @@ class SyncClient:
 
         ``with client.events(after=cursor) as stream: for event in stream: ...``; call ``stream.stop()``
         from another thread (a shutdown handler) to end a loop that is waiting for the next event. While
-        the loop body runs, this client's other methods may be called (they share its private loop).
-        Closing the client closes its streams.
+        a stream waits or its loop body runs, this client's other methods may be called, from this
+        thread or any other. Closing the client closes its streams.
         """
-        stream = EventStream(self._loop, self._client.events(after, heartbeat_s=heartbeat_s))
-        self._streams = [s for s in self._streams if not s.ended]
-        self._streams.append(stream)
+        stream = EventStream(self._runner, self._client.events(after, heartbeat_s=heartbeat_s))
+        with self._lock:
+            self._streams = [s for s in self._streams if not s.ended]
+            self._streams.append(stream)
         return stream

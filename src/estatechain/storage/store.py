@@ -281,6 +281,11 @@ class LedgerStore:
         row = self._conn.execute("SELECT tx_id FROM txs WHERE signer = ? AND nonce = ?", (signer, nonce)).fetchone()
         return row is not None and row[0] == tx_id, row is not None
 
+    def nonce_tx(self, signer: str, nonce: str) -> str | None:
+        """The committed transaction in which ``signer`` used ``nonce``, or None."""
+        row = self._conn.execute("SELECT tx_id FROM txs WHERE signer = ? AND nonce = ?", (signer, nonce)).fetchone()
+        return None if row is None else str(row[0])
+
     def tx_known(self, tx_id: str) -> bool:
         """True when ``tx_id`` is already in a committed block."""
         return self._conn.execute("SELECT 1 FROM txs WHERE tx_id = ?", (tx_id,)).fetchone() is not None
@@ -327,7 +332,10 @@ class LedgerStore:
                                    (STREAM_POSITION, str(stream_position).encode()))
             self._conn.execute("COMMIT")
         except BaseException:
-            self._conn.execute("ROLLBACK")
+            # SQLite has already rolled back a COMMIT that failed on I/O (disk full, EIO): a second ROLLBACK
+            # would raise "no transaction is active" and hide the real error from the operator.
+            if self._conn.in_transaction:
+                self._conn.execute("ROLLBACK")
             self.txlog.reload()
             raise
         self._current.update(current)

@@ -31,7 +31,7 @@ import asyncio
 import hashlib
 import json
 import os
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -505,10 +505,16 @@ class RegisterImporter:
             self.counts.sealed_bytes += len(data)
 
 
-def read_sealed(sealed_dir: Path) -> Iterator[SealedRecord]:
-    """Every sealed record of the store with its wrapped keys joined back (development reader)."""
+def read_sealed(sealed_dir: Path, *, skip: Collection[str] = ()) -> Iterator[SealedRecord]:
+    """Every sealed record of the store with its wrapped keys joined back (development reader).
+
+    ``skip``: names of ``*.records.jsonl`` files already read (one per import transaction, never
+    rewritten), so a reader keeping what it read can take in only what was sealed since.
+    """
     for records_path in sorted(sealed_dir.glob("*.records.jsonl")):
         keys_path = records_path.with_name(records_path.name.replace(".records.", ".keys."))
+        if records_path.name in skip or not keys_path.exists():  # no keys file yet: still being written
+            continue
         wrapped: dict[str, tuple[WrappedKey, ...]] = {}
         for line in keys_path.read_bytes().splitlines():
             item = json.loads(line)

@@ -68,6 +68,8 @@ def available(item: Case, role: str, fingerprint: str, *, awaiting_party: str | 
             continue
         if step.path == "record" and reviewer(item) == fingerprint:
             continue
+        if step.path == "issue" and item.complete:  # nothing for this desk to issue (``Case.desk_state``)
+            continue
         found.append(step)
     return found
 

@@ -27,10 +27,14 @@ from typing import Final
 
 import orjson
 
+from estatechain.certificates.record import issued_here
 from estatechain.storage.follower import Follower
 from estatechain.storage.schema import EVENT_ROWS
 
 FILE: Final = "desk-index.sqlite"
+RECORDED: Final = "RECORDED"
+COMPLETE: Final = "RECORDED_COMPLETE"
+"""The desks' name of a RECORDED case with no certificate for the issuer (``desk_state``): finished."""
 
 _SCHEMA: Final = """
 CREATE TABLE IF NOT EXISTS cases(
@@ -60,6 +64,16 @@ _CURRENT_ROWS: Final = "SELECT seq, value FROM state_current WHERE key >= 'appli
 """Every application's current version, for the first build (a range of the primary key)."""
 
 
+def desk_state(state: str, certificate_number: str | None) -> str:
+    """The state as the desks show and queue a case: the ledger's, but RECORDED splits in two.
+
+    A recorded case whose certificate the issuer's desk issues (``certificates.record.issued_here``)
+    waits for it (RECORDED); any other recorded case is finished (RECORDED_COMPLETE): a cancellation
+    draws no certificate, and a title certificate (不动产权证书) is not issued by this system.
+    """
+    return COMPLETE if state == RECORDED and not issued_here(certificate_number) else state
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Who:
     """What a desk may list: everything (the registry), or the cases filed by ``org`` or naming one of ``parties``."""
@@ -74,6 +88,8 @@ class CaseIndex(Follower):
 
     SCHEMA = _SCHEMA
     TABLES = ("cases", "parties")
+    VERSION = 1
+    """1: ``state`` holds the desk state (``desk_state``), so a finished recorded case leaves the issuer's queue."""
     CURRENT_ROWS = _CURRENT_ROWS
     CHANGED_ROWS = _CHANGED_ROWS
 
@@ -90,7 +106,8 @@ class CaseIndex(Follower):
         self._db.execute(
             "INSERT INTO cases(application_id, filer_org, state, filed_ms) VALUES (?, ?, ?, ?) "
             "ON CONFLICT(application_id) DO UPDATE SET state = excluded.state",
-            (application_id, str(row["filer_org"]), str(row["state"]), int(str(row["filed_ms"]))),
+            (application_id, str(row["filer_org"]), desk_state(str(row["state"]), _text(row.get("certificate_number"))),
+             int(str(row["filed_ms"]))),
         )
         applicants = row.get("applicants")
         parties = {str(a["party_id"]) for a in applicants if isinstance(a, dict) and "party_id" in a} \
@@ -98,36 +115,51 @@ class CaseIndex(Follower):
         self._db.executemany("INSERT OR IGNORE INTO parties(party_id, application_id) VALUES (?, ?)",
                              [(party, application_id) for party in sorted(parties)])
 
-    def ids(self, who: Who, *, states: Iterable[str] = (), limit: int = 100, oldest_first: bool = False) -> list[str]:
-        """``limit`` application ids ``who`` may list (in ``states`` when given), newest first or oldest first.
+    def ids(self, who: Who, *, states: Iterable[str] = (), limit: int = 100, offset: int = 0,
+            oldest_first: bool = False) -> list[str]:
+        """``limit`` application ids ``who`` may list (in ``states`` when given) after the first ``offset``.
 
-        Work queues ask for the oldest first: those are the cases nearest their time limit.
+        Newest first, or oldest first for work queues: those are the cases nearest their time limit.
+        Each way of being entitled is read up to ``offset + limit`` before they are merged, so a page
+        is the same slice of the whole list whichever branch its cases came from.
         """
         self.refresh()
         found: dict[str, int] = {}
         order = 2 if oldest_first else 0
+        enough = offset + limit
         for sql, params in self._branches(who):
             for state in sorted(set(states)):
-                found.update(self._rows(sql[order + 1], (*params, state, limit)))
+                found.update(self._rows(sql[order + 1], (*params, state, enough)))
             if not states:
-                found.update(self._rows(sql[order], (*params, limit)))
+                found.update(self._rows(sql[order], (*params, enough)))
         sign = 1 if oldest_first else -1
-        return sorted(found, key=lambda application_id: (sign * found[application_id], application_id))[:limit]
+        ordered = sorted(found, key=lambda application_id: (sign * found[application_id], application_id))
+        return ordered[offset:enough]
 
     def _rows(self, sql: str, params: tuple[object, ...]) -> Iterator[tuple[str, int]]:
         return ((str(a), int(f)) for a, f in self._db.execute(sql, params))
 
-    def count(self, who: Who) -> int:
-        """How many cases ``who`` may list in all (shown beside a list cut at its limit)."""
+    def count(self, who: Who, *, states: Iterable[str] = ()) -> int:
+        """How many cases ``who`` may list in all (in ``states`` when given): a desk says it beside its page."""
         self.refresh()
-        if who.everything:
-            return int(self._db.execute("SELECT count(*) FROM cases").fetchone()[0])
-        total = 0 if who.org is None else int(
-            self._db.execute("SELECT count(*) FROM cases WHERE filer_org = ?", (who.org,)).fetchone()[0])
-        named: set[str] = set()
-        for party in who.parties:
-            named.update(str(r[0]) for r in self._db.execute(_NAMED_ELSEWHERE, (party, who.org or "")))
-        return total + len(named)
+        wanted: list[str | None] = [*sorted(set(states))] or [None]
+        total = 0
+        for state in wanted:
+            filtered = state is not None
+            if who.everything:
+                total += self._one(_COUNT[filtered], (state,) if filtered else ())
+                continue
+            if who.org is not None:
+                total += self._one(_COUNT_BY_ORG[filtered], (who.org, state) if filtered else (who.org,))
+            named: set[str] = set()
+            for party in who.parties:
+                params = (party, who.org or "", state) if filtered else (party, who.org or "")
+                named.update(str(r[0]) for r in self._db.execute(_NAMED_ELSEWHERE[filtered], params))
+            total += len(named)
+        return total
+
+    def _one(self, sql: str, params: tuple[object, ...]) -> int:
+        return int(self._db.execute(sql, params).fetchone()[0])
 
     @staticmethod
     def _branches(who: Who) -> list[tuple[tuple[str, ...], tuple[str, ...]]]:
@@ -160,7 +192,14 @@ _BY_PARTY: Final = _both_orders(
 )
 """Fixed statements per way of being entitled, each cut at the limit before the branches are merged."""
 
-_NAMED_ELSEWHERE: Final = (
-    "SELECT c.application_id FROM parties p JOIN cases c ON c.application_id = p.application_id "
-    "WHERE p.party_id = ? AND c.filer_org != ?"
-)
+_NAMED: Final = ("SELECT c.application_id FROM parties p JOIN cases c ON c.application_id = p.application_id "
+                 "WHERE p.party_id = ? AND c.filer_org != ?")
+_NAMED_ELSEWHERE: Final = (_NAMED, _NAMED + " AND c.state = ?")
+_COUNT: Final = ("SELECT count(*) FROM cases", "SELECT count(*) FROM cases WHERE state = ?")
+_COUNT_BY_ORG: Final = ("SELECT count(*) FROM cases WHERE filer_org = ?",
+                        "SELECT count(*) FROM cases WHERE filer_org = ? AND state = ?")
+"""Counting statements, without and with a state filter (indexed by whether one is given)."""
+
+
+def _text(value: object) -> str | None:
+    return None if value is None else str(value)

@@ -31,11 +31,14 @@ from estatechain.contract.records.seizure import Seizure
 from estatechain.contract.records.unit import Unit
 from estatechain.contract.seizure_queue import unit_seizures, windows
 from estatechain.storage.store import LedgerStore
-from estatechain.web.caseindex import CaseIndex, Who
+from estatechain.web.caseindex import COMPLETE, CaseIndex, Who, desk_state
 from estatechain.web.consentindex import ConsentIndex
 
 DEFAULT_LIMIT: Final = 100
-"""Cases a desk lists at once, newest first; the page says how many there are in all."""
+"""Cases a desk lists at once (a page); the page says how many there are in all."""
+SHORT_ID: Final = 12
+"""Hex digits of a case id the lists print: a case opens by any unique prefix at least this long."""
+_HEX: Final = frozenset("0123456789abcdef")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -54,6 +57,41 @@ class Case:
 
     application: Application
     state: AppState
+
+    @property
+    def desk_state(self) -> str:
+        """The state as the desks name it: RECORDED_COMPLETE for a recorded case with nothing for the issuer."""
+        return desk_state(self.state.value, self.application.certificate_number)
+
+    @property
+    def complete(self) -> bool:
+        """Recorded, and finished: its business issues no registration certificate (``caseindex.desk_state``)."""
+        return self.desk_state == COMPLETE
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Paged:
+    """One page of a desk's list: its cases, how many the list holds in all, and which page this is."""
+
+    cases: list[Case]
+    total: int
+    page: int
+    size: int = DEFAULT_LIMIT
+
+    @property
+    def pages(self) -> int:
+        """Pages in all (at least one, the empty list's)."""
+        return max(1, -(-self.total // self.size))
+
+    @property
+    def first(self) -> int:
+        """The position of this page's first case in the whole list (1-based; 0 when empty)."""
+        return min(self.total, (self.page - 1) * self.size + 1)
+
+    @property
+    def last(self) -> int:
+        """The position of this page's last case in the whole list."""
+        return min(self.total, self.page * self.size)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -103,7 +141,7 @@ def may_see(store: LedgerStore, viewer: Viewer, application: Application) -> boo
 
 def case(store: LedgerStore, viewer: Viewer, application_id: str, at_ms: int) -> Case | None:
     """The case ``application_id`` if it exists and ``viewer`` may see it (else None: never say which)."""
-    if len(application_id) != 64 or not all(c in "0123456789abcdef" for c in application_id):
+    if len(application_id) != 64 or not set(application_id) <= _HEX:
         return None
     row = store.get(keys.application(application_id))
     if row is None:
@@ -112,6 +150,25 @@ def case(store: LedgerStore, viewer: Viewer, application_id: str, at_ms: int) ->
     if not may_see(store, viewer, application):
         return None
     return Case(application=application, state=effective_state(application, at_ms))
+
+
+def matching(store: LedgerStore, viewer: Viewer, given: str) -> tuple[str, ...]:
+    """Ids of the cases ``viewer`` may see that begin with ``given`` (``SHORT_ID`` to 64 hex digits), at most two.
+
+    Two say the prefix is ambiguous. Cases the viewer may not see are never counted, so an
+    ambiguous answer cannot tell that a hidden case shares the prefix.
+    """
+    prefix = given.strip().lower()
+    if not SHORT_ID <= len(prefix) <= 64 or not set(prefix) <= _HEX:
+        return ()
+    found: list[str] = []
+    for _, row in store.scan(keys.application(prefix)):
+        application = Application.from_json(row)
+        if may_see(store, viewer, application):
+            found.append(application.application_id)
+            if len(found) == 2:
+                break
+    return tuple(found)
 
 
 def cases(store: LedgerStore, viewer: Viewer, at_ms: int) -> list[Case]:
@@ -128,28 +185,45 @@ def cases(store: LedgerStore, viewer: Viewer, at_ms: int) -> list[Case]:
     return found
 
 
-def listed(  # noqa: PLR0913  (after the four sources, keywords only: the filter and the order)
+def listed(  # noqa: PLR0913  (after the four sources, keywords only: the filter, the order and the page)
         index: CaseIndex, store: LedgerStore, viewer: Viewer, at_ms: int, *,
-        states: Collection[AppState] = (), oldest_first: bool = False) -> list[Case]:
-    """``DEFAULT_LIMIT`` cases ``viewer`` may see (in ``states`` when given), read through the index.
+        states: Collection[str] = (), oldest_first: bool = False, page: int = 1) -> list[Case]:
+    """Page ``page`` (``DEFAULT_LIMIT`` cases) of those ``viewer`` may see, in ``states`` when given, via the index.
 
     Newest first for lists; oldest first for work queues (the cases nearest their time limit).
+    ``states`` are desk states (``Case.desk_state``: the ledger's, with RECORDED_COMPLETE for a
+    finished recorded case), as the index holds them.
 
     The index filters on the *stored* state; an expired filing is stored as FILED (design §3.14), so
     asking for EXPIRED asks the index for FILED and the deadline decides.
     """
-    stored = {s.value for s in states} | ({AppState.FILED.value} if AppState.EXPIRED in states else set())
+    wanted = {str(state) for state in states}
+    stored = wanted | ({AppState.FILED.value} if AppState.EXPIRED.value in wanted else set())
     found = []
     for application_id in index.ids(who(store, viewer), states=stored, limit=DEFAULT_LIMIT,
-                                    oldest_first=oldest_first):
+                                    offset=(max(1, page) - 1) * DEFAULT_LIMIT, oldest_first=oldest_first):
         row = store.get(keys.application(application_id))
         if row is None:
             continue
         application = Application.from_json(row)
-        state = effective_state(application, at_ms)
-        if may_see(store, viewer, application) and (not states or state in states):
-            found.append(Case(application=application, state=state))
+        item = Case(application=application, state=effective_state(application, at_ms))
+        if may_see(store, viewer, application) and (not wanted or item.desk_state in wanted):
+            found.append(item)
     return found
+
+
+def paged(  # noqa: PLR0913  (as ``listed``)
+        index: CaseIndex, store: LedgerStore, viewer: Viewer, at_ms: int, *,
+        states: Collection[str] = (), oldest_first: bool = False, page: int = 1) -> Paged:
+    """Page ``page`` of a desk's list with how many cases the list holds (a page past the end shows the last).
+
+    The count is the index's (``CaseIndex.count``), by the state it stores: exact for the registry's
+    lists; an owner's or a bank's counts the cases naming them as the index has them.
+    """
+    total = index.count(who(store, viewer), states={str(state) for state in states})
+    shown = min(max(1, page), Paged(cases=[], total=total, page=1).pages)
+    found = listed(index, store, viewer, at_ms, states=states, oldest_first=oldest_first, page=shown)
+    return Paged(cases=found, total=total, page=shown)
 
 
 def who(store: LedgerStore, viewer: Viewer) -> Who:
@@ -161,11 +235,6 @@ def who(store: LedgerStore, viewer: Viewer) -> Who:
     parties = tuple(sorted(str(row["party_id"]) for _, row in store.scan("identity/orgparty/")
                            if row.get("org") == viewer.org))
     return Who(org=viewer.org, parties=parties)
-
-
-def count(store: LedgerStore, viewer: Viewer, index: CaseIndex) -> int:
-    """How many cases ``viewer`` may see in all (a desk shows it beside a list cut at its limit)."""
-    return index.count(who(store, viewer))
 
 
 def awaiting(store: LedgerStore, viewer: Viewer, found: list[Case]) -> list[tuple[Case, str]]:

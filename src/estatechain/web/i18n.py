@@ -89,7 +89,8 @@ ROLE_NAMES: Final = {
 STATE_NAMES: Final = {
     "FILED": N_("Filed, awaiting confirmation"), "CONFIRMED": N_("Confirmed, awaiting intake"),
     "ACCEPTED": N_("Accepted, under review"), "APPROVED": N_("Approved, awaiting recording"),
-    "ON_HOLD": N_("On hold"), "RECORDED": N_("Recorded, certificate pending"), "CERTIFIED": N_("Certified"),
+    "ON_HOLD": N_("On hold"), "RECORDED": N_("Recorded, certificate pending"),
+    "RECORDED_COMPLETE": N_("Recorded (complete)"), "CERTIFIED": N_("Certified"),
     "DECLINED": N_("Declined"), "WITHDRAWN": N_("Withdrawn"), "NOT_ACCEPTED": N_("Not accepted"),
     "REFUSED": N_("Refused"), "EXPIRED": N_("Expired unconfirmed"),
 }

@@ -26,13 +26,18 @@ from typing import Final
 from estatechain.contract import keys
 from estatechain.contract.checks.notices import check_v14_notice_consent
 from estatechain.contract.checks.parties import check_v6_mortgagors
-from estatechain.contract.checks.register import check_v13_not_seized, check_v16_duplicate, current_mortgages
+from estatechain.contract.checks.register import (
+    check_v13_not_seized,
+    check_v16_duplicate,
+    current_mortgages,
+    open_applications,
+)
 from estatechain.contract.checks.unit import check_v2_housing, load_ownership, load_unit
 from estatechain.contract.civil_date import MS_PER_DAY, iso_date, shanghai_day
 from estatechain.contract.command import Rejected
 from estatechain.contract.context import BlockContext
 from estatechain.contract.effects import Put
-from estatechain.contract.records import Application, Capacity, FieldError, Mortgage
+from estatechain.contract.records import Application, Capacity, FieldError, Mortgage, effective_state
 from estatechain.contract.records.application import AppState
 from estatechain.contract.rule import malformed
 from estatechain.contract.rules import conversion, mortgage, mortgage_cancel, registration, transfer_mortgage
@@ -141,6 +146,44 @@ def ranks(view: StateView, ctx: BlockContext, application: Application, state: A
                          this_case=old is None or after is None))
     rows.sort(key=lambda r: (r.after is None, r.after or 0, r.before or 0))
     return Ranks(rows=tuple(rows), after_known=True, changes_ranks=True, blocked=None, assumed_acceptance=assumed)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OtherCase:
+    """Another open case on the same unit, as the desk lists it beside this one."""
+
+    application_id: str
+    business_type: str
+    state: str
+    accepted_before: bool | None
+    """Accepted before this case (True), after it (False), or not accepted yet (None)."""
+
+
+def other_cases(view: StateView, application: Application, time_ms: int) -> tuple[OtherCase, ...]:
+    """The unit's other open cases, in acceptance order, each placed against this case.
+
+    Ranks follow acceptance, not recording (细则 67): a mortgage accepted before this case and
+    recorded after it still takes the earlier rank and moves this case's entry down, after its
+    certificate may already say otherwise. Two cases on one notice or one mortgage (a change while a
+    conversion is pending) collide at recording. The reviewer sees them here before signing.
+    """
+    mine = application.priority_key
+    found = []
+    for other in open_applications(view, application.unit_number, time_ms):
+        if other.application_id == application.application_id:
+            continue
+        key = other.priority_key
+        before = None if key is None else (True if mine is None else key < mine)
+        found.append((key is None, key or "", other.filed_ms,
+                      OtherCase(application_id=other.application_id, business_type=other.business_type,
+                                state=effective_state(other, time_ms).value, accepted_before=before)))
+    return tuple(case for *_, case in sorted(found, key=lambda entry: entry[:3]))
+
+
+def demoted(found: Ranks) -> tuple[RankRow, ...]:
+    """Entries with a certificate that recording this case would move to a later rank (their 附记 would be stale)."""
+    return tuple(r for r in found.rows if found.after_known and r.certificate_number and r.before is not None
+                 and r.after is not None and r.after > r.before)
 
 
 def _blocking(check: Callable[[StateView, BlockContext, Application], Rejected | None], view: StateView,

@@ -19,7 +19,7 @@ from fastapi import APIRouter, Request, Response
 from estatechain.certificates.desk import CertificateDesk
 from estatechain.certificates.pdf import certificate_pdf
 from estatechain.contract.working_days import WorkingDays
-from estatechain.errors import EstatechainError
+from estatechain.errors import Conflict, EstatechainError, NotFound
 from estatechain.node.service import NodeService
 from estatechain.web import cases as queries
 from estatechain.web import history, review
@@ -99,17 +99,16 @@ def _load(parts: Portal, account: Account, application_id: str) -> queries.Case:
 
 
 @router.get("/cases")
-async def all_cases(session: Member, parts: PortalDep) -> Response:
-    """The newest cases the account may see, how many there are in all, and each one's legal clock."""
+async def all_cases(session: Member, parts: PortalDep, page: int = 1) -> Response:
+    """The cases the account may see, newest first and page by page, how many in all, each one's legal clock."""
     assert session.account is not None
     cases = await parts.cases.ready()  # a first build reads every application: off the loop
     store = parts.service.store
     viewer = viewer_of(parts, session.account)
     now = queries.now_ms(store, parts.service.clock.now_ms())
-    found = queries.listed(cases, store, viewer, now)
+    found = queries.paged(cases, store, viewer, now, page=page)
     return render("cases.html", session, cases=found, title=N_("Cases"),
-                  total=queries.count(store, viewer, cases),
-                  clocks=review.clocks(found, now, WorkingDays(store)))
+                  clocks=review.clocks(found.cases, now, WorkingDays(store)))
 
 
 @router.get("/cases/{application_id}")
@@ -117,6 +116,8 @@ async def case_page(application_id: str, request: Request, session: Member, part
                     done: str | None = None) -> Response:
     """The case: parties, details, materials, timeline, the clock, and the steps this account may take.
 
+    ``application_id`` may be the short id the lists print (any unique prefix of ``SHORT_ID`` hex
+    digits or more, among the cases the account may see): the page then redirects to the full id.
     Registry staff also get the review desk (``review.py``): the unit's mortgages with ranks before
     and after, every register check with its result, and the verdict of the step they would sign.
     The filing bank sees the ranks before and after, other mortgagees' entries only as ranks.
@@ -131,6 +132,11 @@ def _case_response(  # noqa: PLR0913  (keywords only: what a refused decision br
     """The case page; ``refused``: a decision that could not be prepared, shown on its form with what was typed."""
     assert session.account is not None
     account = session.account
+    matches = queries.matching(parts.service.store, viewer_of(parts, account), application_id)
+    if len(matches) > 1:
+        raise PortalProblem(409, N_("More than one case begins with these characters: type more of the case's id."))
+    if matches and matches[0] != application_id:
+        return redirect(f"/cases/{matches[0]}", session)
     item = _load(parts, account, application_id)
     viewer = viewer_of(parts, account)
     store = parts.service.store
@@ -150,14 +156,28 @@ def _case_response(  # noqa: PLR0913  (keywords only: what a refused decision br
     elif account.role.startswith("bank.") and account.org == item.application.filer_org:
         desk = _filer_ranks(parts, account, item, fingerprint)
     viewable = _viewable(request, parts, account, item)
+    names = _applicant_names(request, parts, item) if viewer.org_type == "registry" else {}
     response = render("case.html", session, status=status, case=item, steps=steps, timeline=timeline,
-                      blocked=blocked, done=done, refused=refused,
+                      blocked=blocked, done=done, refused=refused, names=names,
                       missing_items=MISSING_ITEMS, reasons=REFUSAL_REASONS, desk=desk, viewable=viewable,
                       clock=review.clock(item.application, item.state, now, WorkingDays(store)),
                       reason_steps=("not-accept", "refuse", "hold"), detail_labels=DETAIL_LABELS)
     if viewable:
         response.headers["Content-Security-Policy"] = CASE_CSP
     return response
+
+
+def _applicant_names(request: Request, parts: Portal, item: queries.Case) -> dict[str, str]:
+    """The applicants' names and ID documents, opened by the registry's node for its own staff.
+
+    The registry examines the case against the contracts and ID copies, so its desks need the names;
+    no other org's page gets them (they stay sealed to the registry, off the shared ledger).
+    """
+    try:
+        desk = certificate_desk(request, parts.service)
+    except PortalProblem:
+        return {}  # a registry node without the issuer's keys cannot open the records: party ids only
+    return desk.applicant_names([a.party for a in item.application.applicants])
 
 
 def _viewable(request: Request, parts: Portal, account: Account, item: queries.Case) -> dict[str, str]:
@@ -212,6 +232,7 @@ def _review_desk(parts: Portal, account: Account, item: queries.Case, steps: lis
                          "code": None if failure is None else failure.code,
                          "texts": {} if failure is None else rule_texts(failure.code, failure.detail)})
     return {"ranks": ranks, "rank_blocked": _blocked(ranks), "verdicts": verdicts, "limited": False,
+            "others": review.other_cases(store, item.application, ctx.block_time_ms), "demoted": review.demoted(ranks),
             "own_party": None, "notice_lapse": review.notice_lapse(store, ctx, item.application),
             "rules": [{"rule": r.rule, "label": r.label, "passed": r.passed, "code": r.code,
                        "texts": {} if r.code is None else rule_texts(r.code, r.detail)} for r in rules]}
@@ -243,8 +264,12 @@ async def take_step(  # noqa: PLR0913, PLR0917  (FastAPI injects each by name)
     if step.path == "issue":
         try:
             document = certificate_desk(request, parts.service).prepare(application_id)
-        except EstatechainError as exc:
-            raise PortalProblem(409, str(exc)) from None
+        except NotFound:
+            raise PortalProblem(409, N_("This case's register entry is missing on this node, so its certificate "
+                                        "cannot be made.")) from None
+        except Conflict:
+            raise PortalProblem(409, N_("This case has no certificate left for this desk to issue: it was issued "
+                                        "already, or the case issues none. Reload the case.")) from None
         record = document["record"]
         assert isinstance(record, dict)
         extra = {"document_sha256": str(document["document_sha256"]), "elicence_id": str(record["elicence_id"])}

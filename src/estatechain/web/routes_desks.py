@@ -51,7 +51,8 @@ router = APIRouter(prefix="/portal", route_class=PortalRoute, include_in_schema=
 
 REGISTRY_QUEUES: Final = {"registry.intake": AppState.CONFIRMED, "registry.reviewer": AppState.ACCEPTED,
                           "registry.recorder": AppState.APPROVED, "registry.issuer": AppState.RECORDED}
-"""Which state's cases each registry role works on."""
+"""Which state's cases each registry role works on: the issuer's are the recorded cases whose
+registration certificate it issues (``Case.desk_state``); a finished recorded case is in no queue."""
 UNIT_NUMBER_LENGTH: Final = 28
 
 
@@ -61,14 +62,16 @@ def _require(session_role: str, prefix: str) -> None:
 
 
 @router.get("/bank")
-async def bank_desk(session: Member, parts: PortalDep, done: str | None = None) -> Response:
+async def bank_desk(session: Member, parts: PortalDep, done: str | None = None, page: int = 1) -> Response:
     """The bank's cases with status and legal clock, and those waiting for the bank's own confirmation."""
     await parts.cases.ready()  # a first build reads every application: off the loop
-    return _cases_desk("bank.html", "bank.", session, parts, done)
+    return _cases_desk("bank.html", "bank.", session, parts, done=done, page=page)
 
 
-def _cases_desk(template: str, role_prefix: str, session: Member, parts: PortalDep, done: str | None) -> Response:
-    """The newest cases the account may see, each with its clock, and those waiting for its confirmation.
+def _cases_desk(  # noqa: PLR0913  (the template and role, then what the request brings, by keyword)
+        template: str, role_prefix: str, session: Member, parts: PortalDep, *, done: str | None, page: int,
+) -> Response:
+    """The account's cases newest first, page by page, each with its clock, and those waiting for its confirmation.
 
     The waiting ones are read from the cases still FILED, oldest first (nearest their confirmation
     deadline); the bank and the owner desks differ only in their template and role.
@@ -78,11 +81,11 @@ def _cases_desk(template: str, role_prefix: str, session: Member, parts: PortalD
     store = parts.service.store
     viewer = viewer_of(parts, session.account)
     now = queries.now_ms(store, parts.service.clock.now_ms())
-    found = queries.listed(parts.cases.index, store, viewer, now)
+    found = queries.paged(parts.cases.index, store, viewer, now, page=page)
     filed = queries.listed(parts.cases.index, store, viewer, now, states=[AppState.FILED], oldest_first=True)
     return render(template, session, cases=found, awaiting=queries.awaiting(store, viewer, filed), done=done,
-                  total=queries.count(store, viewer, parts.cases.index),
-                  clocks=review.clocks(found, now, WorkingDays(store)), org_labels=org_names(parts.service.genesis))
+                  clocks=review.clocks(found.cases, now, WorkingDays(store)),
+                  org_labels=org_names(parts.service.genesis))
 
 
 def _register(parts: PortalDep, entries: queries.UnitEntries, bank_party: str) -> Register:
@@ -175,17 +178,21 @@ async def file_application(request: Request, session: Member, form: CheckedForm,
 
 
 @router.get("/owner")
-async def owner_desk(session: Member, parts: PortalDep, done: str | None = None) -> Response:
+async def owner_desk(session: Member, parts: PortalDep, done: str | None = None, page: int = 1) -> Response:
     """Applications naming the owner that wait for their confirmation, and all their cases with their clocks."""
     await parts.cases.ready()  # a first build reads every application: off the loop
-    return _cases_desk("owner.html", "person", session, parts, done)
+    return _cases_desk("owner.html", "person", session, parts, done=done, page=page)
 
 
 @router.get("/registry")
-async def registry_desk(session: Member, parts: PortalDep, done: str | None = None) -> Response:
+async def registry_desk(  # noqa: PLR0913, PLR0917  (FastAPI injects each by name)
+        session: Member, parts: PortalDep, done: str | None = None, page: int = 1, held_page: int = 1,
+        all_page: int = 1) -> Response:
     """The queue of the account's registry role, the cases on hold, and every case, each with its legal clock.
 
-    The clock (``review.clock``) counts the 30 working days of 条例 20 by the ledger's calendar; a case
+    Each list says how many cases it holds and pages through them (``page``, ``held_page``,
+    ``all_page``): the queues oldest first (nearest their time limit), every case newest first. The
+    clock (``review.clock``) counts the 30 working days of 条例 20 by the ledger's calendar; a case
     past the limit or within 3 working days of it is flagged in words, not by colour alone.
     """
     assert session.account is not None
@@ -194,12 +201,11 @@ async def registry_desk(session: Member, parts: PortalDep, done: str | None = No
     store = parts.service.store
     viewer = viewer_of(parts, session.account)
     now = queries.now_ms(store, parts.service.clock.now_ms())
-    found = queries.listed(cases, store, viewer, now)
+    found = queries.paged(cases, store, viewer, now, page=all_page)
     wanted = REGISTRY_QUEUES.get(session.account.role)
-    queue = [] if wanted is None else queries.listed(cases, store, viewer, now, states=[wanted],
-                                                     oldest_first=True)
-    held = queries.listed(cases, store, viewer, now, states=[AppState.ON_HOLD], oldest_first=True)
+    queue = (queries.Paged(cases=[], total=0, page=1) if wanted is None
+             else queries.paged(cases, store, viewer, now, states=[wanted], oldest_first=True, page=page))
+    held = queries.paged(cases, store, viewer, now, states=[AppState.ON_HOLD], oldest_first=True, page=held_page)
     calendar = WorkingDays(store)
     return render("registry.html", session, cases=found, queue=queue, held=held, done=done,
-                  total=queries.count(store, viewer, cases),
-                  clocks=review.clocks([*queue, *held, *found], now, calendar))
+                  clocks=review.clocks([*queue.cases, *held.cases, *found.cases], now, calendar))

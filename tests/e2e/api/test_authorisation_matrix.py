@@ -11,7 +11,8 @@ loudly once the node is fixed, so the mark is then removed.
 The world every cell reads is built once over the synthetic register (``register_node``): the filing
 bank (icbc-gz) uploads materials and files a first-mortgage application for the owner's unit naming
 them, makes a pre-loan inquiry; the owner (gz-identity/person1) uploads a material and inquires into
-their own unit; every member org registers a webhook (to a closed loopback port).
+their own unit; every member org's administrator (``org.admin``, no column here) registers the org's
+webhook (to a closed loopback port): no column's role may set or remove it.
 """
 
 from __future__ import annotations
@@ -186,9 +187,8 @@ def _build(world: World) -> None:
     world.ids["bank_inquiry"] = _commit(reg, FILER, "inquiry.request",
                                         {"unit_number": unit, "basis": "intent", "purpose": "PRE_LOAN"})
     world.ids["owner_inquiry"] = _commit(reg, OWNER_A, "inquiry.request", {"unit_number": unit, "basis": "own_right"})
-    for handle in ("gz-registry/intake1", FILER, OTHER_BANK, "gz-court/court1", "gz-regulator/auditor1",
-                   "gz-identity/officer1", "poly-developer/developer1"):
-        hook = world.call(handle, "POST", "/v1/webhooks", content=orjson.dumps({"url": DEAD_HOOK}),
+    for org in ("gz-registry", BANK_ORG, "ccb-gz", "gz-court", "gz-regulator", "gz-identity", "poly-developer"):
+        hook = world.call(f"{org}/org-admin", "POST", "/v1/webhooks", content=orjson.dumps({"url": DEAD_HOOK}),
                           content_type="application/json")
         assert hook.status_code == 201, hook.text
 
@@ -228,6 +228,13 @@ def get(path: str) -> Build:
     """A GET of ``path`` with ``{name}`` filled from the world's ids."""
     def build(world: World, column: str) -> httpx.Request:
         return world.request("GET", path.format(**world.ids), signer=world.identity(column))
+    return build
+
+
+def delete(path: str) -> Build:
+    """A DELETE of ``path``."""
+    def build(world: World, column: str) -> httpx.Request:
+        return world.request("DELETE", path, signer=world.identity(column))
     return build
 
 
@@ -354,11 +361,13 @@ ROWS: Final[tuple[Row, ...]] = (
         get("/v1/materials/{bank_material}")),
     Row("GET", "/v1/materials/{sha256}", "uploaded by the owner", only(200, *REGISTRY, "owner"),
         get("/v1/materials/{owner_material}")),
-    # Events and webhooks: member orgs' systems, never persons.
+    # Events and webhooks: member orgs' systems, never persons. Only an org's org.admin (no column) sets or
+    # removes where its events go; its staff read the registration and the log.
     Row("GET", "/v1/events", "the caller org's stream", only(200, *SIGNED, denied=403) | dict.fromkeys(PERSONS, 403),
         get("/v1/events")),
-    Row("POST", "/v1/webhooks", "the caller org's URL", only(201, *SIGNED) | dict.fromkeys(PERSONS, 403),
+    Row("POST", "/v1/webhooks", "the caller org's URL", only(201),
         post_json("/v1/webhooks", lambda _: {"url": DEAD_HOOK})),
+    Row("DELETE", "/v1/webhooks", "the caller org's URL", only(200), delete("/v1/webhooks")),
     Row("GET", "/v1/webhooks", "the caller org's URL", only(200, *SIGNED) | dict.fromkeys(PERSONS, 403),
         get("/v1/webhooks")),
     Row("GET", "/v1/webhooks/deliveries", "the caller org's log", only(200, *SIGNED) | dict.fromkeys(PERSONS, 403),

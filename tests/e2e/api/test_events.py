@@ -1,4 +1,7 @@
-"""Events over real HTTP: a committed tx yields an SSE event and a signed webhook; a cursor resumes a stream."""
+"""Events over real HTTP: a committed tx yields an SSE event and a signed webhook; a cursor resumes a stream.
+
+Only an org's administrator (``org.admin``) sets or removes its webhook; its clerks and approvers may not.
+"""
 
 from __future__ import annotations
 
@@ -31,6 +34,7 @@ from estatechain.sdk import Client, ClientIdentity, ServerError
 from estatechain.storage.store import LedgerStore
 
 OPERATOR = "icbc-gz/operator1"
+ADMIN = "icbc-gz/org-admin"
 OTHER_BANK = "ccb-gz/operator1"
 
 
@@ -112,11 +116,18 @@ def note(key: str) -> dict[str, Any]:
     return {"data": {"n": 1}, "if_absent": True, "key": key}
 
 
-async def register(client: Client, url: str) -> dict[str, Any]:
-    request = client.build_request("POST", "/v1/webhooks", content=canonical.encode({"url": url}),
-                                   target=await client.target())
-    answer: dict[str, Any] = await client.send(request)
-    return answer
+async def webhooks(node: Node, handle: str, method: str, url: str | None = None) -> dict[str, Any]:
+    """``method`` /v1/webhooks signed by ``handle`` (POST with ``url``); the node's answer, or its error raised."""
+    async with Client(node.url, node.identity(handle)) as client:
+        content = None if url is None else canonical.encode({"url": url})
+        answer: dict[str, Any] = await client.send(
+            client.build_request(method, "/v1/webhooks", content=content, target=await client.target()))
+        return answer
+
+
+async def register(node: Node, url: str) -> dict[str, Any]:
+    """Set icbc-gz's webhook as its org admin."""
+    return await webhooks(node, ADMIN, "POST", url)
 
 
 async def next_event(stream: AsyncGenerator[dict[str, Any]], timeout_s: float = 10) -> dict[str, Any]:
@@ -135,7 +146,7 @@ def test_a_committed_tx_gives_an_sse_event_and_a_signed_webhook(node: Node) -> N
         with receiver() as hooks:
             async with Client(node.url, node.identity(OPERATOR)) as client:
                 chain_id = await client.chain_id()
-                registered = await register(client, hooks.url)
+                registered = await register(node, hooks.url)
                 assert registered["org"] == "icbc-gz"
                 stream = client.events(heartbeat_s=1)
                 listening = asyncio.create_task(next_event(stream))
@@ -220,7 +231,7 @@ def test_the_delivery_log_pages_after_a_cursor_with_every_attempt_once_and_in_or
     async def scenario() -> None:
         with receiver() as hooks:
             async with Client(node.url, node.identity(OPERATOR)) as client:
-                await register(client, hooks.url)
+                await register(node, hooks.url)
                 for k in range(notes):
                     await client.submit_and_wait("note.put", note(f"page/{k}"))
                 deadline = time.monotonic() + 15
@@ -250,5 +261,45 @@ def test_the_delivery_log_pages_after_a_cursor_with_every_attempt_once_and_in_or
                     await log(client, after=-1)
                 assert (bad.value.status, bad.value.code) == (422, "VALIDATION_FAILED")
                 assert "query.after" in bad.value.detail
+
+    asyncio.run(scenario())
+
+
+def test_only_the_org_admin_sets_or_removes_the_webhook_and_after_removal_nothing_is_sent(node: Node) -> None:
+    async def scenario() -> None:
+        with receiver() as hooks, receiver() as elsewhere:
+            for handle in (OPERATOR, "icbc-gz/approver1"):  # a clerk or approver cannot redirect the org's events
+                with pytest.raises(ServerError) as refused:
+                    await webhooks(node, handle, "POST", elsewhere.url)
+                assert (refused.value.status, refused.value.code) == (403, "FORBIDDEN")
+            registered = await register(node, hooks.url)
+            assert (registered["org"], registered["url"]) == ("icbc-gz", hooks.url)
+            assert (await webhooks(node, OPERATOR, "GET"))["url"] == hooks.url  # staff may read it
+            for handle in (OPERATOR, "icbc-gz/approver1"):  # nor silence them
+                with pytest.raises(ServerError) as refused:
+                    await webhooks(node, handle, "DELETE")
+                assert (refused.value.status, refused.value.code) == (403, "FORBIDDEN")
+
+            async with Client(node.url, node.identity(OPERATOR)) as client:
+                signed, _ = await client.submit_and_wait("note.put", note("hook/kept"))
+                await wait_for(lambda: any(orjson.loads(b)["event"]["tx_id"] == signed.tx_id
+                                           for _, b in hooks.received))
+                removed = await webhooks(node, ADMIN, "DELETE")
+                assert (removed["org"], removed["url"], removed["dropped"]) == ("icbc-gz", hooks.url, 0)
+                with pytest.raises(ServerError) as gone:
+                    await webhooks(node, OPERATOR, "GET")
+                assert gone.value.status == 404
+                with pytest.raises(ServerError) as again:
+                    await webhooks(node, ADMIN, "DELETE")
+                assert again.value.status == 404
+                before = len(hooks.received)
+                later, _ = await client.submit_and_wait("note.put", note("hook/after-removal"))
+                stream = client.events(after="0.0", heartbeat_s=1)  # the event is still in the ledger
+                assert (await next_event(stream))["tx_id"] == signed.tx_id
+                assert (await next_event(stream))["tx_id"] == later.tx_id
+                await stream.aclose()
+                await asyncio.sleep(1.0)
+                assert len(hooks.received) == before, "an event was POSTed after the webhook was removed"
+            assert elsewhere.received == []
 
     asyncio.run(scenario())

@@ -46,7 +46,8 @@ def test_a_registry_node_signs_with_its_keystore_alone_and_refuses_a_wrong_passp
                                "--out", str(tmp_path / "keystore"), "--passphrase-file", str(pass_file)])
     assert made.exit_code == 0, made.output
     assert "document signer" in made.output
-    listed = runner.invoke(app, ["keystore", "list", str(tmp_path / "keystore"), "--passphrase-file", str(pass_file)])
+    listed = runner.invoke(app, ["keystore", "list", str(tmp_path / "keystore")],  # the variable the node reads
+                           env={"ESTATECHAIN_KEYSTORE_PASSPHRASE_FILE": str(pass_file)})
     assert listed.exit_code == 0, listed.output
     assert registry_node.fingerprint[:16] in listed.output.replace("\n", "").replace("│", "").replace(" ", "")
     assert "icbc-gz" not in listed.output  # an org's keystore holds its own keys only

@@ -22,7 +22,7 @@ def test_consistency_between_two_heads_verifies(node: RunningNode) -> None:
         old = client.head().header
         client.submit_and_wait("note.put", {"data": {}, "if_absent": False, "key": "p/2"})
         new = client.head().header
-        proof = client._run(client._client.consistency_proof(old.txlog_size, new.txlog_size))
+        proof = client.consistency_proof(old.txlog_size, new.txlog_size)
     assert proof["old_root"] == old.txlog_root
     assert proof["root"] == new.txlog_root
     assert verify_consistency(sha256, old.txlog_size, new.txlog_size, [bytes.fromhex(p) for p in proof["proof"]],

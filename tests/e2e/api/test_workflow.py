@@ -65,6 +65,9 @@ def test_first_registration_through_the_sdk_ends_certified_with_the_certificate_
         await ok(reg, "gz-registry/intake1", "accept", application_id=app)
         await ok(reg, "gz-registry/reviewer1", "review", application_id=app)
         await ok(reg, "gz-registry/recorder2", "record", application_id=app)
+        async with client(reg, f"{BANK}/operator1") as bank:
+            recorded: dict[str, Any] = await bank._send("GET", f"/v1/applications/{app}")
+        assert (recorded["state"], recorded["complete"]) == ("RECORDED", False)  # its certificate is still to come
         issued = await ok(reg, "gz-registry/issuer1", "issue", application_id=app, document_sha256=h(f"pdf:{app}"))
         async with client(reg, f"{BANK}/operator1") as bank:
             seen: dict[str, Any] = await bank._send("GET", f"/v1/applications/{app}")
@@ -81,6 +84,8 @@ def test_first_registration_through_the_sdk_ends_certified_with_the_certificate_
     assert seen["certificate_number"] == CERTIFICATE
     assert seen["unit_number"] == owner.unit_number
     assert set(seen["confirmed"]) == {owner.party_id, bank_party}
+    assert seen["complete"] is True
+    assert seen["confirm_deadline_ms"] > int(seen["steps"]["accepted"]["at_ms"]) - 86_400_000 * 30
 
 
 def test_the_prepared_payload_is_the_exact_canonical_bytes_the_caller_signs(reg: RegisterNode) -> None:
@@ -182,3 +187,20 @@ def test_a_filing_citing_a_material_this_node_does_not_hold_is_not_prepared(reg:
     assert (other_size.status, other_size.code, other_size.detail["field"]) == (422, "MATERIAL_MISMATCH",
                                                                               "materials[2]")
     assert prepared.command == "application.file"
+
+
+def test_a_record_ref_that_is_no_record_id_is_refused_before_signing(reg: RegisterNode) -> None:
+    """The contract takes only 64 lower-case hex as ``record_ref``: anything else is an invalid tx kept forever."""
+    filing = mortgage_filing(reg, OWNER_A, "LOAN-E2E-REF")
+    owner = next(a for a in filing["applicants"] if a["capacity"] == "mortgagor")
+    owner["record_ref"] = "李婷的档案"
+
+    async def refused() -> ServerError:
+        async with client(reg, f"{BANK}/operator1") as c:
+            with pytest.raises(ServerError) as caught:
+                await c.prepare("file", **await with_uploaded_materials(filing, c.upload_material))
+            return caught.value
+
+    error = run(refused())
+    assert (error.status, error.code) == (422, "VALIDATION_FAILED")
+    assert "body.applicants.0.record_ref" in error.detail

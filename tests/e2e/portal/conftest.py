@@ -9,10 +9,6 @@ browser download is not used, and a missing browser fails the tests with the rea
 
 from __future__ import annotations
 
-import asyncio
-import json
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Final
@@ -20,13 +16,8 @@ from typing import Final
 import pytest
 from playwright.sync_api import Browser, Playwright, sync_playwright
 
-from estatechain.api.server import NodeServer
-from estatechain.cli.main import init, node_dir
-from estatechain.clock import SystemClock
-from estatechain.node.bootstrap import build_node
-from estatechain.node.settings import Settings
-from estatechain.web.devaccounts import ensure_dev_accounts
-from portal.portal_people import Person, PortalNode
+from estatechain.cli.main import init
+from portal.portal_people import Person, PortalNode, serve_node
 
 CHROMIUM: Final = Path("/usr/bin/chromium")
 ARGS: Final = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -39,23 +30,8 @@ SEED: Final = 20260104
 def node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PortalNode]:
     directory = tmp_path_factory.mktemp("portal") / "devnet"
     init(directory, units=UNITS, seed=SEED)
-    accounts = ensure_dev_accounts(directory, node_dir(directory), clock=SystemClock())
-    server = NodeServer(build_node(Settings(ledger_dir=node_dir(directory), port=0)), log_level="error")
-    thread = threading.Thread(target=lambda: asyncio.run(server.serve()), daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline, "the node did not start"
-        assert thread.is_alive(), "the node thread died"
-        time.sleep(0.02)
-    owners = json.loads((directory / "orgs" / "gz-identity" / "dev-owners.json").read_text(encoding="utf-8"))
-    try:
-        yield PortalNode(url=f"http://127.0.0.1:{server.port}", directory=directory,
-                         passwords={a.username: a.password for a in accounts if a.password is not None},
-                         owners=owners)
-    finally:
-        server.stop()
-        thread.join(timeout=15)
+    with serve_node(directory) as served:
+        yield served
 
 
 @pytest.fixture(scope="package")

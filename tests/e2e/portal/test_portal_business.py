@@ -6,9 +6,10 @@ notice's certificate number: a bank looks up only by its own registration certif
 verify, the old certificate then showing as superseded. A mortgage
 cancellation (an imported mortgage ICBC holds, the loan repaid; ICBC applies alone) is recorded and the
 certificate it named turns cancelled on the public page: a cancellation issues no certificate
-(``mortgage_cancel.CANCEL``). A maximum-amount filing and a 预抵押 first filing, once confirmed,
-wait in the registry's intake queue. The pre-sale flats are entered by the registry's own
-``register.import``, the way every unit reaches the ledger.
+(``mortgage_cancel.CANCEL``), so the recorded case is finished, never in the issuer's queue. A
+maximum-amount filing and a 预抵押 first filing, once confirmed, wait in the registry's intake queue.
+The pre-sale flats are entered by the registry's own ``register.import``, the way every unit
+reaches the ledger.
 """
 
 from __future__ import annotations
@@ -149,8 +150,17 @@ def test_a_repaid_mortgage_is_cancelled_and_its_certificate_shows_cancelled(
 
     take(signed_in(browser, node, people, ICBC_APPROVER), case_id, "confirm")  # the bank alone applies
     recorder = registry_records(browser, node, people, case_id)
-    assert recorder.page.inner_text("[data-testid=state]").strip() == "已登簿，待发证"
-    assert recorder.page.inner_text("[data-testid=certificate-number]").strip() == "—"  # nothing to issue
+    assert recorder.page.inner_text("[data-testid=state]").strip() == "已登簿（办结）"  # finished: nothing to issue
+    assert recorder.page.inner_text("[data-testid=certificate-number]").strip() == "—"
+    assert recorder.page.inner_text("[data-testid=no-certificate]").strip() == "本类登记不颁发证明：登簿即办结。"
+    issuer = signed_in(browser, node, people, "gz-registry/issuer1")
+    issuer.page.goto(f"{node.portal}/registry")
+    assert case_id[:12] not in issuer.page.inner_text("[data-testid=queue]")  # never in the issuer's queue
+    issuer.page.goto(f"{node.portal}/cases/{case_id}")
+    assert issuer.page.locator(f"form[action$='/{case_id}/issue']").count() == 0
+    clerk.page.goto(f"{node.portal}/bank")
+    row = clerk.page.locator("table.cases tbody tr", has_text=case_id[:12])
+    assert row.locator("[data-testid=case-state]").inner_text().strip() == "已登簿（办结）"
 
     anonymous = Person(browser, node, "")
     people.append(anonymous)

@@ -13,10 +13,27 @@ import time
 
 from playwright.sync_api import Browser, Page
 
+from estatechain.certificates.parties import PartyDirectory
+from estatechain.contract.records import PartyRef
+from estatechain.storage.store import LedgerStore
 from portal.portal_people import Person, PortalNode, fill_filing, open_filing, sign_here, signed_in, take
 from portal.test_portal_court import lift, record_seizure
 
 OWNER = "gz-identity/person2"
+
+
+def sealed_identity(node: PortalNode, handle: str) -> str:
+    """The dev owner's name and ID document, opened from the registry's sealed store as the court's export would."""
+    owner = node.owners[handle]
+    store = LedgerStore.open(node.directory / "nodes" / "gz-registry", readonly=True)
+    try:
+        directory = PartyDirectory.from_dev(view=store, genesis=store.genesis, consortium_dir=node.directory,
+                                            ledger_dir=node.directory / "nodes" / "gz-registry", org_id="gz-registry")
+        record = directory._open(PartyRef(party_id=str(owner["party_id"]), record_ref=str(owner["record_ref"])))
+    finally:
+        store.close()
+    assert record is not None
+    return f"{record['name']} ({record['id_type']} {record['id_number']})"
 BANK = "ccb-gz"
 """Not the holder of the unit's current mortgage (ICBC's): the bank sees that entry as a rank only."""
 COURT = "gz-court/court1"
@@ -109,6 +126,12 @@ def test_the_review_desk_shows_ranks_rules_materials_and_clock_and_holds_and_res
     assert "frame-src 'self'" in response.headers["content-security-policy"]
     clock = page.locator("[data-testid=clock]")
     assert clock.get_attribute("data-left") == "30"
+    # The registry's desk names the applicants from their sealed records; the filing bank's page does not.
+    named = page.locator("[data-testid=applicant-name]").all_inner_texts()
+    assert named[0] == sealed_identity(node, OWNER)
+    assert "中国建设银行" in named[1]
+    clerk.page.goto(case_url)
+    assert clerk.page.locator("[data-testid=applicant-name]").count() == 0
     assert "clock-near" not in (clock.get_attribute("class") or "")
     assert "审核" in page.inner_text("[data-testid=verdict]")
     assert "规则允许" in page.inner_text("[data-testid=verdict]")

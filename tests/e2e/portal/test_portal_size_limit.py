@@ -11,10 +11,6 @@ signature. Shortened, the same decision is signed and recorded.
 
 from __future__ import annotations
 
-import asyncio
-import json
-import threading
-import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Final
@@ -22,15 +18,19 @@ from typing import Final
 import pytest
 from playwright.sync_api import Browser
 
-from estatechain.api.server import NodeServer
-from estatechain.cli.main import init, node_dir
-from estatechain.clock import SystemClock
+from estatechain.cli.main import init
 from estatechain.identity import devca
 from estatechain.identity.genesis import Policies
-from estatechain.node.bootstrap import build_node
-from estatechain.node.settings import Settings
-from estatechain.web.devaccounts import ensure_dev_accounts
-from portal.portal_people import Person, PortalNode, fill_filing, open_filing, sign_here, signed_in, take
+from portal.portal_people import (
+    Person,
+    PortalNode,
+    fill_filing,
+    open_filing,
+    serve_node,
+    sign_here,
+    signed_in,
+    take,
+)
 
 LIMIT: Final = 8192
 OWNER: Final = "gz-identity/person1"
@@ -46,25 +46,9 @@ def tight(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PortalNode]:
         patch.setattr(devca, "Policies", lambda: Policies(max_tx_bytes=LIMIT))  # `init` has no option for it
         # in a thread of its own: the package's Playwright already runs an event loop in this one
         worker.submit(init, directory, units=100, seed=20260104).result()
-    accounts = ensure_dev_accounts(directory, node_dir(directory), clock=SystemClock())
-    service = build_node(Settings(ledger_dir=node_dir(directory), port=0))
-    assert service.genesis.policies.max_tx_bytes == LIMIT
-    server = NodeServer(service, log_level="error")
-    thread = threading.Thread(target=lambda: asyncio.run(server.serve()), daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline, "the node did not start"
-        assert thread.is_alive(), "the node thread died"
-        time.sleep(0.02)
-    owners = json.loads((directory / "orgs" / "gz-identity" / "dev-owners.json").read_text(encoding="utf-8"))
-    try:
-        yield PortalNode(url=f"http://127.0.0.1:{server.port}", directory=directory,
-                         passwords={a.username: a.password for a in accounts if a.password is not None},
-                         owners=owners)
-    finally:
-        server.stop()
-        thread.join(timeout=15)
+    assert devca.load_dev_consortium(directory).genesis.policies.max_tx_bytes == LIMIT
+    with serve_node(directory) as node:
+        yield node
 
 
 def decide_not_accepted(intake: Person, case_id: str, note: str) -> int:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import BANK_A_PARTY, BANK_B_PARTY, OWNER_A, UNIT_B, Register, material
+from conftest import BANK_A_PARTY, BANK_B_PARTY, OWNER_A, OWNER_B, UNIT_B, Register, material
 
 NUMBER = "粤(2026)广州市不动产证明第00000001号"
 
@@ -44,12 +44,19 @@ def test_v19_wrong_unit_unknown_number_and_second_cancellation(reg: Register) ->
 def test_v19_owner_alone_needs_a_judgment_and_another_bank_is_not_the_holder(reg: Register) -> None:
     registered(reg)
     owner_only = reg.no("application.file", reg.filing(cancel_body(  # type: ignore[arg-type]
-        [{"party_id": OWNER_A, "capacity": "mortgagor"}], reason="OTHER")), "bank_a")
+        [{"party_id": OWNER_A, "capacity": "mortgagor"}], reason="OTHER")), OWNER_A)
     assert (owner_only.code, owner_only.detail["field"]) == ("V19_CANCELLATION_APPLICANT_INVALID", "applicants")
     other_bank = reg.no("application.file", reg.filing(cancel_body(  # type: ignore[arg-type]
         [{"party_id": BANK_B_PARTY, "capacity": "mortgagee"}])), "bank_b")
     assert other_bank.code == "V19_CANCELLATION_APPLICANT_INVALID"
-    with_judgment = reg.file(cancel_body([{"party_id": OWNER_A, "capacity": "mortgagor"}], reason="JUDGMENT"))  # type: ignore[arg-type]
+    owner_alone = cancel_body([{"party_id": OWNER_A, "capacity": "mortgagor"}], reason="JUDGMENT")
+    # a bank files a cancellation only as a mortgagee it acts for: not for the owner alone, not for another's mortgage
+    for bank in ("bank_a", "bank_b"):
+        unnamed = reg.no("application.file", reg.filing(owner_alone), bank)  # type: ignore[arg-type]
+        assert (unnamed.code, unnamed.detail["field"]) == ("FILER_NOT_APPLICANT_BANK", "applicants"), bank
+    stranger = reg.no("application.file", reg.filing(owner_alone), OWNER_B)  # type: ignore[arg-type]
+    assert (stranger.code, stranger.detail["field"]) == ("FILER_NOT_APPLICANT", "applicants")
+    with_judgment = reg.file(owner_alone, actor=OWNER_A)  # type: ignore[arg-type]
     assert reg.app(with_judgment)["state"] == "FILED"
 
 

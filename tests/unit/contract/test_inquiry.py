@@ -140,3 +140,18 @@ def test_a_pre_sale_buyer_may_list_who_looked_at_their_flat_until_the_purchase_e
     assert not may_list(pre.d.view, person(BUYER), PREDICTED)
     pre.case(pre.purchase_body(pre.presale(buyers=(BUYER_2,)), buyers=(BUYER_2,)), "developer")
     assert may_list(pre.d.view, person(BUYER_2), PREDICTED)  # the next buyer sees the flat's log
+
+
+def test_a_bank_on_its_own_right_or_a_consent_must_name_the_party_it_inquires_as(reg: Register) -> None:
+    """Without ``requester_party`` an org's own right or consent can never be checked: the request is
+    malformed and changes nothing, instead of a refusal the owner reads as the bank looking without a right."""
+    cases: tuple[tuple[str, dict[str, JSON]], ...] = (("own_right", {}),
+                                                       ("consent", {"consent_ids": [give_consent(reg)]}))
+    for basis, extra in cases:
+        missing = reg.no("inquiry.request", {"unit_number": UNIT_A, "basis": basis, "purpose": "PRE_LOAN", **extra},
+                         "bank_a")
+        assert (missing.code, missing.detail["field"]) == ("MALFORMED_COMMAND", "requester_party"), basis
+        assert "name the party the organisation inquires as" in missing.message
+    assert list(who_looked(reg.d.view, UNIT_A)) == []
+    intent = ask(reg, unit_number=UNIT_A, basis="intent", purpose="PRE_LOAN")  # a limited answer needs no party
+    assert intent["outcome"] == "GRANTED"

@@ -129,7 +129,7 @@ def test_passphrases_come_from_a_private_file_or_the_environment_and_must_be_lon
     path.chmod(0o600)
     assert read_passphrase(path, {}, "ESTATECHAIN_KEYSTORE_PASSPHRASE") == PASSPHRASE
     assert read_passphrase(None, {"V": "another long passphrase"}, "V") == b"another long passphrase"
-    with pytest.raises(InputError, match="set V or point"):
+    with pytest.raises(InputError, match="set V, or give a passphrase file"):
         read_passphrase(None, {}, "V")
     with pytest.raises(InputError, match="at least 12"):
         read_passphrase(None, {"V": "short"}, "V")

@@ -16,10 +16,10 @@ import httpx
 import orjson
 import pytest
 
-from estatechain.sdk import Client, RequestTarget
+from estatechain.sdk import Client, RequestTarget, SyncClient
 from estatechain.sdk.errors import SdkError
 from estatechain.sdk.identity import ClientIdentity
-from estatechain.sdk.sync import EventStream
+from estatechain.sdk.sync import EventStream, LoopThread
 
 CHAIN = "ab" * 32
 ORG = "icbc-gz"
@@ -86,19 +86,14 @@ def test_the_blocking_event_stream_raises_the_close_once_with_its_cursor_then_st
         return httpx.Response(200, content=event("3.0"), headers={"content-type": "text/event-stream"})
 
     identity = ClientIdentity(cert_der=b"\x30\x00", private_key=bytes(32), fingerprint="cd" * 32)
-    loop = asyncio.new_event_loop()
-    client = Client("http://node.test", identity, chain_id=CHAIN, node_org=ORG, transport=httpx.MockTransport(node))
-    try:
-        with EventStream(loop, client.events(after="2.0", heartbeat_s=1)) as stream:
-            assert next(stream)["cursor"] == "3.0"
-            with pytest.raises(SdkError, match=r"after='3\.0'"):
-                next(stream)
-            assert stream.ended
-            with pytest.raises(StopIteration):
-                next(stream)
-    finally:
-        loop.run_until_complete(client.aclose())
-        loop.close()
+    with SyncClient("http://node.test", identity, chain_id=CHAIN, node_org=ORG,
+                    transport=httpx.MockTransport(node)) as client, client.events(after="2.0", heartbeat_s=1) as stream:
+        assert next(stream)["cursor"] == "3.0"
+        with pytest.raises(SdkError, match=r"after='3\.0'"):
+            next(stream)
+        assert stream.ended
+        with pytest.raises(StopIteration):
+            next(stream)
 
 
 def test_stop_from_a_signal_handler_in_the_iterating_thread_does_not_hang() -> None:
@@ -108,8 +103,8 @@ def test_stop_from_a_signal_handler_in_the_iterating_thread_does_not_hang() -> N
         await asyncio.sleep(3600)
         yield {}
 
-    loop = asyncio.new_event_loop()
-    stream = EventStream(loop, nothing())
+    runner = LoopThread()
+    stream = EventStream(runner, nothing())
     stopped = threading.Event()
 
     def interrupted_mid_section() -> None:
@@ -123,7 +118,7 @@ def test_stop_from_a_signal_handler_in_the_iterating_thread_does_not_hang() -> N
     assert stopped.is_set(), "stop() blocked on the lock its own thread holds"
     with pytest.raises(StopIteration):
         next(stream)
-    loop.close()
+    runner.close(asyncio.sleep(0))
 
 
 def _health(org_id: str | None) -> httpx.Response:

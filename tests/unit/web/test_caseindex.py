@@ -12,13 +12,14 @@ from __future__ import annotations
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import cast
 
 import pytest
 
 from estatechain.contract.records.application import AppState
 from estatechain.storage.store import LEDGER_FILE, LedgerStore
 from estatechain.web import caseindex
-from estatechain.web.cases import Viewer, cases, listed, person_party, who
+from estatechain.web.cases import Viewer, cases, listed, matching, person_party, who
 from web.registerledger import PERSONS, Ledger, registry_ledger
 
 BANKS = ("icbc-gz", "ccb-gz")
@@ -54,6 +55,23 @@ def assert_index_matches_the_scan(ledger: Ledger, index: caseindex.CaseIndex) ->
                       for c in sorted(in_state, key=lambda c: (c.application.filed_ms, c.application.application_id))]
             assert [c.application.application_id for c in queue] == oldest, (viewer, state)  # nearest limit first
         assert index.count(who(ledger.store, viewer)) == len(expected)
+        assert_pages_match_the_scan(ledger, index, viewer)
+
+
+def assert_pages_match_the_scan(ledger: Ledger, index: caseindex.CaseIndex, viewer: Viewer) -> None:
+    """Pages of one and of two cases, laid end to end, are the whole list; counts by state are the scan's."""
+    now = ledger.clock.now_ms()
+    scan = cases(ledger.store, viewer, now)
+    entitled = who(ledger.store, viewer)
+    for oldest_first in (False, True):
+        whole = index.ids(entitled, limit=len(scan) + 1, oldest_first=oldest_first)
+        assert len(whole) == len(scan)
+        for size in (1, 2):
+            pages = [index.ids(entitled, limit=size, offset=start, oldest_first=oldest_first)
+                     for start in range(0, len(scan) + size, size)]
+            assert [a for page in pages for a in page] == whole, (viewer, size)
+    for state in {c.state.value for c in scan} | {AppState.ON_HOLD.value}:
+        assert index.count(entitled, states=[state]) == sum(c.desk_state == state for c in scan), (viewer, state)
 
 
 def test_every_desk_lists_through_the_index_what_the_full_scan_finds(ledger: Ledger) -> None:
@@ -123,3 +141,37 @@ def test_an_index_ahead_of_a_restored_ledger_is_rebuilt(ledger: Ledger, tmp_path
         assert len(listed(index, ledger.store, registry, ledger.clock.now_ms())) == 1
     finally:
         index.close()
+
+
+def test_a_recorded_case_waits_for_the_issuer_only_with_a_registration_certificate() -> None:
+    assert caseindex.desk_state("RECORDED", "粤(2026)广州市不动产证明第00000001号") == "RECORDED"
+    assert caseindex.desk_state("RECORDED", "粤(2026)广州市不动产权第00000001号") == caseindex.COMPLETE  # a title
+    assert caseindex.desk_state("RECORDED", None) == caseindex.COMPLETE  # a cancellation draws no number
+    assert caseindex.desk_state("CERTIFIED", "粤(2026)广州市不动产证明第00000001号") == "CERTIFIED"
+
+
+class _Rows:
+    """The two reads ``matching`` makes of a ledger, over a few application rows."""
+
+    def __init__(self, rows: dict[str, dict[str, object]]) -> None:
+        self.rows = rows
+
+    def scan(self, prefix: str) -> Iterator[tuple[str, dict[str, object]]]:
+        return ((key, row) for key, row in sorted(self.rows.items()) if key.startswith(prefix))
+
+
+def test_a_case_is_found_by_a_unique_prefix_of_its_id_and_an_ambiguous_one_finds_two(ledger: Ledger) -> None:
+    a, *_ = ledger.owners
+    filed = ledger.file("icbc-gz", a, "LOAN-IDX-8")
+    row = ledger.store.get(f"application/{filed}")
+    assert row is not None
+    twin = filed[:12] + ("0" if filed[12] != "0" else "1") + filed[13:]
+    rows = _Rows({f"application/{filed}": dict(row), f"application/{twin}": {**row, "application_id": twin}})
+    registry = viewers(ledger)[-1]
+    store = cast("LedgerStore", rows)
+    assert matching(ledger.store, registry, filed[:12]) == (filed,)  # the short id the lists print
+    assert matching(ledger.store, registry, filed[:12].upper()) == (filed,)
+    assert matching(ledger.store, registry, filed[:11]) == ()  # shorter than the lists print: not a lookup
+    assert len(matching(store, registry, filed[:12])) == 2  # ambiguous
+    assert matching(store, registry, filed[:13]) == (filed,)
+    assert matching(ledger.store, viewers(ledger)[3], filed[:12]) == ()  # ccb may not see icbc's case

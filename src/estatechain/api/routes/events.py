@@ -3,6 +3,11 @@
 Events are derived from committed blocks (``node/events.py``); each org sees only the events it is
 entitled to (its own transactions, its applications, certificates it holds, seizures on units it
 holds a mortgage on). People (role ``person``) have no event stream: banks' systems and staff do.
+
+Where an org's events are POSTed is the org's integration, so only its ``org.admin`` sets or removes
+it (``WEBHOOK_ADMIN_ROLES``): otherwise any of its clerks or approvers could send every event of the
+org to a URL of their choosing, or silence them. Its staff and systems may read the registration and
+the delivery log.
 """
 
 from __future__ import annotations
@@ -12,11 +17,11 @@ from collections.abc import AsyncIterator
 from typing import Annotated, Any, Final
 
 import orjson
-from fastapi import APIRouter, Header, Query
+from fastapi import APIRouter, Depends, Header, Query
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
-from estatechain.api.deps import Caller, Service
+from estatechain.api.deps import Caller, Service, require_roles
 from estatechain.api.problems import ApiError
 from estatechain.api.routes.responses import SIGNED, errors
 from estatechain.errors import InputError
@@ -36,6 +41,11 @@ MAX_DELIVERIES_PAGE: Final = 1000
 _SQLITE_MAX_INTEGER: Final = 2**63 - 1
 """The largest ``after`` the log's SQLite integer ids can be compared with (a larger one is a 422, not a 500)."""
 
+WEBHOOK_ADMIN_ROLES: Final = ("org.admin",)
+"""Who may set or remove an org's webhook: its administrator (every org type may grant ``org.admin``)."""
+
+WebhookAdmin = Annotated[Signer, Depends(require_roles(*WEBHOOK_ADMIN_ROLES))]
+
 
 class WebhookIn(BaseModel):
     """Where the node POSTs the caller org's events."""
@@ -54,6 +64,12 @@ class WebhookOut(BaseModel):
     def of(hook: Webhook) -> WebhookOut:
         """From the outbox's record."""
         return WebhookOut(org=hook.org, url=hook.url, registered_ms=hook.registered_ms)
+
+
+class WebhookRemovedOut(WebhookOut):
+    """The registration a DELETE removed, and how many of the org's events it dropped undelivered."""
+
+    dropped: int = Field(description="Events that were still waiting for delivery; read them from GET /v1/events")
 
 
 class DeliveryOut(BaseModel):
@@ -116,11 +132,17 @@ def sse_frame(event: Event) -> bytes:
     return b"id: %s\nevent: %s\ndata: %s\n\n" % (str(event.cursor).encode(), event.kind.encode(), data)
 
 
+_BLOCK_END: Final = 999_999_999
+"""The largest index a cursor can name: ``<height>.999999999`` is after every event of that block."""
+
+
 async def _stream(hub: EventHub, org: str, after: Cursor | None, heartbeat_s: float,
                   upto: int) -> AsyncIterator[bytes]:
     with hub.listen() as queue:
-        yield b"retry: 2000\n: connected\n\n"
-        last = Cursor(hub.last_height, 2**31) if after is None else after
+        last = Cursor(hub.last_height, _BLOCK_END) if after is None else after
+        # the id is where this stream begins: a client that has to reconnect before any event came
+        # (overflow) resumes from it instead of from "now", which would skip the events in between
+        yield b"retry: 2000\nid: %s\n: connected\n\n" % str(last).encode()
         if after is not None:
             for height in range(max(after.height, 1), upto + 1):
                 for event in _replay(hub, org, last, height):
@@ -174,18 +196,28 @@ async def events(
         cursor = None if text is None else Cursor.parse(text)
     except InputError as exc:
         raise ApiError(400, "INVALID_INPUT", str(exc), {"field": "after"}) from None
-    return StreamingResponse(_stream(hub, org, cursor, float(heartbeat), service.store.height),
+    head = service.store.height
+    if cursor is not None and cursor.height > head:
+        raise ApiError(400, "INVALID_INPUT",
+                       f"cursor {cursor} is beyond this node's last block (height {head}), so no event of this "
+                       "network can follow it: it was kept from another network or from a ledger since replaced; "
+                       "resume with the cursor of the last event received from this network (0.0 replays all). "
+                       "A node still catching up with its cluster says the same until it has that block",
+                       {"field": "after", "head": str(head)})
+    return StreamingResponse(_stream(hub, org, cursor, float(heartbeat), head),
                              media_type="text/event-stream",
                              headers={"cache-control": "no-store", "x-accel-buffering": "no"})
 
 
 @router.post("/v1/webhooks", status_code=201, response_model=WebhookOut, responses=errors(400, 403, 503, *SIGNED))
-async def register_webhook(body: WebhookIn, service: Service, caller: Caller) -> WebhookOut:
+async def register_webhook(body: WebhookIn, service: Service, caller: WebhookAdmin) -> WebhookOut:
     """Register (or replace) the caller org's webhook URL; events of blocks committed from now on go there.
 
-    Each POST carries one event as canonical JSON ``{type: "estatechain.webhook.v1", chain_id, recipient,
-    event}`` signed by the node (``Estatechain-Signature``); retried with back-off until a 2xx answer, so
-    receivers de-duplicate on ``event.event_id``.
+    Only the org's ``org.admin`` may. Each POST carries one event as canonical JSON ``{type:
+    "estatechain.webhook.v1", chain_id, recipient, event}`` signed by the node (``Estatechain-Signature``);
+    an org's events come one at a time in ledger order (``event.cursor``), each retried with back-off until
+    a 2xx answer (or given up), so receivers de-duplicate on ``event.event_id``. Events waiting for a retry
+    are tried again at once at the new URL.
     """
     org = _org_caller(caller)
     outbox = _outbox(service)
@@ -193,6 +225,21 @@ async def register_webhook(body: WebhookIn, service: Service, caller: Caller) ->
         return WebhookOut.of(outbox.register(org, body.url))
     except InputError as exc:
         raise ApiError(400, "INVALID_INPUT", str(exc), {"field": "url"}) from None
+
+
+@router.delete("/v1/webhooks", response_model=WebhookRemovedOut, responses=errors(403, 404, 503, *SIGNED))
+async def remove_webhook(service: Service, caller: WebhookAdmin) -> WebhookRemovedOut:
+    """Remove the caller org's webhook: nothing more is POSTed, and events still waiting are dropped.
+
+    Only the org's ``org.admin`` may. The dropped events stay in the ledger: read them from
+    ``GET /v1/events`` with a cursor. The delivery log is kept.
+    """
+    org = _org_caller(caller)
+    removed = _outbox(service).remove(org)
+    if removed is None:
+        raise ApiError(404, "NOT_FOUND", f"org {org} has no webhook to remove")
+    hook, dropped = removed
+    return WebhookRemovedOut(org=hook.org, url=hook.url, registered_ms=hook.registered_ms, dropped=dropped)
 
 
 @router.get("/v1/webhooks", response_model=WebhookOut, responses=errors(403, 404, 503, *SIGNED))

@@ -40,10 +40,12 @@ from estatechain.api.schemas.workflow import (
     WithdrawIn,
 )
 from estatechain.canonical import JSONValue
+from estatechain.certificates.record import issued_here
 from estatechain.contract import keys
 from estatechain.contract.checks.parties import acts_for
 from estatechain.contract.context import BlockContext
 from estatechain.contract.records import Application, effective_state
+from estatechain.contract.records.application import OPEN_STATES, AppState
 from estatechain.contract.versions import rules_at
 from estatechain.identity.membership import Signer
 from estatechain.ledger.envelope import TX_TYPE, signed_size
@@ -213,9 +215,13 @@ async def application_status(
                        "application", {"application_id": application_id, "org": caller.org_id})
     head = service.store.head
     now_ms = head.time_ms if head is not None else service.clock.now_ms()
+    state = effective_state(application, now_ms)
     return ApplicationOut(
         application_id=application.application_id, business_type=application.business_type,
-        unit_number=application.unit_number, state=effective_state(application, now_ms).value,
+        unit_number=application.unit_number, state=state.value,
+        confirm_deadline_ms=application.confirm_deadline_ms,
+        complete=state not in OPEN_STATES and (state is not AppState.RECORDED
+                                               or not issued_here(application.certificate_number)),
         filer_org=application.filer_org, confirmed=sorted(application.confirmed_ids()),
         applicants=sorted(application.applicant_ids()), materials=[m.to_json() for m in application.materials],
         result=application.result, certificate_number=application.certificate_number,

@@ -91,7 +91,7 @@ class ApplicantIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     party_id: Hex64
-    record_ref: str | None = Field(None, max_length=200, description="The party's sealed personal record.")
+    record_ref: Hex64 | None = Field(None, description="The party's sealed personal record (64 lower-case hex).")
     capacity: Capacity
     proxy_notarial_sha256: Hex64 | None = None
 
@@ -307,3 +307,8 @@ class ApplicationOut(BaseModel):
     result: str | None = Field(None, description="The register key the recording created or changed.")
     certificate_number: str | None = None
     steps: dict[str, Any] = Field(description="Each registry step: who signed, when, in which tx.")
+    confirm_deadline_ms: int = Field(description="Until when every applicant may confirm (ms since the epoch); "
+                                     "past it an unconfirmed application reads EXPIRED, which no event announces.")
+    complete: bool = Field(description="Nothing more will happen to it: decided, withdrawn, expired, certified, or "
+                           "RECORDED with no certificate for the issuer to issue (a cancellation; an ownership "
+                           "transfer, whose title certificate this platform does not issue).")

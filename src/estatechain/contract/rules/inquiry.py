@@ -165,6 +165,12 @@ def _requester(view: StateView, ctx: BlockContext, body: Record) -> str | Reject
     if ctx.signer_role == "person":
         return signer_party(view, ctx)
     party = fields.opt_pattern(body, "requester_party", fields.HEX64, what="64 lower-case hex characters")
+    if party is None and body.get("basis") in ORG_PARTY_BASES:
+        # an org's own right or consent is the right or consent of the party it names: without one the
+        # request can never be granted, so it is a malformed request (changes nothing, logs nothing)
+        # rather than a refusal shown to the owner as this org having looked without a right
+        raise FieldError("requester_party", "is required when an organisation inquires on its own right or a "
+                                            "consent: name the party the organisation inquires as")
     if party is not None and not org_acts_for(view, ctx.signer_org, party):
         return violate(RejectionCode.ACTOR_NOT_PARTY, field="requester_party", org=ctx.signer_org, party_id=party)
     return party
@@ -260,6 +266,8 @@ def may_list(view: StateView, ctx: BlockContext, unit_number: str) -> bool:
                                                for party in log_readers(view, unit_number))
 
 
+ORG_PARTY_BASES: Final = frozenset({"own_right", "consent"})
+"""Bases judged against the party the request speaks for: an organisation must name it (``requester_party``)."""
 REQUESTERS: Final = frozenset({"bank.operator", "bank.approver", "person", "court", "state_organ"})
 
 RULES: Final = {

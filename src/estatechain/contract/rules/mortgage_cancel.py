@@ -14,7 +14,7 @@ from typing import Final
 from estatechain.contract import keys
 from estatechain.contract.certificate_number import CertificateKind, CertificateNumber, normalise, parse
 from estatechain.contract.checks.materials import check_v24_complete
-from estatechain.contract.checks.parties import org_acts_for
+from estatechain.contract.checks.parties import check_filer, org_acts_for
 from estatechain.contract.checks.register import current_mortgages, open_applications
 from estatechain.contract.civil_date import shanghai_year
 from estatechain.contract.command import Rejected
@@ -73,8 +73,14 @@ def check_filing(view: StateView, ctx: BlockContext, application: Application) -
     number = _number(application, ctx)
     if isinstance(number, Rejected):
         return number
-    mortgagees = application.parties(Capacity.MORTGAGEE)
-    if mortgagees and not any(org_acts_for(view, ctx.signer_org, a.party.party_id) for a in mortgagees):
+    if ctx.signer_role == "person":  # a mortgagor applying alone, e.g. with a judgment (单方申请)
+        refused = check_filer(view, ctx, application, (Capacity.MORTGAGOR,))
+        if refused is not None:
+            return refused
+    elif not any(org_acts_for(view, ctx.signer_org, a.party.party_id)
+                 for a in application.parties(Capacity.MORTGAGEE)):
+        # a bank files only as a mortgagee it acts for: with none named (mortgagors applying alone)
+        # any bank could otherwise file the cancellation of another bank's mortgage
         return violate(RejectionCode.FILER_NOT_APPLICANT_BANK, org=ctx.signer_org)
     return check_v24_complete(application.materials, required_materials(application))
 
@@ -173,5 +179,5 @@ def result_key(view: StateView, ctx: BlockContext, application: Application) -> 
 
 CANCEL: Final = BusinessType(
     name=NAME, required_materials=required_materials, check_filing=check_filing, blocking=blocking, record=record,
-    issues_certificate=False, result_key=result_key,
+    issues_certificate=False, result_key=result_key, filers=frozenset({"bank.operator", "person"}),
 )
