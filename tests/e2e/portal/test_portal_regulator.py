@@ -18,7 +18,7 @@ from estatechain.crypto.suites import get_suite
 from estatechain.sdk.identity import ClientIdentity
 from estatechain.sdk.sync import SyncClient
 from estatechain.web.timelimits import certainly_late
-from portal.portal_people import Person, PortalNode, fill_filing, open_filing, sign_here
+from portal.portal_people import Person, PortalNode, fill_filing, member_banks, open_filing, sign_here
 
 AUDITOR = "gz-regulator/auditor1"
 BANK = "icbc-gz/operator1"
@@ -113,7 +113,9 @@ def test_the_regulator_counts_inquiries_by_purpose_and_outcome_and_cases_by_stat
     page = auditor.sign_in()
     before = stats(page)
     inquire(node, {"unit_number": UNIT, "basis": "intent", "purpose": "PRE_LOAN"})
-    inquire(node, {"unit_number": UNIT, "basis": "own_right", "purpose": "POST_LOAN"})
+    bank_party = member_banks(node)["icbc-gz"]
+    inquire(node, {"unit_number": UNIT, "basis": "own_right", "purpose": "POST_LOAN",  # refused: the bank has no right
+                   "requester_party": bank_party})
     page.goto(node.portal + "/regulator")
     after = stats(page)
     granted, refused = before.get("PRE_LOAN", (0, 0))

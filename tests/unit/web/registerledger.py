@@ -75,9 +75,9 @@ class Ledger:
             "purpose": "PRE_LOAN", "expires_on": "2099-12-31"})
 
     def inquire(self, unit: str, basis: str, purpose: str) -> str:
-        """icbc-gz's operator inquires about ``unit``."""
-        return self.commit("icbc-gz/operator1", "inquiry.request", {"unit_number": unit, "basis": basis,
-                                                                     "purpose": purpose})
+        """icbc-gz's operator inquires about ``unit`` as the bank's party (an own-right one is refused: no right)."""
+        return self.commit("icbc-gz/operator1", "inquiry.request", {
+            "unit_number": unit, "basis": basis, "purpose": purpose, "requester_party": self.bank_parties["icbc-gz"]})
 
 
 @contextmanager

@@ -52,7 +52,8 @@ def test_the_index_lists_each_org_s_inquiries_newest_first(ledger: Ledger) -> No
     units = [owner.unit_number for owner in ledger.owners[:4]]
     first = [inquire(ledger, "icbc-gz", units[0]), inquire(ledger, "ccb-gz", units[1]),
              inquire(ledger, "icbc-gz", units[2])]
-    refused = inquire(ledger, "icbc-gz", units[3], basis="consent", consent_ids=[])  # REFUSED, still recorded
+    refused = inquire(ledger, "icbc-gz", units[3], basis="consent", consent_ids=[],  # REFUSED, still recorded
+                      requester_party=ledger.bank_parties["icbc-gz"])
     assert ledger.store.get(f"inquiry/{refused}") is not None
     factory = ledger.factory
     invalid = factory.sign(factory.identity("icbc-gz/operator1"), "inquiry.request", {"basis": "intent"})
