@@ -1,4 +1,9 @@
-"""Registry decisions with reasons: intake does not accept listing every missing item; the reviewer refuses."""
+"""Registry decisions with reasons: intake does not accept listing every missing item; the reviewer refuses.
+
+What a registry reviewer of the portal found: one note copied onto every missing item, the same five
+items for every business type, an "other" item saying nothing, raw codes on the confirmation page, a
+note the form let through refused there; a refusal signed with a ground nobody chose.
+"""
 
 from __future__ import annotations
 
@@ -24,7 +29,16 @@ def confirmed_case(browser: Browser, node: PortalNode, people: list[Person], con
     return case_id
 
 
-def test_intake_lists_every_missing_item_and_the_reviewer_refuses_with_a_ground(
+def accepted_case(browser: Browser, node: PortalNode, people: list[Person], contract: str) -> str:
+    case_id = confirmed_case(browser, node, people, contract)
+    intake = Person(browser, node, "gz-registry/intake1")
+    people.append(intake)
+    intake.sign_in()
+    take(intake, case_id, "accept")
+    return case_id
+
+
+def test_intake_lists_each_missing_item_of_the_business_type_with_its_own_text(
         browser: Browser, node: PortalNode, people: list[Person]) -> None:
     case_id = confirmed_case(browser, node, people, "LOAN-PORTAL-NA")
     intake = Person(browser, node, "gz-registry/intake1")
@@ -32,29 +46,67 @@ def test_intake_lists_every_missing_item_and_the_reviewer_refuses_with_a_ground(
     intake.sign_in()
     page = intake.page
     page.goto(f"{node.portal}/cases/{case_id}")
+    offered = page.locator("input[name=missing_item]").evaluate_all("boxes => boxes.map(b => b.value)")
+    assert offered == ["APPLICATION_FORM", "POWER_OF_ATTORNEY", "LOAN_CONTRACT", "OTHER"]  # what this type needs
+    assert page.get_attribute("#missing-text-LOAN_CONTRACT", "maxlength") == "500"  # the contract's limit
+    assert "每项最多 500 个字" in page.inner_text(f"form[action$='/{case_id}/not-accept']")
+
     page.click(f"form[action$='/{case_id}/not-accept'] button")
-    assert page.locator("[role=alert]").inner_text().startswith("请勾选")  # nothing ticked: nothing prepared
-    page.goto(f"{node.portal}/cases/{case_id}")
+    assert page.inner_text("#missing_item-error") == "请勾选所有缺少或不符合要求的材料。"  # nothing prepared
+
+    # An "other" item without its text, and a note over the limit (past the browser's maxlength) come back.
+    page.check("input[name=missing_item][value=LOAN_CONTRACT]")
+    page.check("input[name=missing_item][value=OTHER]")
+    page.evaluate("() => document.querySelector('#missing-text-LOAN_CONTRACT').removeAttribute('maxlength')")
+    page.fill("#missing-text-LOAN_CONTRACT", "缺" * 600)
+    page.click(f"form[action$='/{case_id}/not-accept'] button")
+    assert page.locator("[data-testid=form-problem]").is_visible()
+    assert page.inner_text("#missing_text_LOAN_CONTRACT-error") == "最多 500 个字：这段文字有 600 个字。"
+    assert page.inner_text("#missing_text_OTHER-error") == "请写明这项材料缺少什么或哪里不符合要求。"
+    assert page.input_value("#missing-text-LOAN_CONTRACT") == "缺" * 600  # kept, never cut short
+    assert page.is_checked("input[name=missing_item][value=OTHER]")
+
+    page.fill("#missing-text-LOAN_CONTRACT", "借款合同缺少第3页")
+    page.fill("#missing-text-OTHER", "缺少抵押物清单")
     page.check("input[name=missing_item][value=POWER_OF_ATTORNEY]")
-    page.check("input[name=missing_item][value=IDENTITY]")
-    page.fill("#text-not-accept", "授权委托书未签章；身份证明复印件不清晰")
+    page.fill("#missing-text-POWER_OF_ATTORNEY", "授权委托书未签章")
     page.click(f"form[action$='/{case_id}/not-accept'] button")
-    assert "POWER_OF_ATTORNEY, IDENTITY" in page.inner_text("main")
+    page.wait_for_url("**/portal/sign")
+    summary = page.inner_text("main")
+    assert "授权委托书\n授权委托书未签章" in summary
+    assert "借款合同\n借款合同缺少第3页" in summary
+    assert "其他材料\n缺少抵押物清单" in summary
+    assert "LOAN_CONTRACT" not in summary
+    intake.switch("en")
+    summary = page.inner_text("main")
+    assert "Loan contract\n借款合同缺少第3页" in summary
+    assert "LOAN_CONTRACT" not in summary
+    intake.switch("zh-CN")
     sign_here(intake)
     assert page.inner_text("[data-testid=state]").strip() == "不予受理"
-    assert page.inner_text("[data-testid=missing]").count("授权委托书未签章") == 2  # each item with the note
+    assert page.locator("[data-testid=missing] li").all_inner_texts() == [
+        "授权委托书: 授权委托书未签章", "借款合同: 借款合同缺少第3页", "其他材料: 缺少抵押物清单"]
 
-    second = confirmed_case(browser, node, people, "LOAN-PORTAL-RF")
-    take(intake, second, "accept")
+
+def test_a_refusal_needs_a_chosen_ground_and_keeps_its_reasons_when_sent_back(
+        browser: Browser, node: PortalNode, people: list[Person]) -> None:
+    case_id = accepted_case(browser, node, people, "LOAN-PORTAL-RF")
     reviewer = Person(browser, node, "gz-registry/reviewer2")
     people.append(reviewer)
     reviewer.sign_in()
-    reviewer.page.goto(f"{node.portal}/cases/{second}")
-    reviewer.page.select_option("#reason_code", "OWNERSHIP_DISPUTE")
-    reviewer.page.fill("#text-refuse", "权属存在争议，法院已受理确权诉讼")
-    reviewer.page.click(f"form[action$='/{second}/refuse'] button")
-    assert "存在权属争议" in reviewer.page.inner_text("main")
+    page = reviewer.page
+    page.goto(f"{node.portal}/cases/{case_id}")
+    assert page.input_value("#reason_code") == ""  # no ground chosen for the reviewer
+    assert page.get_attribute("#text-refuse", "maxlength") == "2000"
+    page.fill("#text-refuse", "权属存在争议，法院已受理确权诉讼")
+    page.click(f"form[action$='/{case_id}/refuse'] button")
+    assert page.inner_text("#reason_code-error") == "请选择不予登记的理由。"  # nothing signed as "违法"
+    assert page.input_value("#text-refuse") == "权属存在争议，法院已受理确权诉讼"
+
+    page.select_option("#reason_code", "OWNERSHIP_DISPUTE")
+    page.click(f"form[action$='/{case_id}/refuse'] button")
+    assert "存在权属争议" in page.inner_text("main")
     sign_here(reviewer)
-    assert reviewer.page.inner_text("[data-testid=state]").strip() == "不予登记"
-    assert reviewer.page.inner_text("[data-testid=reasons]") == "存在权属争议: 权属存在争议，法院已受理确权诉讼"
+    assert page.inner_text("[data-testid=state]").strip() == "不予登记"
+    assert page.inner_text("[data-testid=reasons]") == "存在权属争议: 权属存在争议，法院已受理确权诉讼"
     reviewer.shoot("case-refused-zh-CN")
