@@ -18,6 +18,7 @@ from typing import Final
 
 from fastapi import APIRouter, Request, Response
 
+from estatechain.canonical import JSONValue
 from estatechain.certificates.desk import CertificateDesk
 from estatechain.certificates.pdf import certificate_pdf
 from estatechain.contract.working_days import WorkingDays
@@ -68,7 +69,8 @@ CASE_CSP: Final = CSP + "; frame-src 'self'"
 VERDICT_STEPS: Final = frozenset({"accept", "review", "record"})
 """Steps whose verdict the case page shows in advance (the others take a decision the page cannot guess)."""
 REASON_STEPS: Final = ("not-accept", "refuse", "hold")
-"""Steps decided in a form with written reasons (shown again as typed when something is wrong)."""
+"""Steps decided in a form with written reasons: shown again as typed when something is wrong, and
+given back after a cancel or a replacement on the confirmation page."""
 DETAIL_LABELS: Final = {"reasons": REASONS, "causes": CAUSES, "fields": CORRECTABLE}
 """The filing form's labels for the coded details a case page shows (``case_details.html``)."""
 
@@ -82,6 +84,22 @@ class Typed:
     ticked: tuple[str, ...]
     problems: Mapping[str, Problem]
     too_large: TooLarge | None = None
+    replaced: bool | None = None
+    """Given back unsigned from the confirmation page: True, replaced by a later action on the case
+    (another tab); False, cancelled; None, not given back (a problem sent it back)."""
+
+    def draft(self) -> dict[str, JSONValue]:
+        """What the pending payload keeps of this form, to give it back (``Pending.draft``)."""
+        return {"step": self.step, "values": dict(self.values.items()), "ticked": [*self.ticked]}
+
+    @staticmethod
+    def given_back(draft: Mapping[str, JSONValue], *, replaced: bool) -> Typed:
+        """The form ``draft`` kept, as it comes back after a cancel or a replacement."""
+        values = draft.get("values")
+        ticked = draft.get("ticked")
+        return Typed(step=str(draft.get("step", "")), problems={}, replaced=replaced,
+                     values={str(k): str(v) for k, v in values.items()} if isinstance(values, dict) else {},
+                     ticked=tuple(str(t) for t in ticked) if isinstance(ticked, list) else ())
 
 
 def certificate_desk(request: Request, service: NodeService) -> CertificateDesk:
@@ -121,8 +139,8 @@ async def all_cases(session: Member, parts: PortalDep, page: int = 1) -> Respons
 
 
 @router.get("/cases/{application_id}")
-async def case_page(application_id: str, request: Request, session: Member, parts: PortalDep,
-                    done: str | None = None) -> Response:
+async def case_page(application_id: str, request: Request, session: Member, parts: PortalDep,  # noqa: PLR0913, PLR0917
+                    done: str | None = None, draft: str | None = None) -> Response:
     """The case: parties, details, materials, timeline, the clock, and the steps this account may take.
 
     ``application_id`` may be the short id the lists print (any unique prefix of ``SHORT_ID`` hex
@@ -130,8 +148,14 @@ async def case_page(application_id: str, request: Request, session: Member, part
     Registry staff also get the review desk (``review.py``): the unit's mortgages with ranks before
     and after, every register check with its result, and the verdict of the step they would sign.
     The filing bank sees the ranks before and after, other mortgagees' entries only as ranks.
+    ``draft`` names a payload of this case that was cancelled or replaced unsigned (``waiting.py``):
+    its form comes back as it was typed, with a notice saying nothing was signed.
     """
-    return _case_response(request, session, parts, application_id, done=done)
+    returned = None if draft is None else parts.accounts.waiting(session.token).given_back(draft)
+    if returned is None or returned.back != f"/cases/{application_id}" or returned.draft is None:
+        return _case_response(request, session, parts, application_id, done=done)
+    return _case_response(request, session, parts, application_id, done=done,
+                          form=Typed.given_back(returned.draft, replaced=returned.replaced))
 
 
 def _case_response(  # noqa: PLR0913  (keywords only: what a refused decision brings back)
@@ -293,10 +317,12 @@ async def take_step(  # noqa: PLR0913, PLR0917  (FastAPI injects each by name)
     if party is not None:
         summary.append([N_("You act for party"), party])
     try:
+        typed = Typed(step=step.path, values=values, ticked=ticked, problems={})
         pending = parts.custody.prepare(handle=account.handle, chain_id=parts.service.genesis.chain_id,
                                         command=step.command, body=step_body(step, item, party=party, extra=extra),
                                         now_ms=parts.service.clock.now_ms(), summary=summary + rows,
-                                        back=f"/cases/{application_id}")
+                                        back=f"/cases/{application_id}",
+                                        draft=typed.draft() if step.path in REASON_STEPS else None)
     except TooLarge as problem:  # nothing prepared: the same form again, with what was typed and the limit
         typed = Typed(step=step.path, values=values, ticked=ticked, problems={}, too_large=problem)
         return _case_response(request, session, parts, application_id, form=typed, status=413)
