@@ -42,6 +42,8 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from estatechain.clock import Clock
+from estatechain.web.custody import Pending
+from estatechain.web.waiting import Waiting
 
 MAX_FAILURES: Final = 5
 """Wrong passwords in a row before the account locks."""
@@ -436,11 +438,36 @@ class AccountStore:
         self._db.execute("UPDATE sessions SET locale = ? WHERE token_sha256 = ?", (locale, _digest(token)))
 
     def set_pending(self, token: str, pending: str | None) -> None:
-        """Keep (or clear) the transaction waiting for this session's confirmation."""
-        self._db.execute("UPDATE sessions SET pending = ? WHERE token_sha256 = ?", (pending, _digest(token)))
+        """Add a transaction (a ``Pending``'s JSON) waiting for this session's confirmation; None clears them all.
 
-    def take_pending(self, token: str) -> str | None:
-        """The waiting transaction, cleared before any await, so a double submit signs once."""
+        It waits beside those other tabs prepared, replacing only the one on the same case (``waiting.py``).
+        """
+        found = None if pending is None else Waiting.read(self._waiting(token)).put(Pending.from_json(pending))
+        self._keep_waiting(token, found)
+
+    def waiting(self, token: str) -> Waiting:
+        """The session's waiting transactions and the forms kept to be given back, as stored now."""
+        return Waiting.read(self._waiting(token))
+
+    def take_pending(self, token: str, tx_id: str) -> Pending | None:
+        """The waiting transaction ``tx_id``, taken out before any await, so a double submit signs once."""
+        remaining, found = Waiting.read(self._waiting(token)).take(tx_id)
+        if found is not None:
+            self._keep_waiting(token, remaining)
+        return found
+
+    def give_back(self, token: str, tx_id: str) -> Pending | None:
+        """Cancel the waiting transaction ``tx_id`` unsigned, keeping its form to be given back."""
+        found = Waiting.read(self._waiting(token))
+        pending = found.find(tx_id)
+        if pending is not None:
+            self._keep_waiting(token, found.give_back(pending, replaced=False))
+        return pending
+
+    def _waiting(self, token: str) -> str | None:
         row = self._db.execute("SELECT pending FROM sessions WHERE token_sha256 = ?", (_digest(token),)).fetchone()
-        self._db.execute("UPDATE sessions SET pending = NULL WHERE token_sha256 = ?", (_digest(token),))
         return None if row is None or row[0] is None else str(row[0])
+
+    def _keep_waiting(self, token: str, waiting: Waiting | None) -> None:
+        self._db.execute("UPDATE sessions SET pending = ? WHERE token_sha256 = ?",
+                         (None if waiting is None else waiting.to_json(), _digest(token)))

@@ -14,9 +14,11 @@ from dataclasses import dataclass
 from typing import Final
 
 from estatechain.canonical import JSONValue
-from estatechain.contract.records.application import AppState
+from estatechain.contract.records.application import Application, AppState
+from estatechain.contract.records.fields import FieldError
+from estatechain.contract.rules.business_types import BUSINESS_TYPES
 from estatechain.web.cases import Case
-from estatechain.web.i18n import N_
+from estatechain.web.i18n import MATERIAL_NAMES, N_
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,10 +50,13 @@ STEPS: Final = (
     Step("issue", "application.issue", frozenset({"registry.issuer"}), frozenset({AppState.RECORDED}),
          N_("Issue the certificate")),
 )
-MISSING_ITEMS: Final = {"APPLICATION_FORM": N_("Application form"), "POWER_OF_ATTORNEY": N_("Power of attorney"),
-                        "LOAN_CONTRACT": N_("Loan contract"), "IDENTITY": N_("Identity documents"),
-                        "OTHER": N_("Other item")}
-"""What intake may list as missing or defective (条例 17: every item at once)."""
+OTHER_ITEM: Final = "OTHER"
+MISSING_ITEM_NAMES: Final = {**MATERIAL_NAMES, "IDENTITY": N_("Identity documents"), OTHER_ITEM: N_("Other item")}
+"""Names of what a not-accept notice lists: material types, "other", and a code earlier notices used."""
+MISSING_TEXT_MAX: Final = 500
+"""The contract's limit on each listed item's text (``rules.registration.not_accept``, ``fields.text``)."""
+REFUSAL_TEXT_MAX: Final = 2000
+"""The contract's limit on a refusal's written reasons (``rules.registration.refuse``)."""
 REFUSAL_REASONS: Final = {"UNLAWFUL": N_("Unlawful"), "OWNERSHIP_DISPUTE": N_("Ownership dispute"),
                           "RIGHT_EXPIRED": N_("Right expired"), "LEGAL_BAR": N_("Legal bar"), "OTHER": N_("Other")}
 """Grounds for 不予登记 (条例 22), as ``contract/rules/registration.py`` REFUSAL_CODES has them."""
@@ -92,6 +97,33 @@ def step_body(step: Step, item: Case, *, party: str | None, extra: dict[str, JSO
     return body
 
 
+def missing_items(application: Application) -> tuple[str, ...]:
+    """What intake may list as missing or defective on this case (条例 17), then "other".
+
+    The materials its business type requires of it (the contract's ``required_materials``), and any
+    other material filed with it, in the order the portal names materials.
+    """
+    business = BUSINESS_TYPES.get(application.business_type)
+    required: frozenset[str] = frozenset()
+    if business is not None:
+        try:
+            required = business.required_materials(application)
+        except FieldError:  # details the type reads differently now: the filed materials still show
+            required = frozenset()
+    order = {code: index for index, code in enumerate(MATERIAL_NAMES)}
+    codes = required | {material.type for material in application.materials}
+    return (*sorted(codes - {OTHER_ITEM}, key=lambda code: (order.get(code, len(order)), code)), OTHER_ITEM)
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """What is wrong with one field of a decision form (a message id, with its numbers)."""
+
+    text: str
+    limit: int = 0
+    length: int = 0
+
+
 @dataclass(frozen=True, slots=True)
 class Decision:
     """A registry decision read from the case page's form: the body fields and the summary rows."""
@@ -100,21 +132,63 @@ class Decision:
     summary: list[list[str]]
 
 
-def decision(step: Step, form: Mapping[str, str], items: list[str]) -> Decision | str:
-    """The fields of a not-accept (every ticked item) or a refusal (reason code and text), or what is wrong."""
-    text = form.get("text", "").strip()[:1000]
+def written(form: Mapping[str, str], name: str, limit: int, empty: str) -> tuple[str, Problem | None]:
+    """The text typed in ``name`` (line breaks as the contract counts them), and what is wrong with it.
+
+    Browsers send a line break as two characters but count it as one against ``maxlength``; the
+    text is kept as typed and never cut short: one over the contract's limit is sent back to be
+    shortened, since the contract would refuse it at the confirmation page.
+    """
+    text = form.get(name, "").replace("\r\n", "\n").strip()
+    if not text:
+        return text, Problem(empty)
+    if len(text) > limit:
+        return text, Problem(N_("At most %(limit)s characters: this text has %(length)s."), limit, len(text))
+    return text, None
+
+
+def decision(step: Step, form: Mapping[str, str], ticked: list[str], offered: tuple[str, ...]
+             ) -> Decision | dict[str, Problem]:
+    """The fields of a not-accept (every ticked item with its own text) or a refusal (ground and reasons).
+
+    Or what is wrong, by field name, for the form to be shown again as it was typed.
+    """
     if step.path == "not-accept":
-        ticked = [item for item in dict.fromkeys(items) if item in MISSING_ITEMS]
-        if not ticked:
-            return N_("Tick every missing or defective item.")
-        note = text or "缺少或不符合要求"
-        missing: list[JSONValue] = [{"item": item, "text": note} for item in ticked]
-        return Decision(fields={"missing": missing},
-                        summary=[[N_("Missing items"), ", ".join(ticked)], [N_("Note"), note]])
+        return _not_accept(form, ticked, offered)
     if step.path == "refuse":
+        problems: dict[str, Problem] = {}
         code = form.get("reason_code", "")
-        if code not in REFUSAL_REASONS or not text:
-            return N_("Choose a ground and write the reasons.")
+        if code not in REFUSAL_REASONS:
+            problems["reason_code"] = Problem(N_("Choose the ground of the refusal."))
+        text, problem = written(form, "text", REFUSAL_TEXT_MAX, N_("Write the reasons."))
+        if problem is not None:
+            problems["text"] = problem
+        if problems:
+            return problems
         return Decision(fields={"reason_code": code, "reason_text": text},
                         summary=[[N_("Ground"), REFUSAL_REASONS[code], "t"], [N_("Reasons"), text]])
     return Decision(fields={}, summary=[])
+
+
+def _not_accept(form: Mapping[str, str], ticked: list[str], offered: tuple[str, ...]) -> Decision | dict[str, Problem]:
+    """Each ticked item needs its own text (an "other" item says there what it is); no text without a tick."""
+    problems: dict[str, Problem] = {}
+    chosen = set(ticked)
+    missing: list[JSONValue] = []
+    rows: list[list[str]] = []
+    for code in offered:
+        name = f"missing_text_{code}"
+        text, problem = written(form, name, MISSING_TEXT_MAX, N_("Say what is missing or wrong about this item."))
+        if code not in chosen:
+            if text:
+                problems[name] = Problem(N_("Tick this item to list it, or clear its text."))
+            continue
+        if problem is not None:
+            problems[name] = problem
+        missing.append({"item": code, "text": text})
+        rows.append([MISSING_ITEM_NAMES.get(code, code), text])
+    if not missing:
+        problems["missing_item"] = Problem(N_("Tick every missing or defective item."))
+    if problems:
+        return problems
+    return Decision(fields={"missing": missing}, summary=[[N_("Missing or defective items"), str(len(missing))], *rows])

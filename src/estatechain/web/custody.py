@@ -65,6 +65,9 @@ class Pending:
     """Label/value pairs in plain words; labels are message ids translated on the page."""
     back: str
     """The portal page to return to afterwards."""
+    draft: dict[str, JSONValue] | None = None
+    """The form this payload was prepared from, as typed (not signed): given back to it when the
+    confirmation is cancelled or replaced, so no written reason is lost (``waiting.py``)."""
 
     def to_json(self) -> str:
         """Stored in the session row."""
@@ -111,7 +114,7 @@ class KeyCustody:
 
     def prepare(  # noqa: PLR0913  (keywords only; the payload's fields and the page's)
         self, *, handle: str, chain_id: str, command: str, body: dict[str, JSONValue], now_ms: int,
-        summary: list[list[str]], back: str,
+        summary: list[list[str]], back: str, draft: dict[str, JSONValue] | None = None,
     ) -> Pending:
         """Fix the payload ``handle`` would sign and compute its tx id; nothing is signed yet.
 
@@ -131,7 +134,7 @@ class KeyCustody:
             raise TooLarge(command=command, size=size, limit=self._max_tx_bytes)
         tx_id = suite.hash(canonical.encode(payload)).hex()
         return Pending(handle=handle, command=command, body=body, nonce=nonce, created_at=now_ms, tx_id=tx_id,
-                       summary=summary, back=back)
+                       summary=summary, back=back, draft=draft)
 
     def sign(self, pending: Pending, *, chain_id: str) -> bytes:
         """The signed envelope of exactly the pending payload (its tx id is the one the page showed)."""

@@ -126,7 +126,11 @@ MATERIAL_NAMES: Final = {"APPLICATION_FORM": N_("Application form"), "POWER_OF_A
                          "ASSIGNMENT_AGREEMENT": N_("Assignment agreement"), "MERGER_PROOF": N_("Merger documents"),
                          "DEBTOR_NOTICE": N_("Proof that the debtor was notified"),
                          "ERROR_PROOF": N_("Proof of the error"),
-                         "TERMINATION_AGREEMENT": N_("Termination agreement"), "CONSENT": N_("Written consent")}
+                         "TERMINATION_AGREEMENT": N_("Termination agreement"), "CONSENT": N_("Written consent"),
+                         "NOTARIAL_CERTIFICATE": N_("Notarial certificate of the power of attorney"),
+                         "NAME_CHANGE_PROOF": N_("Proof of the change of name"),
+                         "INTEREST_PROOF": N_("Proof of the applicant's interest"),
+                         "SALE_CONTRACT": N_("Sale contract"), "TAX_PROOF": N_("Tax payment certificate")}
 CAPACITY_NAMES: Final = {"mortgagor": N_("Mortgagor"), "mortgagee": N_("Mortgagee"), "debtor": N_("Debtor"),
                          "spouse": N_("Spouse"), "buyer": N_("Buyer"), "developer": N_("Developer"),
                          "consenter": N_("Consenting holder"), "transferor": N_("Transferor"),

@@ -363,12 +363,6 @@ def hold_steps(state: AppState, role: str) -> list[Step]:
     return [step for step in (HOLD, RESUME) if role in step.roles and state in step.states]
 
 
-def hold_reason(form: Mapping[str, str]) -> str | None:
-    """The hold's written reason (site visit, investigation …), or None when it is missing."""
-    text = form.get("text", "").strip()
-    return text[:MAX_REASON] if text else None
-
-
 def clocks(found: Iterable[Case], now_ms: int, calendar: WorkingDays) -> dict[str, Clock]:
     """The running (or held) clocks of listed cases, by application id (a desk's table shows them)."""
     return {item.application.application_id: running for item in found

@@ -4,18 +4,21 @@ A case the account may not see answers exactly like one that does not exist (404
 another bank learns nothing from a guessed URL. Actions prepare a payload for the confirmation
 page (``routes_sign.py``); the certificate issue step first has the registry node's desk build and
 sign the certificate record, whose hash the issuer's transaction then carries (design §3.20). A
-decision whose transaction would exceed the consortium's ``max_tx_bytes`` once signed
-(``custody.TooLarge``) comes back on its own form, with what was typed, the size and the limit.
+decision with a problem in its fields (a missing text, one over the contract's limit) or whose
+transaction would exceed the consortium's ``max_tx_bytes`` once signed (``custody.TooLarge``) comes
+back on its own form, with what was typed and the problem.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Final
 
 from fastapi import APIRouter, Request, Response
 
+from estatechain.canonical import JSONValue
 from estatechain.certificates.desk import CertificateDesk
 from estatechain.certificates.pdf import certificate_pdf
 from estatechain.contract.working_days import WorkingDays
@@ -25,20 +28,25 @@ from estatechain.web import cases as queries
 from estatechain.web import history, review
 from estatechain.web.accounts import Account, Session
 from estatechain.web.actions import (
-    MISSING_ITEMS,
+    MISSING_ITEM_NAMES,
+    MISSING_TEXT_MAX,
     REFUSAL_REASONS,
+    REFUSAL_TEXT_MAX,
     STEPS_BY_PATH,
     Decision,
+    Problem,
     Step,
     available,
     decision,
+    missing_items,
     reviewer,
     step_body,
+    written,
 )
 from estatechain.web.custody import TooLarge
 from estatechain.web.filing import CAUSES, CORRECTABLE, REASONS
 from estatechain.web.i18n import BUSINESS_NAMES, N_, rule_texts
-from estatechain.web.pages import CSP, own_base_url, redirect, render
+from estatechain.web.pages import BASE, CSP, own_base_url, redirect, render
 from estatechain.web.portal import (
     CheckedForm,
     Member,
@@ -59,20 +67,39 @@ INLINE_MEDIA: Final = frozenset({"application/pdf", "image/jpeg", "image/png"})
 CASE_CSP: Final = CSP + "; frame-src 'self'"
 """The case page's policy: the site's, plus framing the portal's own PDF materials (and nothing else)."""
 VERDICT_STEPS: Final = frozenset({"accept", "review", "record"})
+"""Steps whose verdict the case page shows in advance (the others take a decision the page cannot guess)."""
+REASON_STEPS: Final = ("not-accept", "refuse", "hold")
+"""Steps decided in a form with written reasons: shown again as typed when something is wrong, and
+given back after a cancel or a replacement on the confirmation page."""
 DETAIL_LABELS: Final = {"reasons": REASONS, "causes": CAUSES, "fields": CORRECTABLE}
+"""The filing form's labels for the coded details a case page shows (``case_details.html``)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class Refused:
-    """A decision refused before anything was prepared (``TooLarge``): shown again on its form as typed."""
+class Typed:
+    """A decision form shown again as typed, with why nothing was prepared: its fields' problems or its size."""
 
     step: str
-    problem: TooLarge
-    text: str
-    reason_code: str
-    items: tuple[str, ...]
-"""The filing form's labels for the coded details a case page shows (``case_details.html``)."""
-"""Steps whose verdict the case page shows in advance (the others take a decision the page cannot guess)."""
+    values: Mapping[str, str]
+    ticked: tuple[str, ...]
+    problems: Mapping[str, Problem]
+    too_large: TooLarge | None = None
+    replaced: bool | None = None
+    """Given back unsigned from the confirmation page: True, replaced by a later action on the case
+    (another tab); False, cancelled; None, not given back (a problem sent it back)."""
+
+    def draft(self) -> dict[str, JSONValue]:
+        """What the pending payload keeps of this form, to give it back (``Pending.draft``)."""
+        return {"step": self.step, "values": dict(self.values.items()), "ticked": [*self.ticked]}
+
+    @staticmethod
+    def given_back(draft: Mapping[str, JSONValue], *, replaced: bool) -> Typed:
+        """The form ``draft`` kept, as it comes back after a cancel or a replacement."""
+        values = draft.get("values")
+        ticked = draft.get("ticked")
+        return Typed(step=str(draft.get("step", "")), problems={}, replaced=replaced,
+                     values={str(k): str(v) for k, v in values.items()} if isinstance(values, dict) else {},
+                     ticked=tuple(str(t) for t in ticked) if isinstance(ticked, list) else ())
 
 
 def certificate_desk(request: Request, service: NodeService) -> CertificateDesk:
@@ -112,8 +139,8 @@ async def all_cases(session: Member, parts: PortalDep, page: int = 1) -> Respons
 
 
 @router.get("/cases/{application_id}")
-async def case_page(application_id: str, request: Request, session: Member, parts: PortalDep,
-                    done: str | None = None) -> Response:
+async def case_page(application_id: str, request: Request, session: Member, parts: PortalDep,  # noqa: PLR0913, PLR0917
+                    done: str | None = None, draft: str | None = None) -> Response:
     """The case: parties, details, materials, timeline, the clock, and the steps this account may take.
 
     ``application_id`` may be the short id the lists print (any unique prefix of ``SHORT_ID`` hex
@@ -121,15 +148,21 @@ async def case_page(application_id: str, request: Request, session: Member, part
     Registry staff also get the review desk (``review.py``): the unit's mortgages with ranks before
     and after, every register check with its result, and the verdict of the step they would sign.
     The filing bank sees the ranks before and after, other mortgagees' entries only as ranks.
+    ``draft`` names a payload of this case that was cancelled or replaced unsigned (``waiting.py``):
+    its form comes back as it was typed, with a notice saying nothing was signed.
     """
-    return _case_response(request, session, parts, application_id, done=done)
+    returned = None if draft is None else parts.accounts.waiting(session.token).given_back(draft)
+    if returned is None or returned.back != f"/cases/{application_id}" or returned.draft is None:
+        return _case_response(request, session, parts, application_id, done=done)
+    return _case_response(request, session, parts, application_id, done=done,
+                          form=Typed.given_back(returned.draft, replaced=returned.replaced))
 
 
 def _case_response(  # noqa: PLR0913  (keywords only: what a refused decision brings back)
     request: Request, session: Session, parts: Portal, application_id: str, *, done: str | None = None,
-    refused: Refused | None = None, status: int = 200,
+    form: Typed | None = None, status: int = 200,
 ) -> Response:
-    """The case page; ``refused``: a decision that could not be prepared, shown on its form with what was typed."""
+    """The case page; ``form``: a decision that could not be prepared, shown on its form as typed."""
     assert session.account is not None
     account = session.account
     matches = queries.matching(parts.service.store, viewer_of(parts, account), application_id)
@@ -158,10 +191,12 @@ def _case_response(  # noqa: PLR0913  (keywords only: what a refused decision br
     viewable = _viewable(request, parts, account, item)
     names = _applicant_names(request, parts, item) if viewer.org_type == "registry" else {}
     response = render("case.html", session, status=status, case=item, steps=steps, timeline=timeline,
-                      blocked=blocked, done=done, refused=refused, names=names,
-                      missing_items=MISSING_ITEMS, reasons=REFUSAL_REASONS, desk=desk, viewable=viewable,
-                      clock=review.clock(item.application, item.state, now, WorkingDays(store)),
-                      reason_steps=("not-accept", "refuse", "hold"), detail_labels=DETAIL_LABELS)
+                      blocked=blocked, done=done, form=form, names=names, missing_names=MISSING_ITEM_NAMES,
+                      missing_items=missing_items(item.application), reasons=REFUSAL_REASONS, desk=desk,
+                      viewable=viewable, clock=review.clock(item.application, item.state, now, WorkingDays(store)),
+                      reason_steps=REASON_STEPS, detail_labels=DETAIL_LABELS,
+                      limits={"not-accept": MISSING_TEXT_MAX, "refuse": REFUSAL_TEXT_MAX, "hold": review.MAX_REASON},
+                      here=session.here if request.method == "GET" else f"{BASE}/cases/{application_id}")
     if viewable:
         response.headers["Content-Security-Policy"] = CASE_CSP
     return response
@@ -255,11 +290,13 @@ async def take_step(  # noqa: PLR0913, PLR0917  (FastAPI injects each by name)
     if step is None or step not in (available(item, account.role, fingerprint, awaiting_party=party)
                                     + review.hold_steps(item.state, account.role)):
         raise PortalProblem(409, N_("This step is not open to you on this case now."))
-    values = {k: str(v) for k, v in form.items() if isinstance(v, str)}
+    values = {k: str(v) for k, v in form.items() if isinstance(v, str) and k != "csrf"}
+    ticked = tuple(str(v) for v in form.getlist("missing_item"))
     chosen = (_hold_decision(step, values) if step.path in review.HOLD_STEPS
-              else decision(step, values, [str(v) for v in form.getlist("missing_item")]))
-    if isinstance(chosen, str):
-        raise PortalProblem(422, chosen)
+              else decision(step, values, list(ticked), missing_items(item.application)))
+    if not isinstance(chosen, Decision):  # the form again, as typed, each problem at its field
+        typed = Typed(step=step.path, values=values, ticked=ticked, problems=chosen)
+        return _case_response(request, session, parts, application_id, form=typed, status=422)
     extra, rows = dict(chosen.fields), list(chosen.summary)
     if step.path == "issue":
         try:
@@ -280,26 +317,26 @@ async def take_step(  # noqa: PLR0913, PLR0917  (FastAPI injects each by name)
     if party is not None:
         summary.append([N_("You act for party"), party])
     try:
+        typed = Typed(step=step.path, values=values, ticked=ticked, problems={})
         pending = parts.custody.prepare(handle=account.handle, chain_id=parts.service.genesis.chain_id,
                                         command=step.command, body=step_body(step, item, party=party, extra=extra),
                                         now_ms=parts.service.clock.now_ms(), summary=summary + rows,
-                                        back=f"/cases/{application_id}")
+                                        back=f"/cases/{application_id}",
+                                        draft=typed.draft() if step.path in REASON_STEPS else None)
     except TooLarge as problem:  # nothing prepared: the same form again, with what was typed and the limit
-        refused = Refused(step=step.path, problem=problem, text=values.get("text", ""),
-                          reason_code=values.get("reason_code", ""),
-                          items=tuple(str(v) for v in form.getlist("missing_item")))
-        return _case_response(request, session, parts, application_id, refused=refused, status=413)
+        typed = Typed(step=step.path, values=values, ticked=ticked, problems={}, too_large=problem)
+        return _case_response(request, session, parts, application_id, form=typed, status=413)
     parts.accounts.set_pending(session.token, pending.to_json())
     return redirect("/sign", session)
 
 
-def _hold_decision(step: Step, form: dict[str, str]) -> Decision | str:
+def _hold_decision(step: Step, form: dict[str, str]) -> Decision | dict[str, Problem]:
     """A hold needs its reason in writing (site visit, investigation …); a resume takes none."""
     if step is review.RESUME:
         return Decision(fields={}, summary=[])
-    reason = review.hold_reason(form)
-    if reason is None:
-        return N_("Write the reason for the hold.")
+    reason, problem = written(form, "text", review.MAX_REASON, N_("Write the reason for the hold."))
+    if problem is not None:
+        return {"text": problem}
     return Decision(fields={"reason": reason}, summary=[[N_("Reason for the hold"), reason]])
 
 

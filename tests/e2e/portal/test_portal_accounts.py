@@ -6,6 +6,7 @@ from pathlib import Path
 
 from estatechain.clock import FixedClock
 from estatechain.web.accounts import LOCK_MS, MAX_FAILURES, SESSION_MS, Account, AccountStore
+from estatechain.web.custody import Pending
 
 CLERK = Account(username="icbc-gz/operator1", handle="icbc-gz/operator1", org="icbc-gz", role="bank.operator")
 
@@ -41,9 +42,10 @@ def test_a_session_expires_when_idle_and_its_pending_tx_is_taken_once(tmp_path: 
     clock = FixedClock(1_800_000_000_000)
     accounts = store(tmp_path, clock)
     session = accounts.open_session(account=CLERK)
-    accounts.set_pending(session.token, "{}")
-    assert accounts.take_pending(session.token) == "{}"
-    assert accounts.take_pending(session.token) is None
+    waiting = Pending(handle="h", command="c", body={}, nonce="n", created_at=0, tx_id="t" * 64, summary=[], back="")
+    accounts.set_pending(session.token, waiting.to_json())
+    assert accounts.take_pending(session.token, "t" * 64) == waiting
+    assert accounts.take_pending(session.token, "t" * 64) is None
     clock.advance(SESSION_MS - 1)
     assert accounts.session(session.token) is not None  # use moves the expiry on
     clock.advance(SESSION_MS + 1)

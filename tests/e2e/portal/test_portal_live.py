@@ -99,14 +99,14 @@ def test_a_page_being_typed_in_offers_a_reload_instead_of_replacing_the_text(
     page = intake.page
     page.goto(f"{node.portal}/cases/{filed.case_id}")
     expect(page.locator("html")).to_have_attribute("data-live", "on", timeout=WAIT_MS)
-    page.fill("#text-not-accept", "the loan contract's page 3 is missing")
+    page.fill("#missing-text-LOAN_CONTRACT", "the loan contract's page 3 is missing")
     reviewer = Person(browser, node, "gz-registry/intake1")  # a colleague at the same desk takes the case
     people.append(reviewer)
     reviewer.sign_in()
     take(reviewer, filed.case_id, "accept")
     expect(page.locator(".live-changed")).to_contain_text("This page has changed since you opened it.",
                                                           timeout=WAIT_MS)
-    assert page.input_value("#text-not-accept") == "the loan contract's page 3 is missing"
+    assert page.input_value("#missing-text-LOAN_CONTRACT") == "the loan contract's page 3 is missing"
     page.click(".live-changed a")
     expect(page.locator("[data-testid=state]")).not_to_have_text("Confirmed, awaiting intake")
 

@@ -15,7 +15,7 @@ from estatechain.contract.records import Application
 from estatechain.contract.records.application import AppState
 from estatechain.contract.working_days import WorkingDays
 from estatechain.web.pages import environment
-from estatechain.web.review import HOLD, RESUME, clock, hold_reason, hold_steps
+from estatechain.web.review import HOLD, RESUME, clock, hold_steps
 
 SHANGHAI = dt.timezone(dt.timedelta(hours=8))
 
@@ -117,8 +117,6 @@ def test_hold_and_resume_are_offered_to_registry_staff_in_the_states_the_contrac
     assert hold_steps(AppState.CONFIRMED, "registry.reviewer") == []
     assert hold_steps(AppState.ACCEPTED, "registry.issuer") == []
     assert hold_steps(AppState.ACCEPTED, "bank.operator") == []
-    assert hold_reason({"text": "   "}) is None
-    assert hold_reason({"text": " 需实地查看 "}) == "需实地查看"
 
 
 def test_past_the_due_day_without_a_holiday_calendar_is_overdue_not_due_soon() -> None:
