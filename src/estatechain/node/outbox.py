@@ -162,6 +162,13 @@ def check_webhook_url(url: str) -> str:
     host = parts.hostname or ""
     if parts.scheme not in {"http", "https"} or not host or len(url) > 2000:
         raise InputError("url must be an absolute https:// URL (http:// only to a loopback host)")
+    try:  # what the delivery will use must be able to send to it
+        _ = parts.port
+        httpx.URL(url)
+    except (ValueError, httpx.InvalidURL) as exc:
+        raise InputError(f"url cannot be delivered to: {exc}") from None
+    if any(ord(c) < 0x21 or ord(c) == 0x7F for c in url):
+        raise InputError("url may not hold spaces or control characters")
     if parts.scheme == "http":
         loopback = host == "localhost"
         with contextlib.suppress(ValueError):
@@ -255,7 +262,8 @@ class Outbox:
                                (hook.registered_ms, org, PENDING, hook.registered_ms))
             self._conn.execute("COMMIT")
         except BaseException:
-            self._conn.execute("ROLLBACK")
+            if self._conn.in_transaction:  # SQLite already rolled back a write that failed on I/O
+                self._conn.execute("ROLLBACK")
             raise
         self.wake()
         return hook
@@ -277,7 +285,8 @@ class Outbox:
                                              (org, PENDING)).rowcount
             self._conn.execute("COMMIT")
         except BaseException:
-            self._conn.execute("ROLLBACK")
+            if self._conn.in_transaction:  # SQLite already rolled back a write that failed on I/O
+                self._conn.execute("ROLLBACK")
             raise
         return None if hook is None else (hook, int(dropped))
 
@@ -339,7 +348,8 @@ class Outbox:
             self._conn.execute("UPDATE meta SET value = ? WHERE key = 'high_water'", (str(height),))
             self._conn.execute("COMMIT")
         except BaseException:
-            self._conn.execute("ROLLBACK")
+            if self._conn.in_transaction:  # SQLite already rolled back a write that failed on I/O
+                self._conn.execute("ROLLBACK")
             raise
         if rows:
             self.wake()
@@ -455,6 +465,8 @@ class Outbox:
             error = f"{type(exc).__name__}: {exc}"[:300]
         except TimeoutError:
             error = f"no answer within {self._timeout_s:g} s"
+        except Exception as exc:  # noqa: BLE001  (a URL httpx cannot use: counted and backed off, never a hot loop)
+            error = f"{type(exc).__name__}: {exc}"[:300]
         duration_ms = int((time.monotonic() - started) * 1000)
         if error is None:
             state, outcome, next_ms = DELIVERED, DELIVERED, at_ms
@@ -472,7 +484,8 @@ class Outbox:
                 "VALUES (?,?,?,?,?,?,?,?,?)", (event_id, org, url, attempt, at_ms, outcome, status, error, duration_ms))
             self._conn.execute("COMMIT")
         except BaseException:
-            self._conn.execute("ROLLBACK")
+            if self._conn.in_transaction:  # SQLite already rolled back a write that failed on I/O
+                self._conn.execute("ROLLBACK")
             raise
         if error is not None:
             log.info("webhook %s to %s failed (attempt %d): %s", event_id, org, attempt, error)
