@@ -58,9 +58,10 @@ class LoopThread:
 
         """
         with self._lock:
-            if self._closed or threading.current_thread() is self._thread:
+            # a loop stopped by the finaliser of a dropped client would never run the work: refuse, never hang
+            if self._closed or threading.current_thread() is self._thread or not self.loop.is_running():
                 work.close()
-                raise RuntimeError("this SyncClient is closed" if self._closed else
+                raise RuntimeError("this SyncClient is closed" if self._closed or not self.loop.is_running() else
                                    "a SyncClient cannot be called from its own event loop's thread")
             return asyncio.run_coroutine_threadsafe(work, self.loop)
 
@@ -125,7 +126,8 @@ class EventStream(Iterator[dict[str, Any]]):
     A stopped or closed stream stays ended; the ``SyncClient`` remains usable, from this thread or others.
     """
 
-    def __init__(self, runner: LoopThread, events: AsyncGenerator[dict[str, Any]]) -> None:
+    def __init__(self, runner: LoopThread, events: AsyncGenerator[dict[str, Any]], *, owner: object = None) -> None:
+        self._owner = owner  # the SyncClient: kept alive while its stream is, or its finaliser stops the loop
         self._runner = runner
         self._events = events
         self._waiting: concurrent.futures.Future[dict[str, Any]] | None = None
@@ -399,7 +401,7 @@ class SyncClient:
         a stream waits or its loop body runs, this client's other methods may be called, from this
         thread or any other. Closing the client closes its streams.
         """
-        stream = EventStream(self._runner, self._client.events(after, heartbeat_s=heartbeat_s))
+        stream = EventStream(self._runner, self._client.events(after, heartbeat_s=heartbeat_s), owner=self)
         with self._lock:
             self._streams = [s for s in self._streams if not s.ended]
             self._streams.append(stream)

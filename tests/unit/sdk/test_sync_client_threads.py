@@ -151,3 +151,30 @@ def test_the_blocking_client_has_every_public_method_of_the_async_one_with_the_s
         assert inspect.iscoroutinefunction(getattr(Client, name)), name
         assert not inspect.iscoroutinefunction(getattr(SyncClient, _ASYNC_ONLY.get(name, name))), name
     assert isinstance(inspect.getattr_static(SyncClient, "identity"), property)
+
+
+def test_a_stream_keeps_its_dropped_client_alive_and_a_stopped_loop_refuses_instead_of_hanging() -> None:
+    """``stream = SyncClient(...).events()`` once hung its next read for ever: the dropped client's finaliser
+    had stopped the loop the stream still used."""
+    import gc  # noqa: PLC0415
+
+    stream = SyncClient("http://node.test", IDENTITY, chain_id=CHAIN, node_org=ORG,
+                        transport=httpx.MockTransport(quiet_node)).events(heartbeat_s=1)
+    gc.collect()
+    with ThreadPoolExecutor(1) as pool:
+        reading = pool.submit(next, stream)
+        time.sleep(0.5)
+        assert not reading.done()  # still waiting for an event: the loop runs
+        stream.stop()
+        with pytest.raises(StopIteration):
+            reading.result(timeout=5)
+    client = SyncClient("http://node.test", IDENTITY, chain_id=CHAIN, node_org=ORG,
+                        transport=httpx.MockTransport(quiet_node))
+    loop = client._runner.loop
+    loop.call_soon_threadsafe(loop.stop)  # what the finaliser of a dropped client does
+    deadline = time.monotonic() + 5
+    while loop.is_running():
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    with pytest.raises((SdkError, RuntimeError)):
+        client.consistency_proof(1, 2)
