@@ -327,7 +327,7 @@ async def take_step(  # noqa: PLR0913, PLR0917  (FastAPI injects each by name)
         typed = Typed(step=step.path, values=values, ticked=ticked, problems={}, too_large=problem)
         return _case_response(request, session, parts, application_id, form=typed, status=413)
     parts.accounts.set_pending(session.token, pending.to_json())
-    return redirect("/sign", session)
+    return redirect("/sign", session, query={"tx": pending.tx_id})  # this tab shows its own action
 
 
 def _hold_decision(step: Step, form: dict[str, str]) -> Decision | dict[str, Problem]:

@@ -215,7 +215,7 @@ async def seize(session: Member, form: CheckedForm, parts: PortalDep, index: Ind
                                     command="seizure.register", body=body, now_ms=parts.service.clock.now_ms(),
                                     summary=summary, back="/court")
     parts.accounts.set_pending(session.token, pending.to_json())
-    return redirect("/sign", session)
+    return redirect("/sign", session, query={"tx": pending.tx_id})  # this tab shows its own action
 
 
 @router.post("/court/seizures/{seizure_id}/lift")
@@ -238,7 +238,7 @@ async def lift(seizure_id: str, session: Member, form: CheckedForm, parts: Porta
                                     command="seizure.release", body={"seizure_id": seizure_id, "order_no": order_no},
                                     now_ms=parts.service.clock.now_ms(), summary=summary, back="/court")
     parts.accounts.set_pending(session.token, pending.to_json())
-    return redirect("/sign", session)
+    return redirect("/sign", session, query={"tx": pending.tx_id})  # this tab shows its own action
 
 
 @router.post("/court/inquire")

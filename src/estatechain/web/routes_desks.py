@@ -174,7 +174,7 @@ async def file_application(request: Request, session: Member, form: CheckedForm,
                                     command="application.file", body=body, now_ms=parts.service.clock.now_ms(),
                                     summary=summary(kind, filing, body), back="/bank")
     parts.accounts.set_pending(session.token, pending.to_json())
-    return redirect("/sign", session)
+    return redirect("/sign", session, query={"tx": pending.tx_id})  # this tab shows its own action
 
 
 @router.get("/owner")

@@ -129,7 +129,7 @@ def prepare_inquiry(parts: Portal, session: Session, body: dict[str, JSONValue],
                                     summary=summary, back="/inquiries")
     pending = replace(pending, back=f"/inquiries/{pending.tx_id}")  # the back page is not signed
     parts.accounts.set_pending(session.token, pending.to_json())
-    return redirect("/sign", session)
+    return redirect("/sign", session, query={"tx": pending.tx_id})  # this tab shows its own action
 
 
 def own_inquiries(store: LedgerStore, index: InquiryIndex, org: str) -> list[Record]:

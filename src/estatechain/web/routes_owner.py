@@ -388,7 +388,7 @@ async def give_consent(session: Member, form: CheckedForm, parts: PortalDep, ind
                                     command="inquiry.consent", body=dict(body), now_ms=parts.service.clock.now_ms(),
                                     summary=summary, back="/owner/consents")
     parts.accounts.set_pending(session.token, pending.to_json())
-    return redirect("/sign", session)
+    return redirect("/sign", session, query={"tx": pending.tx_id})  # this tab shows its own action
 
 
 @router.post("/owner/consents/{consent_id}/revoke")
@@ -411,4 +411,4 @@ async def revoke_consent(consent_id: str, session: Member, form: CheckedForm, pa
                                     command="inquiry.consent_revoke", body={"consent_id": consent_id},
                                     now_ms=parts.service.clock.now_ms(), summary=summary, back="/owner/consents")
     parts.accounts.set_pending(session.token, pending.to_json())
-    return redirect("/sign", session)
+    return redirect("/sign", session, query={"tx": pending.tx_id})  # this tab shows its own action

@@ -245,4 +245,4 @@ async def mark_lapsed(unit_number: str, notice_id: str, session: Member, form: C
                                     now_ms=parts.service.clock.now_ms(), summary=summary,
                                     back=f"/register/{unit_number}")
     parts.accounts.set_pending(session.token, pending.to_json())
-    return redirect("/sign", session)
+    return redirect("/sign", session, query={"tx": pending.tx_id})  # this tab shows its own action

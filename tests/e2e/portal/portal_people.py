@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
+import re
 import threading
 import time
 from collections.abc import Iterator
@@ -39,6 +40,9 @@ from estatechain.web.devaccounts import ensure_dev_accounts, issue_owner_code
 SCREENSHOTS: Final = Path(__file__).resolve().parents[3] / "docs" / "screenshots"
 PDF: Final = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 
+
+SIGN_PAGE: Final = re.compile(r".*/portal/sign(\?tx=[0-9a-f]{64})?$")
+"""The confirmation page: a desk sends each tab to its own action (``?tx=``)."""
 
 @dataclass(frozen=True, slots=True)
 class PortalNode:
@@ -125,7 +129,7 @@ class Person:
 def sign_here(person: Person, *, double_click: bool = False) -> str:
     """On the confirmation page: read the tx id, sign, and wait for the desk saying it committed."""
     page = person.page
-    page.wait_for_url("**/portal/sign")
+    page.wait_for_url(SIGN_PAGE)
     tx_id = page.inner_text("[data-testid=tx-id]").strip()
     if double_click:
         page.dblclick("[data-testid=sign]")

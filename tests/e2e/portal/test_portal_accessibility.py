@@ -27,7 +27,7 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import Browser, BrowserContext, FilePayload, Page
 
-from portal.portal_people import PortalNode
+from portal.portal_people import SIGN_PAGE, PortalNode
 
 AXE: Final = Path(__file__).resolve().parents[3] / "node_modules" / "axe-core" / "axe.min.js"
 LOCALES: Final = ("zh-CN", "en")
@@ -85,7 +85,7 @@ def case_id(browser: Browser, node: PortalNode) -> str:
     with opened(browser, node, "zh-CN") as page:
         sign_in(page, node, CLERK)
         fill_filing(page, node, contract="LOAN-A11Y-0001")
-        page.wait_for_url("**/portal/sign")
+        page.wait_for_url(SIGN_PAGE)
         tx_id = page.inner_text("[data-testid=tx-id]").strip()
         page.click("[data-testid=sign]")
         page.wait_for_url("**done=*")
@@ -223,7 +223,7 @@ def test_every_page_of_every_role_passes_axe(  # noqa: PLR0913, PLR0917  (fixtur
             crawler.crawl(start)
             if role == "bank.operator":
                 fill_filing(page, node, contract=f"LOAN-A11Y-{locale}")
-                page.wait_for_url("**/portal/sign")
+                page.wait_for_url(SIGN_PAGE)
                 crawler.violations += audit(page, axe_script, locale)
                 crawler.checked.append("/portal/sign")
             violations += crawler.violations

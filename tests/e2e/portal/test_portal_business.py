@@ -17,6 +17,7 @@ from __future__ import annotations
 from playwright.sync_api import Browser, FilePayload
 
 from portal.portal_people import (
+    SIGN_PAGE,
     Person,
     PortalNode,
     attach,
@@ -73,7 +74,7 @@ def test_a_presale_mortgage_notice_transfer_goes_from_the_form_to_a_certificate_
     attach(clerk, "APPLICATION_FORM", "CAUSE_DOCUMENT", "DEBTOR_NOTICE", label="transfer")
     clerk.shoot("bank-filing-notice-transfer-zh-CN")
     page.click("#filing button[type=submit]")
-    page.wait_for_url("**/portal/sign")
+    page.wait_for_url(SIGN_PAGE)
     assert "预购商品房抵押权预告转移登记" in page.inner_text("main")
     assert page.locator("[data-testid=rule-failure]").count() == 0
     case_id = sign_here(clerk)
@@ -139,7 +140,7 @@ def test_a_repaid_mortgage_is_cancelled_and_its_certificate_shows_cancelled(
     attach(clerk, "APPLICATION_FORM", "PROOF", label="cancel")
     clerk.shoot("bank-filing-mortgage-cancel-zh-CN")
     page.click("#filing button[type=submit]")
-    page.wait_for_url("**/portal/sign")
+    page.wait_for_url(SIGN_PAGE)
     summary = page.inner_text("main")
     assert "抵押权注销登记" in summary
     assert certificate in summary
@@ -182,7 +183,7 @@ def test_a_maximum_amount_filing_and_a_presale_notice_filing_reach_the_intake_qu
     page.fill("#contract_number", "CCB-ZGE-PORTAL-1")
     attach(clerk, "APPLICATION_FORM", "POWER_OF_ATTORNEY", "MAX_MORTGAGE_CONTRACT", label="maximum")
     page.click("#filing button[type=submit]")
-    page.wait_for_url("**/portal/sign")
+    page.wait_for_url(SIGN_PAGE)
     assert "300万元" in page.inner_text("main")
     maximum = sign_here(clerk)
 
@@ -194,7 +195,7 @@ def test_a_maximum_amount_filing_and_a_presale_notice_filing_reach_the_intake_qu
     page.fill("#contract_number", "CCB-YG-PORTAL-1")
     attach(clerk, "APPLICATION_FORM", "POWER_OF_ATTORNEY", "LOAN_CONTRACT", "NOTICE_AGREEMENT", label="notice")
     page.click("#filing button[type=submit]")
-    page.wait_for_url("**/portal/sign")
+    page.wait_for_url(SIGN_PAGE)
     assert "预购商品房抵押权预告登记" in page.inner_text("main")
     notice = sign_here(clerk)
 
@@ -244,7 +245,7 @@ def test_a_presale_notice_change_and_cancellation_pass_the_rules_and_a_correctio
     page.fill("#principal_yuan", "1500000")
     attach(clerk, "APPLICATION_FORM", "SUPPLEMENTARY_AGREEMENT", label="change")
     page.click("#filing button[type=submit]")
-    page.wait_for_url("**/portal/sign")
+    page.wait_for_url(SIGN_PAGE)
     assert "150万元" in page.inner_text("main")
     assert page.locator("[data-testid=rule-failure]").count() == 0
     assert page.locator("[data-testid=sign]").count() == 1
@@ -255,7 +256,7 @@ def test_a_presale_notice_change_and_cancellation_pass_the_rules_and_a_correctio
     page.select_option("#reason", "WAIVED")
     attach(clerk, "APPLICATION_FORM", "PROOF", label="notice-cancel")
     page.click("#filing button[type=submit]")
-    page.wait_for_url("**/portal/sign")
+    page.wait_for_url(SIGN_PAGE)
     assert "预购商品房抵押权预告注销登记" in page.inner_text("main")
     assert page.locator("[data-testid=rule-failure]").count() == 0
     page.click("form[action$='/sign/cancel'] button")

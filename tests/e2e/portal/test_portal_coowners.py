@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from playwright.sync_api import Browser, FilePayload, Locator
 
-from portal.portal_people import Person, PortalNode, fill_filing, open_filing, sign_here, signed_in, take
+from portal.portal_people import SIGN_PAGE, Person, PortalNode, fill_filing, open_filing, sign_here, signed_in, take
 
 CLERK = "icbc-gz/operator1"
 APPROVER = "icbc-gz/approver1"
@@ -48,7 +48,7 @@ def test_both_co_owners_confirm_before_the_registry_sees_the_case_and_it_ends_ce
     open_filing(clerk, unit)
     assert str(node.owners[first]["title_number"]) in clerk.page.inner_text("main")
     fill_filing(clerk, contract="LOAN-COOWNED-0001", amount="800000")
-    clerk.page.wait_for_url("**/portal/sign")
+    clerk.page.wait_for_url(SIGN_PAGE)
     case_id = sign_here(clerk)
 
     owner_a = signed_in(browser, node, people, first)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from playwright.sync_api import Browser, Page
 
-from portal.portal_people import Person, PortalNode, fill_filing, open_filing, sign_here, take
+from portal.portal_people import SIGN_PAGE, Person, PortalNode, fill_filing, open_filing, sign_here, take
 
 OWNER = "gz-identity/person4"
 
@@ -45,12 +45,12 @@ def prepare_refusal(page: Page, case_url: str, ground: str, reasons: str) -> Non
     page.select_option("#reason_code", ground)
     page.fill("#text-refuse", reasons)
     page.click(f"form[action$='{case_url.rsplit('/portal', 1)[1]}/refuse'] button")
-    page.wait_for_url("**/portal/sign")
+    page.wait_for_url(SIGN_PAGE)
 
 
 def sign_on(page: Page) -> str:
     """On a confirmation page (of any tab): sign, and wait for the case saying it committed."""
-    page.wait_for_url("**/portal/sign")
+    page.wait_for_url(SIGN_PAGE)
     tx_id = page.inner_text("[data-testid=tx-id]").strip()
     page.click("[data-testid=sign]")
     page.wait_for_url(f"**done={tx_id}")
@@ -90,7 +90,7 @@ def test_intake_lists_each_missing_item_of_the_business_type_with_its_own_text(
     page.check("input[name=missing_item][value=POWER_OF_ATTORNEY]")
     page.fill("#missing-text-POWER_OF_ATTORNEY", "授权委托书未签章")
     page.click(f"form[action$='/{case_id}/not-accept'] button")
-    page.wait_for_url("**/portal/sign")
+    page.wait_for_url(SIGN_PAGE)
     summary = page.inner_text("main")
     assert "授权委托书\n授权委托书未签章" in summary
     assert "借款合同\n借款合同缺少第3页" in summary
@@ -124,7 +124,7 @@ def test_a_refusal_needs_a_chosen_ground_and_cancel_gives_the_reasons_back(
 
     page.select_option("#reason_code", "OWNERSHIP_DISPUTE")
     page.click(f"form[action$='/{case_id}/refuse'] button")
-    page.wait_for_url("**/portal/sign")
+    page.wait_for_url(SIGN_PAGE)
     assert "存在权属争议" in page.inner_text("main")
     page.click("form[action$='/sign/cancel'] button")
     page.wait_for_url(f"**/cases/{case_id}?draft=*")
@@ -153,7 +153,10 @@ def test_two_tabs_each_sign_their_own_and_a_replaced_one_says_so_with_its_text_b
     two.goto(f"{node.portal}/cases/{second}")
     two.fill("#text-hold", "需实地查看房屋现状")
     two.click(f"form[action$='/{second}/hold'] button")
-    two.wait_for_url("**/portal/sign")
+    two.wait_for_url(SIGN_PAGE)
+    one.reload()  # a reload (or a language switch) shows this tab's own action again, not the newest one
+    assert "法律禁止登记的情形" in one.inner_text("main")
+    assert "需实地查看房屋现状" not in one.inner_text("main")
     sign_on(one)
     sign_on(two)
     assert one.inner_text("[data-testid=state]").strip() == "不予登记"
@@ -164,7 +167,7 @@ def test_two_tabs_each_sign_their_own_and_a_replaced_one_says_so_with_its_text_b
     prepare_refusal(one, f"{node.portal}/cases/{second}", "OTHER", "申请材料前后矛盾")
     two.goto(f"{node.portal}/cases/{second}")
     two.click(f"form[action$='/{second}/resume'] button")
-    two.wait_for_url("**/portal/sign")
+    two.wait_for_url(SIGN_PAGE)
     one.click("[data-testid=sign]")
     one.wait_for_url(f"**/cases/{second}?draft=*")
     assert one.inner_text("[data-testid=form-returned]").startswith("未签名任何内容：您稍后")

@@ -17,7 +17,16 @@ from estatechain.cli.main import node_dir
 from estatechain.contract.records import Mortgage
 from estatechain.storage.store import LedgerStore
 from estatechain.web.i18n import money
-from portal.portal_people import Person, PortalNode, fill_filing, member_banks, open_new_filing, sign_here, signed_in
+from portal.portal_people import (
+    SIGN_PAGE,
+    Person,
+    PortalNode,
+    fill_filing,
+    member_banks,
+    open_new_filing,
+    sign_here,
+    signed_in,
+)
 
 OWNER = "gz-identity/person2"
 """Owns a unit with a mortgage ICBC holds (``choose_dev_owners``)."""
@@ -156,6 +165,6 @@ def test_amounts_that_are_not_plain_yuan_are_field_errors(
         assert page.input_value("#principal_yuan") == amount  # the typed value is kept
     open_new_filing(clerk, "mortgage.first", unit=node.unit_of(PLAIN_OWNER))
     fill_filing(clerk, contract="CCB-AMOUNT-GROUPED", amount="1,200,000.50")
-    page.wait_for_url("**/portal/sign")
+    page.wait_for_url(SIGN_PAGE)
     assert "1,200,000.50元" in page.inner_text("main")
     page.click("form[action$='/sign/cancel'] button")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from playwright.sync_api import Browser, Page, expect
 
-from portal.portal_people import PDF, Person, PortalNode, open_filing
+from portal.portal_people import PDF, SIGN_PAGE, Person, PortalNode, open_filing
 
 CLERK = "icbc-gz/operator1"
 SLOTS = ("APPLICATION_FORM", "POWER_OF_ATTORNEY", "LOAN_CONTRACT")
@@ -51,6 +51,6 @@ def test_materials_dropped_on_the_form_are_filed_and_a_wrong_type_is_refused(
         expect(page.locator(f"#material_{slot} ~ .drop-note")).to_have_text(f"{slot.lower()}.pdf")
     clerk.shoot("bank-filing-dropped-en")
     page.click("#filing button[type=submit]")
-    page.wait_for_url("**/portal/sign")  # the server got all three materials from the drops
+    page.wait_for_url(SIGN_PAGE)  # the server got all three materials from the drops
     assert page.locator("[data-testid=rule-failure]").count() == 0
     page.click("form[action$='/sign/cancel'] button")

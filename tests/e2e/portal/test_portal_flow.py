@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from playwright.sync_api import Browser, FilePayload
 
-from portal.portal_people import Person, PortalNode, fill_filing, open_filing, sign_here, signed_in, take
+from portal.portal_people import SIGN_PAGE, Person, PortalNode, fill_filing, open_filing, sign_here, signed_in, take
 
 OWNER = "gz-identity/person1"
 CLERK = "icbc-gz/operator1"
@@ -41,7 +41,7 @@ def test_a_mortgage_goes_from_the_clerks_form_to_a_certificate_anyone_can_check(
     assert str(node.owners[OWNER]["title_number"]) in clerk.page.inner_text("main")
     both_languages(clerk, "bank-filing")
     fill_filing(clerk, contract="LOAN-PORTAL-0001")
-    clerk.page.wait_for_url("**/portal/sign")
+    clerk.page.wait_for_url(SIGN_PAGE)
     assert "120万元" in clerk.page.inner_text("main")
     assert "portal-custodial-" in clerk.page.inner_text("main")
     both_languages(clerk, "sign-confirmation")

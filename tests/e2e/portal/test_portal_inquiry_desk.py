@@ -21,7 +21,7 @@ from estatechain.sdk import ClientIdentity
 from estatechain.sdk.sync import SyncClient
 from estatechain.storage.store import LedgerStore
 from estatechain.web.routes_inquiry import LISTED
-from portal.portal_people import Person, PortalNode, bank_mortgages, sign_here, signed_in
+from portal.portal_people import SIGN_PAGE, Person, PortalNode, bank_mortgages, sign_here, signed_in
 
 OWNER = "gz-identity/person4"
 CLERK = "ccb-gz/operator1"
@@ -76,7 +76,7 @@ def test_a_bank_inquires_with_the_owners_consent_and_reads_the_signed_answer(
     page = clerk.page
     page.click("header a[href$='/portal/inquiries']")
     inquire(clerk, unit=unit, purpose="PRE_LOAN", basis="consent")  # no ids typed: the consent in force is cited
-    page.wait_for_url("**/portal/sign")
+    page.wait_for_url(SIGN_PAGE)
     assert consent_id in page.inner_text("main")
     assert "查询登记结果" in page.inner_text("main")
     inquiry = sign_here(clerk)
@@ -163,7 +163,7 @@ def test_without_consent_a_bank_gets_the_limited_answer_only(
     page = clerk.page
     title = str(node.owners[OWNER]["title_number"])
     inquire(clerk, certificate=title, purpose="TRANSACTION", basis="intent")
-    page.wait_for_url("**/portal/sign")
+    page.wait_for_url(SIGN_PAGE)
     assert title in page.inner_text("main")
     sign_here(clerk)
     assert page.locator("[data-testid=answer]").get_attribute("data-answer") == "LIMITED"

@@ -17,7 +17,7 @@ from playwright.sync_api import Browser
 
 from estatechain.sdk import Client
 from estatechain.sdk.identity import ClientIdentity
-from portal.portal_people import Person, PortalNode, presale_flat, sign_here, signed_in
+from portal.portal_people import SIGN_PAGE, Person, PortalNode, presale_flat, sign_here, signed_in
 
 OWNER = "gz-identity/person2"
 OTHER_OWNER = "gz-identity/person1"
@@ -95,7 +95,7 @@ def test_a_consent_is_given_used_by_the_bank_seen_by_the_owner_and_revoked(
     page.select_option("#purpose", "PRE_LOAN")
     page.fill("#expires_on", "2030-12-31")
     page.click("#consent button[type=submit]")
-    page.wait_for_url("**/portal/sign")
+    page.wait_for_url(SIGN_PAGE)
     assert "2030-12-31" in page.inner_text("main")
     consent_id = sign_here(owner)
     row = page.locator(f"[data-testid=consent-{consent_id}]")
@@ -125,7 +125,7 @@ def test_a_consent_is_given_used_by_the_bank_seen_by_the_owner_and_revoked(
     page.goto(f"{node.portal}/owner/consents")
     assert page.locator(f"[data-testid=consent-{consent_id}]").get_attribute("data-state") == "active"
     page.click(f"form[action$='/owner/consents/{consent_id}/revoke'] button")
-    page.wait_for_url("**/portal/sign")
+    page.wait_for_url(SIGN_PAGE)
     sign_here(owner)
     assert page.locator(f"[data-testid=consent-{consent_id}]").get_attribute("data-state") == "revoked"
     assert page.locator(f"form[action$='/owner/consents/{consent_id}/revoke']").count() == 0

@@ -6,7 +6,7 @@ import re
 
 from playwright.sync_api import Browser
 
-from portal.portal_people import Person, PortalNode, fill_filing, open_filing
+from portal.portal_people import SIGN_PAGE, Person, PortalNode, fill_filing, open_filing
 
 OWNER = "gz-identity/person3"
 
@@ -20,7 +20,7 @@ def test_a_debt_term_that_ends_before_it_starts_is_refused_on_the_page_with_its_
     before = rows.count()
     open_filing(clerk, node.unit_of(OWNER))
     fill_filing(clerk, contract="LOAN-PORTAL-RULE", term=("2046-11-30", "2026-12-01"))
-    clerk.page.wait_for_url("**/portal/sign")
+    clerk.page.wait_for_url(SIGN_PAGE)
     failure = clerk.page.inner_text("[data-testid=rule-failure]")
     code = failure.split()[0]
     assert re.fullmatch(r"V\d+_[A-Z_]+", code), failure
