@@ -45,6 +45,7 @@ from estatechain.canonical import JSONValue
 from estatechain.clock import Clock
 from estatechain.contract.civil_date import day_start_ms, days_from_civil
 from estatechain.crypto.sealing import SealedRecord, WrappedKey, seal
+from estatechain.durable import write_durably
 from estatechain.errors import InputError
 from estatechain.identity.genesis import Genesis
 from estatechain.identity.parties import party_id
@@ -496,12 +497,9 @@ class RegisterImporter:
             "record_id": r.record_id,
             "wrapped_keys": [{"org_id": k.org_id, "sealed_key": k.sealed_key.hex()} for k in r.wrapped_keys],
         }) + b"\n" for r in records)
+        # each file whole or absent (temp file, then rename): a reader that sees the keys file sees all of it
         for suffix, data in ((".records.jsonl", lines), (".keys.jsonl", keys)):
-            path = self.sealed_dir / f"{tx_id}{suffix}"
-            with path.open("wb") as out:
-                out.write(data)
-                out.flush()
-                os.fsync(out.fileno())
+            write_durably(self.sealed_dir / f"{tx_id}{suffix}", data)
             self.counts.sealed_bytes += len(data)
 
 
