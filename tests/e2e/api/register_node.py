@@ -8,18 +8,13 @@ ledger is closed and served by uvicorn in a thread like ``running_node.py`` does
 
 from __future__ import annotations
 
-import asyncio
-import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from estatechain.api.server import NodeServer
 from estatechain.clock import FixedClock, SystemClock
 from estatechain.identity.devca import create_dev_consortium
-from estatechain.node.bootstrap import build_node
 from estatechain.node.settings import Settings
 from estatechain.sdk import ClientIdentity, RequestTarget
 from estatechain.storage.store import LedgerStore
@@ -32,6 +27,7 @@ from estatechain.testing.register import (
     commit_all,
     create_register_keys,
 )
+from estatechain.testing.serving import served
 from estatechain.testing.synthetic import generate
 
 SEED = 20260104
@@ -80,23 +76,8 @@ def import_register(consortium_dir: Path, ledger_dir: Path) -> tuple[str, Regist
     return consortium.genesis.chain_id, importer, owners
 
 
-@contextmanager
-def serving(settings: Settings) -> Iterator[str]:
-    """A node built from ``settings`` served by uvicorn in a thread; its URL."""
-    server = NodeServer(build_node(settings), log_level="error")
-    thread = threading.Thread(target=lambda: asyncio.run(server.serve()), daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert time.monotonic() < deadline, "the node did not start"
-        assert thread.is_alive(), "the node thread died"
-        time.sleep(0.01)
-    try:
-        yield f"http://127.0.0.1:{server.port}"
-    finally:
-        server.stop()
-        thread.join(timeout=10)
-        assert not thread.is_alive()
+serving = served
+"""A node built from ``settings`` served in a thread; its URL (``estatechain.testing.serving``)."""
 
 
 @contextmanager

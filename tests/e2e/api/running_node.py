@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -13,13 +10,12 @@ from pathlib import Path
 import httpx
 import pytest
 
-from estatechain.api.server import NodeServer
 from estatechain.clock import SystemClock
 from estatechain.identity.devca import DevConsortium, create_dev_consortium
-from estatechain.node.bootstrap import build_node
 from estatechain.node.settings import Settings
 from estatechain.sdk import ClientIdentity, RequestTarget
 from estatechain.storage.store import LedgerStore
+from estatechain.testing.serving import served
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,24 +43,11 @@ class RunningNode:
 def running_node(tmp_path: Path) -> Iterator[RunningNode]:
     consortium = create_dev_consortium(tmp_path / "net", now_ms=SystemClock().now_ms())
     LedgerStore.create(tmp_path / "ledger", consortium.genesis).close()
-    server = NodeServer(build_node(Settings(ledger_dir=tmp_path / "ledger", port=0, max_body_bytes=128 * 1024,
-                                                 max_upload_bytes=256 * 1024)),
-                        log_level="error")
-    thread = threading.Thread(target=lambda: asyncio.run(server.serve()), daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert time.monotonic() < deadline, "the node did not start"
-        assert thread.is_alive(), "the node thread died"
-        time.sleep(0.01)
-    try:
-        url = f"http://127.0.0.1:{server.port}"
+    settings = Settings(ledger_dir=tmp_path / "ledger", port=0, max_body_bytes=128 * 1024,
+                        max_upload_bytes=256 * 1024)
+    with served(settings) as url:
         org_id = str(httpx.get(f"{url}/v1/health", timeout=10).json()["org_id"])
         yield RunningNode(url=url, consortium=consortium, directory=tmp_path / "net", org_id=org_id)
-    finally:
-        server.stop()
-        thread.join(timeout=10)
-        assert not thread.is_alive()
 
 
 @pytest.fixture(name="node")

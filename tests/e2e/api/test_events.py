@@ -20,18 +20,17 @@ import orjson
 import pytest
 
 from estatechain import canonical
-from estatechain.api.server import NodeServer
 from estatechain.clock import SystemClock
 from estatechain.crypto import x509
 from estatechain.crypto.suites import get_suite
 from estatechain.identity.devca import DevConsortium, create_dev_consortium
 from estatechain.identity.membership import resolve_signer
-from estatechain.node.bootstrap import build_node
 from estatechain.node.events import EVENT_TYPE
 from estatechain.node.outbox import SIGNATURE_HEADER, WEBHOOK_TYPE, WebhookKey, parse_signature_header
 from estatechain.node.settings import Settings
 from estatechain.sdk import Client, ClientIdentity, ServerError
 from estatechain.storage.store import LedgerStore
+from estatechain.testing.serving import served
 
 OPERATOR = "icbc-gz/operator1"
 ADMIN = "icbc-gz/org-admin"
@@ -97,19 +96,8 @@ def node_fixture(tmp_path: Path) -> Iterator[Node]:
     consortium = create_dev_consortium(tmp_path / "net", now_ms=SystemClock().now_ms())
     LedgerStore.create(tmp_path / "ledger", consortium.genesis).close()
     key = WebhookKey.from_dev(tmp_path / "net", "gz-registry/node")
-    service = build_node(Settings(ledger_dir=tmp_path / "ledger", port=0), webhook_key=key)
-    server = NodeServer(service, log_level="error")
-    thread = threading.Thread(target=lambda: asyncio.run(server.serve()), daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert time.monotonic() < deadline, "the node did not start"
-        time.sleep(0.01)
-    try:
-        yield Node(url=f"http://127.0.0.1:{server.port}", consortium=consortium, directory=tmp_path / "net")
-    finally:
-        server.stop()
-        thread.join(timeout=20)
+    with served(Settings(ledger_dir=tmp_path / "ledger", port=0), webhook_key=key) as url:
+        yield Node(url=url, consortium=consortium, directory=tmp_path / "net")
 
 
 def note(key: str) -> dict[str, Any]:

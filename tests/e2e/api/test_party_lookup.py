@@ -4,23 +4,20 @@ recorded without the ID number."""
 from __future__ import annotations
 
 import asyncio
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from estatechain.api.server import NodeServer
 from estatechain.clock import SystemClock
 from estatechain.identity.devca import create_dev_consortium
 from estatechain.identity.parties import party_id
-from estatechain.node.bootstrap import build_node
 from estatechain.node.settings import Settings
 from estatechain.sdk import ClientIdentity, SdkError, SyncClient
 from estatechain.sdk.client import Client
 from estatechain.storage.store import LedgerStore
 from estatechain.testing.register import create_register_keys
+from estatechain.testing.serving import served
 
 RESIDENT_ID = "11010519491231002X"  # GB 11643's published example: a valid check character
 
@@ -31,18 +28,8 @@ def node(tmp_path: Path) -> Iterator[tuple[str, Path, bytes]]:
     keys = create_register_keys(tmp_path / "net", consortium.genesis)
     ledger = tmp_path / "net" / "nodes" / "gz-identity"
     LedgerStore.create(ledger, consortium.genesis).close()
-    server = NodeServer(build_node(Settings(ledger_dir=ledger, port=0)), log_level="error")
-    thread = threading.Thread(target=lambda: asyncio.run(server.serve()), daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert time.monotonic() < deadline, "the node did not start"
-        time.sleep(0.01)
-    try:
-        yield f"http://127.0.0.1:{server.port}", tmp_path / "net", keys.party_key
-    finally:
-        server.stop()
-        thread.join(timeout=10)
+    with served(Settings(ledger_dir=ledger, port=0)) as url:
+        yield url, tmp_path / "net", keys.party_key
 
 
 def _lookup(url: str, directory: Path, handle: str, body: dict[str, str]) -> str:

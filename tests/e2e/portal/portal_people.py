@@ -6,11 +6,9 @@ button, then the confirmation page, whose tx id they return once the ledger comm
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import json
 import re
-import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -22,19 +20,18 @@ from urllib.parse import parse_qs, urlparse
 
 from playwright.sync_api import Browser, BrowserContext, Dialog, FilePayload, Page
 
-from estatechain.api.server import NodeServer
 from estatechain.canonical import JSONValue
 from estatechain.cli.demo_world import new_flat
 from estatechain.cli.main import node_dir
 from estatechain.clock import SystemClock
 from estatechain.contract.certificate_number import proof_number
 from estatechain.contract.records import Mortgage, Status
-from estatechain.node.bootstrap import build_node
 from estatechain.node.settings import Settings
 from estatechain.sdk import ClientIdentity
 from estatechain.sdk.sync import SyncClient
 from estatechain.storage.store import LedgerStore
 from estatechain.testing.register import IDENTITY_ORG, PARTY_ID_KEY
+from estatechain.testing.serving import served
 from estatechain.web.devaccounts import ensure_dev_accounts, issue_owner_code
 
 SCREENSHOTS: Final = Path(__file__).resolve().parents[3] / "docs" / "screenshots"
@@ -71,22 +68,11 @@ class PortalNode:
 def serve_node(directory: Path) -> Iterator[PortalNode]:
     """A node over the consortium ``init`` made in ``directory`` on a free port, with the portal's dev accounts."""
     accounts = ensure_dev_accounts(directory, node_dir(directory), clock=SystemClock())
-    server = NodeServer(build_node(Settings(ledger_dir=node_dir(directory), port=0)), log_level="error")
-    thread = threading.Thread(target=lambda: asyncio.run(server.serve()), daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline, "the node did not start"
-        assert thread.is_alive(), "the node thread died"
-        time.sleep(0.02)
     owners = json.loads((directory / "orgs" / "gz-identity" / "dev-owners.json").read_text(encoding="utf-8"))
-    try:
-        yield PortalNode(url=f"http://127.0.0.1:{server.port}", directory=directory,
+    with served(Settings(ledger_dir=node_dir(directory), port=0)) as url:
+        yield PortalNode(url=url, directory=directory,
                          passwords={a.username: a.password for a in accounts if a.password is not None},
                          owners=owners)
-    finally:
-        server.stop()
-        thread.join(timeout=15)
 
 
 class Person:

@@ -8,13 +8,11 @@ its own key and submits it; the parties fetch JSON and PDF; anyone verifies.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import os
 import shutil
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -27,12 +25,11 @@ import orjson
 import pytest
 from certificate_case import OWNER, new_case
 
-from estatechain.api.server import NodeServer
 from estatechain.certificates.archive import SealedArchive
 from estatechain.certificates.parties import load_sealing_key
-from estatechain.node.bootstrap import build_node
 from estatechain.node.settings import Settings
 from estatechain.sdk import ClientIdentity, RequestTarget, sign_request, sign_transaction
+from estatechain.testing.serving import served
 
 
 @dataclass
@@ -68,21 +65,8 @@ def node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Node]:
     ledger_dir = consortium / "nodes" / "gz-registry"
     ledger_dir.parent.mkdir(parents=True)
     shutil.move(case.harness.ledger_dir, ledger_dir)
-    server = NodeServer(build_node(Settings(ledger_dir=ledger_dir, port=0)), log_level="error")
-    thread = threading.Thread(target=lambda: asyncio.run(server.serve()), daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert time.monotonic() < deadline, "the node did not start"
-        assert thread.is_alive(), "the node did not start"
-        time.sleep(0.01)
-    try:
-        with httpx.Client(timeout=30) as http:
-            yield Node(url=f"http://127.0.0.1:{server.port}", consortium=consortium,
-                       chain_id=case.genesis.chain_id, app=app, http=http)
-    finally:
-        server.stop()
-        thread.join(timeout=10)
+    with served(Settings(ledger_dir=ledger_dir, port=0)) as url, httpx.Client(timeout=30) as http:
+        yield Node(url=url, consortium=consortium, chain_id=case.genesis.chain_id, app=app, http=http)
 
 
 @pytest.fixture(scope="module")

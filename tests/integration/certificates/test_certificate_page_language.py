@@ -10,12 +10,9 @@ then the ledger served by a node with its portal, and the page fetched as a brow
 
 from __future__ import annotations
 
-import asyncio
 import html
 import re
 import shutil
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Final
@@ -25,10 +22,9 @@ import orjson
 import pytest
 from certificate_case import new_case
 
-from estatechain.api.server import NodeServer
 from estatechain.certificates.document import to_bytes
-from estatechain.node.bootstrap import build_node
 from estatechain.node.settings import Settings
+from estatechain.testing.serving import served
 
 REPORT: Final = re.compile(r'<div [^>]*data-testid="verify-report"[^>]*>(.*?)</div>', re.DOTALL)
 CSRF: Final = re.compile(r'name="csrf" value="([^"]+)"')
@@ -60,20 +56,9 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Files]:
     ledger_dir = case.harness.consortium.directory / "nodes" / "gz-registry"
     ledger_dir.parent.mkdir(parents=True)
     shutil.move(case.harness.ledger_dir, ledger_dir)
-    server = NodeServer(build_node(Settings(ledger_dir=ledger_dir, port=0)), log_level="error")
-    thread = threading.Thread(target=lambda: asyncio.run(server.serve()), daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert time.monotonic() < deadline, "the node did not start"
-        assert thread.is_alive(), "the node did not start"
-        time.sleep(0.01)
-    try:
-        yield Files(portal=f"http://127.0.0.1:{server.port}/portal", authentic=to_bytes(authentic),
-                    tampered=orjson.dumps(tampered), cancelled=to_bytes(cancelled))
-    finally:
-        server.stop()
-        thread.join(timeout=10)
+    with served(Settings(ledger_dir=ledger_dir, port=0)) as url:
+        yield Files(portal=f"{url}/portal", authentic=to_bytes(authentic), tampered=orjson.dumps(tampered),
+                    cancelled=to_bytes(cancelled))
 
 
 def report(files: Files, data: bytes, locale: str) -> tuple[int, str]:
