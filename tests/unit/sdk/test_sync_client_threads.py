@@ -161,6 +161,8 @@ def test_a_stream_keeps_its_dropped_client_alive_and_a_stopped_loop_refuses_inst
     stream = SyncClient("http://node.test", IDENTITY, chain_id=CHAIN, node_org=ORG,
                         transport=httpx.MockTransport(quiet_node)).events(heartbeat_s=1)
     gc.collect()
+    time.sleep(0.2)
+    assert stream._runner.loop.is_running()  # the client lives on with its stream: its finaliser has not run
     with ThreadPoolExecutor(1) as pool:
         reading = pool.submit(next, stream)
         time.sleep(0.5)
