@@ -17,6 +17,7 @@ from estatechain.canonical import JSONValue
 from estatechain.contract.records.application import Application, AppState
 from estatechain.contract.records.fields import FieldError
 from estatechain.contract.rules.business_types import BUSINESS_TYPES
+from estatechain.contract.rules.registration import MISSING_TEXT_MAX, REFUSAL_TEXT_MAX
 from estatechain.web.cases import Case
 from estatechain.web.i18n import MATERIAL_NAMES, N_
 
@@ -53,10 +54,6 @@ STEPS: Final = (
 OTHER_ITEM: Final = "OTHER"
 MISSING_ITEM_NAMES: Final = {**MATERIAL_NAMES, "IDENTITY": N_("Identity documents"), OTHER_ITEM: N_("Other item")}
 """Names of what a not-accept notice lists: material types, "other", and a code earlier notices used."""
-MISSING_TEXT_MAX: Final = 500
-"""The contract's limit on each listed item's text (``rules.registration.not_accept``, ``fields.text``)."""
-REFUSAL_TEXT_MAX: Final = 2000
-"""The contract's limit on a refusal's written reasons (``rules.registration.refuse``)."""
 REFUSAL_REASONS: Final = {"UNLAWFUL": N_("Unlawful"), "OWNERSHIP_DISPUTE": N_("Ownership dispute"),
                           "RIGHT_EXPIRED": N_("Right expired"), "LEGAL_BAR": N_("Legal bar"), "OTHER": N_("Other")}
 """Grounds for 不予登记 (条例 22), as ``contract/rules/registration.py`` REFUSAL_CODES has them."""

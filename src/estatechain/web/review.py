@@ -65,8 +65,8 @@ RESUME: Final = Step("resume", "application.resume", registration.STAFF, frozens
                      N_("Resume processing"))
 HOLD_STEPS: Final = {step.path: step for step in (HOLD, RESUME)}
 """Hold and resume as the contract allows them (``rules.registration``: intake, reviewer, recorder)."""
-MAX_REASON: Final = 500
-"""The contract's limit on a hold's reason (``fields.text``)."""
+MAX_REASON: Final = registration.HOLD_REASON_MAX
+"""The contract's limit on a hold's reason, named where the contract checks it."""
 
 
 def next_block(service: NodeService, *, signer: str, org: str, role: str) -> BlockContext:

@@ -21,6 +21,7 @@ from fastapi import APIRouter, Request, Response
 from estatechain.canonical import JSONValue
 from estatechain.certificates.desk import CertificateDesk
 from estatechain.certificates.pdf import certificate_pdf
+from estatechain.contract.rules.registration import MISSING_TEXT_MAX, REFUSAL_TEXT_MAX
 from estatechain.contract.working_days import WorkingDays
 from estatechain.errors import Conflict, EstatechainError, NotFound
 from estatechain.node.service import NodeService
@@ -29,9 +30,7 @@ from estatechain.web import history, review
 from estatechain.web.accounts import Account, Session
 from estatechain.web.actions import (
     MISSING_ITEM_NAMES,
-    MISSING_TEXT_MAX,
     REFUSAL_REASONS,
-    REFUSAL_TEXT_MAX,
     STEPS_BY_PATH,
     Decision,
     Problem,

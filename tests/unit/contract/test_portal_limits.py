@@ -1,7 +1,8 @@
 """The registry's decision forms promise the contract's own limits: what the form lets through, the contract takes.
 
-The portal states and enforces these limits before the confirmation page (``web/actions.py``); if a
-rule version changed them, a text the form accepts would be refused there with MALFORMED_COMMAND.
+The portal states and enforces the limits the contract names (``rules.registration``) before the
+confirmation page (``web/actions.py``); these tests hold the contract to its names, so a form that
+passes a text at the limit never meets MALFORMED_COMMAND at signing.
 """
 
 from __future__ import annotations
@@ -10,7 +11,8 @@ from conftest import Register
 
 from estatechain.contract.effects import JSON
 from estatechain.contract.records import Application
-from estatechain.web.actions import MISSING_TEXT_MAX, REFUSAL_TEXT_MAX, missing_items
+from estatechain.contract.rules.registration import MISSING_TEXT_MAX, REFUSAL_TEXT_MAX
+from estatechain.web.actions import missing_items
 from estatechain.web.review import MAX_REASON
 
 

@@ -29,6 +29,12 @@ from estatechain.contract.view import StateView
 from estatechain.contract.violation import violate
 
 REFUSAL_CODES: Final = frozenset({"UNLAWFUL", "OWNERSHIP_DISPUTE", "RIGHT_EXPIRED", "LEGAL_BAR", "OTHER"})
+MISSING_TEXT_MAX: Final = 500
+"""Characters of each item's text in a not-accept notice; the portal's form promises the same limit."""
+HOLD_REASON_MAX: Final = 500
+"""Characters of a hold's reason."""
+REFUSAL_TEXT_MAX: Final = 2000
+"""Characters of a refusal's written reasons (条例 22 wants them in full, so longer than an item's)."""
 """Grounds for 不予登记 (条例 22) [A: codes are ours]."""
 
 
@@ -66,7 +72,7 @@ def not_accept(view: StateView, ctx: BlockContext, command: Command) -> Outcome:
     items: list[JSON] = []
     for index, item in enumerate(fields.objects(command.body, "missing", low=1, high=50)):
         items.append({"item": fields.text(item, "item", f"missing[{index}].", max_len=64),
-                      "text": fields.text(item, "text", f"missing[{index}].")})
+                      "text": fields.text(item, "text", f"missing[{index}].", max_len=MISSING_TEXT_MAX)})
     refused = advance(application, ctx, AppState.NOT_ACCEPTED, "not_accepted", missing=items)
     return Accepted(effects=(save(refused), _close(application)))
 
@@ -76,7 +82,8 @@ def hold(view: StateView, ctx: BlockContext, command: Command) -> Outcome:
     application = _load(view, ctx, command, "hold", AppState.ACCEPTED, AppState.APPROVED)
     if isinstance(application, Rejected):
         return application
-    held = advance(application, ctx, AppState.ON_HOLD, "held", reason=fields.text(command.body, "reason"))
+    reason = fields.text(command.body, "reason", max_len=HOLD_REASON_MAX)
+    held = advance(application, ctx, AppState.ON_HOLD, "held", reason=reason)
     return Accepted(effects=(save(replace(held, held_from=application.state)),))
 
 
@@ -111,7 +118,7 @@ def refuse(view: StateView, ctx: BlockContext, command: Command) -> Outcome:
         return application
     code = fields.choice(command.body, "reason_code", REFUSAL_CODES)
     refused = advance(application, ctx, AppState.REFUSED, "refused", reason_code=code,
-                      reason_text=fields.text(command.body, "reason_text", max_len=2000))
+                      reason_text=fields.text(command.body, "reason_text", max_len=REFUSAL_TEXT_MAX))
     return Accepted(effects=(save(refused), _close(application)))
 
 
