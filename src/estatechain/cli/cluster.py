@@ -6,7 +6,8 @@ identity authority; the regulator and the developer submit through any node in d
 node has its own ledger folder ``DIR/cluster/nodes/<org>``, its own NATS credentials and its own API
 port, reads the one ordering stream and commits the same blocks. A fresh DIR gets a development
 consortium whose synthetic register is published once onto the stream by the registry, so every
-node's ledger holds it. Ctrl-C stops the nodes, then the servers.
+node's ledger holds it. A node that exits is reported and the others keep running; Ctrl-C stops
+the nodes, then the servers.
 
 The work is done by ``estatechain.testing.devcluster.DevCluster``, which the process-level cluster
 tests and the cluster benchmark use too, so what they show is what this command runs.
@@ -21,6 +22,7 @@ import asyncio
 import json
 import signal
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Final
 
@@ -57,7 +59,7 @@ def up_cluster(directory: Path, *, port: int, units: int, seed: int) -> None:
         consortium, count = prepare_consortium(directory, units=units, seed=seed)
         console.print(f"[bold]Created[/bold] development consortium {consortium.genesis.consortium}: "
                       f"{units:,} units in {count} registry txs to publish")
-    ports = {org: port + i for i, org in enumerate(NODE_ORGS)}
+    ports = None if port == 0 else {org: port + i for i, org in enumerate(NODE_ORGS)}  # 0: any free ports
     cluster = DevCluster(directory, ports=ports, bootstrap_timeout_s=BOOTSTRAP_TIMEOUT_S, stop_timeout_s=20.0)
     stop = {"now": False}
 
@@ -68,16 +70,35 @@ def up_cluster(directory: Path, *, port: int, units: int, seed: int) -> None:
     try:
         cluster.start(on_bootstrap=lambda _: console.print("  publishing the synthetic register through the stream …"))
         _announce(cluster)
-        while not stop["now"]:
-            for org, code in cluster.exited().items():
-                err.print(f"[red]the {org} node exited[/red] (code {code}); stopping the cluster")
-                stop["now"] = True
-            time.sleep(0.3)
+        _watch(cluster, directory, lambda: stop["now"])
     finally:
         cluster.close()
         for sig, handler in previous.items():
             signal.signal(sig, handler)
     console.print("[bold]Stopped[/bold]: nodes and NATS servers stopped, ledgers closed.")
+
+
+def _watch(cluster: DevCluster, directory: Path, stopping: Callable[[], bool]) -> None:
+    """Keep the cluster up while at least one node runs: one org's node going down is what a consortium survives.
+
+    Stopping every node when one exits would hide exactly what a development cluster is for showing
+    (the other orgs keep committing while the quorum holds, and a node restarted later catches up),
+    and would throw away the state a developer wants to inspect. Each exit is reported once, with
+    the node's log and the command that starts it again on the same ledger and port.
+    """
+    reported: set[str] = set()
+    while not stopping():
+        for org, code in cluster.exited().items():
+            if org in reported:
+                continue
+            reported.add(org)
+            err.print(f"[red]the {org} node exited[/red] (code {code}); the other nodes keep running.\n"
+                      f"  its log: {cluster.log_path(org)}\n"
+                      f"  start it again: estatechain node {directory} --org {org} --port {cluster.ports[org]}")
+        if len(reported) == len(cluster.orgs):
+            err.print("[red]every node has exited[/red]; stopping the NATS servers")
+            return
+        time.sleep(0.3)
 
 
 def _announce(cluster: DevCluster) -> None:

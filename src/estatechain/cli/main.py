@@ -399,7 +399,7 @@ def up(
     port: int = typer.Option(8700, "--port", "-p", min=0, max=65535, help="API port on 127.0.0.1 (0: any free)."),
     units: int = typer.Option(DEFAULT_UNITS, "--units", min=1, help="Units in the synthetic register (new only)."),
     cluster: bool = typer.Option(
-        False, "--cluster", help="One node per org over 3 NATS servers (API ports PORT…PORT+4)."),  # noqa: FBT003
+        False, "--cluster", help="One node per org over 3 NATS servers (API ports PORT…PORT+4; 0: any free ports)."),  # noqa: FBT003
 ) -> None:
     """Run the registry's node of a development consortium and serve its HTTP API on 127.0.0.1.
 
@@ -408,7 +408,8 @@ def up(
 
     With --cluster: three NATS JetStream servers and one node process per org (registry, two banks,
     court, identity authority), each with its own ledger in DIRECTORY/cluster/nodes/<org> and API
-    port, all committing the same blocks from one replicated stream; Ctrl-C stops them all.
+    port, all committing the same blocks from one replicated stream. A node that exits is reported with
+    the command that starts it again, and the others keep running; Ctrl-C stops them all.
 
     Creates DIRECTORY with `estatechain init` when it holds no consortium, opens the registry
     node's ledger, starts the pipeline and serves the API (OpenAPI at /openapi.json, docs at /docs)
