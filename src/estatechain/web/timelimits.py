@@ -1,10 +1,12 @@
 """The registry's legal time limit (条例 20) as the regulator's desk reports it: cases per state and late cases.
 
 A registration is finished within 30 working days of acceptance. The figures count the cases per
-state, the accepted cases still on the clock and how many of them are surely past the limit, and
-the cases recorded or refused and how many of them finished past it. ``sla`` computes them from the
-applications themselves, which is the reference the regulator's incremental figures
-(``deskstats.py``) are tested against; both decide lateness with ``certainly_late``.
+state (as the desks name them, ``caseindex.desk_state``: a recorded case with nothing for the
+issuer is finished, not awaiting a certificate), the accepted cases still on the clock and how
+many of them are surely past the limit, and the cases recorded or refused and how many of them
+finished past it. ``sla`` computes them from the applications themselves, which is the reference
+the regulator's incremental figures (``deskstats.py``) are tested against; both decide lateness
+with ``certainly_late``.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from estatechain.contract.civil_date import MS_PER_DAY, civil_from_days, shangha
 from estatechain.contract.records import Application, effective_state
 from estatechain.contract.records.application import AppState
 from estatechain.contract.working_days import WorkingDays
+from estatechain.web.caseindex import DESK_STATES, desk_state
 
 LEGAL_LIMIT_WORKING_DAYS: Final = 30
 """条例 20: a registration is finished within 30 working days of acceptance (domain.md §5.1)."""
@@ -33,7 +36,7 @@ FINISHED: Final = frozenset({AppState.RECORDED, AppState.CERTIFIED, AppState.REF
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Sla:
-    """Cases per state and how many are (or finished) past the legal limit."""
+    """Cases per desk state and how many are (or finished) past the legal limit."""
 
     per_state: dict[str, int]
     on_the_clock: int
@@ -87,19 +90,20 @@ def certainly_late(accepted: int, until_ms: int, held_ms: int, calendar: Working
 
 
 def sla(applications: Iterable[Application], now_ms: int, calendar: WorkingDays | None = None) -> Sla:
-    """Cases per state (as of ``now_ms``) and those surely past the 30-working-day limit of 条例 20.
+    """Cases per desk state (as of ``now_ms``) and those surely past the 30-working-day limit of 条例 20.
 
     The limit runs from the ``accepted`` step to the ``recorded`` or ``refused`` step; a hold
     (``held_ms_total``, plus the running hold of an ON_HOLD case, whose clock is stopped and which
     is therefore not counted as on the clock) does not count. Lateness is decided by
     ``certainly_late``: by the ledger's holiday calendar where it covers the span, else by a lower
-    bound on the working days.
+    bound on the working days. A recorded case is counted as the desks name it (``desk_state``):
+    finished when its business draws no certificate the issuer's desk issues, else awaiting it.
     """
     per_state: Counter[str] = Counter()
     on_clock = overdue = finished = late = 0
     for application in applications:
         state = effective_state(application, now_ms)
-        per_state[state.value] += 1
+        per_state[desk_state(state.value, application.certificate_number)] += 1
         accepted = accepted_ms(application)
         if accepted is None:
             continue
@@ -114,5 +118,5 @@ def sla(applications: Iterable[Application], now_ms: int, calendar: WorkingDays 
 
 
 def ordered(per_state: dict[str, int]) -> dict[str, int]:
-    """The states with cases, in lifecycle order."""
-    return {s.value: per_state[s.value] for s in AppState if per_state.get(s.value)}
+    """The desk states with cases, in lifecycle order."""
+    return {state: per_state[state] for state in DESK_STATES if per_state.get(state)}

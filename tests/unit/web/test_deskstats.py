@@ -23,8 +23,10 @@ from estatechain.contract.civil_date import iso_date, parse_iso_date, shanghai_d
 from estatechain.contract.records import Application
 from estatechain.contract.working_days import WorkingDays
 from estatechain.storage.store import LEDGER_FILE, LedgerStore
+from estatechain.testing.builders import material_ref
 from estatechain.testing.register import OwnerCandidate
 from estatechain.web import deskstats
+from estatechain.web.pages import environment
 from estatechain.web.timelimits import sla
 from web.registerledger import PERSONS, Ledger, registry_ledger
 
@@ -205,3 +207,42 @@ def test_a_figures_file_of_an_older_format_is_built_again(ledger: Ledger) -> Non
         assert_figures_match_the_scan(ledger, again)
     finally:
         again.close()
+
+
+def record_case(ledger: Ledger, application_id: str) -> None:
+    """Intake accepts, a reviewer reviews and another officer records ``application_id`` (confirmed)."""
+    ledger.commit("gz-registry/intake1", "application.accept", {"application_id": application_id})
+    ledger.commit("gz-registry/reviewer1", "application.review", {"application_id": application_id})
+    ledger.commit("gz-registry/recorder2", "application.record", {"application_id": application_id})
+
+
+def test_a_recorded_cancellation_is_counted_finished_not_awaiting_a_certificate(ledger: Ledger) -> None:
+    """The regulator's table names a recorded case as the desks do: a cancellation draws no certificate,
+    so it is 已登簿（办结）, while a recorded first registration still awaits its 不动产登记证明."""
+    owner = ledger.owners[0]
+    first = ledger.file("icbc-gz", owner, "LOAN-STATS-7")
+    confirm_both(ledger, first, PERSONS[0], owner, "icbc-gz")
+    record_case(ledger, first)
+    mortgage = ledger.store.get(f"mortgage/{first}")
+    assert mortgage is not None
+    bank = ledger.bank_parties["icbc-gz"]
+    cancel = ledger.commit("icbc-gz/operator1", "application.file", {
+        "business_type": "mortgage.cancel", "unit_number": owner.unit_number,
+        "applicants": [{"party_id": bank, "capacity": "mortgagee"}],
+        "materials": [material_ref("APPLICATION_FORM"), material_ref("PAYOFF_PROOF")],
+        "details": {"certificate_number": str(mortgage["certificate_number"]), "reason": "REPAID"}})
+    ledger.commit("icbc-gz/approver1", "application.confirm",
+                  {"application_id": cancel, "party_id": bank, "application_hash": cancel})
+    record_case(ledger, cancel)
+    stats = deskstats.DeskStats(ledger.directory / deskstats.FILE, ledger.store)
+    try:
+        assert_figures_match_the_scan(ledger, stats)
+        per_state = stats.sla(ledger.clock.now_ms()).per_state
+        assert (per_state.get("RECORDED"), per_state.get("RECORDED_COMPLETE")) == (1, 1)
+        assert list(per_state)[-2:] == ["RECORDED", "RECORDED_COMPLETE"]  # lifecycle order, the finished one after
+    finally:
+        stats.close()
+    for locale, pending, finished in (("zh-CN", "已登簿，待发证", "已登簿（办结）"),
+                                      ("en", "Recorded, certificate pending", "Recorded (complete)")):
+        row = environment(locale).from_string('{{ state|name("states") }}')  # as regulator.html names each row
+        assert (row.render(state="RECORDED"), row.render(state="RECORDED_COMPLETE")) == (pending, finished)
