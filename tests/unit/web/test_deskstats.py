@@ -25,9 +25,10 @@ from estatechain.contract.working_days import WorkingDays
 from estatechain.storage.store import LEDGER_FILE, LedgerStore
 from estatechain.testing.builders import material_ref
 from estatechain.testing.register import OwnerCandidate
-from estatechain.web import deskstats
+from estatechain.web import deskstats, history, review
+from estatechain.web.cases import Case
 from estatechain.web.pages import environment
-from estatechain.web.timelimits import sla
+from estatechain.web.timelimits import Hold, due_day, sla
 from web.registerledger import PERSONS, Ledger, registry_ledger
 
 DAY = 86_400_000
@@ -44,7 +45,8 @@ def assert_figures_match_the_scan(ledger: Ledger, stats: deskstats.DeskStats) ->
     head = store.head
     assert head is not None
     now = head.time_ms
-    expected = sla([Application.from_json(row) for _, row in store.scan("application/")], now, WorkingDays(store))
+    expected = sla([Application.from_json(row) for _, row in store.scan("application/")], now, WorkingDays(store),
+                   holds=lambda application: history.holds(store, application))
     assert stats.sla(now) == expected
     counts = Counter((str(row.get("purpose") or ""), str(row["outcome"])) for _, row in store.scan("inquiry/"))
     purposes = sorted({purpose for purpose, _ in counts})
@@ -246,3 +248,56 @@ def test_a_recorded_cancellation_is_counted_finished_not_awaiting_a_certificate(
                                       ("en", "Recorded, certificate pending", "Recorded (complete)")):
         row = environment(locale).from_string('{{ state|name("states") }}')  # as regulator.html names each row
         assert (row.render(state="RECORDED"), row.render(state="RECORDED_COMPLETE")) == (pending, finished)
+
+
+def step_ms(ledger: Ledger, application_id: str, step: str) -> int:
+    """When the case's latest ``step`` was signed (its block's time), as the record keeps it."""
+    row = ledger.store.get(f"application/{application_id}")
+    assert row is not None
+    steps = row["steps"]
+    assert isinstance(steps, dict)
+    record = steps[step]
+    assert isinstance(record, dict)
+    return int(str(record["at_ms"]))
+
+
+def test_the_clock_reads_each_hold_from_its_transactions_and_the_desks_agree(ledger: Ledger) -> None:
+    """Two holds on the ledger, the first of a minute: the record keeps only the second, yet the holds the
+    clock counts are both, with their block times; the review desk's due day and the regulator's figures
+    come from the one ``due_day``, and a one-minute hold moves the limit by nothing."""
+    owner = ledger.owners[1]
+    case = ledger.file("ccb-gz", owner, "LOAN-STATS-8")
+    confirm_both(ledger, case, PERSONS[1], owner, "ccb-gz")
+    ledger.commit("gz-registry/intake1", "application.accept", {"application_id": case})
+    ledger.clock.advance((10 * 3_600_000 - (ledger.clock.now_ms() + 8 * 3_600_000)) % DAY)  # 10:00 in Guangzhou
+    spans = []
+    for held in (60_000, 3 * DAY):
+        ledger.commit("gz-registry/reviewer1", "application.hold", {"application_id": case, "reason": "现场查看"})
+        ledger.clock.advance(held)
+        ledger.commit("gz-registry/reviewer1", "application.resume", {"application_id": case})
+        spans.append(Hold(step_ms(ledger, case, "held"), step_ms(ledger, case, "resumed")))
+        ledger.clock.advance(DAY)
+    application = Application.from_json(ledger.store.get(f"application/{case}") or {})
+    assert history.holds(ledger.store, application) == tuple(spans)
+    assert spans[0].end_ms is not None
+    assert spans[0].end_ms - spans[0].start_ms >= 60_000
+
+    now = ledger.clock.now_ms()
+    calendar = WorkingDays(ledger.store)
+    accepted = step_ms(ledger, case, "accepted")
+    shown = review.clocks(ledger.store, [Case(application=application, state=application.state)], now, calendar)
+    assert shown[case].due_day == due_day(calendar, accepted, spans, now)
+    assert shown[case].due_day == due_day(calendar, accepted, spans[1:], now)  # the minute's hold took no day
+    stats = deskstats.DeskStats(ledger.directory / deskstats.FILE, ledger.store)
+    try:
+        assert_figures_match_the_scan(ledger, stats)
+        ledger.commit("gz-registry/reviewer1", "application.hold", {"application_id": case, "reason": "调查"})
+        ledger.clock.advance(DAY)
+        ledger.commit("gz-registry/reviewer1", "application.refuse", {  # refused while held: that hold ends there
+            "application_id": case, "reason_code": "OTHER", "reason_text": "不符合登记条件"})
+        refused = Application.from_json(ledger.store.get(f"application/{case}") or {})
+        assert history.holds(ledger.store, refused) == (*spans, Hold(step_ms(ledger, case, "held")))
+        assert_figures_match_the_scan(ledger, stats)
+        assert stats.sla(ledger.clock.now_ms()).finished_late == 0
+    finally:
+        stats.close()
