@@ -28,6 +28,7 @@ from typing import Final
 import orjson
 
 from estatechain.certificates.record import issued_here
+from estatechain.contract.records.application import AppState
 from estatechain.storage.follower import Follower
 from estatechain.storage.schema import EVENT_ROWS
 
@@ -35,6 +36,9 @@ FILE: Final = "desk-index.sqlite"
 RECORDED: Final = "RECORDED"
 COMPLETE: Final = "RECORDED_COMPLETE"
 """The desks' name of a RECORDED case with no certificate for the issuer (``desk_state``): finished."""
+DESK_STATES: Final = tuple(name for state in AppState
+                           for name in ((RECORDED, COMPLETE) if state is AppState.RECORDED else (state.value,)))
+"""Every state ``desk_state`` names, in lifecycle order: a finished recorded case after one awaiting its certificate."""
 
 _SCHEMA: Final = """
 CREATE TABLE IF NOT EXISTS cases(

@@ -9,12 +9,15 @@ keeps the counts instead, changed by each row the ledger writes:
   ``inquiry.request`` transaction whose id it bears (``keys.inquiry``), so later rows are found by
   joining the transactions after the cursor to their own ``inquiry/<tx id>`` row: two primary-key
   reads per new transaction, whatever the size of the log;
-- cases: per application its stored state, confirmation deadline, acceptance and finish times and
-  time on hold, and a count per stored state. A filing past its deadline reads as EXPIRED without
-  any row being written (design §3.14), so the FILED count is split at view time by the deadline
-  (the filings not yet expired are the few recent ones, found through an index). Whether an open
-  case is overdue depends on the time of the view, so it is computed then, over the cases on the
-  clock only (accepted or approved: the registry's open work, not its history);
+- cases: per application its desk state (the stored state, with a recorded case that has nothing
+  for the issuer named finished, ``caseindex.desk_state``, as every desk names it), confirmation
+  deadline, acceptance and finish times and holds (``history.holds``: when each began and ended, as
+  the legal clock needs them), and a count per desk state. A filing
+  past its deadline reads as EXPIRED without any row being written (design §3.14), so the FILED
+  count is split at view time by the deadline (the filings not yet expired are the few recent ones,
+  found through an index). Whether an open case is overdue depends on the time of the view, so it
+  is computed then, over the cases on the clock only (accepted or approved: the registry's open
+  work, not its history);
 - finished cases: whether each finished late is decided when its row is taken, with the holiday
   calendar on the ledger; a ``calendar.set`` changes the calendar's rows, and then every finished
   case is decided again (once a year, as the registry records a year's calendar).
@@ -42,7 +45,18 @@ from estatechain.contract.working_days import WorkingDays
 from estatechain.storage.follower import Follower
 from estatechain.storage.schema import EVENT_ROWS
 from estatechain.storage.store import LedgerStore
-from estatechain.web.timelimits import FINISHED, ON_THE_CLOCK, Sla, accepted_ms, certainly_late, finished_ms, ordered
+from estatechain.web import history
+from estatechain.web.caseindex import desk_state
+from estatechain.web.timelimits import (
+    FINISHED,
+    ON_THE_CLOCK,
+    Hold,
+    Sla,
+    accepted_ms,
+    certainly_late,
+    finished_ms,
+    ordered,
+)
 
 FILE: Final = "desk-stats.sqlite"
 
@@ -56,7 +70,7 @@ CREATE TABLE IF NOT EXISTS cases(
     deadline_ms    INTEGER NOT NULL,
     accepted_ms    INTEGER,
     finished_ms    INTEGER,
-    held_ms        INTEGER NOT NULL,
+    holds          TEXT NOT NULL,
     late           INTEGER
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS cases_by_state ON cases(state, deadline_ms);
@@ -69,7 +83,8 @@ CREATE TABLE IF NOT EXISTS tally(name TEXT PRIMARY KEY, n INTEGER NOT NULL) WITH
 CREATE TABLE IF NOT EXISTS calendar(id INTEGER PRIMARY KEY CHECK (id = 1), mark TEXT NOT NULL);
 """
 """``cases.late`` is 1 or 0 for a finished case with both steps (late or not), NULL for any other.
-``tally`` holds ``state:<stored state>``, ``finished`` and ``late``."""
+``state`` is the desk state (``caseindex.desk_state``); ``holds`` the case's holds as JSON
+(``[[start_ms, end_ms or null], ...]``); ``tally`` holds ``state:<desk state>``, ``finished`` and ``late``."""
 
 _CHANGED_APPLICATIONS: Final = (
     f"SELECT value FROM state_rows WHERE seq > ? AND {EVENT_ROWS} "  # noqa: S608  (a constant of schema.py)
@@ -96,6 +111,21 @@ _CALENDAR_MARK: Final = (
 """Which versions of the holiday calendar rows are current: changes whenever a ``calendar.set`` does."""
 
 
+_NO_HOLDS: Final = "[]"
+
+
+def _holds_json(holds: tuple[Hold, ...]) -> str:
+    """How ``cases.holds`` keeps a case's holds (``[]``, nearly always)."""
+    return orjson.dumps([[hold.start_ms, hold.end_ms] for hold in holds]).decode() if holds else _NO_HOLDS
+
+
+def _holds(text: str) -> tuple[Hold, ...]:
+    """The holds ``_holds_json`` kept."""
+    if text == _NO_HOLDS:
+        return ()
+    return tuple(Hold(int(start), None if end is None else int(end)) for start, end in orjson.loads(text))
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class _Case:
     """What the figures need of one application."""
@@ -104,7 +134,8 @@ class _Case:
     deadline_ms: int
     accepted_ms: int | None
     finished_ms: int | None
-    held_ms: int
+    holds: str
+    """``_holds_json`` of the case's holds."""
     late: int | None
 
     def tallies(self) -> dict[str, int]:
@@ -135,11 +166,14 @@ class DeskStats(Follower):
 
     SCHEMA = _SCHEMA
     TABLES = ("inquiries", "requester_units", "cases", "tally", "calendar")
-    VERSION = 2
-    """2: ``requester_units``, the inquiries per signer, day and unit (domain.md §7: pattern abuse)."""
+    VERSION = 4
+    """2: ``requester_units``, the inquiries per signer, day and unit (domain.md §7: pattern abuse).
+    3: ``cases.state`` is the desk state: a recorded case with nothing for the issuer counts as finished.
+    4: ``cases.holds`` replaces ``held_ms``: the legal clock counts the days each hold suspended."""
 
     def __init__(self, path: Path, store: LedgerStore) -> None:
         super().__init__(path, store.connection)
+        self._store = store
         self._view: StateView = store
         self._genesis = store.genesis
 
@@ -178,24 +212,26 @@ class DeskStats(Follower):
 
     def _apply_case(self, application: Application, calendar: WorkingDays) -> None:
         accepted, done = accepted_ms(application), finished_ms(application)
+        holds = history.holds(self._store, application)
         late = None
         if application.state in FINISHED and accepted is not None and done is not None:
-            late = int(certainly_late(accepted, done, application.held_ms_total, calendar))
-        new = _Case(state=application.state.value, deadline_ms=application.confirm_deadline_ms, accepted_ms=accepted,
-                    finished_ms=done, held_ms=application.held_ms_total, late=late)
+            late = int(certainly_late(accepted, done, holds, calendar))
+        new = _Case(state=desk_state(application.state.value, application.certificate_number),
+                    deadline_ms=application.confirm_deadline_ms, accepted_ms=accepted, finished_ms=done,
+                    holds=_holds_json(holds), late=late)
         found = self._db.execute(
-            "SELECT state, deadline_ms, accepted_ms, finished_ms, held_ms, late FROM cases WHERE application_id = ?",
+            "SELECT state, deadline_ms, accepted_ms, finished_ms, holds, late FROM cases WHERE application_id = ?",
             (application.application_id,)).fetchone()
         if found is not None:
             old = _Case(state=str(found[0]), deadline_ms=int(found[1]), accepted_ms=found[2], finished_ms=found[3],
-                        held_ms=int(found[4]), late=found[5])
+                        holds=str(found[4]), late=found[5])
             self._add({name: -n for name, n in old.tallies().items()})
         self._db.execute(
-            "INSERT INTO cases(application_id, state, deadline_ms, accepted_ms, finished_ms, held_ms, late) "
+            "INSERT INTO cases(application_id, state, deadline_ms, accepted_ms, finished_ms, holds, late) "
             "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(application_id) DO UPDATE SET state = excluded.state, "
             "deadline_ms = excluded.deadline_ms, accepted_ms = excluded.accepted_ms, "
-            "finished_ms = excluded.finished_ms, held_ms = excluded.held_ms, late = excluded.late",
-            (application.application_id, new.state, new.deadline_ms, new.accepted_ms, new.finished_ms, new.held_ms,
+            "finished_ms = excluded.finished_ms, holds = excluded.holds, late = excluded.late",
+            (application.application_id, new.state, new.deadline_ms, new.accepted_ms, new.finished_ms, new.holds,
              new.late))
         self._add(new.tallies())
 
@@ -210,10 +246,10 @@ class DeskStats(Follower):
         if known is not None and str(known[0]) == mark:
             return
         if known is not None:  # on a first build every case was just decided with this calendar
-            finished = self._db.execute("SELECT application_id, accepted_ms, finished_ms, held_ms FROM cases "
+            finished = self._db.execute("SELECT application_id, accepted_ms, finished_ms, holds FROM cases "
                                         "WHERE late IS NOT NULL").fetchall()
             self._db.executemany("UPDATE cases SET late = ? WHERE application_id = ?", [
-                (int(certainly_late(int(accepted), int(done), int(held), calendar)), str(application_id))
+                (int(certainly_late(int(accepted), int(done), _holds(str(held)), calendar)), str(application_id))
                 for application_id, accepted, done, held in finished])
             late = int(self._db.execute("SELECT count(*) FROM cases WHERE late = 1").fetchone()[0])
             self._db.execute("INSERT INTO tally(name, n) VALUES ('late', ?) ON CONFLICT(name) DO UPDATE SET n = "
@@ -257,8 +293,8 @@ class DeskStats(Follower):
         on_clock = overdue = 0
         for state in sorted(ON_THE_CLOCK):
             for accepted, held in self._db.execute(
-                    "SELECT accepted_ms, held_ms FROM cases WHERE state = ? AND accepted_ms IS NOT NULL", (state,)):
+                    "SELECT accepted_ms, holds FROM cases WHERE state = ? AND accepted_ms IS NOT NULL", (state,)):
                 on_clock += 1
-                overdue += certainly_late(int(accepted), now_ms, int(held), calendar)
+                overdue += certainly_late(int(accepted), now_ms, _holds(str(held)), calendar)
         return Sla(per_state=ordered(per_state), on_the_clock=on_clock, overdue_open=overdue,
                    finished=tally.get("finished", 0), finished_late=tally.get("late", 0))

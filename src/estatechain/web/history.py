@@ -6,6 +6,9 @@ signer would vanish from the case page, and the resume would appear before the h
 steps' transactions are all on the ledger (``source_txs``), so an earlier hold or resume is read
 back from its own transaction. Each step also names the staff member whose certificate signed it
 (its common name, e.g. ``reviewer1``), not only the org, since 审核人 and 登簿人 are part of the record.
+
+The same transactions give the legal clock its holds (``holds``): when each hold began and ended,
+which the record's running total (``held_ms_total``) does not keep.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from estatechain.contract.records import Application
 from estatechain.crypto import x509
 from estatechain.ledger.admission import cert_key
 from estatechain.storage.store import LedgerStore
+from estatechain.web.timelimits import Hold
 
 REPEATABLE: Final = {"application.hold": "held", "application.resume": "resumed"}
 """Commands a case may see more than once, and the step name each records."""
@@ -57,6 +61,36 @@ def timeline(store: LedgerStore, application: Application) -> list[Step]:
             if earlier is not None:
                 found.append(earlier)
     return [step for _, step in sorted(found, key=lambda pair: pair[0])]
+
+
+def holds(store: LedgerStore, application: Application) -> tuple[Hold, ...]:
+    """Every hold of the case in ledger order: the block times of its hold and of its resumption (None: not yet).
+
+    Read from the case's own ``application.hold`` and ``application.resume`` transactions (its
+    ``source_txs``), since the record keeps only the latest of each. A case never held (no ``held``
+    step, nearly every case) costs no read. A hold the case left other than by a resumption (a
+    refusal, a withdrawal) stays open here; the clock ends it at the time it is asked about.
+    """
+    if "held" not in application.steps:
+        return ()
+    rows = store.connection.execute(
+        "SELECT command, height FROM txs WHERE tx_id IN (SELECT value FROM json_each(?)) AND status = 'valid' "
+        "AND command IN ('application.hold', 'application.resume') ORDER BY seq",
+        (orjson.dumps(list(application.source_txs)).decode(),)).fetchall()
+    times: dict[int, int] = {}
+    found: list[Hold] = []
+    start: int | None = None
+    for command, height in rows:
+        if int(height) not in times:
+            block = store.block_at(int(height))
+            times[int(height)] = block[0].time_ms if block is not None else 0
+        at = times[int(height)]
+        if command == "application.hold" and start is None:
+            start = at
+        elif command == "application.resume" and start is not None:
+            found.append(Hold(start, at))
+            start = None
+    return (*found, Hold(start)) if start is not None else tuple(found)
 
 
 def _seq(store: LedgerStore, tx_id: str) -> int:

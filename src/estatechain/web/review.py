@@ -10,8 +10,10 @@ function of a read-only view, so the portal may run parts of it on the register 
   mortgage first registration each check on its own row, in the contract's order), and the verdict
   of the step the account would sign is the confirmation page's own ``precheck``.
 - The clock is the 30-working-day limit of 条例 20 counted by the ledger's holiday calendar
-  (``contract.working_days``); "late" is ``timelimits.certainly_late``, as the regulator's figures
-  decide it, so a case flagged here is late whatever calendar is still to be recorded.
+  (``contract.working_days``), the days on hold taken off by the case's own hold and resume
+  transactions (``timelimits.due_day``, the rule for a day partly on hold is given there); "late" is
+  ``timelimits.certainly_late``, as the regulator's figures decide it, so a case flagged here is
+  late whatever calendar is still to be recorded.
 
 Only what one case concerns is read: the unit's mortgage index, its unit, ownership and notice
 rows, never a scan of the register.
@@ -19,7 +21,7 @@ rows, never a scan of the register.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Final
 
@@ -33,7 +35,7 @@ from estatechain.contract.checks.register import (
     open_applications,
 )
 from estatechain.contract.checks.unit import check_v2_housing, load_ownership, load_unit
-from estatechain.contract.civil_date import MS_PER_DAY, iso_date, shanghai_day
+from estatechain.contract.civil_date import iso_date, shanghai_day
 from estatechain.contract.command import Rejected
 from estatechain.contract.context import BlockContext
 from estatechain.contract.effects import Put
@@ -46,10 +48,12 @@ from estatechain.contract.rules.business_types import BUSINESS_TYPES
 from estatechain.contract.view import StateView
 from estatechain.contract.working_days import WorkingDays
 from estatechain.node.service import NodeService
+from estatechain.storage.store import LedgerStore
+from estatechain.web import history
 from estatechain.web.actions import Step
 from estatechain.web.cases import Case
 from estatechain.web.i18n import N_
-from estatechain.web.timelimits import LEGAL_LIMIT_WORKING_DAYS, accepted_ms, certainly_late
+from estatechain.web.timelimits import Hold, accepted_ms, certainly_late, days_run, due_day, suspended_days
 
 OPEN: Final = frozenset({AppState.FILED, AppState.CONFIRMED, AppState.ACCEPTED, AppState.APPROVED, AppState.ON_HOLD})
 """States in which the case has not changed the register yet: its ranks "after" are still ahead."""
@@ -325,31 +329,24 @@ class Clock:
     due_day: int
 
 
-def _working_days(calendar: WorkingDays, after: int, until: int) -> int:
-    """Working days after day ``after`` up to and including day ``until`` (0 when ``until`` ≤ ``after``)."""
-    return sum(1 for day in range(after + 1, until + 1) if calendar.is_working_day(day))
-
-
-def clock(application: Application, state: AppState, now_ms: int, calendar: WorkingDays) -> Clock | None:
+def clock(application: Application, state: AppState, now_ms: int, calendar: WorkingDays,
+          holds: Sequence[Hold]) -> Clock | None:
     """The 条例 20 clock of an accepted, approved or held case as of ``now_ms``; None when it does not run.
 
-    The limit falls on the 30th working day after the day of acceptance, pushed back by the days on
-    hold (a running hold counts up to now: its clock is stopped), as ``certainly_late`` counts it.
-    Working days are the ledger calendar's where it is recorded, Monday to Friday otherwise; "late"
-    is ``certainly_late`` itself, so a case is never flagged late that the regulator would not count.
+    The limit falls on the 30th working day after the day of acceptance, the days its ``holds``
+    suspended not counted (``timelimits.due_day``: a running hold counts up to now, its clock is
+    stopped). Working days are the ledger calendar's where it is recorded, Monday to Friday
+    otherwise; "late" is ``certainly_late`` itself, so a case is never flagged late that the
+    regulator would not count.
     """
     accepted = accepted_ms(application)
     if accepted is None or state not in {AppState.ACCEPTED, AppState.APPROVED, AppState.ON_HOLD}:
         return None
-    held_ms = application.held_ms_total
-    held_step = application.steps.get("held")
-    if state is AppState.ON_HOLD and isinstance(held_step, dict) and isinstance(held_step.get("at_ms"), int):
-        held_ms += max(0, now_ms - int(str(held_step["at_ms"])))
-    held_days = -(-held_ms // MS_PER_DAY)
-    due = calendar.add(shanghai_day(accepted), LEGAL_LIMIT_WORKING_DAYS + held_days)
+    due = due_day(calendar, accepted, holds, now_ms)
+    suspended = suspended_days(holds, now_ms)
     today = shanghai_day(now_ms)
-    left = _working_days(calendar, today, due) if due >= today else -_working_days(calendar, due, today)
-    late = certainly_late(accepted, now_ms, held_ms, calendar)
+    left = days_run(calendar, today, due, suspended) if due >= today else -days_run(calendar, due, today, suspended)
+    late = certainly_late(accepted, now_ms, holds, calendar)
     overdue = left < 0 and not late
     return Clock(left=left, late=late, overdue=overdue, near=not late and not overdue and left <= NEAR_DAYS,
                  held=state is AppState.ON_HOLD, due_day=due)
@@ -363,7 +360,8 @@ def hold_steps(state: AppState, role: str) -> list[Step]:
     return [step for step in (HOLD, RESUME) if role in step.roles and state in step.states]
 
 
-def clocks(found: Iterable[Case], now_ms: int, calendar: WorkingDays) -> dict[str, Clock]:
+def clocks(store: LedgerStore, found: Iterable[Case], now_ms: int, calendar: WorkingDays) -> dict[str, Clock]:
     """The running (or held) clocks of listed cases, by application id (a desk's table shows them)."""
     return {item.application.application_id: running for item in found
-            if (running := clock(item.application, item.state, now_ms, calendar)) is not None}
+            if (running := clock(item.application, item.state, now_ms, calendar,
+                                 history.holds(store, item.application))) is not None}

@@ -134,7 +134,7 @@ async def all_cases(session: Member, parts: PortalDep, page: int = 1) -> Respons
     now = queries.now_ms(store, parts.service.clock.now_ms())
     found = queries.paged(cases, store, viewer, now, page=page)
     return render("cases.html", session, cases=found, title=N_("Cases"),
-                  clocks=review.clocks(found.cases, now, WorkingDays(store)))
+                  clocks=review.clocks(store, found.cases, now, WorkingDays(store)))
 
 
 @router.get("/cases/{application_id}")
@@ -192,7 +192,8 @@ def _case_response(  # noqa: PLR0913  (keywords only: what a refused decision br
     response = render("case.html", session, status=status, case=item, steps=steps, timeline=timeline,
                       blocked=blocked, done=done, form=form, names=names, missing_names=MISSING_ITEM_NAMES,
                       missing_items=missing_items(item.application), reasons=REFUSAL_REASONS, desk=desk,
-                      viewable=viewable, clock=review.clock(item.application, item.state, now, WorkingDays(store)),
+                      viewable=viewable, clock=review.clock(item.application, item.state, now, WorkingDays(store),
+                                          history.holds(store, item.application)),
                       reason_steps=REASON_STEPS, detail_labels=DETAIL_LABELS,
                       limits={"not-accept": MISSING_TEXT_MAX, "refuse": REFUSAL_TEXT_MAX, "hold": review.MAX_REASON},
                       here=session.here if request.method == "GET" else f"{BASE}/cases/{application_id}")

@@ -84,7 +84,7 @@ def _cases_desk(  # noqa: PLR0913  (the template and role, then what the request
     found = queries.paged(parts.cases.index, store, viewer, now, page=page)
     filed = queries.listed(parts.cases.index, store, viewer, now, states=[AppState.FILED], oldest_first=True)
     return render(template, session, cases=found, awaiting=queries.awaiting(store, viewer, filed), done=done,
-                  clocks=review.clocks(found.cases, now, WorkingDays(store)),
+                  clocks=review.clocks(store, found.cases, now, WorkingDays(store)),
                   org_labels=org_names(parts.service.genesis))
 
 
@@ -208,4 +208,4 @@ async def registry_desk(  # noqa: PLR0913, PLR0917  (FastAPI injects each by nam
     held = queries.paged(cases, store, viewer, now, states=[AppState.ON_HOLD], oldest_first=True, page=held_page)
     calendar = WorkingDays(store)
     return render("registry.html", session, cases=found, queue=queue, held=held, done=done,
-                  clocks=review.clocks([*queue.cases, *held.cases, *found.cases], now, calendar))
+                  clocks=review.clocks(store, [*queue.cases, *held.cases, *found.cases], now, calendar))

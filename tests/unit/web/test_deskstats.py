@@ -23,9 +23,12 @@ from estatechain.contract.civil_date import iso_date, parse_iso_date, shanghai_d
 from estatechain.contract.records import Application
 from estatechain.contract.working_days import WorkingDays
 from estatechain.storage.store import LEDGER_FILE, LedgerStore
+from estatechain.testing.builders import material_ref
 from estatechain.testing.register import OwnerCandidate
-from estatechain.web import deskstats
-from estatechain.web.timelimits import sla
+from estatechain.web import deskstats, history, review
+from estatechain.web.cases import Case
+from estatechain.web.pages import environment
+from estatechain.web.timelimits import Hold, due_day, sla
 from web.registerledger import PERSONS, Ledger, registry_ledger
 
 DAY = 86_400_000
@@ -42,7 +45,8 @@ def assert_figures_match_the_scan(ledger: Ledger, stats: deskstats.DeskStats) ->
     head = store.head
     assert head is not None
     now = head.time_ms
-    expected = sla([Application.from_json(row) for _, row in store.scan("application/")], now, WorkingDays(store))
+    expected = sla([Application.from_json(row) for _, row in store.scan("application/")], now, WorkingDays(store),
+                   holds=lambda application: history.holds(store, application))
     assert stats.sla(now) == expected
     counts = Counter((str(row.get("purpose") or ""), str(row["outcome"])) for _, row in store.scan("inquiry/"))
     purposes = sorted({purpose for purpose, _ in counts})
@@ -205,3 +209,95 @@ def test_a_figures_file_of_an_older_format_is_built_again(ledger: Ledger) -> Non
         assert_figures_match_the_scan(ledger, again)
     finally:
         again.close()
+
+
+def record_case(ledger: Ledger, application_id: str) -> None:
+    """Intake accepts, a reviewer reviews and another officer records ``application_id`` (confirmed)."""
+    ledger.commit("gz-registry/intake1", "application.accept", {"application_id": application_id})
+    ledger.commit("gz-registry/reviewer1", "application.review", {"application_id": application_id})
+    ledger.commit("gz-registry/recorder2", "application.record", {"application_id": application_id})
+
+
+def test_a_recorded_cancellation_is_counted_finished_not_awaiting_a_certificate(ledger: Ledger) -> None:
+    """The regulator's table names a recorded case as the desks do: a cancellation draws no certificate,
+    so it is 已登簿（办结）, while a recorded first registration still awaits its 不动产登记证明."""
+    owner = ledger.owners[0]
+    first = ledger.file("icbc-gz", owner, "LOAN-STATS-7")
+    confirm_both(ledger, first, PERSONS[0], owner, "icbc-gz")
+    record_case(ledger, first)
+    mortgage = ledger.store.get(f"mortgage/{first}")
+    assert mortgage is not None
+    bank = ledger.bank_parties["icbc-gz"]
+    cancel = ledger.commit("icbc-gz/operator1", "application.file", {
+        "business_type": "mortgage.cancel", "unit_number": owner.unit_number,
+        "applicants": [{"party_id": bank, "capacity": "mortgagee"}],
+        "materials": [material_ref("APPLICATION_FORM"), material_ref("PAYOFF_PROOF")],
+        "details": {"certificate_number": str(mortgage["certificate_number"]), "reason": "REPAID"}})
+    ledger.commit("icbc-gz/approver1", "application.confirm",
+                  {"application_id": cancel, "party_id": bank, "application_hash": cancel})
+    record_case(ledger, cancel)
+    stats = deskstats.DeskStats(ledger.directory / deskstats.FILE, ledger.store)
+    try:
+        assert_figures_match_the_scan(ledger, stats)
+        per_state = stats.sla(ledger.clock.now_ms()).per_state
+        assert (per_state.get("RECORDED"), per_state.get("RECORDED_COMPLETE")) == (1, 1)
+        assert list(per_state)[-2:] == ["RECORDED", "RECORDED_COMPLETE"]  # lifecycle order, the finished one after
+    finally:
+        stats.close()
+    for locale, pending, finished in (("zh-CN", "已登簿，待发证", "已登簿（办结）"),
+                                      ("en", "Recorded, certificate pending", "Recorded (complete)")):
+        row = environment(locale).from_string('{{ state|name("states") }}')  # as regulator.html names each row
+        assert (row.render(state="RECORDED"), row.render(state="RECORDED_COMPLETE")) == (pending, finished)
+
+
+def step_ms(ledger: Ledger, application_id: str, step: str) -> int:
+    """When the case's latest ``step`` was signed (its block's time), as the record keeps it."""
+    row = ledger.store.get(f"application/{application_id}")
+    assert row is not None
+    steps = row["steps"]
+    assert isinstance(steps, dict)
+    record = steps[step]
+    assert isinstance(record, dict)
+    return int(str(record["at_ms"]))
+
+
+def test_the_clock_reads_each_hold_from_its_transactions_and_the_desks_agree(ledger: Ledger) -> None:
+    """Two holds on the ledger, the first of a minute: the record keeps only the second, yet the holds the
+    clock counts are both, with their block times; the review desk's due day and the regulator's figures
+    come from the one ``due_day``, and a one-minute hold moves the limit by nothing."""
+    owner = ledger.owners[1]
+    case = ledger.file("ccb-gz", owner, "LOAN-STATS-8")
+    confirm_both(ledger, case, PERSONS[1], owner, "ccb-gz")
+    ledger.commit("gz-registry/intake1", "application.accept", {"application_id": case})
+    ledger.clock.advance((10 * 3_600_000 - (ledger.clock.now_ms() + 8 * 3_600_000)) % DAY)  # 10:00 in Guangzhou
+    spans = []
+    for held in (60_000, 3 * DAY):
+        ledger.commit("gz-registry/reviewer1", "application.hold", {"application_id": case, "reason": "现场查看"})
+        ledger.clock.advance(held)
+        ledger.commit("gz-registry/reviewer1", "application.resume", {"application_id": case})
+        spans.append(Hold(step_ms(ledger, case, "held"), step_ms(ledger, case, "resumed")))
+        ledger.clock.advance(DAY)
+    application = Application.from_json(ledger.store.get(f"application/{case}") or {})
+    assert history.holds(ledger.store, application) == tuple(spans)
+    assert spans[0].end_ms is not None
+    assert spans[0].end_ms - spans[0].start_ms >= 60_000
+
+    now = ledger.clock.now_ms()
+    calendar = WorkingDays(ledger.store)
+    accepted = step_ms(ledger, case, "accepted")
+    shown = review.clocks(ledger.store, [Case(application=application, state=application.state)], now, calendar)
+    assert shown[case].due_day == due_day(calendar, accepted, spans, now)
+    assert shown[case].due_day == due_day(calendar, accepted, spans[1:], now)  # the minute's hold took no day
+    stats = deskstats.DeskStats(ledger.directory / deskstats.FILE, ledger.store)
+    try:
+        assert_figures_match_the_scan(ledger, stats)
+        ledger.commit("gz-registry/reviewer1", "application.hold", {"application_id": case, "reason": "调查"})
+        ledger.clock.advance(DAY)
+        ledger.commit("gz-registry/reviewer1", "application.refuse", {  # refused while held: that hold ends there
+            "application_id": case, "reason_code": "OTHER", "reason_text": "不符合登记条件"})
+        refused = Application.from_json(ledger.store.get(f"application/{case}") or {})
+        assert history.holds(ledger.store, refused) == (*spans, Hold(step_ms(ledger, case, "held")))
+        assert_figures_match_the_scan(ledger, stats)
+        assert stats.sla(ledger.clock.now_ms()).finished_late == 0
+    finally:
+        stats.close()
