@@ -4,7 +4,9 @@ until they are back; a node whose stream has no quorum is not ready while ``/v1/
 
 The start-up test runs the real ``estatechain node`` command in a subprocess against closed ports, with
 the 60 s start-up wait shortened to 3 s (the constant the runbook quotes); the others run nodes in the
-test's event loop over a real NATS cluster of their own, since they kill or pause its servers.
+test's event loop over a real NATS cluster of their own, since they kill or pause its servers. The
+same unreachable start is the cheapest way to make a real node process log, so the log format is
+checked there too.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import asyncio
 import json
 import logging
 import os
+import re
 import subprocess
 import sys
 import time
@@ -85,6 +88,46 @@ def test_a_node_that_cannot_reach_nats_exits_at_start_with_one_clear_line(tmp_pa
     assert "encountered error" not in text
     assert len(text.splitlines()) <= 10, text
     assert took < START_WAIT_S + 20, f"took {took:.0f} s"
+
+
+TEXT_LOG_LINE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z (WARNING|ERROR) estatechain\.[a-z_.]+: \S")
+"""``2026-01-04T08:30:00.125Z WARNING estatechain.ordering.connection: no NATS server …``"""
+
+
+def _node_stderr(directory: Path, *options: str, env: dict[str, str] | None = None) -> list[str]:
+    """The lines a node that cannot reach NATS writes to standard error before it exits (bounded)."""
+    (port,) = free_ports(1)
+    environment = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p), **(env or {})}
+    result = subprocess.run([sys.executable, "-c", _NODE, *options, "node", str(directory), "--org", ORG,
+                             "--port", str(port)], capture_output=True, text=True, env=environment,
+                            timeout=EXIT_WITHIN_S, check=False)
+    assert result.returncode != 0, result.stderr
+    return result.stderr.splitlines()
+
+
+def test_a_node_s_log_lines_carry_a_utc_time_a_level_and_the_logger_as_text_or_json(tmp_path: Path) -> None:
+    """An operator lines up a node's log with its peers' by time and filters it by level.
+
+    Before, nothing configured logging: the lines were bare messages ("no NATS server of … answers
+    yet"), with no time and no level.
+    """
+    directory = _closed_cluster(tmp_path / "consortium")
+    lines = _node_stderr(directory, "--log-level", "warning")
+    logged = [line for line in lines if "no NATS server of" in line and "answers yet" in line]
+    assert len(logged) == 1, lines
+    assert TEXT_LOG_LINE.match(logged[0]), logged[0]
+    assert " WARNING estatechain.ordering.connection: no NATS server of " in logged[0]
+
+    records = [json.loads(line) for line in _node_stderr(directory, env={"ESTATECHAIN_LOG_FORMAT": "json"})
+               if line.startswith("{")]
+    answers = [r for r in records if "answers yet" in r["message"]]
+    assert len(answers) == 1, records
+    assert answers[0]["level"] == "WARNING"
+    assert answers[0]["logger"] == "estatechain.ordering.connection"
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", answers[0]["time"])
+
+    quiet = _node_stderr(directory, env={"ESTATECHAIN_LOG_LEVEL": "error"})
+    assert not [line for line in quiet if "answers yet" in line], quiet  # a warning, below the level asked for
 
 
 def test_a_running_node_that_loses_every_nats_server_logs_it_once_and_is_unready_until_back(
