@@ -37,6 +37,17 @@ class _LedgerCollector(Collector):
                                     int(cluster.alarm is not None))
             yield GaugeMetricFamily("estatechain_nats_connected", "1 while the node's NATS connection is up.",
                                     int(cluster.nats_connected))
+            attested = GaugeMetricFamily("estatechain_org_attested_height", "Highest height each org's node "
+                                         "attested (orgs none was read from are absent).", labels=("org",))
+            behind = GaugeMetricFamily("estatechain_org_attestation_lag_blocks", "Blocks this node committed above "
+                                       "each org's last attestation: growing means that org's node stopped.",
+                                       labels=("org",))
+            for org in cluster.orgs:
+                if org.height is not None:
+                    attested.add_metric((org.org,), org.height)
+                    behind.add_metric((org.org,), org.behind)
+            yield attested
+            yield behind
 
 
 class ApiMetrics:
