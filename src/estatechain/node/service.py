@@ -30,6 +30,7 @@ from estatechain.ledger.envelope import parse_envelope
 from estatechain.ledger.refusals import RefusalCode
 from estatechain.node.cluster import ClusterPipeline
 from estatechain.node.events import EventHub
+from estatechain.node.expiry import HeldCertificate
 from estatechain.node.keys import NodeKeys
 from estatechain.node.outbox import Outbox
 from estatechain.node.peers import fetch_material
@@ -128,11 +129,13 @@ class NodeService:
     def __init__(  # noqa: PLR0913  (keywords only; events and outbox are optional parts)
         self, *, settings: Settings, store: LedgerStore, pipeline: OrderingPipeline, clock: Clock,
         events: EventHub | None = None, outbox: Outbox | None = None, party_key: bytes | None = None,
-        keys: NodeKeys | None = None,
+        keys: NodeKeys | None = None, certificates: tuple[HeldCertificate, ...] = (),
     ) -> None:
         self.settings = settings
         self.keys = keys if keys is not None else NodeKeys.none(settings.org_id or settings.ledger_dir.name)
         """What this node signs and opens with (its keystore, the dev layout, or nothing)."""
+        self.certificates = certificates
+        """The certificates it uses and its org's CA, with their ends (``estatechain_certificate_expiry_seconds``)."""
         self.events = events
         self.outbox = outbox
         self.party_key = party_key
