@@ -170,6 +170,59 @@ def test_a_running_node_that_loses_every_nats_server_logs_it_once_and_is_unready
     assert any("the connection to the NATS cluster is back after" in r.getMessage() for r in back)
 
 
+PAUSED_DETECTED_S = 30.0
+"""A paused server is given up after 15 s of unanswered pings (5 s, 2 outstanding); before: 4 to 6 minutes."""
+
+
+def test_a_node_on_a_paused_server_moves_to_another_within_seconds_and_one_closed_for_good_says_restart(
+    world: World, caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A paused server keeps its TCP connections open and answers nothing: only pings find it out.
+
+    Then nats-py closing the connection itself (as it does on a server error it cannot recover from)
+    leaves the node unready, saying to restart it, with one error line, not "reconnecting" forever.
+    """
+    caplog.set_level(logging.WARNING)
+
+    async def scenario() -> None:
+        node = world.pipeline("icbc-gz")
+        task = asyncio.create_task(node.run())
+        paused: int | None = None
+        try:
+            await until(lambda: node.ordering_ready, what="node connected", why=lambda: node.fault)
+            client = node.transport.client
+
+            def server_index() -> int:
+                url = client.connected_url
+                assert url is not None
+                return next(i for i, u in enumerate(world.cluster.client_urls) if u.endswith(f":{url.port}"))
+
+            paused = server_index()
+            world.cluster.pause(paused)
+            await until(lambda: node.nats_connected and server_index() != paused, within_s=PAUSED_DETECTED_S,
+                        what="the node connected to another server", why=lambda: client.connected_url)
+            world.cluster.resume(paused)
+            paused = None
+            await until(lambda: node.ordering_ready, within_s=30, what="ready on the other servers",
+                        why=lambda: node.ordering_trouble)
+
+            caplog.clear()
+            await client.close()  # not through the node: as nats-py does after an unrecoverable server error
+            await until(lambda: not node.ordering_ready, within_s=5, what="unready once closed")
+            assert "will not be reopened" in str(node.ordering_trouble)
+            assert "restart the node" in str(node.ordering_trouble)
+            closed = [r for r in caplog.records if "will not be reopened" in r.getMessage()]
+            assert [r.levelno for r in closed] == [logging.ERROR], [r.getMessage() for r in caplog.records]
+        finally:
+            if paused is not None:
+                world.cluster.resume(paused)
+            node.stop()
+            await asyncio.wait_for(task, 20)
+            node.store.close()
+
+    run(scenario(), timeout=120)
+
+
 def test_ready_and_its_metric_say_not_ready_without_quorum_or_with_the_divergence_alarm_and_health_stays_ok(
     world: World,
 ) -> None:
