@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import socket
 import threading
 import time
@@ -168,7 +169,11 @@ def test_a_dead_webhook_of_one_bank_does_not_delay_another_banks_webhook(tmp_pat
 
 
 @pytest.mark.timeout(30)
-def test_a_retried_event_reaches_the_bank_before_the_events_after_it(tmp_path: Path) -> None:
+def test_a_retried_event_reaches_the_bank_before_the_events_after_it(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Also: the failed attempt is a WARNING in the node's log (which shows warnings by default), naming the org."""
+    caplog.set_level(logging.WARNING, logger="estatechain.outbox")
     box = outbox(tmp_path, timeout_s=TIMEOUT_S, base_s=0.3, max_backoff_s=1.0)
 
     async def scenario() -> list[str]:
@@ -190,6 +195,10 @@ def test_a_retried_event_reaches_the_bank_before_the_events_after_it(tmp_path: P
     try:
         assert asyncio.run(scenario()) == ["13.0", "14.0", "15.0"]
         assert box.pending_count(HEALTHY_ORG) == 0
+        failed = [r for r in caplog.records if r.name == "estatechain.outbox" and "failed" in r.getMessage()]
+        assert [r.levelno for r in failed] == [logging.WARNING], [r.getMessage() for r in failed]
+        assert f"to {HEALTHY_ORG} failed (attempt 1 of " in failed[0].getMessage()
+        assert "HTTP 503" in failed[0].getMessage()
     finally:
         box.close()
 

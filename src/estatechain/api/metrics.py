@@ -29,6 +29,13 @@ class _LedgerCollector(Collector):
                                 self._service.pending_count)
         yield GaugeMetricFamily("estatechain_ready", "1 while the node would take a write (as /v1/ready).",
                                 int(self._service.ready))
+        expiry = GaugeMetricFamily("estatechain_certificate_expiry_seconds", "Seconds until each certificate the "
+                                   "node uses ends (negative once ended); use: node, issuer, document-signer, org-ca.",
+                                   labels=("use", "subject"))
+        now_ms = self._service.clock.now_ms()
+        for cert in self._service.certificates:
+            expiry.add_metric((cert.use, cert.subject), cert.seconds_left(now_ms))
+        yield expiry
         cluster = self._service.cluster_status()
         if cluster is not None:
             yield GaugeMetricFamily("estatechain_final_height", "Highest height the quorum of orgs attested alike.",
@@ -37,6 +44,17 @@ class _LedgerCollector(Collector):
                                     int(cluster.alarm is not None))
             yield GaugeMetricFamily("estatechain_nats_connected", "1 while the node's NATS connection is up.",
                                     int(cluster.nats_connected))
+            attested = GaugeMetricFamily("estatechain_org_attested_height", "Highest height each org's node "
+                                         "attested (orgs none was read from are absent).", labels=("org",))
+            behind = GaugeMetricFamily("estatechain_org_attestation_lag_blocks", "Blocks this node committed above "
+                                       "each org's last attestation: growing means that org's node stopped.",
+                                       labels=("org",))
+            for org in cluster.orgs:
+                if org.height is not None:
+                    attested.add_metric((org.org,), org.height)
+                    behind.add_metric((org.org,), org.behind)
+            yield attested
+            yield behind
 
 
 class ApiMetrics:

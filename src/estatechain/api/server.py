@@ -8,6 +8,10 @@ SIGINT and SIGTERM (when running in the main thread) end the server gracefully; 
 commits the block it was gathering and the ledger file is closed, so a stop never loses an
 acknowledged transaction. uvicorn's own signal capture is turned off because it re-raises the
 signal after shutdown, which would end the process before the ledger is closed.
+
+uvicorn's own logging configuration is not applied (``log_config=None``): its records go to the root
+logger like the node's, with the time, level and logger name the process configured
+(``estatechain.node.process.configure_logging``), instead of a format without a time of their own.
 """
 
 from __future__ import annotations
@@ -38,7 +42,7 @@ class NodeServer:
         settings = service.settings
         self._app = create_app(service)
         config = uvicorn.Config(self._app, host=settings.host, port=settings.port, log_level=log_level,
-                                access_log=False, lifespan="off", timeout_keep_alive=5,
+                                log_config=None, access_log=False, lifespan="off", timeout_keep_alive=5,
                                 timeout_graceful_shutdown=10, proxy_headers=bool(settings.trusted_proxies),
                                 forwarded_allow_ips=list(settings.trusted_proxies))
         self._server = _Server(config)

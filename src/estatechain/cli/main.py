@@ -24,7 +24,7 @@ from estatechain.errors import Conflict, EstatechainError, InputError, Integrity
 from estatechain.identity.devca import add_dev_users, create_dev_consortium, load_dev_consortium
 from estatechain.identity.genesis import ORG_ID_PATTERN
 from estatechain.node.pipeline import Pipeline, Receipt
-from estatechain.node.process import tune_gc
+from estatechain.node.process import LogFormat, LogLevel, configure_logging, tune_gc
 from estatechain.sdk import SdkError
 from estatechain.storage import backup as backups
 from estatechain.storage.audit import AuditReport, audit_ledger
@@ -58,6 +58,18 @@ app.add_typer(certificate_cli.app, name="certificate")
 app.add_typer(keystore_cli.app, name="keystore")
 console = Console()
 err = Console(stderr=True)
+
+
+@app.callback()
+def _process(
+    log_level: LogLevel = typer.Option(LogLevel.WARNING, "--log-level", envvar="ESTATECHAIN_LOG_LEVEL",
+                                       case_sensitive=False, help="Lowest level logged to standard error."),
+    log_format: LogFormat = typer.Option(LogFormat.TEXT, "--log-format", envvar="ESTATECHAIN_LOG_FORMAT",
+                                         case_sensitive=False, help="text: one line a record (UTC time, level, "
+                                         "logger, message); json: one JSON object a line."),
+) -> None:
+    """Log every command's records with time, level and logger (before the command: give these first)."""
+    configure_logging(log_level, log_format)
 
 SINGLE_NODE_ORG = "gz-registry"
 DEFAULT_UNITS = 1000

@@ -11,6 +11,7 @@ from estatechain.clock import Clock, SystemClock
 from estatechain.errors import InputError
 from estatechain.node.cluster import ClusterPipeline
 from estatechain.node.events import EventHub, EventSource
+from estatechain.node.expiry import held_certificates, warn_expiring
 from estatechain.node.finality import Finality
 from estatechain.node.keys import NodeKeys, node_keys
 from estatechain.node.outbox import OUTBOX_FILE, Outbox, WebhookKey
@@ -40,6 +41,8 @@ def build_node(settings: Settings, *, clock: Clock | None = None, webhook_key: W
     keys = node_keys(ledger_dir=settings.ledger_dir, org_id=settings.org_id, keystore=settings.keystore,
                      passphrase_file=settings.keystore_passphrase_file)  # before the ledger: a bad key touches nothing
     store = LedgerStore.open(settings.ledger_dir)
+    certificates = held_certificates(keys, store.genesis)
+    warn_expiring(certificates, used_clock.now_ms())
     source = EventSource(store.connection, store.genesis)
     hub = EventHub(source, start_height=store.height)
     node_identity = keys.identity("node")
@@ -56,7 +59,7 @@ def build_node(settings: Settings, *, clock: Clock | None = None, webhook_key: W
     pipeline = Pipeline(store, used_clock) if not settings.nats_servers else _cluster_pipeline(settings, store, key,
                                                                                                  used_clock)
     return NodeService(settings=settings, store=store, pipeline=pipeline, clock=used_clock, events=hub, outbox=outbox,
-                       party_key=party_id_key(settings, keys), keys=keys)
+                       party_key=party_id_key(settings, keys), keys=keys, certificates=certificates)
 
 
 def _cluster_pipeline(settings: Settings, store: LedgerStore, key: WebhookKey | None, clock: Clock) -> ClusterPipeline:

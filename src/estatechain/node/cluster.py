@@ -196,6 +196,9 @@ class ClusterPipeline:
         """Why a write would not be ordered now (None: it would): not connected, or the stream does not answer."""
         if self._transport is None:
             return "this node is not connected to the ordering service yet"
+        if self._transport.gone:
+            return (f"the connection to the NATS cluster was closed {self._transport.down_for_s:.0f} s ago and will "
+                    f"not be reopened ({self._transport.last_error}); restart the node")
         if not self._transport.connected:
             return (f"no connection to the NATS cluster for {self._transport.down_for_s:.0f} s "
                     f"({self._transport.last_error}); reconnecting")

@@ -7,6 +7,10 @@ committed raises the alarm: one of the two copies was altered, or runs a contrac
 differently; the node stops accepting writes until an operator looks (it keeps serving reads, so the
 evidence stays inspectable).
 
+Each org's last attested height is kept in memory too (read once at start, then updated as
+attestations arrive), for ``GET /v1/cluster`` and the ``estatechain_org_attested_height`` gauge: a
+stopped peer is otherwise invisible while the quorum holds without it.
+
 Attestations are kept in ``attestations.sqlite`` beside the ledger (not in the ledger file: they
 arrive after a block commits, from other orgs, and are not part of any block), so evidence packages
 can carry the signatures of every org that vouched for a header.
@@ -61,6 +65,10 @@ class Finality:
         self._claim_of = claim_of
         self.alarm: Alarm | None = None
         self.final_height = 0
+        self._latest: dict[str, int] = {
+            str(org): int(height)
+            for org, height in self._conn.execute("SELECT org, MAX(height) FROM attestations GROUP BY org")
+        }
         rows = self._conn.execute(
             "SELECT height, block_hash, state_root FROM attestations GROUP BY height, block_hash, state_root "
             "HAVING COUNT(DISTINCT org) >= ? ORDER BY height DESC LIMIT 16", (quorum,)).fetchall()
@@ -97,9 +105,19 @@ class Finality:
         )
         self._conn.execute("INSERT OR REPLACE INTO position VALUES (1, ?)", (seq,))
         self._conn.execute("COMMIT")
+        if attestation.height > self._latest.get(attestation.org, 0):
+            self._latest[attestation.org] = attestation.height
         if self._claim_of(attestation.height) is not None:
             self._compare(attestation.height, attestation.org, attestation.claim)
             self._update_final(attestation.height)
+
+    def last_attested(self) -> dict[str, int]:
+        """The highest height each org has attested so far, by org (orgs that never attested are absent).
+
+        Counted whatever the claim: a peer attesting a different block still shows it is running (the
+        alarm reports the difference).
+        """
+        return dict(self._latest)
 
     def attestations(self, height: int) -> list[bytes]:
         """The stored attestations of ``height``, one per org, in org order."""

@@ -488,4 +488,5 @@ class Outbox:
                 self._conn.execute("ROLLBACK")
             raise
         if error is not None:
-            log.info("webhook %s to %s failed (attempt %d): %s", event_id, org, attempt, error)
+            log.warning("webhook %s to %s failed (attempt %d of %d%s): %s", event_id, org, attempt, self._max_attempts,
+                        "; given up" if state == ABANDONED else "", error)

@@ -30,6 +30,7 @@ from estatechain.ledger.envelope import parse_envelope
 from estatechain.ledger.refusals import RefusalCode
 from estatechain.node.cluster import ClusterPipeline
 from estatechain.node.events import EventHub
+from estatechain.node.expiry import HeldCertificate
 from estatechain.node.keys import NodeKeys
 from estatechain.node.outbox import Outbox
 from estatechain.node.peers import fetch_material
@@ -97,8 +98,19 @@ class ConsistencyProof:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class OrgAttestation:
+    """How far one member org's node has attested, next to this node's head."""
+
+    org: str
+    height: int | None
+    """The highest height the org attested (None: none read from it yet: no node, or not started)."""
+    behind: int
+    """Blocks this node committed above ``height`` (0 when the org is level or ahead)."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ClusterStatus:
-    """A cluster node's view: its head, how far it read the stream, what is final, and any divergence."""
+    """A cluster node's view: its head, stream position, what is final, any divergence, each org's attestations."""
 
     org: str
     height: int
@@ -107,6 +119,8 @@ class ClusterStatus:
     final_height: int
     alarm: str | None
     nats_connected: bool
+    orgs: tuple[OrgAttestation, ...] = ()
+    """Every genesis org, in genesis order: a stopped peer shows as falling behind while the quorum holds."""
 
 
 class NodeService:
@@ -115,11 +129,13 @@ class NodeService:
     def __init__(  # noqa: PLR0913  (keywords only; events and outbox are optional parts)
         self, *, settings: Settings, store: LedgerStore, pipeline: OrderingPipeline, clock: Clock,
         events: EventHub | None = None, outbox: Outbox | None = None, party_key: bytes | None = None,
-        keys: NodeKeys | None = None,
+        keys: NodeKeys | None = None, certificates: tuple[HeldCertificate, ...] = (),
     ) -> None:
         self.settings = settings
         self.keys = keys if keys is not None else NodeKeys.none(settings.org_id or settings.ledger_dir.name)
         """What this node signs and opens with (its keystore, the dev layout, or nothing)."""
+        self.certificates = certificates
+        """The certificates it uses and its org's CA, with their ends (``estatechain_certificate_expiry_seconds``)."""
         self.events = events
         self.outbox = outbox
         self.party_key = party_key
@@ -207,9 +223,14 @@ class NodeService:
             return None
         finality = pipeline.finality
         alarm = finality.alarm
-        return ClusterStatus(org=pipeline.org_id, height=self.store.height, head_hash=self.store.head_hash,
+        height = self.store.height
+        latest = finality.last_attested()
+        orgs = tuple(OrgAttestation(org=o.id, height=latest.get(o.id), behind=max(0, height - latest.get(o.id, 0)))
+                     for o in self.genesis.orgs)
+        return ClusterStatus(org=pipeline.org_id, height=height, head_hash=self.store.head_hash,
                              stream_position=self.store.stream_position, final_height=finality.final_height,
-                             alarm=None if alarm is None else alarm.message, nats_connected=pipeline.nats_connected)
+                             alarm=None if alarm is None else alarm.message, nats_connected=pipeline.nats_connected,
+                             orgs=orgs)
 
     @property
     def pending_count(self) -> int:

@@ -8,7 +8,11 @@ count of failed attempts), and once when it is back. Connection errors are expec
 no traceback; anything else nats-py reports (a permissions violation, a slow consumer) is logged as
 one line per kind, throttled the same way.
 
-The watch also remembers the last error, so a first connection that never succeeds can say why.
+The watch also remembers the last error, so a first connection that never succeeds can say why, and
+whether nats-py closed the connection for good (``gone``): it does so, whatever the reconnect settings,
+when a server sends an error other than a stale connection or a permissions violation (an
+authorization violation after the server's users changed, say). Such a node never reconnects by itself,
+so that is logged as an error naming the cause, and readiness says "restart the node".
 Lines are warnings: a node's log shows warnings and above, and "back" belongs next to "lost".
 """
 
@@ -103,6 +107,8 @@ class ConnectionWatch:
         self.connected = False
         self.started = False
         self.closed = False
+        self.gone = False
+        """True once nats-py closed the connection itself: it will not reconnect (``on_closed``)."""
         self.last_error: BaseException | None = None
         self._lost_at: float | None = None
 
@@ -141,6 +147,17 @@ class ConnectionWatch:
         self._lost_at = self._clock()
         self._throttle.failed("connection", f"lost the connection to the NATS cluster ({self._servers}): "
                               f"{describe(self.last_error)}; reconnecting, writes are refused meanwhile")
+
+    async def on_closed(self) -> None:
+        """nats-py's ``closed_cb``: the connection is closed for good; an error unless we closed it ourselves."""
+        if self.closed or not self.started:
+            return
+        self.connected = False
+        self.gone = True
+        if self._lost_at is None:
+            self._lost_at = self._clock()
+        log.error("the connection to the NATS cluster (%s) was closed and will not be reopened (%s); writes are "
+                  "refused until the node is restarted", self._servers, describe(self.last_error))
 
     async def on_reconnected(self) -> None:
         """nats-py's ``reconnected_cb``: the connection is back."""

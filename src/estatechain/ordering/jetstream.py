@@ -43,6 +43,11 @@ IDLE_PROBE_S: Final = 2.0
 """After this long without a message the reader asks the server whether its consumer is stuck (``_in_order``)."""
 CONNECT_WITHIN_S: Final = 60.0
 """Longest wait for a first connection (a node starting, a node joining): then the caller is told why."""
+PING_INTERVAL_S: Final = 5
+MAX_OUTSTANDING_PINGS: Final = 2
+"""A server that stops answering (paused, or cut off without the socket noticing) is given up after about
+``PING_INTERVAL_S * (MAX_OUTSTANDING_PINGS + 1)`` seconds, 15 s, and nats-py moves to another server of the
+cluster. nats-py's defaults (120 s, 2) kept a node attached to a paused server for four to six minutes."""
 CLOSE_S: Final = 5.0
 """Longest wait for a connection or subscription to close: a stop never hangs on a dead server."""
 _ACK_TOKENS_V1: Final = 9
@@ -111,7 +116,8 @@ class JetStreamOrdering:
 
         nats-py retries a first connection forever when reconnecting is allowed (``max_reconnect_attempts``
         -1), so the first connection is bounded here by ``within_s``; once made, a lost connection is
-        retried until it is back, quietly (``ConnectionWatch``).
+        retried until it is back, quietly (``ConnectionWatch``). A server that stops answering counts as
+        lost after ``PING_INTERVAL_S * (MAX_OUTSTANDING_PINGS + 1)`` seconds of unanswered pings.
 
         Raises:
             Unavailable: no server of the cluster answered within ``within_s`` seconds.
@@ -126,7 +132,9 @@ class JetStreamOrdering:
                 inbox_prefix=subjects.inbox_prefix(access.org_id), name=f"estatechain-{access.org_id}",
                 max_reconnect_attempts=-1, allow_reconnect=True, connect_timeout=2,
                 reconnect_time_wait=0.25,  # type: ignore[arg-type]  # typed int, used as a float (asyncio.sleep)
+                ping_interval=PING_INTERVAL_S, max_outstanding_pings=MAX_OUTSTANDING_PINGS,
                 error_cb=watch.on_error, disconnected_cb=watch.on_disconnected, reconnected_cb=watch.on_reconnected,
+                closed_cb=watch.on_closed,
             ), within_s)
         except (TimeoutError, OSError, nats.errors.Error) as exc:
             watch.closing()
@@ -152,6 +160,11 @@ class JetStreamOrdering:
     def connected(self) -> bool:
         """True while the connection to a NATS server is up (False while it reconnects, and once closed)."""
         return self._nc.is_connected
+
+    @property
+    def gone(self) -> bool:
+        """True once nats-py closed the connection for good (it will not reconnect; see ``ConnectionWatch``)."""
+        return self._watch is not None and self._watch.gone
 
     @property
     def down_for_s(self) -> float:

@@ -4,7 +4,9 @@ until they are back; a node whose stream has no quorum is not ready while ``/v1/
 
 The start-up test runs the real ``estatechain node`` command in a subprocess against closed ports, with
 the 60 s start-up wait shortened to 3 s (the constant the runbook quotes); the others run nodes in the
-test's event loop over a real NATS cluster of their own, since they kill or pause its servers.
+test's event loop over a real NATS cluster of their own, since they kill or pause its servers. The
+same unreachable start is the cheapest way to make a real node process log, so the log format is
+checked there too.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import asyncio
 import json
 import logging
 import os
+import re
 import subprocess
 import sys
 import time
@@ -87,6 +90,46 @@ def test_a_node_that_cannot_reach_nats_exits_at_start_with_one_clear_line(tmp_pa
     assert took < START_WAIT_S + 20, f"took {took:.0f} s"
 
 
+TEXT_LOG_LINE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z (WARNING|ERROR) estatechain\.[a-z_.]+: \S")
+"""``2026-01-04T08:30:00.125Z WARNING estatechain.ordering.connection: no NATS server …``"""
+
+
+def _node_stderr(directory: Path, *options: str, env: dict[str, str] | None = None) -> list[str]:
+    """The lines a node that cannot reach NATS writes to standard error before it exits (bounded)."""
+    (port,) = free_ports(1)
+    environment = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p), **(env or {})}
+    result = subprocess.run([sys.executable, "-c", _NODE, *options, "node", str(directory), "--org", ORG,
+                             "--port", str(port)], capture_output=True, text=True, env=environment,
+                            timeout=EXIT_WITHIN_S, check=False)
+    assert result.returncode != 0, result.stderr
+    return result.stderr.splitlines()
+
+
+def test_a_node_s_log_lines_carry_a_utc_time_a_level_and_the_logger_as_text_or_json(tmp_path: Path) -> None:
+    """An operator lines up a node's log with its peers' by time and filters it by level.
+
+    Before, nothing configured logging: the lines were bare messages ("no NATS server of … answers
+    yet"), with no time and no level.
+    """
+    directory = _closed_cluster(tmp_path / "consortium")
+    lines = _node_stderr(directory, "--log-level", "warning")
+    logged = [line for line in lines if "no NATS server of" in line and "answers yet" in line]
+    assert len(logged) == 1, lines
+    assert TEXT_LOG_LINE.match(logged[0]), logged[0]
+    assert " WARNING estatechain.ordering.connection: no NATS server of " in logged[0]
+
+    records = [json.loads(line) for line in _node_stderr(directory, env={"ESTATECHAIN_LOG_FORMAT": "json"})
+               if line.startswith("{")]
+    answers = [r for r in records if "answers yet" in r["message"]]
+    assert len(answers) == 1, records
+    assert answers[0]["level"] == "WARNING"
+    assert answers[0]["logger"] == "estatechain.ordering.connection"
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", answers[0]["time"])
+
+    quiet = _node_stderr(directory, env={"ESTATECHAIN_LOG_LEVEL": "error"})
+    assert not [line for line in quiet if "answers yet" in line], quiet  # a warning, below the level asked for
+
+
 def test_a_running_node_that_loses_every_nats_server_logs_it_once_and_is_unready_until_back(
     world: World, caplog: pytest.LogCaptureFixture,
 ) -> None:
@@ -125,6 +168,59 @@ def test_a_running_node_that_loses_every_nats_server_logs_it_once_and_is_unready
     back = run(scenario(), timeout=120)
     assert [r for r in back if r.exc_info] == []
     assert any("the connection to the NATS cluster is back after" in r.getMessage() for r in back)
+
+
+PAUSED_DETECTED_S = 30.0
+"""A paused server is given up after 15 s of unanswered pings (5 s, 2 outstanding); before: 4 to 6 minutes."""
+
+
+def test_a_node_on_a_paused_server_moves_to_another_within_seconds_and_one_closed_for_good_says_restart(
+    world: World, caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A paused server keeps its TCP connections open and answers nothing: only pings find it out.
+
+    Then nats-py closing the connection itself (as it does on a server error it cannot recover from)
+    leaves the node unready, saying to restart it, with one error line, not "reconnecting" forever.
+    """
+    caplog.set_level(logging.WARNING)
+
+    async def scenario() -> None:
+        node = world.pipeline("icbc-gz")
+        task = asyncio.create_task(node.run())
+        paused: int | None = None
+        try:
+            await until(lambda: node.ordering_ready, what="node connected", why=lambda: node.fault)
+            client = node.transport.client
+
+            def server_index() -> int:
+                url = client.connected_url
+                assert url is not None
+                return next(i for i, u in enumerate(world.cluster.client_urls) if u.endswith(f":{url.port}"))
+
+            paused = server_index()
+            world.cluster.pause(paused)
+            await until(lambda: node.nats_connected and server_index() != paused, within_s=PAUSED_DETECTED_S,
+                        what="the node connected to another server", why=lambda: client.connected_url)
+            world.cluster.resume(paused)
+            paused = None
+            await until(lambda: node.ordering_ready, within_s=30, what="ready on the other servers",
+                        why=lambda: node.ordering_trouble)
+
+            caplog.clear()
+            await client.close()  # not through the node: as nats-py does after an unrecoverable server error
+            await until(lambda: not node.ordering_ready, within_s=5, what="unready once closed")
+            assert "will not be reopened" in str(node.ordering_trouble)
+            assert "restart the node" in str(node.ordering_trouble)
+            closed = [r for r in caplog.records if "will not be reopened" in r.getMessage()]
+            assert [r.levelno for r in closed] == [logging.ERROR], [r.getMessage() for r in caplog.records]
+        finally:
+            if paused is not None:
+                world.cluster.resume(paused)
+            node.stop()
+            await asyncio.wait_for(task, 20)
+            node.store.close()
+
+    run(scenario(), timeout=120)
 
 
 def test_ready_and_its_metric_say_not_ready_without_quorum_or_with_the_divergence_alarm_and_health_stays_ok(

@@ -24,6 +24,16 @@ from estatechain.storage.backup import snapshot_ledger
 router = APIRouter(prefix="/v1/cluster", tags=["cluster"])
 
 
+class OrgAttestationOut(BaseModel):
+    """How far one member org's node has attested."""
+
+    org: str = Field(description="A member org (every genesis org is listed).")
+    last_attested_height: int | None = Field(description="The highest height this org's node attested; null when "
+                                             "none of its attestations was read (it runs no node, or never started).")
+    behind: int = Field(description="Blocks this node committed above that height (0: level or ahead). A growing "
+                        "value means that org's node stopped or cannot reach NATS.")
+
+
 class ClusterOut(BaseModel):
     """The node's place in the cluster."""
 
@@ -33,6 +43,7 @@ class ClusterOut(BaseModel):
     stream_position: int = Field(description="Ordering-stream sequence the committed blocks consumed up to.")
     final_height: int = Field(description="Highest height attested alike by the genesis quorum of orgs.")
     alarm: str | None = Field(description="Set when a peer attested a different block or state: writes are refused.")
+    orgs: list[OrgAttestationOut] = Field(description="Each member org's last attested height, in genesis order.")
 
 
 def _cluster_node(service: Service) -> None:
@@ -42,12 +53,14 @@ def _cluster_node(service: Service) -> None:
 
 @router.get("", response_model=ClusterOut, responses=errors(404, *SIGNED))
 async def cluster_status(service: Service, _caller: Caller) -> ClusterOut:
-    """Head, stream position, final height and divergence alarm of this cluster node."""
+    """Head, stream position, final height, divergence alarm and each org's last attested height."""
     _cluster_node(service)
     status = service.cluster_status()
     assert status is not None
     return ClusterOut(org=status.org, height=status.height, head_hash=status.head_hash,
-                      stream_position=status.stream_position, final_height=status.final_height, alarm=status.alarm)
+                      stream_position=status.stream_position, final_height=status.final_height, alarm=status.alarm,
+                      orgs=[OrgAttestationOut(org=o.org, last_attested_height=o.height, behind=o.behind)
+                            for o in status.orgs])
 
 
 @router.get("/snapshot", response_class=FileResponse, responses=errors(403, 404, *SIGNED),
