@@ -299,6 +299,11 @@ STEP_BODIES: Final[dict[str, Callable[[World], dict[str, Any]]]] = {
     "inquiry": lambda w: {"unit_number": w.ids["unit"], "basis": "intent", "purpose": "PRE_LOAN"},
     "inquiry-consent": lambda w: {"unit_number": w.ids["unit"], "bank_party": w.reg.bank_parties[BANK_ORG],
                                   "purpose": "PRE_LOAN", "expires_on": "2030-12-31"},
+    "presale-contract": lambda w: {"unit_number": w.ids["unit"], "developer": h("developer"),
+                                   "buyers": [w.reg.owners[OWNER_A].party_id], "price_fen": 250_000_000,
+                                   "contract_no": "HC-MATRIX-0001", "filing_no": "GZYS-MATRIX-0001",
+                                   "document_sha256": h("presale contract")},
+    "presale-sign": lambda _: {"contract_id": h("presale"), "document_sha256": h("presale contract")},
 }
 """A well-formed body of every workflow step (the node prepares payloads without looking at the register)."""
 
@@ -320,6 +325,8 @@ STEP_SIGNERS: Final[dict[str, tuple[str, ...]]] = {
     "seizure-renew": ("court", "state_organ"),
     "inquiry": ("bank.operator", "bank.approver", "person", "court", "state_organ"),
     "inquiry-consent": ("person",),
+    "presale-contract": ("developer",),
+    "presale-sign": ("person",),
 }
 """Who may sign each step (domain.md §2 and the V8 role rule): the node answers 403 to anyone else."""
 

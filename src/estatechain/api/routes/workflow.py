@@ -32,6 +32,8 @@ from estatechain.api.schemas.workflow import (
     IssueIn,
     NotAcceptIn,
     PreparedOut,
+    PresaleContractIn,
+    PresaleSignIn,
     RefuseIn,
     SeizureIn,
     SeizureReleaseIn,
@@ -84,6 +86,9 @@ STEPS: Final = (
     Step("seizure-renew", "seizure.renew", SeizureRenewIn, "The delivering authority renews its seizure"),
     Step("inquiry", "inquiry.request", InquiryIn, "An inquiry of one unit's registration result"),
     Step("inquiry-consent", "inquiry.consent", ConsentIn, "An owner consents to one bank's inquiry"),
+    Step("presale-contract", "presale.contract", PresaleContractIn, "The developer files a pre-sale contract "
+         "(商品房预售合同) on one predicted unit"),
+    Step("presale-sign", "presale.sign", PresaleSignIn, "A buyer signs the filed pre-sale contract's document"),
 )
 """Every step with a typed endpoint; ``STEPS_BY_PATH`` finds one by its URL segment."""
 
