@@ -281,3 +281,30 @@ def test_presale_steps_with_invalid_fields_get_422_naming_the_field_and_other_ro
     developer = run(refused(DEVELOPER, "presale-sign", contract_id=h("c"), document_sha256=h("document")))
     assert [(e.status, e.detail["command"]) for e in (bank, developer)] == [(403, "presale.contract"),
                                                                           (403, "presale.sign")]
+
+
+def test_a_filing_is_prepared_only_for_a_role_its_business_type_admits_as_filer(reg: RegisterNode) -> None:
+    """The node reads the contract's filers of each business type: a 预抵押 correction is prepared for the buyer
+    (细则 79: the holder or an interested party applies), a mortgage first registration only for the bank."""
+    owner = reg.owners[OWNER_A]
+    correction: dict[str, JSONValue] = {
+        "business_type": "mortgage_notice.correct", "unit_number": owner.unit_number,
+        "applicants": [{"party_id": owner.party_id, "capacity": "interested"}],
+        "materials": [material("APPLICATION_FORM"), material("ERROR_PROOF"), material("INTEREST_PROOF")],
+        "details": {"certificate_number": CERTIFICATE, "error_evidence_sha256": h("loan contract"),
+                    "corrections": [{"field": "contract_numbers", "old": ["A-1"], "new": ["A-2"]}]}}
+
+    async def scenario() -> tuple[PreparedPayload, Forbidden]:
+        async with client(reg, OWNER_A) as buyer:
+            prepared = await buyer.prepare("file", **await with_uploaded_materials(correction, buyer.upload_material))
+        async with client(reg, DEVELOPER) as developer:
+            filing = await with_uploaded_materials(mortgage_filing(reg, OWNER_A, "LOAN-E2E-DEV"),
+                                                   developer.upload_material)
+            with pytest.raises(Forbidden) as refused:
+                await developer.prepare("file", **filing)
+        return prepared, refused.value
+
+    prepared, refused = run(scenario())
+    assert prepared.command == "application.file"
+    assert (refused.code, refused.detail["business_type"], refused.detail["allowed"]) == (
+        "FORBIDDEN", "mortgage.first", "bank.operator")
