@@ -4,7 +4,7 @@ Depends only on ``estatechain.ledger``, ``crypto``, ``canonical`` and ``errors``
 checks it), so it can ship to integrators without the node.
 """
 
-from estatechain.sdk.client import Block, Client, TxStatus, VerifiedInclusion
+from estatechain.sdk.client import Block, Client, PreparedCertificate, PreparedPayload, TxStatus, VerifiedInclusion
 from estatechain.sdk.errors import (
     AuthenticationFailed,
     CommitTimeout,
@@ -16,11 +16,13 @@ from estatechain.sdk.errors import (
     ServerError,
 )
 from estatechain.sdk.identity import ClientIdentity
+from estatechain.sdk.responses import Deliveries, Delivery, InquiryAnswer, InquiryEntry, RemovedWebhook, Webhook
 from estatechain.sdk.signing import RequestTarget, SignedTransaction, sign_request, sign_transaction
 from estatechain.sdk.sync import SyncClient
 
 __all__ = [
-    "AuthenticationFailed", "Block", "Client", "ClientIdentity", "CommitTimeout", "Forbidden", "NotFound",
-    "ProofInvalid", "Refused", "RequestTarget", "SdkError", "ServerError", "SignedTransaction", "SyncClient",
-    "TxStatus", "VerifiedInclusion", "sign_request", "sign_transaction",
+    "AuthenticationFailed", "Block", "Client", "ClientIdentity", "CommitTimeout", "Deliveries", "Delivery",
+    "Forbidden", "InquiryAnswer", "InquiryEntry", "NotFound", "PreparedCertificate", "PreparedPayload",
+    "ProofInvalid", "Refused", "RemovedWebhook", "RequestTarget", "SdkError", "ServerError", "SignedTransaction",
+    "SyncClient", "TxStatus", "VerifiedInclusion", "Webhook", "sign_request", "sign_transaction",
 ]

@@ -10,14 +10,16 @@ result, and checks the RFC 9162 audit path against the header's tree size and ro
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import time
-from collections.abc import AsyncGenerator, Mapping
+from collections.abc import AsyncGenerator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
+from urllib.parse import quote
 
 import httpx
 import orjson
@@ -32,6 +34,7 @@ from estatechain.ledger.envelope import TX_TYPE, build_envelope, parse_envelope
 from estatechain.ledger.results import TxResult, leaf_bytes
 from estatechain.sdk.errors import CommitTimeout, ProofInvalid, SdkError, ServerError, server_error
 from estatechain.sdk.identity import ClientIdentity
+from estatechain.sdk.responses import Deliveries, InquiryAnswer, InquiryEntry, RemovedWebhook, Webhook, picked
 from estatechain.sdk.signing import SUITE, RequestTarget, SignedTransaction, sign_request, sign_transaction
 
 
@@ -91,6 +94,18 @@ class PreparedPayload:
     payload: dict[str, JSONValue]
     canonical: bytes
     tx_id: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PreparedCertificate:
+    """A certificate the registry's node built and signed (``POST /v1/certificates``), and its issue payload.
+
+    ``issue`` is the unsigned ``application.issue`` payload carrying the document's hash, checked here like
+    any prepared payload; the issuer signs it with ``sign_prepared`` and submits it.
+    """
+
+    certificate: dict[str, Any]
+    issue: PreparedPayload
 
 
 class Client:
@@ -242,7 +257,9 @@ class Client:
                     content: bytes | None = None, signed: bool = True,
                     content_type: str = "application/json") -> Any:  # noqa: ANN401  (decoded JSON)
         if not signed:
-            return await self.send(self._http.build_request(method, path, params=params))
+            headers = {"content-type": content_type} if content is not None else {}
+            return await self.send(self._http.build_request(method, path, params=params, content=content,
+                                                            headers=headers))
         return await self.send(self.build_request(method, path, params=params, content=content,
                                                   target=await self.target(), content_type=content_type))
 
@@ -268,7 +285,11 @@ class Client:
                 names the tx id, which may have been committed; ask ``status(tx_id)`` before anything else.
 
         """
-        request = self.build_request("POST", "/v1/transactions", content=envelope, target=await self.target(),
+        return await self._submit_to("/v1/transactions", envelope, wait_s)
+
+    async def _submit_to(self, path: str, envelope: bytes, wait_s: float) -> TxStatus:
+        """POST signed envelope bytes to ``path`` (``/v1/transactions`` or ``/v1/inquiries``), waiting ``wait_s``."""
+        request = self.build_request("POST", path, content=envelope, target=await self.target(),
                                      params={"wait": str(wait_s)} if wait_s else None)
         if wait_s:
             timeout = self._http.timeout
@@ -330,7 +351,15 @@ class Client:
 
         """
         path = "/v1/payloads/" + step.replace("_", "-")
-        data = await self._send("POST", path, content=orjson.dumps(fields))
+        return await self._checked(step, await self._send("POST", path, content=orjson.dumps(fields)), fields)
+
+    async def _checked(self, step: str, data: Any, fields: Mapping[str, Any]) -> PreparedPayload:  # noqa: ANN401
+        """The node's prepared payload ``data`` of ``step``, checked against this identity, chain and ``fields``.
+
+        Raises:
+            ProofInvalid: the payload is not what this client asked to sign.
+
+        """
         payload: dict[str, JSONValue] = data["payload"]
         encoded = canonical.encode(payload)
         if encoded != str(data["canonical"]).encode("utf-8") or self._suite.hash(encoded).hex() != data["tx_id"]:
@@ -367,6 +396,194 @@ class Client:
             status = await self.wait_for_commit(signed.tx_id, timeout_s=timeout_s)
         return signed, status
 
+    # -- inquiries (domain.md §7: every inquiry is a transaction; the registry signs the answer) ----------
+
+    async def inquire(  # noqa: PLR0913  (keywords only: the inquiry's fields, each optional but the basis)
+        self, *, basis: str, unit_number: str | None = None, certificate_number: str | None = None,
+        purpose: str | None = None, requester_party: str | None = None, consent_ids: Sequence[str] | None = None,
+        evidence_sha256: str | None = None, interest_kind: str | None = None, case_no: str | None = None,
+        timeout_s: float = 30.0,
+    ) -> tuple[SignedTransaction, TxStatus]:
+        """Inquire into one unit: prepared at the node, signed here, submitted and waited for.
+
+        The node checks the fields before anything is signed (422 naming a malformed one); the envelope
+        goes to ``POST /v1/inquiries``; fetch the answer with ``inquiry_answer(tx_id)``.
+
+        An inquiry the ledger does not entitle is still a valid transaction, outcome REFUSED, recorded
+        so the unit's owner sees it; its answer is then refused (403 ``INQUIRY_REFUSED``).
+
+        Raises:
+            ServerError: the node refused to prepare or take it (422 ``VALIDATION_FAILED``, 403 for a role
+                that may not inquire).
+            CommitTimeout: still pending after ``timeout_s`` (it may commit later: ask ``status``).
+
+        """
+        fields: dict[str, Any] = {
+            "basis": basis, "unit_number": unit_number, "certificate_number": certificate_number,
+            "purpose": purpose, "requester_party": requester_party,
+            "consent_ids": None if consent_ids is None else list(consent_ids), "evidence_sha256": evidence_sha256,
+            "interest_kind": interest_kind, "case_no": case_no}
+        signed = self.sign_prepared(await self.prepare("inquiry", **{k: v for k, v in fields.items()
+                                                                     if v is not None}))
+        status = await self.submit_inquiry(signed.envelope)
+        if not status.committed:
+            status = await self.wait_for_commit(signed.tx_id, timeout_s=timeout_s)
+        return signed, status
+
+    async def submit_inquiry(self, envelope: bytes, *, wait_s: float = 0) -> TxStatus:
+        """Submit this identity's own signed ``inquiry.request`` envelope to ``POST /v1/inquiries`` (as ``submit``).
+
+        Raises:
+            ServerError: 400 ``WRONG_COMMAND`` for another command, 403 when another key signed the envelope.
+            SdkError: no answer, as for ``submit``.
+
+        """
+        return await self._submit_to("/v1/inquiries", envelope, wait_s)
+
+    async def inquiry_answer(self, tx_id: str) -> InquiryAnswer:
+        """The registry-signed answer of a committed, GRANTED inquiry, its signature and context checked here.
+
+        Raises:
+            ServerError: 403 ``INQUIRY_REFUSED`` (``detail.code`` says why) or ``FORBIDDEN`` (another org's
+                inquiry), 409 ``INQUIRY_PENDING`` (ask again once it committed) or ``INQUIRY_NOT_COMMITTED``.
+            ProofInvalid: the signature, the canonical bytes, the chain or the inquiry id does not check out.
+
+        """
+        data = await self._send("GET", f"/v1/inquiries/{_segment(tx_id)}/answer")
+        return InquiryAnswer.of(data, suite=self._suite, chain_id=await self.chain_id(), inquiry_id=tx_id)
+
+    async def unit_inquiries(self, unit_number: str) -> tuple[InquiryEntry, ...]:
+        """Who looked at a unit: every inquiry of it in ledger order, granted or refused.
+
+        For the unit's current owners, the buyer holding its purchase notice and the regulator's auditor
+        (403 ``FORBIDDEN`` for anyone else).
+        """
+        data = await self._send("GET", f"/v1/units/{_segment(unit_number)}/inquiries")
+        return tuple(InquiryEntry.of(entry) for entry in data["inquiries"])
+
+    # -- certificates (design §3.20; docs/certificates.md) ---------------------------------------------
+
+    async def prepare_certificate(self, application_id: str, *, nonce: str | None = None,
+                                  created_at: int | None = None) -> PreparedCertificate:
+        """The registry issuer's step: the node builds and signs the certificate of a RECORDED application.
+
+        Its ``issue`` payload (``application.issue`` with the document's hash) is checked here like any
+        prepared payload, and must carry the hash of the certificate returned with it.
+
+        Raises:
+            ServerError: 403 for anyone but the registry's ``registry.issuer``, 404 for an unknown
+                application, 409 ``NOT_ISSUABLE`` when it is not RECORDED or was issued already.
+            ProofInvalid: the issue payload is not for this identity, chain, application or document.
+
+        """
+        body = {k: v for k, v in (("application_id", application_id), ("nonce", nonce), ("created_at", created_at))
+                if v is not None}
+        data = await self._send("POST", "/v1/certificates", content=orjson.dumps(body))
+        certificate: dict[str, Any] = data["certificate"]
+        issue = await self._checked("issue", data["issue"], {
+            "application_id": application_id, "document_sha256": certificate.get("document_sha256")})
+        return PreparedCertificate(certificate=certificate, issue=issue)
+
+    async def issue_certificate(self, application_id: str, *,
+                                timeout_s: float = 30.0) -> tuple[PreparedCertificate, SignedTransaction, TxStatus]:
+        """``prepare_certificate``, sign the issue payload here, submit it and wait for the commit.
+
+        Raises:
+            CommitTimeout: still pending after ``timeout_s`` (it may commit later: ask ``status``).
+
+        """
+        prepared = await self.prepare_certificate(application_id)
+        signed = self.sign_prepared(prepared.issue)
+        status = await self.submit(signed.envelope)
+        if not status.committed:
+            status = await self.wait_for_commit(signed.tx_id, timeout_s=timeout_s)
+        return prepared, signed, status
+
+    async def certificate(self, number: str) -> dict[str, Any]:
+        """An issued certificate's file (the signed record and its ledger evidence).
+
+        For the registry and the parties the certificate names: it carries their names.
+
+        Raises:
+            ServerError: 403 for anyone else, 404 for an unknown number, 409 ``NOT_ISSUED``.
+
+        """
+        data: dict[str, Any] = await self._send("GET", f"/v1/certificates/{_segment(number)}")
+        return data
+
+    async def certificate_pdf(self, number: str, target: Path) -> int:
+        """Stream an issued certificate's signed PDF into ``target``; its size (``certificate`` says who may)."""
+        return await self.download(f"/v1/certificates/{_segment(number)}/pdf", target)
+
+    async def certificate_status(self, number: str, *, sha256: str | None = None) -> dict[str, Any]:
+        """The public check of a certificate number (unsigned, rate-limited and recorded by the node).
+
+        The number alone yields ``status`` (VALID, CANCELLED, CORRECTED …), ``document_sha256`` and
+        ``issued_ms``; with the record hash of its QR code (``sha256``) also ``content``, names masked.
+
+        Raises:
+            ServerError: 404 for an unknown number or a hash the ledger does not hold for it, 429
+                ``RATE_LIMITED`` (``retry_after_s``).
+
+        """
+        params: dict[str, int | str] = {"number": number}
+        if sha256 is not None:
+            params["sha256"] = sha256
+        data: dict[str, Any] = await self._send("GET", "/v1/certificates/verify", params=params, signed=False)
+        return data
+
+    async def verify_certificate_file(self, data: bytes) -> dict[str, Any]:
+        """The public check of a certificate file (PDF or JSON, 2 MiB at most; unsigned, rate-limited).
+
+        The answer: ``ok``, ``kind``, the current ``status``, the first ``failed`` check, every check and
+        the file's own ``content``.
+
+        Raises:
+            ServerError: 400 ``BAD_FILE`` (empty or too large), 429 ``RATE_LIMITED``.
+
+        """
+        report: dict[str, Any] = await self._send("POST", "/v1/certificates/verify", content=data, signed=False,
+                                                  content_type="application/octet-stream")
+        return report
+
+    # -- webhooks (docs/api.md, Events) --------------------------------------------------------------------
+
+    async def register_webhook(self, url: str) -> Webhook:
+        """Register (or replace) where the node POSTs the caller org's events; the org's ``org.admin`` only.
+
+        Raises:
+            ServerError: 400 ``INVALID_INPUT`` for a URL the node will not post to (``https://`` only, or
+                ``http://`` to a loopback host), 403 for another role or a person.
+
+        """
+        return picked(Webhook, await self._send("POST", "/v1/webhooks", content=orjson.dumps({"url": url})))
+
+    async def webhook(self) -> Webhook:
+        """The caller org's webhook registration (404 ``NOT_FOUND`` when it has none)."""
+        return picked(Webhook, await self._send("GET", "/v1/webhooks"))
+
+    async def remove_webhook(self) -> RemovedWebhook:
+        """Remove the caller org's webhook (its ``org.admin`` only); ``dropped`` events were still waiting.
+
+        They stay on the ledger: read them with ``events`` from a cursor. 404 when the org has none.
+        """
+        return picked(RemovedWebhook, await self._send("DELETE", "/v1/webhooks"))
+
+    async def webhook_deliveries(self, *, limit: int = 100, event_id: str | None = None,
+                                 after: int | None = None) -> Deliveries:
+        """A page of the caller org's delivery log (optionally of one event) and how many events still wait.
+
+        Newest first; with ``after`` (0: from the first) oldest first, ``next_after`` naming the next
+        page, so a reader pages through the whole log: ``after=0``, then ``after=page.next_after`` until
+        it is None.
+        """
+        params: dict[str, int | str] = {"limit": limit}
+        if event_id is not None:
+            params["event_id"] = event_id
+        if after is not None:
+            params["after"] = after
+        return Deliveries.of(await self._send("GET", "/v1/webhooks/deliveries", params=params))
+
     # -- queries -----------------------------------------------------------------------------------------
 
     async def lookup_party(self, id_type: str, id_number: str) -> str:
@@ -388,6 +605,25 @@ class Client:
         """
         return dict(await self._send("POST", "/v1/materials", content=data, content_type="application/octet-stream"))
 
+    async def download_material(self, sha256: str, target: Path) -> int:
+        """Stream a material's bytes into ``target``; their size. The uploading org and the registry only.
+
+        A material is named by its hash, so the bytes are checked against it here: a node that sends
+        other bytes gets ``ProofInvalid`` and ``target`` is removed.
+
+        Raises:
+            ServerError: 403 ``FORBIDDEN`` for another org (whether or not the node holds it), 404.
+            ProofInvalid: the bytes received do not hash to ``sha256``.
+
+        """
+        digest = hashlib.sha256()
+        size = await self._download(f"/v1/materials/{_segment(sha256)}", target, digest)
+        if digest.hexdigest() != sha256:
+            await asyncio.to_thread(target.unlink, missing_ok=True)
+            raise ProofInvalid(f"the node sent {size} bytes for material {sha256} that hash to "
+                               f"{digest.hexdigest()}: not that material (the file was not kept)")
+        return size
+
     async def download(self, path: str, target: Path) -> int:
         """Stream a signed GET of a binary resource (a join snapshot, a PDF) into ``target``; its size.
 
@@ -395,12 +631,18 @@ class Client:
             SdkError: the node is unreachable or answered with an error.
 
         """
+        return await self._download(path, target, None)
+
+    async def _download(self, path: str, target: Path, digest: hashlib._Hash | None) -> int:
+        """``download``, feeding each chunk to ``digest`` as well when one is given."""
         response = await self._stream(self.build_request("GET", path, target=await self.target()))
         try:
             size = 0
             with target.open("wb") as out:
                 async for chunk in response.aiter_bytes():
                     out.write(chunk)
+                    if digest is not None:
+                        digest.update(chunk)
                     size += len(chunk)
             return size
         finally:
@@ -587,6 +829,11 @@ def _retry_after_s(value: str | None) -> int | None:
     if when.tzinfo is None:
         return None
     return max(0, int((when - datetime.now(tz=UTC)).total_seconds() + 0.999))
+
+
+def _segment(value: str) -> str:
+    """``value`` as one URL path segment: a certificate number's brackets and Chinese percent-encoded, a ``/`` too."""
+    return quote(value, safe="")
 
 
 def _without_none(value: Any) -> Any:  # noqa: ANN401  (any JSON value)

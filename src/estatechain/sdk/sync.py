@@ -19,7 +19,7 @@ import concurrent.futures
 import contextlib
 import threading
 import weakref
-from collections.abc import AsyncGenerator, Coroutine, Iterator, Mapping
+from collections.abc import AsyncGenerator, Coroutine, Iterator, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self, TypeVar
@@ -27,9 +27,10 @@ from typing import Any, Self, TypeVar
 import httpx
 
 from estatechain.canonical import JSONValue
-from estatechain.sdk.client import Block, Client, PreparedPayload, TxStatus, VerifiedInclusion
+from estatechain.sdk.client import Block, Client, PreparedCertificate, PreparedPayload, TxStatus, VerifiedInclusion
 from estatechain.sdk.errors import SdkError
 from estatechain.sdk.identity import ClientIdentity
+from estatechain.sdk.responses import Deliveries, InquiryAnswer, InquiryEntry, RemovedWebhook, Webhook
 from estatechain.sdk.signing import RequestTarget, SignedTransaction
 
 _T = TypeVar("_T")
@@ -353,6 +354,79 @@ class SyncClient:
         """
         return self._run(self._client.step(step, timeout_s=timeout_s, **fields))
 
+    # -- inquiries ---------------------------------------------------------------------------------------
+
+    def inquire(  # noqa: PLR0913  (keywords only: the inquiry's fields, each optional but the basis)
+        self, *, basis: str, unit_number: str | None = None, certificate_number: str | None = None,
+        purpose: str | None = None, requester_party: str | None = None, consent_ids: Sequence[str] | None = None,
+        evidence_sha256: str | None = None, interest_kind: str | None = None, case_no: str | None = None,
+        timeout_s: float = 30.0,
+    ) -> tuple[SignedTransaction, TxStatus]:
+        """See ``Client.inquire``: prepare, sign here, submit to ``POST /v1/inquiries`` and wait for the commit."""
+        return self._run(self._client.inquire(
+            basis=basis, unit_number=unit_number, certificate_number=certificate_number, purpose=purpose,
+            requester_party=requester_party, consent_ids=consent_ids, evidence_sha256=evidence_sha256,
+            interest_kind=interest_kind, case_no=case_no, timeout_s=timeout_s))
+
+    def submit_inquiry(self, envelope: bytes, *, wait_s: float = 0) -> TxStatus:
+        """See ``Client.submit_inquiry``: submit this identity's own signed inquiry envelope."""
+        return self._run(self._client.submit_inquiry(envelope, wait_s=wait_s))
+
+    def inquiry_answer(self, tx_id: str) -> InquiryAnswer:
+        """See ``Client.inquiry_answer``: the registry-signed answer, its signature and context checked here."""
+        return self._run(self._client.inquiry_answer(tx_id))
+
+    def unit_inquiries(self, unit_number: str) -> tuple[InquiryEntry, ...]:
+        """See ``Client.unit_inquiries``: who looked at a unit."""
+        return self._run(self._client.unit_inquiries(unit_number))
+
+    # -- certificates ------------------------------------------------------------------------------------
+
+    def prepare_certificate(self, application_id: str, *, nonce: str | None = None,
+                            created_at: int | None = None) -> PreparedCertificate:
+        """See ``Client.prepare_certificate``: the registry issuer's certificate and its checked issue payload."""
+        return self._run(self._client.prepare_certificate(application_id, nonce=nonce, created_at=created_at))
+
+    def issue_certificate(self, application_id: str, *,
+                          timeout_s: float = 30.0) -> tuple[PreparedCertificate, SignedTransaction, TxStatus]:
+        """See ``Client.issue_certificate``: prepare, sign the issue payload here, submit and wait."""
+        return self._run(self._client.issue_certificate(application_id, timeout_s=timeout_s))
+
+    def certificate(self, number: str) -> dict[str, Any]:
+        """See ``Client.certificate``: an issued certificate's file, for the registry and its parties."""
+        return self._run(self._client.certificate(number))
+
+    def certificate_pdf(self, number: str, target: Path) -> int:
+        """See ``Client.certificate_pdf``: stream the signed PDF into ``target``; its size."""
+        return self._run(self._client.certificate_pdf(number, target))
+
+    def certificate_status(self, number: str, *, sha256: str | None = None) -> dict[str, Any]:
+        """See ``Client.certificate_status``: the public check of a certificate number (and QR hash)."""
+        return self._run(self._client.certificate_status(number, sha256=sha256))
+
+    def verify_certificate_file(self, data: bytes) -> dict[str, Any]:
+        """See ``Client.verify_certificate_file``: the public check of a certificate PDF or JSON."""
+        return self._run(self._client.verify_certificate_file(data))
+
+    # -- webhooks ----------------------------------------------------------------------------------------
+
+    def register_webhook(self, url: str) -> Webhook:
+        """See ``Client.register_webhook``: where the node POSTs the org's events (its ``org.admin`` only)."""
+        return self._run(self._client.register_webhook(url))
+
+    def webhook(self) -> Webhook:
+        """See ``Client.webhook``: the org's webhook registration."""
+        return self._run(self._client.webhook())
+
+    def remove_webhook(self) -> RemovedWebhook:
+        """See ``Client.remove_webhook``: remove the org's webhook; how many events were dropped."""
+        return self._run(self._client.remove_webhook())
+
+    def webhook_deliveries(self, *, limit: int = 100, event_id: str | None = None,
+                           after: int | None = None) -> Deliveries:
+        """See ``Client.webhook_deliveries``: a page of the org's delivery log."""
+        return self._run(self._client.webhook_deliveries(limit=limit, event_id=event_id, after=after))
+
     # -- queries -----------------------------------------------------------------------------------------
 
     def lookup_party(self, id_type: str, id_number: str) -> str:
@@ -362,6 +436,10 @@ class SyncClient:
     def upload_material(self, data: bytes) -> dict[str, Any]:
         """See ``Client.upload_material``: store a material's bytes; ``sha256``, ``size`` and ``media_type``."""
         return self._run(self._client.upload_material(data))
+
+    def download_material(self, sha256: str, target: Path) -> int:
+        """See ``Client.download_material``: a material's bytes into ``target``, checked against ``sha256``."""
+        return self._run(self._client.download_material(sha256, target))
 
     def download(self, path: str, target: Path) -> int:
         """See ``Client.download``: stream a signed GET of a binary resource into ``target``; its size."""

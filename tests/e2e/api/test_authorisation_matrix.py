@@ -113,6 +113,7 @@ class World:
     http: httpx.Client
     ids: dict[str, str] = field(default_factory=dict)
     filing: dict[str, Any] = field(default_factory=dict)
+    correction: dict[str, Any] = field(default_factory=dict)
 
     def identity(self, column: str) -> ClientIdentity | None:
         handle = CALLERS[column]
@@ -167,6 +168,16 @@ def _filing(reg: RegisterNode, materials: list[dict[str, Any]]) -> dict[str, Any
     }
 
 
+def _correction(reg: RegisterNode, materials: list[dict[str, Any]]) -> dict[str, Any]:
+    """A 预抵押 correction (the node prepares filings without reading the register: any unit will do)."""
+    return {
+        "business_type": "mortgage_notice.correct", "unit_number": reg.owners[OWNER_A].unit_number,
+        "applicants": [{"party_id": reg.bank_parties[BANK_ORG], "capacity": "mortgagee"}], "materials": materials,
+        "details": {"certificate_number": "粤(2026)广州市不动产证明第00000002号", "error_evidence_sha256": h("loan"),
+                    "corrections": [{"field": "contract_numbers", "old": ["A-1"], "new": ["A-2"]}]},
+    }
+
+
 def _commit(reg: RegisterNode, handle: str, command: str, body: dict[str, Any]) -> str:
     with SyncClient(reg.url, reg.identity(handle), chain_id=reg.chain_id) as client:
         signed, status = client.submit_and_wait(command, body)
@@ -181,6 +192,7 @@ def _build(world: World) -> None:
     world.ids["bank_material"] = materials[0]["sha256"]
     world.ids["owner_material"] = _upload(world, OWNER_A, "owner's identity document")["sha256"]
     world.filing = _filing(reg, materials)
+    world.correction = _correction(reg, [materials[0], {"type": "ERROR_PROOF", **_upload(world, FILER, "icbc error")}])
     world.ids["application"] = _commit(reg, FILER, "application.file", world.filing)
     unit = reg.owners[OWNER_A].unit_number
     world.ids["unit"] = unit
@@ -299,11 +311,16 @@ STEP_BODIES: Final[dict[str, Callable[[World], dict[str, Any]]]] = {
     "inquiry": lambda w: {"unit_number": w.ids["unit"], "basis": "intent", "purpose": "PRE_LOAN"},
     "inquiry-consent": lambda w: {"unit_number": w.ids["unit"], "bank_party": w.reg.bank_parties[BANK_ORG],
                                   "purpose": "PRE_LOAN", "expires_on": "2030-12-31"},
+    "presale-contract": lambda w: {"unit_number": w.ids["unit"], "developer": h("developer"),
+                                   "buyers": [w.reg.owners[OWNER_A].party_id], "price_fen": 250_000_000,
+                                   "contract_no": "HC-MATRIX-0001", "filing_no": "GZYS-MATRIX-0001",
+                                   "document_sha256": h("presale contract")},
+    "presale-sign": lambda _: {"contract_id": h("presale"), "document_sha256": h("presale contract")},
 }
 """A well-formed body of every workflow step (the node prepares payloads without looking at the register)."""
 
 STEP_SIGNERS: Final[dict[str, tuple[str, ...]]] = {
-    "file": ("bank.operator", "developer", "person"),
+    "file": ("bank.operator",),  # the body is a mortgage.first, which only the mortgagee's bank files
     "confirm": ("bank.approver", "developer", "person"),
     "decline": ("bank.approver", "developer", "person"),
     "withdraw": ("bank.approver", "developer", "person"),
@@ -320,6 +337,8 @@ STEP_SIGNERS: Final[dict[str, tuple[str, ...]]] = {
     "seizure-renew": ("court", "state_organ"),
     "inquiry": ("bank.operator", "bank.approver", "person", "court", "state_organ"),
     "inquiry-consent": ("person",),
+    "presale-contract": ("developer",),
+    "presale-sign": ("person",),
 }
 """Who may sign each step (domain.md §2 and the V8 role rule): the node answers 403 to anyone else."""
 
@@ -344,6 +363,11 @@ ROWS: Final[tuple[Row, ...]] = (
     # Workflow payloads: only a role the command admits gets one to sign.
     *(Row("POST", f"/v1/payloads/{step}", "a well-formed body", only(200, *columns_with(*roles)),
           post_json(f"/v1/payloads/{step}", STEP_BODIES[step])) for step, roles in STEP_SIGNERS.items()),
+    # A filing: the business type's filers (BusinessType.filers); a 预抵押 correction's include the buyer and
+    # interested parties (细则 79, domain.md §5.8), not only the mortgagee's bank.
+    Row("POST", "/v1/payloads/file", "a 预抵押 correction",
+        only(200, *columns_with("bank.operator", "developer", "person")),
+        post_json("/v1/payloads/file", lambda w: w.correction)),
     # An application: the registry, the filing org and the applicants; never another bank.
     Row("GET", "/v1/applications/{application_id}", "filed by the filing bank",
         only(200, *REGISTRY, *FILING_BANK, "owner"), get("/v1/applications/{application}")),

@@ -10,16 +10,20 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from register_node import OWNER_A, RegisterNode, register_node
+from register_node import OWNER_A, OWNER_B, RegisterNode, register_node
 
 from estatechain import canonical
-from estatechain.sdk import Client, Forbidden, ServerError
+from estatechain.canonical import JSONValue
+from estatechain.cli.demo_world import new_flat
+from estatechain.node.keys import DEV_PARTY_ID_KEY
+from estatechain.sdk import Client, Forbidden, ServerError, TxStatus
 from estatechain.sdk.client import PreparedPayload
 from estatechain.testing.builders import label_digest as h
 from estatechain.testing.builders import material_ref as material
 from estatechain.testing.builders import mortgage_first_body, with_uploaded_materials
 
 BANK = "icbc-gz"
+DEVELOPER = "poly-developer/developer1"
 CERTIFICATE = "粤(2026)广州市不动产证明第00000001号"
 
 
@@ -204,3 +208,103 @@ def test_a_record_ref_that_is_no_record_id_is_refused_before_signing(reg: Regist
     error = run(refused())
     assert (error.status, error.code) == (422, "VALIDATION_FAILED")
     assert "body.applicants.0.record_ref" in error.detail
+
+
+def test_a_presale_contract_filed_and_signed_through_the_api_lets_its_purchase_notice_be_filed(
+    reg: RegisterNode,
+) -> None:
+    """The developer files the pre-sale contract and the buyer signs it, each preparing the step at the node and
+    signing it with their own key; only the buyer's signature makes the contract one a purchase notice rests on."""
+    buyer = reg.owners[OWNER_B]
+    flat = new_flat((reg.consortium_dir / DEV_PARTY_ID_KEY).read_bytes(), run=1_767_484_800)
+    document = h(f"presale contract of {flat.predicted}")
+    notice: dict[str, JSONValue] = {"business_type": "purchase_notice.first", "unit_number": flat.predicted,
+                                    "applicants": [{"party_id": buyer.party_id, "record_ref": buyer.record_ref,
+                                                    "capacity": "buyer"},
+                                                   {"party_id": flat.developer, "capacity": "developer"}],
+                                    "materials": [material("APPLICATION_FORM"), material("NOTICE_AGREEMENT")]}
+
+    async def file_notice(contract: str) -> TxStatus:
+        async with client(reg, DEVELOPER) as c:
+            body: dict[str, Any] = await with_uploaded_materials({**notice, "details": {"presale_contract": contract}},
+                                                 c.upload_material)
+            return (await c.step("file", **body))[1]
+
+    async def scenario() -> tuple[TxStatus, TxStatus, str]:
+        # setup the API offers no step for: the registry enters the flat, the identity authority binds the
+        # developer's company party to its member org
+        for handle, command, body in (("gz-registry/admin1", "register.import", flat.import_body()),
+                                      ("gz-identity/officer1", "identity.bind_party",
+                                       {"org": "poly-developer", "party_id": flat.developer})):
+            async with client(reg, handle) as c:
+                assert (await c.submit_and_wait(command, body))[1].valid, command
+        contract = await ok(reg, DEVELOPER, "presale-contract", unit_number=flat.predicted,
+                            developer=flat.developer, buyers=[buyer.party_id], price_fen=250_000_000,
+                            contract_no="HC-E2E-0001", filing_no="GZYS-E2E-0001", document_sha256=document)
+        unsigned = await file_notice(contract)
+        await ok(reg, OWNER_B, "presale-sign", contract_id=contract, document_sha256=document)
+        return unsigned, await file_notice(contract), contract
+
+    unsigned, signed, contract = run(scenario())
+    assert (unsigned.valid, unsigned.code) == (False, "PRESALE_STATE")
+    assert (unsigned.detail or {})["contract_id"] == contract
+    assert signed.valid, (signed.code, signed.message)
+
+
+def test_presale_steps_with_invalid_fields_get_422_naming_the_field_and_other_roles_403(reg: RegisterNode) -> None:
+    buyer, other = reg.owners[OWNER_A].party_id, reg.owners[OWNER_B].party_id
+    contract = {"unit_number": reg.owners[OWNER_A].unit_number, "developer": h("developer"), "buyers": [buyer],
+                "price_fen": 250_000_000, "contract_no": "HC-E2E-0002", "filing_no": "GZYS-E2E-0002",
+                "document_sha256": h("document")}
+
+    async def refused(handle: str, step: str, **fields: Any) -> ServerError:
+        async with client(reg, handle) as c:
+            with pytest.raises(ServerError) as caught:
+                await c.prepare(step, **fields)
+            return caught.value
+
+    def failed(step: str, **fields: Any) -> dict[str, Any]:
+        error = run(refused(DEVELOPER if step == "presale-contract" else OWNER_A, step, **fields))
+        assert (error.status, error.code) == (422, "VALIDATION_FAILED"), error
+        return dict(error.detail)
+
+    assert "body.buyers" in failed("presale-contract", **{**contract, "buyers": [buyer, other, buyer]})
+    assert "developer" in failed("presale-contract", **{**contract, "buyers": [buyer, h("developer")]})["body.buyers"]
+    assert "body.buyers" in failed("presale-contract", **{**contract, "buyers": []})
+    assert "body.price_fen" in failed("presale-contract", **{**contract, "price_fen": 0})
+    assert "body.price_fen" in failed("presale-contract", **{**contract, "price_fen": 2_500_000.5})
+    assert "body.contract_no" in failed("presale-contract", **{**contract, "contract_no": "合同 1"})
+    assert "body.unit_number" in failed("presale-contract", **{**contract, "unit_number": "440106" + "0" * 22})
+    assert "body.contract_id" in failed("presale-sign", contract_id="HC-E2E-0002", document_sha256=h("document"))
+    assert "body.document_sha256" in failed("presale-sign", contract_id=h("c"), document_sha256="ABC")
+    bank = run(refused(f"{BANK}/operator1", "presale-contract", **contract))
+    developer = run(refused(DEVELOPER, "presale-sign", contract_id=h("c"), document_sha256=h("document")))
+    assert [(e.status, e.detail["command"]) for e in (bank, developer)] == [(403, "presale.contract"),
+                                                                          (403, "presale.sign")]
+
+
+def test_a_filing_is_prepared_only_for_a_role_its_business_type_admits_as_filer(reg: RegisterNode) -> None:
+    """The node reads the contract's filers of each business type: a 预抵押 correction is prepared for the buyer
+    (细则 79: the holder or an interested party applies), a mortgage first registration only for the bank."""
+    owner = reg.owners[OWNER_A]
+    correction: dict[str, JSONValue] = {
+        "business_type": "mortgage_notice.correct", "unit_number": owner.unit_number,
+        "applicants": [{"party_id": owner.party_id, "capacity": "interested"}],
+        "materials": [material("APPLICATION_FORM"), material("ERROR_PROOF"), material("INTEREST_PROOF")],
+        "details": {"certificate_number": CERTIFICATE, "error_evidence_sha256": h("loan contract"),
+                    "corrections": [{"field": "contract_numbers", "old": ["A-1"], "new": ["A-2"]}]}}
+
+    async def scenario() -> tuple[PreparedPayload, Forbidden]:
+        async with client(reg, OWNER_A) as buyer:
+            prepared = await buyer.prepare("file", **await with_uploaded_materials(correction, buyer.upload_material))
+        async with client(reg, DEVELOPER) as developer:
+            filing = await with_uploaded_materials(mortgage_filing(reg, OWNER_A, "LOAN-E2E-DEV"),
+                                                   developer.upload_material)
+            with pytest.raises(Forbidden) as refused:
+                await developer.prepare("file", **filing)
+        return prepared, refused.value
+
+    prepared, refused = run(scenario())
+    assert prepared.command == "application.file"
+    assert (refused.code, refused.detail["business_type"], refused.detail["allowed"]) == (
+        "FORBIDDEN", "mortgage.first", "bank.operator")

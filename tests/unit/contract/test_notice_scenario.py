@@ -8,6 +8,8 @@ from conftest import (
     BANK_B_PARTY,
     BANK_C_PARTY,
     BUYER,
+    BUYER_2,
+    DEVELOPER_PARTY,
     PREDICTED,
     PresaleRegister,
     h,
@@ -113,6 +115,47 @@ def test_correction_on_application_and_ex_officio(pre: PresaleRegister) -> None:
     assert pre.row("certificate/proof/2026/00000004")["status"] == "VALID"
     latest = pre.row(str(pre.row("certificate/proof/2026/00000004")["right"]))
     assert (latest["amount"], latest["certificate_number"]) == ({"fen": 102_000_000, "currency": "CNY"}, P4)
+
+
+def correction_by(*applicants: tuple[str, str], proofs: tuple[str, ...] = ()) -> dict[str, JSON]:
+    """ICBC's 预抵押 (第00000002号) with its mistyped contract number corrected, applied for by ``applicants``."""
+    return {"business_type": "mortgage_notice.correct", "unit_number": PREDICTED,
+            "applicants": [{"party_id": party, "capacity": capacity} for party, capacity in applicants],
+            "materials": [material(kind) for kind in ("APPLICATION_FORM", "ERROR_PROOF", *proofs)],
+            "details": {"certificate_number": P2, "error_evidence_sha256": h("material:LOAN_CONTRACT:"),
+                        "corrections": [{"field": "contract_numbers", "old": ["ICBC-YG-2026-0001"],
+                                         "new": ["ICBC-YG-2026-0010"]}]}}
+
+
+def test_a_correction_may_be_filed_by_the_holders_bank_the_mortgagor_or_an_interested_party(
+    pre: PresaleRegister,
+) -> None:
+    """细则 79 (domain.md §5.8): the right holder, or an interested party with proof of its interest, applies;
+    whoever acts for such an applicant files, with their own key: not only the mortgagee's bank."""
+    pre.notices()
+    holder = (BANK_A_PARTY, "mortgagee")
+    filings = {
+        "bank_a": correction_by(holder),  # the holder's own bank
+        BUYER: correction_by((BUYER, "mortgagor"), holder),  # the buyer, jointly with the holder
+        BUYER_2: correction_by((BUYER_2, "interested"), proofs=("INTEREST_PROOF",)),  # a person with an interest
+        "developer": correction_by((DEVELOPER_PARTY, "interested"), proofs=("INTEREST_PROOF",)),
+        "bank_b": correction_by((BANK_B_PARTY, "interested"), proofs=("INTEREST_PROOF",)),
+    }
+    for filer, body in filings.items():
+        outcome = pre.ok("application.file", body, filer)
+        assert pre.app(str(outcome.effects[0].value["application_id"]))["state"] == "FILED", filer  # type: ignore[union-attr]
+    # the buyer's own application goes through to a corrected entry and a new certificate
+    corrected = pre.case(correction_by((BUYER, "mortgagor"), holder), BUYER)
+    assert pre.row(f"notice/{corrected}")["contract_numbers"] == ["ICBC-YG-2026-0010"]
+    assert pre.row("certificate/proof/2026/00000002")["status"] == "CORRECTED"
+
+
+def test_a_correction_filed_by_no_applicant_is_refused(pre: PresaleRegister) -> None:
+    pre.notices()
+    stranger = pre.no("application.file", correction_by((BANK_A_PARTY, "mortgagee")), BUYER_2)
+    assert (stranger.code, stranger.detail["capacities"]) == ("FILER_NOT_APPLICANT", "interested, mortgagee, mortgagor")
+    court = pre.no("application.file", correction_by((BANK_A_PARTY, "mortgagee")), "court")
+    assert court.code == "ROLE_NOT_PERMITTED"
 
 
 def test_cancellation_by_the_bank_alone(pre: PresaleRegister) -> None:

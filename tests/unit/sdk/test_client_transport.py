@@ -1,4 +1,5 @@
-"""The SDK against a node's answers: the event stream resumed or closed (async and blocking), a material sent.
+"""The SDK against a node's answers: the event stream resumed or closed (async and blocking), a material sent, and
+one received under a hash its bytes do not have.
 
 The node sends ``event: overflow`` and closes the stream of a client 1,000 blocks behind. The stream
 is served here by an httpx transport that answers as the node's ``/v1/events`` does (the SDK's
@@ -8,17 +9,21 @@ parsing and reconnecting are what is under test; the node's side is tested in te
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import threading
 from collections.abc import AsyncGenerator
+from pathlib import Path
 from typing import Any
 
 import httpx
 import orjson
 import pytest
 
-from estatechain.sdk import Client, RequestTarget, SyncClient
+from estatechain.node.inquiry_answers import ANSWER_TYPE as NODE_ANSWER_TYPE
+from estatechain.sdk import Client, ProofInvalid, RequestTarget, SyncClient
 from estatechain.sdk.errors import SdkError
 from estatechain.sdk.identity import ClientIdentity
+from estatechain.sdk.responses import ANSWER_TYPE
 from estatechain.sdk.sync import EventStream, LoopThread
 
 CHAIN = "ab" * 32
@@ -186,3 +191,25 @@ def test_a_node_that_does_not_name_its_org_is_an_sdk_error_that_says_what_to_do(
 
     with pytest.raises(SdkError, match=r"org_id in /v1/health.*node_org"):
         asyncio.run(call())
+
+
+def test_a_downloaded_material_whose_bytes_are_not_its_hash_is_refused_and_not_kept(tmp_path: Path) -> None:
+    """A material is named by its SHA-256: bytes a node sends under that name that hash otherwise are not it."""
+    genuine, forged = b"%PDF-1.7 the loan contract", b"%PDF-1.7 another contract"
+    name = hashlib.sha256(genuine).hexdigest()
+
+    def node(request: httpx.Request) -> httpx.Response:
+        assert request.url.path == f"/v1/materials/{name}"
+        return httpx.Response(200, content=forged, headers={"content-type": "application/pdf"})
+
+    identity = ClientIdentity(cert_der=b"\x30\x00", private_key=bytes(32), fingerprint="cd" * 32)
+    target = tmp_path / "loan.pdf"
+    with SyncClient("http://node.test", identity, chain_id=CHAIN, node_org=ORG,
+                    transport=httpx.MockTransport(node)) as client, pytest.raises(ProofInvalid) as refused:
+        client.download_material(name, target)
+    assert name in str(refused.value)
+    assert not target.exists()
+
+
+def test_the_sdk_checks_inquiry_answers_for_the_type_tag_the_node_signs() -> None:
+    assert ANSWER_TYPE == NODE_ANSWER_TYPE

@@ -32,6 +32,8 @@ from estatechain.api.schemas.workflow import (
     IssueIn,
     NotAcceptIn,
     PreparedOut,
+    PresaleContractIn,
+    PresaleSignIn,
     RefuseIn,
     SeizureIn,
     SeizureReleaseIn,
@@ -46,6 +48,7 @@ from estatechain.contract.checks.parties import acts_for
 from estatechain.contract.context import BlockContext
 from estatechain.contract.records import Application, effective_state
 from estatechain.contract.records.application import OPEN_STATES, AppState
+from estatechain.contract.rules.business_types import BUSINESS_TYPES
 from estatechain.contract.versions import rules_at
 from estatechain.identity.membership import Signer
 from estatechain.ledger.envelope import TX_TYPE, signed_size
@@ -84,6 +87,9 @@ STEPS: Final = (
     Step("seizure-renew", "seizure.renew", SeizureRenewIn, "The delivering authority renews its seizure"),
     Step("inquiry", "inquiry.request", InquiryIn, "An inquiry of one unit's registration result"),
     Step("inquiry-consent", "inquiry.consent", ConsentIn, "An owner consents to one bank's inquiry"),
+    Step("presale-contract", "presale.contract", PresaleContractIn, "The developer files a pre-sale contract "
+         "(商品房预售合同) on one predicted unit"),
+    Step("presale-sign", "presale.sign", PresaleSignIn, "A buyer signs the filed pre-sale contract's document"),
 )
 """Every step with a typed endpoint; ``STEPS_BY_PATH`` finds one by its URL segment."""
 
@@ -130,6 +136,27 @@ def prepare(service: NodeService, caller: Signer, command: str, request: StepIn)
                        tx_id=service.suite.hash(data).hex())
 
 
+def check_filer_role(caller: Signer, filing: FileIn) -> None:
+    """The caller's role must be one the filing's business type admits as filer, as the contract checks it.
+
+    ``application.file`` admits every filing role, but each business type names its own filers
+    (``BusinessType.filers``: the bank alone for a mortgage, the developer or a buyer for a purchase
+    notice …); a filing by another role would be signed and kept on the ledger for good as an invalid
+    ``FILER_ROLE_NOT_PERMITTED``. Reading the contract's own table keeps this check and the contract alike.
+
+    Raises:
+        ApiError: 403 naming the roles that may file this business type.
+
+    """
+    filers = BUSINESS_TYPES[filing.business_type].filers  # the model admits only known business types
+    if caller.role not in filers:
+        allowed = ", ".join(sorted(filers))
+        raise ApiError(403, "FORBIDDEN", f"role {caller.role!r} may not file a {filing.business_type} application; "
+                       f"it is filed by {allowed}",
+                       {"role": caller.role, "command": "application.file", "business_type": filing.business_type,
+                        "allowed": allowed})
+
+
 def check_materials(store: MaterialStore, filing: FileIn) -> None:
     """Every material a filing cites must be on this node, as uploaded: else nothing is prepared.
 
@@ -164,6 +191,7 @@ def _register(step: Step) -> None:
 
     async def endpoint(request: StepIn, http: Request, service: Service, caller: Caller) -> PreparedOut:
         if isinstance(request, FileIn):
+            check_filer_role(caller, request)
             check_materials(material_store(http, service), request)
         return prepare(service, caller, step.command, request)
 

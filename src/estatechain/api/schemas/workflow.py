@@ -11,13 +11,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Final
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from estatechain import canonical
 from estatechain.canonical import JSONValue
 from estatechain.contract.checks.materials import MATERIAL_TYPES, MAX_SIZE, MEDIA_TYPES
 from estatechain.contract.checks.unit import check_v1_unit_number
 from estatechain.contract.command import Rejected
+from estatechain.contract.money import MAX_FEN
 from estatechain.contract.records.application import Capacity
 from estatechain.contract.records.seizure import SeizureKind
 from estatechain.contract.rules.business_types import BUSINESS_TYPES
@@ -30,6 +31,8 @@ DATE: Final = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"  # not \d: pydantic's regex engine
 Hex64 = Annotated[str, Field(pattern=HEX64, description="64 lower-case hex characters.")]
 TxRef = Annotated[str, Field(pattern=HEX64, description="A transaction id (64 lower-case hex characters).")]
 IsoDate = Annotated[str, Field(pattern=DATE, description="A civil date, YYYY-MM-DD (Guangzhou calendar).")]
+Ident = Annotated[str, Field(pattern=r"^[A-Za-z0-9._:-]{1,96}$",
+                             description="1-96 characters of A-Z a-z 0-9 . _ : - (as the ledger keys it).")]
 
 
 def _unit_number(value: str) -> str:
@@ -279,6 +282,47 @@ class ConsentIn(StepIn):
     @classmethod
     def _purpose(cls, value: str) -> str:
         return _choice(value, PURPOSES, "purpose")
+
+
+class PresaleContractIn(StepIn):
+    """``presale.contract``: the developer files a pre-sale contract (商品房预售合同) on one predicted unit.
+
+    The developer's filing tx is its signature on the document; each buyer then signs the same
+    ``document_sha256`` (``PresaleSignIn``). What the register decides (the unit is a predicted flat of
+    the developer's project, not yet first-registered, not seized, not already pre-sold; the signer's
+    org acts for ``developer``) is left to the contract.
+    """
+
+    unit_number: str = Field(min_length=28, max_length=28, description="The predicted unit's 28-character number.")
+    developer: Hex64 = Field(description="The developer's organisation party id (bound to the signer's org).")
+    buyers: list[Hex64] = Field(min_length=1, max_length=100, description="Each buyer's party id, once.")
+    price_fen: int = Field(ge=1, le=MAX_FEN, strict=True, description="The contract price in fen (V9).")
+    contract_no: Ident = Field(description="The contract's own number.")
+    filing_no: Ident = Field(description="The pre-sale contract filing (备案) number.")
+    document_sha256: Hex64 = Field(description="SHA-256 of the contract document every buyer signs.")
+
+    @field_validator("unit_number")
+    @classmethod
+    def _unit(cls, value: str) -> str:
+        return _unit_number(value)
+
+    @field_validator("buyers")
+    @classmethod
+    def _buyers(cls, value: list[str], info: ValidationInfo) -> list[str]:
+        if len(set(value)) != len(value):
+            msg = "must name each buyer once"
+            raise ValueError(msg)
+        if info.data.get("developer") in value:  # absent when ``developer`` itself failed (its own error)
+            msg = "must not name the developer: it sells to the buyers, it cannot be one"
+            raise ValueError(msg)
+        return value
+
+
+class PresaleSignIn(StepIn):
+    """``presale.sign``: one buyer signs the exact contract document with their own key (V7)."""
+
+    contract_id: TxRef = Field(description="The pre-sale contract's id: its presale.contract tx id.")
+    document_sha256: Hex64 = Field(description="The contract document's SHA-256, as filed.")
 
 
 class PreparedOut(BaseModel):

@@ -196,9 +196,16 @@ def record(view: StateView, ctx: BlockContext, application: Application, certifi
                     source_txs=(*application.source_txs, ctx.tx_id))
 
 
+FILERS: Final = frozenset({"bank.operator", "developer", "person"})
+"""Who may file a correction: whoever acts for an applicant ``check_filing`` admits (细则 79: the right holder,
+or an interested party with proof of interest). The mortgagee's bank, the buyer (the mortgagor, or an
+interested person) with their own key, and a developer or another bank applying as an interested party; a
+filer acting for none of the applicants is still ``FILER_NOT_APPLICANT``."""
+
 CORRECT: Final = BusinessType(
     name=NAME, required_materials=required_materials, check_filing=check_filing, blocking=blocking, record=record,
     issues_certificate=True, result_key=lambda _view, _ctx, application: keys.notice(application.application_id),
+    filers=FILERS,
 )
 
 
