@@ -1,4 +1,5 @@
-"""Webhooks per org, over real loopback HTTP: a dead receiver delays only its own org; an org's events come in order.
+"""Webhooks per org, over real loopback HTTP: a dead receiver delays only its own org; an org's events come in order;
+finished events and attempts leave ``outbox.sqlite`` after its retention, waiting ones never do.
 
 Each test runs the outbox's delivery loop against receivers on 127.0.0.1 with short timeouts (set
 through the outbox's own configuration), and looks at what each bank's receiver stored and when.
@@ -22,10 +23,10 @@ from typing import Any
 import orjson
 import pytest
 
-from estatechain.clock import SystemClock
+from estatechain.clock import FixedClock, SystemClock
 from estatechain.identity.devca import create_dev_consortium
 from estatechain.node.events import Event
-from estatechain.node.outbox import Outbox, WebhookKey
+from estatechain.node.outbox import DAY_MS, Outbox, WebhookKey
 
 CHAIN_ID = "ab" * 32
 DEAD_ORG = "ccb-gz"
@@ -227,3 +228,73 @@ def test_registering_the_webhook_again_retries_waiting_events_at_once(tmp_path: 
         asyncio.run(scenario())
     finally:
         box.close()
+
+
+RETENTION_DAYS = 30
+
+
+def test_finished_events_and_attempts_older_than_the_retention_go_while_waiting_events_stay(tmp_path: Path) -> None:
+    consortium = tmp_path / "net"
+    create_dev_consortium(consortium, now_ms=SystemClock().now_ms())
+    clock = FixedClock(1_767_225_600_000)
+    box = Outbox(tmp_path / "outbox.sqlite", key=WebhookKey.from_dev(consortium, "gz-registry/node"), clock=clock,
+                 initial_height=0, timeout_s=2.0, base_s=3600.0, max_backoff_s=3600.0, retention_days=RETENTION_DAYS)
+
+    async def deliver(url: str) -> None:
+        box.register(HEALTHY_ORG, url)
+        box.register(DEAD_ORG, "http://127.0.0.1:9/hook")  # nothing listens on the discard port: refused at once
+        for height in (1, 2, 3):
+            box.enqueue(height, [event(height, 0, HEALTHY_ORG), event(height, 1, DEAD_ORG)])
+        delivery = asyncio.create_task(box.run())
+        try:
+            assert await wait_until(lambda: box.pending_count(HEALTHY_ORG) == 0 and box.deliveries(DEAD_ORG), 20)
+        finally:
+            delivery.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await delivery
+
+    with bank_receiver() as (url, stored):
+        asyncio.run(deliver(url))
+    assert len(stored.got()) == 3
+    assert len(box.deliveries(HEALTHY_ORG)) == 3
+
+    clock.advance(RETENTION_DAYS * DAY_MS - 60_000)
+    assert box.trim() == (0, 0)  # a minute short of the retention: everything stays
+    clock.advance(120_000)
+    removed_rows, removed_attempts = box.trim()
+    assert removed_rows == 3  # (the healthy bank's delivered events)
+    assert removed_attempts == 4  # (three deliveries and the dead bank's one failed attempt)
+    assert box.deliveries(HEALTHY_ORG) == []
+    assert box.pending_count(DEAD_ORG) == 3  # (still waiting: never trimmed, whatever its age)
+    assert box.pending_count() == 3
+    box.close()
+
+
+def test_the_delivery_loop_trims_when_it_starts(tmp_path: Path) -> None:
+    consortium = tmp_path / "net"
+    create_dev_consortium(consortium, now_ms=SystemClock().now_ms())
+    clock = FixedClock(1_767_225_600_000)
+    path = tmp_path / "outbox.sqlite"
+    key = WebhookKey.from_dev(consortium, "gz-registry/node")
+    box = Outbox(path, key=key, clock=clock, initial_height=0, timeout_s=2.0, retention_days=RETENTION_DAYS)
+
+    async def run_briefly(until: object) -> None:
+        delivery = asyncio.create_task(box.run())
+        try:
+            assert await wait_until(until, 20)
+        finally:
+            delivery.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await delivery
+
+    async def scenario(url: str) -> None:
+        box.register(HEALTHY_ORG, url)
+        box.enqueue(1, [event(1, 0, HEALTHY_ORG)])
+        await run_briefly(lambda: box.pending_count() == 0)
+        assert len(box.deliveries(HEALTHY_ORG)) == 1
+        clock.advance((RETENTION_DAYS + 1) * DAY_MS)  # the node was down a month; the loop starts again
+        await run_briefly(lambda: box.deliveries(HEALTHY_ORG) == [])
+
+    with bank_receiver() as (url, _stored):
+        asyncio.run(scenario(url))
+    box.close()

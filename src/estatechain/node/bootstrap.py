@@ -50,7 +50,8 @@ def build_node(settings: Settings, *, clock: Clock | None = None, webhook_key: W
         None if node_identity is None else WebhookKey(cert_der=node_identity.cert_der,
                                                       private_key=node_identity.private_key,
                                                       fingerprint=node_identity.fingerprint))
-    outbox = Outbox(settings.ledger_dir / OUTBOX_FILE, key=key, clock=used_clock, initial_height=store.height)
+    outbox = Outbox(settings.ledger_dir / OUTBOX_FILE, key=key, clock=used_clock, initial_height=store.height,
+                    retention_days=settings.webhook_retention_days)
     outbox.catch_up(source, store.height)
     hub.add_hook(outbox.enqueue)
     shredder = Shredder(store, settings.ledger_dir)

@@ -19,6 +19,13 @@ due events drains that org's queue; the loop in ``run`` only starts those tasks 
 next org's first waiting event is due. Each attempt has a hard deadline of ``timeout_s`` (connecting,
 sending and reading together), so a receiver that trickles its answer cannot hold its org any longer.
 
+Retention: a delivered or abandoned row and its attempts stay in the file for ``retention_days``
+(default 90, ``ESTATECHAIN_WEBHOOK_RETENTION_DAYS``), then ``trim`` removes them, a bounded batch at
+a time, from the delivery loop about once an hour. Without it the file grew by every event's body
+and every attempt for as long as the node ran. Nothing is lost that an org cannot get again: the
+events stay in the ledger and the SSE stream serves them from any cursor. Waiting rows are never
+trimmed, whatever their age.
+
 The webhook body is the canonical (RFC 8785) JSON ``{"type": "estatechain.webhook.v1", "chain_id",
 "recipient", "event"}``, signed by the node's ``node`` identity with Ed25519 over exactly those bytes:
 ``Estatechain-Signature: keyid="<cert sha-256>", alg="ed25519", sig="<base64>"``; the certificate
@@ -65,6 +72,12 @@ PENDING: Final = "pending"
 DELIVERED: Final = "delivered"
 ABANDONED: Final = "abandoned"
 
+DAY_MS: Final = 86_400_000
+TRIM_EVERY_S: Final = 3600.0
+"""How often the delivery loop trims rows older than the retention (and once at start)."""
+TRIM_BATCH: Final = 5_000
+"""Rows removed per statement: a trim never holds the file's write lock for long."""
+
 _SCHEMA: Final = (
     "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID",
     "CREATE TABLE IF NOT EXISTS webhooks(org TEXT PRIMARY KEY, url TEXT NOT NULL, registered_ms INTEGER NOT NULL)",
@@ -77,6 +90,7 @@ _SCHEMA: Final = (
      "org TEXT NOT NULL, url TEXT NOT NULL, attempt INTEGER NOT NULL, at_ms INTEGER NOT NULL, "
      "outcome TEXT NOT NULL, http_status INTEGER, error TEXT, duration_ms INTEGER NOT NULL)"),
     "CREATE INDEX IF NOT EXISTS deliveries_by_org ON deliveries(org, id)",
+    "CREATE INDEX IF NOT EXISTS deliveries_by_time ON deliveries(at_ms)",
 )
 
 
@@ -218,13 +232,16 @@ class Outbox:
     def __init__(  # noqa: PLR0913  (keywords after the path; each tunes delivery)
         self, path: Path, *, key: WebhookKey | None, clock: Clock, initial_height: int, base_s: float = 1.0,
         max_backoff_s: float = 300.0, max_attempts: int = 50, timeout_s: float = 10.0,
-        transport: Callable[[], httpx.AsyncBaseTransport] | None = None,
+        transport: Callable[[], httpx.AsyncBaseTransport] | None = None, retention_days: int = 90,
     ) -> None:
         self.path = path
         self.key = key
         self._clock = clock
         self._base_s, self._max_backoff_s, self._max_attempts = base_s, max_backoff_s, max_attempts
         self._timeout_s, self._transport = timeout_s, transport
+        if retention_days < 1:
+            raise InputError(f"webhook retention must be at least 1 day, not {retention_days}")
+        self._retention_ms = retention_days * DAY_MS
         self._conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         self._conn.execute("PRAGMA journal_mode=WAL")
         self._conn.execute("PRAGMA synchronous=FULL")
@@ -363,6 +380,38 @@ class Outbox:
             done += 1
         return done
 
+    def trim(self) -> tuple[int, int]:
+        """Remove finished rows and delivery attempts older than the retention; returns (rows, attempts) removed.
+
+        A finished row's age is its last attempt's (``next_ms`` holds that time once it is delivered;
+        an abandoned row's is its last back-off after it, close enough for a limit counted in days).
+        """
+        before = self._clock.now_ms() - self._retention_ms
+        removed = [0, 0]
+        statements = (
+            ("DELETE FROM outbox WHERE rowid IN (SELECT rowid FROM outbox WHERE state != ? AND next_ms < ? LIMIT ?)",
+             (PENDING, before, TRIM_BATCH)),
+            ("DELETE FROM deliveries WHERE id IN (SELECT id FROM deliveries WHERE at_ms < ? LIMIT ?)",
+             (before, TRIM_BATCH)),
+        )
+        for which, (sql, params) in enumerate(statements):
+            while True:
+                self._conn.execute("BEGIN IMMEDIATE")
+                try:
+                    count = int(self._conn.execute(sql, params).rowcount)
+                    self._conn.execute("COMMIT")
+                except BaseException:
+                    if self._conn.in_transaction:  # SQLite already rolled back a write that failed on I/O
+                        self._conn.execute("ROLLBACK")
+                    raise
+                removed[which] += count
+                if count < TRIM_BATCH:
+                    break
+        if any(removed):
+            log.info("webhook outbox: removed %d finished events and %d delivery attempts older than %d days",
+                     removed[0], removed[1], self._retention_ms // DAY_MS)
+        return removed[0], removed[1]
+
     # -- delivery ---------------------------------------------------------------------------------------------
 
     def wake(self) -> None:
@@ -379,9 +428,16 @@ class Outbox:
         limits = httpx.Limits(max_connections=None, max_keepalive_connections=None)
         workers: dict[str, asyncio.Task[None]] = {}
         async with httpx.AsyncClient(timeout=self._timeout_s, limits=limits, transport=transport) as http:
+            trimmed_at: float | None = None
             try:
                 while True:
                     self._wake.clear()
+                    if trimmed_at is None or time.monotonic() - trimmed_at >= TRIM_EVERY_S:
+                        trimmed_at = time.monotonic()
+                        try:
+                            self.trim()
+                        except sqlite3.Error:  # a full disk: delivery goes on, the next hour tries again
+                            log.exception("webhook outbox: trimming old rows failed")
                     try:
                         sleep_s = self._start_due(http, workers)
                     except sqlite3.Error:  # a full disk or a locked file: keep the rows, try again shortly

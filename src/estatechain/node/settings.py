@@ -50,6 +50,9 @@ class Settings(BaseSettings):
                                    "listening address.")
     nats_monitoring: tuple[str, ...] = Field(default=(), description="Every NATS server's monitoring URL, "
                                              "checked for the settings that keep acknowledged writes.")
+    webhook_retention_days: int = Field(default=90, ge=1, description="Days a delivered or abandoned webhook "
+                                        "event and its delivery attempts stay in outbox.sqlite (the events "
+                                        "themselves stay in the ledger and the SSE stream).")
     trusted_proxies: Annotated[tuple[str, ...], NoDecode] = Field(
         default=(), description="Addresses or networks (e.g. 127.0.0.1, 10.0.0.0/8) of the reverse proxies whose "
         "X-Forwarded-For and X-Forwarded-Proto headers name the client; comma-separated in "
