@@ -34,6 +34,7 @@ from estatechain.crypto.suites import SignatureSuite
 from estatechain.errors import Conflict, NotFound
 from estatechain.identity.devca import Identity
 from estatechain.ledger.attestation import sign_attestation
+from estatechain.ledger.block import BLOCK_TYPE
 from estatechain.storage.store import LedgerStore
 
 FILE_TYPE: Final = "estatechain.certificate-file.v1"
@@ -88,7 +89,9 @@ def ledger_evidence(store: LedgerStore, tx_id: str, attester: Identity | None) -
                                 chain_id=header.chain_id, org=attester.org_id, height=header.height,
                                 block_hash=block_hash, state_root=header.state_root)
         attestation = base64.b64encode(wire).decode("ascii")
-    header_json: dict[str, JSONValue] = dict(dataclasses.asdict(header))
+    # With its type tag: exactly the object whose canonical bytes the block hash covers (docs/formats.md),
+    # so an outsider hashes what the file holds and meets the attested hash without adding anything.
+    header_json: dict[str, JSONValue] = {"type": BLOCK_TYPE, **dataclasses.asdict(header)}
     return {
         "envelope": base64.b64encode(bytes(envelope)).decode("ascii"), "seq": tx.seq, "height": tx.height,
         "position": tx.position, "header": header_json, "proof": [p.hex() for p in proof],

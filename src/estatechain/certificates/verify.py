@@ -47,7 +47,7 @@ from estatechain.errors import EstatechainError
 from estatechain.identity.genesis import Genesis
 from estatechain.identity.membership import resolve_signer
 from estatechain.ledger.attestation import verify_attestation
-from estatechain.ledger.block import BlockHeader
+from estatechain.ledger.block import BLOCK_TYPE, BlockHeader
 from estatechain.ledger.envelope import parse_envelope
 from estatechain.ledger.results import VALID, leaf_bytes
 from estatechain.messages import message
@@ -100,6 +100,10 @@ class Report:
     checks: tuple[Check, ...]
     record: Mapping[str, JSONValue] | None
     status: str | None
+    block: BlockHeader | None = None
+    """The issuing block's header, once the ledger evidence checked out (its height and time)."""
+    attested_by: str | None = None
+    """The org whose node attested that block: the one signature the offline check rests on."""
 
     @property
     def ok(self) -> bool:
@@ -124,12 +128,13 @@ def verify_bytes(data: bytes, genesis: Genesis, *, lookup: StatusLookup | None =
             org, data = check_pdf(data, genesis)
             checks.append(Check(name="pdf signature", ok=True, code=CheckCode.PDF_SIGNED, params={"org": org}))
         document = _document(data)
-        record = _steps(document, genesis, checks)
+        record, header, attested_by = _steps(document, genesis, checks)
         status = _status(record, document, lookup, checks)
     except CheckFailed as failed:
         checks.append(Check(name=failed.check, ok=False, code=failed.code, params=failed.params))
         return Report(kind=kind, checks=tuple(checks), record=None, status=None)
-    return Report(kind=kind, checks=tuple(checks), record=record, status=status)
+    return Report(kind=kind, checks=tuple(checks), record=record, status=status, block=header,
+                  attested_by=attested_by)
 
 
 # ---------------------------------------------------------------------------------------------- steps
@@ -147,7 +152,8 @@ def _document(data: bytes) -> dict[str, JSONValue]:
     return document
 
 
-def _steps(document: dict[str, JSONValue], genesis: Genesis, checks: list[Check]) -> Mapping[str, JSONValue]:
+def _steps(document: dict[str, JSONValue], genesis: Genesis,
+           checks: list[Check]) -> tuple[Mapping[str, JSONValue], BlockHeader, str]:
     record = document.get("record")
     if not isinstance(record, dict) or tuple(sorted(record)) != FIELDS or record.get("type") != RECORD_TYPE:
         raise CheckFailed("format", CheckCode.RECORD_FIELDS, type=RECORD_TYPE, fields=", ".join(FIELDS))
@@ -179,12 +185,12 @@ def _steps(document: dict[str, JSONValue], genesis: Genesis, checks: list[Check]
         raise CheckFailed("record hash", CheckCode.RECORD_HASH_MISMATCH, stated=document.get("document_sha256"),
                           sha256=sha256)
     checks.append(Check(name="record hash", ok=True, code=CheckCode.RECORD_HASH_OK, params={"sha256": sha256}))
-    _ledger(document.get("ledger"), record, sha256, genesis, checks)
-    return record
+    header, attested_by = _ledger(document.get("ledger"), record, sha256, genesis, checks)
+    return record, header, attested_by
 
 
 def _ledger(ledger: JSONValue, record: Mapping[str, JSONValue], sha256: str, genesis: Genesis,
-            checks: list[Check]) -> None:
+            checks: list[Check]) -> tuple[BlockHeader, str]:
     suite = get_suite(genesis.suite)
     if not isinstance(ledger, dict):
         raise CheckFailed("issue transaction", CheckCode.NO_LEDGER_EVIDENCE)
@@ -230,6 +236,7 @@ def _ledger(ledger: JSONValue, record: Mapping[str, JSONValue], sha256: str, gen
         raise CheckFailed("attestation", CheckCode.ATTESTATION_OTHER_BLOCK, org=attestation.org)
     checks.append(Check(name="attestation", ok=True, code=CheckCode.ATTESTED,
                         params={"height": str(header.height), "org": attestation.org}))
+    return header, attestation.org
 
 
 def _status(record: Mapping[str, JSONValue], document: Mapping[str, JSONValue], lookup: StatusLookup | None,
@@ -263,9 +270,10 @@ _NOT_IN_FORCE: Final = {
 
 
 def _header(value: JSONValue) -> BlockHeader:
+    """The header object exactly as its hash covers it: the block type tag and every field."""
     names = [f.name for f in dataclasses.fields(BlockHeader)]
-    if not isinstance(value, dict) or sorted(value) != sorted(names):
-        raise CheckFailed("ledger inclusion", CheckCode.HEADER_FIELDS, fields=", ".join(names))
+    if not isinstance(value, dict) or sorted(value) != sorted(["type", *names]) or value["type"] != BLOCK_TYPE:
+        raise CheckFailed("ledger inclusion", CheckCode.HEADER_FIELDS, fields=", ".join(["type", *names]))
     header = BlockHeader(**{name: value[name] for name in names})  # type: ignore[arg-type]
     for name in names:
         if not isinstance(getattr(header, name), str if name.endswith(("hash", "root", "id")) else int):

@@ -13,6 +13,7 @@ from rich.table import Table
 from estatechain.canonical import JSONValue
 from estatechain.certificates.verify import Report, StatusLookup, verify_bytes
 from estatechain.errors import EstatechainError, InputError, Unavailable
+from estatechain.evidence.report import local_time
 from estatechain.identity.genesis import Genesis
 
 app = typer.Typer(name="certificate", help="Electronic registration certificates (不动产登记证明).",
@@ -22,6 +23,12 @@ err = Console(stderr=True)
 
 EXIT_FAILED: Final = 1
 EXIT_NOT_IN_FORCE: Final = 3
+EXIT_STATUS_NOT_CHECKED: Final = 4
+"""Authentic, but offline: whether it is still in force (not cancelled, corrected …) was not asked.
+
+A file cannot say that it was cancelled after it was issued; only the ledger can. Exit 0 ("in force")
+offline would tell a court what nobody checked.
+"""
 
 
 def _node_lookup(base_url: str) -> StatusLookup:
@@ -57,6 +64,16 @@ def _print(path: Path, report: Report) -> None:
         console.print(f"status: {report.status}")
 
 
+def _issued(report: Report) -> None:
+    """When and on whose word the certificate entered the ledger: what an offline check rests on."""
+    block, org = report.block, report.attested_by
+    if block is None or org is None:
+        return
+    console.print(f"[green]AUTHENTIC[/green]: issued in block {block.height} at {local_time(block.time_ms)}; "
+                  f"that block is attested by {org}'s node alone (an evidence package can show other "
+                  "orgs' attestations: estatechain evidence export)")
+
+
 @app.command()
 def verify(
     file: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True,
@@ -70,8 +87,9 @@ def verify(
 
     Example: estatechain certificate verify cert.pdf -g devnet/genesis.json --node http://127.0.0.1:8700
 
-    Exit 0 when every check passes; 1 naming the first failed check; 3 when the certificate is authentic
-    but no longer in force (cancelled, corrected, superseded).
+    Exit 0 when every check passes and the node says it is in force; 1 naming the first failed check; 3
+    when the certificate is authentic but no longer in force (cancelled, corrected, superseded); 4 when it
+    is authentic but its current status was not checked (no --node).
     """
     try:
         trust = Genesis.from_bytes(genesis.read_bytes())
@@ -87,7 +105,12 @@ def verify(
     _print(file, report)
     failure = report.failure
     if failure is None:
-        console.print("[green]VERIFIED[/green]: the certificate is authentic and in force")
+        _issued(report)
+        if node is None:
+            console.print("[yellow]STATUS NOT CHECKED[/yellow]: whether it is still in force (not cancelled, "
+                          "corrected or superseded since) is known only to the ledger; add --node URL to ask a node")
+            raise typer.Exit(EXIT_STATUS_NOT_CHECKED)
+        console.print("[green]VERIFIED[/green]: the certificate is authentic and in force (VALID on the ledger now)")
         return
     if failure.name == "status" and report.record is not None:
         err.print(f"[yellow]NOT IN FORCE[/yellow]: {failure.detail}")
