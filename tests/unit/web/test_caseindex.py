@@ -150,6 +150,18 @@ def test_a_recorded_case_waits_for_the_issuer_only_with_a_registration_certifica
     assert caseindex.desk_state("CERTIFIED", "粤(2026)广州市不动产证明第00000001号") == "CERTIFIED"
 
 
+def test_a_transfer_with_a_new_mortgage_waits_for_the_mortgages_certificate_whatever_its_title_did() -> None:
+    title, combined = "粤(2026)广州市不动产权第00000001号", "ownership.transfer_mortgage"
+    recorded = {"recorded": {"tx_id": "a"}}
+    assert caseindex.desk_state("RECORDED", title, business_type=combined, steps=recorded) == "RECORDED"
+    title_first = {**recorded, "issued": {"tx_id": "b"}}  # its title issued with a document from elsewhere
+    assert caseindex.desk_state("CERTIFIED", title, business_type=combined, steps=title_first) == "RECORDED"
+    done = {**recorded, "issued_second": {"tx_id": "c"}}
+    assert caseindex.desk_state("CERTIFIED", title, business_type=combined, steps=done) == "CERTIFIED"
+    assert caseindex.desk_state("RECORDED", title, business_type="ownership.transfer", steps=recorded) == (
+        caseindex.COMPLETE)
+
+
 class _Rows:
     """The two reads ``matching`` makes of a ledger, over a few application rows."""
 
