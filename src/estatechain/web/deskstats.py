@@ -9,13 +9,12 @@ keeps the counts instead, changed by each row the ledger writes:
   ``inquiry.request`` transaction whose id it bears (``keys.inquiry``), so later rows are found by
   joining the transactions after the cursor to their own ``inquiry/<tx id>`` row: two primary-key
   reads per new transaction, whatever the size of the log;
-- cases: per application its state as the desks name it (``timelimits.case_state``), confirmation
-  deadline, acceptance and finish times and time on hold, and a count per state. A filing past its
-  deadline reads as EXPIRED without any row being written (design §3.14), so the FILED count is split
-  at view time by the deadline (the filings not yet expired are the few recent ones, found through
-  an index). Whether an open case is overdue depends on the time of the view, so it is computed
-  then, over the cases on the clock only (accepted or approved: the registry's open work, not its
-  history);
+- cases: per application its stored state, confirmation deadline, acceptance and finish times and
+  time on hold, and a count per stored state. A filing past its deadline reads as EXPIRED without
+  any row being written (design §3.14), so the FILED count is split at view time by the deadline
+  (the filings not yet expired are the few recent ones, found through an index). Whether an open
+  case is overdue depends on the time of the view, so it is computed then, over the cases on the
+  clock only (accepted or approved: the registry's open work, not its history);
 - finished cases: whether each finished late is decided when its row is taken, with the holiday
   calendar on the ledger; a ``calendar.set`` changes the calendar's rows, and then every finished
   case is decided again (once a year, as the registry records a year's calendar).
@@ -43,16 +42,7 @@ from estatechain.contract.working_days import WorkingDays
 from estatechain.storage.follower import Follower
 from estatechain.storage.schema import EVENT_ROWS
 from estatechain.storage.store import LedgerStore
-from estatechain.web.timelimits import (
-    FINISHED,
-    ON_THE_CLOCK,
-    Sla,
-    accepted_ms,
-    case_state,
-    certainly_late,
-    finished_ms,
-    ordered,
-)
+from estatechain.web.timelimits import FINISHED, ON_THE_CLOCK, Sla, accepted_ms, certainly_late, finished_ms, ordered
 
 FILE: Final = "desk-stats.sqlite"
 
@@ -79,7 +69,7 @@ CREATE TABLE IF NOT EXISTS tally(name TEXT PRIMARY KEY, n INTEGER NOT NULL) WITH
 CREATE TABLE IF NOT EXISTS calendar(id INTEGER PRIMARY KEY CHECK (id = 1), mark TEXT NOT NULL);
 """
 """``cases.late`` is 1 or 0 for a finished case with both steps (late or not), NULL for any other.
-``tally`` holds ``state:<case state>``, ``finished`` and ``late``."""
+``tally`` holds ``state:<stored state>``, ``finished`` and ``late``."""
 
 _CHANGED_APPLICATIONS: Final = (
     f"SELECT value FROM state_rows WHERE seq > ? AND {EVENT_ROWS} "  # noqa: S608  (a constant of schema.py)
@@ -145,9 +135,8 @@ class DeskStats(Follower):
 
     SCHEMA = _SCHEMA
     TABLES = ("inquiries", "requester_units", "cases", "tally", "calendar")
-    VERSION = 3
-    """2: ``requester_units``, the inquiries per signer, day and unit (domain.md §7: pattern abuse).
-    3: ``cases.state`` is the state as the desks name it (``timelimits.case_state``)."""
+    VERSION = 2
+    """2: ``requester_units``, the inquiries per signer, day and unit (domain.md §7: pattern abuse)."""
 
     def __init__(self, path: Path, store: LedgerStore) -> None:
         super().__init__(path, store.connection)
@@ -192,8 +181,8 @@ class DeskStats(Follower):
         late = None
         if application.state in FINISHED and accepted is not None and done is not None:
             late = int(certainly_late(accepted, done, application.held_ms_total, calendar))
-        new = _Case(state=case_state(application, application.state), deadline_ms=application.confirm_deadline_ms,
-                    accepted_ms=accepted, finished_ms=done, held_ms=application.held_ms_total, late=late)
+        new = _Case(state=application.state.value, deadline_ms=application.confirm_deadline_ms, accepted_ms=accepted,
+                    finished_ms=done, held_ms=application.held_ms_total, late=late)
         found = self._db.execute(
             "SELECT state, deadline_ms, accepted_ms, finished_ms, held_ms, late FROM cases WHERE application_id = ?",
             (application.application_id,)).fetchone()

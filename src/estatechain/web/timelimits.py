@@ -1,9 +1,8 @@
 """The registry's legal time limit (条例 20) as the regulator's desk reports it: cases per state and late cases.
 
 A registration is finished within 30 working days of acceptance. The figures count the cases per
-state (as the desks name it: ``case_state``), the accepted cases still on the clock and how many of
-them are surely past the limit, and the cases recorded or refused and how many of them finished
-past it. ``sla`` computes them from the
+state, the accepted cases still on the clock and how many of them are surely past the limit, and
+the cases recorded or refused and how many of them finished past it. ``sla`` computes them from the
 applications themselves, which is the reference the regulator's incremental figures
 (``deskstats.py``) are tested against; both decide lateness with ``certainly_late``.
 """
@@ -19,7 +18,6 @@ from estatechain.contract.civil_date import MS_PER_DAY, civil_from_days, shangha
 from estatechain.contract.records import Application, effective_state
 from estatechain.contract.records.application import AppState
 from estatechain.contract.working_days import WorkingDays
-from estatechain.web.caseindex import COMPLETE, desk_state
 
 LEGAL_LIMIT_WORKING_DAYS: Final = 30
 """条例 20: a registration is finished within 30 working days of acceptance (domain.md §5.1)."""
@@ -101,7 +99,7 @@ def sla(applications: Iterable[Application], now_ms: int, calendar: WorkingDays 
     on_clock = overdue = finished = late = 0
     for application in applications:
         state = effective_state(application, now_ms)
-        per_state[case_state(application, state)] += 1
+        per_state[state.value] += 1
         accepted = accepted_ms(application)
         if accepted is None:
             continue
@@ -115,19 +113,6 @@ def sla(applications: Iterable[Application], now_ms: int, calendar: WorkingDays 
                finished_late=late)
 
 
-def case_state(application: Application, state: AppState) -> str:
-    """The state a case is counted under: as the desks name it (``caseindex.desk_state``).
-
-    A recorded case with a registration certificate still to issue counts as RECORDED ("certificate
-    pending"), any other recorded case as RECORDED_COMPLETE, so the regulator's figures say what the
-    desks say: a cancellation or a plain transfer is finished when recorded, and a transfer with a
-    new mortgage waits until the mortgage's certificate is issued, whether or not its title was.
-    """
-    return desk_state(state.value, application.certificate_number, business_type=application.business_type,
-                      steps=application.steps)
-
-
 def ordered(per_state: dict[str, int]) -> dict[str, int]:
-    """The states with cases, in lifecycle order (RECORDED_COMPLETE right after RECORDED)."""
-    names = [name for s in AppState for name in ((s.value, COMPLETE) if s is AppState.RECORDED else (s.value,))]
-    return {name: per_state[name] for name in names if per_state.get(name)}
+    """The states with cases, in lifecycle order."""
+    return {s.value: per_state[s.value] for s in AppState if per_state.get(s.value)}

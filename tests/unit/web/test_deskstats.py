@@ -23,7 +23,6 @@ from estatechain.contract.civil_date import iso_date, parse_iso_date, shanghai_d
 from estatechain.contract.records import Application
 from estatechain.contract.working_days import WorkingDays
 from estatechain.storage.store import LEDGER_FILE, LedgerStore
-from estatechain.testing.builders import material_ref
 from estatechain.testing.register import OwnerCandidate
 from estatechain.web import deskstats
 from estatechain.web.timelimits import sla
@@ -132,40 +131,6 @@ def test_the_figures_follow_the_ledger_and_equal_the_full_scan(ledger: Ledger) -
         assert rebuilt.sla(ledger.clock.now_ms()).finished_late == 1
     finally:
         rebuilt.close()
-
-
-def test_a_recorded_case_counts_as_waiting_for_a_certificate_only_while_one_is_left_to_issue(
-        ledger: Ledger) -> None:
-    """The regulator names the states as the desks do: a recorded cancellation is finished (no certificate)."""
-    owner = ledger.owners[0]
-    loan = ledger.file("icbc-gz", owner, "LOAN-STATS-7")
-    confirm_both(ledger, loan, PERSONS[0], owner, "icbc-gz")
-    record(ledger, loan)
-    ledger.commit("gz-registry/issuer1", "application.issue", {"application_id": loan, "document_sha256": "ab" * 32})
-    number = ledger.store.get(f"mortgage/{loan}")
-    assert number is not None
-    repaid = ledger.commit("icbc-gz/operator1", "application.file", {
-        "business_type": "mortgage.cancel", "unit_number": owner.unit_number,
-        "applicants": [{"party_id": ledger.bank_parties["icbc-gz"], "capacity": "mortgagee"}],
-        "materials": [material_ref("APPLICATION_FORM"), material_ref("PAYOFF_PROOF")],
-        "details": {"certificate_number": str(number["certificate_number"]), "reason": "REPAID"}})
-    ledger.commit("icbc-gz/approver1", "application.confirm", {
-        "application_id": repaid, "party_id": ledger.bank_parties["icbc-gz"], "application_hash": repaid})
-    record(ledger, repaid)
-    stats = deskstats.DeskStats(ledger.directory / deskstats.FILE, ledger.store)
-    try:
-        assert stats.sla(ledger.clock.now_ms()).per_state == {"RECORDED_COMPLETE": 1, "CERTIFIED": 1}
-        assert list(stats.sla(ledger.clock.now_ms()).per_state) == ["RECORDED_COMPLETE", "CERTIFIED"]  # lifecycle
-        assert_figures_match_the_scan(ledger, stats)
-    finally:
-        stats.close()
-
-
-def record(ledger: Ledger, application_id: str) -> None:
-    """Intake accepts, a reviewer approves and another staff member records the case."""
-    for handle, step in (("gz-registry/intake1", "accept"), ("gz-registry/reviewer1", "review"),
-                         ("gz-registry/recorder2", "record")):
-        ledger.commit(handle, f"application.{step}", {"application_id": application_id})
 
 
 def test_figures_ahead_of_a_restored_ledger_are_built_again(ledger: Ledger, tmp_path: Path) -> None:
