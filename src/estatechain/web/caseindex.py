@@ -64,8 +64,8 @@ _CURRENT_ROWS: Final = "SELECT seq, value FROM state_current WHERE key >= 'appli
 """Every application's current version, for the first build (a range of the primary key)."""
 
 
-def desk_state(state: str, certificate_number: str | None, *, business_type: str = "",
-               steps: Mapping[str, object] | None = None) -> str:
+def desk_state(state: str, certificate_number: str | None, *, business_type: str,
+               steps: Mapping[str, object]) -> str:
     """The state as the desks show and queue a case: the ledger's, but RECORDED splits in two.
 
     A recorded case with a 不动产登记证明 still for the issuer's desk (``certificates.record.awaits_issuer``)
@@ -73,8 +73,9 @@ def desk_state(state: str, certificate_number: str | None, *, business_type: str
     draws no certificate, and a title certificate (不动产权证书) is not issued by this system. A
     transfer with the buyers' new mortgage waits (RECORDED) until the mortgage's certificate is issued,
     even when its title was issued first (CERTIFIED on the ledger): the bank has nothing before that.
+    So every caller passes the case's type and steps: the number alone cannot say.
     """
-    if awaits_issuer(state, certificate_number, business_type=business_type, steps=steps or {}):
+    if awaits_issuer(state, certificate_number, business_type=business_type, steps=steps):
         return RECORDED
     return COMPLETE if state == RECORDED else state
 
