@@ -19,7 +19,7 @@ certificates rather than keep names in clear on its disk.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
@@ -31,6 +31,7 @@ from estatechain.certificates.archive import SealedArchive
 from estatechain.certificates.document import issue_tx_id, ledger_evidence, sign_record, to_bytes
 from estatechain.certificates.parties import PartyDirectory
 from estatechain.certificates.record import PartyNames, Registry, build_record
+from estatechain.contract import keys
 from estatechain.contract.certificates import certificate_key, load
 from estatechain.contract.records import PartyRef
 from estatechain.contract.view import StateView
@@ -117,23 +118,44 @@ class CertificateDesk:
             return {p.party_id: directory.identity(p) for p in parties}
         return {p.party_id: str(directory(p)["name"]) for p in parties}
 
-    def prepare(self, application_id: str) -> dict[str, JSONValue]:
+    def prepare(self, application_id: str, number: str | None = None) -> dict[str, JSONValue]:
         """The signed certificate file of a RECORDED application, without ledger evidence; kept in the archive.
 
+        ``number`` names which of the case's 不动产登记证明 (a combined case's new mortgage has its
+        own); by default the one still to issue (``record.build_record``).
+
         Raises:
-            NotFound: no such application or entry.
+            NotFound: no such application or entry, or ``number`` is not one of its certificates.
             Conflict: nothing to issue, or the certificate was issued already.
 
         """
         record = build_record(self.store, application_id=application_id, chain_id=self.store.genesis.chain_id,
                               registry=self.keys.registry, issuer=self.keys.issuer.fingerprint,
-                              names=self._names(self.store))
+                              names=self._names(self.store), number=number)
         issued = load(self.store, str(record["number"]))
         if issued is not None and issued.document_sha256 is not None:
             raise Conflict(f"{record['number']}: already issued (document {issued.document_sha256}); fetch it instead")
         document = sign_record(record, self.keys.issuer, self.store.suite)
         self.archive.write(f"{document['document_sha256']}.json", to_bytes(document))
         return document
+
+    def issue_fields(self, document: Mapping[str, JSONValue]) -> dict[str, JSONValue]:
+        """The ``application.issue`` body fields for a prepared file: its hash, e-licence id and, when needed, number.
+
+        The issue step names the certificate (``certificate_number``) when it is not the case's own
+        number, as for a combined case's new mortgage (``contract.rules.registration.issue``); the
+        case's own certificate is issued without naming it, as it always was.
+        """
+        record = document["record"]
+        assert isinstance(record, dict)
+        application_id, number = str(record["application_id"]), str(record["number"])
+        fields: dict[str, JSONValue] = {"application_id": application_id,
+                                        "document_sha256": str(document["document_sha256"]),
+                                        "elicence_id": str(record["elicence_id"])}
+        row = self.store.get(keys.application(application_id))
+        if row is None or row.get("certificate_number") != number:
+            fields["certificate_number"] = number
+        return fields
 
     def issued(self, number: str) -> dict[str, JSONValue]:
         """The certificate file of ``number`` with its ledger evidence.

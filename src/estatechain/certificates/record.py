@@ -24,13 +24,15 @@ from estatechain import canonical
 from estatechain.canonical import JSONValue
 from estatechain.contract import keys
 from estatechain.contract.certificate_number import CertificateKind, CertificateNumber, parse
+from estatechain.contract.certificates import load
 from estatechain.contract.checks.elicence import PROOF_TYPE_CODE, TITLE_TYPE_CODE, mod37_36_check
 from estatechain.contract.checks.unit import current_ownership
 from estatechain.contract.civil_date import civil_from_days, shanghai_day
-from estatechain.contract.records import Application
+from estatechain.contract.records import Application, AppState
 from estatechain.contract.records.mortgage import DateRange, Method, Mortgage
 from estatechain.contract.records.notice import Notice, NoticeKind
 from estatechain.contract.records.party import PartyRef
+from estatechain.contract.rules.transfer_mortgage import mortgage_certificate, mortgage_certificate_pending
 from estatechain.contract.view import StateView
 from estatechain.errors import Conflict, NotFound
 
@@ -105,46 +107,93 @@ def issued_here(certificate_number: str | None) -> bool:
     The recording draws a number only when the business type issues a certificate
     (``BusinessType.issues_certificate``: none for a mortgage or 预抵押 cancellation), and of the kind
     the type draws (``certificate_kind``: a 不动产权证书 for an ownership transfer, which this desk does
-    not issue). So the application record alone tells whether a recorded case still waits for the
-    issuer: the desks queue and label cases by this, and ``build_record`` refuses the others.
+    not issue). A combined case (转移 + 抵押) draws a title as its own number and a 不动产登记证明 for
+    the buyers' new mortgage besides (``case_certificates``).
     """
     return certificate_number is not None and isinstance(
         parse(certificate_number, CertificateKind.PROOF, current_year=9999), CertificateNumber)
 
 
+def awaits_issuer(state: str, certificate_number: str | None, *, business_type: str,
+                  steps: Mapping[str, object]) -> bool:
+    """Whether a 不动产登记证明 of this case is still for the issuer's desk, from the application record alone.
+
+    The case's own certificate waits while the case is RECORDED; a combined case's mortgage
+    certificate waits until its own issue step (``transfer_mortgage.mortgage_certificate_pending``),
+    whether or not the title was issued before it. The desks queue and label cases by this, and the
+    desks' index keeps only the application rows.
+    """
+    return ((state == AppState.RECORDED.value and issued_here(certificate_number))
+            or mortgage_certificate_pending(business_type, state, steps))
+
+
+def case_certificates(view: StateView, application: Application) -> tuple[str, ...]:
+    """The 不动产登记证明 numbers the recording of ``application`` drew, its own first: what this desk issues.
+
+    One for a mortgage or notice, none for a cancellation or a plain transfer (its title is not issued
+    here), the new mortgage's for a combined case (转移 + 抵押), whose own number is the title.
+    """
+    if application.state not in {AppState.RECORDED, AppState.CERTIFIED}:
+        return ()
+    own = application.certificate_number if issued_here(application.certificate_number) else None
+    return tuple(n for n in (own, mortgage_certificate(view, application)) if n is not None)
+
+
+def issued_certificate(view: StateView, application: Application) -> str | None:
+    """The case's 不动产登记证明 that was issued (the one its parties download), else None."""
+    return next((n for n in case_certificates(view, application) if _issued(view, n)), None)
+
+
 def build_record(  # noqa: PLR0913  (keywords only; each is one input of the record)
     view: StateView, *, application_id: str, chain_id: str, registry: Registry, issuer: str, names: PartyNames,
+    number: str | None = None,
 ) -> dict[str, JSONValue]:
-    """The record of the certificate a RECORDED (or CERTIFIED) application was assigned.
+    """The record of a certificate a RECORDED (or CERTIFIED) application was assigned.
+
+    ``number``: which of the case's 不动产登记证明 (``case_certificates``); by default the first not
+    issued yet, else its own (which the desk then reports as issued already).
 
     Raises:
-        NotFound: no such application, or its register entry is missing.
-        Conflict: the application has no certificate (not recorded, or a type that issues none).
+        NotFound: no such application, ``number`` is not one of its certificates, or the entry is missing.
+        Conflict: the application has no certificate this desk issues (not recorded, a type that issues
+            none, or a title certificate).
 
     """
     row = view.get(keys.application(application_id))
     if row is None:
         raise NotFound(f"application {application_id}: not on this node's ledger; check the id")
     application = Application.from_json(row)
-    number = application.certificate_number
-    if number is None or application.result is None:
-        raise Conflict(f"application {application_id}: in state {application.state.value} it has no certificate; "
-                       "certificates are issued for recorded registrations only")
-    if not issued_here(number):
-        raise Conflict(f"application {application_id}: {number} is a title certificate; "
+    numbers = case_certificates(view, application)
+    if not numbers:
+        own = application.certificate_number
+        if own is None or application.result is None:
+            raise Conflict(f"application {application_id}: in state {application.state.value} it has no "
+                           "certificate; certificates are issued for recorded registrations only")
+        raise Conflict(f"application {application_id}: {own} is a title certificate; "
                        "this desk issues 不动产登记证明 only")
-    entry = view.get(application.result)
-    if entry is None:
-        raise NotFound(f"application {application_id}: its register entry {application.result} is missing")
-    body = (_mortgage_boxes(view, Mortgage.from_json(entry), names) if application.result.startswith("mortgage/")
+    if number is None:
+        number = next((n for n in numbers if not _issued(view, n)), numbers[0])
+    elif number not in numbers:
+        raise NotFound(f"application {application_id}: {number} is not one of its registration certificates "
+                       f"({'、'.join(numbers)}); name one of those, or none for the next to issue")
+    certificate = load(view, number)
+    entry = None if certificate is None else view.get(certificate.right)
+    if certificate is None or entry is None:
+        raise NotFound(f"application {application_id}: the register entry of {number} is missing")
+    body = (_mortgage_boxes(view, Mortgage.from_json(entry), names) if certificate.right.startswith("mortgage/")
             else _notice_boxes(Notice.from_json(entry), names))
     return {
         "type": RECORD_TYPE, "chain_id": chain_id, "number": number, "elicence_id": elicence_id(number, registry),
         **body, "unit_number": application.unit_number, "location": _location(view, application.unit_number),
         "registry": {"org": registry.org_id, "name": registry.name},
-        "date": _iso_day(_registered_ms(entry)), "entry": application.result, "application_id": application_id,
+        "date": _iso_day(_registered_ms(entry)), "entry": certificate.right, "application_id": application_id,
         "source_txs": list(application.source_txs), "issuer": issuer,
     }
+
+
+def _issued(view: StateView, number: str) -> bool:
+    certificate = load(view, number)
+    return certificate is not None and certificate.issued_ms is not None
 
 
 # ---------------------------------------------------------------------------------------------- boxes

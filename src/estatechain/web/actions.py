@@ -48,8 +48,8 @@ STEPS: Final = (
          frozenset({AppState.ACCEPTED, AppState.APPROVED, AppState.ON_HOLD}), N_("Refuse registration (不予登记)")),
     Step("record", "application.record", frozenset({"registry.recorder"}), frozenset({AppState.APPROVED}),
          N_("Record in the register (登簿)")),
-    Step("issue", "application.issue", frozenset({"registry.issuer"}), frozenset({AppState.RECORDED}),
-         N_("Issue the certificate")),
+    Step("issue", "application.issue", frozenset({"registry.issuer"}),
+         frozenset({AppState.RECORDED, AppState.CERTIFIED}), N_("Issue the certificate")),
 )
 OTHER_ITEM: Final = "OTHER"
 MISSING_ITEM_NAMES: Final = {**MATERIAL_NAMES, "IDENTITY": N_("Identity documents"), OTHER_ITEM: N_("Other item")}
@@ -70,8 +70,8 @@ def available(item: Case, role: str, fingerprint: str, *, awaiting_party: str | 
             continue
         if step.path == "record" and reviewer(item) == fingerprint:
             continue
-        if step.path == "issue" and item.complete:  # nothing for this desk to issue (``Case.desk_state``)
-            continue
+        if step.path == "issue" and not item.awaits_issuer:  # nothing left for this desk (``Case.desk_state``)
+            continue  # a combined case issues its mortgage's certificate whether or not its title was
         found.append(step)
     return found
 

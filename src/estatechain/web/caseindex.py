@@ -21,13 +21,13 @@ size of the register.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Final
 
 import orjson
 
-from estatechain.certificates.record import issued_here
+from estatechain.certificates.record import awaits_issuer
 from estatechain.contract.records.application import AppState
 from estatechain.storage.follower import Follower
 from estatechain.storage.schema import EVENT_ROWS
@@ -68,14 +68,20 @@ _CURRENT_ROWS: Final = "SELECT seq, value FROM state_current WHERE key >= 'appli
 """Every application's current version, for the first build (a range of the primary key)."""
 
 
-def desk_state(state: str, certificate_number: str | None) -> str:
+def desk_state(state: str, certificate_number: str | None, *, business_type: str,
+               steps: Mapping[str, object]) -> str:
     """The state as the desks show and queue a case: the ledger's, but RECORDED splits in two.
 
-    A recorded case whose certificate the issuer's desk issues (``certificates.record.issued_here``)
+    A recorded case with a 不动产登记证明 still for the issuer's desk (``certificates.record.awaits_issuer``)
     waits for it (RECORDED); any other recorded case is finished (RECORDED_COMPLETE): a cancellation
-    draws no certificate, and a title certificate (不动产权证书) is not issued by this system.
+    draws no certificate, and a title certificate (不动产权证书) is not issued by this system. A
+    transfer with the buyers' new mortgage waits (RECORDED) until the mortgage's certificate is issued,
+    even when its title was issued first (CERTIFIED on the ledger): the bank has nothing before that.
+    So every caller passes the case's type and steps: the number alone cannot say.
     """
-    return COMPLETE if state == RECORDED and not issued_here(certificate_number) else state
+    if awaits_issuer(state, certificate_number, business_type=business_type, steps=steps):
+        return RECORDED
+    return COMPLETE if state == RECORDED else state
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -92,8 +98,9 @@ class CaseIndex(Follower):
 
     SCHEMA = _SCHEMA
     TABLES = ("cases", "parties")
-    VERSION = 1
-    """1: ``state`` holds the desk state (``desk_state``), so a finished recorded case leaves the issuer's queue."""
+    VERSION = 2
+    """1: ``state`` holds the desk state (``desk_state``), so a finished recorded case leaves the issuer's queue.
+    2: a transfer with a new mortgage waits in the issuer's queue for the mortgage's certificate."""
     CURRENT_ROWS = _CURRENT_ROWS
     CHANGED_ROWS = _CHANGED_ROWS
 
@@ -110,8 +117,7 @@ class CaseIndex(Follower):
         self._db.execute(
             "INSERT INTO cases(application_id, filer_org, state, filed_ms) VALUES (?, ?, ?, ?) "
             "ON CONFLICT(application_id) DO UPDATE SET state = excluded.state",
-            (application_id, str(row["filer_org"]), desk_state(str(row["state"]), _text(row.get("certificate_number"))),
-             int(str(row["filed_ms"]))),
+            (application_id, str(row["filer_org"]), _desk_state(row), int(str(row["filed_ms"]))),
         )
         applicants = row.get("applicants")
         parties = {str(a["party_id"]) for a in applicants if isinstance(a, dict) and "party_id" in a} \
@@ -203,6 +209,13 @@ _COUNT: Final = ("SELECT count(*) FROM cases", "SELECT count(*) FROM cases WHERE
 _COUNT_BY_ORG: Final = ("SELECT count(*) FROM cases WHERE filer_org = ?",
                         "SELECT count(*) FROM cases WHERE filer_org = ? AND state = ?")
 """Counting statements, without and with a state filter (indexed by whether one is given)."""
+
+
+def _desk_state(row: Mapping[str, object]) -> str:
+    """``desk_state`` of a stored application row."""
+    steps = row.get("steps")
+    return desk_state(str(row["state"]), _text(row.get("certificate_number")), business_type=str(row["business_type"]),
+                      steps=steps if isinstance(steps, dict) else {})
 
 
 def _text(value: object) -> str | None:

@@ -61,12 +61,19 @@ class Case:
     @property
     def desk_state(self) -> str:
         """The state as the desks name it: RECORDED_COMPLETE for a recorded case with nothing for the issuer."""
-        return desk_state(self.state.value, self.application.certificate_number)
+        application = self.application
+        return desk_state(self.state.value, application.certificate_number, business_type=application.business_type,
+                          steps=application.steps)
 
     @property
     def complete(self) -> bool:
-        """Recorded, and finished: its business issues no registration certificate (``caseindex.desk_state``)."""
+        """Recorded, and finished: no registration certificate left for the issuer (``caseindex.desk_state``)."""
         return self.desk_state == COMPLETE
+
+    @property
+    def awaits_issuer(self) -> bool:
+        """Recorded, with a registration certificate still to issue (the issuer's queue)."""
+        return self.desk_state == AppState.RECORDED.value
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -216,7 +216,8 @@ class DeskStats(Follower):
         late = None
         if application.state in FINISHED and accepted is not None and done is not None:
             late = int(certainly_late(accepted, done, holds, calendar))
-        new = _Case(state=desk_state(application.state.value, application.certificate_number),
+        new = _Case(state=desk_state(application.state.value, application.certificate_number,
+                                     business_type=application.business_type, steps=application.steps),
                     deadline_ms=application.confirm_deadline_ms, accepted_ms=accepted, finished_ms=done,
                     holds=_holds_json(holds), late=late)
         found = self._db.execute(

@@ -96,7 +96,8 @@ STATE_NAMES: Final = {
 }
 STEP_NAMES: Final = {
     "filed": N_("Filed"), "confirmed": N_("Confirmed"), "accepted": N_("Accepted"), "reviewed": N_("Reviewed"),
-    "recorded": N_("Recorded"), "issued": N_("Certificate issued"), "declined": N_("Declined"), "held": N_("Held"),
+    "recorded": N_("Recorded"), "issued": N_("Certificate issued"),
+    "issued_second": N_("The new mortgage's certificate issued"), "declined": N_("Declined"), "held": N_("Held"),
     "resumed": N_("Resumed"), "refused": N_("Refused"), "withdrawn": N_("Withdrawn"),
     "not_accepted": N_("Not accepted"),
 }

@@ -21,7 +21,9 @@ from fastapi import APIRouter, Request, Response
 from estatechain.canonical import JSONValue
 from estatechain.certificates.desk import CertificateDesk
 from estatechain.certificates.pdf import certificate_pdf
+from estatechain.certificates.record import issued_certificate
 from estatechain.contract.rules.registration import MISSING_TEXT_MAX, REFUSAL_TEXT_MAX
+from estatechain.contract.rules.transfer_mortgage import mortgage_certificate
 from estatechain.contract.working_days import WorkingDays
 from estatechain.errors import Conflict, EstatechainError, NotFound
 from estatechain.node.service import NodeService
@@ -192,8 +194,10 @@ def _case_response(  # noqa: PLR0913  (keywords only: what a refused decision br
     response = render("case.html", session, status=status, case=item, steps=steps, timeline=timeline,
                       blocked=blocked, done=done, form=form, names=names, missing_names=MISSING_ITEM_NAMES,
                       missing_items=missing_items(item.application), reasons=REFUSAL_REASONS, desk=desk,
-                      viewable=viewable, clock=review.clock(item.application, item.state, now, WorkingDays(store),
-                                          history.holds(store, item.application)),
+                      viewable=viewable, mortgage_certificate=mortgage_certificate(store, item.application),
+                      downloadable=issued_certificate(store, item.application) is not None,
+                      clock=review.clock(item.application, item.state, now, WorkingDays(store),
+                                         history.holds(store, item.application)),
                       reason_steps=REASON_STEPS, detail_labels=DETAIL_LABELS,
                       limits={"not-accept": MISSING_TEXT_MAX, "refuse": REFUSAL_TEXT_MAX, "hold": review.MAX_REASON},
                       here=session.here if request.method == "GET" else f"{BASE}/cases/{application_id}")
@@ -299,8 +303,9 @@ async def take_step(  # noqa: PLR0913, PLR0917  (FastAPI injects each by name)
         return _case_response(request, session, parts, application_id, form=typed, status=422)
     extra, rows = dict(chosen.fields), list(chosen.summary)
     if step.path == "issue":
+        desk = certificate_desk(request, parts.service)
         try:
-            document = certificate_desk(request, parts.service).prepare(application_id)
+            document = desk.prepare(application_id)  # the one still to issue: its own, or its new mortgage's
         except NotFound:
             raise PortalProblem(409, N_("This case's register entry is missing on this node, so its certificate "
                                         "cannot be made.")) from None
@@ -309,8 +314,9 @@ async def take_step(  # noqa: PLR0913, PLR0917  (FastAPI injects each by name)
                                         "already, or the case issues none. Reload the case.")) from None
         record = document["record"]
         assert isinstance(record, dict)
-        extra = {"document_sha256": str(document["document_sha256"]), "elicence_id": str(record["elicence_id"])}
-        rows.append([N_("Certificate record hash"), str(document["document_sha256"])])
+        extra = desk.issue_fields(document)
+        rows += [[N_("Certificate number"), str(record["number"])],
+                 [N_("Certificate record hash"), str(document["document_sha256"])]]
     business = item.application.business_type
     summary = [[N_("Action"), step.label, "t"], [N_("Business type"), BUSINESS_NAMES.get(business, business), "t"],
                [N_("Unit number"), item.application.unit_number], [N_("Case"), application_id]]
@@ -342,11 +348,11 @@ def _hold_decision(step: Step, form: dict[str, str]) -> Decision | dict[str, Pro
 
 @router.get("/cases/{application_id}/certificate.pdf")
 async def certificate_file(application_id: str, request: Request, session: Member, parts: PortalDep) -> Response:
-    """The signed PDF of the case's certificate, for those who may see the case."""
+    """The signed PDF of the case's issued 不动产登记证明 (a combined case's: its mortgage's), for those who see it."""
     assert session.account is not None
     item = _load(parts, session.account, application_id)
-    number = item.application.certificate_number
-    if number is None or item.state.value != "CERTIFIED":
+    number = issued_certificate(parts.service.store, item.application)
+    if number is None:
         raise not_found()
     desk = certificate_desk(request, parts.service)
     document = desk.issued(number)

@@ -169,7 +169,8 @@ def sla(applications: Iterable[Application], now_ms: int, calendar: WorkingDays 
     on_clock = overdue = finished = late = 0
     for application in applications:
         state = effective_state(application, now_ms)
-        per_state[desk_state(state.value, application.certificate_number)] += 1
+        per_state[desk_state(state.value, application.certificate_number, business_type=application.business_type,
+                             steps=application.steps)] += 1
         accepted = accepted_ms(application)
         if accepted is None:
             continue

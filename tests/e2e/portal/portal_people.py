@@ -190,18 +190,19 @@ def member_banks(node: PortalNode) -> dict[str, str]:
         store.close()
 
 
-def _submit_as(node: PortalNode, handle: str, command: str, body: dict[str, JSONValue]) -> None:
-    """Sign ``body`` with ``handle``'s dev key and submit it over the API; it must commit valid.
+def _submit_as(node: PortalNode, handle: str, command: str, body: dict[str, JSONValue]) -> str:
+    """Sign ``body`` with ``handle``'s dev key and submit it over the API; it must commit valid. Its tx id.
 
     Runs in a worker thread: the sync SDK drives its own event loop, and Playwright's lives in this thread.
     """
-    def run() -> None:
+    def run() -> str:
         with SyncClient(node.url, ClientIdentity.from_dev(node.directory, handle)) as client:
-            _, status = client.submit_and_wait(command, body)
+            signed, status = client.submit_and_wait(command, body)
             assert status.valid, status
+            return signed.tx_id
 
     with ThreadPoolExecutor(max_workers=1) as pool:
-        pool.submit(run).result(timeout=60)
+        return pool.submit(run).result(timeout=60)
 
 
 def presale_flat(node: PortalNode, *, buyer: str, serial: int, bank: str | None,

@@ -10,63 +10,26 @@ from __future__ import annotations
 
 import hashlib
 import os
-import shutil
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-import httpx
 import orjson
 import pytest
-from certificate_case import OWNER, new_case
+from certificate_case import OWNER, Node, new_case, serve
 
 from estatechain.certificates.archive import SealedArchive
 from estatechain.certificates.parties import load_sealing_key
-from estatechain.node.settings import Settings
-from estatechain.sdk import ClientIdentity, RequestTarget, sign_request, sign_transaction
-from estatechain.testing.serving import served
-
-
-@dataclass
-class Node:
-    url: str
-    consortium: Path
-    chain_id: str
-    app: str
-    http: httpx.Client
-
-    @property
-    def target(self) -> RequestTarget:
-        """What a request to this node is signed for: the registry's node (its folder in the dev layout)."""
-        return RequestTarget(chain_id=self.chain_id, node_org="gz-registry")
-
-    def call(self, handle: str | None, method: str, path: str, body: Any = None) -> httpx.Response:
-        content = None if body is None else orjson.dumps(body)
-        headers = {} if body is None else {"content-type": "application/json"}
-        request = httpx.Request(method, self.url + path, content=content, headers=headers)
-        if handle is not None:
-            identity = ClientIdentity.from_dev(self.consortium, handle)
-            sign_request(request, identity, target=self.target, created_s=int(time.time()))
-        return self.http.send(request)
 
 
 @pytest.fixture(scope="module")
 def node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Node]:
-    directory = tmp_path_factory.mktemp("node")
-    case = new_case(directory)
-    app = case.mortgage()
-    case.harness.store.close()
-    consortium = case.harness.consortium.directory
-    ledger_dir = consortium / "nodes" / "gz-registry"
-    ledger_dir.parent.mkdir(parents=True)
-    shutil.move(case.harness.ledger_dir, ledger_dir)
-    with served(Settings(ledger_dir=ledger_dir, port=0)) as url, httpx.Client(timeout=30) as http:
-        yield Node(url=url, consortium=consortium, chain_id=case.genesis.chain_id, app=app, http=http)
+    case = new_case(tmp_path_factory.mktemp("node"))
+    with serve(case, case.mortgage()) as served_node:
+        yield served_node
 
 
 @pytest.fixture(scope="module")
@@ -76,13 +39,7 @@ def issued(node: Node) -> dict[str, Any]:
     assert prepared.status_code == 200, prepared.text
     issue = prepared.json()["issue"]
     assert issue["payload"]["body"]["document_sha256"] == prepared.json()["certificate"]["document_sha256"]
-    issuer = ClientIdentity.from_dev(node.consortium, "gz-registry/issuer1")
-    signed = sign_transaction(issuer, chain_id=node.chain_id, command="application.issue",
-                              body=issue["payload"]["body"], created_at_ms=int(time.time() * 1000))
-    request = httpx.Request("POST", f"{node.url}/v1/transactions?wait=10", content=signed.envelope,
-                            headers={"content-type": "application/json"})
-    sign_request(request, issuer, target=node.target, created_s=int(time.time()))
-    submitted = node.http.send(request)
+    submitted = node.submit("gz-registry/issuer1", "application.issue", issue["payload"]["body"])
     assert submitted.status_code == 200, submitted.text
     assert submitted.json()["result"] == "valid", submitted.text
     number = prepared.json()["certificate"]["record"]["number"]

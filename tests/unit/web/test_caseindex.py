@@ -144,10 +144,25 @@ def test_an_index_ahead_of_a_restored_ledger_is_rebuilt(ledger: Ledger, tmp_path
 
 
 def test_a_recorded_case_waits_for_the_issuer_only_with_a_registration_certificate() -> None:
-    assert caseindex.desk_state("RECORDED", "粤(2026)广州市不动产证明第00000001号") == "RECORDED"
-    assert caseindex.desk_state("RECORDED", "粤(2026)广州市不动产权第00000001号") == caseindex.COMPLETE  # a title
-    assert caseindex.desk_state("RECORDED", None) == caseindex.COMPLETE  # a cancellation draws no number
-    assert caseindex.desk_state("CERTIFIED", "粤(2026)广州市不动产证明第00000001号") == "CERTIFIED"
+    def state(stored: str, number: str | None, business_type: str) -> str:
+        return caseindex.desk_state(stored, number, business_type=business_type, steps={})
+
+    assert state("RECORDED", "粤(2026)广州市不动产证明第00000001号", "mortgage.first") == "RECORDED"
+    assert state("RECORDED", "粤(2026)广州市不动产权第00000001号", "ownership.transfer") == caseindex.COMPLETE
+    assert state("RECORDED", None, "mortgage.cancel") == caseindex.COMPLETE  # a cancellation draws no number
+    assert state("CERTIFIED", "粤(2026)广州市不动产证明第00000001号", "mortgage.first") == "CERTIFIED"
+
+
+def test_a_transfer_with_a_new_mortgage_waits_for_the_mortgages_certificate_whatever_its_title_did() -> None:
+    title, combined = "粤(2026)广州市不动产权第00000001号", "ownership.transfer_mortgage"
+    recorded = {"recorded": {"tx_id": "a"}}
+    assert caseindex.desk_state("RECORDED", title, business_type=combined, steps=recorded) == "RECORDED"
+    title_first = {**recorded, "issued": {"tx_id": "b"}}  # its title issued with a document from elsewhere
+    assert caseindex.desk_state("CERTIFIED", title, business_type=combined, steps=title_first) == "RECORDED"
+    done = {**recorded, "issued_second": {"tx_id": "c"}}
+    assert caseindex.desk_state("CERTIFIED", title, business_type=combined, steps=done) == "CERTIFIED"
+    assert caseindex.desk_state("RECORDED", title, business_type="ownership.transfer", steps=recorded) == (
+        caseindex.COMPLETE)
 
 
 class _Rows:

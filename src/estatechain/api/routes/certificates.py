@@ -3,7 +3,9 @@
 - ``POST /v1/certificates`` (``registry.issuer``): the registry node builds and signs the record of a
   RECORDED application (``certificates/desk.py``) and returns it with the unsigned ``application.issue``
   payload carrying its hash and e-licence id, which the issuer signs and submits to
-  ``POST /v1/transactions`` with their own key.
+  ``POST /v1/transactions`` with their own key. A combined case (``ownership.transfer_mortgage``)
+  has a second certificate, the new mortgage's; it is prepared the same way (the default once the
+  case's own needs none, or named by ``certificate_number``) and its payload names it.
 - ``GET /v1/certificates/{number}`` and ``…/pdf``: the issued copy with ledger evidence, and its signed
   PDF, for the registry and the parties the certificate names (they carry personal names).
 - ``GET /v1/certificates/verify?number=…[&sha256=…]`` (public, the QR code's URL): the number alone
@@ -54,6 +56,10 @@ class PrepareIn(BaseModel):
     """Which application's certificate to prepare; nonce and time of the issue payload are optional."""
 
     application_id: str = Field(pattern="^[0-9a-f]{64}$")
+    certificate_number: str | None = Field(None, min_length=8, max_length=64, description=(
+        "Which of the application's registration certificates (不动产登记证明): an "
+        "ownership.transfer_mortgage case has the new mortgage's besides its own title. By default the one "
+        "still to issue."))
     nonce: str | None = Field(None, pattern="^[A-Za-z0-9_-]{8,64}$")
     created_at: int | None = Field(None, ge=0, le=2**53 - 1)
 
@@ -101,22 +107,25 @@ async def prepare_certificate(
     body: PrepareIn, request: Request, service: Service,
     caller: Annotated[Signer, Depends(require_roles("registry.issuer"))],
 ) -> PreparedCertificateOut:
-    """Build and sign the certificate record of a RECORDED application; return the issue payload to sign."""
+    """Build and sign the record of an application's certificate still to issue; return the issue payload to sign."""
     desk = _desk(request, service)
     if caller.org_id != desk.keys.registry.org_id:
         raise ApiError(403, "FORBIDDEN", "only the registry's own issuers prepare its certificates",
                        {"org": caller.org_id})
     try:
-        document = desk.prepare(body.application_id)
+        document = desk.prepare(body.application_id, body.certificate_number)
     except NotFound as exc:
-        raise ApiError(404, "NOT_FOUND", str(exc), {"application_id": body.application_id}) from None
+        raise ApiError(404, "NOT_FOUND", str(exc), _asked(body)) from None
     except Conflict as exc:
-        raise ApiError(409, "NOT_ISSUABLE", str(exc), {"application_id": body.application_id}) from None
-    record = document["record"]
-    assert isinstance(record, dict)
-    issue = IssueIn(application_id=body.application_id, document_sha256=str(document["document_sha256"]),
-                    elicence_id=str(record["elicence_id"]), nonce=body.nonce, created_at=body.created_at)
+        raise ApiError(409, "NOT_ISSUABLE", str(exc), _asked(body)) from None
+    issue = IssueIn.model_validate({**desk.issue_fields(document), "nonce": body.nonce, "created_at": body.created_at})
     return PreparedCertificateOut(certificate=document, issue=prepare(service, caller, "application.issue", issue))
+
+
+def _asked(body: PrepareIn) -> dict[str, str]:
+    """The problem's detail: the application, and the certificate when one was named."""
+    named = {} if body.certificate_number is None else {"certificate_number": body.certificate_number}
+    return {"application_id": body.application_id, **named}
 
 
 def _issued(request: Request, service: NodeService, caller: Signer, number: str) -> dict[str, JSONValue]:

@@ -42,13 +42,14 @@ from estatechain.api.schemas.workflow import (
     WithdrawIn,
 )
 from estatechain.canonical import JSONValue
-from estatechain.certificates.record import issued_here
+from estatechain.certificates.record import awaits_issuer
 from estatechain.contract import keys
 from estatechain.contract.checks.parties import acts_for
 from estatechain.contract.context import BlockContext
 from estatechain.contract.records import Application, effective_state
-from estatechain.contract.records.application import OPEN_STATES, AppState
+from estatechain.contract.records.application import OPEN_STATES
 from estatechain.contract.rules.business_types import BUSINESS_TYPES
+from estatechain.contract.rules.transfer_mortgage import mortgage_certificate
 from estatechain.contract.versions import rules_at
 from estatechain.identity.membership import Signer
 from estatechain.ledger.envelope import TX_TYPE, signed_size
@@ -248,10 +249,12 @@ async def application_status(
         application_id=application.application_id, business_type=application.business_type,
         unit_number=application.unit_number, state=state.value,
         confirm_deadline_ms=application.confirm_deadline_ms,
-        complete=state not in OPEN_STATES and (state is not AppState.RECORDED
-                                               or not issued_here(application.certificate_number)),
+        complete=state not in OPEN_STATES and not awaits_issuer(
+            state.value, application.certificate_number, business_type=application.business_type,
+            steps=application.steps),
         filer_org=application.filer_org, confirmed=sorted(application.confirmed_ids()),
         applicants=sorted(application.applicant_ids()), materials=[m.to_json() for m in application.materials],
         result=application.result, certificate_number=application.certificate_number,
+        mortgage_certificate_number=mortgage_certificate(service.store, application),
         steps=dict(application.steps),
     )

@@ -200,6 +200,9 @@ class IssueIn(ApplicationIn):
 
     document_sha256: Hex64
     elicence_id: str | None = Field(None, min_length=1, max_length=128)
+    certificate_number: str | None = Field(None, min_length=8, max_length=64, description=(
+        "Which certificate of the application this issues, when not its own number: the new mortgage's "
+        "不动产登记证明 of an ownership.transfer_mortgage case."))
 
 
 class SeizureIn(StepIn):
@@ -350,9 +353,13 @@ class ApplicationOut(BaseModel):
     materials: list[dict[str, Any]]
     result: str | None = Field(None, description="The register key the recording created or changed.")
     certificate_number: str | None = None
+    mortgage_certificate_number: str | None = Field(None, description=(
+        "ownership.transfer_mortgage, once recorded: the new mortgage's registration certificate (不动产登记证明), "
+        "issued by its own issue step; certificate_number is the buyers' title."))
     steps: dict[str, Any] = Field(description="Each registry step: who signed, when, in which tx.")
     confirm_deadline_ms: int = Field(description="Until when every applicant may confirm (ms since the epoch); "
                                      "past it an unconfirmed application reads EXPIRED, which no event announces.")
-    complete: bool = Field(description="Nothing more will happen to it: decided, withdrawn, expired, certified, or "
-                           "RECORDED with no certificate for the issuer to issue (a cancellation; an ownership "
-                           "transfer, whose title certificate this platform does not issue).")
+    complete: bool = Field(description="Nothing more will happen to it: decided, withdrawn, expired, or recorded "
+                           "with no registration certificate left for the issuer to issue (a cancellation; an "
+                           "ownership transfer, whose title certificate this platform does not issue; a "
+                           "transfer with a new mortgage once the mortgage's certificate is issued).")

@@ -25,6 +25,7 @@ from estatechain.contract.rule import Rule
 from estatechain.contract.rules.business import advance, load_application, priority_key, require_state, save
 from estatechain.contract.rules.business_types import BUSINESS_TYPES
 from estatechain.contract.rules.guard import guarded
+from estatechain.contract.rules.transfer_mortgage import MORTGAGE_ISSUED
 from estatechain.contract.view import StateView
 from estatechain.contract.violation import violate
 
@@ -201,7 +202,7 @@ def issue(view: StateView, ctx: BlockContext, command: Command) -> Outcome:
     return Accepted(effects=(
         Put(key=key, value=issued.to_json()),
         save(advance(application, ctx, AppState.CERTIFIED,
-                     "issued" if number == application.certificate_number else "issued_second")),
+                     "issued" if number == application.certificate_number else MORTGAGE_ISSUED)),
         Emit(name="certificate.issued", data={"number": number, "application_id": application.application_id}),
     ))
 

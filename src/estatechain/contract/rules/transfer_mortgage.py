@@ -22,6 +22,7 @@ The new mortgage ranks after the mortgages the unit carries (acceptance order, �
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import replace
 from typing import Final
 
@@ -32,7 +33,7 @@ from estatechain.contract.checks.materials import check_v24_complete
 from estatechain.contract.command import Rejected
 from estatechain.contract.context import BlockContext
 from estatechain.contract.effects import Effect, Emit
-from estatechain.contract.records import Application, Capacity, FieldError, fields
+from estatechain.contract.records import Application, AppState, Capacity, FieldError, Mortgage, fields
 from estatechain.contract.rules import mortgage, ownership_transfer
 from estatechain.contract.rules.business import BusinessType
 from estatechain.contract.view import OverlayView, StateView
@@ -41,6 +42,10 @@ NAME: Final = "ownership.transfer_mortgage"
 MORTGAGE: Final = "mortgage"
 LOAN_PARTIES: Final = frozenset({Capacity.DEBTOR, Capacity.SPOUSE})
 """Capacities that belong to the new loan only (a third-party debtor, the buyer's spouse)."""
+MORTGAGE_ISSUED: Final = "issued_second"
+"""The step an issue of the new mortgage's certificate records (``registration.issue``); the case's
+own certificate, the title, records ``issued``."""
+_RECORDED: Final = frozenset({AppState.RECORDED.value, AppState.CERTIFIED.value})
 
 
 def transfer_part(application: Application) -> Application:
@@ -118,6 +123,29 @@ def record(view: StateView, ctx: BlockContext, application: Application, title: 
                 "application_id": application.application_id, "unit_number": application.unit_number,
                 "right": keys.ownership(application.application_id), "title_number": title,
                 "mortgage": mortgage_key, "certificate_number": proof}))
+
+
+def mortgage_certificate(view: StateView, application: Application) -> str | None:
+    """The number of the new mortgage's 不动产登记证明 a recorded combined case drew, else None.
+
+    The case's own number is the buyers' title (``Application.certificate_number``); the mortgage's
+    stands on its entry, keyed by the application id, which keeps it when a later change makes the
+    entry historic (a change creates a new entry).
+    """
+    if application.business_type != NAME or application.state.value not in _RECORDED:
+        return None
+    row = view.get(keys.mortgage(application.application_id))
+    return None if row is None else Mortgage.from_json(row).certificate_number
+
+
+def mortgage_certificate_pending(business_type: str, state: str, steps: Mapping[str, object]) -> bool:
+    """Whether a recorded combined case still waits for its mortgage's certificate to be issued.
+
+    Read from the application record alone (its type, stored state and steps), as the desks' index
+    holds it: the issue of the mortgage's certificate records ``MORTGAGE_ISSUED``. The title may have
+    been issued before it (state CERTIFIED); the case is finished only once the bank's is issued too.
+    """
+    return business_type == NAME and state in _RECORDED and MORTGAGE_ISSUED not in steps
 
 
 TRANSFER_MORTGAGE: Final = BusinessType(
