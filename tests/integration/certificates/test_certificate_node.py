@@ -99,6 +99,31 @@ def test_cli_verifies_pdf_and_json_with_the_current_status(node: Node, issued: d
     assert "Example: estatechain certificate verify" in help_text
 
 
+def test_offline_a_certificate_is_authentic_as_of_its_block_and_its_current_status_is_not_claimed(
+    node: Node, issued: dict[str, Any], tmp_path: Path,
+) -> None:
+    """A file cannot know it was cancelled later: offline, "in force" would tell a court what nobody checked."""
+    (tmp_path / "c.json").write_bytes(orjson.dumps(issued))
+    result = cli(str(tmp_path / "c.json"), "--genesis", str(node.consortium / "genesis.json"))
+    assert result.returncode == 4, result.stdout + result.stderr  # authentic, status not checked
+    height = issued["ledger"]["height"]
+    assert f"AUTHENTIC: issued in block {height} at " in result.stdout
+    assert " CST; that block is attested by gz-registry's node alone" in result.stdout
+    assert "STATUS NOT CHECKED" in result.stdout
+    assert "in force" not in result.stdout.split("STATUS NOT CHECKED")[0]
+
+
+def test_the_files_block_header_hashes_to_the_block_hash_as_an_outsider_computes_it(
+    node: Node, issued: dict[str, Any],
+) -> None:
+    """docs/formats.md: a block's hash is H(canonical(header)); the file's header is that object, type tag and all."""
+    header = issued["ledger"]["header"]
+    canonical = orjson.dumps(header, option=orjson.OPT_SORT_KEYS)  # ASCII strings and integers only
+    block = node.call(OWNER, "GET", f"/v1/blocks/{issued['ledger']['height']}")
+    assert block.status_code == 200, block.text
+    assert hashlib.sha256(canonical).hexdigest() == block.json()["hash"]
+
+
 def test_public_verification_by_number_qr_and_file(node: Node, issued: dict[str, Any]) -> None:
     number = issued["record"]["number"]
     status = node.call(None, "GET", f"/v1/certificates/verify?number={quote(number)}")
