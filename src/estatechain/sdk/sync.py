@@ -7,6 +7,10 @@ coroutine to that loop (``asyncio.run_coroutine_threadsafe``) and blocks until i
 ``SyncClient`` may be used by several threads at once (a batch job's thread pool, a thread reading
 events while another submits), and the calls share one connection pool.
 
+The blocking methods are made from the async ones (``_blocking``: their signatures and docstrings,
+checked by mypy through a ``ParamSpec``) rather than copied by hand, so a method added to ``Client``
+is one line here and the two surfaces cannot drift apart in their parameters.
+
 ``events`` is the one method that does not return at once: it gives an ``EventStream``, a blocking
 iterator over the same asyncio generator, that the consuming thread closes and any thread (or a
 signal handler) stops.
@@ -17,23 +21,22 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextlib
+import functools
 import threading
 import weakref
-from collections.abc import AsyncGenerator, Coroutine, Iterator, Mapping, Sequence
-from pathlib import Path
+from collections.abc import AsyncGenerator, Callable, Coroutine, Iterator, Mapping
 from types import TracebackType
-from typing import Any, Self, TypeVar
+from typing import Any, Concatenate, ParamSpec, Self, TypeVar
 
 import httpx
 
-from estatechain.canonical import JSONValue
-from estatechain.sdk.client import Block, Client, PreparedCertificate, PreparedPayload, TxStatus, VerifiedInclusion
+from estatechain.sdk.client import Client, PreparedPayload, TxStatus
 from estatechain.sdk.errors import SdkError
 from estatechain.sdk.identity import ClientIdentity
-from estatechain.sdk.responses import Deliveries, InquiryAnswer, InquiryEntry, RemovedWebhook, Webhook
 from estatechain.sdk.signing import RequestTarget, SignedTransaction
 
 _T = TypeVar("_T")
+_P = ParamSpec("_P")
 
 
 class LoopThread:
@@ -225,6 +228,24 @@ class EventStream(Iterator[dict[str, Any]]):
         await self._events.aclose()
 
 
+def _blocking(
+    method: Callable[Concatenate[Client, _P], Coroutine[Any, Any, _T]],
+) -> Callable[Concatenate[SyncClient, _P], _T]:
+    """``SyncClient``'s blocking face of a coroutine method of ``Client``: run on the private loop, waited for.
+
+    One line per method instead of a hand-copied signature and docstring (``functools.wraps``: ``help``
+    and ``inspect.signature`` show ``Client``'s), so the two clients cannot drift apart; the
+    ``ParamSpec`` lets mypy check every call against the async method's parameters.
+    """
+
+    @functools.wraps(method)
+    def blocking(self: SyncClient, /, *args: _P.args, **kwargs: _P.kwargs) -> _T:
+        return self._run(method(self._client, *args, **kwargs))
+
+    blocking.__module__, blocking.__qualname__ = __name__, f"SyncClient.{method.__name__}"
+    return blocking
+
+
 class SyncClient:
     """Blocking client of one node; ``with SyncClient(url, identity) as c: c.submit_and_wait(...)``.
 
@@ -280,15 +301,14 @@ class SyncClient:
                 await stream._events.aclose()  # noqa: SLF001
         await self._client.aclose()
 
-    # -- plumbing ----------------------------------------------------------------------------------------
+    # -- the same methods as Client, blocking ------------------------------------------------------------
+    # Each coroutine method of Client runs on the private loop (``_blocking``): the signature and
+    # docstring are the async method's own. Written out below are the two whose ``**fields`` a
+    # ParamSpec cannot carry past ``self``, the two that never wait, and ``events``.
 
-    def chain_id(self) -> str:
-        """See ``Client.chain_id``."""
-        return self._run(self._client.chain_id())
-
-    def target(self) -> RequestTarget:
-        """See ``Client.target``."""
-        return self._run(self._client.target())
+    chain_id = _blocking(Client.chain_id)
+    target = _blocking(Client.target)
+    send = _blocking(Client.send)
 
     def build_request(  # noqa: PLR0913  (keywords only; each overrides one part of the request)
         self, method: str, path: str, *, params: Mapping[str, int | str] | None = None,
@@ -299,35 +319,11 @@ class SyncClient:
         return self._client.build_request(method, path, params=params, content=content, target=target,
                                           created_s=created_s, nonce=nonce, content_type=content_type)
 
-    def send(self, request: httpx.Request) -> Any:  # noqa: ANN401  (decoded JSON of any documented shape)
-        """See ``Client.send``: send a built request; the decoded JSON body, or the node's error raised."""
-        return self._run(self._client.send(request))
-
-    # -- transactions ------------------------------------------------------------------------------------
-
-    def sign(self, command: str, body: Mapping[str, JSONValue], *, nonce: str | None = None,
-             created_at_ms: int | None = None) -> SignedTransaction:
-        """See ``Client.sign``."""
-        return self._run(self._client.sign(command, body, nonce=nonce, created_at_ms=created_at_ms))
-
-    def submit(self, envelope: bytes, *, wait_s: float = 0) -> TxStatus:
-        """See ``Client.submit``: a timeout or broken connection names the tx id to ask ``status`` about."""
-        return self._run(self._client.submit(envelope, wait_s=wait_s))
-
-    def status(self, tx_id: str) -> TxStatus:
-        """See ``Client.status``."""
-        return self._run(self._client.status(tx_id))
-
-    def wait_for_commit(self, tx_id: str, *, timeout_s: float = 30.0, poll_s: float = 0.05) -> TxStatus:
-        """See ``Client.wait_for_commit``."""
-        return self._run(self._client.wait_for_commit(tx_id, timeout_s=timeout_s, poll_s=poll_s))
-
-    def submit_and_wait(self, command: str, body: Mapping[str, JSONValue], *,
-                        timeout_s: float = 30.0) -> tuple[SignedTransaction, TxStatus]:
-        """See ``Client.submit_and_wait``."""
-        return self._run(self._client.submit_and_wait(command, body, timeout_s=timeout_s))
-
-    # -- typed workflow steps, materials and party look-ups -------------------------------------------------
+    sign = _blocking(Client.sign)
+    submit = _blocking(Client.submit)
+    status = _blocking(Client.status)
+    wait_for_commit = _blocking(Client.wait_for_commit)
+    submit_and_wait = _blocking(Client.submit_and_wait)
 
     def prepare(self, step: str, **fields: Any) -> PreparedPayload:  # noqa: ANN401  (JSON of the step)
         """See ``Client.prepare``: the node's unsigned payload of ``step``, checked here before it is signed.
@@ -354,120 +350,34 @@ class SyncClient:
         """
         return self._run(self._client.step(step, timeout_s=timeout_s, **fields))
 
-    # -- inquiries ---------------------------------------------------------------------------------------
+    inquire = _blocking(Client.inquire)
+    submit_inquiry = _blocking(Client.submit_inquiry)
+    inquiry_answer = _blocking(Client.inquiry_answer)
+    unit_inquiries = _blocking(Client.unit_inquiries)
 
-    def inquire(  # noqa: PLR0913  (keywords only: the inquiry's fields, each optional but the basis)
-        self, *, basis: str, unit_number: str | None = None, certificate_number: str | None = None,
-        purpose: str | None = None, requester_party: str | None = None, consent_ids: Sequence[str] | None = None,
-        evidence_sha256: str | None = None, interest_kind: str | None = None, case_no: str | None = None,
-        timeout_s: float = 30.0,
-    ) -> tuple[SignedTransaction, TxStatus]:
-        """See ``Client.inquire``: prepare, sign here, submit to ``POST /v1/inquiries`` and wait for the commit."""
-        return self._run(self._client.inquire(
-            basis=basis, unit_number=unit_number, certificate_number=certificate_number, purpose=purpose,
-            requester_party=requester_party, consent_ids=consent_ids, evidence_sha256=evidence_sha256,
-            interest_kind=interest_kind, case_no=case_no, timeout_s=timeout_s))
+    prepare_certificate = _blocking(Client.prepare_certificate)
+    issue_certificate = _blocking(Client.issue_certificate)
+    certificate = _blocking(Client.certificate)
+    certificate_pdf = _blocking(Client.certificate_pdf)
+    certificate_status = _blocking(Client.certificate_status)
+    verify_certificate_file = _blocking(Client.verify_certificate_file)
 
-    def submit_inquiry(self, envelope: bytes, *, wait_s: float = 0) -> TxStatus:
-        """See ``Client.submit_inquiry``: submit this identity's own signed inquiry envelope."""
-        return self._run(self._client.submit_inquiry(envelope, wait_s=wait_s))
+    register_webhook = _blocking(Client.register_webhook)
+    webhook = _blocking(Client.webhook)
+    remove_webhook = _blocking(Client.remove_webhook)
+    webhook_deliveries = _blocking(Client.webhook_deliveries)
 
-    def inquiry_answer(self, tx_id: str) -> InquiryAnswer:
-        """See ``Client.inquiry_answer``: the registry-signed answer, its signature and context checked here."""
-        return self._run(self._client.inquiry_answer(tx_id))
+    lookup_party = _blocking(Client.lookup_party)
+    members = _blocking(Client.members)
+    upload_material = _blocking(Client.upload_material)
+    download_material = _blocking(Client.download_material)
+    download = _blocking(Client.download)
 
-    def unit_inquiries(self, unit_number: str) -> tuple[InquiryEntry, ...]:
-        """See ``Client.unit_inquiries``: who looked at a unit."""
-        return self._run(self._client.unit_inquiries(unit_number))
-
-    # -- certificates ------------------------------------------------------------------------------------
-
-    def prepare_certificate(self, application_id: str, *, nonce: str | None = None,
-                            created_at: int | None = None) -> PreparedCertificate:
-        """See ``Client.prepare_certificate``: the registry issuer's certificate and its checked issue payload."""
-        return self._run(self._client.prepare_certificate(application_id, nonce=nonce, created_at=created_at))
-
-    def issue_certificate(self, application_id: str, *,
-                          timeout_s: float = 30.0) -> tuple[PreparedCertificate, SignedTransaction, TxStatus]:
-        """See ``Client.issue_certificate``: prepare, sign the issue payload here, submit and wait."""
-        return self._run(self._client.issue_certificate(application_id, timeout_s=timeout_s))
-
-    def certificate(self, number: str) -> dict[str, Any]:
-        """See ``Client.certificate``: an issued certificate's file, for the registry and its parties."""
-        return self._run(self._client.certificate(number))
-
-    def certificate_pdf(self, number: str, target: Path) -> int:
-        """See ``Client.certificate_pdf``: stream the signed PDF into ``target``; its size."""
-        return self._run(self._client.certificate_pdf(number, target))
-
-    def certificate_status(self, number: str, *, sha256: str | None = None) -> dict[str, Any]:
-        """See ``Client.certificate_status``: the public check of a certificate number (and QR hash)."""
-        return self._run(self._client.certificate_status(number, sha256=sha256))
-
-    def verify_certificate_file(self, data: bytes) -> dict[str, Any]:
-        """See ``Client.verify_certificate_file``: the public check of a certificate PDF or JSON."""
-        return self._run(self._client.verify_certificate_file(data))
-
-    # -- webhooks ----------------------------------------------------------------------------------------
-
-    def register_webhook(self, url: str) -> Webhook:
-        """See ``Client.register_webhook``: where the node POSTs the org's events (its ``org.admin`` only)."""
-        return self._run(self._client.register_webhook(url))
-
-    def webhook(self) -> Webhook:
-        """See ``Client.webhook``: the org's webhook registration."""
-        return self._run(self._client.webhook())
-
-    def remove_webhook(self) -> RemovedWebhook:
-        """See ``Client.remove_webhook``: remove the org's webhook; how many events were dropped."""
-        return self._run(self._client.remove_webhook())
-
-    def webhook_deliveries(self, *, limit: int = 100, event_id: str | None = None,
-                           after: int | None = None) -> Deliveries:
-        """See ``Client.webhook_deliveries``: a page of the org's delivery log."""
-        return self._run(self._client.webhook_deliveries(limit=limit, event_id=event_id, after=after))
-
-    # -- queries -----------------------------------------------------------------------------------------
-
-    def lookup_party(self, id_type: str, id_number: str) -> str:
-        """See ``Client.lookup_party``: an ID document's party id, from the identity authority's node."""
-        return self._run(self._client.lookup_party(id_type, id_number))
-
-    def upload_material(self, data: bytes) -> dict[str, Any]:
-        """See ``Client.upload_material``: store a material's bytes; ``sha256``, ``size`` and ``media_type``."""
-        return self._run(self._client.upload_material(data))
-
-    def download_material(self, sha256: str, target: Path) -> int:
-        """See ``Client.download_material``: a material's bytes into ``target``, checked against ``sha256``."""
-        return self._run(self._client.download_material(sha256, target))
-
-    def download(self, path: str, target: Path) -> int:
-        """See ``Client.download``: stream a signed GET of a binary resource into ``target``; its size."""
-        return self._run(self._client.download(path, target))
-
-    def block(self, height: int | str) -> Block:
-        """See ``Client.block``."""
-        return self._run(self._client.block(height))
-
-    def head(self) -> Block:
-        """See ``Client.head``."""
-        return self._run(self._client.head())
-
-    def members(self) -> dict[str, Any]:
-        """See ``Client.members``."""
-        return self._run(self._client.members())
-
-    def inclusion_proof(self, seq: int, size: int | None = None) -> dict[str, Any]:
-        """See ``Client.inclusion_proof``: the node's RFC 9162 inclusion proof of leaf ``seq`` (unverified)."""
-        return self._run(self._client.inclusion_proof(seq, size))
-
-    def consistency_proof(self, old_size: int, size: int | None = None) -> dict[str, Any]:
-        """See ``Client.consistency_proof``: the node's RFC 9162 consistency proof (unverified)."""
-        return self._run(self._client.consistency_proof(old_size, size))
-
-    def verify_inclusion(self, envelope: bytes, status: TxStatus) -> VerifiedInclusion:
-        """See ``Client.verify_inclusion``."""
-        return self._run(self._client.verify_inclusion(envelope, status))
+    block = _blocking(Client.block)
+    head = _blocking(Client.head)
+    inclusion_proof = _blocking(Client.inclusion_proof)
+    consistency_proof = _blocking(Client.consistency_proof)
+    verify_inclusion = _blocking(Client.verify_inclusion)
 
     # -- events ------------------------------------------------------------------------------------------
 

@@ -1,0 +1,115 @@
+"""Certificates (design §3.20; docs/certificates.md): issue, fetch and publicly check them.
+
+Issuing is a workflow step whose payload carries the document's hash, so it builds on
+``WorkflowMethods``; the public checks are unsigned reads of the same resource.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from estatechain.sdk.signing import SignedTransaction
+from estatechain.sdk.transactions import TxStatus
+from estatechain.sdk.transport import path_segment
+from estatechain.sdk.workflow import PreparedPayload, WorkflowMethods
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PreparedCertificate:
+    """A certificate the registry's node built and signed (``POST /v1/certificates``), and its issue payload.
+
+    ``issue`` is the unsigned ``application.issue`` payload carrying the document's hash, checked here like
+    any prepared payload; the issuer signs it with ``sign_prepared`` and submits it.
+    """
+
+    certificate: dict[str, Any]
+    issue: PreparedPayload
+
+
+class CertificateMethods(WorkflowMethods):
+    """Prepare and issue a certificate, fetch its file and PDF, check it publicly (a part of ``Client``)."""
+
+    async def prepare_certificate(self, application_id: str, *, nonce: str | None = None,
+                                  created_at: int | None = None) -> PreparedCertificate:
+        """The registry issuer's step: the node builds and signs the certificate of a RECORDED application.
+
+        Its ``issue`` payload (``application.issue`` with the document's hash) is checked here like any
+        prepared payload, and must carry the hash of the certificate returned with it.
+
+        Raises:
+            ServerError: 403 for anyone but the registry's ``registry.issuer``, 404 for an unknown
+                application, 409 ``NOT_ISSUABLE`` when it is not RECORDED or was issued already.
+            ProofInvalid: the issue payload is not for this identity, chain, application or document.
+
+        """
+        body = {k: v for k, v in (("application_id", application_id), ("nonce", nonce), ("created_at", created_at))
+                if v is not None}
+        data = await self._send("POST", "/v1/certificates", content=orjson.dumps(body))
+        certificate: dict[str, Any] = data["certificate"]
+        issue = await self._checked("issue", data["issue"], {
+            "application_id": application_id, "document_sha256": certificate.get("document_sha256")})
+        return PreparedCertificate(certificate=certificate, issue=issue)
+
+    async def issue_certificate(self, application_id: str, *,
+                                timeout_s: float = 30.0) -> tuple[PreparedCertificate, SignedTransaction, TxStatus]:
+        """``prepare_certificate``, sign the issue payload here, submit it and wait for the commit.
+
+        Raises:
+            CommitTimeout: still pending after ``timeout_s`` (it may commit later: ask ``status``).
+
+        """
+        prepared = await self.prepare_certificate(application_id)
+        signed = self.sign_prepared(prepared.issue)
+        status = await self._committed(signed.tx_id, await self.submit(signed.envelope), timeout_s)
+        return prepared, signed, status
+
+    async def certificate(self, number: str) -> dict[str, Any]:
+        """An issued certificate's file (the signed record and its ledger evidence).
+
+        For the registry and the parties the certificate names: it carries their names.
+
+        Raises:
+            ServerError: 403 for anyone else, 404 for an unknown number, 409 ``NOT_ISSUED``.
+
+        """
+        data: dict[str, Any] = await self._send("GET", f"/v1/certificates/{path_segment(number)}")
+        return data
+
+    async def certificate_pdf(self, number: str, target: Path) -> int:
+        """Stream an issued certificate's signed PDF into ``target``; its size (``certificate`` says who may)."""
+        return await self.download(f"/v1/certificates/{path_segment(number)}/pdf", target)
+
+    async def certificate_status(self, number: str, *, sha256: str | None = None) -> dict[str, Any]:
+        """The public check of a certificate number (unsigned, rate-limited and recorded by the node).
+
+        The number alone yields ``status`` (VALID, CANCELLED, CORRECTED …), ``document_sha256`` and
+        ``issued_ms``; with the record hash of its QR code (``sha256``) also ``content``, names masked.
+
+        Raises:
+            ServerError: 404 for an unknown number or a hash the ledger does not hold for it, 429
+                ``RATE_LIMITED`` (``retry_after_s``).
+
+        """
+        params: dict[str, int | str] = {"number": number}
+        if sha256 is not None:
+            params["sha256"] = sha256
+        data: dict[str, Any] = await self._send("GET", "/v1/certificates/verify", params=params, signed=False)
+        return data
+
+    async def verify_certificate_file(self, data: bytes) -> dict[str, Any]:
+        """The public check of a certificate file (PDF or JSON, 2 MiB at most; unsigned, rate-limited).
+
+        The answer: ``ok``, ``kind``, the current ``status``, the first ``failed`` check, every check and
+        the file's own ``content``.
+
+        Raises:
+            ServerError: 400 ``BAD_FILE`` (empty or too large), 429 ``RATE_LIMITED``.
+
+        """
+        report: dict[str, Any] = await self._send("POST", "/v1/certificates/verify", content=data, signed=False,
+                                                  content_type="application/octet-stream")
+        return report
