@@ -9,6 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from estatechain.storage.store import LedgerStore
+from estatechain.web.cases import org_parties
+
 CLI = [sys.executable, "-c", "from estatechain.cli.main import main; main()"]
 
 
@@ -34,6 +37,21 @@ def test_init_load_and_verify_commit_and_check_a_ledger_then_say_so(tmp_path: Pa
     assert again.returncode == 0
     assert "every block, transaction and state row checks out" in again.stdout
     assert "│ transactions" in again.stdout
+
+
+def test_init_binds_the_developers_company_so_its_desk_works_from_the_start_but_offers_only_banks_as_lenders(
+    tmp_path: Path,
+) -> None:
+    """The developer desk files pre-sale contracts for the company bound to its org; a bank clerk's list of banks
+    (a notice's new holder) must not grow a developer because of it."""
+    assert run("init", str(tmp_path / "net"), "--units", "50").returncode == 0
+    store = LedgerStore.open(tmp_path / "net" / "nodes" / "gz-registry", readonly=True)
+    try:
+        bound = {str(row.get("org")) for _, row in store.scan("identity/orgparty/")}
+        assert {"poly-developer", "icbc-gz", "ccb-gz"} <= bound
+        assert set(org_parties(store)) == {"icbc-gz", "ccb-gz"}
+    finally:
+        store.close()
 
 
 def test_init_refuses_a_directory_that_already_holds_a_consortium(tmp_path: Path) -> None:

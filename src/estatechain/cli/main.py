@@ -19,10 +19,13 @@ from estatechain.cli import cluster as cluster_cli
 from estatechain.cli import demo as demo_cli
 from estatechain.cli import evidence as evidence_cli
 from estatechain.cli import keystore as keystore_cli
+from estatechain.cli.demo_driver import DEVELOPER_ORG
+from estatechain.cli.demo_world import DEV_DEVELOPER_USCC
 from estatechain.clock import SystemClock
 from estatechain.errors import Conflict, EstatechainError, InputError, IntegrityFault
 from estatechain.identity.devca import add_dev_users, create_dev_consortium, load_dev_consortium
 from estatechain.identity.genesis import ORG_ID_PATTERN
+from estatechain.identity.parties import party_id
 from estatechain.node.pipeline import Pipeline, Receipt
 from estatechain.node.process import LogFormat, LogLevel, configure_logging, tune_gc
 from estatechain.sdk import SdkError
@@ -134,7 +137,11 @@ def init(
 
             commit_all(store, clock, stream(), on_receipt=committed)
         persons = assign_dev_persons(sole_owners, [f"{IDENTITY_ORG}/{user}" for user in DEV_CO_OWNERS], importer)
-        for receipt in commit_all(store, clock, binding_envelopes(factory, persons, importer.bank_parties)):
+        # the banks' parties as the register names them, and the dev developer's company, so its desk can
+        # file pre-sale contracts from the first start (the demo binds it again, which changes nothing)
+        developer = party_id(keys.party_key, "uscc", DEV_DEVELOPER_USCC)
+        org_parties = {**importer.bank_parties, DEVELOPER_ORG: developer}
+        for receipt in commit_all(store, clock, binding_envelopes(factory, persons, org_parties)):
             _require_valid(receipt, "identity.bind_party")
         owners_file = write_dev_owners(directory, persons)
         counts = importer.counts

@@ -549,9 +549,9 @@ def choose_dev_owners(candidates: Sequence[OwnerCandidate], count: int) -> list[
 
 
 def binding_envelopes(
-    factory: TxFactory, persons: Mapping[str, OwnerCandidate], bank_parties: Mapping[str, str],
+    factory: TxFactory, persons: Mapping[str, OwnerCandidate], org_parties: Mapping[str, str],
 ) -> list[bytes]:
-    """``identity.bind_party`` by the identity officer: each person handle to its owner, each bank to its org."""
+    """``identity.bind_party`` by the identity officer: each person handle to its owner, each org's party to it."""
     officer = factory.identity(OFFICER)
     envelopes = []
     for handle, owner in persons.items():
@@ -561,7 +561,7 @@ def binding_envelopes(
             "auth_ref": dev_auth_ref(owner.party_id, fingerprint),
         }))
     envelopes.extend(factory.sign(officer, "identity.bind_party", {"org": org, "party_id": party})
-                     for org, party in sorted(bank_parties.items()))
+                     for org, party in sorted(org_parties.items()))
     return envelopes
 
 

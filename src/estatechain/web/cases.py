@@ -39,6 +39,8 @@ DEFAULT_LIMIT: Final = 100
 SHORT_ID: Final = 12
 """Hex digits of a case id the lists print: a case opens by any unique prefix at least this long."""
 _HEX: Final = frozenset("0123456789abcdef")
+BANK_TYPE: Final = "bank"
+"""The genesis org type of lenders (``identity.genesis``)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -355,5 +357,11 @@ def consents_in_force(  # noqa: PLR0913  (the store and its index, unit and bank
 
 
 def org_parties(store: LedgerStore) -> dict[str, str]:
-    """Member org → the party id it acts for (the banks a notice may be transferred to)."""
-    return {str(row.get("org")): str(row.get("party_id")) for _, row in store.scan("identity/orgparty/")}
+    """Member bank → the party id it acts for (the banks a notice may be transferred to, or a consent names).
+
+    Other member orgs have bound parties too (the developer its company, for its pre-sale contracts):
+    they are not lenders, so a bank clerk must never be offered them as a notice's new holder.
+    """
+    banks = {org.id for org in store.genesis.orgs if org.type == BANK_TYPE}
+    return {org: str(row.get("party_id")) for _, row in store.scan("identity/orgparty/")
+            if (org := str(row.get("org"))) in banks}
