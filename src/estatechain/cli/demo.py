@@ -104,14 +104,14 @@ class Demo(Driver):
         setup.txs.append(await self.command(OFFICER, "identity.bind_party",
                                             {"org": DEVELOPER_ORG, "party_id": flat.developer}))
         document = await self.material(DEVELOPER, "PRESALE_CONTRACT", flat.predicted)
-        contract = await self.command(DEVELOPER, "presale.contract", {
-            "unit_number": flat.predicted, "developer": flat.developer, "buyers": [buyer.party_id],
-            "price_fen": 250_000_000, "contract_no": f"HC-{self.tag}", "filing_no": f"GZYS-{self.tag}",
-            "document_sha256": document["sha256"]})
+        contract = await self.step(
+            DEVELOPER, "presale-contract", unit_number=flat.predicted, developer=flat.developer,
+            buyers=[buyer.party_id], price_fen=250_000_000, contract_no=f"HC-{self.tag}",
+            filing_no=f"GZYS-{self.tag}", document_sha256=document["sha256"])
         setup.application_id = contract
         self.presale_document = str(document["sha256"])
-        setup.txs += [contract, await self.command(buyer.handle, "presale.sign",
-                                                   {"contract_id": contract, "document_sha256": document["sha256"]})]
+        setup.txs += [contract, await self.step(buyer.handle, "presale-sign", contract_id=contract,
+                                                document_sha256=document["sha256"])]
         self.console.print(f"[green]✓[/green] pre-sale contract {contract[:12]}… filed by the developer, signed by "
                            "the buyer")
         rows.append(setup)

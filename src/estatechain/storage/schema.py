@@ -24,6 +24,8 @@ expression (SQLite matches the index's condition term by term), so every such qu
 PARTY_ROWS: Final = ("(key >= 'consent/' AND key < 'consent0' OR key >= 'notice/' AND key < 'notice0'"
                      " OR key >= 'ownership/' AND key < 'ownership0')")
 """The ``state_rows`` the partial index ``state_rows_parties`` covers (consent, notice, ownership): as above."""
+PRESALE_ROWS: Final = "(key >= 'presale/' AND key < 'presale0')"
+"""The ``state_rows`` the partial index ``state_rows_presale`` covers (pre-sale contracts): as above."""
 
 LEDGER_SCHEMA: Final = f"""
 CREATE TABLE IF NOT EXISTS meta(
@@ -74,6 +76,9 @@ CREATE INDEX IF NOT EXISTS state_rows_events ON state_rows(seq) WHERE {EVENT_ROW
 -- units, notices and consents): a second partial index, paid for only on those three namespaces.
 CREATE INDEX IF NOT EXISTS state_rows_parties ON state_rows(seq) WHERE {PARTY_ROWS};
 
+-- ... and for the pre-sale contracts (web/presaleindex.py: a developer's contracts, a buyer's to sign).
+CREATE INDEX IF NOT EXISTS state_rows_presale ON state_rows(seq) WHERE {PRESALE_ROWS};
+
 -- ... and the current version of each key, for O(1) reads on the hot path.
 CREATE TABLE IF NOT EXISTS state_current(
     key   TEXT PRIMARY KEY,
@@ -91,6 +96,9 @@ EVENTS_INDEX: Final = LEDGER_SCHEMA[LEDGER_SCHEMA.index("CREATE INDEX IF NOT EXI
 PARTIES_INDEX: Final = LEDGER_SCHEMA[
     LEDGER_SCHEMA.index("CREATE INDEX IF NOT EXISTS state_rows_parties"):].split(";")[0]
 """Likewise: added to older ledgers when their writer opens them (one pass over ``state_rows``, once)."""
+PRESALE_INDEX: Final = LEDGER_SCHEMA[
+    LEDGER_SCHEMA.index("CREATE INDEX IF NOT EXISTS state_rows_presale"):].split(";")[0]
+"""Likewise."""
 
 
 def create_schema(conn: sqlite3.Connection) -> None:

@@ -29,7 +29,14 @@ from estatechain.state.commitment import CachingNodeStore, SparseMerkleTree
 from estatechain.state.rows import NO_HISTORY, StateRow, chain_head, key_hash
 from estatechain.storage.checkpointer import Checkpointer
 from estatechain.storage.connection import WriterLock, connect
-from estatechain.storage.schema import EVENTS_INDEX, PARTIES_INDEX, SCHEMA_VERSION, STREAM_POSITION, create_schema
+from estatechain.storage.schema import (
+    EVENTS_INDEX,
+    PARTIES_INDEX,
+    PRESALE_INDEX,
+    SCHEMA_VERSION,
+    STREAM_POSITION,
+    create_schema,
+)
 from estatechain.storage.smt import SqliteNodeStore
 from estatechain.storage.txlog import TxLog
 
@@ -148,6 +155,7 @@ class LedgerStore:
         if not readonly:
             conn.execute(EVENTS_INDEX)
             conn.execute(PARTIES_INDEX)
+            conn.execute(PRESALE_INDEX)
         return cls(conn, genesis, path=None if readonly else path)
 
     @property

@@ -17,6 +17,7 @@ from estatechain.web import (
     routes_inquiry,
     routes_live,
     routes_owner,
+    routes_presale,
     routes_public,
     routes_register,
     routes_regulator,
@@ -26,7 +27,7 @@ from estatechain.web import (
 
 router = APIRouter()
 for _module in (routes_session, routes_account, routes_sign, routes_desks, routes_cases, routes_public, routes_court,
-                routes_regulator, routes_register, routes_owner, routes_live, routes_inquiry):
+                routes_regulator, routes_register, routes_owner, routes_live, routes_inquiry, routes_presale):
     router.include_router(_module.router)
 router.include_router(routes_fallback.router)  # last: only what no portal route matched in full
 

@@ -272,12 +272,11 @@ def desk_of(account: Account) -> str:
     """The desk a role starts at."""
     if account.role.startswith("bank."):
         return "/bank"
-    if account.role == "person":
-        return "/owner"
     if account.role.startswith("registry."):
         return "/registry"
-    if account.role in {"court", "state_organ"}:
-        return "/court"
-    if account.role == "auditor":
-        return "/regulator"
-    return "/cases"
+    return _DESKS.get(account.role, "/cases")
+
+
+_DESKS: Final = {"person": "/owner", "court": "/court", "state_organ": "/court", "auditor": "/regulator",
+                 "developer": "/developer"}
+"""The desks of the roles that have one of their own, beside the bank's and the registry's."""

@@ -10,7 +10,7 @@ through the confirmation page like every signed step, where the rules' precheck 
 
 from __future__ import annotations
 
-from typing import Final
+from typing import Any, Final
 
 from fastapi import APIRouter, Request, Response
 
@@ -46,6 +46,9 @@ from estatechain.web.portal import (
     viewer_of,
 )
 from estatechain.web.routes_owner import org_names
+from estatechain.web.routes_presale import STATES as PRESALE_STATES
+from estatechain.web.routes_presale import IndexDep as PresaleIndexDep
+from estatechain.web.routes_presale import buyer_contracts
 
 router = APIRouter(prefix="/portal", route_class=PortalRoute, include_in_schema=False)
 
@@ -70,6 +73,7 @@ async def bank_desk(session: Member, parts: PortalDep, done: str | None = None, 
 
 def _cases_desk(  # noqa: PLR0913  (the template and role, then what the request brings, by keyword)
         template: str, role_prefix: str, session: Member, parts: PortalDep, *, done: str | None, page: int,
+        **extra: Any,  # noqa: ANN401  (more for the template: the owner desk's pre-sale contracts)
 ) -> Response:
     """The account's cases newest first, page by page, each with its clock, and those waiting for its confirmation.
 
@@ -85,7 +89,7 @@ def _cases_desk(  # noqa: PLR0913  (the template and role, then what the request
     filed = queries.listed(parts.cases.index, store, viewer, now, states=[AppState.FILED], oldest_first=True)
     return render(template, session, cases=found, awaiting=queries.awaiting(store, viewer, filed), done=done,
                   clocks=review.clocks(store, found.cases, now, WorkingDays(store)),
-                  org_labels=org_names(parts.service.genesis))
+                  org_labels=org_names(parts.service.genesis), **extra)
 
 
 def _register(parts: PortalDep, entries: queries.UnitEntries, bank_party: str) -> Register:
@@ -178,10 +182,14 @@ async def file_application(request: Request, session: Member, form: CheckedForm,
 
 
 @router.get("/owner")
-async def owner_desk(session: Member, parts: PortalDep, done: str | None = None, page: int = 1) -> Response:
-    """Applications naming the owner that wait for their confirmation, and all their cases with their clocks."""
+async def owner_desk(session: Member, parts: PortalDep, index: PresaleIndexDep, done: str | None = None,
+                     page: int = 1) -> Response:
+    """Applications and pre-sale contracts waiting for the owner, and all their cases with their clocks."""
     await parts.cases.ready()  # a first build reads every application: off the loop
-    return _cases_desk("owner.html", "person", session, parts, done=done, page=page)
+    assert session.account is not None
+    return _cases_desk("owner.html", "person", session, parts, done=done, page=page,
+                       presale=buyer_contracts(parts, index, session.account), presale_states=PRESALE_STATES,
+                       presale_party=viewer_of(parts, session.account).party)
 
 
 @router.get("/registry")
