@@ -165,7 +165,9 @@ class Tx:
     """A proven transaction: what §6 check 5 and §7's "who acted for whom" read from it."""
 
     index: int
+    tx_id: str
     place: Place
+    time_ms: int
     valid: bool
     command: str
     body: Json
@@ -211,6 +213,47 @@ def named_parties(body: Json) -> dict[str, str | None]:
             elif key in NAMING_KEYS:
                 found[party] = key
     return found
+
+
+def names(value: Json, needle: str) -> bool:
+    """§8 check 4: ``needle`` is a string value anywhere in ``value`` (member values, array items; not keys)."""
+    if isinstance(value, dict):
+        return any(names(v, needle) for v in value.values())
+    return any(names(v, needle) for v in value) if isinstance(value, list) else value == needle
+
+
+SUBJECT_FIELDS = {"tx": {"kind", "tx_id"}, "application": {"kind", "application_id"},
+                  "unit": {"kind", "unit_number", "from_ms", "to_ms"}}
+
+
+def check_subject(value: Json, txs: list[Tx]) -> None:
+    """§8 check 4: the statement's subject fits each of its subject transactions (``txs``, package order)."""
+    where = "export.payload.subject"
+    kind = value.get("kind") if isinstance(value, dict) else None
+    if kind not in SUBJECT_FIELDS:
+        raise Invalid(where, "kind must be tx, application or unit")
+    subject = keys(value, where, SUBJECT_FIELDS[kind])
+    if not txs:
+        raise Invalid("export.payload.tx_ids", "lists no subject transaction")
+    if kind == "tx" and [t.tx_id for t in txs] != [subject["tx_id"]]:
+        raise Invalid(where, "the package's subject transaction is not the one the statement names")
+    app = subject.get("application_id")
+    if kind == "application" and (txs[0].tx_id != app or any(
+            not isinstance(t.body, dict) or t.body.get("application_id") != app for t in txs[1:])):
+        raise Invalid(where, f"every subject transaction must be application {app}'s filing or name it")
+    if kind != "unit":
+        return
+    unit, low, high = subject["unit_number"], subject["from_ms"], subject["to_ms"]
+    if not isinstance(unit, str) or not unit or type(low) is not int or type(high) is not int \
+            or not 0 <= low <= high:
+        raise Invalid(where, "unit_number must be a string, 0 <= from_ms <= to_ms integers")
+    naming = {t.tx_id for t in txs if names(t.body, unit)}
+    filings = {t.tx_id for t in txs if t.tx_id in naming and t.command == "application.file"}
+    for t in txs:
+        if not low <= t.time_ms <= high:
+            raise Invalid(where, f"transaction {t.tx_id} is outside the period [{low}, {high}]")
+        if t.tx_id not in naming and (not isinstance(t.body, dict) or t.body.get("application_id") not in filings):
+            raise Invalid(where, f"transaction {t.tx_id} neither names unit {unit} nor an application for it")
 
 
 class People:
@@ -341,13 +384,15 @@ def verify(data: bytes) -> list[str]:  # noqa: C901, PLR0912, PLR0915  (the docu
         last_seq = seq
         tx_ids.append(tx_id)
         when = datetime.fromtimestamp(block["time_ms"] / 1000, UTC).astimezone(timezone(timedelta(hours=8)))
-        txs.append(Tx(index=i, place=(block["height"], position), valid=valid, command=tx_payload["command"],
-                      body=tx_payload["body"], signer=signer,
+        txs.append(Tx(index=i, tx_id=tx_id, place=(block["height"], position), time_ms=block["time_ms"],
+                      valid=valid, command=tx_payload["command"], body=tx_payload["body"], signer=signer,
                       columns=f"{when:%Y-%m-%d %H:%M:%S} CST  {tx_payload['command']:<22} {signer.org}/"
                               f"{signer.role}/{signer.name}  {'valid' if valid else 'invalid ' + result['code']}  "
                               f"leaf {seq} block {block['height']}"))
     if headers and min(headers) != doc["transactions"][0]["height"]:
         raise Invalid("headers[0]", "must be the first transaction's block")
+    if set(members) != {tx.signer.fingerprint for tx in txs}:  # §2 check 2
+        raise Invalid("certificates", "must be exactly the certificates the transactions were signed with")
     revoked: dict[str, Place] = {}
     for tx in txs:  # §6 check 4: in (height, position) order, so ``revoked`` holds only earlier revocations
         if tx.valid and tx.signer.fingerprint in revoked:
@@ -386,6 +431,8 @@ def verify(data: bytes) -> list[str]:  # noqa: C901, PLR0912, PLR0915  (the docu
             or statement["attestations"] != [sha256(jcs(a)).hex() for a in doc["attestations"]] \
             or statement["openings"] != [o["commitment"] for o in doc["openings"]]:
         raise Invalid("export.payload", "does not describe this package's head, attestations and openings")
+    subject_ids = set(statement["tx_ids"])
+    check_subject(statement["subject"], [tx for tx in txs if tx.tx_id in subject_ids])
     lines.append(f"head {head['height']} attested by {', '.join(attested[head['height']])}; "
                  f"exported by {statement['org']}")
     return lines

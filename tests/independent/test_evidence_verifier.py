@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import ast
 import base64
 import json
 import re
+import sys
 from pathlib import Path
 
 import pytest
@@ -120,3 +122,25 @@ def test_a_valid_transaction_after_its_signers_revocation_fails_as_in_the_produc
     with pytest.raises(Invalid, match="its signer was revoked earlier") as independent:
         verify(package)
     assert str(independent.value).startswith(f"{product.value.where}: ")
+
+
+VERIFIER = Path(__file__).with_name("evidence_verifier.py")
+
+
+def test_the_verifier_imports_only_the_standard_library_and_cryptography() -> None:
+    """Its worth is that it shares no code with the product: one estatechain import and it proves nothing."""
+    tree = ast.parse(VERIFIER.read_text())
+    imported = {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
+    imported |= {node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+    roots = {name.split(".")[0] for name in imported}
+    assert roots - {"__future__", "cryptography"} <= sys.stdlib_module_names, roots
+
+
+@pytest.mark.parametrize("document", ["README.md", "docs/evidence.md"])
+def test_the_documents_give_the_verifiers_size_truly(document: str) -> None:
+    """A reader deciding whether to audit it is told its size: within a tenth of the real line count."""
+    text = " ".join((DOCS.parent / document).read_text().split())
+    stated = re.search(r"(?:verifier of |evidence_verifier\.py` \()about (\d+) lines", text)
+    assert stated is not None, f"{document} does not say how long the independent verifier is"
+    lines = len(VERIFIER.read_text().splitlines())
+    assert abs(int(stated.group(1)) - lines) <= lines // 10, (stated.group(0), lines)

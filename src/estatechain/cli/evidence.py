@@ -13,14 +13,12 @@ from estatechain.errors import EstatechainError, IntegrityFault
 from estatechain.evidence.attestations import NodeKey
 from estatechain.evidence.export import export_package
 from estatechain.evidence.openings import Opener
-from estatechain.evidence.report import CHINA_STANDARD_TIME, OPEN_END, render
+from estatechain.evidence.report import CHINA_STANDARD_TIME, OPEN_END, render, report_console
 from estatechain.evidence.verify import verify_package
 
 app = typer.Typer(name="evidence", help="Export and verify evidence packages.", no_args_is_help=True)
 console = Console()
 err = Console(stderr=True)
-
-
 def _ms(day: date) -> int:
     return int(datetime.combine(day, time(0), tzinfo=CHINA_STANDARD_TIME).timestamp() * 1000)
 
@@ -103,6 +101,7 @@ def verify(
     except IntegrityFault as fault:
         err.print(f"[bold red]FAILED[/bold red] {package}: [bold]{fault.where}[/bold]: {fault.message}")
         raise typer.Exit(1) from None
-    render(verified, console)
-    console.print(f"[bold green]OK[/bold green] {package}: every signature, proof, link and opening checks out; "
+    report = report_console()
+    render(verified, report)
+    report.print(f"[bold green]OK[/bold green] {package}: every signature, proof, link and opening checks out; "
                   f"compare chain id {verified.chain_id} with the consortium's published one")

@@ -173,7 +173,11 @@ def _walk_parties(value: JSONValue, found: dict[str, str | None]) -> None:
 
 
 def mentions(value: JSONValue, needle: str) -> bool:
-    """True when ``needle`` is a string value anywhere in ``value`` (not a key, not a substring)."""
+    """True when ``needle`` is a string value anywhere in ``value`` (not a key, not a substring).
+
+    This is what "names" means in docs/evidence.md §8 check 4, which outside verifiers implement from
+    the text: keep the two in step.
+    """
     if isinstance(value, str):
         return value == needle
     if isinstance(value, dict):

@@ -9,12 +9,16 @@ package opens it, the person's record), the result and the checks that prove it.
 
 from __future__ import annotations
 
+import base64
+import binascii
+import re
 from datetime import UTC, datetime, timedelta, timezone
-from typing import Final
+from typing import Final, TextIO
 
 from cryptography import x509 as cx509
 from cryptography.x509.oid import NameOID
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from estatechain.canonical import JSONValue
@@ -25,6 +29,22 @@ from estatechain.evidence.package import named_parties
 CHINA_STANDARD_TIME: Final = timezone(timedelta(hours=8), "CST")
 OPEN_END: Final = 2**53 - 1
 """``to_ms`` of a unit's package exported without ``--to``: every block up to the head (no calendar date)."""
+_CERTIFICATE_DETAIL: Final = re.compile(r"title_number|(?:[a-z_]+_)?certificate_number")
+"""A filing's ``details`` members that cite a register certificate (证书/证明号): public numbers, no personal data."""
+_UNITS_SHOWN: Final = 3
+_UNBOUNDED: Final = 100_000
+"""Columns of a report written to a pipe or a file: wide enough that no line is ever wrapped or cut."""
+
+
+def report_console(file: TextIO | None = None) -> Console:
+    """A console for the report: a terminal's own width, or no width limit for a pipe or a file.
+
+    Off a terminal rich assumes 80 columns and cuts table cells to fit ("applicati…"): a report saved
+    for a court or read through ``grep`` must keep every character, and nothing there needs to fit a
+    screen. ``file`` is where to write (stdout when None).
+    """
+    screen = Console(file=file)
+    return screen if screen.is_terminal else Console(file=file, width=_UNBOUNDED)
 
 
 def local_time(ms: int) -> str:
@@ -83,6 +103,83 @@ def acting_for(verified: Verified, tx: VerifiedTx) -> str:
     return "\n".join(lines) or "—"
 
 
+def what(verified: Verified, tx: VerifiedTx) -> str:
+    """The command column: the command and what it was about, so that two filings do not read alike.
+
+    A filing shows its business type, its application id, its unit and the certificate numbers and
+    cause its details cite (a mortgage's filing and its cancellation's differ here); a later step shows
+    which application it belongs to; a revocation shows whose certificate and why. Nothing personal:
+    certificate and unit numbers are register numbers, and parties appear only in "acting for".
+    """
+    body, lines = tx.body, [tx.command]
+    app = body.get("application_id")
+    if tx.command == "application.file":
+        details = body.get("details")
+        cited = details if isinstance(details, dict) else {}
+        lines.append(f"{body.get('business_type')} {tx.tx_id[:12]}…")
+        if isinstance(body.get("unit_number"), str):
+            lines.append(f"unit {body['unit_number']}")
+        lines += [f"{key}: {value}" for key, value in sorted(cited.items())
+                  if isinstance(value, str) and (_CERTIFICATE_DETAIL.fullmatch(key) or key == "reason")]
+    elif isinstance(app, str):
+        filing = next((t for t in verified.txs if t.tx_id == app and t.command == "application.file"), None)
+        kind = filing.body.get("business_type") if filing is not None else None
+        lines.append(f"of {kind if isinstance(kind, str) else 'application'} {app[:12]}…")
+    elif tx.command == "identity.revoke":
+        lines += _revocation(body)
+    return "\n".join(lines)
+
+
+def _revocation(body: dict[str, JSONValue]) -> list[str]:
+    """Whose certificate an ``identity.revoke`` revokes (its CN and fingerprint) and the reason it records."""
+    lines = []
+    try:
+        der = base64.b64decode(str(body.get("certificate")), validate=True)
+        lines.append(f"revokes {_common_name(der)} ({x509.fingerprint(der)[:12]}…)")
+    except (binascii.Error, ValueError):
+        lines.append("revokes a certificate this report cannot read")
+    if isinstance(body.get("reason"), str):
+        lines.append(f"reason: {body['reason']}")
+    return lines
+
+
+def unit_numbers(value: JSONValue) -> set[str]:
+    """Every string under a member named ``unit_number``, at any depth: the units a body is about."""
+    if isinstance(value, dict):
+        unit = value.get("unit_number")
+        found = {unit} if isinstance(unit, str) else set()
+        return found.union(*(unit_numbers(item) for item in value.values()))
+    if isinstance(value, list):
+        return set().union(*(unit_numbers(item) for item in value))
+    return set()
+
+
+def left_out(verified: Verified) -> str | None:
+    """For a transaction's or an application's package: the later events on its unit that it does not hold.
+
+    Such a package stays silent about what happened to the unit afterwards (the mortgage it records may
+    have been cancelled since, by a new application): a reader must be told that silence is no proof,
+    which unit to ask about, and how. None for a unit's package, which holds every transaction naming it.
+    """
+    kind = verified.subject["kind"]
+    if kind == "unit":
+        return None
+    own = [t for t in verified.txs if not t.context]
+    units = sorted(set().union(*(unit_numbers(t.body) for t in own)))
+    what = "this transaction" if kind == "tx" else "this application's own transactions"
+    if not units:
+        apps = sorted({str(t.body["application_id"]) for t in own if isinstance(t.body.get("application_id"), str)})
+        step = f"; it is a step of application {apps[0]}: export --application {apps[0]} to see its unit" if apps \
+            else ""
+        return (f"the package holds {what} only, which names no unit: later transactions are outside its subject "
+                f"and not shown{step}")
+    shown = ", ".join(units[:_UNITS_SHOWN]) + (f" and {len(units) - _UNITS_SHOWN} more"
+                                               if len(units) > _UNITS_SHOWN else "")
+    return (f"the package holds {what} only: later transactions on unit {shown} (such as a later cancellation, "
+            f"a seizure or a transfer) are outside its subject and not shown, even if committed before the head; "
+            f"export them with `estatechain evidence export NODE --unit {units[0]}`")
+
+
 def _proof(verified: Verified, tx: VerifiedTx) -> str:
     attested = ", ".join(tx.attested_by) or "—"
     lines = [f"signature ✓ · inclusion ✓ leaf {tx.seq} at height {tx.height}",
@@ -109,13 +206,15 @@ def render(verified: Verified, console: Console) -> None:
     if set(verified.head_attested_by) <= {verified.exporter_org}:
         console.print(f"  [yellow]results and proofs rest on {verified.exporter_org}'s word alone: no other org "
                       "attested the head[/yellow]")
+    if (outside := left_out(verified)) is not None:
+        console.print(f"  later events [yellow]{escape(outside)}[/yellow]")
     table = Table(show_lines=True)
     for column in ("#", "time (block)", "command", "signer org / role / subject", "acting for", "result",
                    "proven by"):
-        table.add_column(column)
+        table.add_column(column, overflow="fold")  # a narrow screen wraps a cell; it never cuts one ("applicati…")
     for n, tx in enumerate(verified.txs, 1):
         result = "[green]valid[/green]" if tx.valid else f"[red]invalid[/red] {tx.code}"
-        label = f"{tx.command}\n[dim](context)[/dim]" if tx.context else tx.command
+        label = escape(what(verified, tx)) + ("\n[dim](context)[/dim]" if tx.context else "")
         table.add_row(str(n), local_time(tx.time_ms), label,
                       f"{tx.signer.org_id} / {tx.signer.role}\n{_common_name(tx.signer.cert_der)}",
                       acting_for(verified, tx), result, _proof(verified, tx))

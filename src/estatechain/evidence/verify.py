@@ -220,8 +220,11 @@ def _statement(  # noqa: PLR0913  (what the statement is checked against)
 
 
 def _check_subject(subject: dict[str, JSONValue], txs: list[CheckedTx]) -> None:
+    """§8 check 4: each subject transaction fits the subject the statement names."""
     where = "export.payload.subject"
     kind = subject["kind"]
+    if not txs:  # the exporter refuses to export nothing; a package of context alone proves nothing of its subject
+        raise fail("export.payload.tx_ids", "lists no subject transaction: a package holds at least one")
     if kind == "tx" and [c.tx.tx_id for c in txs] != [subject["tx_id"]]:
         raise fail(where, "the package's subject transaction is not the one the statement names")
     if kind == "application":

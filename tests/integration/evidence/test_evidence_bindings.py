@@ -14,14 +14,13 @@ from pathlib import Path
 
 import pytest
 from evidence_case import Case, file_application, imported_case
-from rich.console import Console
 
 from estatechain.contract import execute
 from estatechain.contract.rule import Rule
 from estatechain.contract.versions import rules_at
 from estatechain.evidence.facts import Verified
 from estatechain.evidence.package import EvidenceInvalid
-from estatechain.evidence.report import render
+from estatechain.evidence.report import render, report_console
 from estatechain.evidence.verify import verify_package
 from estatechain.testing.register import OFFICER, dev_auth_ref
 
@@ -31,7 +30,7 @@ PERSON2 = "gz-identity/person2"
 def report_lines(verified: Verified, command: str) -> list[str]:
     """The report's table rows for ``command`` (each row's first line), in package order."""
     out = io.StringIO()
-    render(verified, Console(file=out, width=320, color_system=None))
+    render(verified, report_console(out))
     return [line for line in out.getvalue().splitlines() if f" {command} " in line]
 
 

@@ -18,7 +18,6 @@ from typing import Any
 import orjson
 import pytest
 from evidence_case import NODE_ORG, Case, registration_case
-from rich.console import Console
 
 from estatechain import canonical
 from estatechain.canonical import JSONValue
@@ -27,7 +26,7 @@ from estatechain.errors import Conflict
 from estatechain.evidence.attestations import AttestationStore, NodeKey, attest_block
 from estatechain.evidence.export import export_package
 from estatechain.evidence.package import EvidenceInvalid
-from estatechain.evidence.report import render
+from estatechain.evidence.report import render, report_console
 from estatechain.evidence.verify import verify_package
 from estatechain.identity.devca import issue_identity
 from estatechain.ledger.attestation import sign_attestation
@@ -50,7 +49,7 @@ def exported(tmp_path_factory: pytest.TempPathFactory) -> Exported:
 
 def report_text(package: bytes) -> str:
     out = io.StringIO()
-    render(verify_package(package), Console(file=out, width=200, color_system=None))
+    render(verify_package(package), report_console(out))
     return out.getvalue()
 
 

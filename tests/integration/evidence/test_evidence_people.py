@@ -11,10 +11,9 @@ import io
 from pathlib import Path
 
 from evidence_case import MINUTE_MS, SEED, UNITS, Case
-from rich.console import Console
 
 from estatechain.canonical import JSONValue
-from estatechain.evidence.report import render
+from estatechain.evidence.report import render, report_console
 from estatechain.evidence.verify import verify_package
 from estatechain.testing.builders import material_ref as material
 from estatechain.testing.harness import LedgerHarness
@@ -65,7 +64,7 @@ def test_a_refused_filing_that_pairs_the_owner_with_another_persons_record_does_
     assert slip.tx_id in {t.tx_id for t in verified.txs}  # the slip is part of the record
     assert verified.party_refs[owner.party_id] == owner.record_ref
     out = io.StringIO()
-    render(verified, Console(file=out, width=300, color_system=None))
+    render(verified, report_console(out))
     owner_name, other_name = (str(verified.openings[ref]["name"]) for ref in (owner.record_ref, other.record_ref))
     confirmation = next(line for line in out.getvalue().splitlines() if "application.confirm" in line)
     assert owner_name in confirmation

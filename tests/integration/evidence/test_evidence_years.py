@@ -11,9 +11,8 @@ import io
 from pathlib import Path
 
 from evidence_case import DAY_MS, Case, file_application, imported_case, revoke
-from rich.console import Console
 
-from estatechain.evidence.report import render
+from estatechain.evidence.report import render, report_console
 from estatechain.evidence.verify import verify_package
 from estatechain.identity.devca import issue_identity
 
@@ -61,7 +60,7 @@ def test_a_2026_application_exported_in_2030_verifies_with_the_signer_revoked_si
     assert verified.head_time_ms - filing.time_ms > 3 * YEAR_MS
     assert verified.head_time_ms == head_ms
     out = io.StringIO()
-    render(verified, Console(file=out, width=220, color_system=None))
+    render(verified, report_console(out))
     note = f"certificate revoked later, at height {revocation.height}; judged at height {filing.height}"
     assert note in out.getvalue()
 
