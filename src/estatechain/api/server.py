@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import signal
 import threading
 from collections.abc import Callable, Iterator
@@ -25,7 +26,11 @@ from collections.abc import Callable, Iterator
 import uvicorn
 
 from estatechain.api.app import create_app
+from estatechain.api.routes import certificates
 from estatechain.node.service import NodeService
+from estatechain.web.pages import listening_base_url
+
+_log = logging.getLogger(__name__)
 
 
 class _Server(uvicorn.Server):
@@ -73,16 +78,47 @@ class NodeServer:
                 loop.add_signal_handler(sig, self.stop)
         self.service.start()
         watcher = asyncio.create_task(self._announce(on_started)) if on_started else None
+        printing = asyncio.create_task(self._print_certificates())
         try:
             await self._server.serve()
         finally:
             if watcher is not None:
                 watcher.cancel()
+            await self._stop_printing(printing)
             await self.service.stop()
             self._app.state.authenticator.close()  # the replay cache's file, kept for the next start
             if threading.current_thread() is threading.main_thread():
                 for sig in (signal.SIGINT, signal.SIGTERM):
                     loop.remove_signal_handler(sig)
+
+    async def _print_certificates(self) -> None:
+        """Once listening, a registry node renders each certificate's PDF as its issue commits.
+
+        The QR code names the address the node is reached at (``Settings.public_url``, else the
+        listening socket's); a node bound to every interface without ``public_url`` cannot name it
+        before a request comes, so its PDFs are rendered at their first download instead, and only
+        while in force (``certificates/printing.py``).
+        """
+        while not self._server.started:
+            if self._server.should_exit:
+                return
+            await asyncio.sleep(0.01)
+        settings = self.service.settings
+        base_url = listening_base_url(settings.public_url, settings.host, self.port)
+        task = None if base_url is None else certificates.printer(self._app, self.service, base_url)
+        if task is None:
+            org = next((o for o in self.service.genesis.orgs if o.id == self.service.keys.org_id), None)
+            if base_url is None and org is not None and org.type == "registry":
+                _log.warning("certificate PDFs are rendered at their first download only: set public_url, the "
+                             "address certificate QR codes name, so that they are signed as they are issued")
+            return
+        await task
+
+    @staticmethod
+    async def _stop_printing(task: asyncio.Task[None]) -> None:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
 
     async def _announce(self, on_started: Callable[[NodeServer], None]) -> None:
         while not self._server.started:

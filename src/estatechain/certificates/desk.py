@@ -7,17 +7,18 @@ prepare an application's certificate; the desk builds the record from the regist
 opens the parties' sealed records for the names, signs the record with the held issuer key and
 keeps the signed copy in ``<node>/certificates/<sha256>.json``. The *issue transaction* is still
 signed by the issuer who asked, with their own key, and submitted by them: the node never signs a
-transaction for a caller. Once it committed, the desk adds the ledger evidence to the copy and
-renders the signed PDF on request (``<sha256>.<address tag>.pdf``, kept per QR address).
+transaction for a caller. Once it committed, the desk adds the ledger evidence to the copy, and the
+signed PDF is rendered once and kept (``<sha256>.issued.pdf``; ``printing.py`` says when).
 
 The kept copies name the parties in clear, so they are kept sealed to the registry org's own
-sealing key (``certificates/archive.py``: ``<sha256>.json.sealed``, ``<sha256>.<tag>.pdf.sealed``) and
+sealing key (``certificates/archive.py``: ``<sha256>.json.sealed``, ``<sha256>.issued.pdf.sealed``) and
 opened only to serve or render them; a registry node without its sealing key prepares no
 certificates rather than keep names in clear on its disk.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -68,6 +69,8 @@ class CertificateDesk:
         self.archive = archive
         self._names = names
         self._page_names: PartyNames | None = None
+        self.pdf_lock = asyncio.Lock()
+        """Held while a PDF is rendered and kept (``printing.issued_pdf``): one signed file per record."""
 
     @classmethod
     def from_dev(cls, store: LedgerStore, *, consortium_dir: Path, ledger_dir: Path, org_id: str) -> CertificateDesk:
@@ -198,28 +201,49 @@ class CertificateDesk:
             raise IntegrityFault(f"{ARCHIVE_DIR}/{sha256}.json", f"the kept copy is not JSON: {exc}") from None
         return document
 
-    def cached_pdf(self, sha256: str, base_url: str) -> bytes | None:
-        """The rendered PDF of this record whose QR code names ``base_url``, if made before (sealed archive)."""
-        return self.archive.read(_pdf_name(sha256, base_url)) if _is_sha256(sha256) else None
+    def kept_pdf(self, sha256: str, base_url: str) -> bytes | None:
+        """The signed PDF kept for this record (``<sha256>.issued.pdf``), if one was made.
 
-    def keep_pdf(self, sha256: str, base_url: str, pdf: bytes) -> None:
-        """Keep a rendered PDF, sealed, so every copy handed out for this address is the same file.
+        An archive of an earlier version kept a PDF per QR address (``<sha256>.<tag>.pdf``, rendered
+        at a first download for that address); the one made for ``base_url`` is adopted as the
+        record's PDF, since it was handed out already, rather than signed again.
+        """
+        if not _is_sha256(sha256):
+            return None
+        kept = self.archive.read(_pdf_name(sha256))
+        if kept is None and (kept := self.archive.read(_legacy_pdf_name(sha256, base_url))) is not None:
+            self.archive.write(_pdf_name(sha256), kept)
+        return kept
 
-        Kept per QR address: a PDF rendered before the node's public address was set (or changed)
-        names the old one in its QR code, so it is rendered again for the new address rather than
-        handed out for ever.
+    def keep_pdf(self, sha256: str, pdf: bytes) -> None:
+        """Keep the record's signed PDF, sealed: every copy handed out from now on is this file.
+
+        One PDF per record, whatever address later requests come in on: its QR code names the
+        address the node had when it was issued (``Settings.public_url``), like anything printed.
 
         Raises:
             InputError: ``sha256`` is not a record hash.
+            Conflict: a PDF is kept for this record already (it is never replaced).
 
         """
         if not _is_sha256(sha256):
             raise InputError(f"{sha256!r}: expected the record's SHA-256 in lower-case hex")
-        self.archive.write(_pdf_name(sha256, base_url), pdf)
+        if self.archive.read(_pdf_name(sha256)) is not None:
+            raise Conflict(f"certificate {sha256}: a signed PDF is kept already; it is never replaced")
+        self.archive.write(_pdf_name(sha256), pdf)
 
 
-def _pdf_name(sha256: str, base_url: str) -> str:
-    """``<sha256>.<16 hex of the QR address's SHA-256>.pdf``: one kept PDF per record and address."""
+def _pdf_name(sha256: str) -> str:
+    """``<sha256>.issued.pdf``: the record's one PDF, signed when it was issued.
+
+    Not ``<sha256>.pdf``: a version before PDFs were kept per address used that name, with a QR code
+    that may name a crafted ``Host``; such a copy is never handed out.
+    """
+    return f"{sha256}.issued.pdf"
+
+
+def _legacy_pdf_name(sha256: str, base_url: str) -> str:
+    """``<sha256>.<16 hex of the QR address's SHA-256>.pdf``: how earlier versions kept one PDF per address."""
     return f"{sha256}.{hashlib.sha256(base_url.encode()).hexdigest()[:16]}.pdf"
 
 

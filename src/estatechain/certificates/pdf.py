@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime, timedelta, timezone
 from functools import cache
 from pathlib import Path
 from typing import Final
@@ -30,7 +31,7 @@ from pyhanko.sign import fields, signers
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
 from estatechain.canonical import JSONValue
-from estatechain.certificates.record import chinese_date
+from estatechain.certificates.record import chinese_date, lines_of, registry_name
 from estatechain.errors import InputError
 from estatechain.identity.devca import DocumentSigner
 
@@ -41,6 +42,9 @@ SIGNATURE_FIELD: Final = "RegistrySeal"
 A4: Final = (595.28, 841.89)
 _LEFT, _RIGHT, _LABEL = 50.0, 545.0, 118.0
 _SIZE, _LEADING = 11.0, 16.0
+_TITLE: Final = "不动产登记证明"
+_QR_CAPTION: Final = "扫码核验证明状态与内容"
+_CST: Final = timezone(timedelta(hours=8), "CST")
 
 
 @cache
@@ -113,26 +117,53 @@ def _names(parties: JSONValue) -> str:
 
 
 def _rows(record: Mapping[str, JSONValue]) -> list[tuple[str, list[str]]]:
-    other = record.get("other")
-    notes = record.get("notes")
     return [
         ("证明权利或事项", [str(record.get("right_or_matter", ""))]),
         ("权利人（申请人）", [_names(record.get("right_holders"))]),
         ("义务人", [_names(record.get("obligors"))]),
         ("坐落", [str(record.get("location", ""))]),
         ("不动产单元号", [str(record.get("unit_number", ""))]),
-        ("其他", [str(line) for line in other] if isinstance(other, list) else []),
-        ("附记", [str(line) for line in notes] if isinstance(notes, list) else []),
+        ("其他", lines_of(record.get("other"))),
+        ("附记", lines_of(record.get("notes"))),
     ]
 
 
-def render(record: Mapping[str, JSONValue], *, qr_content: str, attachment: bytes, font: bytes) -> bytes:
-    """The unsigned PDF of ``record`` with ``qr_content`` in its QR code and ``attachment`` attached."""
+def issued_line(time_ms: int) -> str:
+    """The issuing block's time as the page prints it: ``发证时间：2026年01月04日 10:23:45（北京时间）``.
+
+    The recording date (登簿) is the record's; the issue is the block that put the record's hash on
+    the ledger, and a reader of the page should see that moment without opening the attachment.
+    """
+    moment = datetime.fromtimestamp(time_ms / 1000, tz=UTC).astimezone(_CST)
+    return f"发证时间：{moment:%Y年%m月%d日 %H:%M:%S}（北京时间）"
+
+
+def page_texts(record: Mapping[str, JSONValue], issued_ms: int | None) -> tuple[str, ...]:
+    """Every text the page of ``record`` draws, whole (a value wrapped over lines is one text here).
+
+    A text run on a certificate's page must be a piece of one of these (``pdf_check.check_page``);
+    ``issued_ms`` None: a page rendered before the issue time was printed (it has no such line).
+    """
+    texts = [_TITLE, str(record.get("number", "")), f"登记机构（章）：{registry_name(record)}",
+             chinese_date(str(record.get("date", "0000-00-00"))), _QR_CAPTION,
+             f"电子证照标识：{record.get('elicence_id', '')}"]
+    for label, values in _rows(record):
+        texts += [label, *values]
+    if issued_ms is not None:
+        texts.append(issued_line(issued_ms))
+    return tuple(texts)
+
+
+def render(record: Mapping[str, JSONValue], *, qr_content: str, attachment: bytes, font: bytes,
+           issued_ms: int | None = None) -> bytes:
+    """The unsigned PDF of ``record`` with ``qr_content`` in its QR code and ``attachment`` attached.
+
+    ``issued_ms``: the issuing block's time, printed under the date (``issued_line``).
+    """
     writer = PdfFileWriter()  # type: ignore[no-untyped-call]
     page = _Page(writer, font)
     width, height = A4
-    title = "不动产登记证明"
-    page.text((width - page.width(title, 26)) / 2, height - 80, title, 26)
+    page.text((width - page.width(_TITLE, 26)) / 2, height - 80, _TITLE, 26)
     number = str(record.get("number", ""))
     page.text(_RIGHT - page.width(number, 12), height - 112, number, 12)
     page.ops.append(b"0.8 w")
@@ -147,13 +178,13 @@ def render(record: Mapping[str, JSONValue], *, qr_content: str, attachment: byte
         page.line(_LEFT, y, _RIGHT, y)
     page.ops.append(b"%.2f %.2f %.2f %.2f re S %.2f %.2f m %.2f %.2f l S" % (
         _LEFT, y, _RIGHT - _LEFT, top - y, _LEFT + _LABEL, y, _LEFT + _LABEL, top))
-    registry = record.get("registry")
-    registry_name = str(registry.get("name", "")) if isinstance(registry, dict) else ""
-    page.text(_RIGHT - 250, 170, f"登记机构（章）：{registry_name}")
+    page.text(_RIGHT - 250, 170, f"登记机构（章）：{registry_name(record)}")
     page.text(_RIGHT - 250, 150, chinese_date(str(record.get("date", "0000-00-00"))))
+    if issued_ms is not None:
+        page.text(_RIGHT - 250, 132, issued_line(issued_ms), 10)
     page.ops.append(b"q 0.8 0 0 RG 2 w %.2f 120 m %.2f 120 l S Q" % (_RIGHT - 250, _RIGHT))
     page.qr(qr_content, _LEFT, 58, 140)
-    page.text(_LEFT + 6, 50, "扫码核验证明状态与内容", 9)
+    page.text(_LEFT + 6, 50, _QR_CAPTION, 9)
     page.text(_LEFT, 30, f"电子证照标识：{record.get('elicence_id', '')}", 8)
     content = generic.StreamObject(stream_data=b"\n".join(page.ops))
     fonts = generic.DictionaryObject({generic.NameObject("/F1"): page.font.as_resource()})  # type: ignore[no-untyped-call]
@@ -207,8 +238,12 @@ def certificate_pdf(document: Mapping[str, JSONValue], *, signer: DocumentSigner
     from estatechain.certificates.qr import QrContent  # noqa: PLC0415
 
     record = document["record"]
-    if not isinstance(record, dict) or document.get("ledger") is None:
+    ledger = document.get("ledger")
+    header = ledger.get("header") if isinstance(ledger, dict) else None
+    time_ms = header.get("time_ms") if isinstance(header, dict) else None
+    if not isinstance(record, dict) or not isinstance(time_ms, int):
         raise InputError("certificate: only an issued certificate file (with ledger evidence) is rendered")
     qr = QrContent(base_url=base_url, number=str(record["number"]), sha256=str(document["document_sha256"]))
-    unsigned = render(record, qr_content=qr.text(), attachment=to_bytes(document), font=cjk_font(font_path))
+    unsigned = render(record, qr_content=qr.text(), attachment=to_bytes(document), font=cjk_font(font_path),
+                      issued_ms=time_ms)
     return sign(unsigned, signer, ca_der=ca_der, reason=f"不动产登记证明 {record['number']}")

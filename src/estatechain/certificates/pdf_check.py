@@ -1,12 +1,22 @@
-"""The PDF half of verification: the PAdES signature, its chain to a registry CA, the attached file.
+"""The PDF half of verification: the PAdES signature, its chain to a registry CA, the attached file, the page.
 
 Kept apart from ``verify.py`` because pyhanko is slow to import and the JSON path needs none of it.
+
+The signature vouches for the file, and the attached record is verified on its own; neither says
+that the *page* a reader looks at shows that record. Whoever holds the registry's PDF-signing key
+could draw another obligor or amount and attach the genuine record, so ``check_page`` reads the
+page's text and requires every value the record displays on it, and no text the record does not
+account for. Why text and not a byte comparison with a fresh rendering: the content stream holds
+the glyph ids of the Noto CJK build of the node that rendered it, and the QR code the address the
+node had then (not in the record); a verifier years later, on another font build, would fail a
+genuine certificate. The text is what ``pdftotext`` shows an outsider too.
 """
 
 from __future__ import annotations
 
 import io
 import logging
+from collections.abc import Mapping
 from typing import Final
 
 from cryptography.x509.oid import NameOID
@@ -16,13 +26,17 @@ from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko.sign.validation.status import SignatureCoverageLevel
 from pyhanko_certvalidator import ValidationContext
 
+from estatechain.canonical import JSONValue
 from estatechain.certificates.check_codes import CheckCode
-from estatechain.certificates.pdf import ATTACHMENT, attachments
+from estatechain.certificates.page_text import PageUnfit, read_page_text
+from estatechain.certificates.pdf import ATTACHMENT, attachments, page_texts
+from estatechain.certificates.record import displayed_fields
 from estatechain.certificates.verify import REGISTRY_TYPE, CheckFailed
 from estatechain.crypto import x509
 from estatechain.identity.genesis import Genesis
 
 CHECK: Final = "pdf signature"
+PAGE_CHECK: Final = "pdf page"
 
 
 def check_pdf(data: bytes, genesis: Genesis) -> tuple[str, bytes]:
@@ -58,3 +72,32 @@ def check_pdf(data: bytes, genesis: Genesis) -> tuple[str, bytes]:
     if ATTACHMENT not in files:
         raise CheckFailed(CHECK, CheckCode.PDF_NO_ATTACHMENT, attachment=ATTACHMENT)
     return orgs[0], files[ATTACHMENT]
+
+
+def check_page(data: bytes, record: Mapping[str, JSONValue], issued_ms: int) -> int:
+    """How many of ``record``'s displayed values the page of ``data`` shows (all of them, or it raises).
+
+    Every value ``record.displayed_fields`` lists must be in the page's text (a value wrapped over lines
+    reads as one, since lines are drawn in order), and every text the page draws must be a piece of
+    one the record's page draws (``pdf.page_texts``, the issue time from the issuing block's
+    ``issued_ms``): an added line such as a second obligor or another amount fails as well.
+
+    Raises:
+        CheckFailed: the page is unfit to read (``PageUnfit``), lacks a value (naming the first
+            field), or shows text the record does not account for.
+
+    """
+    try:
+        page = read_page_text(data)
+    except PageUnfit as exc:
+        raise CheckFailed(PAGE_CHECK, CheckCode.PDF_PAGE_UNFIT, what=exc) from None
+    shown = "".join(page.runs)
+    fields = displayed_fields(record)
+    for field, value in fields:
+        if value not in shown:
+            raise CheckFailed(PAGE_CHECK, CheckCode.PDF_PAGE_FIELD_MISSING, field=field, value=value)
+    expected = page_texts(record, issued_ms)
+    for text in (*page.runs, *page.actual_texts):
+        if not any(text in whole for whole in expected):
+            raise CheckFailed(PAGE_CHECK, CheckCode.PDF_PAGE_EXTRA_TEXT, text=text)
+    return len(fields)

@@ -101,6 +101,41 @@ def chinese_date(iso: str) -> str:
     return f"{year}年{month}月{day}日"
 
 
+def displayed_fields(record: Mapping[str, JSONValue]) -> list[tuple[str, str]]:
+    """Every value of ``record`` the page shows, as (field, text exactly as printed), in page order.
+
+    What ``pdf_check.check_page`` requires to be on a certificate's page, and what the command line
+    prints for a reader to hold against it: the number, each box's value (each party's name on its
+    own, each 其他 and 附记 line, amounts and terms as the record's lines print them), the registry's
+    name, the recording date and the e-licence identifier.
+    """
+    fields: list[tuple[str, str]] = [("number", str(record.get("number", ""))),
+                                     ("right_or_matter", str(record.get("right_or_matter", "")))]
+    for box in ("right_holders", "obligors"):
+        parties = record.get(box)
+        for index, party in enumerate(parties if isinstance(parties, list) else []):
+            if isinstance(party, dict):
+                fields.append((f"{box}[{index}].name", str(party.get("name", ""))))
+    fields += [("location", str(record.get("location", ""))), ("unit_number", str(record.get("unit_number", "")))]
+    fields += [(f"other[{i}]", line) for i, line in enumerate(lines_of(record.get("other")))]
+    fields += [(f"notes[{i}]", line) for i, line in enumerate(lines_of(record.get("notes")))]
+    fields += [("registry.name", registry_name(record)),
+               ("date", chinese_date(str(record.get("date", "0000-00-00")))),
+               ("elicence_id", str(record.get("elicence_id", "")))]
+    return [(name, text) for name, text in fields if text]
+
+
+def registry_name(record: Mapping[str, JSONValue]) -> str:
+    """The registry's name on the seal line (登记机构（章）)."""
+    registry = record.get("registry")
+    return str(registry.get("name", "")) if isinstance(registry, dict) else ""
+
+
+def lines_of(value: JSONValue) -> list[str]:
+    """The lines of a 其他 or 附记 box (empty when the record holds none)."""
+    return [str(line) for line in value] if isinstance(value, list) else []
+
+
 def issued_here(certificate_number: str | None) -> bool:
     """Whether the certificate a recording assigned is one this desk issues: a 不动产登记证明.
 

@@ -15,7 +15,11 @@ Checks, in order; the first that fails ends the verification and is named in the
 8. ``ledger inclusion``: the tx-log leaf recomputed from the envelope (committed valid) is in the tree
    of the attached block header by its RFC 9162 audit path.
 9. ``attestation``: a registry ``node`` certificate of genesis signed that header's hash and state root.
-10. ``status``: VALID as of the issuing block offline; with a node, the ledger's current status and
+10. ``pdf page`` (PDF only): the page's text shows every value the record displays (number, unit,
+    right or matter, names, 其他 lines with amounts and terms, 附记, registry, dates, e-licence id)
+    and no text the record does not account for (``pdf_check.check_page``): the signature proves who
+    made the file, not that its page shows the signed record.
+11. ``status``: VALID as of the issuing block offline; with a node, the ledger's current status and
     document hash (a cancelled, superseded or corrected certificate fails here, saying which).
 
 Each step reports what it found as a code (``check_codes.CheckCode``) and its values, not as a sentence:
@@ -122,13 +126,20 @@ def verify_bytes(data: bytes, genesis: Genesis, *, lookup: StatusLookup | None =
     checks: list[Check] = []
     record: Mapping[str, JSONValue] | None = None
     try:
-        if kind == "pdf":
+        pdf = data if kind == "pdf" else None
+        if pdf is not None:
             from estatechain.certificates.pdf_check import check_pdf  # noqa: PLC0415  (pyhanko loads slowly)
 
-            org, data = check_pdf(data, genesis)
+            org, data = check_pdf(pdf, genesis)
             checks.append(Check(name="pdf signature", ok=True, code=CheckCode.PDF_SIGNED, params={"org": org}))
         document = _document(data)
         record, header, attested_by = _steps(document, genesis, checks)
+        if pdf is not None:
+            from estatechain.certificates.pdf_check import PAGE_CHECK, check_page  # noqa: PLC0415
+
+            count = check_page(pdf, record, header.time_ms)
+            checks.append(Check(name=PAGE_CHECK, ok=True, code=CheckCode.PDF_PAGE_SHOWS_RECORD,
+                                params={"count": str(count)}))
         status = _status(record, document, lookup, checks)
     except CheckFailed as failed:
         checks.append(Check(name=failed.check, ok=False, code=failed.code, params=failed.params))

@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from estatechain.canonical import JSONValue
+from estatechain.certificates.record import displayed_fields
 from estatechain.certificates.verify import Report, StatusLookup, verify_bytes
 from estatechain.errors import EstatechainError, InputError, Unavailable
 from estatechain.evidence.report import local_time
@@ -56,11 +57,11 @@ def _print(path: Path, report: Report) -> None:
     console.print(table)
     record = report.record
     if record is not None:
-        console.print(f"证明号 number: {record['number']}")
-        console.print(f"证明权利或事项: {record['right_or_matter']}    不动产单元号: {record['unit_number']}")
-        registry = record["registry"]
-        name = registry.get("name") if isinstance(registry, dict) else registry
-        console.print(f"登记机构 registry: {name}    日期 date: {record['date']}")
+        # Every value the page shows, as the signed record holds it: a reader holds the page (or
+        # ``pdftotext``'s output) against these lines, not against the page's own word.
+        console.print("The signed record (what the certificate's page must show):")
+        for field, value in displayed_fields(record):
+            console.print(f"  {field}: {value}", markup=False, highlight=False)
         console.print(f"status: {report.status}")
 
 

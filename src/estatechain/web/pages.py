@@ -96,6 +96,19 @@ def redirect(path: str, session: Session | None, *, query: Mapping[str, str] | N
     return secure(RedirectResponse(target, status_code=303), session)
 
 
+def listening_base_url(public_url: str | None, host: str, port: int) -> str | None:
+    """What ``own_base_url`` answers for a request to the socket ``host``:``port``, known without one.
+
+    None for a wildcard bind (``0.0.0.0``, ``::``) without ``public_url``: the address a caller reaches
+    is then known only from its request, so nothing is printed with an address before one comes.
+    """
+    if public_url:
+        return public_url if public_url.endswith("/") else public_url + "/"
+    if host in {"", "0.0.0.0", "::"}:  # noqa: S104  (compared, not bound)
+        return None
+    return f"http://{f'[{host}]' if ':' in host else host}:{port}/"
+
+
 def own_base_url(request: Request, public_url: str | None = None) -> str:
     """The node's public address if configured (``Settings.public_url``), else its listening socket's.
 

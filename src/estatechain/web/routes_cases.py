@@ -11,7 +11,6 @@ back on its own form, with what was typed and the problem.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Final
@@ -20,10 +19,13 @@ from fastapi import APIRouter, Request, Response
 
 from estatechain.canonical import JSONValue
 from estatechain.certificates.desk import CertificateDesk
-from estatechain.certificates.pdf import certificate_pdf
+from estatechain.certificates.printing import STATUS_HEADER, NotInForce, issued_pdf, status_of
 from estatechain.certificates.record import issued_certificate
+from estatechain.contract.certificates import load
+from estatechain.contract.records import Application
 from estatechain.contract.rules.registration import MISSING_TEXT_MAX, REFUSAL_TEXT_MAX
 from estatechain.contract.rules.transfer_mortgage import mortgage_certificate
+from estatechain.contract.view import StateView
 from estatechain.contract.working_days import WorkingDays
 from estatechain.errors import Conflict, EstatechainError, NotFound
 from estatechain.node.service import NodeService
@@ -195,7 +197,7 @@ def _case_response(  # noqa: PLR0913  (keywords only: what a refused decision br
                       blocked=blocked, done=done, form=form, names=names, missing_names=MISSING_ITEM_NAMES,
                       missing_items=missing_items(item.application), reasons=REFUSAL_REASONS, desk=desk,
                       viewable=viewable, mortgage_certificate=mortgage_certificate(store, item.application),
-                      downloadable=issued_certificate(store, item.application) is not None,
+                      certificate_status=_certificate_status(store, item.application),
                       clock=review.clock(item.application, item.state, now, WorkingDays(store),
                                          history.holds(store, item.application)),
                       reason_steps=REASON_STEPS, detail_labels=DETAIL_LABELS,
@@ -356,16 +358,22 @@ async def certificate_file(application_id: str, request: Request, session: Membe
         raise not_found()
     desk = certificate_desk(request, parts.service)
     document = desk.issued(number)
-    sha256 = str(document["document_sha256"])
-    base_url = own_base_url(request, parts.service.settings.public_url)
-    pdf = desk.cached_pdf(sha256, base_url)
-    if pdf is None:
-        pdf = await asyncio.to_thread(certificate_pdf, document, signer=desk.keys.docsign, ca_der=desk.keys.ca_der,
-                                      base_url=base_url)
-        desk.keep_pdf(sha256, base_url, pdf)
+    try:
+        pdf = await issued_pdf(desk, document, own_base_url(request, parts.service.settings.public_url))
+    except NotInForce:
+        raise PortalProblem(409, N_("This certificate is no longer in force, and no PDF of it was kept from when "
+                                    "it was: none is signed after the fact. The registry holds its certificate "
+                                    "file.")) from None
     return Response(pdf, media_type="application/pdf", headers={
         "Content-Disposition": f'attachment; filename="certificate-{application_id[:12]}.pdf"',
-        "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"})
+        "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff", STATUS_HEADER: status_of(desk, number)})
+
+
+def _certificate_status(store: StateView, application: Application) -> str | None:
+    """The status on the ledger now of the case's issued certificate (shown beside its download), else None."""
+    number = issued_certificate(store, application)
+    found = None if number is None else load(store, number)
+    return None if found is None else found.status.value
 
 
 def _material(request: Request, parts: Portal, account: Account, application_id: str,

@@ -80,6 +80,9 @@ def test_a_mortgage_goes_from_the_clerks_form_to_a_certificate_anyone_can_check(
     both_languages(issuer, "case-certified")
 
     clerk.page.goto(f"{node.portal}/cases/{case_id}")
+    status = clerk.page.inner_text("[data-testid=certificate-status]")
+    assert "账本上的当前状态" in status
+    assert "有效" in status  # the download link says the status beside it
     with clerk.page.expect_download() as download:
         clerk.page.click("a[href$='certificate.pdf']")
     pdf = download.value.path().read_bytes()

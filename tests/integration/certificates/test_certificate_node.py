@@ -166,8 +166,9 @@ def test_public_lookups_are_rate_limited(node: Node, issued: dict[str, Any]) -> 
 def test_a_pdf_kept_for_another_qr_address_is_not_handed_out(
     node: Node, issued: dict[str, Any], tmp_path: Path,
 ) -> None:
-    """A PDF is kept per QR address: one made for another address (a crafted Host before the fix, or before the
-    node's public address was set) is rendered again for this one rather than served for ever."""
+    """Copies an earlier version kept for another QR address (a crafted Host before the fix: ``<sha256>.pdf``; or
+    another address: ``<sha256>.<tag>.pdf``) are never handed out: the PDF signed at issue for the node's own
+    address is."""
     number, sha256 = quote(issued["record"]["number"]), issued["document_sha256"]
     ledger_dir = node.consortium / "nodes" / "gz-registry"
     key = load_sealing_key(node.consortium, "gz-registry")

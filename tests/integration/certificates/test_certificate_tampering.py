@@ -2,14 +2,19 @@
 
 The JSON file: every field (recursively, every leaf of the record, the signature, the ledger evidence)
 is changed one at a time. The PDF: 500 bytes sampled across the signature's signed byte range are
-flipped one at a time, in process.
+flipped one at a time, in process; and a page drawn from another record (another obligor and amount,
+an added line) over the genuine certificate.json, signed with the registry's own PDF key, fails at
+the page, as ``estatechain certificate verify`` says.
 """
 
 from __future__ import annotations
 
 import copy
+import os
 import random  # noqa: TID251  (a seeded sample of byte offsets, not a nonce)
 import re
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,7 +25,7 @@ from certificate_case import Case, new_case
 
 from estatechain.canonical import JSONValue
 from estatechain.certificates.document import to_bytes
-from estatechain.certificates.pdf import certificate_pdf
+from estatechain.certificates.pdf import certificate_pdf, cjk_font, render, sign
 from estatechain.certificates.verify import verify_bytes
 
 SAMPLES = 500
@@ -149,3 +154,72 @@ def test_an_appended_update_is_refused(issued: tuple[Case, dict[str, JSONValue],
     assert failure is not None
     assert failure.name == "pdf signature"
     assert orjson.dumps(failure.detail)
+
+
+def drawn_from(case: Case, document: dict[str, JSONValue], shown: dict[str, Any]) -> bytes:
+    """A PDF whose page shows ``shown`` over the genuine file attached, signed with the registry's PDF key."""
+    ledger = document["ledger"]
+    assert isinstance(ledger, dict)
+    header = ledger["header"]
+    assert isinstance(header, dict)
+    assert isinstance(header["time_ms"], int)
+    unsigned = render(shown, qr_content="http://127.0.0.1:8700/", attachment=to_bytes(document), font=cjk_font(),
+                      issued_ms=header["time_ms"])
+    return sign(unsigned, case.desk.keys.docsign, ca_der=case.desk.keys.ca_der, reason="forged")
+
+
+def test_the_genuine_pdf_s_page_shows_every_value_of_its_record(
+    issued: tuple[Case, dict[str, JSONValue], bytes],
+) -> None:
+    case, _, pdf = issued
+    report = verify_bytes(pdf, case.genesis)
+    assert report.ok, report.failure
+    (page,) = [c for c in report.checks if c.name == "pdf page"]
+    assert page.detail.startswith("the page shows all ")
+
+
+def test_a_page_with_another_obligor_and_amount_over_the_genuine_record_fails_at_the_page(
+    issued: tuple[Case, dict[str, JSONValue], bytes], tmp_path: Path,
+) -> None:
+    case, document, _ = issued
+    record: dict[str, Any] = orjson.loads(orjson.dumps(document["record"]))
+    shown = copy.deepcopy(record)
+    shown["obligors"][0]["name"] = "王五"
+    shown["other"] = [line.replace("120万元", "12万元") for line in shown["other"]]
+    forged = drawn_from(case, document, shown)
+    report = verify_bytes(forged, case.genesis)
+    failure = report.failure
+    assert failure is not None
+    assert (failure.name, failure.code, failure.params["field"]) == (
+        "pdf page", "CERT_PDF_PAGE_FIELD_MISSING", "obligors[0].name")
+    assert failure.params["value"] == record["obligors"][0]["name"]
+    assert "页面未显示记录中的 obligors[0].name" in failure.text("zh-CN")
+    assert next(c.name for c in report.checks if c.ok) == "pdf signature"  # the signature itself is the registry's
+
+    shown = copy.deepcopy(record)
+    shown["other"] = [line.replace("120万元", "12万元") for line in shown["other"]]
+    failure = verify_bytes(drawn_from(case, document, shown), case.genesis).failure
+    assert failure is not None
+    assert (failure.code, failure.params["value"]) == ("CERT_PDF_PAGE_FIELD_MISSING", "被担保主债权数额：120万元")
+
+    (tmp_path / "forged.pdf").write_bytes(forged)
+    result = subprocess.run(
+        [sys.executable, "-c", "from estatechain.cli.main import main; main()", "certificate", "verify",
+         str(tmp_path / "forged.pdf"), "--genesis", str(case.harness.consortium.directory / "genesis.json")],
+        capture_output=True, text=True, check=False, timeout=120, env={**os.environ, "COLUMNS": "200"})
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "FAILED at pdf page: the page does not show the record's obligors[0].name" in result.stderr
+    assert "VERIFIED" not in result.stdout
+    assert "AUTHENTIC" not in result.stdout
+
+
+def test_a_page_with_a_line_the_record_does_not_hold_fails_at_the_page(
+    issued: tuple[Case, dict[str, JSONValue], bytes],
+) -> None:
+    case, document, _ = issued
+    shown: dict[str, Any] = orjson.loads(orjson.dumps(document["record"]))
+    shown["notes"] = [*shown["notes"], "抵押权人已同意抵押人转让抵押财产"]
+    failure = verify_bytes(drawn_from(case, document, shown), case.genesis).failure
+    assert failure is not None
+    assert (failure.name, failure.code) == ("pdf page", "CERT_PDF_PAGE_EXTRA_TEXT")
+    assert failure.params["text"] == "抵押权人已同意抵押人转让抵押财产"

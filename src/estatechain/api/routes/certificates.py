@@ -7,7 +7,9 @@
   has a second certificate, the new mortgage's; it is prepared the same way (the default once the
   case's own needs none, or named by ``certificate_number``) and its payload names it.
 - ``GET /v1/certificates/{number}`` and ``…/pdf``: the issued copy with ledger evidence, and its signed
-  PDF, for the registry and the parties the certificate names (they carry personal names).
+  PDF, for the registry and the parties the certificate names (they carry personal names). The PDF
+  is the one signed when the certificate was issued (``certificates/printing.py``); both say the
+  certificate's status on the ledger now in ``X-Certificate-Status``.
 - ``GET /v1/certificates/verify?number=…[&sha256=…]`` (public, the QR code's URL): the number alone
   yields the status only; with the record hash it also yields the verified content, names masked.
 - ``POST /v1/certificates/verify`` (public): a certificate PDF or JSON file, verified offline-style
@@ -24,7 +26,7 @@ from pathlib import Path
 from typing import Annotated, Any, Final
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, FastAPI, Query, Request, Response
 from fastapi import Path as PathParam
 from fastapi.responses import RedirectResponse
 from pydantic import BaseModel, Field
@@ -37,7 +39,7 @@ from estatechain.api.schemas.workflow import IssueIn, PreparedOut
 from estatechain.canonical import JSONValue
 from estatechain.certificates.desk import ARCHIVE_DIR, CertificateDesk
 from estatechain.certificates.lookups import LOG_NAME, LookupGate
-from estatechain.certificates.pdf import certificate_pdf
+from estatechain.certificates.printing import STATUS_HEADER, NotInForce, follow, issued_pdf, status_of
 from estatechain.certificates.verify import verify_bytes
 from estatechain.contract.certificates import load
 from estatechain.contract.checks.parties import acts_for
@@ -73,16 +75,25 @@ class PreparedCertificateOut(BaseModel):
 
 def _desk(request: Request, service: NodeService) -> CertificateDesk:
     """The registry node's desk, built once from the node's keys (503 on a node that cannot issue)."""
-    cached: CertificateDesk | None = getattr(request.app.state, "certificate_desk", None)
-    if cached is not None:
-        return cached
     try:
-        desk = CertificateDesk.from_keys(service.store, keys=service.keys, ledger_dir=service.settings.ledger_dir)
+        return _desk_of(request.app, service)
     except EstatechainError:
         raise ApiError(503, "ISSUER_KEY_MISSING", "this node holds no registry issuer, document-signing and sealing "
                        "keys; ask the registry's node", {"org": service.keys.org_id}) from None
-    request.app.state.certificate_desk = desk
-    return desk
+
+
+def _desk_of(app: FastAPI, service: NodeService) -> CertificateDesk:
+    """The desk kept in ``app.state.certificate_desk`` (the portal's too), built on first use.
+
+    Raises:
+        InputError: the node is not a registry's or lacks its issuer, document-signing or sealing key.
+
+    """
+    cached: CertificateDesk | None = getattr(app.state, "certificate_desk", None)
+    if cached is None:
+        cached = CertificateDesk.from_keys(service.store, keys=service.keys, ledger_dir=service.settings.ledger_dir)
+        app.state.certificate_desk = cached
+    return cached
 
 
 def _gate(request: Request, service: NodeService) -> LookupGate:
@@ -226,26 +237,51 @@ async def verify_file(request: Request, service: Service) -> dict[str, Any]:
 
 
 @router.get("/v1/certificates/{number}", responses=errors(403, 404, 409, 503, *SIGNED))
-async def certificate_file(number: Number, request: Request, service: Service, caller: Caller) -> dict[str, Any]:
-    """The issued certificate file (signed record + ledger evidence), for the registry and the named parties."""
-    return dict(_issued(request, service, caller, number))
+async def certificate_file(number: Number, request: Request, response: Response, service: Service,
+                           caller: Caller) -> dict[str, Any]:
+    """The issued certificate file (signed record + ledger evidence), for the registry and the named parties.
+
+    The body is the certificate file exactly (``docs/certificates.md``: its keys are fixed, so a saved
+    copy verifies); its status on the ledger now is the ``X-Certificate-Status`` header.
+    """
+    document = _issued(request, service, caller, number)
+    response.headers[STATUS_HEADER] = status_of(_desk(request, service), number)
+    return dict(document)
 
 
-@router.get("/v1/certificates/{number}/pdf", response_class=Response,
-            responses={200: {"content": {"application/pdf": {}}}, **errors(403, 404, 409, 503, *SIGNED)})
+@router.get("/v1/certificates/{number}/pdf", response_class=Response, responses={
+    200: {"content": {"application/pdf": {}}, "headers": {STATUS_HEADER: {
+        "description": "The certificate's status on the ledger now (VALID, CANCELLED, CORRECTED, SUPERSEDED, "
+                       "CONVERTED, REVOKED); the PDF is the one signed when it was issued.",
+        "schema": {"type": "string"}}}},
+    **errors(403, 404, 409, 503, *SIGNED)})
 async def certificate_pdf_file(number: Number, request: Request, service: Service, caller: Caller) -> Response:
-    """The signed PDF of an issued certificate, for the registry and the named parties."""
+    """The signed PDF of an issued certificate, for the registry and the named parties.
+
+    Always the PDF signed when the certificate was issued (``certificates/printing.py``), also once it
+    is no longer in force, with its current status in ``X-Certificate-Status``; never one signed
+    later. A certificate with no kept PDF that is no longer in force is refused: 409 NOT_IN_FORCE.
+    """
     document = _issued(request, service, caller, number)
     desk = _desk(request, service)
-    sha256 = str(document["document_sha256"])
-    base_url = own_base_url(request, service.settings.public_url)
-    pdf = desk.cached_pdf(sha256, base_url)
-    if pdf is None:
-        keys = desk.keys
-        pdf = await asyncio.to_thread(certificate_pdf, document, signer=keys.docsign, ca_der=keys.ca_der,
-                                      base_url=base_url)
-        desk.keep_pdf(sha256, base_url, pdf)
-    return Response(content=pdf, media_type="application/pdf")
+    try:
+        pdf = await issued_pdf(desk, document, own_base_url(request, service.settings.public_url))
+    except NotInForce as exc:
+        raise ApiError(409, "NOT_IN_FORCE", str(exc), {"number": number, "status": exc.status}) from None
+    return Response(content=pdf, media_type="application/pdf", headers={STATUS_HEADER: status_of(desk, number)})
+
+
+def printer(app: FastAPI, service: NodeService, base_url: str) -> asyncio.Task[None] | None:
+    """The task that renders each certificate's PDF as its issue commits, on a registry node; else None.
+
+    Started by the server once it listens (``api/server.py``), with the address the QR codes name.
+    """
+    try:
+        desk = _desk_of(app, service)
+    except EstatechainError:
+        return None
+    return asyncio.get_running_loop().create_task(follow(desk, service.pipeline.subscribe(), base_url),
+                                                  name="certificate-printing")
 
 
 def _masked(record: JSONValue) -> dict[str, Any]:

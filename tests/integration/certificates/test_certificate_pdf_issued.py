@@ -1,0 +1,113 @@
+"""A certificate's PDF is signed once, when it is issued; after the mortgage's cancellation it is served unchanged
+and the download says CANCELLED. A certificate with no kept PDF is rendered at its first download only while
+it is VALID.
+
+A registry node serves the case's ledger (``certificate_case.serve``); the issuer prepares and submits the
+issue over HTTP, and the bank cancels the mortgage over HTTP, every step signed by whoever acts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+from certificate_case import Node, new_case, serve
+
+from estatechain.canonical import JSONValue
+from estatechain.certificates.archive import SealedArchive
+from estatechain.certificates.page_text import read_page_text
+from estatechain.certificates.parties import load_sealing_key
+from estatechain.certificates.printing import NotInForce, issued_pdf
+from estatechain.certificates.verify import verify_bytes
+from estatechain.identity.genesis import Genesis
+from estatechain.testing.builders import material_ref as material
+
+ICBC = "icbc-gz"
+
+
+def ok(node: Node, handle: str, command: str, body: Mapping[str, JSONValue]) -> str:
+    response = node.submit(handle, command, body)
+    assert response.status_code == 200, response.text
+    assert response.json()["result"] == "valid", response.text
+    return str(response.json()["tx_id"])
+
+
+def cancel_over_http(node: Node, bank_party: str, unit_number: str, number: str) -> None:
+    """The mortgagee files the cancellation (repaid), confirms it, and the registry records it."""
+    app = ok(node, f"{ICBC}/operator1", "application.file", {
+        "business_type": "mortgage.cancel", "unit_number": unit_number,
+        "applicants": [{"party_id": bank_party, "capacity": "mortgagee"}],
+        "materials": [material("APPLICATION_FORM"), material("PAYOFF_PROOF")],
+        "details": {"certificate_number": number, "reason": "REPAID"}})
+    ok(node, f"{ICBC}/approver1", "application.confirm",
+       {"application_id": app, "application_hash": app, "party_id": bank_party})
+    for handle, step in (("intake1", "accept"), ("reviewer1", "review"), ("recorder2", "record")):
+        ok(node, f"gz-registry/{handle}", f"application.{step}", {"application_id": app})
+
+
+def kept_copy(node: Node, sha256: str, timeout_s: float = 30.0) -> bytes:
+    """The PDF the node kept for the record, waited for (the node renders it as the issue commits)."""
+    key = load_sealing_key(node.consortium, "gz-registry")
+    assert key is not None
+    archive = SealedArchive(node.consortium / "nodes" / "gz-registry" / "certificates", chain_id=node.chain_id,
+                            org_id="gz-registry", key=key)
+    deadline = time.monotonic() + timeout_s
+    while (kept := archive.read(f"{sha256}.issued.pdf")) is None:
+        assert time.monotonic() < deadline, "no PDF was kept when the certificate was issued"
+        time.sleep(0.1)
+    return kept
+
+
+def test_after_the_cancellation_the_pdf_signed_at_issue_is_served_and_the_download_says_cancelled(
+    tmp_path: Path,
+) -> None:
+    case = new_case(tmp_path)
+    app = case.mortgage()
+    bank, unit = case.bank(ICBC), case.owner.unit_number
+    with serve(case, app) as node:
+        prepared = node.call("gz-registry/issuer1", "POST", "/v1/certificates", {"application_id": app})
+        assert prepared.status_code == 200, prepared.text
+        ok(node, "gz-registry/issuer1", "application.issue", prepared.json()["issue"]["payload"]["body"])
+        certificate = prepared.json()["certificate"]
+        number, sha256 = str(certificate["record"]["number"]), str(certificate["document_sha256"])
+        at_issue = kept_copy(node, sha256)  # nobody downloaded it: it was signed as the issue committed
+
+        cancel_over_http(node, bank, unit, number)
+
+        pdf = node.call(f"{ICBC}/operator1", "GET", f"/v1/certificates/{quote(number)}/pdf")
+        assert pdf.status_code == 200, pdf.text
+        assert pdf.headers["x-certificate-status"] == "CANCELLED"
+        assert pdf.content == at_issue  # the file issued, not one signed after the cancellation
+        assert node.call("gz-registry/reviewer1", "GET", f"/v1/certificates/{quote(number)}/pdf").content == at_issue
+        file = node.call(f"{ICBC}/operator1", "GET", f"/v1/certificates/{quote(number)}")
+        assert file.status_code == 200
+        assert file.headers["x-certificate-status"] == "CANCELLED"
+        genesis = Genesis.from_bytes((node.consortium / "genesis.json").read_bytes())
+        header = file.json()["ledger"]["header"]
+
+    report = verify_bytes(at_issue, genesis)
+    assert report.ok, report.failure  # offline: authentic as of its block, the page shows its record
+    assert report.block is not None
+    assert report.block.time_ms == header["time_ms"]
+    shown = "".join(read_page_text(at_issue).runs)
+    assert "发证时间：" in shown
+    assert "（北京时间）" in shown
+
+
+def test_without_a_kept_pdf_one_is_rendered_once_while_valid_and_refused_once_cancelled(tmp_path: Path) -> None:
+    """What a ledger and archive from before PDFs were kept at issue do: the first download decides."""
+    case = new_case(tmp_path)
+    valid = case.issue(case.mortgage())
+    first = asyncio.run(issued_pdf(case.desk, valid, "http://127.0.0.1:8700/"))
+    assert asyncio.run(issued_pdf(case.desk, valid, "http://10.0.0.9:8700/")) == first  # kept: the same bytes
+
+    app = case.mortgage(bank="ccb-gz", contract="LOAN-2026-0002")
+    cancelled = case.issue(app)
+    case.cancel(app, bank="ccb-gz")
+    with pytest.raises(NotInForce, match="CANCELLED") as refused:
+        asyncio.run(issued_pdf(case.desk, cancelled, "http://127.0.0.1:8700/"))
+    assert refused.value.status == "CANCELLED"
