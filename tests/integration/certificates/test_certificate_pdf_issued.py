@@ -1,6 +1,6 @@
 """A certificate's PDF is signed once, when it is issued; after the mortgage's cancellation it is served unchanged
-and the download says CANCELLED. A certificate with no kept PDF is rendered at its first download only while
-it is VALID.
+and the download says CANCELLED. Certificates issued while no printer ran are printed when it starts, from its
+durable mark, once each. A certificate with no kept PDF is rendered at its first download only while it is VALID.
 
 A registry node serves the case's ledger (``certificate_case.serve``); the issuer prepares and submits the
 issue over HTTP, and the bank cancels the mortgage over HTTP, every step signed by whoever acts.
@@ -21,7 +21,7 @@ from estatechain.canonical import JSONValue
 from estatechain.certificates.archive import SealedArchive
 from estatechain.certificates.page_text import read_page_text
 from estatechain.certificates.parties import load_sealing_key
-from estatechain.certificates.printing import NotInForce, issued_pdf
+from estatechain.certificates.printing import MARK_FILE, NotInForce, Printer, issued_pdf
 from estatechain.certificates.verify import verify_bytes
 from estatechain.identity.genesis import Genesis
 from estatechain.testing.builders import material_ref as material
@@ -47,6 +47,12 @@ def cancel_over_http(node: Node, bank_party: str, unit_number: str, number: str)
        {"application_id": app, "application_hash": app, "party_id": bank_party})
     for handle, step in (("intake1", "accept"), ("reviewer1", "review"), ("recorder2", "record")):
         ok(node, f"gz-registry/{handle}", f"application.{step}", {"application_id": app})
+
+
+def number_of(document: Mapping[str, JSONValue]) -> str:
+    record = document["record"]
+    assert isinstance(record, dict)
+    return str(record["number"])
 
 
 def kept_copy(node: Node, sha256: str, timeout_s: float = 30.0) -> bytes:
@@ -111,3 +117,49 @@ def test_without_a_kept_pdf_one_is_rendered_once_while_valid_and_refused_once_ca
     with pytest.raises(NotInForce, match="CANCELLED") as refused:
         asyncio.run(issued_pdf(case.desk, cancelled, "http://127.0.0.1:8700/"))
     assert refused.value.status == "CANCELLED"
+
+
+def test_certificates_issued_while_no_printer_ran_are_printed_when_the_node_starts_even_one_cancelled_since(
+    tmp_path: Path,
+) -> None:
+    """The node was down: one certificate was issued, another issued and its mortgage cancelled (docs: printed)."""
+    case = new_case(tmp_path)
+    app = case.mortgage()
+    valid = case.issue(app)
+    other = case.mortgage(bank="ccb-gz", contract="LOAN-2026-0002")
+    cancelled = case.issue(other)
+    case.cancel(other, bank="ccb-gz")
+    numbers = [number_of(document) for document in (valid, cancelled)]
+    with serve(case, app) as node:
+        kept = [kept_copy(node, str(document["document_sha256"]), timeout_s=20) for document in (valid, cancelled)]
+        pdf = node.call(f"{ICBC}/operator1", "GET", f"/v1/certificates/{quote(numbers[0])}/pdf")
+        assert (pdf.status_code, pdf.headers["x-certificate-status"], pdf.content) == (200, "VALID", kept[0])
+        late = node.call("ccb-gz/operator1", "GET", f"/v1/certificates/{quote(numbers[1])}/pdf")
+        assert late.status_code == 200, late.text  # before: 409 NOT_IN_FORCE, no PDF ever for this certificate
+        assert (late.headers["x-certificate-status"], late.content) == ("CANCELLED", kept[1])
+        genesis = Genesis.from_bytes((node.consortium / "genesis.json").read_bytes())
+    for pdf_bytes in kept:
+        report = verify_bytes(pdf_bytes, genesis)
+        assert report.ok, report.failure  # the record as issued, authentic as of its issuing block
+
+
+def test_a_restart_after_a_crash_prints_exactly_the_certificates_it_missed(tmp_path: Path) -> None:
+    """Killed after keeping a PDF and before moving its mark, the printer signs nothing twice when it starts again."""
+    case = new_case(tmp_path)
+    base = "http://127.0.0.1:8700/"
+    first = case.issue(case.mortgage())
+    assert asyncio.run(Printer(case.desk, base).advance(case.harness.store.height)) == [number_of(first)]
+    mark = case.desk.archive.directory / MARK_FILE
+    before_crash = mark.read_text()
+
+    second = case.issue(case.mortgage(bank="ccb-gz", contract="LOAN-2026-0002"))
+    asyncio.run(Printer(case.desk, base).advance(case.harness.store.height))
+    kept_second = case.desk.kept_pdf(str(second["document_sha256"]), base)
+    mark.write_text(before_crash)  # the kill -9 came before the mark was written
+    third = case.issue(case.mortgage(bank="icbc-gz", contract="LOAN-2026-0003"))
+
+    restarted = Printer(case.desk, base)
+    assert restarted.mark == int(before_crash)
+    assert asyncio.run(restarted.advance(case.harness.store.height)) == [number_of(third)]
+    assert case.desk.kept_pdf(str(second["document_sha256"]), base) == kept_second  # not signed again
+    assert int(mark.read_text()) == case.harness.store.height

@@ -39,7 +39,7 @@ from estatechain.api.schemas.workflow import IssueIn, PreparedOut
 from estatechain.canonical import JSONValue
 from estatechain.certificates.desk import ARCHIVE_DIR, CertificateDesk
 from estatechain.certificates.lookups import LOG_NAME, LookupGate
-from estatechain.certificates.printing import STATUS_HEADER, NotInForce, follow, issued_pdf, status_of
+from estatechain.certificates.printing import STATUS_HEADER, NotInForce, Printer, issued_pdf, status_of
 from estatechain.certificates.verify import verify_bytes
 from estatechain.contract.certificates import load
 from estatechain.contract.checks.parties import acts_for
@@ -272,15 +272,16 @@ async def certificate_pdf_file(number: Number, request: Request, service: Servic
 
 
 def printer(app: FastAPI, service: NodeService, base_url: str) -> asyncio.Task[None] | None:
-    """The task that renders each certificate's PDF as its issue commits, on a registry node; else None.
+    """The task that prints each certificate's PDF as its issue commits, on a registry node; else None.
 
-    Started by the server once it listens (``api/server.py``), with the address the QR codes name.
+    Started by the server once it listens (``api/server.py``), with the address the QR codes name; it
+    first catches up with the certificates issued since its mark (``certificates/printing.Printer``).
     """
     try:
         desk = _desk_of(app, service)
     except EstatechainError:
         return None
-    return asyncio.get_running_loop().create_task(follow(desk, service.pipeline.subscribe(), base_url),
+    return asyncio.get_running_loop().create_task(Printer(desk, base_url).follow(service.pipeline.subscribe()),
                                                   name="certificate-printing")
 
 
