@@ -4,6 +4,7 @@ Depends only on ``estatechain.ledger``, ``crypto``, ``canonical`` and ``errors``
 checks it), so it can ship to integrators without the node.
 """
 
+from estatechain.sdk.certificates import CertificateFile, CertificatePdf
 from estatechain.sdk.client import Block, Client, PreparedCertificate, PreparedPayload, TxStatus, VerifiedInclusion
 from estatechain.sdk.errors import (
     AuthenticationFailed,
@@ -21,8 +22,9 @@ from estatechain.sdk.signing import RequestTarget, SignedTransaction, sign_reque
 from estatechain.sdk.sync import SyncClient
 
 __all__ = [
-    "AuthenticationFailed", "Block", "Client", "ClientIdentity", "CommitTimeout", "Deliveries", "Delivery",
-    "Forbidden", "InquiryAnswer", "InquiryEntry", "NotFound", "PreparedCertificate", "PreparedPayload",
-    "ProofInvalid", "Refused", "RemovedWebhook", "RequestTarget", "SdkError", "ServerError", "SignedTransaction",
-    "SyncClient", "TxStatus", "VerifiedInclusion", "Webhook", "sign_request", "sign_transaction",
+    "AuthenticationFailed", "Block", "CertificateFile", "CertificatePdf", "Client", "ClientIdentity",
+    "CommitTimeout", "Deliveries", "Delivery", "Forbidden", "InquiryAnswer", "InquiryEntry", "NotFound",
+    "PreparedCertificate", "PreparedPayload", "ProofInvalid", "Refused", "RemovedWebhook", "RequestTarget",
+    "SdkError", "ServerError", "SignedTransaction", "SyncClient", "TxStatus", "VerifiedInclusion", "Webhook",
+    "sign_request", "sign_transaction",
 ]

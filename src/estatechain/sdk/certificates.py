@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 import orjson
 
@@ -16,6 +16,36 @@ from estatechain.sdk.signing import SignedTransaction
 from estatechain.sdk.transactions import TxStatus
 from estatechain.sdk.transport import path_segment
 from estatechain.sdk.workflow import PreparedPayload, WorkflowMethods
+
+STATUS_HEADER: Final = "X-Certificate-Status"
+"""Where the node says a served certificate's status on the ledger now (docs/certificates.md)."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CertificateFile:
+    """An issued certificate's file and its status on the ledger now, as ``certificate`` fetched them.
+
+    ``document`` is the certificate file exactly (the signed record and its ledger evidence), so a
+    saved copy verifies; ``status`` is what the node said of it beside the file (``VALID``,
+    ``CANCELLED``, ``CORRECTED``, ``SUPERSEDED``, ``CONVERTED``, ``REVOKED``): the file itself says
+    what was issued, never what happened since. None only from a node older than the header.
+    """
+
+    document: dict[str, Any]
+    status: str | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CertificatePdf:
+    """An issued certificate's signed PDF as ``certificate_pdf`` saved it, and its status on the ledger now.
+
+    The PDF is the one signed when the certificate was issued, also once it is no longer in force, and
+    does not say so: ``status`` does (as in ``CertificateFile``).
+    """
+
+    path: Path
+    size: int
+    status: str | None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -67,8 +97,8 @@ class CertificateMethods(WorkflowMethods):
         status = await self._committed(signed.tx_id, await self.submit(signed.envelope), timeout_s)
         return prepared, signed, status
 
-    async def certificate(self, number: str) -> dict[str, Any]:
-        """An issued certificate's file (the signed record and its ledger evidence).
+    async def certificate(self, number: str) -> CertificateFile:
+        """An issued certificate's file (the signed record and its ledger evidence) and its status now.
 
         For the registry and the parties the certificate names: it carries their names.
 
@@ -76,12 +106,20 @@ class CertificateMethods(WorkflowMethods):
             ServerError: 403 for anyone else, 404 for an unknown number, 409 ``NOT_ISSUED``.
 
         """
-        data: dict[str, Any] = await self._send("GET", f"/v1/certificates/{path_segment(number)}")
-        return data
+        request = self.build_request("GET", f"/v1/certificates/{path_segment(number)}", target=await self.target())
+        document, headers = await self._answer(request)
+        return CertificateFile(document=document, status=headers.get(STATUS_HEADER))
 
-    async def certificate_pdf(self, number: str, target: Path) -> int:
-        """Stream an issued certificate's signed PDF into ``target``; its size (``certificate`` says who may)."""
-        return await self.download(f"/v1/certificates/{path_segment(number)}/pdf", target)
+    async def certificate_pdf(self, number: str, target: Path) -> CertificatePdf:
+        """Stream an issued certificate's signed PDF into ``target``; its size and status now (as ``certificate``).
+
+        Raises:
+            ServerError: 403, 404, 409 as ``certificate``; 409 ``NOT_IN_FORCE`` for a certificate no
+                longer in force whose node kept no PDF of it (docs/certificates.md).
+
+        """
+        size, headers = await self._download(f"/v1/certificates/{path_segment(number)}/pdf", target, None)
+        return CertificatePdf(path=target, size=size, status=headers.get(STATUS_HEADER))
 
     async def certificate_status(self, number: str, *, sha256: str | None = None) -> dict[str, Any]:
         """The public check of a certificate number (unsigned, rate-limited and recorded by the node).

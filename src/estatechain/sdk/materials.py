@@ -39,7 +39,7 @@ class MaterialMethods(Transport):
 
         """
         digest = hashlib.sha256()
-        size = await self._download(f"/v1/materials/{path_segment(sha256)}", target, digest)
+        size, _ = await self._download(f"/v1/materials/{path_segment(sha256)}", target, digest)
         if digest.hexdigest() != sha256:
             await asyncio.to_thread(target.unlink, missing_ok=True)
             raise ProofInvalid(f"the node sent {size} bytes for material {sha256} that hash to "

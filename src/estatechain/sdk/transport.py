@@ -124,6 +124,11 @@ class Transport:
 
     async def _exchange(self, request: httpx.Request, *, tx_id: str | None = None) -> Any:  # noqa: ANN401  (JSON)
         """``send``; for a submission (``tx_id``), a failure after the request left says the tx may have committed."""
+        data, _ = await self._answer(request, tx_id=tx_id)
+        return data
+
+    async def _answer(self, request: httpx.Request, *, tx_id: str | None = None) -> tuple[Any, httpx.Headers]:
+        """``_exchange`` with the answer's headers, for an endpoint that says something in one."""
         try:
             response = await self._http.send(request)
         except httpx.HTTPError as exc:
@@ -134,7 +139,7 @@ class Transport:
             data = None
         if response.status_code >= 400:
             raise _server_error(response, data)
-        return data
+        return data, response.headers
 
     def _no_answer(self, request: httpx.Request, exc: httpx.HTTPError, *, tx_id: str | None = None) -> str:
         """What went wrong when ``request`` got no answer, in words (httpx's own message is often empty)."""
@@ -193,10 +198,11 @@ class Transport:
             SdkError: the node is unreachable or answered with an error.
 
         """
-        return await self._download(path, target, None)
+        size, _ = await self._download(path, target, None)
+        return size
 
-    async def _download(self, path: str, target: Path, digest: hashlib._Hash | None) -> int:
-        """``download``, feeding each chunk to ``digest`` as well when one is given."""
+    async def _download(self, path: str, target: Path, digest: hashlib._Hash | None) -> tuple[int, httpx.Headers]:
+        """``download``, feeding each chunk to ``digest`` as well when one is given; the size and the headers."""
         response = await self._stream(self.build_request("GET", path, target=await self.target()))
         try:
             size = 0
@@ -206,7 +212,7 @@ class Transport:
                     if digest is not None:
                         digest.update(chunk)
                     size += len(chunk)
-            return size
+            return size, response.headers
         finally:
             await response.aclose()
 

@@ -93,13 +93,15 @@ def test_the_issuer_issues_and_the_owner_fetches_and_anyone_checks_a_certificate
     number = str(prepared.certificate["record"]["number"])
     pdf = tmp_path / "certificate.pdf"
     with blocking(reg, OWNER_A) as owner:
-        issued = owner.certificate(number)
-        size = owner.certificate_pdf(number, pdf)
+        fetched = owner.certificate(number)
+        downloaded = owner.certificate_pdf(number, pdf)
+        issued = fetched.document
         plain = owner.certificate_status(number)
         by_qr = owner.certificate_status(number, sha256=str(issued["document_sha256"]))
         report = owner.verify_certificate_file(pdf.read_bytes())
     assert issued["record"]["number"] == number
-    assert size == pdf.stat().st_size
+    assert (fetched.status, downloaded.status) == ("VALID", "VALID")  # the status now, beside the file
+    assert downloaded.size == pdf.stat().st_size
     assert pdf.read_bytes().startswith(b"%PDF")
     assert (plain["status"], plain["document_sha256"], "content" in plain) == (
         "VALID", issued["document_sha256"], False)

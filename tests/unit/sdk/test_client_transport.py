@@ -213,3 +213,33 @@ def test_a_downloaded_material_whose_bytes_are_not_its_hash_is_refused_and_not_k
 
 def test_the_sdk_checks_inquiry_answers_for_the_type_tag_the_node_signs() -> None:
     assert ANSWER_TYPE == NODE_ANSWER_TYPE
+
+
+def test_a_certificate_and_its_pdf_come_with_the_status_the_node_says_beside_them(tmp_path: Path) -> None:
+    """The PDF is the one signed at issue and does not say CANCELLED: the SDK hands over the header that does."""
+    number = "粤(2026)广州市不动产证明第00000001号"
+    document = {"type": "estatechain.certificate-file.v1", "record": {"number": number}}
+
+    def node(request: httpx.Request) -> httpx.Response:
+        header = {"x-certificate-status": "CANCELLED"}
+        if request.url.path.endswith("/pdf"):
+            return httpx.Response(200, content=b"%PDF-1.7 signed at issue", headers={
+                "content-type": "application/pdf", **header})
+        return httpx.Response(200, content=orjson.dumps(document), headers={
+            "content-type": "application/json", **header})
+
+    identity = ClientIdentity(cert_der=b"\x30\x00", private_key=bytes(32), fingerprint="cd" * 32)
+
+    async def fetch() -> tuple[Any, Any]:
+        async with Client("http://node.test", identity, chain_id=CHAIN, node_org=ORG,
+                          transport=httpx.MockTransport(node)) as c:
+            return await c.certificate(number), await c.certificate_pdf(number, tmp_path / "async.pdf")
+
+    file, pdf = asyncio.run(fetch())
+    assert (file.document, file.status) == (document, "CANCELLED")
+    assert (pdf.path, pdf.size, pdf.status) == (tmp_path / "async.pdf", 24, "CANCELLED")
+    with SyncClient("http://node.test", identity, chain_id=CHAIN, node_org=ORG,
+                    transport=httpx.MockTransport(node)) as client:
+        blocking_file, blocking_pdf = client.certificate(number), client.certificate_pdf(number, tmp_path / "s.pdf")
+    assert (blocking_file.status, blocking_pdf.status) == ("CANCELLED", "CANCELLED")
+    assert (tmp_path / "s.pdf").read_bytes() == b"%PDF-1.7 signed at issue"
