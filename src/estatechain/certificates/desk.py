@@ -32,6 +32,7 @@ from estatechain.certificates.archive import SealedArchive
 from estatechain.certificates.document import issue_tx_id, ledger_evidence, sign_record, to_bytes
 from estatechain.certificates.parties import PartyDirectory
 from estatechain.certificates.record import PartyNames, Registry, build_record
+from estatechain.certificates.standing import FileState, NotIssuedHere, file_state
 from estatechain.contract import keys
 from estatechain.contract.certificates import certificate_key, load
 from estatechain.contract.records import PartyRef
@@ -165,6 +166,7 @@ class CertificateDesk:
 
         Raises:
             NotFound: unknown number, or this node did not prepare its record.
+            NotIssuedHere: a title certificate, or one imported from the register: no file is issued here.
             Conflict: not issued yet.
 
         """
@@ -173,7 +175,10 @@ class CertificateDesk:
         if key is None or certificate is None:
             raise NotFound(f"{number}: no such certificate on this node's ledger")
         if certificate.document_sha256 is None:
-            raise Conflict(f"{number}: not issued yet; the application.issue transaction has not committed")
+            state, reason = file_state(certificate)
+            if state is FileState.NOT_ISSUED_HERE:
+                raise NotIssuedHere(number, str(reason))
+            raise Conflict(f"{number}: {reason}")
         document = self.archived(certificate.document_sha256)
         if document is None:
             raise NotFound(f"{number}: this node holds no signed record with hash {certificate.document_sha256}")

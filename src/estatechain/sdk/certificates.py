@@ -103,7 +103,8 @@ class CertificateMethods(WorkflowMethods):
         For the registry and the parties the certificate names: it carries their names.
 
         Raises:
-            ServerError: 403 for anyone else, 404 for an unknown number, 409 ``NOT_ISSUED``.
+            ServerError: 403 for anyone else, 404 for an unknown number (``NOT_ISSUED_HERE`` for a title
+                certificate or one of the register kept before the ledger), 409 ``NOT_ISSUED``.
 
         """
         request = self.build_request("GET", f"/v1/certificates/{path_segment(number)}", target=await self.target())
@@ -124,12 +125,16 @@ class CertificateMethods(WorkflowMethods):
     async def certificate_status(self, number: str, *, sha256: str | None = None) -> dict[str, Any]:
         """The public check of a certificate number (unsigned, rate-limited and recorded by the node).
 
-        The number alone yields ``status`` (VALID, CANCELLED, CORRECTED …), ``document_sha256`` and
-        ``issued_ms``; with the record hash of its QR code (``sha256``) also ``content``, names masked.
+        The number alone yields ``status`` (VALID, CANCELLED, CORRECTED …), ``document_sha256``,
+        ``issued_ms``, ``file`` (``ISSUED``, ``NOT_YET_ISSUED``, ``NOT_ISSUED_HERE`` with a ``note``
+        saying why: a title certificate, or one of the register kept before the ledger) and, once no
+        longer in force, ``status_change`` (``tx_id``, ``height``, ``time_ms``, ``time`` in CST); with
+        the record hash of its QR code (``sha256``) also ``content``, names masked.
 
         Raises:
-            ServerError: 404 for an unknown number or a hash the ledger does not hold for it, 429
-                ``RATE_LIMITED`` (``retry_after_s``).
+            ServerError: 404 for an unknown number or a hash the ledger does not hold for it
+                (``NOT_ISSUED_HERE`` for a number no file is issued under here), 429 ``RATE_LIMITED``
+                (``retry_after_s``).
 
         """
         params: dict[str, int | str] = {"number": number}

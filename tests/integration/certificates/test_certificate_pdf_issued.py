@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Mapping
+from datetime import datetime, timedelta
 from pathlib import Path
 from urllib.parse import quote
 
@@ -36,8 +37,8 @@ def ok(node: Node, handle: str, command: str, body: Mapping[str, JSONValue]) -> 
     return str(response.json()["tx_id"])
 
 
-def cancel_over_http(node: Node, bank_party: str, unit_number: str, number: str) -> None:
-    """The mortgagee files the cancellation (repaid), confirms it, and the registry records it."""
+def cancel_over_http(node: Node, bank_party: str, unit_number: str, number: str) -> str:
+    """The mortgagee files the cancellation (repaid), confirms it, and the registry records it: the record's tx."""
     app = ok(node, f"{ICBC}/operator1", "application.file", {
         "business_type": "mortgage.cancel", "unit_number": unit_number,
         "applicants": [{"party_id": bank_party, "capacity": "mortgagee"}],
@@ -45,8 +46,10 @@ def cancel_over_http(node: Node, bank_party: str, unit_number: str, number: str)
         "details": {"certificate_number": number, "reason": "REPAID"}})
     ok(node, f"{ICBC}/approver1", "application.confirm",
        {"application_id": app, "application_hash": app, "party_id": bank_party})
+    tx_id = ""
     for handle, step in (("intake1", "accept"), ("reviewer1", "review"), ("recorder2", "record")):
-        ok(node, f"gz-registry/{handle}", f"application.{step}", {"application_id": app})
+        tx_id = ok(node, f"gz-registry/{handle}", f"application.{step}", {"application_id": app})
+    return tx_id
 
 
 def number_of(document: Mapping[str, JSONValue]) -> str:
@@ -82,7 +85,7 @@ def test_after_the_cancellation_the_pdf_signed_at_issue_is_served_and_the_downlo
         number, sha256 = str(certificate["record"]["number"]), str(certificate["document_sha256"])
         at_issue = kept_copy(node, sha256)  # nobody downloaded it: it was signed as the issue committed
 
-        cancel_over_http(node, bank, unit, number)
+        recorded = cancel_over_http(node, bank, unit, number)
 
         pdf = node.call(f"{ICBC}/operator1", "GET", f"/v1/certificates/{quote(number)}/pdf")
         assert pdf.status_code == 200, pdf.text
@@ -94,6 +97,18 @@ def test_after_the_cancellation_the_pdf_signed_at_issue_is_served_and_the_downlo
         assert file.headers["x-certificate-status"] == "CANCELLED"
         genesis = Genesis.from_bytes((node.consortium / "genesis.json").read_bytes())
         header = file.json()["ledger"]["header"]
+
+        public = node.call(None, "GET", f"/v1/certificates/verify?number={quote(number)}")  # the QR lookup
+        assert public.status_code == 200, public.text
+        change = public.json()["status_change"]  # by which transaction, at which height, when
+        height = node.call(f"{ICBC}/operator1", "GET", f"/v1/transactions/{recorded}").json()["height"]
+        block = node.call(f"{ICBC}/operator1", "GET", f"/v1/blocks/{height}").json()["header"]
+        assert (public.json()["status"], public.json()["file"]) == ("CANCELLED", "ISSUED")
+        assert (change["status"], change["tx_id"], change["height"], change["time_ms"]) == (
+            "CANCELLED", recorded, height, block["time_ms"])
+        changed_at = datetime.fromisoformat(change["time"])
+        assert changed_at.utcoffset() == timedelta(hours=8)  # China Standard Time
+        assert int(changed_at.timestamp()) == block["time_ms"] // 1000
 
     report = verify_bytes(at_issue, genesis)
     assert report.ok, report.failure  # offline: authentic as of its block, the page shows its record

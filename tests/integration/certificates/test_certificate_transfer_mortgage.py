@@ -138,3 +138,26 @@ def test_a_certificate_the_case_did_not_draw_is_refused_by_name(node: Node, issu
         assert response.status_code == 404, response.text
         assert response.json()["detail"] == {"application_id": node.app, "certificate_number": named}
         assert MORTGAGE_CERTIFICATE in response.json()["message"]  # the one it could name
+
+
+def test_a_title_number_is_answered_as_one_this_platform_does_not_issue_not_as_one_not_yet_issued(
+        node: Node, issued: dict[str, Any]) -> None:
+    """The buyer's 不动产权证书 is on the ledger (VALID) but no file is ever issued here: every answer says so."""
+    public = node.call(None, "GET", f"/v1/certificates/verify?number={quote(TITLE)}")
+    assert public.status_code == 200, public.text
+    answer = public.json()
+    assert (answer["number"], answer["status"], answer["file"], answer["document_sha256"]) == (
+        TITLE, "VALID", "NOT_ISSUED_HERE", None)
+    assert "title certificate (不动产权证书)" in answer["note"]
+    assert "not issued yet" not in answer["note"]
+    assert "status_change" not in answer  # in force: nothing changed it
+
+    by_qr = node.call(None, "GET", f"/v1/certificates/verify?number={quote(TITLE)}&sha256={'0' * 64}")
+    assert (by_qr.status_code, by_qr.json()["error"]) == (404, "NOT_ISSUED_HERE")
+    fetched = node.call(BUYER, "GET", f"/v1/certificates/{quote(TITLE)}")
+    assert (fetched.status_code, fetched.json()["error"]) == (404, "NOT_ISSUED_HERE")  # before: 409 not issued yet
+    assert "application.issue" not in fetched.json()["message"]
+    assert "title certificate" in fetched.json()["message"]
+
+    mortgage = node.call(None, "GET", f"/v1/certificates/verify?number={quote(MORTGAGE_CERTIFICATE)}").json()
+    assert (mortgage["file"], "note" in mortgage) == ("ISSUED", False)

@@ -40,6 +40,7 @@ from estatechain.canonical import JSONValue
 from estatechain.certificates.desk import ARCHIVE_DIR, CertificateDesk
 from estatechain.certificates.lookups import LOG_NAME, LookupGate
 from estatechain.certificates.printing import STATUS_HEADER, NotInForce, Printer, issued_pdf, status_of
+from estatechain.certificates.standing import FileState, NotIssuedHere, file_state, status_change
 from estatechain.certificates.verify import verify_bytes
 from estatechain.contract.certificates import load
 from estatechain.contract.checks.parties import acts_for
@@ -143,6 +144,8 @@ def _issued(request: Request, service: NodeService, caller: Signer, number: str)
     desk = _desk(request, service)
     try:
         document = desk.issued(number)
+    except NotIssuedHere as exc:
+        raise ApiError(404, "NOT_ISSUED_HERE", str(exc), {"number": number}) from None
     except NotFound as exc:
         raise ApiError(404, "NOT_FOUND", str(exc), {"number": number}) from None
     except Conflict as exc:
@@ -179,29 +182,43 @@ async def verify_by_qr(
 ) -> dict[str, Any] | Response:
     """Public: a number alone yields its status; with the QR's record hash, the verified content (names masked).
 
+    Besides the status: whether a file is issued under the number here (``file``, and ``note`` when
+    none is), and for a certificate no longer in force the transaction that changed its status, its
+    height and block time (``status_change``). Nothing about a person beyond the masked content.
+
     The certificate's QR code holds this URL. A phone's browser that opens it gets a 303 to the portal's
     report page with the same number and hash, so a resident reads the verification, not JSON; any
     other caller (the SDK, curl) gets JSON as before.
     """
     if sha256 is not None and _wants_page(request):
         return RedirectResponse(f"{QR_PAGE}?{urlencode({'number': number, 'sha256': sha256})}", status_code=303)
-    gate, client = _admit(request, service, "qr" if sha256 else "status", number)
+    kind = "qr" if sha256 else "status"
+    gate, client = _admit(request, service, kind, number)
     certificate = load(service.store, number)
     if certificate is None:
-        gate.record(client=client, kind="status", number=number, outcome="NOT_FOUND")
+        gate.record(client=client, kind=kind, number=number, outcome="NOT_FOUND")
         raise ApiError(404, "NOT_FOUND", "no certificate with this number on the ledger", {"number": number})
+    state, note = file_state(certificate)
     answer: dict[str, Any] = {"number": certificate.number, "status": certificate.status.value,
                               "document_sha256": certificate.document_sha256, "issued_ms": certificate.issued_ms,
-                              "height": service.store.height}
+                              "height": service.store.height, "file": state.value}
+    if note is not None:
+        answer["note"] = note
+    if (change := status_change(service.store, certificate)) is not None:
+        answer["status_change"] = change.to_json()
     if sha256 is not None:
+        if state is FileState.NOT_ISSUED_HERE:
+            gate.record(client=client, kind=kind, number=number, outcome=state.value)
+            raise ApiError(404, "NOT_ISSUED_HERE", f"{certificate.number}: {note}; no QR code of this platform "
+                           "names it", {"number": number, "sha256": sha256})
         desk = _desk(request, service)
         document = desk.archived(sha256) if sha256 == certificate.document_sha256 else None
         if document is None:
-            gate.record(client=client, kind="qr", number=number, outcome="HASH_MISMATCH")
+            gate.record(client=client, kind=kind, number=number, outcome="HASH_MISMATCH")
             raise ApiError(404, "NOT_FOUND", "the ledger holds no issued record with this hash for this number",
                            {"number": number, "sha256": sha256})
         answer["content"] = _masked(document["record"])
-    gate.record(client=client, kind="qr" if sha256 else "status", number=number, outcome=certificate.status.value)
+    gate.record(client=client, kind=kind, number=number, outcome=certificate.status.value)
     return answer
 
 
