@@ -87,6 +87,7 @@ def _page_text(reader: PdfReader) -> PageText:
         contents = page.get_contents()
         for operands, operator in contents.operations if contents is not None else ():
             reading.before(operator, operands)
+    reading.close()
     return PageText(runs=tuple(reading.runs), actual_texts=tuple(reading.actual))
 
 
@@ -125,7 +126,9 @@ class _Reading:
     """pypdf's visitors over one content stream: the policy on each operator, the text of each text object.
 
     pypdf calls ``before`` and ``after`` around every operator and ``text`` whenever it hands over text
-    it has decoded; the text of a text object is handed over by ``ET`` at the latest, before ``after``.
+    it has decoded; the text of a text object is handed over by ``ET`` at the latest, before ``after``,
+    or by the next ``BT`` or the stream's end. Viewers draw a text object that is never closed, or is
+    opened again before ``ET``, so its text is a run all the same (``close``).
     """
 
     fonts: frozenset[str]
@@ -157,8 +160,14 @@ class _Reading:
 
     def after(self, operator: bytes, *_state: object) -> None:
         if operator == b"BT":
+            self.close()
             self.current = []
-        elif operator == b"ET" and self.current is not None:
+        elif operator == b"ET":
+            self.close()
+
+    def close(self) -> None:
+        """End the text object being read, if one is open: its text becomes a run."""
+        if self.current is not None:
             self.runs.append("".join(self.current).strip())
             self.current = None
 

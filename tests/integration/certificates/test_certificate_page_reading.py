@@ -145,3 +145,14 @@ def test_an_added_text_object_or_actual_text_fails_as_extra_text(genuine: bytes)
         with pytest.raises(CheckFailed) as failed:
             check_page(appended(genuine, operators), RECORD, ISSUED_MS)
         assert (failed.value.code, failed.value.params["text"]) == (CheckCode.PDF_PAGE_EXTRA_TEXT, text)
+
+
+def test_text_in_a_text_object_left_open_or_opened_again_fails_as_extra_text(genuine: bytes) -> None:
+    """Viewers (poppler's pdftotext and pdftoppm too) draw such text; the check must read it as well."""
+    title = b"".join(title_glyphs(genuine))
+    backwards = b"".join(reversed(title_glyphs(genuine)))
+    for operators in [b"BT /F1 11 Tf 300 400 Td [<" + backwards + b">] TJ",
+                      b"BT /F1 11 Tf 300 400 Td [<" + backwards + b">] TJ BT 0 -20 Td [<" + title + b">] TJ ET"]:
+        with pytest.raises(CheckFailed) as failed:
+            check_page(appended(genuine, operators), RECORD, ISSUED_MS)
+        assert (failed.value.code, failed.value.params["text"]) == (CheckCode.PDF_PAGE_EXTRA_TEXT, "明证记登产动不")
