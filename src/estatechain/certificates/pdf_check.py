@@ -78,9 +78,10 @@ def check_page(data: bytes, record: Mapping[str, JSONValue], issued_ms: int) -> 
     """How many of ``record``'s displayed values the page of ``data`` shows (all of them, or it raises).
 
     Every value ``record.displayed_fields`` lists must be in the page's text (a value wrapped over lines
-    reads as one, since lines are drawn in order), and every text the page draws must be a piece of
-    one the record's page draws (``pdf.page_texts``, the issue time from the issuing block's
-    ``issued_ms``): an added line such as a second obligor or another amount fails as well.
+    reads as one, since lines are drawn in order; whitespace is not compared, see ``_unspaced``), and
+    every text the page draws must be a piece of one the record's page draws (``pdf.page_texts``, the
+    issue time from the issuing block's ``issued_ms``): an added line such as a second obligor or
+    another amount fails as well.
 
     Raises:
         CheckFailed: the page is unfit to read (``PageUnfit``), lacks a value (naming the first
@@ -91,13 +92,22 @@ def check_page(data: bytes, record: Mapping[str, JSONValue], issued_ms: int) -> 
         page = read_page_text(data)
     except PageUnfit as exc:
         raise CheckFailed(PAGE_CHECK, CheckCode.PDF_PAGE_UNFIT, what=exc) from None
-    shown = "".join(page.runs)
+    shown = _unspaced("".join(page.runs))
     fields = displayed_fields(record)
     for field, value in fields:
-        if value not in shown:
+        if _unspaced(value) not in shown:
             raise CheckFailed(PAGE_CHECK, CheckCode.PDF_PAGE_FIELD_MISSING, field=field, value=value)
-    expected = page_texts(record, issued_ms)
+    expected = [_unspaced(whole) for whole in page_texts(record, issued_ms)]
     for text in (*page.runs, *page.actual_texts):
-        if not any(text in whole for whole in expected):
+        if not any(_unspaced(text) in whole for whole in expected):
             raise CheckFailed(PAGE_CHECK, CheckCode.PDF_PAGE_EXTRA_TEXT, text=text)
     return len(fields)
+
+
+def _unspaced(text: str) -> str:
+    """``text`` without whitespace, which pypdf puts between text objects as their places suggest.
+
+    Nothing is lost by it: the check already reads text objects in drawing order wherever they are
+    drawn, so a value split over two of them set apart reads as one with or without a space.
+    """
+    return "".join(text.split())
