@@ -23,6 +23,7 @@ from rich.table import Table
 
 from estatechain.canonical import JSONValue
 from estatechain.crypto import x509
+from estatechain.evidence import imports
 from estatechain.evidence.facts import Verified, VerifiedTx
 from estatechain.evidence.package import named_parties
 
@@ -127,6 +128,8 @@ def what(verified: Verified, tx: VerifiedTx) -> str:
         lines.append(f"of {kind if isinstance(kind, str) else 'application'} {app[:12]}…")
     elif tx.command == "identity.revoke":
         lines += _revocation(body)
+    elif imports.is_import(tx):
+        lines += imports.row_lines(verified, tx)
     return "\n".join(lines)
 
 
@@ -208,12 +211,16 @@ def render(verified: Verified, console: Console) -> None:
                       "attested the head[/yellow]")
     if (outside := left_out(verified)) is not None:
         console.print(f"  later events [yellow]{escape(outside)}[/yellow]")
+    for heading, text in imports.summary(verified):
+        console.print(f"  {heading} [yellow]{escape(text)}[/yellow]")
     table = Table(show_lines=True)
     for column in ("#", "time (block)", "command", "signer org / role / subject", "acting for", "result",
                    "proven by"):
         table.add_column(column, overflow="fold")  # a narrow screen wraps a cell; it never cuts one ("applicati…")
     for n, tx in enumerate(verified.txs, 1):
         result = "[green]valid[/green]" if tx.valid else f"[red]invalid[/red] {tx.code}"
+        if imports.is_import(tx):
+            result += "\n[yellow]pre-chain data[/yellow]"
         label = escape(what(verified, tx)) + ("\n[dim](context)[/dim]" if tx.context else "")
         table.add_row(str(n), local_time(tx.time_ms), label,
                       f"{tx.signer.org_id} / {tx.signer.role}\n{_common_name(tx.signer.cert_der)}",
