@@ -21,8 +21,8 @@ from estatechain.canonical import JSONValue
 from estatechain.contract.certificate_number import normalise
 from estatechain.contract.rules.register_import import RECORD_KINDS
 from estatechain.evidence.facts import Verified, VerifiedTx
+from estatechain.evidence.package import IMPORT_COMMAND
 
-IMPORT_COMMAND: Final = "register.import"
 PRE_CHAIN: Final = ("imported from the register kept before the ledger: its content rests on the registry's import, "
                     "not on signed steps on this ledger")
 """What an import's row says about itself: the words a reader of the report is meant to see."""
@@ -179,9 +179,6 @@ def summary(verified: Verified) -> list[tuple[str, str]]:
                   f"{'; '.join(alone) if alone else 'none'} — as far as the package's transactions show: v1 holds "
                   "no state proof, so it cannot show which entries are still current at the head "
                   "(docs/evidence.md §11)")
-    if any(e.kind == "seizures" for e in entries):
-        alone_text += ("; a seizure's release or renewal names only the seizure, not the unit, so a unit's package "
-                       "does not hold it (docs/evidence.md §8)")
     lines.append(("rest only on an import", alone_text))
     if named:
         named_text = (f"unit {unit}'s imported entries that a later transaction names (read that row: it may have "

@@ -6,7 +6,8 @@ like any other, which proves that the registry signed it and the contract took i
 register was right (在线诉讼规则 Art. 18). A judge reading the report must see that the row is pre-chain
 data, and which of the unit's entries nothing signed on the ledger has touched since: here the
 imported mortgage is cancelled on the ledger by its bank, the ownership right is not. An imported
-seizure comes with a warning: its release names only the seizure, so a unit's package cannot hold it.
+seizure released on the ledger is named later by its release, which the unit's package holds although
+the release names only the seizure.
 """
 
 from __future__ import annotations
@@ -87,9 +88,14 @@ def test_a_units_report_marks_its_import_as_pre_chain_data_and_names_the_entries
     assert "may have changed or ended the entry, or only cited it" in named
 
 
-def test_an_imported_seizure_is_listed_with_the_warning_that_its_release_would_not_be_in_the_package(
+def test_an_imported_seizure_released_on_the_ledger_is_named_by_the_release_not_left_resting_on_the_import(
     tmp_path: Path,
 ) -> None:
+    """The release names only the seizure's id, yet the unit's package holds it and the report points at it.
+
+    Before, the release stayed out of the unit's package, and the seizure read as resting on the import
+    alone: a reader would take the unit to be still seized.
+    """
     case = imported_case(tmp_path)
     unit = case.owner.unit_number
     seizure: dict[str, JSONValue] = {
@@ -99,15 +105,22 @@ def test_an_imported_seizure_is_listed_with_the_warning_that_its_release_would_n
         "release_order_no": None, "renewals": 0,
     }
     case.ok("gz-registry/admin1", "register.import", {"seizures": [seizure]})  # a second, later import
+    case.ok("gz-court/court1", "seizure.release",
+            {"seizure_id": f"IMP-S-{unit}-1", "order_no": "(2025)粤0106执保1号之一"})
 
     report = piped_report(case, tmp_path, "--unit", unit)
     table = rows(report)
     first, second = [n for n, row in enumerate(table, 1) if row[2].startswith("register.import")]
+    (released,) = [n for n, row in enumerate(table, 1) if row[2].startswith("seizure.release")]
     assert first == 1
     assert table[second - 1][5] == "valid\npre-chain data"
     assert "carries records of 1 unit, 1 in all" in table[second - 1][2]
+    assert table[released - 1][2] == f"seizure.release\nof seizure IMP-S-{unit}-1 (created in row {second})"
+    assert table[released - 1][5] == "valid"
     alone = summary_line(report, "rest only on an import")
-    assert f"seizure IMP-S-{unit}-1 (gz-court, order (2025)粤0106执保1号, queue 1) (row {second})" in alone
     assert f"ownership right OWN-{unit}" in alone  # the first import's entries with it
-    assert ("a seizure's release or renewal names only the seizure, not the unit, so a unit's package does not "
-            "hold it") in alone
+    assert "IMP-S-" not in alone
+    assert "release" not in alone
+    named = summary_line(report, "named later")
+    assert (f"seizure IMP-S-{unit}-1 (gz-court, order (2025)粤0106执保1号, queue 1) (row {second}): "
+            f"named by row {released}") in named

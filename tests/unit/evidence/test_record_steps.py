@@ -1,6 +1,6 @@
 """Which records a transaction creates on a unit, and which steps name them (docs/evidence.md §8 check 4, rule 3).
 
-The exporter and the product's verifier read this one definition; the independent verifier
+The exporter, the product's verifier and the report read this one definition; the independent verifier
 implements it again from the document's text.
 """
 
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from estatechain.canonical import JSONValue
 from estatechain.evidence.package import STEP_FIELDS, created_on_unit, names_created
+from estatechain.evidence.report import RECORD_KINDS
 
 UNIT = "440106001001GB00001F00010101"
 OTHER = "440106001001GB00001F00010102"
@@ -34,3 +35,6 @@ def test_an_invalid_transaction_creates_nothing_and_an_import_creates_only_the_u
     assert imported(UNIT) == {("seizure_id", "IMP-S-1")}
     assert imported(None) == {("seizure_id", "IMP-S-1"), ("seizure_id", "IMP-S-2")}
 
+
+def test_the_report_names_the_kind_of_record_of_each_step_field() -> None:
+    assert set(RECORD_KINDS) == STEP_FIELDS
