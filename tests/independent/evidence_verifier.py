@@ -222,6 +222,32 @@ def names(value: Json, needle: str) -> bool:
     return any(names(v, needle) for v in value) if isinstance(value, list) else value == needle
 
 
+CREATES_RECORD = {"seizure.register": "seizure_id", "presale.contract": "contract_id", "inquiry.consent": "consent_id"}
+"""§8 check 4 rule 3: a command whose tx id is the id of the record it creates on its top-level ``unit_number``,
+and the member by which later steps name that record."""
+
+
+def created_on(unit: str, txs: list[Tx]) -> set[tuple[str, str]]:
+    """§8 check 4 rule 3: R, the (field, id) of each record a valid transaction naming ``unit`` created on it."""
+    found: set[tuple[str, str]] = set()
+    for t in txs:
+        if not t.valid or not names(t.body, unit) or not isinstance(t.body, dict):
+            continue
+        if t.command in CREATES_RECORD and t.body.get("unit_number") == unit:
+            found.add((CREATES_RECORD[t.command], t.tx_id))
+        seizures = t.body.get("seizures")
+        if t.command == "register.import" and isinstance(seizures, list):
+            found |= {("seizure_id", o["seizure_id"]) for o in seizures if isinstance(o, dict)
+                      and o.get("unit_number") == unit and isinstance(o.get("seizure_id"), str)}
+    return found
+
+
+def names_record(body: Json, records: set[tuple[str, str]]) -> bool:
+    """Rule 3: a top-level member F of ``body`` is a string that R pairs with F."""
+    return isinstance(body, dict) and any(isinstance(value, str) and (field, value) in records
+                                          for field, value in body.items())
+
+
 SUBJECT_FIELDS = {"tx": {"kind", "tx_id"}, "application": {"kind", "application_id"},
                   "unit": {"kind", "unit_number", "from_ms", "to_ms"}}
 
@@ -249,11 +275,14 @@ def check_subject(value: Json, txs: list[Tx]) -> None:
         raise Invalid(where, "unit_number must be a string, 0 <= from_ms <= to_ms integers")
     naming = {t.tx_id for t in txs if names(t.body, unit)}
     filings = {t.tx_id for t in txs if t.tx_id in naming and t.command == "application.file"}
+    records = created_on(unit, txs)
     for t in txs:
         if not low <= t.time_ms <= high:
             raise Invalid(where, f"transaction {t.tx_id} is outside the period [{low}, {high}]")
-        if t.tx_id not in naming and (not isinstance(t.body, dict) or t.body.get("application_id") not in filings):
-            raise Invalid(where, f"transaction {t.tx_id} neither names unit {unit} nor an application for it")
+        if t.tx_id not in naming and not names_record(t.body, records) \
+                and (not isinstance(t.body, dict) or t.body.get("application_id") not in filings):
+            raise Invalid(where, f"transaction {t.tx_id} neither names unit {unit} nor an application or a record "
+                                 "created on it")
 
 
 class People:

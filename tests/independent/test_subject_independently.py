@@ -93,3 +93,55 @@ def test_a_certificate_no_transaction_was_signed_with_is_refused_by_both_verifie
     doc["certificates"] = sorted([*doc["certificates"], base64.b64encode(extra).decode()],
                                  key=lambda text: hashlib.sha256(base64.b64decode(text)).hexdigest())
     assert refused_by_both(canonical.encode(doc)) == "certificates"
+
+
+def seized_and_released(tmp_path: Path) -> tuple[Case, bytes, dict[str, str]]:
+    """The filed case's unit seized by a court, the seizure renewed, then released; the unit's package.
+
+    A renewal and a release name only the seizure (its ``seizure_id``, the registering tx's id), never
+    the unit. Returns (case, package, {command: tx id}).
+    """
+    case = filed_case(tmp_path)
+    unit = case.owner.unit_number
+    steps: dict[str, str] = {}
+    for command, body in (
+        ("seizure.register", {"unit_number": unit, "kind": "1", "order_no": "(2026)粤0106执保7号",
+                              "start_date": "2026-01-04", "end_date": "2028-12-31"}),
+        ("seizure.renew", {"end_date": "2029-12-31"}),
+        ("seizure.release", {"order_no": "(2026)粤0106执保7号之一"}),
+    ):
+        seizure = {"seizure_id": steps["seizure.register"]} if steps else {}
+        receipt = case.step("gz-court/court1", command, {**body, **seizure})
+        assert receipt.valid, (command, receipt.code)
+        steps[command] = receipt.tx_id
+    return case, case.export({"kind": "unit", "unit_number": unit, "from_ms": 0, "to_ms": END}), steps
+
+
+def test_a_seized_then_released_units_package_holds_the_release_and_both_verifiers_accept_it(tmp_path: Path) -> None:
+    """A court reading the unit's package must see that the seizure was lifted, not only that it was made."""
+    _, package, steps = seized_and_released(tmp_path)
+    own = [t for t in verify_package(package).txs if not t.context]
+    assert [t.tx_id for t in own if t.command.startswith("seizure.")] == list(steps.values())
+    lines = verify(package)
+    assert [line for line in lines if "seizure.release" in line]
+
+
+def test_a_units_package_holding_a_release_without_the_seizure_it_releases_is_refused_by_both_verifiers(
+    tmp_path: Path,
+) -> None:
+    """The release is the unit's only through the seizure its registration created on the unit (§8 check 4).
+
+    Without that registration in the package (the statement re-signed by the node to match), nothing in
+    the package ties the release to the unit: both verifiers refuse the statement's subject.
+    """
+    case, package, steps = seized_and_released(tmp_path)
+    registered = steps["seizure.register"]
+    doc = json.loads(package)
+    doc["transactions"] = [t for t in doc["transactions"]
+                           if hashlib.sha256(canonical.encode(t["envelope"]["payload"])).hexdigest() != registered]
+    cut = canonical.encode(doc)
+
+    def without(payload: dict[str, Any]) -> None:
+        payload["tx_ids"] = [t for t in payload["tx_ids"] if t != registered]
+
+    assert refused_by_both(case.resigned(cut, without)) == "export.payload.subject"

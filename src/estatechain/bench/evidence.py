@@ -35,7 +35,7 @@ from estatechain.bench import register as br
 from estatechain.bench.inquiry import CLI
 from estatechain.canonical import JSONValue
 from estatechain.evidence.mentions import MENTIONS_FILE, MentionIndex
-from estatechain.evidence.package import body_of, mentions
+from estatechain.evidence.package import body_of, created_on_unit, mentions, names_created
 from estatechain.evidence.select import select
 from estatechain.storage.store import LedgerStore
 
@@ -43,16 +43,24 @@ WHOLE_HISTORY = 2**53 - 1
 
 
 def full_pass(store: LedgerStore, unit: str) -> list[str]:
-    """The selection before the index: envelopes naming the unit, then each filing's steps, each by a pass."""
-    def candidates(needle: str) -> list[tuple[int, str, str, dict[str, JSONValue]]]:
-        rows = store.connection.execute(
-            "SELECT seq, tx_id, command, envelope FROM txs WHERE instr(envelope, ?) > 0", (f'"{needle}"',))
-        return [(int(s), str(t), str(c), body_of(orjson.loads(e))) for s, t, c, e in rows]
+    """The selection before the index: envelopes naming the unit, then each filing's and record's steps, by a pass each.
 
-    named = [(s, t, c) for s, t, c, body in candidates(unit) if mentions(body, unit)]
-    found = {s: t for s, t, _ in named}
-    for app in sorted(t for _, t, c in named if c == "application.file"):
-        found.update({s: t for s, t, _, body in candidates(app) if body.get("application_id") == app})
+    A record created on the unit (a seizure, a pre-sale contract, a consent) is followed as a filing is:
+    its later steps name only its id (docs/evidence.md §8 check 4, rule 3).
+    """
+    def candidates(needle: str) -> list[tuple[int, str, str, bool, dict[str, JSONValue]]]:
+        rows = store.connection.execute(
+            "SELECT seq, tx_id, command, status, envelope FROM txs WHERE instr(envelope, ?) > 0", (f'"{needle}"',))
+        return [(int(s), str(t), str(c), v == "valid", body_of(orjson.loads(e))) for s, t, c, v, e in rows]
+
+    named = [(s, t, c, v, body) for s, t, c, v, body in candidates(unit) if mentions(body, unit)]
+    found = {s: t for s, t, *_ in named}
+    for app in sorted(t for _, t, c, _, _ in named if c == "application.file"):
+        found.update({s: t for s, t, _, _, body in candidates(app) if body.get("application_id") == app})
+    created = frozenset[tuple[str, str]]().union(*(
+        created_on_unit(unit, tx_id=t, command=c, valid=v, body=body) for _, t, c, v, body in named))
+    for _, record in sorted(created):
+        found.update({s: t for s, t, _, _, body in candidates(record) if names_created(body, created)})
     return [found[s] for s in sorted(found)]
 
 

@@ -1,4 +1,4 @@
-"""Which transactions name which unit or application: a node-local index for evidence selection.
+"""Which transactions name which unit, application or record: a node-local index for evidence selection.
 
 Why it exists: a unit's or an application's evidence holds every transaction that names it, valid or
 invalid (a failed attempt is part of the record, design §3.1), and an invalid transaction wrote no
@@ -11,8 +11,12 @@ the transactions committed since the last export, and started again when the led
 longer the one it followed. It is derived data, never hashed and never shared: deleting the file costs
 one full pass at the next export.
 
-Terms are read from the canonical envelope bytes with two patterns, each a superset of what selection
-asks for: every 28-character string value of unit-number shape, and every ``application_id`` value.
+Terms are read from the canonical envelope bytes with three patterns, each a superset of what selection
+asks for: every 28-character string value of unit-number shape, every ``application_id`` value, and
+every ``seizure_id``, ``contract_id`` and ``consent_id`` value of the shape the contract gives such ids
+(a tx id, or an imported seizure's id: 1-96 characters of A-Z a-z 0-9 . _ : -), by which a seizure's
+release, a pre-sale contract's signature and a consent's revocation name their record
+(``package.CREATED_BY_TX``).
 Selection parses each candidate and keeps only real matches, so a false candidate costs one parse, and
 a missed one cannot happen for a subject of that shape: in canonical JSON such a string value is
 written as these very bytes (RFC 8785 escapes none of its characters). A unit subject of another shape
@@ -34,6 +38,7 @@ from estatechain.storage.store import LEDGER_FILE
 MENTIONS_FILE: Final = "mentions.sqlite"
 _UNIT_VALUE: Final = re.compile(rb'"([0-9]{12}[A-Z]{2}[0-9]{5}[A-Z][0-9]{8})"')
 _APPLICATION_ID: Final = re.compile(rb'"application_id":"([0-9a-f]{64})"')
+_RECORD_ID: Final = re.compile(rb'"(?:consent_id|contract_id|seizure_id)":"([A-Za-z0-9._:-]{1,96})"')  # fields.IDENT
 _UNIT_SHAPE: Final = re.compile(r"[0-9]{12}[A-Z]{2}[0-9]{5}[A-Z][0-9]{8}")
 _IN_CHUNK: Final = 500
 
@@ -44,20 +49,23 @@ def indexed_unit_number(text: str) -> bool:
 
 
 def terms_of(envelope: bytes) -> set[str]:
-    """The unit numbers and application ids an envelope names (a superset; see the module docstring)."""
+    """The unit numbers, application ids and record ids an envelope names (a superset; see the module docstring)."""
     found = {m.decode() for m in _UNIT_VALUE.findall(envelope)}
     found.update(m.decode() for m in _APPLICATION_ID.findall(envelope))
+    found.update(m.decode() for m in _RECORD_ID.findall(envelope))
     return found
 
 
 class MentionIndex(Follower):
-    """``mentions.sqlite`` of one ledger directory: (term, seq) for every unit number and application id named."""
+    """``mentions.sqlite`` of one ledger directory: (term, seq) for every unit number, application and record id."""
 
     SCHEMA: ClassVar[str] = (
         "CREATE TABLE IF NOT EXISTS mentions(term TEXT NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY(term, seq))"
         " WITHOUT ROWID;"
     )
     TABLES: ClassVar[tuple[str, ...]] = ("mentions",)
+    VERSION: ClassVar[int] = 1
+    """1: record ids are terms (a file built before holds none, so it is built again)."""
     WAIT_S: ClassVar[float] = 120.0
     """A second export waits for a first one's build of the same file (one pass over the ledger), then uses it."""
 

@@ -187,6 +187,53 @@ def mentions(value: JSONValue, needle: str) -> bool:
     return False
 
 
+SEIZURE_REGISTER: Final = "seizure.register"
+IMPORT_COMMAND: Final = "register.import"
+SEIZURE_FIELD: Final = "seizure_id"
+CREATED_BY_TX: Final[Mapping[str, str]] = {
+    SEIZURE_REGISTER: SEIZURE_FIELD, "presale.contract": "contract_id", "inquiry.consent": "consent_id",
+}
+"""Commands that create a record of the unit their top-level ``unit_number`` names, with their tx id as its id,
+and the top-level member by which a later step names that record instead of the unit (docs/evidence.md §8
+check 4): ``seizure.release`` and ``seizure.renew`` a seizure, ``presale.sign`` a pre-sale contract,
+``inquiry.consent_revoke`` an owner's consent to a bank's inquiries."""
+STEP_FIELDS: Final = frozenset(CREATED_BY_TX.values())
+
+Created = frozenset[tuple[str, str]]
+"""(step field, id) of records created on a unit: ``("seizure_id", "<tx id>")`` …"""
+
+
+def created_on_unit(
+    unit: str | None, *, tx_id: str, command: str, valid: bool, body: Mapping[str, JSONValue],
+) -> Created:
+    """The records a transaction created on ``unit`` (None: on any unit), as (step field, id).
+
+    A release, a renewal, a signature or a revocation of consent names only its record, never the
+    unit, so a unit's package finds them through the records its own transactions created
+    (docs/evidence.md §8 check 4): a valid command of ``CREATED_BY_TX`` whose top-level ``unit_number``
+    is the unit creates the record whose id is its tx id; a valid ``register.import`` creates each
+    seizure record of its ``seizures`` whose ``unit_number`` is the unit, under the id the record
+    carries. An invalid transaction created nothing: an id it carries may be another unit's record.
+    """
+    def on_unit(value: JSONValue) -> bool:
+        return value == unit if unit is not None else isinstance(value, str)
+
+    if not valid:
+        return frozenset()
+    if command in CREATED_BY_TX:
+        return frozenset({(CREATED_BY_TX[command], tx_id)}) if on_unit(body.get("unit_number")) else frozenset()
+    records = body.get("seizures") if command == IMPORT_COMMAND else None
+    if not isinstance(records, list):
+        return frozenset()
+    return frozenset((SEIZURE_FIELD, seizure) for record in records if isinstance(record, dict)
+                     and on_unit(record.get("unit_number")) and isinstance(seizure := record.get(SEIZURE_FIELD), str))
+
+
+def names_created(body: Mapping[str, JSONValue], created: Created) -> bool:
+    """Whether a top-level member of ``body`` names one of ``created`` by its step field (a step on that record)."""
+    return any((field, value) in created for field in STEP_FIELDS if isinstance(value := body.get(field), str))
+
+
 def subject_of(value: JSONValue, where: str) -> dict[str, JSONValue]:
     """The export statement's ``subject``: which transaction, application or unit and period."""
     if not isinstance(value, dict) or value.get("kind") not in SUBJECT_KINDS:

@@ -23,8 +23,9 @@ from rich.table import Table
 
 from estatechain.canonical import JSONValue
 from estatechain.crypto import x509
+from estatechain.evidence import imports
 from estatechain.evidence.facts import Verified, VerifiedTx
-from estatechain.evidence.package import named_parties
+from estatechain.evidence.package import SEIZURE_REGISTER, STEP_FIELDS, created_on_unit, named_parties
 
 CHINA_STANDARD_TIME: Final = timezone(timedelta(hours=8), "CST")
 OPEN_END: Final = 2**53 - 1
@@ -32,6 +33,9 @@ OPEN_END: Final = 2**53 - 1
 _CERTIFICATE_DETAIL: Final = re.compile(r"title_number|(?:[a-z_]+_)?certificate_number")
 """A filing's ``details`` members that cite a register certificate (证书/证明号): public numbers, no personal data."""
 _UNITS_SHOWN: Final = 3
+_TX_ID_CHARS: Final = 64
+RECORD_KINDS: Final = {"consent_id": "consent", "contract_id": "pre-sale contract", "seizure_id": "seizure"}
+"""What the report calls the record a step names by each of ``package.STEP_FIELDS``."""
 _UNBOUNDED: Final = 100_000
 """Columns of a report written to a pipe or a file: wide enough that no line is ever wrapped or cut."""
 
@@ -127,7 +131,34 @@ def what(verified: Verified, tx: VerifiedTx) -> str:
         lines.append(f"of {kind if isinstance(kind, str) else 'application'} {app[:12]}…")
     elif tx.command == "identity.revoke":
         lines += _revocation(body)
+    elif tx.command == SEIZURE_REGISTER:
+        lines.append(f"seizure {tx.tx_id[:12]}…")
+        if isinstance(body.get("unit_number"), str):
+            lines.append(f"unit {body['unit_number']}")
+    elif (step := _record_step(verified, body)) is not None:
+        lines.append(step)
+    elif imports.is_import(tx):
+        lines += imports.row_lines(verified, tx)
     return "\n".join(lines)
+
+
+def _record_step(verified: Verified, body: dict[str, JSONValue]) -> str | None:
+    """Which record a seizure's release or renewal, a contract's signature or a consent's revocation acts on.
+
+    Such a step names only its record's id (docs/evidence.md §8 check 4, rule 3): the reader matches it
+    to the row that created the record (a ``seizure.register``, ``presale.contract``, ``inquiry.consent``
+    or an import), shown when the package holds it. None for a body that names no such record.
+    """
+    for field in sorted(STEP_FIELDS):
+        if isinstance(record := body.get(field), str):
+            shown = f"{RECORD_KINDS[field]} {record[:12]}…" if len(record) == _TX_ID_CHARS \
+                else f"{RECORD_KINDS[field]} {record}"
+            for n, tx in enumerate(verified.txs, 1):
+                if (field, record) in created_on_unit(None, tx_id=tx.tx_id, command=tx.command, valid=tx.valid,
+                                                      body=tx.body):
+                    return f"of {shown} (created in row {n})"
+            return f"of {shown}"
+    return None
 
 
 def _revocation(body: dict[str, JSONValue]) -> list[str]:
@@ -208,12 +239,16 @@ def render(verified: Verified, console: Console) -> None:
                       "attested the head[/yellow]")
     if (outside := left_out(verified)) is not None:
         console.print(f"  later events [yellow]{escape(outside)}[/yellow]")
+    for heading, text in imports.summary(verified):
+        console.print(f"  {heading} [yellow]{escape(text)}[/yellow]")
     table = Table(show_lines=True)
     for column in ("#", "time (block)", "command", "signer org / role / subject", "acting for", "result",
                    "proven by"):
         table.add_column(column, overflow="fold")  # a narrow screen wraps a cell; it never cuts one ("applicati…")
     for n, tx in enumerate(verified.txs, 1):
         result = "[green]valid[/green]" if tx.valid else f"[red]invalid[/red] {tx.code}"
+        if imports.is_import(tx):
+            result += "\n[yellow]pre-chain data[/yellow]"
         label = escape(what(verified, tx)) + ("\n[dim](context)[/dim]" if tx.context else "")
         table.add_row(str(n), local_time(tx.time_ms), label,
                       f"{tx.signer.org_id} / {tx.signer.role}\n{_common_name(tx.signer.cert_der)}",

@@ -8,7 +8,9 @@ Subjects (the ``subject`` of the export statement):
   attempt is part of the record (design §3.1).
 * ``{"kind": "unit", "unit_number", "from_ms", "to_ms"}``: every transaction in a block whose time is
   in [from_ms, to_ms] that names the unit anywhere in its body, plus the later steps of applications
-  filed for it in that period (confirmations name only the application).
+  filed for it in that period (confirmations name only the application) and of the records created on
+  it in that period (a seizure's release names only its ``seizure_id``, a buyer's signature only the
+  pre-sale ``contract_id``, an owner's revocation only the ``consent_id``).
 
 Context transactions are added so that a court can read *who* acted without asking anyone: the
 identity authority's ``identity.bind_party`` of each signer certificate (and of each organisation
@@ -16,9 +18,9 @@ party a body names, at any depth: a filing names the bank inside ``applicants``)
 ``identity.revoke`` of a signer, so the report can show that the signer was judged at the height it
 signed, before the revocation.
 
-Candidates come from the exporter's node-local index of which transactions name which unit or
-application (``evidence/mentions.py``, caught up before each selection); each candidate is parsed to
-confirm the match, so the index only has to be complete.
+Candidates come from the exporter's node-local index of which transactions name which unit,
+application, seizure, pre-sale contract or consent (``evidence/mentions.py``, caught up before each
+selection); each candidate is parsed to confirm the match, so the index only has to be complete.
 """
 
 from __future__ import annotations
@@ -33,11 +35,11 @@ from estatechain.contract.keys import org_of_party, party_of_certificate
 from estatechain.contract.rules.governance import revoked_key
 from estatechain.errors import InputError, NotFound, Unavailable
 from estatechain.evidence.mentions import MentionIndex, indexed_unit_number
-from estatechain.evidence.package import body_of, mentions, named_parties
+from estatechain.evidence.package import body_of, created_on_unit, mentions, named_parties, names_created
 from estatechain.ledger.block import BlockHeader
 from estatechain.storage.store import LedgerStore
 
-_COLUMNS = "seq, tx_id, height, position, signer, command, envelope"
+_COLUMNS = "seq, tx_id, height, position, signer, command, status, envelope"
 _IN_CHUNK: Final = 500
 
 
@@ -51,6 +53,7 @@ class StoredTx:
     position: int
     signer: str
     command: str
+    valid: bool
     envelope: bytes
 
     @property
@@ -71,7 +74,7 @@ class Selection:
 def _rows(store: LedgerStore, where: str, params: tuple[object, ...]) -> list[StoredTx]:
     rows = store.connection.execute(f"SELECT {_COLUMNS} FROM txs WHERE {where} ORDER BY seq", params).fetchall()  # noqa: S608  (fixed column list; values are bound)
     return [StoredTx(seq=r[0], tx_id=r[1], height=r[2], position=r[3], signer=r[4], command=r[5],
-                     envelope=bytes(r[6])) for r in rows]
+                     valid=r[6] == "valid", envelope=bytes(r[7])) for r in rows]
 
 
 def header_at(store: LedgerStore, height: int) -> BlockHeader:
@@ -171,8 +174,12 @@ def _unit_txs(store: LedgerStore, index: MentionIndex, unit: str, from_ms: int, 
     span = (int(low), int(high))  # heights at or below the store's head, so seqs at or below the package's head
     txs = [t for t in _by_seqs(store, index.seqs([unit], *span)) if mentions(t.body, unit)]
     filings = {t.tx_id for t in txs if t.command == "application.file"}
-    # confirmations and later steps name only the application
-    return _merged(txs, _steps(store, index, filings, span) if filings else [])
+    created = frozenset[tuple[str, str]]().union(*(
+        created_on_unit(unit, tx_id=t.tx_id, command=t.command, valid=t.valid, body=t.body) for t in txs))
+    # confirmations and later steps name only the application; a seizure's release only the seizure, and so on
+    record_steps = [t for t in _by_seqs(store, index.seqs({i for _, i in created}, *span))
+                    if names_created(t.body, created)]
+    return _merged(txs, _steps(store, index, filings, span) if filings else [], record_steps)
 
 
 def _writers(store: LedgerStore, key: str, head_seq: int) -> list[int]:

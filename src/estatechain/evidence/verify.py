@@ -28,10 +28,12 @@ from estatechain.evidence.package import (
     SECTIONS,
     array,
     b64,
+    created_on_unit,
     fail,
     hex64,
     integer,
     mentions,
+    names_created,
     obj,
     subject_of,
     text,
@@ -235,14 +237,20 @@ def _check_subject(subject: dict[str, JSONValue], txs: list[CheckedTx]) -> None:
         unit = text(subject["unit_number"], f"{where}.unit_number")
         low, high = integer(subject["from_ms"], where), integer(subject["to_ms"], where)
         # §8: the transactions naming the unit, plus the steps of applications *filed* for it (as the exporter
-        # selects): an inquiry names the unit but files nothing, so what cites it as an application is not the unit's
+        # selects): an inquiry names the unit but files nothing, so what cites it as an application is not the unit's;
+        # plus the steps of records created on it (a seizure's release names only the seizure)
         naming = {c.tx.tx_id for c in txs if mentions(dict(c.tx.body), unit)}
         filings = {c.tx.tx_id for c in txs if c.tx.tx_id in naming and c.tx.command == "application.file"}
+        created = frozenset[tuple[str, str]]().union(*(
+            created_on_unit(unit, tx_id=c.tx.tx_id, command=c.tx.command, valid=c.result.valid, body=c.tx.body)
+            for c in txs if c.tx.tx_id in naming))
         for c in txs:
             if not low <= c.header.time_ms <= high:
                 raise fail(where, f"transaction {c.tx.tx_id} is outside the period [{low}, {high}]")
-            if c.tx.tx_id not in naming and c.tx.body.get("application_id") not in filings:
-                raise fail(where, f"transaction {c.tx.tx_id} neither names unit {unit} nor an application for it")
+            if (c.tx.tx_id not in naming and c.tx.body.get("application_id") not in filings
+                    and not names_created(c.tx.body, created)):
+                raise fail(where, f"transaction {c.tx.tx_id} neither names unit {unit} nor an application, a "
+                                  "seizure, a pre-sale contract or a consent of it")
 
 
 def _facts(  # noqa: PLR0913  (the verified parts)

@@ -89,14 +89,17 @@ class Case:
         return canonical.encode(doc)
 
 
-def imported_case(tmp_path: Path) -> Case:
-    """A ledger with the synthetic register of ``SEED`` and gz-identity/person1 bound to an owner."""
+def imported_case(tmp_path: Path, choose: Callable[[OwnerCandidate], bool] = lambda c: not c.mortgages) -> Case:
+    """A ledger with the synthetic register of ``SEED`` and gz-identity/person1 bound to an owner.
+
+    The owner is the first sole owner ``choose`` accepts: by default one whose unit has no mortgage.
+    """
     harness = LedgerHarness(tmp_path)
     keys = create_register_keys(harness.consortium.directory, harness.consortium.genesis)
     importer = RegisterImporter(harness.factory, keys, harness.ledger_dir / SEALED_DIR, keep_owners=1000)
     receipts = harness.commit([tx.envelope for tx in importer.transactions(generate(SEED, UNITS, batch_size=50))])
     assert all(r.valid for r in receipts)
-    owner = next(c for c in importer.owners if not c.mortgages)
+    owner = next(c for c in importer.owners if choose(c))
     harness.clock.advance(MINUTE_MS)
     assert all(r.valid for r in harness.commit(
         binding_envelopes(harness.factory, {"gz-identity/person1": owner}, importer.bank_parties)))

@@ -10,7 +10,7 @@ record that already exists refuses the whole transaction, so a re-run import cha
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Final
 
 from estatechain.contract import keys
@@ -177,18 +177,28 @@ def _seizure(batch: _Batch, item: Record, field: str) -> Rejected | None:
     return None
 
 
-_SECTIONS: Final[tuple[tuple[str, Callable[[_Batch, Record, str], Rejected | None]], ...]] = (
-    ("units", _unit), ("ownerships", _ownership), ("mortgages", _mortgage), ("notices", _notice),
-    ("seizures", _seizure),
+ImportedRecord = Unit | OwnershipRight | Mortgage | Notice | Seizure
+"""What one row of an import section decodes to."""
+
+_SECTIONS: Final[tuple[tuple[str, type[ImportedRecord], Callable[[_Batch, Record, str], Rejected | None]], ...]] = (
+    ("units", Unit, _unit), ("ownerships", OwnershipRight, _ownership), ("mortgages", Mortgage, _mortgage),
+    ("notices", Notice, _notice), ("seizures", Seizure, _seizure),
 )
 """Sections in dependency order: a record may refer to units of the same transaction."""
+
+RECORD_KINDS: Final[Mapping[str, type[ImportedRecord]]] = {name: record for name, record, _ in _SECTIONS}
+"""The sections an import body may carry, in the order they are written, with the record each row decodes to.
+
+Public so that what reads an import outside the contract (the evidence report, docs/formats.md's
+test) follows the rule rather than a copy of its list.
+"""
 
 
 def import_records(view: StateView, ctx: BlockContext, command: Command) -> Outcome:
     """Validate and write every record of the batch, or refuse the whole batch."""
     batch = _Batch(view, ctx)
     total = 0
-    for name, handle in _SECTIONS:
+    for name, _, handle in _SECTIONS:
         items = fields.objects(command.body, name, high=MAX_RECORDS) if name in command.body else ()
         total += len(items)
         if total > MAX_RECORDS:
