@@ -52,11 +52,16 @@ class NotIssuedHere(NotFound):
         super().__init__(f"{number}: {reason}")
 
 
+def is_title_number(number: str) -> bool:
+    """Whether ``number`` is a title certificate's (不动产权证书): one this platform never issues as a file."""
+    return isinstance(parse(number, CertificateKind.TITLE, current_year=9999), CertificateNumber)
+
+
 def file_state(certificate: Certificate) -> tuple[FileState, str | None]:
     """Whether a file is issued under ``certificate`` here, and a sentence saying why not when none is."""
     if certificate.document_sha256 is not None:
         return FileState.ISSUED, None
-    if isinstance(parse(certificate.number, CertificateKind.TITLE, current_year=9999), CertificateNumber):
+    if is_title_number(certificate.number):
         return FileState.NOT_ISSUED_HERE, (
             "a title certificate (不动产权证书): this platform issues registration certificates (不动产登记证明) "
             "only, so there is no file or QR code of it here to verify; the status is the register's")

@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
@@ -29,8 +30,10 @@ from estatechain.certificates.desk import ARCHIVE_DIR
 from estatechain.certificates.document import to_bytes
 from estatechain.certificates.lookups import LOG_NAME, LookupGate
 from estatechain.certificates.qr import parse_qr
+from estatechain.certificates.standing import FileState, StatusChange, file_state, is_title_number, status_change
 from estatechain.certificates.verify import Report, verify_bytes
 from estatechain.contract.certificates import load
+from estatechain.contract.records import Certificate
 from estatechain.errors import Conflict, InputError, NotFound
 from estatechain.web.accounts import Session
 from estatechain.web.i18n import N_
@@ -106,7 +109,31 @@ async def certificate_status(request: Request, session: Visitor, parts: PortalDe
         gate.record(client=client, kind="status", number=number,
                     outcome="NOT_FOUND" if found is None else found.status.value)
         status = 200 if found is not None else 404
-    return render("public.html", session, status=status, number=number, found=found, limited=False, report=None)
+    standing = None if found is None else _standing(parts, found)
+    return render("public.html", session, status=status, number=number, found=found, limited=False, report=None,
+                  standing=standing)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Standing:
+    """What the page says beside the status: whether a file exists, and when the status changed.
+
+    ``file`` is ``ISSUED``, ``NOT_YET_ISSUED``, ``TITLE`` (a 不动产权证书, issued outside this platform) or
+    ``PRE_LEDGER`` (from the register kept before the ledger): "no file" means a different thing to a
+    resident holding each, so each has its own sentence (``certificates.standing``).
+    """
+
+    file: str
+    change: StatusChange | None
+
+
+def _standing(parts: Portal, found: Certificate) -> Standing:
+    state, _reason = file_state(found)
+    if state is FileState.NOT_ISSUED_HERE:
+        kind = "TITLE" if is_title_number(found.number) else "PRE_LEDGER"
+    else:
+        kind = state.value
+    return Standing(file=kind, change=status_change(parts.service.store, found))
 
 
 async def _verified(parts: Portal, data: bytes) -> Report:
