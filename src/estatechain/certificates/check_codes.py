@@ -77,3 +77,5 @@ class CheckCode(StrEnum):
     REVOKED = "CERT_REVOKED"
     NOT_IN_FORCE = "CERT_NOT_IN_FORCE"
     """A status this version has no word for (a newer node's): "see the register"."""
+    ISSUER_REVOKED_LATER = "CERT_ISSUER_REVOKED_LATER"
+    """The issuer's certificate was revoked after the issue: the signature stands (it was made before)."""

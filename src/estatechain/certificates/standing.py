@@ -29,6 +29,7 @@ from estatechain.canonical import JSONValue
 from estatechain.contract.certificate_number import CertificateKind, CertificateNumber, parse
 from estatechain.contract.certificates import certificate_key
 from estatechain.contract.records import Certificate, CertificateStatus
+from estatechain.contract.rules.governance import revoked_key
 from estatechain.errors import NotFound
 from estatechain.storage.store import LedgerStore
 
@@ -111,3 +112,18 @@ def status_change(store: LedgerStore, certificate: Certificate) -> StatusChange 
         return None
     return StatusChange(status=certificate.status.value, tx_id=str(row[0]), height=int(row[1]),
                         time_ms=block[0].time_ms)
+
+
+def issuer_revoked(store: LedgerStore, certificate: Certificate) -> dict[str, JSONValue] | None:
+    """When the certificate's issuer's own certificate was revoked, if it was: ``{"height", "tx_id"}``.
+
+    Always after the issue (a revoked signer's issue step is refused), so it takes nothing from the
+    certificate; a reader years later still wants to know, as an expert asks whose key signed and what
+    became of it. The revocation's free-text reason is not given: this answer is public.
+    """
+    if certificate.issuer is None:
+        return None
+    found = store.get(revoked_key(certificate.issuer))
+    if not isinstance(found, dict):
+        return None
+    return {"height": found.get("height"), "tx_id": found.get("tx_id")}

@@ -140,7 +140,7 @@ def verify_bytes(data: bytes, genesis: Genesis, *, lookup: StatusLookup | None =
             count = check_page(pdf, record, header.time_ms)
             checks.append(Check(name=PAGE_CHECK, ok=True, code=CheckCode.PDF_PAGE_SHOWS_RECORD,
                                 params={"count": str(count)}))
-        status = _status(record, document, lookup, checks)
+        status = _status(record, document, lookup, checks, issued_at=header.height)
     except CheckFailed as failed:
         checks.append(Check(name=failed.check, ok=False, code=failed.code, params=failed.params))
         return Report(kind=kind, checks=tuple(checks), record=None, status=None)
@@ -251,7 +251,7 @@ def _ledger(ledger: JSONValue, record: Mapping[str, JSONValue], sha256: str, gen
 
 
 def _status(record: Mapping[str, JSONValue], document: Mapping[str, JSONValue], lookup: StatusLookup | None,
-            checks: list[Check]) -> str:
+            checks: list[Check], *, issued_at: int) -> str:
     if lookup is None:
         checks.append(Check(name="status", ok=True, code=CheckCode.VALID_OFFLINE))
         return "VALID"
@@ -262,6 +262,11 @@ def _status(record: Mapping[str, JSONValue], document: Mapping[str, JSONValue], 
     status, on_ledger = str(answer.get("status")), answer.get("document_sha256")
     if on_ledger != document.get("document_sha256"):
         raise CheckFailed("status", CheckCode.STATUS_OTHER_DOCUMENT, document=on_ledger, number=record["number"])
+    revoked = answer.get("issuer_revoked")
+    if isinstance(revoked, dict):  # a fact for the reader, not a failure: the issue came first (design §3.3)
+        checks.append(Check(name="issuer revocation", ok=True, code=CheckCode.ISSUER_REVOKED_LATER,
+                            params={"height": str(revoked.get("height")), "tx": str(revoked.get("tx_id"))[:16],
+                                    "issued_at": str(issued_at)}))
     if status != "VALID":
         checks.append(Check(name="status", ok=False, code=_NOT_IN_FORCE.get(status, CheckCode.NOT_IN_FORCE),
                             params={"status": status}))

@@ -105,8 +105,9 @@ def test_a_certificate_without_an_electronic_record_says_so_instead_of_showing_n
     An imported register's certificate came before the ledger; a title certificate (不动产权证书) is issued
     outside this platform, whenever it was recorded. "Not issued yet" would send either holder back to wait.
     """
-    owner = next(entry for entry in node.owners.values() if isinstance(m := entry.get("mortgages"), list) and m)
-    legacy, title = str(owner["mortgages"][0]["certificate_number"]), str(owner["title_number"])
+    owner, mortgages = next((entry, m) for entry in node.owners.values()
+                            if isinstance(m := entry.get("mortgages"), list) and m)
+    legacy, title = str(mortgages[0]["certificate_number"]), str(owner["title_number"])
     anonymous = Person(browser, node, "")
     people.append(anonymous)
     page = anonymous.page

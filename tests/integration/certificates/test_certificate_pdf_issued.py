@@ -9,6 +9,7 @@ issue over HTTP, and the bank cancels the mortgage over HTTP, every step signed 
 from __future__ import annotations
 
 import asyncio
+import base64
 import time
 from collections.abc import Mapping
 from datetime import datetime, timedelta
@@ -25,6 +26,7 @@ from estatechain.certificates.parties import load_sealing_key
 from estatechain.certificates.printing import MARK_FILE, NotInForce, Printer, issued_pdf
 from estatechain.certificates.verify import verify_bytes
 from estatechain.identity.genesis import Genesis
+from estatechain.sdk import ClientIdentity
 from estatechain.testing.builders import material_ref as material
 
 ICBC = "icbc-gz"
@@ -178,3 +180,40 @@ def test_a_restart_after_a_crash_prints_exactly_the_certificates_it_missed(tmp_p
     assert asyncio.run(restarted.advance(case.harness.store.height)) == [number_of(third)]
     assert case.desk.kept_pdf(str(second["document_sha256"]), base) == kept_second  # not signed again
     assert int(mark.read_text()) == case.harness.store.height
+
+
+def test_an_issuer_revoked_after_the_issue_is_reported_and_the_certificate_still_verifies(
+    tmp_path: Path,
+) -> None:
+    """A key replaced years later: whose key signed, and what became of it, is what an expert asks first."""
+    case = new_case(tmp_path)
+    app = case.mortgage()
+    with serve(case, app) as node:
+        prepared = node.call("gz-registry/issuer1", "POST", "/v1/certificates", {"application_id": app})
+        assert prepared.status_code == 200, prepared.text
+        issued = ok(node, "gz-registry/issuer1", "application.issue", prepared.json()["issue"]["payload"]["body"])
+        number = str(prepared.json()["certificate"]["record"]["number"])
+        pdf = kept_copy(node, str(prepared.json()["certificate"]["document_sha256"]))
+        issuer_der = ClientIdentity.from_dev(node.consortium, "gz-registry/issuer1").cert_der
+        revoked = ok(node, "gz-registry/org-admin", "identity.revoke",
+                     {"certificate": base64.b64encode(issuer_der).decode("ascii"), "reason": "key replaced"})
+        height = node.call("gz-registry/reviewer1", "GET", f"/v1/transactions/{revoked}").json()["height"]
+        issued_at = node.call("gz-registry/reviewer1", "GET", f"/v1/transactions/{issued}").json()["height"]
+
+        public = node.call(None, "GET", f"/v1/certificates/verify?number={quote(number)}")
+        assert public.status_code == 200, public.text
+        assert public.json()["issuer_revoked"] == {"height": height, "tx_id": revoked}
+        assert "key replaced" not in public.text  # the admin's free text stays off the public answer
+        assert public.json()["status"] == "VALID"
+
+        genesis = Genesis.from_bytes((node.consortium / "genesis.json").read_bytes())
+
+        def lookup(asked: str) -> dict[str, JSONValue]:
+            answer = node.call(None, "GET", f"/v1/certificates/verify?number={quote(asked)}")
+            return dict(answer.json())
+
+        report = verify_bytes(pdf, genesis, lookup=lookup)
+    assert report.ok, report.failure
+    noted = next(check for check in report.checks if check.name == "issuer revocation")
+    assert f"revoked later, at height {height}" in noted.detail
+    assert f"at height {issued_at}, so the signature stands" in noted.detail

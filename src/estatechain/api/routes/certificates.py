@@ -40,7 +40,7 @@ from estatechain.canonical import JSONValue
 from estatechain.certificates.desk import ARCHIVE_DIR, CertificateDesk
 from estatechain.certificates.lookups import LOG_NAME, LookupGate
 from estatechain.certificates.printing import STATUS_HEADER, NotInForce, Printer, issued_pdf, status_of
-from estatechain.certificates.standing import FileState, NotIssuedHere, file_state, status_change
+from estatechain.certificates.standing import FileState, NotIssuedHere, file_state, issuer_revoked, status_change
 from estatechain.certificates.verify import verify_bytes
 from estatechain.contract.certificates import load
 from estatechain.contract.checks.parties import acts_for
@@ -184,7 +184,8 @@ async def verify_by_qr(
 
     Besides the status: whether a file is issued under the number here (``file``, and ``note`` when
     none is), and for a certificate no longer in force the transaction that changed its status, its
-    height and block time (``status_change``). Nothing about a person beyond the masked content.
+    height and block time (``status_change``); when the issuer's own certificate was revoked since, at
+    which height and by which transaction (``issuer_revoked``). Nothing about a person beyond the masked content.
 
     The certificate's QR code holds this URL. A phone's browser that opens it gets a 303 to the portal's
     report page with the same number and hash, so a resident reads the verification, not JSON; any
@@ -206,6 +207,8 @@ async def verify_by_qr(
         answer["note"] = note
     if (change := status_change(service.store, certificate)) is not None:
         answer["status_change"] = change.to_json()
+    if (revoked := issuer_revoked(service.store, certificate)) is not None:
+        answer["issuer_revoked"] = revoked
     if sha256 is not None:
         if state is FileState.NOT_ISSUED_HERE:
             gate.record(client=client, kind=kind, number=number, outcome=state.value)
@@ -236,7 +239,10 @@ async def verify_file(request: Request, service: Service) -> dict[str, Any]:
         found = load(service.store, number)
         if found is None:
             raise NotFound(f"{number}: not on this node's ledger")
-        return {"status": found.status.value, "document_sha256": found.document_sha256}
+        answer: dict[str, JSONValue] = {"status": found.status.value, "document_sha256": found.document_sha256}
+        if (revoked := issuer_revoked(service.store, found)) is not None:
+            answer["issuer_revoked"] = revoked
+        return answer
 
     def lookup(number: str) -> dict[str, JSONValue]:
         """The ledger is read on the loop's thread (its connection's); the verifier waits for the answer."""
