@@ -58,6 +58,7 @@ CHECK_NAMES: Final = {
     "issuer": N_("Issuer's certificate"), "record signature": N_("Issuer's signature on the record"),
     "record hash": N_("Record hash"), "issue transaction": N_("Issue transaction"),
     "ledger inclusion": N_("Included in the ledger"), "attestation": N_("Block attested"),
+    "pdf page": N_("PDF page matches the record"), "issuer revocation": N_("Issuer's certificate revoked later"),
     "status": N_("Current status"),
 }
 """The verifier's steps (``certificates.verify``, ``pdf_check``) in words in the page's language; the
