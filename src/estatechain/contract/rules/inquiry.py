@@ -23,7 +23,7 @@ GRANTED (design §3.19); the log names the sections it may release.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import replace
 from typing import Final
 
@@ -148,16 +148,41 @@ def _consents(view: StateView, ctx: BlockContext, body: Record, unit_number: str
         if record is None:
             return f"consent {consent_id} does not exist", False
         given = Consent.from_json(record)
-        if given.unit_number != unit_number or given.bank_party != requester or given.purpose != body.get("purpose"):
-            return f"consent {consent_id} does not cover this unit, requester and purpose", False
-        if given.revoked_ms is not None:
-            return f"consent {consent_id} was revoked", True
-        if (parse_iso_date(given.expires_on) or 0) < today:
-            return f"consent {consent_id} expired on {given.expires_on}", True
+        problem, offered = consent_problem(given, unit_number=unit_number, requester=requester,
+                                           purpose=body.get("purpose"), today=today)
+        if problem is not None:
+            return problem, offered
         owners.add(given.owner)
-    if missing := _holders(view, unit_number)[0] - owners:
+    if missing := owners_without_consent(view, unit_number, owners):
         return f"{len(missing)} current owner(s) have not consented", False
     return None, False
+
+
+def consent_problem(given: Consent, *, unit_number: str, requester: str | None, purpose: object,
+                    today: int) -> tuple[str | None, bool]:
+    """Why ``given`` does not let ``requester`` read the unit for ``purpose`` on ``today`` (None: it does).
+
+    The second value says whether the limited answer is offered instead (a revoked or expired
+    consent, V26). One consent's part of the ``consent`` basis: the owner's portal page asks the
+    same question of each consent to show whether a bank would get the full answer, so the two can
+    never disagree on what "in force" means.
+    """
+    if given.unit_number != unit_number or given.bank_party != requester or given.purpose != purpose:
+        return f"consent {given.consent_id} does not cover this unit, requester and purpose", False
+    if given.revoked_ms is not None:
+        return f"consent {given.consent_id} was revoked", True
+    if (parse_iso_date(given.expires_on) or 0) < today:
+        return f"consent {given.consent_id} expired on {given.expires_on}", True
+    return None, False
+
+
+def owners_without_consent(view: StateView, unit_number: str, consenting: Iterable[str]) -> frozenset[str]:
+    """The unit's current owners not among ``consenting``: the ``consent`` basis needs none left over.
+
+    A past owner's consent counts for nothing (it is not among the current owners), and every
+    current owner, joint or by shares, must have consented.
+    """
+    return _holders(view, unit_number)[0] - frozenset(consenting)
 
 
 def _requester(view: StateView, ctx: BlockContext, body: Record) -> str | Rejected | None:
