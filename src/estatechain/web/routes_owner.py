@@ -42,6 +42,7 @@ from estatechain.storage.follower import FirstBuild
 from estatechain.storage.store import LEDGER_FILE, LedgerStore
 from estatechain.web import cases as queries
 from estatechain.web.accounts import Account
+from estatechain.web.consentstanding import standings
 from estatechain.web.i18n import N_
 from estatechain.web.pages import redirect, render
 from estatechain.web.partyindex import FILE as PARTY_INDEX
@@ -336,17 +337,25 @@ def _consents_page(parts: Portal, index: PartyIndex, session: Member, form: Cons
     _, party = _owner(parts, session.account)
     store = parts.service.store
     owned = [] if party is None else [h for h in holdings(store, index, party) if h.form != "notice"]
-    given = [] if party is None else consents(store, index, party, _today(parts))
+    today = _today(parts)
+    given = [] if party is None else consents(store, index, party, today)
+    banks = member_banks(store, parts.service.genesis)
+    standing = standings(store, parts.consents.index, [h.unit_number for h in owned], banks, today)
     return render("owner_consents.html", session, status=status, consents=given, units=owned, form=form,
-                  banks=sorted(member_banks(store, parts.service.genesis)), done=form.done, names=_names(parts),
-                  consent_purposes=CONSENT_PURPOSES)
+                  banks=sorted(banks), done=form.done, names=_names(parts), consent_purposes=CONSENT_PURPOSES,
+                  standings=standing)
 
 
 @router.get("/owner/consents")
 async def my_consents(session: Member, parts: PortalDep, index: PartiesDep, unit: str = "",
                       done: str | None = None) -> Response:
-    """The inquiry consents the person gave (in force, revoked, expired) and the form for a new one."""
+    """The inquiry consents the person gave (in force, revoked, expired) and the form for a new one.
+
+    Beside them, per unit, bank and purpose: whether every current owner's consent is in force, so
+    a joint owner sees whether their consent lets the bank read anything (``consentstanding.py``).
+    """
     _owner(parts, session.account)
+    await parts.consents.ready()  # a first build reads every consent: off the loop that commits blocks
     return _consents_page(parts, index, session,
                           ConsentForm(values={"unit_number": unit[:28]}, problems={}, done=done))
 
@@ -377,6 +386,7 @@ async def give_consent(session: Member, form: CheckedForm, parts: PortalDep, ind
     units = set() if party is None else {h.unit_number for h in holdings(store, index, party) if h.form != "notice"}
     problems = read_consent(values, units=units, banks=set(banks), today=_today(parts))
     if problems:
+        await parts.consents.ready()
         return _consents_page(parts, index, session, ConsentForm(values=values, problems=problems), status=422)
     names = org_names(parts.service.genesis)
     summary = [[N_("Action"), N_("Give an inquiry consent"), "t"], [N_("Unit number"), values["unit_number"]],
