@@ -52,6 +52,8 @@ router = APIRouter(prefix="/portal", route_class=PortalRoute, include_in_schema=
 
 READERS: Final = frozenset({"registry", "regulator"})
 """Org types that read the register page and the transaction pages behind it."""
+SIGNING_AUTHORITIES: Final = frozenset({"court", "state_organ"})
+"""Org types that open the transaction pages of what their own org signed, and of nothing else."""
 SEIZURE_STATES: Final = {"in_effect": N_("In effect"), "queued": N_("Queued (轮候)"), "released": N_("Released"),
                          "lapsed": N_("Lapsed")}
 SEIZURE_KINDS: Final = {"1": N_("Seizure (查封)"), "3": N_("Pre-seizure (预查封)")}
@@ -64,6 +66,21 @@ def require_reader(parts: Portal, account: Account) -> None:
     """Refuse (403) an account whose org may not read the register page."""
     if parts.service.genesis.org(account.org).type not in READERS:
         raise PortalProblem(403, N_("This desk is not for your role."))
+
+
+def require_tx_reader(parts: Portal, account: Account, signed_by: str | None) -> None:
+    """Refuse (403) an account that may not open the page of a transaction its org ``signed_by`` signed.
+
+    The registry and the regulator open every transaction's page. A court or other state organ opens
+    those its own org signed (a seizure, its renewal or release, an inquiry for its case): the page's
+    inclusion proof is what it keeps in the case file to show the step is on the ledger. Another org's
+    transaction, or one that does not exist (``signed_by`` None), gets the same 403 as a desk that is
+    not theirs, so the page tells it nothing of other orgs' transactions, not even that one exists.
+    """
+    org_type = parts.service.genesis.org(account.org).type
+    if org_type in READERS or (org_type in SIGNING_AUTHORITIES and signed_by == account.org):
+        return
+    raise PortalProblem(403, N_("This desk is not for your role."))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

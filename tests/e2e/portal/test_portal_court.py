@@ -122,7 +122,7 @@ def test_the_court_desk_shows_another_authority_s_seizure_without_its_order_and_
     flat = presale_flat(node, buyer=min(node.owners), serial=7, bank=None)  # a unit no other test files on
     today = dt.datetime.now(tz=dt.UTC).date()
     other = "(2025)粤0105执保77号"
-    _submit_as(node, IMPORTER, "register.import", {"seizures": [{
+    imported = _submit_as(node, IMPORTER, "register.import", {"seizures": [{
         "seizure_id": f"IMP-S-{flat.unit_number}-1", "unit_number": flat.unit_number,
         "authority_org": "gz-haizhu-court",
         "order_no": other, "kind": "3", "start_date": (today - dt.timedelta(days=30)).isoformat(),
@@ -151,11 +151,19 @@ def test_the_court_desk_shows_another_authority_s_seizure_without_its_order_and_
     assert not any("/register" in link for link in links), links
     for link in sorted(links):
         assert court.context.request.get(node.url + link).status == 200, link
-    for path in (f"/register/{flat.unit_number}", "/register", f"/tx/{mine}"):
+    for path in (f"/register/{flat.unit_number}", "/register"):
         response = page.goto(node.portal + path)
         assert response is not None
         assert response.status == 403, path
         assert other not in page.inner_text("main")
+    response = page.goto(f"{node.portal}/tx/{mine}")  # its own transaction's page, for its case file
+    assert response is not None
+    assert response.status == 200
+    assert page.locator("[data-testid=proof-verified]").count() == 1
+    response = page.goto(f"{node.portal}/tx/{imported}")  # the registry's: not the court's to read
+    assert response is not None
+    assert response.status == 403
+    assert other not in page.inner_text("main")
     lift(court, mine, "(2026)粤0106执保8号之一")
     page.goto(f"{node.portal}/court?unit={flat.unit_number}")
     assert queue(page) == [["1", "In effect", "Held by another authority", "—", "—"]]
