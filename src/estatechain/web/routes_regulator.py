@@ -80,6 +80,12 @@ def signer_org(store: LedgerStore, fingerprint: str) -> str:
     return "—" if row is None else str(row.get("org", "—"))
 
 
+def tx_signer_org(store: LedgerStore, tx_id: str) -> str | None:
+    """The org that signed committed transaction ``tx_id`` (None when the ledger has no such transaction)."""
+    row = store.connection.execute("SELECT signer FROM txs WHERE tx_id = ?", (tx_id,)).fetchone()
+    return None if row is None else signer_org(store, str(row[0]))
+
+
 def tx_rows(parts: Portal, height: int) -> list[TxRow]:
     """The block's transactions in order, with command and signer's org beside the service's results."""
     block = parts.service.block(height)

@@ -13,14 +13,16 @@ import datetime as dt
 import time
 from dataclasses import dataclass
 from typing import Final
+from urllib.parse import parse_qs, urlparse
 
 from playwright.sync_api import Browser, Locator
 
 from estatechain.canonical import JSONValue
-from portal.portal_people import IMPORTER, Person, PortalNode, _submit_as, presale_flat, sign_here, signed_in
+from portal.portal_people import IMPORTER, SIGN_PAGE, Person, PortalNode, _submit_as, presale_flat, sign_here, signed_in
 
 COURT: Final = "gz-court/court1"
 OWNER: Final = "gz-identity/person3"
+CLERK: Final = "icbc-gz/operator1"
 COURT_NAME: Final = "广州市中级人民法院"
 DAY_MS: Final = 86_400_000
 LAPSED, IN_EFFECT, QUEUED = "(2025)粤0106执保50号", "(2026)粤0106执保51号", "(2026)粤0106执保52号"
@@ -96,6 +98,20 @@ def rows(table: Locator, order_cell: int = 0) -> dict[str, list[str]]:
     return found
 
 
+def check_own_proof_only(court: Person, own: str, other: str) -> None:
+    """The court is on the page of its own transaction ``own``, with the proof; ``other`` (another org's) and an
+    unknown id are refused alike."""
+    page = court.page
+    page.wait_for_url(f"**/portal/tx/{own}")
+    assert page.inner_text("[data-testid=tx-command]") == "seizure.renew"
+    assert page.inner_text("[data-testid=tx-signer-org]") == "gz-court"
+    assert page.locator("[data-testid=proof-verified]").count() == 1
+    for tx in (other, "0" * 64):
+        response = page.goto(f"{court.node.portal}/tx/{tx}")
+        assert response is not None
+        assert response.status == 403, tx
+
+
 def test_the_owner_reads_each_seizure_s_state_now_and_its_period_in_effect_not_the_lapsed_one(
         browser: Browser, node: PortalNode, people: list[Person]) -> None:
     """Fixes 1 and 2 on the owner's register page: the lapsed seizure is gone, the one in effect says so, and
@@ -114,6 +130,68 @@ def test_the_owner_reads_each_seizure_s_state_now_and_its_period_in_effect_not_t
     shown = rows(owner.page.locator("[data-testid=seizures]"))
     assert shown[IN_EFFECT][2:] == ["In effect", f"In effect {flat.day(-90)} – {flat.day(10)}"]
     assert shown[QUEUED][2:] == ["Queued (轮候)", flat.queued_period("en")]
+
+
+def test_the_court_sees_live_places_renews_a_seizure_about_to_lapse_and_opens_its_proof(
+        browser: Browser, node: PortalNode, people: list[Person]) -> None:
+    """Fixes 2, 3, 4, 5 and 14(c) on the court desk."""
+    flat = seized_flat(node, serial=42)
+    court = signed_in(browser, node, people, COURT, locale="en")
+    page = court.page
+    page.goto(f"{node.portal}/court?unit={flat.unit_number}")
+    queue = rows(page.locator("[data-testid=seizure-queue]"), 2)
+    assert queue == {
+        IN_EFFECT: ["1", "In effect", IN_EFFECT, "Seizure (查封)", f"In effect {flat.day(-90)} – {flat.day(10)}"],
+        QUEUED: ["2", "Queued (轮候)", QUEUED, "Seizure (查封)", flat.queued_period("en")],
+    }
+    own = page.locator("[data-testid=unit-own-seizures]")
+    places = {order: cells[1] for order, cells in rows(own, 2).items()}
+    assert places == {LAPSED: "—", IN_EFFECT: "1", QUEUED: "2"}  # live places, not the order of delivery
+    states = {order: cells[5] for order, cells in rows(own, 2).items()}
+    assert states == {LAPSED: "Lapsed", QUEUED: "Queued (轮候)",
+                      IN_EFFECT: f"In effect | Lapses after {flat.day(10)} unless renewed (续封)"}
+    assert page.inner_text("[data-testid=lapsing]").startswith("Seizures of yours that lapse within 30 days")
+    assert own.locator(f"tr[data-seizure='{flat.lapsed}'] [data-testid=renew-form]").count() == 0
+    assert own.locator(f"a[href$='/tx/{flat.import_tx}']").count() == 0  # the registry's import: no link
+
+    row = own.locator(f"tr[data-seizure='{flat.in_effect}']")
+    row.locator("input[name=end_date]").fill(flat.day(-95))
+    row.locator("[data-testid=renew-form] button").click()
+    row = page.locator(f"[data-testid=unit-own-seizure][data-seizure='{flat.in_effect}']")
+    assert row.locator(".field-error[id$='renew-error']").inner_text() == (
+        "A renewal must end after the term's current end.")
+    assert not SIGN_PAGE.match(page.url)
+
+    row.locator("input[name=end_date]").fill(flat.day(200))
+    row.locator("[data-testid=renew-form] button").click()
+    page.wait_for_url(SIGN_PAGE)
+    summary = page.inner_text("main")
+    assert "Renew a seizure (续封)" in summary
+    assert flat.day(200) in summary
+    renewal = sign_here(court)
+    assert parse_qs(urlparse(page.url).query)["unit"] == [flat.unit_number]  # back on the unit (14c)
+    queue = rows(page.locator("[data-testid=seizure-queue]"), 2)
+    assert queue[IN_EFFECT][4] == f"In effect {flat.day(-90)} – {flat.day(200)}"
+    assert queue[QUEUED][4].startswith(f"Expected in effect {flat.day(201)} – {flat.day(595)}")
+    row = page.locator(f"[data-testid=unit-own-seizure][data-seizure='{flat.in_effect}']")
+    assert row.locator("[data-testid=lapses-soon]").count() == 0
+    assert row.locator(f"a[href$='/tx/{renewal}']").count() == 1
+
+    page.click("[data-testid=done-proof] a")  # the proof of the renewal, for the case file
+    check_own_proof_only(court, renewal, flat.import_tx)
+    clerk = signed_in(browser, node, people, CLERK)
+    assert clerk.context.request.get(f"{node.portal}/tx/{renewal}").status == 403
+
+    page.goto(f"{node.portal}/court?unit={flat.unit_number}")
+    row = page.locator(f"[data-testid=unit-own-seizure][data-seizure='{flat.in_effect}']")
+    row.locator("input[name=order_no]").fill(IN_EFFECT + "之一")
+    row.locator("form[action$='/lift'] button").click()
+    sign_here(court)
+    assert parse_qs(urlparse(page.url).query)["unit"] == [flat.unit_number]
+    queue = rows(page.locator("[data-testid=seizure-queue]"), 2)
+    assert list(queue) == [QUEUED]
+    assert queue[QUEUED][:2] == ["1", "In effect"]
+    assert queue[QUEUED][4].startswith(f"In effect {guangzhou_today().isoformat()} – ")
 
 
 def test_an_inquiry_answer_shows_each_seizure_s_state_at_its_block_and_the_court_s_list_its_case_number(

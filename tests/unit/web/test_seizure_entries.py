@@ -12,6 +12,7 @@ from dataclasses import replace
 
 from estatechain.contract.civil_date import day_start_ms, parse_iso_date
 from estatechain.contract.records import Seizure, SeizureKind
+from estatechain.web.routes_court import own_seizure
 from estatechain.web.routes_register import seizure_entries
 
 DAY_MS = 86_400_000
@@ -56,3 +57,12 @@ def test_a_release_puts_the_next_one_in_effect_from_that_day_and_one_released_be
         ("in_effect", 1, (TODAY, "2027-11-27")),
         ("released", None, None),
     ]
+
+
+def test_the_court_desk_flags_a_seizure_in_effect_that_lapses_within_thirty_days_and_no_other() -> None:
+    entries = {e.seizure.seizure_id: e for e in seizure_entries([LAPSED, NOW_IN_EFFECT, BEHIND], at(TODAY))}
+    assert own_seizure(entries["S2"], at(TODAY)).lapses_on == "2026-12-07"
+    assert own_seizure(entries["S2"], at("2026-11-06")).lapses_on is None  # 31 days before its last day
+    assert own_seizure(entries["S2"], at("2026-11-07")).lapses_on == "2026-12-07"
+    assert own_seizure(entries["S3"], at(TODAY)).lapses_on is None  # queued: its term has not started
+    assert own_seizure(entries["S1"], at(TODAY)).lapses_on is None  # already lapsed
