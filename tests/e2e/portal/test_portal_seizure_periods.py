@@ -196,17 +196,21 @@ def test_the_court_sees_live_places_renews_a_seizure_about_to_lapse_and_opens_it
 
 def test_an_inquiry_answer_shows_each_seizure_s_state_at_its_block_and_the_court_s_list_its_case_number(
         browser: Browser, node: PortalNode, people: list[Person]) -> None:
-    """Fixes 1 and 2 on the registry-signed answer."""
+    """Fixes 1 and 2 on the registry-signed answer, and 14(b): the court's own inquiries carry their 案号."""
     flat = seized_flat(node, serial=43)
     court = signed_in(browser, node, people, COURT)
     page = court.page
     page.goto(f"{node.portal}/court?unit={flat.unit_number}")
     page.fill("#case_no", CASE_NO)
     page.click("#case-inquiry button[type=submit]")
-    sign_here(court)
+    inquiry = sign_here(court)
     shown = rows(page.locator("[data-testid=answer-seizures]"))
     assert shown == {
         LAPSED: [LAPSED, COURT_NAME, "查封", "期满失效", flat.period("曾生效：{start} 至 {end}", -400, -100)],
         IN_EFFECT: [IN_EFFECT, COURT_NAME, "查封", "生效中", flat.period("生效期间：{start} 至 {end}", -90, 10)],
         QUEUED: [QUEUED, COURT_NAME, "查封", "轮候中", flat.queued_period("zh-CN")],
     }
+
+    page.goto(node.portal + "/inquiries")
+    assert page.inner_text(f"[data-testid=own-inquiry-{inquiry}] [data-testid=inquiry-case]") == CASE_NO
+    assert "案号" in page.inner_text("[data-testid=own-inquiries] thead")
