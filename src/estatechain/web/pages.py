@@ -89,10 +89,13 @@ def render(template: str, session: Session, *, status: int = 200, **context: Any
 
 
 def redirect(path: str, session: Session | None, *, query: Mapping[str, str] | None = None) -> Response:
-    """303 to a portal page (``path`` relative to ``/portal``); after a POST the browser GETs the page."""
+    """303 to a portal page (``path`` relative to ``/portal``); after a POST the browser GETs the page.
+
+    ``query`` is added to any query ``path`` has (a desk's page on one unit, ``/court?unit=…``).
+    """
     target = BASE + path
     if query:
-        target += "?" + urlencode(query)
+        target += ("&" if "?" in path else "?") + urlencode(query)
     return secure(RedirectResponse(target, status_code=303), session)
 
 

@@ -64,7 +64,7 @@ from estatechain.web.routes_owner import (
     PURPOSE_NAMES,
     org_names,
 )
-from estatechain.web.routes_register import SEIZURE_KINDS
+from estatechain.web.routes_register import SEIZURE_KINDS, SEIZURE_STATES, seizure_entries
 
 router = APIRouter(prefix="/portal", route_class=PortalRoute, include_in_schema=False)
 
@@ -227,7 +227,7 @@ def _names(parts: Portal) -> dict[str, object]:
     """Code → words tables of the pages, and member org party → org (to name mortgagees and holders)."""
     return {"orgs": org_names(parts.service.genesis), "purposes": PURPOSE_NAMES, "bases": BASIS_NAMES,
             "outcomes": OUTCOME_NAMES, "bank_bases": BANK_BASES, "flags": FLAG_NAMES, "forms": FORM_NAMES,
-            "notice_kinds": NOTICE_NAMES, "seizure_kinds": SEIZURE_KINDS,
+            "notice_kinds": NOTICE_NAMES, "seizure_kinds": SEIZURE_KINDS, "seizure_states": SEIZURE_STATES,
             "parties": {party: org for org, party in queries.org_parties(parts.service.store).items()}}
 
 
@@ -342,8 +342,10 @@ async def inquiry_answer(inquiry_id: str, session: Member, parts: PortalDep,
         answer = checked_answer(parts, fetch_answer(parts, record), inquiry_id)
     else:
         texts = i18n.rule_texts(str(record.get("code") or ""), {"problem": str(record.get("problem") or "")})
+    # each seizure's state as of the answer's block, by the queue's own rule (a queued one may be in effect by then)
+    seizures = () if answer is None else seizure_entries(answer.seizures, int(answer.answer["time_ms"]))
     return render("inquiry_answer.html", session, record=record, answer=answer, texts=texts, done=done,
-                  names=_names(parts))
+                  names=_names(parts), seizures=seizures)
 
 
 @router.get("/inquiries/{inquiry_id}/answer.json")

@@ -33,10 +33,8 @@ from estatechain.contract.records.mortgage import Mortgage
 from estatechain.contract.records.notice import Notice
 from estatechain.contract.records.ownership import OwnershipRight
 from estatechain.contract.records.party import Status
-from estatechain.contract.records.seizure import Seizure
 from estatechain.contract.records.unit import Unit
 from estatechain.contract.rules.inquiry import PURPOSES, log_readers, who_looked
-from estatechain.contract.seizure_queue import unit_seizures
 from estatechain.identity.genesis import Genesis
 from estatechain.storage.follower import FirstBuild
 from estatechain.storage.store import LEDGER_FILE, LedgerStore
@@ -57,6 +55,7 @@ from estatechain.web.portal import (
     not_found,
     viewer_of,
 )
+from estatechain.web.routes_register import LIVE_SEIZURE_STATES, SEIZURE_STATES, SeizureEntry, seizure_states
 
 router = APIRouter(prefix="/portal", route_class=PortalRoute, include_in_schema=False)
 
@@ -107,7 +106,9 @@ class RegisterPage:
     ownership: OwnershipRight | None
     mortgages: tuple[Mortgage, ...]
     notices: tuple[Notice, ...]
-    seizures: tuple[Seizure, ...]
+    seizures: tuple[SeizureEntry, ...]
+    """Those in effect or queued now, each with its state and effect period (not the record's ``queued`` flag,
+    fixed at delivery: a queued seizure takes effect when the one before it ends)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -163,8 +164,11 @@ def owns(store: LedgerStore, party: str | None, unit_number: str) -> bool:
     return party is not None and right is not None and party in right.holder_ids()
 
 
-def register_page(store: LedgerStore, unit_number: str) -> RegisterPage | None:
-    """The unit's current entries: ownership, mortgages in rank order, notices, seizures not released."""
+def register_page(store: LedgerStore, unit_number: str, at_ms: int) -> RegisterPage | None:
+    """The unit's current entries: ownership, mortgages in rank order, notices, seizures in effect or queued.
+
+    A seizure whose term ran out has lapsed (细则 92(2)) though nothing was written: it is no longer current.
+    """
     row = store.get(keys.unit(unit_number))
     if row is None:
         return None
@@ -172,7 +176,7 @@ def register_page(store: LedgerStore, unit_number: str) -> RegisterPage | None:
         unit=Unit.from_json(row), ownership=current_ownership(store, unit_number),
         mortgages=tuple(m for m in current_mortgages(store, unit_number) if m.status is Status.CURRENT),
         notices=tuple(n for n in current_notices(store, unit_number) if n.status is Status.CURRENT),
-        seizures=tuple(s for s in unit_seizures(store, unit_number) if s.released_ms is None),
+        seizures=tuple(e for e in seizure_states(store, unit_number, at_ms) if e.state in LIVE_SEIZURE_STATES),
     )
 
 
@@ -299,13 +303,14 @@ async def my_unit(unit_number: str, session: Member, parts: PortalDep) -> Respon
     """The unit's register page as its holder may see it, and who looked at the unit."""
     _, party = _owner(parts, session.account)
     store = parts.service.store
-    page = register_page(store, unit_number) if holds(store, party, unit_number) else None
+    at_ms = queries.now_ms(store, parts.service.clock.now_ms())
+    page = register_page(store, unit_number, at_ms) if holds(store, party, unit_number) else None
     if page is None:
         raise not_found()
     reader = party in log_readers(store, unit_number)  # owners and buyers (``rules/inquiry.py`` may_list)
     return render("owner_unit.html", session, page=page, party=party, owner=owns(store, party, unit_number),
                   reader=reader, looked=inquiries(store, [unit_number]) if reader else [],
-                  banks=mortgagee_orgs(store, page.mortgages), names=_names(parts))
+                  banks=mortgagee_orgs(store, page.mortgages), names=_names(parts), seizure_states=SEIZURE_STATES)
 
 
 @router.get("/owner/inquiries")

@@ -37,7 +37,7 @@ from estatechain.contract.records.party import Status
 from estatechain.contract.records.seizure import Seizure
 from estatechain.contract.records.unit import Unit
 from estatechain.contract.rules.notice_end import timely_application
-from estatechain.contract.seizure_queue import unit_seizures, windows
+from estatechain.contract.seizure_queue import Window, unit_seizures, windows
 from estatechain.contract.view import StateView
 from estatechain.contract.working_days import WorkingDays
 from estatechain.ledger.block import BlockHeader
@@ -52,8 +52,12 @@ router = APIRouter(prefix="/portal", route_class=PortalRoute, include_in_schema=
 
 READERS: Final = frozenset({"registry", "regulator"})
 """Org types that read the register page and the transaction pages behind it."""
+SIGNING_AUTHORITIES: Final = frozenset({"court", "state_organ"})
+"""Org types that open the transaction pages of what their own org signed, and of nothing else."""
 SEIZURE_STATES: Final = {"in_effect": N_("In effect"), "queued": N_("Queued (轮候)"), "released": N_("Released"),
                          "lapsed": N_("Lapsed")}
+LIVE_SEIZURE_STATES: Final = frozenset({"in_effect", "queued"})
+"""The states of a seizure that still holds the unit: in effect, or queued to take effect."""
 SEIZURE_KINDS: Final = {"1": N_("Seizure (查封)"), "3": N_("Pre-seizure (预查封)")}
 ENTRY_STATES: Final = {"current": N_("Current"), "historic": N_("Historic")}
 MAX_ID: Final = 200
@@ -66,12 +70,44 @@ def require_reader(parts: Portal, account: Account) -> None:
         raise PortalProblem(403, N_("This desk is not for your role."))
 
 
+def require_tx_reader(parts: Portal, account: Account, signed_by: str | None) -> None:
+    """Refuse (403) an account that may not open the page of a transaction its org ``signed_by`` signed.
+
+    The registry and the regulator open every transaction's page. A court or other state organ opens
+    those its own org signed (a seizure, its renewal or release, an inquiry for its case): the page's
+    inclusion proof is what it keeps in the case file to show the step is on the ledger. Another org's
+    transaction, or one that does not exist (``signed_by`` None), gets the same 403 as a desk that is
+    not theirs, so the page tells it nothing of other orgs' transactions, not even that one exists.
+    """
+    org_type = parts.service.genesis.org(account.org).type
+    if org_type in READERS or (org_type in SIGNING_AUTHORITIES and signed_by == account.org):
+        return
+    raise PortalProblem(403, N_("This desk is not for your role."))
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SeizureEntry:
-    """A seizure with what it was at the page's block time: in effect, queued, released or lapsed."""
+    """A seizure with what it was at the page's block time: in effect, queued, released or lapsed.
+
+    A queued seizure's term counts from the day it takes effect (``contract.seizure_queue``), so the
+    dates the court typed are not the period it is in effect: ``effect`` is, from the queue's own
+    ``windows``, and ``place`` is its live place among those in effect or queued (轮候位次), which
+    ``queue_order`` (every seizure ever delivered, released ones included) is not.
+    """
 
     seizure: Seizure
     state: str
+    window: Window | None = None
+    """When it is (or, for a queued one, would be) in effect; None if it never takes effect."""
+    place: int | None = None
+    """1 for the one in effect, 2.. for those queued behind it; None once released or lapsed."""
+
+    @property
+    def effect(self) -> tuple[str, str] | None:
+        """The first and last day (ISO, Guangzhou calendar) of ``window``, or None."""
+        if self.window is None:
+            return None
+        return iso_date(shanghai_day(self.window.start_ms)), iso_date(shanghai_day(self.window.end_ms - 1))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -105,9 +141,19 @@ class Register:
 
 def seizure_states(view: StateView, unit_number: str, at_ms: int) -> tuple[SeizureEntry, ...]:
     """Every seizure of the unit with its state at ``at_ms``, in queue order (derived, never written: §3.14)."""
-    found = unit_seizures(view, unit_number)
+    return seizure_entries(unit_seizures(view, unit_number), at_ms)
+
+
+def seizure_entries(seizures: Iterable[Seizure], at_ms: int) -> tuple[SeizureEntry, ...]:
+    """``seizures`` (all of one unit) in queue order, each with its state, effect window and place at ``at_ms``.
+
+    Takes the records rather than a view so that a registry-signed inquiry answer, which carries the
+    unit's seizures as of its block, is read with the same queue (``seizure_queue.windows``) as the ledger.
+    """
+    found = sorted(seizures, key=lambda item: (item.queue_order, item.seizure_id))
     spans = {w.seizure.seizure_id: w for w in windows(found)}
     entries = []
+    place = 0
     for seizure in found:
         window = spans.get(seizure.seizure_id)
         if seizure.released_ms is not None and (window is None or window.end_ms <= at_ms):
@@ -118,7 +164,10 @@ def seizure_states(view: StateView, unit_number: str, at_ms: int) -> tuple[Seizu
             state = "queued"
         else:
             state = "in_effect"
-        entries.append(SeizureEntry(seizure=seizure, state=state))
+        live = state in LIVE_SEIZURE_STATES
+        if live:
+            place += 1
+        entries.append(SeizureEntry(seizure=seizure, state=state, window=window, place=place if live else None))
     return tuple(entries)
 
 

@@ -5,7 +5,8 @@ transaction results and RFC 9162 proofs come from the same ``NodeService`` metho
 (``service.block``, ``service.status``, ``service.inclusion_proof``, ``service.consistency_proof``);
 the page also checks each proof with ``crypto.merkle`` and says so, while showing every number a
 reader needs to check it independently. A transaction's page is shared with the registry, which
-reaches it from a unit's register page (``routes_register.py``).
+reaches it from a unit's register page (``routes_register.py``), and with the court or state organ
+that signed it, for its case file (``routes_court.py`` links its own seizures' transactions).
 
 Inquiry statistics count the inquiry log (``inquiry/`` rows: every inquiry, granted or refused, is
 a transaction, domain.md §7) by purpose and outcome. SLA figures count the cases per state and
@@ -38,7 +39,7 @@ from estatechain.web.i18n import N_
 from estatechain.web.pages import render
 from estatechain.web.portal import Member, Portal, PortalDep, PortalProblem, PortalRoute, not_found
 from estatechain.web.routes_owner import org_names
-from estatechain.web.routes_register import require_reader, whole_number
+from estatechain.web.routes_register import require_tx_reader, whole_number
 from estatechain.web.timelimits import LEGAL_LIMIT_WORKING_DAYS
 
 router = APIRouter(prefix="/portal", route_class=PortalRoute, include_in_schema=False)
@@ -77,6 +78,12 @@ def signer_org(store: LedgerStore, fingerprint: str) -> str:
     """The org of a signer, from its certificate registered on the ledger at first valid use ("—" if never)."""
     row = store.get(cert_key(fingerprint))
     return "—" if row is None else str(row.get("org", "—"))
+
+
+def tx_signer_org(store: LedgerStore, tx_id: str) -> str | None:
+    """The org that signed committed transaction ``tx_id`` (None when the ledger has no such transaction)."""
+    row = store.connection.execute("SELECT signer FROM txs WHERE tx_id = ?", (tx_id,)).fetchone()
+    return None if row is None else signer_org(store, str(row[0]))
 
 
 def tx_rows(parts: Portal, height: int) -> list[TxRow]:
@@ -176,21 +183,26 @@ async def consistency(session: Member, parts: PortalDep, old: str = "", new: str
 
 @router.get("/tx/{tx_id}")
 async def tx_page(tx_id: str, session: Member, parts: PortalDep) -> Response:
-    """A committed transaction, its result and its inclusion proof in the log of the head block's header."""
+    """A committed transaction, its result and its inclusion proof in the log of the head block's header.
+
+    The registry and the regulator open any; a court or state organ only those its org signed
+    (``require_tx_reader``), which is looked up first so that anything else is refused alike.
+    """
     assert session.account is not None
-    require_reader(parts, session.account)
     service = parts.service
-    status = service.status(tx_id) if len(tx_id) == 64 else None
-    if status is None or status.seq is None or status.height is None:
-        raise not_found()
     store = service.store
+    status = service.status(tx_id) if len(tx_id) == 64 else None
+    row = None if status is None else store.connection.execute(
+        "SELECT command, signer FROM txs WHERE tx_id = ?", (tx_id,)).fetchone()
+    require_tx_reader(parts, session.account, None if row is None else signer_org(store, str(row[1])))
+    if row is None or status is None or status.seq is None or status.height is None:
+        raise not_found()
     head = store.block_at(store.height)
     assert head is not None
     header = head[0]
     proof = service.inclusion_proof(status.seq, header.txlog_size)
     verified = verify_inclusion(store.suite.hash, proof.leaf_hash, proof.seq, proof.size, list(proof.path),
                                 proof.root)
-    row = store.connection.execute("SELECT command, signer FROM txs WHERE tx_id = ?", (tx_id,)).fetchone()
     return render("regulator_tx.html", session, status_=status, command=str(row[0]),
                   signer_org=signer_org(store, str(row[1])), proof=proof, verified=verified, header=header,
                   regulator=parts.service.genesis.org(session.account.org).type == "regulator")

@@ -43,10 +43,10 @@ def record_seizure(court: Person, unit: str, order_no: str, *, term: tuple[str, 
 
 
 def own_row(court: Person, seizure_id: str) -> dict[str, str]:
-    """The court desk's row of one of its seizures: queue order and state as shown."""
+    """The court desk's row of one of its seizures: its live place in the unit's queue and its state as shown."""
     court.page.goto(court.node.portal + "/court")
     row = court.page.locator(f"[data-testid=own-seizure][data-seizure='{seizure_id}']")
-    return {"queue": row.locator("[data-testid=queue-order]").inner_text().strip(),
+    return {"queue": row.locator("[data-testid=live-place]").inner_text().strip(),
             "state": row.locator("[data-testid=seizure-state]").inner_text().strip()}
 
 
@@ -55,13 +55,14 @@ def lift(court: Person, seizure_id: str, order_no: str) -> str:
     page.goto(court.node.portal + "/court")
     row = page.locator(f"[data-testid=own-seizure][data-seizure='{seizure_id}']")
     row.locator("input[name=order_no]").fill(order_no)
-    row.locator("button[type=submit]").click()
+    row.locator("form[action$='/lift'] button").click()
     return sign_here(court)
 
 
 def queue(page: Page) -> list[list[str]]:
-    """The unit's seizure queue as the court desk shows it: each place's cells."""
-    return [[cell.strip() for cell in row.locator("td").all_inner_texts()]
+    """The unit's seizure queue as the court desk shows it: each place's cells, a cell's lines joined by " | "."""
+    return [[" | ".join(line.strip() for line in cell.split("\n") if line.strip())
+             for cell in row.locator("td").all_inner_texts()]
             for row in page.locator("[data-testid=queue-place]").all()]
 
 
@@ -92,7 +93,7 @@ def test_a_court_seizure_shows_on_the_register_blocks_a_bank_filing_and_is_lifte
     seizure_id = record_seizure(court, SEIZED_UNIT, "(2026)粤0106执保1号")
     assert own_row(court, seizure_id) == {"queue": "1", "state": "生效中"}
     court.page.goto(f"{node.portal}/court?unit={SEIZED_UNIT}")
-    assert queue(court.page) == [["1", "生效中", "(2026)粤0106执保1号", "查封", "2026-01-01 – 2029-12-31"]]
+    assert queue(court.page) == [["1", "生效中", "(2026)粤0106执保1号", "查封", "生效期间：2026-01-01 至 2029-12-31"]]
     reviewer.sign_in()
     reviewer.page.goto(f"{node.portal}/register/{SEIZED_UNIT}")
     row = reviewer.page.locator("[data-testid=seizure-row]", has_text="(2026)粤0106执保1号")
@@ -122,7 +123,7 @@ def test_the_court_desk_shows_another_authority_s_seizure_without_its_order_and_
     flat = presale_flat(node, buyer=min(node.owners), serial=7, bank=None)  # a unit no other test files on
     today = dt.datetime.now(tz=dt.UTC).date()
     other = "(2025)粤0105执保77号"
-    _submit_as(node, IMPORTER, "register.import", {"seizures": [{
+    imported = _submit_as(node, IMPORTER, "register.import", {"seizures": [{
         "seizure_id": f"IMP-S-{flat.unit_number}-1", "unit_number": flat.unit_number,
         "authority_org": "gz-haizhu-court",
         "order_no": other, "kind": "3", "start_date": (today - dt.timedelta(days=30)).isoformat(),
@@ -141,8 +142,12 @@ def test_the_court_desk_shows_another_authority_s_seizure_without_its_order_and_
 
     mine = record_seizure(court, flat.unit_number, "(2026)粤0106执保8号")
     page.goto(f"{node.portal}/court?unit={flat.unit_number}")
+    other_ends = today.replace(year=today.year + 2)  # mine takes effect the day after, for its 4-year term
+    mine_starts = other_ends + dt.timedelta(days=1)
+    mine_ends = mine_starts + (dt.date(2029, 12, 31) - dt.date(2026, 1, 1))
     assert queue(page) == [["1", "In effect", "Held by another authority", "—", "—"],
-                           ["2", "Queued (轮候)", "(2026)粤0106执保8号", "Seizure (查封)", "2026-01-01 – 2029-12-31"]]
+                           ["2", "Queued (轮候)", "(2026)粤0106执保8号", "Seizure (查封)",
+                            f"Expected in effect {mine_starts} – {mine_ends} | Ordered term 2026-01-01 – 2029-12-31"]]
     assert page.locator(f"[data-testid=unit-own-seizure][data-seizure='{mine}']").count() == 1
     assert other not in page.inner_text("main")
     court.shoot("court-unit-queue-en")
@@ -151,11 +156,19 @@ def test_the_court_desk_shows_another_authority_s_seizure_without_its_order_and_
     assert not any("/register" in link for link in links), links
     for link in sorted(links):
         assert court.context.request.get(node.url + link).status == 200, link
-    for path in (f"/register/{flat.unit_number}", "/register", f"/tx/{mine}"):
+    for path in (f"/register/{flat.unit_number}", "/register"):
         response = page.goto(node.portal + path)
         assert response is not None
         assert response.status == 403, path
         assert other not in page.inner_text("main")
+    response = page.goto(f"{node.portal}/tx/{mine}")  # its own transaction's page, for its case file
+    assert response is not None
+    assert response.status == 200
+    assert page.locator("[data-testid=proof-verified]").count() == 1
+    response = page.goto(f"{node.portal}/tx/{imported}")  # the registry's: not the court's to read
+    assert response is not None
+    assert response.status == 403
+    assert other not in page.inner_text("main")
     lift(court, mine, "(2026)粤0106执保8号之一")
     page.goto(f"{node.portal}/court?unit={flat.unit_number}")
     assert queue(page) == [["1", "In effect", "Held by another authority", "—", "—"]]
