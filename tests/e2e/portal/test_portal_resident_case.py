@@ -1,0 +1,104 @@
+"""What a resident meets on a case and when signing, in chromium (a review from a resident's seat).
+
+On a node of its own, since its filings on person1's flat would change what other tests count on
+the shared node. ICBC files mortgages on person1's flat through its form, with real PDF materials;
+person1 (the owner, a named mortgagor) then:
+
+- reads the loan contract they are asked to confirm, as a download and in the page, while another
+  owner and another bank get 404 for the same address;
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Final
+
+import pytest
+from playwright.sync_api import Browser
+
+from estatechain.cli.main import init
+from portal.portal_people import (
+    PDF,
+    Person,
+    PortalNode,
+    fill_filing,
+    open_filing,
+    serve_node,
+    sign_here,
+    signed_in,
+)
+
+OWNER: Final = "gz-identity/person1"  # owns a flat with no mortgage (choose_dev_owners)
+STRANGER: Final = "gz-identity/person2"  # another owner: no party to these cases
+CLERK: Final = "icbc-gz/operator1"
+APPROVER: Final = "icbc-gz/approver1"
+OTHER_BANK: Final = "ccb-gz/operator1"
+ICBC_NAME: Final = "中国工商银行广州分行"
+IDENTITY_NAME: Final = "广州市数字身份认证中心"
+
+
+@dataclass(frozen=True, slots=True)
+class Filed:
+    """The node and the cases ICBC filed on the owner's flat before any test: by loan contract number."""
+
+    node: PortalNode
+    cases: dict[str, str]
+
+    def url(self, contract: str) -> str:
+        return f"{self.node.portal}/cases/{self.cases[contract]}"
+
+
+CONTRACTS: Final = ("LOAN-RESIDENT-READ", "LOAN-RESIDENT-CONFIRM", "LOAN-RESIDENT-DECLINE")
+
+
+@pytest.fixture(scope="module")
+def filed(tmp_path_factory: pytest.TempPathFactory, browser: Browser) -> Iterator[Filed]:
+    """A node of its own, and three mortgages ICBC filed on the owner's flat through its form (still FILED)."""
+    directory: Path = tmp_path_factory.mktemp("resident") / "devnet"
+    with ThreadPoolExecutor(max_workers=1) as pool:  # ``init`` runs its own event loop: not in Playwright's thread
+        pool.submit(init, directory, units=100, seed=20260107).result(timeout=120)
+    with serve_node(directory) as node:
+        clerk = Person(browser, node, CLERK)
+        try:
+            clerk.sign_in()
+            cases = {}
+            for contract in CONTRACTS:
+                open_filing(clerk, node.unit_of(OWNER))
+                fill_filing(clerk, contract=contract)
+                cases[contract] = sign_here(clerk)
+        finally:
+            clerk.close()
+        yield Filed(node=node, cases=cases)
+
+
+def material_url(filed: Filed, contract: str, kind: str) -> str:
+    """The case page's address of the material ``kind`` that ``fill_filing`` uploaded for ``contract``."""
+    sha = hashlib.sha256(PDF + contract.encode() + kind.encode()).hexdigest()
+    return f"{filed.url(contract)}/materials/{sha}"
+
+
+def test_the_owner_reads_the_loan_contract_they_confirm_and_nobody_else_can(
+        browser: Browser, filed: Filed, people: list[Person]) -> None:
+    contract = CONTRACTS[0]
+    owner = signed_in(browser, filed.node, people, OWNER)
+    owner.page.goto(filed.url(contract))
+    loan = material_url(filed, contract, "LOAN_CONTRACT")
+    link = owner.page.locator(f"a[href='{loan.removeprefix(filed.node.url)}']")
+    assert link.inner_text() == "借款合同"
+    with owner.page.expect_download() as download:
+        link.click()
+    assert download.value.path().read_bytes() == PDF + contract.encode() + b"LOAN_CONTRACT"  # the very file
+    assert owner.page.locator("a[href*='/materials/']").count() == 3  # every material of the case opens
+    assert owner.page.locator("[data-testid=viewer]").count() == 3  # and shows in the page
+    assert owner.page.locator("[data-testid=materials-elsewhere]").count() == 0
+    assert owner.context.request.get(f"{loan}/view").status == 200
+
+    stranger = signed_in(browser, filed.node, people, STRANGER)
+    other_bank = signed_in(browser, filed.node, people, OTHER_BANK)
+    for outsider in (stranger, other_bank):
+        assert outsider.context.request.get(loan).status == 404
+        assert outsider.context.request.get(f"{loan}/view").status == 404
