@@ -62,6 +62,7 @@ from estatechain.web.portal import (
     viewer_of,
 )
 from estatechain.web.precheck import precheck
+from estatechain.web.routes_owner import org_names
 
 router = APIRouter(prefix="/portal", route_class=PortalRoute, include_in_schema=False)
 
@@ -195,7 +196,9 @@ def _case_response(  # noqa: PLR0913  (keywords only: what a refused decision br
     viewable = _viewable(item, openable)
     names = _applicant_names(request, parts, item) if viewer.org_type == "registry" else {}
     response = render("case.html", session, status=status, case=item, steps=steps,
-                      timeline=timeline,
+                      timeline=caseparties.entries(store, viewer, item.application, timeline, fingerprint),
+                      parties=caseparties.parties(store, viewer, item.application),
+                      org_labels=org_names(parts.service.genesis),
                       blocked=blocked, done=done, form=form, names=names, missing_names=MISSING_ITEM_NAMES,
                       missing_items=missing_items(item.application), reasons=REFUSAL_REASONS, desk=desk,
                       openable=openable, viewable=viewable,

@@ -6,6 +6,8 @@ person1 (the owner, a named mortgagor) then:
 
 - reads the loan contract they are asked to confirm, as a download and in the page, while another
   owner and another bank get 404 for the same address;
+- reads the case page with the bank by name, their own party marked, and every signed step (a
+  confirmation, a decline) naming its signer and the applicant it acted for the same way;
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from portal.portal_people import (
     serve_node,
     sign_here,
     signed_in,
+    take,
 )
 
 OWNER: Final = "gz-identity/person1"  # owns a flat with no mortgage (choose_dev_owners)
@@ -102,3 +105,34 @@ def test_the_owner_reads_the_loan_contract_they_confirm_and_nobody_else_can(
     for outsider in (stranger, other_bank):
         assert outsider.context.request.get(loan).status == 404
         assert outsider.context.request.get(f"{loan}/view").status == 404
+
+
+def timeline_line(person: Person, selector: str) -> list[str]:
+    """A timeline entry's parts after its step name and time, before its tx id."""
+    return person.page.inner_text(selector).split(" · ")[2:-1]
+
+
+def test_the_case_page_names_the_bank_the_owner_and_every_signer_alike(
+        browser: Browser, filed: Filed, people: list[Person]) -> None:
+    owner = signed_in(browser, filed.node, people, OWNER)
+    take(owner, filed.cases[CONTRACTS[1]], "confirm")
+    assert owner.page.inner_text("[data-testid=filed-by]") == ICBC_NAME  # not icbc-gz
+    applicants = owner.page.locator("[data-testid=applicant]").all_inner_texts()
+    assert [a for a in applicants if "(本人)" in a] == [applicants[0]]  # the owner, the first applicant
+    assert ICBC_NAME in applicants[-1]  # the mortgagee, by its name
+    confirmed = timeline_line(owner, "[data-testid=confirmation]")
+    assert confirmed[0] == IDENTITY_NAME
+    assert confirmed[1].startswith("person-")
+    assert confirmed[1].endswith("(本人)")
+    assert confirmed[2].startswith("代表申请人 ")
+    assert confirmed[2].endswith("(本人)")
+
+    take(owner, filed.cases[CONTRACTS[2]], "decline")
+    assert owner.page.inner_text("[data-testid=state]").strip() == "已拒绝"
+    assert timeline_line(owner, "[data-testid=step-declined]") == confirmed  # the same signer, said the same way
+    owner.switch("en")
+    declined = timeline_line(owner, "[data-testid=step-declined]")
+    assert declined[0] == "Guangzhou Digital Identity Authority"
+    assert declined[2].startswith("for the applicant ")
+    assert declined[2].endswith("(you)")
+    owner.switch("zh-CN")

@@ -190,7 +190,7 @@ def test_the_review_desk_shows_ranks_rules_materials_and_clock_and_holds_and_res
     assert names == ["step-accepted", "step-held", "step-resumed", "step-held", "step-resumed"]
     assert page.locator("[data-testid=hold-reason]").all_inner_texts() == [
         "中止理由: 需实地查看房屋现状", "中止理由: 需补充测绘成果"]
-    assert page.locator("[data-testid=signed-by]").all_inner_texts() == ["intake1"] + ["reviewer1"] * 4
+    assert steps.locator("[data-testid=signed-by]").all_inner_texts() == ["intake1"] + ["reviewer1"] * 4
 
     # A seizure arrives: the desk shows V13 failing with its text, and the approval would be refused.
     court = signed_in(browser, node, people, COURT)
