@@ -6,6 +6,8 @@ person1 (the owner, a named mortgagor) then:
 
 - reads the loan contract they are asked to confirm, as a download and in the page, while another
   owner and another bank get 404 for the same address;
+- is told on the confirmation page and in the footer that the identity authority keeps their key
+  (a resident has no organisation);
 - reads the case page with the bank by name, their own party marked, and every signed step (a
   confirmation, a decline) naming its signer and the applicant it acted for the same way;
 """
@@ -25,6 +27,7 @@ from playwright.sync_api import Browser
 from estatechain.cli.main import init
 from portal.portal_people import (
     PDF,
+    SIGN_PAGE,
     Person,
     PortalNode,
     fill_filing,
@@ -105,6 +108,30 @@ def test_the_owner_reads_the_loan_contract_they_confirm_and_nobody_else_can(
     for outsider in (stranger, other_bank):
         assert outsider.context.request.get(loan).status == 404
         assert outsider.context.request.get(f"{loan}/view").status == 404
+
+
+def test_signing_names_the_identity_authority_that_keeps_a_residents_key(
+        browser: Browser, filed: Filed, people: list[Person]) -> None:
+    owner = signed_in(browser, filed.node, people, OWNER)
+    case_id = filed.cases[CONTRACTS[0]]
+    owner.page.goto(filed.url(CONTRACTS[0]))
+    owner.page.click(f"form[action$='/{case_id}/confirm'] button")
+    owner.page.wait_for_url(SIGN_PAGE)
+    custody = owner.page.inner_text("[data-testid=custody]")
+    assert f"{IDENTITY_NAME}（身份认证机构）为您保管密钥" in custody
+    assert "贵机构" not in custody
+    footer = owner.page.inner_text("footer")
+    assert "身份认证机构（gz-identity）为您保管的密钥" in footer
+    assert "贵机构" not in footer
+    owner.switch("en")
+    assert "Guangzhou Digital Identity Authority (the identity authority) keeps your key" in owner.page.inner_text(
+        "[data-testid=custody]")
+    assert "the identity authority (gz-identity) keeps for you" in owner.page.inner_text("footer")
+    owner.switch("zh-CN")
+    owner.page.click("form[action$='/sign/cancel'] button")  # nothing signed
+
+    clerk = signed_in(browser, filed.node, people, CLERK)  # staff: their org does keep their key
+    assert "贵机构为您保管的密钥" in clerk.page.inner_text("footer")
 
 
 def timeline_line(person: Person, selector: str) -> list[str]:
