@@ -4,12 +4,13 @@ A desk action never signs: it stores a ``Pending`` payload in the session and se
 here. A session may have several waiting, one per case, each from its own tab (``waiting.py``): the
 page's forms name theirs by tx id. This page shows the business summary, the command and the tx id
 of the exact payload, and who keeps the key that will sign it: the account's org, which for a
-resident is the identity authority (a resident has no organisation of their own). Only the POST
-from this page signs it with the key the org keeps for the person (``custody.py``) and submits it
-to the node's own pipeline; the pending payload is taken out of the session before anything else
-happens, so a double-clicked submit signs and files once. The outcome is shown with the rule code
-and its text in both languages when the ledger marked the transaction invalid. A cancelled or
-replaced payload's case form comes back with its text, never silently emptied.
+resident is the identity authority (a resident has no organisation of their own). A decline says
+before it is signed that it ends the case for every applicant. Only the POST from this page signs it
+with the key the org keeps for the person (``custody.py``) and submits it to the node's own pipeline;
+the pending payload is taken out of the session before anything else happens, so a double-clicked
+submit signs and files once. The outcome is shown with the rule code and its text in both languages
+when the ledger marked the transaction invalid. A cancelled or replaced payload's case form comes
+back with its text, never silently emptied.
 """
 
 from __future__ import annotations

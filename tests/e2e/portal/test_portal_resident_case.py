@@ -8,6 +8,8 @@ person1 (the owner, a named mortgagor) then:
   owner and another bank get 404 for the same address;
 - is told on the confirmation page and in the footer that the identity authority keeps their key
   (a resident has no organisation);
+- is told what the confirmation deadline means, and is warned before a decline is signed that it
+  ends the case for everyone;
 - reads the case page with the bank by name, their own party marked, and every signed step (a
   confirmation, a decline) naming its signer and the applicant it acted for the same way;
 """
@@ -132,6 +134,29 @@ def test_signing_names_the_identity_authority_that_keeps_a_residents_key(
 
     clerk = signed_in(browser, filed.node, people, CLERK)  # staff: their org does keep their key
     assert "贵机构为您保管的密钥" in clerk.page.inner_text("footer")
+
+
+def test_the_deadline_and_a_decline_say_what_they_mean_before_anything_is_signed(
+        browser: Browser, filed: Filed, people: list[Person]) -> None:
+    owner = signed_in(browser, filed.node, people, OWNER)
+    owner.page.goto(f"{filed.node.portal}/owner")
+    assert "失效，须重新提交" in owner.page.inner_text("[data-testid=deadline-meaning]")
+    case_id = filed.cases[CONTRACTS[0]]
+    owner.page.goto(filed.url(CONTRACTS[0]))
+    assert "下列每一位申请人都须在此之前确认" in owner.page.inner_text("[data-testid=deadline-meaning]")
+    assert "拒绝将立即终止此申请" in owner.page.inner_text("[data-testid=decline-warning]")
+    owner.page.click(f"form[action$='/{case_id}/decline'] button")
+    owner.page.wait_for_url(SIGN_PAGE)
+    warning = owner.page.inner_text("[data-testid=decline-warning]")
+    assert "拒绝将立即终止此申请，对所有申请人均不可撤回" in warning
+    assert "拒绝不记录理由" in warning
+    owner.switch("en")
+    assert "Declining ends this application for every applicant" in owner.page.inner_text(
+        "[data-testid=decline-warning]")
+    owner.switch("zh-CN")
+    owner.page.click("form[action$='/sign/cancel'] button")
+    owner.page.wait_for_url(f"**/cases/{case_id}")
+    assert owner.page.inner_text("[data-testid=state]").strip() == "已提交，待确认"  # nothing was signed
 
 
 def timeline_line(person: Person, selector: str) -> list[str]:
