@@ -10,6 +10,7 @@ person1 (the owner, a named mortgagor) then:
   (a resident has no organisation);
 - is told what the confirmation deadline means, and is warned before a decline is signed that it
   ends the case for everyone;
+- tells the cases waiting for them apart by loan contract number and short case id;
 - reads the case page with the bank by name, their own party marked, and every signed step (a
   confirmation, a decline) naming its signer and the applicant it acted for the same way;
 """
@@ -157,6 +158,17 @@ def test_the_deadline_and_a_decline_say_what_they_mean_before_anything_is_signed
     owner.page.click("form[action$='/sign/cancel'] button")
     owner.page.wait_for_url(f"**/cases/{case_id}")
     assert owner.page.inner_text("[data-testid=state]").strip() == "已提交，待确认"  # nothing was signed
+
+
+def test_the_cases_waiting_for_the_owner_name_their_loan_contract_and_case(
+        browser: Browser, filed: Filed, people: list[Person]) -> None:
+    owner = signed_in(browser, filed.node, people, OWNER)
+    owner.page.goto(f"{filed.node.portal}/owner")
+    waiting = owner.page.locator("article.awaiting", has_text=CONTRACTS[0])
+    assert waiting.count() == 1  # told apart from the other mortgages of the same flat, bank and amount
+    assert waiting.locator("[data-testid=contract-numbers]").inner_text() == CONTRACTS[0]
+    assert waiting.locator("[data-testid=case-id]").inner_text() == filed.cases[CONTRACTS[0]][:12]
+    assert "借款合同" in waiting.inner_text()
 
 
 def timeline_line(person: Person, selector: str) -> list[str]:
