@@ -46,6 +46,7 @@ from estatechain.web.actions import (
     step_body,
     written,
 )
+from estatechain.web.cancellation import cancelled
 from estatechain.web.custody import TooLarge
 from estatechain.web.filing import CAUSES, CORRECTABLE, REASONS
 from estatechain.web.i18n import BUSINESS_NAMES, N_, rule_texts
@@ -198,7 +199,7 @@ def _case_response(  # noqa: PLR0913  (keywords only: what a refused decision br
     response = render("case.html", session, status=status, case=item, steps=steps,
                       timeline=caseparties.entries(store, viewer, item.application, timeline, fingerprint),
                       parties=caseparties.parties(store, viewer, item.application),
-                      org_labels=org_names(parts.service.genesis),
+                      org_labels=org_names(parts.service.genesis), ended=cancelled(store, viewer, application_id),
                       blocked=blocked, done=done, form=form, names=names, missing_names=MISSING_ITEM_NAMES,
                       missing_items=missing_items(item.application), reasons=REFUSAL_REASONS, desk=desk,
                       openable=openable, viewable=viewable,

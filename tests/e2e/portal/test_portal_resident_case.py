@@ -1,8 +1,8 @@
 """What a resident meets on a case and when signing, in chromium (a review from a resident's seat).
 
-On a node of its own, since its filings on person1's flat would change what other tests count on
-the shared node. ICBC files mortgages on person1's flat through its form, with real PDF materials;
-person1 (the owner, a named mortgagor) then:
+On a node of its own, since its filings, a recorded mortgage and its cancellation on person1's flat
+would change what other tests count on the shared node. ICBC files mortgages on person1's flat
+through its form, with real PDF materials; person1 (the owner, a named mortgagor) then:
 
 - reads the loan contract they are asked to confirm, as a download and in the page, while another
   owner and another bank get 404 for the same address;
@@ -13,6 +13,8 @@ person1 (the owner, a named mortgagor) then:
 - tells the cases waiting for them apart by loan contract number and short case id;
 - reads the case page with the bank by name, their own party marked, and every signed step (a
   confirmation, a decline) naming its signer and the applicant it acted for the same way;
+- sees on their mortgage's case that ICBC cancelled the mortgage alone (the loan repaid), and by
+  which case, though that case does not open for them.
 """
 
 from __future__ import annotations
@@ -33,8 +35,10 @@ from portal.portal_people import (
     SIGN_PAGE,
     Person,
     PortalNode,
+    attach,
     fill_filing,
     open_filing,
+    open_new_filing,
     serve_node,
     sign_here,
     signed_in,
@@ -200,3 +204,54 @@ def test_the_case_page_names_the_bank_the_owner_and_every_signer_alike(
     assert declined[2].startswith("for the applicant ")
     assert declined[2].endswith("(you)")
     owner.switch("zh-CN")
+
+
+def registry_records(browser: Browser, node: PortalNode, people: list[Person], case_id: str) -> None:
+    """Intake accepts, a reviewer approves, a different staff member records."""
+    take(signed_in(browser, node, people, "gz-registry/intake1"), case_id, "accept")
+    take(signed_in(browser, node, people, "gz-registry/reviewer1"), case_id, "review")
+    take(signed_in(browser, node, people, "gz-registry/recorder2"), case_id, "record")
+
+
+def test_an_owner_sees_on_their_mortgage_case_that_the_bank_cancelled_it_alone(
+        browser: Browser, filed: Filed, people: list[Person]) -> None:
+    node = filed.node
+    clerk = signed_in(browser, node, people, CLERK)
+    open_filing(clerk, node.unit_of(OWNER))
+    fill_filing(clerk, contract="LOAN-RESIDENT-REPAID")
+    mortgage_case = sign_here(clerk)
+    owner = signed_in(browser, node, people, OWNER)
+    take(owner, mortgage_case, "confirm")
+    approver = signed_in(browser, node, people, APPROVER)
+    take(approver, mortgage_case, "confirm")
+    registry_records(browser, node, people, mortgage_case)
+    clerk.page.goto(f"{node.portal}/cases/{mortgage_case}")
+    certificate = clerk.page.inner_text("[data-testid=certificate-number]").strip()
+
+    page = open_new_filing(clerk, "mortgage.cancel", unit=node.unit_of(OWNER))
+    page.select_option("#target", certificate)
+    page.select_option("#reason", "REPAID")  # the bank applies alone: the owner is no applicant
+    attach(clerk, "APPLICATION_FORM", "PROOF", label="repaid")
+    page.click("#filing button[type=submit]")
+    cancellation = sign_here(clerk)
+    take(approver, cancellation, "confirm")
+    registry_records(browser, node, people, cancellation)
+
+    owner.page.goto(f"{node.portal}/cases/{mortgage_case}")
+    assert owner.page.inner_text("[data-testid=entry-cancelled]") == "抵押权已注销"
+    notice = owner.page.inner_text("[data-testid=mortgage-cancelled]")
+    assert "本案登记的抵押权已于" in notice
+    assert "原因：主债权已清偿" in notice
+    assert cancellation in notice  # which case, in full, to quote to the bank or the registry
+    assert "您不是该案件的申请人" in notice
+    assert owner.page.locator("a[data-testid=cancelled-by]").count() == 0  # no link that would answer 404
+    assert owner.context.request.get(f"{node.portal}/cases/{cancellation}").status == 404
+    owner.switch("en")
+    assert "was cancelled on" in owner.page.inner_text("[data-testid=mortgage-cancelled]")
+    assert "The loan is repaid" in owner.page.inner_text("[data-testid=mortgage-cancelled]")
+    owner.switch("zh-CN")
+
+    clerk.page.goto(f"{node.portal}/cases/{mortgage_case}")  # the bank applied: it follows the link
+    clerk.page.click("a[data-testid=cancelled-by]")
+    clerk.page.wait_for_url(f"**/cases/{cancellation}")
+    assert clerk.page.inner_text("[data-testid=state]").strip() == "已登簿（办结）"
