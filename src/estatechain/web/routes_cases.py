@@ -29,8 +29,8 @@ from estatechain.contract.view import StateView
 from estatechain.contract.working_days import WorkingDays
 from estatechain.errors import Conflict, EstatechainError, NotFound
 from estatechain.node.service import NodeService
+from estatechain.web import caseparties, history, review
 from estatechain.web import cases as queries
-from estatechain.web import history, review
 from estatechain.web.accounts import Account, Session
 from estatechain.web.actions import (
     MISSING_ITEM_NAMES,
@@ -46,6 +46,7 @@ from estatechain.web.actions import (
     step_body,
     written,
 )
+from estatechain.web.cancellation import cancelled
 from estatechain.web.custody import TooLarge
 from estatechain.web.filing import CAUSES, CORRECTABLE, REASONS
 from estatechain.web.i18n import BUSINESS_NAMES, N_, rule_texts
@@ -62,6 +63,7 @@ from estatechain.web.portal import (
     viewer_of,
 )
 from estatechain.web.precheck import precheck
+from estatechain.web.routes_owner import org_names
 
 router = APIRouter(prefix="/portal", route_class=PortalRoute, include_in_schema=False)
 
@@ -191,12 +193,17 @@ def _case_response(  # noqa: PLR0913  (keywords only: what a refused decision br
         desk = _review_desk(parts, account, item, steps, fingerprint)
     elif account.role.startswith("bank.") and account.org == item.application.filer_org:
         desk = _filer_ranks(parts, account, item, fingerprint)
-    viewable = _viewable(request, parts, account, item)
+    openable = caseparties.openable(store, material_store(request, parts), viewer, item.application)
+    viewable = _viewable(item, openable)
     names = _applicant_names(request, parts, item) if viewer.org_type == "registry" else {}
-    response = render("case.html", session, status=status, case=item, steps=steps, timeline=timeline,
+    response = render("case.html", session, status=status, case=item, steps=steps,
+                      timeline=caseparties.entries(store, viewer, item.application, timeline, fingerprint),
+                      parties=caseparties.parties(store, viewer, item.application),
+                      org_labels=org_names(parts.service.genesis), ended=cancelled(store, viewer, application_id),
                       blocked=blocked, done=done, form=form, names=names, missing_names=MISSING_ITEM_NAMES,
                       missing_items=missing_items(item.application), reasons=REFUSAL_REASONS, desk=desk,
-                      viewable=viewable, mortgage_certificate=mortgage_certificate(store, item.application),
+                      openable=openable, viewable=viewable,
+                      mortgage_certificate=mortgage_certificate(store, item.application),
                       certificate_status=_certificate_status(store, item.application),
                       clock=review.clock(item.application, item.state, now, WorkingDays(store),
                                          history.holds(store, item.application)),
@@ -221,12 +228,10 @@ def _applicant_names(request: Request, parts: Portal, item: queries.Case) -> dic
     return desk.applicant_names([a.party for a in item.application.applicants])
 
 
-def _viewable(request: Request, parts: Portal, account: Account, item: queries.Case) -> dict[str, str]:
-    """Materials this account may open (as ``material_file`` allows) that a browser shows: sha256 → "img"/"frame"."""
-    store = material_store(request, parts)
-    registry = viewer_of(parts, account).org_type == "registry"
+def _viewable(item: queries.Case, openable: frozenset[str]) -> dict[str, str]:
+    """Of the materials the account may open (``openable``), those a browser shows: sha256 → "img"/"frame"."""
     return {m.sha256: "frame" if m.media_type == "application/pdf" else "img" for m in item.application.materials
-            if m.media_type in INLINE_MEDIA and (registry or account.org in store.holders(m.sha256))}
+            if m.media_type in INLINE_MEDIA and m.sha256 in openable}
 
 
 def _blocked(ranks: review.Ranks) -> dict[str, object] | None:
@@ -378,11 +383,15 @@ def _certificate_status(store: StateView, application: Application) -> str | Non
 
 def _material(request: Request, parts: Portal, account: Account, application_id: str,
               sha256: str) -> tuple[bytes, str]:
-    """A material of the case and its sniffed media type, for those who may open it; else "not found"."""
+    """A material of the case and its sniffed media type, for those who may open it; else "not found".
+
+    Those are the registry, the org that uploaded it and the case's applicants (``caseparties.may_open``):
+    any other org or person who can see the case gets the same 404 as for a hash the case does not cite.
+    """
     item = _load(parts, account, application_id)
     store = material_store(request, parts)
-    if sha256 not in {m.sha256 for m in item.application.materials} or not (
-            viewer_of(parts, account).org_type == "registry" or account.org in store.holders(sha256)):
+    if sha256 not in {m.sha256 for m in item.application.materials} or not caseparties.may_open(
+            parts.service.store, viewer_of(parts, account), item.application, store.holders(sha256)):
         raise not_found()
     return store.get(sha256)
 
@@ -390,7 +399,7 @@ def _material(request: Request, parts: Portal, account: Account, application_id:
 @router.get("/cases/{application_id}/materials/{sha256}")
 async def material_file(application_id: str, sha256: str, request: Request, session: Member,
                         parts: PortalDep) -> Response:
-    """A material of the case: for the registry, and for the org that uploaded it (as the API allows)."""
+    """A material of the case: for the registry, the org that uploaded it and the case's applicants."""
     assert session.account is not None
     data, media = _material(request, parts, session.account, application_id, sha256)
     return Response(data, media_type=media, headers={

@@ -3,11 +3,14 @@
 A desk action never signs: it stores a ``Pending`` payload in the session and sends the browser
 here. A session may have several waiting, one per case, each from its own tab (``waiting.py``): the
 page's forms name theirs by tx id. This page shows the business summary, the command and the tx id
-of the exact payload. Only the POST from this page signs it with the key the org keeps for the
-person (``custody.py``) and submits it to the node's own pipeline; the pending payload is taken out
-of the session before anything else happens, so a double-clicked submit signs and files once. The outcome is shown with
-the rule code and its text in both languages when the ledger marked the transaction invalid. A
-cancelled or replaced payload's case form comes back with its text, never silently emptied.
+of the exact payload, and who keeps the key that will sign it: the account's org, which for a
+resident is the identity authority (a resident has no organisation of their own). A decline says
+before it is signed that it ends the case for every applicant. Only the POST from this page signs it
+with the key the org keeps for the person (``custody.py``) and submits it to the node's own pipeline;
+the pending payload is taken out of the session before anything else happens, so a double-clicked
+submit signs and files once. The outcome is shown with the rule code and its text in both languages
+when the ledger marked the transaction invalid. A cancelled or replaced payload's case form comes
+back with its text, never silently emptied.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from estatechain.web.i18n import N_
 from estatechain.web.pages import redirect, render
 from estatechain.web.portal import CheckedForm, Member, Portal, PortalDep, PortalProblem, PortalRoute
 from estatechain.web.precheck import precheck
+from estatechain.web.routes_owner import org_names
 from estatechain.web.waiting import Waiting
 
 router = APIRouter(prefix="/portal", route_class=PortalRoute, include_in_schema=False)
@@ -47,7 +51,7 @@ async def confirmation(session: Member, parts: PortalDep, tx: str | None = None)
                        org=account.org, role=account.role)
     texts = {} if failure is None else i18n.rule_texts(failure.code, failure.detail)
     return render("sign.html", session, pending=pending, failure=failure, texts=texts,
-                  custodial_prefix=CUSTODIAL_PREFIX)
+                  custodial_prefix=CUSTODIAL_PREFIX, custodian=org_names(parts.service.genesis).get(account.org))
 
 
 @router.post("/sign/cancel")

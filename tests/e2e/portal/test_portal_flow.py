@@ -68,7 +68,9 @@ def test_a_mortgage_goes_from_the_clerks_form_to_a_certificate_anyone_can_check(
         reviewer.page.click("a[href*='/materials/']")
     assert material.value.path().read_bytes().startswith(b"%PDF-1.4")
     material_url = reviewer.page.get_attribute("a[href*='/materials/']", "href")
-    assert owner.context.request.get(f"{node.url}{material_url}").status == 404  # the owner did not upload it
+    assert owner.context.request.get(f"{node.url}{material_url}").status == 200  # an applicant reads the case's files
+    other_bank = signed_in(browser, node, people, "ccb-gz/operator1")
+    assert other_bank.context.request.get(f"{node.url}{material_url}").status == 404  # no party to this case
     take(reviewer, case_id, "review")
     recorder = signed_in(browser, node, people, "gz-registry/recorder2")
     take(recorder, case_id, "record")

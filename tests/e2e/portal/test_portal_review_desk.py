@@ -136,7 +136,8 @@ def test_the_review_desk_shows_ranks_rules_materials_and_clock_and_holds_and_res
     assert "审核" in page.inner_text("[data-testid=verdict]")
     assert "规则允许" in page.inner_text("[data-testid=verdict]")
 
-    # The materials open in the page (PDFs in a frame of the portal's own origin), for the registry and the filer only.
+    # The materials open in the page (PDFs in a frame of the portal's own origin), for the registry, the filer and
+    # the applicants only.
     viewers = page.locator("[data-testid=viewer]")
     assert viewers.count() == 3
     page.click("[data-testid=viewer] >> nth=0 >> summary")
@@ -152,7 +153,9 @@ def test_the_review_desk_shows_ranks_rules_materials_and_clock_and_holds_and_res
     assert shown.body().startswith(b"%PDF-1.4")
     assert page.locator("a[href*='/materials/'][download]").count() == 3  # the downloads stay
     assert clerk.context.request.get(node.url + source).status == 200  # the uploading bank
-    assert owner.context.request.get(node.url + source).status == 404  # not the owner (as the download)
+    assert owner.context.request.get(node.url + source).status == 200  # the owner, an applicant (as the download)
+    stranger = signed_in(browser, node, people, "gz-identity/person1")
+    assert stranger.context.request.get(node.url + source).status == 404  # another owner: no party to the case
     reviewer.shoot("review-desk-zh-CN")
 
     # A hold needs a written reason; without one nothing is prepared.
@@ -187,7 +190,7 @@ def test_the_review_desk_shows_ranks_rules_materials_and_clock_and_holds_and_res
     assert names == ["step-accepted", "step-held", "step-resumed", "step-held", "step-resumed"]
     assert page.locator("[data-testid=hold-reason]").all_inner_texts() == [
         "中止理由: 需实地查看房屋现状", "中止理由: 需补充测绘成果"]
-    assert page.locator("[data-testid=signed-by]").all_inner_texts() == ["intake1"] + ["reviewer1"] * 4
+    assert steps.locator("[data-testid=signed-by]").all_inner_texts() == ["intake1"] + ["reviewer1"] * 4
 
     # A seizure arrives: the desk shows V13 failing with its text, and the approval would be refused.
     court = signed_in(browser, node, people, COURT)
