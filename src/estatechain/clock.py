@@ -3,7 +3,21 @@
 from __future__ import annotations
 
 import time
-from typing import Protocol
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Final, Protocol
+
+CHINA_STANDARD_TIME: Final = timezone(timedelta(hours=8), "CST")
+"""UTC+8, no daylight saving: the time every page, report and certificate prints a block time in."""
+
+
+def china_time(time_ms: int) -> datetime:
+    """``time_ms`` (milliseconds since 1970, UTC) as an aware datetime in China Standard Time.
+
+    Raises:
+        OverflowError, OSError, ValueError: ``time_ms`` has no calendar date (outside the years 1-9999).
+
+    """
+    return datetime.fromtimestamp(time_ms / 1000, tz=UTC).astimezone(CHINA_STANDARD_TIME)
 
 
 class Clock(Protocol):

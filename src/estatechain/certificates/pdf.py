@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import io
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime, timedelta, timezone
 from functools import cache
 from pathlib import Path
 from typing import Final
@@ -32,6 +31,7 @@ from pyhanko_certvalidator.registry import SimpleCertificateStore
 
 from estatechain.canonical import JSONValue
 from estatechain.certificates.record import chinese_date, lines_of, registry_name
+from estatechain.clock import china_time
 from estatechain.errors import InputError
 from estatechain.identity.devca import DocumentSigner
 
@@ -44,7 +44,6 @@ _LEFT, _RIGHT, _LABEL = 50.0, 545.0, 118.0
 _SIZE, _LEADING = 11.0, 16.0
 _TITLE: Final = "不动产登记证明"
 _QR_CAPTION: Final = "扫码核验证明状态与内容"
-_CST: Final = timezone(timedelta(hours=8), "CST")
 
 
 @cache
@@ -134,7 +133,7 @@ def issued_line(time_ms: int) -> str:
     The recording date (登簿) is the record's; the issue is the block that put the record's hash on
     the ledger, and a reader of the page should see that moment without opening the attachment.
     """
-    moment = datetime.fromtimestamp(time_ms / 1000, tz=UTC).astimezone(_CST)
+    moment = china_time(time_ms)
     return f"发证时间：{moment:%Y年%m月%d日 %H:%M:%S}（北京时间）"
 
 

@@ -19,21 +19,18 @@ ledger (``state_rows``), not from ``source_txs``, so the answer is the write tha
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta, timezone
 from enum import StrEnum
-from typing import Final
 
 import orjson
 
 from estatechain.canonical import JSONValue
+from estatechain.clock import china_time
 from estatechain.contract.certificate_number import CertificateKind, CertificateNumber, parse
 from estatechain.contract.certificates import certificate_key
 from estatechain.contract.records import Certificate, CertificateStatus
 from estatechain.contract.rules.governance import revoked_key
 from estatechain.errors import NotFound
 from estatechain.storage.store import LedgerStore
-
-CHINA_STANDARD_TIME: Final = timezone(timedelta(hours=8), "CST")
 
 
 class FileState(StrEnum):
@@ -84,7 +81,7 @@ class StatusChange:
 
     def to_json(self) -> dict[str, JSONValue]:
         """The answer's form; ``time`` is the block time in China Standard Time (ISO 8601, ``+08:00``)."""
-        moment = datetime.fromtimestamp(self.time_ms / 1000, tz=UTC).astimezone(CHINA_STANDARD_TIME)
+        moment = china_time(self.time_ms)
         return {"status": self.status, "tx_id": self.tx_id, "height": self.height, "time_ms": self.time_ms,
                 "time": moment.isoformat(timespec="seconds")}
 

@@ -9,11 +9,12 @@ import typer
 from rich.console import Console
 
 from estatechain.canonical import JSONValue
+from estatechain.clock import CHINA_STANDARD_TIME
 from estatechain.errors import EstatechainError, IntegrityFault
 from estatechain.evidence.attestations import NodeKey
 from estatechain.evidence.export import export_package
 from estatechain.evidence.openings import Opener
-from estatechain.evidence.report import CHINA_STANDARD_TIME, OPEN_END, render, report_console
+from estatechain.evidence.report import OPEN_END, render, report_console
 from estatechain.evidence.verify import verify_package
 
 app = typer.Typer(name="evidence", help="Export and verify evidence packages.", no_args_is_help=True)

@@ -5,6 +5,10 @@ from __future__ import annotations
 import re
 from typing import Final
 
+UNIT_NUMBER_LENGTH: Final = 28
+"""Characters of a unit number (GB/T 37346-2019)."""
+PARCEL_CODE_LENGTH: Final = 19
+"""Its leading 宗地代码: county (6), cadastral zone and sub-zone (6), land right type (2), parcel serial (5)."""
 _SHAPE: Final = re.compile(r"^\d{12}[GJZ][ABSXCDEFHGWYLN]\d{5}[FLQW]\d{8}$", re.ASCII)
 """domain.md §4.1 / V1: county 6 + zone 3 + sub-zone 3 + owner type + right type + serial 5 + fixture + 8."""
 
@@ -26,8 +30,8 @@ def unit_number_problem(unit_number: object) -> str | None:
     """Why ``unit_number`` is not a well-formed unit number, or None (V1, shape only)."""
     if not isinstance(unit_number, str):
         return "it must be a text"
-    if len(unit_number) != 28:
-        return f"it has {len(unit_number)} characters instead of 28"
+    if len(unit_number) != UNIT_NUMBER_LENGTH:
+        return f"it has {len(unit_number)} characters instead of 28"  # the phrase as translated (messages)
     if _SHAPE.fullmatch(unit_number) is None:
         return "its letters or digits are not in the GB/T 37346 pattern (half-width digits, upper case, known codes)"
     owner_type, right_type = unit_number[12], unit_number[13]

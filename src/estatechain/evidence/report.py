@@ -12,7 +12,6 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-from datetime import UTC, datetime, timedelta, timezone
 from typing import Final, TextIO
 
 from cryptography import x509 as cx509
@@ -22,12 +21,12 @@ from rich.markup import escape
 from rich.table import Table
 
 from estatechain.canonical import JSONValue
+from estatechain.clock import china_time
 from estatechain.crypto import x509
 from estatechain.evidence import imports
 from estatechain.evidence.facts import Verified, VerifiedTx
 from estatechain.evidence.package import SEIZURE_REGISTER, STEP_FIELDS, created_on_unit, named_parties
 
-CHINA_STANDARD_TIME: Final = timezone(timedelta(hours=8), "CST")
 OPEN_END: Final = 2**53 - 1
 """``to_ms`` of a unit's package exported without ``--to``: every block up to the head (no calendar date)."""
 _CERTIFICATE_DETAIL: Final = re.compile(r"title_number|(?:[a-z_]+_)?certificate_number")
@@ -58,7 +57,7 @@ def local_time(ms: int) -> str:
     1–9999 must not stop the report, so it is printed as the number it is.
     """
     try:
-        moment = datetime.fromtimestamp(ms / 1000, tz=UTC).astimezone(CHINA_STANDARD_TIME)
+        moment = china_time(ms)
     except (OverflowError, OSError, ValueError):
         return f"{ms} ms since 1970-01-01 UTC (no calendar date)"
     return moment.strftime("%Y-%m-%d %H:%M:%S CST")

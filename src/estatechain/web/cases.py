@@ -20,7 +20,6 @@ from estatechain.contract import keys
 from estatechain.contract.certificate_number import normalise
 from estatechain.contract.certificates import certificate_key, load
 from estatechain.contract.checks.unit import current_ownership
-from estatechain.contract.civil_date import parse_iso_date
 from estatechain.contract.records import Application, effective_state
 from estatechain.contract.records.application import AppState
 from estatechain.contract.records.inquiry import Consent
@@ -29,6 +28,7 @@ from estatechain.contract.records.notice import PURCHASE_KINDS, Notice
 from estatechain.contract.records.ownership import OwnershipRight
 from estatechain.contract.records.seizure import Seizure
 from estatechain.contract.records.unit import Unit
+from estatechain.contract.rules.inquiry import consent_problem
 from estatechain.contract.seizure_queue import unit_seizures, windows
 from estatechain.storage.store import LedgerStore
 from estatechain.web.caseindex import COMPLETE, CaseIndex, Who, desk_state
@@ -349,9 +349,10 @@ def consents_in_force(  # noqa: PLR0913  (the store and its index, unit and bank
         if row is None:
             continue
         given = Consent.from_json(row)
-        if (given.unit_number == unit_number and given.bank_party == bank_party and given.revoked_ms is None
-                and (purpose is None or given.purpose == purpose)
-                and (parse_iso_date(given.expires_on) or -1) >= today):
+        wanted = given.purpose if purpose is None else purpose  # no purpose asked: any of the unit's consents
+        problem, _limited = consent_problem(given, unit_number=unit_number, requester=bank_party, purpose=wanted,
+                                            today=today)
+        if problem is None:  # the contract's own test of one consent (rules.inquiry), never a copy of it
             found.append(given)
     return found
 

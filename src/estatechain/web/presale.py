@@ -6,7 +6,7 @@ as for a case (``cases.may_see``): the developer's org is the member org the ide
 to the developer's party, a buyer is the person whose certificate is bound to a buyer's party.
 
 The ledger records no pre-sale permit, so it does not say which predicted units make up a
-developer's project [A]. A project is shown as its parcel (宗地, the first ``PARCEL_LENGTH``
+developer's project [A]. A project is shown as its parcel (宗地, the first ``PARCEL_CODE_LENGTH``
 characters of its units' numbers, GB/T 37346): the parcels of the units the developer has contracts
 on, and any parcel the sales office looks up, with every predicted unit there and whether it can be
 pre-sold now, as the contract's checks say (first registration, housing use, seizure, a live
@@ -24,13 +24,11 @@ from estatechain.contract.checks.unit import check_v2_housing
 from estatechain.contract.records.presale import PresaleContract, PresaleState
 from estatechain.contract.records.unit import Unit, UnitKind
 from estatechain.contract.rules.presale import unit_contracts
+from estatechain.contract.unit_number import PARCEL_CODE_LENGTH, UNIT_NUMBER_LENGTH
 from estatechain.storage.store import LedgerStore
 from estatechain.web.cases import Viewer
 from estatechain.web.presaleindex import PresaleIndex
 
-PARCEL_LENGTH: Final = 19
-"""宗地代码: county (6), cadastral zone and sub-zone (6), land right type (2), parcel serial (5)."""
-UNIT_LENGTH: Final = 28
 LISTED: Final = 100
 """Contracts a list shows at once; the page says how many there are in all."""
 PROJECT_UNITS: Final = 500
@@ -111,8 +109,8 @@ def named(store: LedgerStore, index: PresaleIndex, party: str, side: str) -> lis
 def parcel_of(text: str) -> str | None:
     """The parcel code a sales office typed: a parcel code itself or any unit number on it (None: neither)."""
     text = text.strip().upper()
-    if len(text) in {PARCEL_LENGTH, UNIT_LENGTH} and text.isalnum() and text.isascii():
-        return text[:PARCEL_LENGTH]
+    if len(text) in {PARCEL_CODE_LENGTH, UNIT_NUMBER_LENGTH} and text.isalnum() and text.isascii():
+        return text[:PARCEL_CODE_LENGTH]
     return None
 
 
@@ -151,4 +149,4 @@ def _project_unit(store: LedgerStore, unit: Unit, developer: str, at_ms: int) ->
 
 def projects(lines: list[ContractLine]) -> list[str]:
     """The parcels of the developer's contracts, newest contract first, at most ``PROJECTS``."""
-    return list(dict.fromkeys(item.contract.unit_number[:PARCEL_LENGTH] for item in lines))[:PROJECTS]
+    return list(dict.fromkeys(item.contract.unit_number[:PARCEL_CODE_LENGTH] for item in lines))[:PROJECTS]

@@ -45,6 +45,7 @@ from estatechain.contract.records.notice import Notice
 from estatechain.contract.records.ownership import CoOwner
 from estatechain.contract.records.seizure import Seizure
 from estatechain.contract.rules.inquiry import PURPOSES
+from estatechain.contract.unit_number import UNIT_NUMBER_LENGTH
 from estatechain.errors import EstatechainError, Unavailable
 from estatechain.identity.membership import resolve_signer
 from estatechain.node.inquiry_answers import ANSWER_TYPE, answer_identity, signed_answer
@@ -80,7 +81,6 @@ BANK_BASES: Final = {
 }
 """The bases a bank may state, as ``contract/rules/inquiry.py`` decides them."""
 MAX_CONSENTS: Final = 20
-UNIT_LENGTH: Final = 28
 LISTED: Final = 50
 """The org's inquiries listed, newest first."""
 _HEX64: Final = re.compile("^[0-9a-f]{64}$")
@@ -155,7 +155,7 @@ def read_ask(form: FormData, store: LedgerStore) -> Ask:
     unit, number = values["unit_number"], values["certificate"]
     if bool(unit) == bool(number):
         problems["unit_number"] = N_("Enter either the unit number or a certificate number: one unit per inquiry.")
-    elif unit and (len(unit) != UNIT_LENGTH or store.get(keys.unit(unit)) is None):
+    elif unit and (len(unit) != UNIT_NUMBER_LENGTH or store.get(keys.unit(unit)) is None):
         problems["unit_number"] = N_("The register has no unit with this number.")
     elif number and not queries.well_formed_certificate(number):
         problems["certificate"] = N_(
@@ -245,8 +245,8 @@ async def inquiry_desk(session: Member, parts: PortalDep, unit: str = "") -> Res
     """The inquiry form (banks) and the org's own inquiries, newest first, each linking to its answer."""
     assert session.account is not None
     require_requester(session.account)
-    return await _desk(session, parts, Ask(values={"unit_number": unit.strip()[:UNIT_LENGTH], "purpose": "PRE_LOAN",
-                                             "basis": "consent"}))
+    values = {"unit_number": unit.strip()[:UNIT_NUMBER_LENGTH], "purpose": "PRE_LOAN", "basis": "consent"}
+    return await _desk(session, parts, Ask(values=values))
 
 
 @router.post("/inquiries")

@@ -35,6 +35,7 @@ from estatechain.contract.records.ownership import OwnershipRight
 from estatechain.contract.records.party import Status
 from estatechain.contract.records.unit import Unit
 from estatechain.contract.rules.inquiry import PURPOSES, log_readers, who_looked
+from estatechain.contract.unit_number import UNIT_NUMBER_LENGTH
 from estatechain.identity.genesis import Genesis
 from estatechain.storage.follower import FirstBuild
 from estatechain.storage.store import LEDGER_FILE, LedgerStore
@@ -80,8 +81,6 @@ NOTICE_NAMES: Final = {1: N_("Pre-sale purchase notice"), 2: N_("Purchase notice
                        3: N_("Pre-sale mortgage notice"), 4: N_("Mortgage notice")}
 CONSENT_STATES: Final = {"active": N_("In force"), "revoked": N_("Revoked by you"), "expired": N_("Expired")}
 assert set(PURPOSE_NAMES) == PURPOSES
-UNIT_LENGTH: Final = 28
-"""Characters of a unit number (GB/T 37346-2019)."""
 
 
 # ------------------------------------------------------------------------------------------ reading
@@ -150,7 +149,7 @@ def holdings(store: LedgerStore, index: PartyIndex, party: str) -> list[Holding]
 
 def holds(store: LedgerStore, party: str | None, unit_number: str) -> bool:
     """Whether ``party`` holds a current right on the unit (its owner, or the holder of a current notice)."""
-    if party is None or len(unit_number) != UNIT_LENGTH:
+    if party is None or len(unit_number) != UNIT_NUMBER_LENGTH:
         return False
     right = current_ownership(store, unit_number)
     if right is not None and party in right.holder_ids():
@@ -160,7 +159,7 @@ def holds(store: LedgerStore, party: str | None, unit_number: str) -> bool:
 
 def owns(store: LedgerStore, party: str | None, unit_number: str) -> bool:
     """Whether ``party`` is a current owner of the unit (who may consent to an inquiry)."""
-    right = current_ownership(store, unit_number) if len(unit_number) == UNIT_LENGTH else None
+    right = current_ownership(store, unit_number) if len(unit_number) == UNIT_NUMBER_LENGTH else None
     return party is not None and right is not None and party in right.holder_ids()
 
 

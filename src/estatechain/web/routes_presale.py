@@ -33,6 +33,7 @@ from estatechain.contract.money import MAX_FEN
 from estatechain.contract.records.fields import IDENT
 from estatechain.contract.records.presale import PresaleContract, PresaleState
 from estatechain.contract.records.unit import Unit, UnitKind
+from estatechain.contract.unit_number import UNIT_NUMBER_LENGTH
 from estatechain.errors import InputError
 from estatechain.identity.documents import DocumentError, IdType
 from estatechain.identity.parties import party_id
@@ -159,7 +160,7 @@ async def developer_desk(  # noqa: PLR0913, PLR0917  (FastAPI injects each by na
     """The developer's projects and contracts, and the form to file a contract (``unit`` fills its unit)."""
     assert session.account is not None
     _require_developer(session.account)
-    unit = unit.strip()[:presale.UNIT_LENGTH]
+    unit = unit.strip()[:UNIT_NUMBER_LENGTH]
     shown = parcel.strip()[:MAX_TEXT] or (unit if presale.parcel_of(unit) else "")
     return _page(session, parts, index, Draft(values={"unit_number": unit}), done=done, looked_up=shown)
 
@@ -188,7 +189,7 @@ def read_draft(form: FormData) -> Draft:
 def _check_unit(parts: Portal, draft: Draft) -> None:
     """The unit must be a predicted unit on the register (the confirmation page checks the rest)."""
     number = draft.values["unit_number"]
-    row = parts.service.store.get(keys.unit(number)) if len(number) == presale.UNIT_LENGTH else None
+    row = parts.service.store.get(keys.unit(number)) if len(number) == UNIT_NUMBER_LENGTH else None
     if row is None:
         draft.problems["unit_number"] = N_("The register has no unit with this number.")
     elif Unit.from_json(row).kind is not UnitKind.PREDICTED:
