@@ -155,3 +155,16 @@ def test_a_bank_on_its_own_right_or_a_consent_must_name_the_party_it_inquires_as
     assert list(who_looked(reg.d.view, UNIT_A)) == []
     intent = ask(reg, unit_number=UNIT_A, basis="intent", purpose="PRE_LOAN")  # a limited answer needs no party
     assert intent["outcome"] == "GRANTED"
+
+
+def test_a_consent_basis_on_a_unit_without_an_owner_is_refused(pre: PresaleRegister) -> None:
+    """Nobody can consent for a pre-sale flat (it has no owner yet): "every current owner consented" must not
+    hold of the empty set and hand a bank the full register of a flat its buyer never agreed to show."""
+    pre.case(pre.purchase_body(pre.presale()), "developer")
+    empty = ask(pre, unit_number=PREDICTED, basis="consent", consent_ids=[], purpose="PRE_LOAN",
+                requester_party=BANK_A_PARTY)
+    assert (empty["outcome"], empty["code"], empty["answer"]) == ("REFUSED", "V26_INQUIRY_NOT_ENTITLED", None)
+    assert empty["problem"] == "the unit has no current owner whose consent could entitle the requester"
+    assert "owners" not in (empty.get("released") or [])
+    intent = ask(pre, unit_number=PREDICTED, basis="intent", purpose="PRE_LOAN")
+    assert (intent["outcome"], intent["answer"]) == ("GRANTED", "LIMITED")  # the limited answer stays open

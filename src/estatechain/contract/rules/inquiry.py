@@ -153,6 +153,10 @@ def _consents(view: StateView, ctx: BlockContext, body: Record, unit_number: str
         if problem is not None:
             return problem, offered
         owners.add(given.owner)
+    if not _holders(view, unit_number)[0]:
+        # nobody can consent for a unit without a current owner (a pre-sale flat, a unit replaced by its
+        # surveyed successor): "every current owner consented" would hold of the empty set and grant it
+        return "the unit has no current owner whose consent could entitle the requester", False
     if missing := owners_without_consent(view, unit_number, owners):
         return f"{len(missing)} current owner(s) have not consented", False
     return None, False
