@@ -26,13 +26,12 @@ from estatechain.contract.records.inquiry import Consent
 from estatechain.contract.records.mortgage import Mortgage
 from estatechain.contract.records.notice import PURCHASE_KINDS, Notice
 from estatechain.contract.records.ownership import OwnershipRight
-from estatechain.contract.records.seizure import Seizure
 from estatechain.contract.records.unit import Unit
 from estatechain.contract.rules.inquiry import consent_problem
-from estatechain.contract.seizure_queue import unit_seizures, windows
 from estatechain.storage.store import LedgerStore
 from estatechain.web.caseindex import COMPLETE, CaseIndex, Who, desk_state
 from estatechain.web.consentindex import ConsentIndex
+from estatechain.web.seizurestanding import SeizureEntry, live_seizures
 
 DEFAULT_LIMIT: Final = 100
 """Cases a desk lists at once (a page); the page says how many there are in all."""
@@ -110,7 +109,8 @@ class UnitEntries:
     unit: Unit
     ownerships: tuple[OwnershipRight, ...]
     mortgages: tuple[Mortgage, ...]
-    seizures: tuple[Seizure, ...]
+    seizures: tuple[SeizureEntry, ...]
+    """Those in effect or queued, each with its state and the period the queue derives (``seizurestanding``)."""
     open_applications: tuple[str, ...]
 
 
@@ -265,7 +265,8 @@ def unit_entries(store: LedgerStore, unit_number: str, at_ms: int | None = None)
 
     Seizures are those in effect or queued (轮候) at ``at_ms`` (default: the head block's time), in
     queue order: a released or lapsed seizure is history, shown only on the register page. Whether
-    one is still in effect is derived from the queue (``contract.seizure_queue``), never written.
+    one is in effect or queued, and when, is derived from the queue (``seizurestanding``), never
+    written: a bank that sees why a unit is blocked reads the same period as the court.
     """
     row = store.get(keys.unit(unit_number))
     if row is None:
@@ -278,7 +279,7 @@ def unit_entries(store: LedgerStore, unit_number: str, at_ms: int | None = None)
     mortgages = tuple(m for i in ids("mortgage") if (r := store.get(keys.mortgage(i)))
                       and (m := Mortgage.from_json(r)).status.value == "current")
     when = now_ms(store, 0) if at_ms is None else at_ms
-    seizures = tuple(w.seizure for w in windows(unit_seizures(store, unit_number)) if w.end_ms > when)
+    seizures = live_seizures(store, unit_number, when)
     return UnitEntries(unit=Unit.from_json(row), ownerships=ownerships, mortgages=mortgages, seizures=seizures,
                        open_applications=tuple(ids("application")))
 

@@ -13,7 +13,7 @@ from dataclasses import replace
 from estatechain.contract.civil_date import day_start_ms, parse_iso_date
 from estatechain.contract.records import Seizure, SeizureKind
 from estatechain.web.routes_court import own_seizure
-from estatechain.web.routes_register import seizure_entries
+from estatechain.web.seizurestanding import seizure_entries
 
 DAY_MS = 86_400_000
 
