@@ -2,7 +2,7 @@
 
 A record's ``queued`` flag is fixed at delivery and its ``queue_order`` counts every seizure ever
 delivered; neither says what the seizure is now. These are derived from ``seizure_queue.windows``
-(``routes_register.seizure_entries``), and the court desk flags one in effect that lapses within
+(``seizurestanding.seizure_entries``), and the court desk flags one in effect that lapses within
 ``RENEWAL_NOTICE_DAYS`` (``routes_court.own_seizure``).
 """
 
