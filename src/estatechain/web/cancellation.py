@@ -13,10 +13,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from estatechain.contract import keys
-from estatechain.contract.records import Mortgage
 from estatechain.storage.store import LedgerStore
-from estatechain.web.cases import Viewer, case
+from estatechain.web.cases import Viewer, case, mortgage_cancellation
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -30,14 +28,11 @@ class Cancelled:
 
 
 def cancelled(store: LedgerStore, viewer: Viewer, application_id: str) -> Cancelled | None:
-    """The cancellation of the mortgage entry case ``application_id`` registered, else None.
+    """The end of the mortgage case ``application_id`` registered, with who may open the cancelling case; else None.
 
-    A mortgage registration, a 预抵押's conversion and a transfer with a new mortgage each keep their
-    entry under the case's id (``keys.mortgage(application_id)``), current or not; other cases have
-    none, and a mortgage that was changed rather than cancelled has no cancellation.
+    Read through ``cases.mortgage_cancellation``, as every case list reads it (``Case.cancellation``).
     """
-    row = store.get(keys.mortgage(application_id))
-    ended = None if row is None else Mortgage.from_json(row).cancellation
+    ended = mortgage_cancellation(store, application_id)
     if ended is None:
         return None
     at = ended.time_ms

@@ -20,19 +20,18 @@ from estatechain.contract import keys
 from estatechain.contract.certificate_number import normalise
 from estatechain.contract.certificates import certificate_key, load
 from estatechain.contract.checks.unit import current_ownership
-from estatechain.contract.records import Application, effective_state
+from estatechain.contract.records import Application, Cancellation, effective_state
 from estatechain.contract.records.application import AppState
 from estatechain.contract.records.inquiry import Consent
 from estatechain.contract.records.mortgage import Mortgage
 from estatechain.contract.records.notice import PURCHASE_KINDS, Notice
 from estatechain.contract.records.ownership import OwnershipRight
-from estatechain.contract.records.seizure import Seizure
 from estatechain.contract.records.unit import Unit
 from estatechain.contract.rules.inquiry import consent_problem
-from estatechain.contract.seizure_queue import unit_seizures, windows
 from estatechain.storage.store import LedgerStore
 from estatechain.web.caseindex import COMPLETE, CaseIndex, Who, desk_state
 from estatechain.web.consentindex import ConsentIndex
+from estatechain.web.seizurestanding import SeizureEntry, live_seizures
 
 DEFAULT_LIMIT: Final = 100
 """Cases a desk lists at once (a page); the page says how many there are in all."""
@@ -53,12 +52,25 @@ class Viewer:
     party: str | None
 
 
+_ENDS_A_MORTGAGE: Final = frozenset({AppState.RECORDED, AppState.CERTIFIED})
+"""The states of a case whose mortgage entry can since have been cancelled: it was recorded."""
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Case:
-    """An application with its state as of the head."""
+    """An application with its state as of the head, and the end of the mortgage it registered, if ended.
+
+    A case's state stays what its last step made it: a mortgage case whose mortgage a later case
+    cancelled still reads CERTIFIED (已发证). Every case list says ``cancellation`` beside that state
+    (``review_macros.case_state``), as the case page does (``cancellation.py``), so that no desk shows
+    a charge as registered after it was removed. It is read from the mortgage entry, not kept in the
+    case index: the cancellation writes that entry, never the mortgage case's own row.
+    """
 
     application: Application
     state: AppState
+    cancellation: Cancellation | None = None
+    """The cancellation of the mortgage entry this case registered (its cause and block time), else None."""
 
     @property
     def desk_state(self) -> str:
@@ -110,7 +122,8 @@ class UnitEntries:
     unit: Unit
     ownerships: tuple[OwnershipRight, ...]
     mortgages: tuple[Mortgage, ...]
-    seizures: tuple[Seizure, ...]
+    seizures: tuple[SeizureEntry, ...]
+    """Those in effect or queued, each with its state and the period the queue derives (``seizurestanding``)."""
     open_applications: tuple[str, ...]
 
 
@@ -148,6 +161,24 @@ def may_see(store: LedgerStore, viewer: Viewer, application: Application) -> boo
     return any(acts_for(store, viewer, party) for party in application.applicant_ids())
 
 
+def mortgage_cancellation(store: LedgerStore, application_id: str) -> Cancellation | None:
+    """The cancellation of the mortgage entry case ``application_id`` registered, else None.
+
+    A mortgage registration, a 预抵押's conversion and a transfer with a new mortgage each keep their
+    entry under the case's id (``keys.mortgage(application_id)``), current or not; other cases have
+    none, and a mortgage that was changed rather than cancelled has no cancellation.
+    """
+    row = store.get(keys.mortgage(application_id))
+    return None if row is None else Mortgage.from_json(row).cancellation
+
+
+def case_of(store: LedgerStore, application: Application, at_ms: int) -> Case:
+    """``application`` as a desk shows it at ``at_ms``: its state, and its mortgage's cancellation if recorded."""
+    state = effective_state(application, at_ms)
+    ended = mortgage_cancellation(store, application.application_id) if state in _ENDS_A_MORTGAGE else None
+    return Case(application=application, state=state, cancellation=ended)
+
+
 def case(store: LedgerStore, viewer: Viewer, application_id: str, at_ms: int) -> Case | None:
     """The case ``application_id`` if it exists and ``viewer`` may see it (else None: never say which)."""
     if len(application_id) != 64 or not set(application_id) <= _HEX:
@@ -158,7 +189,7 @@ def case(store: LedgerStore, viewer: Viewer, application_id: str, at_ms: int) ->
     application = Application.from_json(row)
     if not may_see(store, viewer, application):
         return None
-    return Case(application=application, state=effective_state(application, at_ms))
+    return case_of(store, application, at_ms)
 
 
 def matching(store: LedgerStore, viewer: Viewer, given: str) -> tuple[str, ...]:
@@ -189,7 +220,7 @@ def cases(store: LedgerStore, viewer: Viewer, at_ms: int) -> list[Case]:
     for _, row in store.scan("application/"):
         application = Application.from_json(row)
         if may_see(store, viewer, application):
-            found.append(Case(application=application, state=effective_state(application, at_ms)))
+            found.append(case_of(store, application, at_ms))
     found.sort(key=lambda c: (-c.application.filed_ms, c.application.application_id))
     return found
 
@@ -215,8 +246,10 @@ def listed(  # noqa: PLR0913  (after the four sources, keywords only: the filter
         if row is None:
             continue
         application = Application.from_json(row)
-        item = Case(application=application, state=effective_state(application, at_ms))
-        if may_see(store, viewer, application) and (not wanted or item.desk_state in wanted):
+        if not may_see(store, viewer, application):
+            continue
+        item = case_of(store, application, at_ms)
+        if not wanted or item.desk_state in wanted:
             found.append(item)
     return found
 
@@ -265,7 +298,8 @@ def unit_entries(store: LedgerStore, unit_number: str, at_ms: int | None = None)
 
     Seizures are those in effect or queued (轮候) at ``at_ms`` (default: the head block's time), in
     queue order: a released or lapsed seizure is history, shown only on the register page. Whether
-    one is still in effect is derived from the queue (``contract.seizure_queue``), never written.
+    one is in effect or queued, and when, is derived from the queue (``seizurestanding``), never
+    written: a bank that sees why a unit is blocked reads the same period as the court.
     """
     row = store.get(keys.unit(unit_number))
     if row is None:
@@ -278,7 +312,7 @@ def unit_entries(store: LedgerStore, unit_number: str, at_ms: int | None = None)
     mortgages = tuple(m for i in ids("mortgage") if (r := store.get(keys.mortgage(i)))
                       and (m := Mortgage.from_json(r)).status.value == "current")
     when = now_ms(store, 0) if at_ms is None else at_ms
-    seizures = tuple(w.seizure for w in windows(unit_seizures(store, unit_number)) if w.end_ms > when)
+    seizures = live_seizures(store, unit_number, when)
     return UnitEntries(unit=Unit.from_json(row), ownerships=ownerships, mortgages=mortgages, seizures=seizures,
                        open_applications=tuple(ids("application")))
 

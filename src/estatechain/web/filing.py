@@ -27,13 +27,13 @@ from starlette.datastructures import FormData, UploadFile
 from estatechain.canonical import JSONValue
 from estatechain.contract.records import Mortgage, Notice, PartyRef, Status
 from estatechain.contract.records.notice import PURCHASE_KINDS
-from estatechain.contract.records.seizure import Seizure
 from estatechain.contract.rules.mortgage_cancel import MORTGAGEE_ALONE, PROOF_OF_CAUSE
 from estatechain.contract.rules.notice_change import TRANSFER_CAUSES
 from estatechain.errors import InputError
 from estatechain.storage.materials import MaterialStore
 from estatechain.web.cases import UnitEntries
 from estatechain.web.i18n import N_
+from estatechain.web.seizurestanding import SeizureEntry
 
 MAX_TEXT: Final = 200
 PURCHASE_KIND: Final = 1
@@ -117,7 +117,8 @@ class Shown:
     """Ranks of the current mortgages not shown in full."""
     other_notices: tuple[tuple[int, str | None], ...]
     """(kind, purchase notice certificate number or None) of the current notices not shown in full."""
-    seizures: tuple[Seizure, ...]
+    seizures: tuple[SeizureEntry, ...]
+    """In effect or queued, with the state and period the queue derives; only when ``full``."""
     restricted: bool
 
 

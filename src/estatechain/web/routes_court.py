@@ -53,15 +53,10 @@ from estatechain.web.i18n import N_
 from estatechain.web.pages import redirect, render
 from estatechain.web.portal import CheckedForm, Member, Portal, PortalDep, PortalProblem, PortalRoute, not_found
 from estatechain.web.routes_inquiry import prepare_inquiry
-from estatechain.web.routes_register import (
-    LIVE_SEIZURE_STATES,
-    SEIZURE_KINDS,
-    SEIZURE_STATES,
-    SeizureEntry,
-    seizure_states,
-)
+from estatechain.web.routes_register import SEIZURE_KINDS
 from estatechain.web.routes_regulator import tx_signer_org
 from estatechain.web.seizureindex import SeizureIndex
+from estatechain.web.seizurestanding import LIVE_SEIZURE_STATES, SEIZURE_STATES, SeizureEntry, seizure_states
 
 router = APIRouter(prefix="/portal", route_class=PortalRoute, include_in_schema=False)
 

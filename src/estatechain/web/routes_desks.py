@@ -49,6 +49,7 @@ from estatechain.web.routes_owner import org_names
 from estatechain.web.routes_presale import STATES as PRESALE_STATES
 from estatechain.web.routes_presale import IndexDep as PresaleIndexDep
 from estatechain.web.routes_presale import buyer_contracts
+from estatechain.web.seizurestanding import SEIZURE_STATES
 
 router = APIRouter(prefix="/portal", route_class=PortalRoute, include_in_schema=False)
 
@@ -123,7 +124,7 @@ def _filing_page(session: Member, parts: PortalDep, kind: Kind, filing: Filing, 
         shown = register.shown(restricted=pending_or_in_effect(store, register.entries.unit.unit_number, now))
     return render("filing.html", session, status=status, filing=filing, kind=kind, kinds=KINDS,
                   entries=None if register is None else register.entries, shown=shown,
-                  options={} if register is None else register.options(kind))
+                  seizure_states=SEIZURE_STATES, options={} if register is None else register.options(kind))
 
 
 @router.get("/bank/new")

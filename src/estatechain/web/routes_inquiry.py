@@ -65,7 +65,8 @@ from estatechain.web.routes_owner import (
     PURPOSE_NAMES,
     org_names,
 )
-from estatechain.web.routes_register import SEIZURE_KINDS, SEIZURE_STATES, seizure_entries
+from estatechain.web.routes_register import SEIZURE_KINDS
+from estatechain.web.seizurestanding import SEIZURE_STATES, seizure_entries
 
 router = APIRouter(prefix="/portal", route_class=PortalRoute, include_in_schema=False)
 

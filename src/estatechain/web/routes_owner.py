@@ -56,7 +56,7 @@ from estatechain.web.portal import (
     not_found,
     viewer_of,
 )
-from estatechain.web.routes_register import LIVE_SEIZURE_STATES, SEIZURE_STATES, SeizureEntry, seizure_states
+from estatechain.web.seizurestanding import SEIZURE_STATES, SeizureEntry, live_seizures
 
 router = APIRouter(prefix="/portal", route_class=PortalRoute, include_in_schema=False)
 
@@ -175,7 +175,7 @@ def register_page(store: LedgerStore, unit_number: str, at_ms: int) -> RegisterP
         unit=Unit.from_json(row), ownership=current_ownership(store, unit_number),
         mortgages=tuple(m for m in current_mortgages(store, unit_number) if m.status is Status.CURRENT),
         notices=tuple(n for n in current_notices(store, unit_number) if n.status is Status.CURRENT),
-        seizures=tuple(e for e in seizure_states(store, unit_number, at_ms) if e.state in LIVE_SEIZURE_STATES),
+        seizures=live_seizures(store, unit_number, at_ms),
     )
 
 

@@ -34,10 +34,8 @@ from estatechain.contract.records.mortgage import Mortgage
 from estatechain.contract.records.notice import Notice
 from estatechain.contract.records.ownership import OwnershipRight
 from estatechain.contract.records.party import Status
-from estatechain.contract.records.seizure import Seizure
 from estatechain.contract.records.unit import Unit
 from estatechain.contract.rules.notice_end import timely_application
-from estatechain.contract.seizure_queue import Window, unit_seizures, windows
 from estatechain.contract.view import StateView
 from estatechain.contract.working_days import WorkingDays
 from estatechain.ledger.block import BlockHeader
@@ -47,6 +45,7 @@ from estatechain.web.accounts import Account
 from estatechain.web.i18n import N_
 from estatechain.web.pages import redirect, render
 from estatechain.web.portal import CheckedForm, Member, Portal, PortalDep, PortalProblem, PortalRoute
+from estatechain.web.seizurestanding import SEIZURE_STATES, SeizureEntry, seizure_states
 
 router = APIRouter(prefix="/portal", route_class=PortalRoute, include_in_schema=False)
 
@@ -54,10 +53,6 @@ READERS: Final = frozenset({"registry", "regulator"})
 """Org types that read the register page and the transaction pages behind it."""
 SIGNING_AUTHORITIES: Final = frozenset({"court", "state_organ"})
 """Org types that open the transaction pages of what their own org signed, and of nothing else."""
-SEIZURE_STATES: Final = {"in_effect": N_("In effect"), "queued": N_("Queued (轮候)"), "released": N_("Released"),
-                         "lapsed": N_("Lapsed")}
-LIVE_SEIZURE_STATES: Final = frozenset({"in_effect", "queued"})
-"""The states of a seizure that still holds the unit: in effect, or queued to take effect."""
 SEIZURE_KINDS: Final = {"1": N_("Seizure (查封)"), "3": N_("Pre-seizure (预查封)")}
 ENTRY_STATES: Final = {"current": N_("Current"), "historic": N_("Historic")}
 MAX_ID: Final = 200
@@ -83,31 +78,6 @@ def require_tx_reader(parts: Portal, account: Account, signed_by: str | None) ->
     if org_type in READERS or (org_type in SIGNING_AUTHORITIES and signed_by == account.org):
         return
     raise PortalProblem(403, N_("This desk is not for your role."))
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class SeizureEntry:
-    """A seizure with what it was at the page's block time: in effect, queued, released or lapsed.
-
-    A queued seizure's term counts from the day it takes effect (``contract.seizure_queue``), so the
-    dates the court typed are not the period it is in effect: ``effect`` is, from the queue's own
-    ``windows``, and ``place`` is its live place among those in effect or queued (轮候位次), which
-    ``queue_order`` (every seizure ever delivered, released ones included) is not.
-    """
-
-    seizure: Seizure
-    state: str
-    window: Window | None = None
-    """When it is (or, for a queued one, would be) in effect; None if it never takes effect."""
-    place: int | None = None
-    """1 for the one in effect, 2.. for those queued behind it; None once released or lapsed."""
-
-    @property
-    def effect(self) -> tuple[str, str] | None:
-        """The first and last day (ISO, Guangzhou calendar) of ``window``, or None."""
-        if self.window is None:
-            return None
-        return iso_date(shanghai_day(self.window.start_ms)), iso_date(shanghai_day(self.window.end_ms - 1))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -137,38 +107,6 @@ class Register:
     notice_clocks: Mapping[str, NoticeClock]
     """By notice id, for the current notices whose clock has started."""
     seizures: tuple[SeizureEntry, ...]
-
-
-def seizure_states(view: StateView, unit_number: str, at_ms: int) -> tuple[SeizureEntry, ...]:
-    """Every seizure of the unit with its state at ``at_ms``, in queue order (derived, never written: §3.14)."""
-    return seizure_entries(unit_seizures(view, unit_number), at_ms)
-
-
-def seizure_entries(seizures: Iterable[Seizure], at_ms: int) -> tuple[SeizureEntry, ...]:
-    """``seizures`` (all of one unit) in queue order, each with its state, effect window and place at ``at_ms``.
-
-    Takes the records rather than a view so that a registry-signed inquiry answer, which carries the
-    unit's seizures as of its block, is read with the same queue (``seizure_queue.windows``) as the ledger.
-    """
-    found = sorted(seizures, key=lambda item: (item.queue_order, item.seizure_id))
-    spans = {w.seizure.seizure_id: w for w in windows(found)}
-    entries = []
-    place = 0
-    for seizure in found:
-        window = spans.get(seizure.seizure_id)
-        if seizure.released_ms is not None and (window is None or window.end_ms <= at_ms):
-            state = "released"
-        elif window is None or window.end_ms <= at_ms:
-            state = "lapsed"
-        elif window.start_ms > at_ms:
-            state = "queued"
-        else:
-            state = "in_effect"
-        live = state in LIVE_SEIZURE_STATES
-        if live:
-            place += 1
-        entries.append(SeizureEntry(seizure=seizure, state=state, window=window, place=place if live else None))
-    return tuple(entries)
 
 
 def notice_clocks(view: StateView, notices: Iterable[Notice], at_ms: int) -> dict[str, NoticeClock]:

@@ -14,12 +14,14 @@ through its form, with real PDF materials; person1 (the owner, a named mortgagor
 - reads the case page with the bank by name, their own party marked, and every signed step (a
   confirmation, a decline) naming its signer and the applicant it acted for the same way;
 - sees on their mortgage's case that ICBC cancelled the mortgage alone (the loan repaid), and by
-  which case, though that case does not open for them.
+  which case, though that case does not open for them; their desk's list of cases, ICBC's and the
+  registry's say so beside the case's state (issued), with the same time.
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -206,6 +208,14 @@ def test_the_case_page_names_the_bank_the_owner_and_every_signer_alike(
     owner.switch("zh-CN")
 
 
+def listed_state(person: Person, desk: str, case_id: str) -> str:
+    """The state cell of case ``case_id`` in the first of ``desk``'s case lists that shows it."""
+    page = person.page
+    page.goto(f"{person.node.portal}/{desk}")
+    row = page.locator("table.cases tbody tr", has=page.locator(f"a[href$='/cases/{case_id}']")).first
+    return " ".join(row.locator("td").nth(4).inner_text().split())
+
+
 def registry_records(browser: Browser, node: PortalNode, people: list[Person], case_id: str) -> None:
     """Intake accepts, a reviewer approves, a different staff member records."""
     take(signed_in(browser, node, people, "gz-registry/intake1"), case_id, "accept")
@@ -225,6 +235,7 @@ def test_an_owner_sees_on_their_mortgage_case_that_the_bank_cancelled_it_alone(
     approver = signed_in(browser, node, people, APPROVER)
     take(approver, mortgage_case, "confirm")
     registry_records(browser, node, people, mortgage_case)
+    take(signed_in(browser, node, people, "gz-registry/issuer1"), mortgage_case, "issue")  # 已发证
     clerk.page.goto(f"{node.portal}/cases/{mortgage_case}")
     certificate = clerk.page.inner_text("[data-testid=certificate-number]").strip()
 
@@ -240,6 +251,8 @@ def test_an_owner_sees_on_their_mortgage_case_that_the_bank_cancelled_it_alone(
     owner.page.goto(f"{node.portal}/cases/{mortgage_case}")
     assert owner.page.inner_text("[data-testid=entry-cancelled]") == "抵押权已注销"
     notice = owner.page.inner_text("[data-testid=mortgage-cancelled]")
+    cancelled_at = re.search(r"已于 (\d{4}-\d\d-\d\d \d\d:\d\d) 注销", notice)
+    assert cancelled_at is not None, notice
     assert "本案登记的抵押权已于" in notice
     assert "原因：主债权已清偿" in notice
     assert cancellation in notice  # which case, in full, to quote to the bank or the registry
@@ -250,6 +263,17 @@ def test_an_owner_sees_on_their_mortgage_case_that_the_bank_cancelled_it_alone(
     assert "was cancelled on" in owner.page.inner_text("[data-testid=mortgage-cancelled]")
     assert "The loan is repaid" in owner.page.inner_text("[data-testid=mortgage-cancelled]")
     owner.switch("zh-CN")
+
+    # The lists say it too (the case stays CERTIFIED on the ledger), at the time the case page gives, in CST.
+    at = cancelled_at.group(1)
+    assert listed_state(owner, "owner", mortgage_case) == f"已发证 · 抵押权已于 {at} 注销"
+    owner.switch("en")
+    assert listed_state(owner, "owner", mortgage_case) == f"Certified · mortgage cancelled on {at}"
+    owner.switch("zh-CN")
+    assert listed_state(clerk, "bank", mortgage_case) == f"已发证 · 抵押权已于 {at} 注销"
+    registry = signed_in(browser, node, people, "gz-registry/reviewer1")
+    assert listed_state(registry, "registry", mortgage_case) == f"已发证 · 抵押权已于 {at} 注销"
+    assert listed_state(clerk, "bank", cancellation) == "已登簿（办结）"  # the cancellation itself: nothing beside
 
     clerk.page.goto(f"{node.portal}/cases/{mortgage_case}")  # the bank applied: it follows the link
     clerk.page.click("a[data-testid=cancelled-by]")

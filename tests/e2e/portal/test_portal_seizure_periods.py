@@ -4,7 +4,9 @@ All seizures of a unit form one queue (轮候); a queued seizure's term counts f
 effect, and one whose term ran out has lapsed though nothing was written (``contract.seizure_queue``).
 Each test enters a pre-sale flat no other test files on, with three seizures of the court's imported
 as an existing register holds them: one lapsed, one delivered while it was in effect (so its record
-says ``queued``) and now in effect itself, ending in ten days, and one queued behind that.
+says ``queued``) and now in effect itself, ending in ten days, and one queued behind that. The
+registry's register page and a bank's filing entries read an owned flat's seizures the same way, one
+of them renewed (续封) and in effect past the end of its ordered term (``renewed_flat``).
 """
 
 from __future__ import annotations
@@ -18,14 +20,19 @@ from urllib.parse import parse_qs, urlparse
 from playwright.sync_api import Browser, Locator
 
 from estatechain.canonical import JSONValue
+from estatechain.cli.demo_world import new_flat
+from estatechain.testing.register import IDENTITY_ORG, PARTY_ID_KEY
 from portal.portal_people import IMPORTER, SIGN_PAGE, Person, PortalNode, _submit_as, presale_flat, sign_here, signed_in
+from portal.test_portal_disclosure import consent
 
 COURT: Final = "gz-court/court1"
 OWNER: Final = "gz-identity/person3"
 CLERK: Final = "icbc-gz/operator1"
+REVIEWER: Final = "gz-registry/reviewer1"
 COURT_NAME: Final = "广州市中级人民法院"
 DAY_MS: Final = 86_400_000
 LAPSED, IN_EFFECT, QUEUED = "(2025)粤0106执保50号", "(2026)粤0106执保51号", "(2026)粤0106执保52号"
+EARLIER, RENEWED, BEHIND = "(2025)粤0106执保60号", "(2025)粤0106执保61号", "(2026)粤0106执保62号"
 CASE_NO: Final = "(2026)粤0106执异61号"
 
 
@@ -83,6 +90,66 @@ def seized_flat(node: PortalNode, serial: int) -> SeizedFlat:
         seizure(3, QUEUED, -30, 364, queued=True)]})
     return SeizedFlat(unit_number=flat.unit_number, lapsed=ids[0], in_effect=ids[1], queued=ids[2],
                       import_tx=tx, today=today)
+
+
+@dataclass(frozen=True, slots=True)
+class RenewedFlat:
+    """An owned flat whose second seizure was renewed and is in effect past its ordered term, one queued behind."""
+
+    unit_number: str
+    today: dt.date
+
+    def day(self, offset: int) -> str:
+        return (self.today + dt.timedelta(days=offset)).isoformat()
+
+    def renewed(self, locale: str) -> str:
+        """The renewed seizure's period: in effect T-100..T+95; its ordered term, renewed, T-200..T-5."""
+        if locale == "en":
+            return f"In effect {self.day(-100)} – {self.day(95)} | Ordered term {self.day(-200)} – {self.day(-5)}"
+        return f"生效期间：{self.day(-100)} 至 {self.day(95)} | 文书所定期限：{self.day(-200)} 至 {self.day(-5)}"
+
+    def behind(self, locale: str) -> str:
+        """The queued seizure's period: expected T+96..T+226; its ordered term T-30..T+100."""
+        if locale == "en":
+            return (f"Expected in effect {self.day(96)} – {self.day(226)} | "
+                    f"Ordered term {self.day(-30)} – {self.day(100)}")
+        return f"预计生效期间：{self.day(96)} 至 {self.day(226)} | 文书所定期限：{self.day(-30)} 至 {self.day(100)}"
+
+
+def renewed_flat(node: PortalNode, serial: int) -> RenewedFlat:
+    """A surveyed flat ``OWNER`` owns, with three of the court's seizures; the second renewed by the court.
+
+    Imported: the first's term T-300..T-101 (lapsed); the second's T-200..T-50, delivered while the
+    first was in effect, so its 151 days count from T-100; the third's T-30..T+100 queued behind it.
+    The court then renews (续封) the second to T-5: its 196 days run T-100..T+95, in effect today
+    though its ordered term ended five days ago, and the third's 131 days count from T+96.
+    """
+    key = (node.directory / "orgs" / IDENTITY_ORG / PARTY_ID_KEY).read_bytes()
+    unit = new_flat(key, int(time.time()) * 100 + serial)
+    number = unit.surveyed
+    person = node.owners[OWNER]
+    owner_ref: dict[str, JSONValue] = {"party_id": str(person["party_id"]), "record_ref": str(person["record_ref"])}
+    today = guangzhou_today()
+    now = int(time.time() * 1000)
+
+    def seizure(n: int, order_no: str, start: int, end: int, *, queued: bool) -> dict[str, JSONValue]:
+        return {"seizure_id": f"IMP-S-{number}-{n}", "unit_number": number, "authority_org": "gz-court",
+                "order_no": order_no, "kind": "1", "start_date": (today + dt.timedelta(days=start)).isoformat(),
+                "end_date": (today + dt.timedelta(days=end)).isoformat(), "queue_order": n, "queued": queued,
+                "delivered_ms": now + start * DAY_MS, "released_ms": None, "release_order_no": None, "renewals": 0}
+
+    _submit_as(node, IMPORTER, "register.import", {
+        "units": [{"unit_number": number, "kind": "surveyed", "use": "residential", "area_centi_m2": 8912,
+                   "location_code": unit.location_code, "predecessor": None, "successor": None}],
+        "ownerships": [{"right_id": f"OWN-{number}", "unit_number": number, "title_number": f"IMP-TITLE-{number}",
+                        "form": "sole", "holders": [{**owner_ref, "share_numerator": 1, "share_denominator": 1}],
+                        "agreed_threshold": None, "successor": None, "registered_ms": now - 400 * DAY_MS}],
+        "mortgages": [], "notices": [],
+        "seizures": [seizure(1, EARLIER, -300, -101, queued=False), seizure(2, RENEWED, -200, -50, queued=True),
+                     seizure(3, BEHIND, -30, 100, queued=True)]})
+    _submit_as(node, COURT, "seizure.renew", {"seizure_id": f"IMP-S-{number}-2",
+                                             "end_date": (today + dt.timedelta(days=-5)).isoformat()})
+    return RenewedFlat(unit_number=number, today=today)
 
 
 def rows(table: Locator, order_cell: int = 0) -> dict[str, list[str]]:
@@ -214,3 +281,53 @@ def test_an_inquiry_answer_shows_each_seizure_s_state_at_its_block_and_the_court
     page.goto(node.portal + "/inquiries")
     assert page.inner_text(f"[data-testid=own-inquiry-{inquiry}] [data-testid=inquiry-case]") == CASE_NO
     assert "案号" in page.inner_text("[data-testid=own-inquiries] thead")
+
+
+def test_the_registry_s_register_page_reads_a_renewed_seizure_in_effect_and_a_queued_one_from_the_queue(
+        browser: Browser, node: PortalNode, people: list[Person]) -> None:
+    """The reviewer's register page of a unit gives each seizure the period the queue derives, as the court's
+    desk does: the renewed one is in effect until T+95 though its ordered term ended at T-5 (it read
+    "T-200 – T-5", as if lapsed), and the queued one is expected from T+96 (it read "T-30 – T+100", as
+    if in force since its typed start)."""
+    flat = renewed_flat(node, serial=44)
+    reviewer = signed_in(browser, node, people, REVIEWER)
+    page = reviewer.page
+    page.goto(f"{node.portal}/register/{flat.unit_number}")
+    shown = rows(page.locator("table", has=page.locator("[data-testid=seizure-row]")), 1)
+    assert {order: cells[4:6] for order, cells in shown.items()} == {
+        EARLIER: [f"曾生效：{flat.day(-300)} 至 {flat.day(-101)}", "期满失效"],
+        RENEWED: [flat.renewed("zh-CN"), "生效中"],
+        BEHIND: [flat.behind("zh-CN"), "轮候中"],
+    }
+    assert page.locator("[data-testid=queue-note]").count() == 1
+
+    reviewer.switch("en")
+    shown = rows(page.locator("table", has=page.locator("[data-testid=seizure-row]")), 1)
+    assert shown[RENEWED][4:6] == [flat.renewed("en"), "In effect"]
+    assert shown[BEHIND][4:6] == [flat.behind("en"), "Queued (轮候)"]
+
+
+def test_a_bank_sees_why_a_unit_is_blocked_with_the_state_and_period_the_queue_derives(
+        browser: Browser, node: PortalNode, people: list[Person]) -> None:
+    """A bank's filing entries, shown in full on the owner's consent, name each seizure that holds the unit with
+    its state and the period it is (or is expected) in effect, not the dates typed on the order: the
+    renewed one read "T-200 – T-5" (lapsed, though it blocks the unit) and the queued one "T-30 – T+100"."""
+    flat = renewed_flat(node, serial=45)
+    owner = signed_in(browser, node, people, OWNER)
+    consent(owner, flat.unit_number, "icbc-gz")
+    clerk = signed_in(browser, node, people, CLERK)
+    page = clerk.page
+    page.goto(f"{node.portal}/bank/new?unit={flat.unit_number}")
+    assert page.get_attribute("[data-testid=disclosure]", "data-full") == "true"
+    seizures = page.locator("[data-testid=entries] table").last
+    assert rows(seizures) == {  # the lapsed one is history: not among what holds the unit
+        RENEWED: [RENEWED, "gz-court", "生效中", flat.renewed("zh-CN")],
+        BEHIND: [BEHIND, "gz-court", "轮候中", flat.behind("zh-CN")],
+    }
+    assert page.locator("[data-testid=queue-note]").count() == 1
+
+    clerk.switch("en")
+    assert rows(page.locator("[data-testid=entries] table").last) == {
+        RENEWED: [RENEWED, "gz-court", "In effect", flat.renewed("en")],
+        BEHIND: [BEHIND, "gz-court", "Queued (轮候)", flat.behind("en")],
+    }

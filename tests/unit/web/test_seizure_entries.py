@@ -2,7 +2,7 @@
 
 A record's ``queued`` flag is fixed at delivery and its ``queue_order`` counts every seizure ever
 delivered; neither says what the seizure is now. These are derived from ``seizure_queue.windows``
-(``routes_register.seizure_entries``), and the court desk flags one in effect that lapses within
+(``seizurestanding.seizure_entries``), and the court desk flags one in effect that lapses within
 ``RENEWAL_NOTICE_DAYS`` (``routes_court.own_seizure``).
 """
 
@@ -13,7 +13,7 @@ from dataclasses import replace
 from estatechain.contract.civil_date import day_start_ms, parse_iso_date
 from estatechain.contract.records import Seizure, SeizureKind
 from estatechain.web.routes_court import own_seizure
-from estatechain.web.routes_register import seizure_entries
+from estatechain.web.seizurestanding import seizure_entries
 
 DAY_MS = 86_400_000
 

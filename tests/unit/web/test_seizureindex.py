@@ -57,7 +57,7 @@ def test_the_index_lists_the_court_s_seizures_and_unit_entries_only_current_ones
         assert index.ids("gz-court", limit=100) == by_scan(ledger.store, "gz-court")
         entries = unit_entries(ledger.store, a.unit_number)
         assert entries is not None
-        assert [s.seizure_id for s in entries.seizures] == [first, queued]
+        assert [s.seizure.seizure_id for s in entries.seizures] == [first, queued]
         entries = unit_entries(ledger.store, b.unit_number)
         assert entries is not None
         assert entries.seizures == ()  # its term is over: lapsed, though never released
@@ -75,7 +75,7 @@ def test_the_index_lists_the_court_s_seizures_and_unit_entries_only_current_ones
         assert index.ids("gz-other-court", limit=100) == []
         entries = unit_entries(ledger.store, a.unit_number)
         assert entries is not None
-        assert [s.seizure_id for s in entries.seizures] == [queued]  # released: no longer current
+        assert [s.seizure.seizure_id for s in entries.seizures] == [queued]  # released: no longer current
     finally:
         index.close()
 
