@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import pytest
@@ -51,7 +51,7 @@ def inquire(ledger: Ledger, bank: str, unit: str, basis: str = "intent", **more:
                          {"unit_number": unit, "basis": basis, "purpose": "PRE_LOAN", **more})
 
 
-def inquire_by(ledger: Ledger, bank: str, lookup: dict[str, JSONValue], basis: dict[str, JSONValue]) -> str:
+def inquire_by(ledger: Ledger, bank: str, lookup: Mapping[str, JSONValue], basis: Mapping[str, JSONValue]) -> str:
     """``bank``'s operator inquires for a loan, naming the unit by ``lookup`` (unit or certificate number)."""
     ledger.clock.advance(1_000)
     return ledger.commit(f"{bank}/operator1", "inquiry.request", {**lookup, **basis, "purpose": "PRE_LOAN"})
@@ -156,8 +156,9 @@ def test_an_owner_lists_every_inquiry_of_their_unit_in_ledger_order_from_the_ind
     owner, neighbour = ledger.persons["gz-identity/person1"], ledger.owners[2]
     icbc, ccb = ledger.bank_parties["icbc-gz"], ledger.bank_parties["ccb-gz"]
     consent = ledger.consent("gz-identity/person1", "icbc-gz")
-    by_unit, by_number = {"unit_number": owner.unit_number}, {"certificate_number": owner.title_number}
-    asked = [  # (bank, lookup, basis and more, the outcome the owner must see)
+    by_unit: dict[str, JSONValue] = {"unit_number": owner.unit_number}
+    by_number: dict[str, JSONValue] = {"certificate_number": owner.title_number}
+    asked: list[tuple[str, dict[str, JSONValue], dict[str, JSONValue], str]] = [  # bank, lookup, basis, outcome
         ("icbc-gz", by_unit, {"basis": "intent"}, "GRANTED"),
         ("ccb-gz", by_number, {"basis": "intent"}, "GRANTED"),
         ("ccb-gz", by_number, {"basis": "consent", "consent_ids": [consent], "requester_party": ccb}, "REFUSED"),
