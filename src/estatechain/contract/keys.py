@@ -115,13 +115,12 @@ def consent(consent_id: str) -> str:
 
 
 def inquiry(inquiry_id: str) -> str:
-    """An inquiry-log record (the id of the inquiry tx), granted or refused."""
+    """An inquiry-log record (the id of the inquiry tx), granted or refused.
+
+    The only row an inquiry writes: a unit's inquiries have no ``unitidx`` rows, since no rule reads
+    them; each node lists them from these records (``web/inquiryindex.py``).
+    """
     return f"inquiry/{inquiry_id}"
-
-
-def unit_inquiry(unit_number: str, height: int, tx_seq: int, inquiry_id: str) -> str:
-    """Index row of an inquiry of the unit in ledger order: who looked at it (never deleted)."""
-    return f"{unit_index(unit_number, 'inquiry')}{height:012d}.{tx_seq:012d}/{inquiry_id}"
 
 
 def shredded(party_id: str) -> str:

@@ -35,7 +35,10 @@ from estatechain.contract.rules import (
 # register holds. So did the 90-day lapse's 民法典 203 (a last day the registry does not work moves to its
 # next working day) and 221 (an application for the final registration filed in time holds the notice while
 # it is open), which only delay when ``notice.mark_lapsed`` is first accepted; and the review notes of a
-# conversion or a pre-sale transfer, which record that lapse judged at filing. On a live chain,
+# conversion or a pre-sale transfer, which record that lapse judged at filing. So did ``inquiry.request``
+# writing only its log record, no longer the unit's "who looked" index row beside it (each node lists a
+# unit's inquiries from the records, web/inquiryindex.py): every accepted inquiry's effects, and so every
+# later state root, differ from a ledger made before, which must be re-created. On a live chain,
 # a change that alters the outcome of old blocks (the ex-officio correction's day counting, this lapse day)
 # would be a new entry.
 _V1: Final[Mapping[str, Rule]] = {

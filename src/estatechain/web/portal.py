@@ -103,7 +103,24 @@ class Portal:
     consents: FirstBuild[ConsentIndex]
     """The banks' index of owners' inquiry consents by unit and bank (``consentindex.py``), beside the ledger."""
     inquiries: FirstBuild[InquiryIndex]
-    """The inquiry desk's index of inquiries by requesting org (``inquiryindex.py``), beside the ledger."""
+    """The index of inquiries by requesting org and by unit (``inquiryindex.py``), beside the ledger: the
+    inquiry desk's own inquiries and the owners' "who looked" pages (``inquiry_index``)."""
+
+
+def inquiry_index(request: Request) -> FirstBuild[InquiryIndex]:
+    """The app's one inquiry index, opened beside the ledger on first use.
+
+    The portal (its inquiry desk and owner pages) and the API's ``/v1/units/{unit}/inquiries`` share it,
+    so the file has one first build and one catch-up per block, whichever asks first.
+    """
+    state = request.app.state
+    found: FirstBuild[InquiryIndex] | None = getattr(state, "inquiry_index", None)
+    if found is None:
+        service: NodeService = state.service
+        ledger_dir = service.settings.ledger_dir
+        found = state.inquiry_index = FirstBuild(InquiryIndex(ledger_dir / INQUIRY_INDEX, service.store.connection),
+                                                 ledger_dir / LEDGER_FILE)
+    return found
 
 
 def portal(request: Request) -> Portal:
@@ -120,7 +137,7 @@ def portal(request: Request) -> Portal:
                        signins=RateLimit(SIGNIN_PER_MINUTE),
                        cases=FirstBuild(CaseIndex(ledger_dir / CASE_INDEX, ledger), ledger_file),
                        consents=FirstBuild(ConsentIndex(ledger_dir / CONSENT_INDEX, ledger), ledger_file),
-                       inquiries=FirstBuild(InquiryIndex(ledger_dir / INQUIRY_INDEX, ledger), ledger_file))
+                       inquiries=inquiry_index(request))
         request.app.state.portal = found
     return found
 

@@ -34,7 +34,7 @@ from estatechain.contract.records.notice import Notice
 from estatechain.contract.records.ownership import OwnershipRight
 from estatechain.contract.records.party import Status
 from estatechain.contract.records.unit import Unit
-from estatechain.contract.rules.inquiry import PURPOSES, log_readers, who_looked
+from estatechain.contract.rules.inquiry import PURPOSES, log_readers
 from estatechain.contract.unit_number import UNIT_NUMBER_LENGTH
 from estatechain.identity.genesis import Genesis
 from estatechain.storage.follower import FirstBuild
@@ -43,6 +43,7 @@ from estatechain.web import cases as queries
 from estatechain.web.accounts import Account
 from estatechain.web.consentstanding import standings
 from estatechain.web.i18n import N_
+from estatechain.web.inquiryindex import InquiryIndex, who_looked
 from estatechain.web.pages import redirect, render
 from estatechain.web.partyindex import FILE as PARTY_INDEX
 from estatechain.web.partyindex import PartyIndex
@@ -179,9 +180,9 @@ def register_page(store: LedgerStore, unit_number: str, at_ms: int) -> RegisterP
     )
 
 
-def inquiries(store: LedgerStore, units: Iterable[str]) -> list[dict[str, JSONValue]]:
-    """The inquiry log of ``units``, granted or refused, newest first."""
-    found = [dict(record) for unit in units for record in who_looked(store, unit)]
+def inquiries(store: LedgerStore, index: InquiryIndex, units: Iterable[str]) -> list[dict[str, JSONValue]]:
+    """The inquiry log of ``units``, granted or refused, newest first (found through the node's inquiry index)."""
+    found = [dict(record) for unit in units for record in who_looked(store, index, unit)]
     found.sort(key=lambda r: (int(str(r["as_of_height"])), int(str(r["at_ms"]))), reverse=True)
     return found
 
@@ -307,8 +308,9 @@ async def my_unit(unit_number: str, session: Member, parts: PortalDep) -> Respon
     if page is None:
         raise not_found()
     reader = party in log_readers(store, unit_number)  # owners and buyers (``rules/inquiry.py`` may_list)
+    looked = inquiries(store, await parts.inquiries.ready(), [unit_number]) if reader else []
     return render("owner_unit.html", session, page=page, party=party, owner=owns(store, party, unit_number),
-                  reader=reader, looked=inquiries(store, [unit_number]) if reader else [],
+                  reader=reader, looked=looked,
                   banks=mortgagee_orgs(store, page.mortgages), names=_names(parts), seizure_states=SEIZURE_STATES)
 
 
@@ -323,7 +325,8 @@ async def who_looked_at_my_units(session: Member, parts: PortalDep, index: Parti
     store = parts.service.store
     held = [] if party is None else [h.unit_number for h in holdings(store, index, party)]
     units = [unit for unit in held if party in log_readers(store, unit)]
-    return render("owner_inquiries.html", session, looked=inquiries(store, units), party=party,
+    looked = inquiries(store, await parts.inquiries.ready(), units)
+    return render("owner_inquiries.html", session, looked=looked, party=party,
                   notice_units=[unit for unit in held if unit not in units], names=_names(parts))
 
 

@@ -13,8 +13,10 @@ from pathlib import Path
 from register_case import Register, import_register
 
 from estatechain.contract.context import BlockContext
-from estatechain.contract.rules.inquiry import may_list, who_looked
+from estatechain.contract.rules.inquiry import may_list
 from estatechain.storage.audit import audit_ledger
+from estatechain.web.inquiryindex import FILE as INQUIRY_INDEX
+from estatechain.web.inquiryindex import InquiryIndex, who_looked
 
 FULL = ["unit", "owners", "ownership_form", "mortgages", "notices", "seizures", "objections"]
 LIMITED = "LIMITED"
@@ -79,10 +81,15 @@ def test_owner_consent_then_a_granted_bank_inquiry_and_refusals_that_the_owner_c
     store = reg.harness.store
     assert may_list(store, person_context(reg, "gz-identity/person1"), owner.unit_number)
     assert not may_list(store, person_context(reg, "gz-identity/person2"), owner.unit_number)
-    assert [(r["inquiry_id"], r["requester_org"], r["outcome"]) for r in who_looked(store, owner.unit_number)] == [
-        (granted.tx_id, "icbc-gz", "GRANTED"), (refused.tx_id, "ccb-gz", "REFUSED"),
-        (expired.tx_id, "icbc-gz", "REFUSED")]
-    assert list(who_looked(store, neighbour.unit_number)) == []
+    index = InquiryIndex(reg.harness.ledger_dir / INQUIRY_INDEX, store.connection)  # the node's list of who looked
+    try:
+        assert [(r["inquiry_id"], r["requester_org"], r["outcome"])
+                for r in who_looked(store, index, owner.unit_number)] == [
+            (granted.tx_id, "icbc-gz", "GRANTED"), (refused.tx_id, "ccb-gz", "REFUSED"),
+            (expired.tx_id, "icbc-gz", "REFUSED")]
+        assert list(who_looked(store, index, neighbour.unit_number)) == []
+    finally:
+        index.close()
 
     report = audit_ledger(reg.node)
     assert report.invalid_txs == 0

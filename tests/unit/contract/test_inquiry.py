@@ -21,8 +21,19 @@ from conftest import (
 from test_presale_termination import terminate_body
 
 from estatechain.contract.context import BlockContext
-from estatechain.contract.effects import JSON
-from estatechain.contract.rules.inquiry import FULL, LIMITED, may_list, who_looked
+from estatechain.contract.effects import JSON, Record
+from estatechain.contract.rules.inquiry import FULL, LIMITED, may_list
+from estatechain.contract.view import StateView
+
+
+def who_looked(view: StateView, unit_number: str) -> list[Record]:
+    """The unit's inquiry records in ledger order, as a node lists them (``web/inquiryindex.py``).
+
+    The contract keeps no per-unit list: a node's index follows the ``inquiry/`` records. The driver
+    runs one command per block, so a record's ``as_of_height`` is its ledger position.
+    """
+    found = [row for _, row in view.scan("inquiry/") if row["unit_number"] == unit_number]
+    return sorted(found, key=lambda row: int(str(row["as_of_height"])))
 
 
 def ask(reg: Register, actor: str = "bank_a", **body: JSON) -> dict[str, JSON]:

@@ -10,8 +10,9 @@ new ones) and after its file is deleted — and the desk must read back each lis
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import pytest
@@ -21,7 +22,9 @@ from estatechain.storage.follower import FirstBuild
 from estatechain.storage.store import LEDGER_FILE, LedgerStore
 from estatechain.testing.register import commit_all
 from estatechain.web import inquiryindex
+from estatechain.web.inquiryindex import who_looked
 from estatechain.web.routes_inquiry import own_inquiries
+from estatechain.web.routes_owner import inquiries
 from web.registerledger import Ledger, registry_ledger
 
 
@@ -46,6 +49,12 @@ def inquire(ledger: Ledger, bank: str, unit: str, basis: str = "intent", **more:
     ledger.clock.advance(1_000)
     return ledger.commit(f"{bank}/operator1", "inquiry.request",
                          {"unit_number": unit, "basis": basis, "purpose": "PRE_LOAN", **more})
+
+
+def inquire_by(ledger: Ledger, bank: str, lookup: Mapping[str, JSONValue], basis: Mapping[str, JSONValue]) -> str:
+    """``bank``'s operator inquires for a loan, naming the unit by ``lookup`` (unit or certificate number)."""
+    ledger.clock.advance(1_000)
+    return ledger.commit(f"{bank}/operator1", "inquiry.request", {**lookup, **basis, "purpose": "PRE_LOAN"})
 
 
 def test_the_index_lists_each_org_s_inquiries_newest_first(ledger: Ledger) -> None:
@@ -134,5 +143,96 @@ def test_a_cancelled_page_view_neither_stops_nor_repeats_the_first_build(ledger:
         assert len(builds) == 1
         assert index.built()
         assert index.ids("icbc-gz", limit=50) == [inquiry]
+    finally:
+        index.close()
+
+
+def test_an_owner_lists_every_inquiry_of_their_unit_in_ledger_order_from_the_index(ledger: Ledger) -> None:
+    """domain.md §7: the owner sees who looked, by unit or certificate number, granted or refused, by any bank.
+
+    An inquiry writes one state row, its log record; the owner's list comes from the node's index,
+    which follows those records, and holds them all, in the order the ledger committed them.
+    """
+    owner, neighbour = ledger.persons["gz-identity/person1"], ledger.owners[2]
+    icbc, ccb = ledger.bank_parties["icbc-gz"], ledger.bank_parties["ccb-gz"]
+    consent = ledger.consent("gz-identity/person1", "icbc-gz")
+    by_unit: dict[str, JSONValue] = {"unit_number": owner.unit_number}
+    by_number: dict[str, JSONValue] = {"certificate_number": owner.title_number}
+    asked: list[tuple[str, dict[str, JSONValue], dict[str, JSONValue], str]] = [  # bank, lookup, basis, outcome
+        ("icbc-gz", by_unit, {"basis": "intent"}, "GRANTED"),
+        ("ccb-gz", by_number, {"basis": "intent"}, "GRANTED"),
+        ("ccb-gz", by_number, {"basis": "consent", "consent_ids": [consent], "requester_party": ccb}, "REFUSED"),
+        ("icbc-gz", by_number, {"basis": "consent", "consent_ids": [consent], "requester_party": icbc}, "GRANTED"),
+        ("icbc-gz", by_unit, {"basis": "own_right", "requester_party": icbc}, "REFUSED"),
+    ]
+    ids = []
+    for bank, lookup, basis, _ in asked:  # each in a block of its own, a neighbour's inquiry between them
+        ids.append(inquire_by(ledger, bank, lookup, basis))
+        inquire(ledger, "ccb-gz", neighbour.unit_number)
+    records = [ledger.store.get(f"inquiry/{inquiry_id}") for inquiry_id in ids]
+    assert [(r["lookup"], r["outcome"]) for r in records if r is not None] == [
+        (next(iter(lookup)), outcome) for _, lookup, _, outcome in asked]
+
+    index = inquiryindex.InquiryIndex(ledger.directory / inquiryindex.FILE, ledger.store.connection)
+    try:
+        assert index.build(ledger.directory / LEDGER_FILE) == 2 * len(asked)  # the first build: current rows
+        listed = inquiries(ledger.store, index, [owner.unit_number])  # what the owner's pages show
+        assert [row["inquiry_id"] for row in listed] == ids[::-1]  # all of them, newest first
+        assert [(row["requester_org"], row["outcome"]) for row in listed] == [
+            (bank, outcome) for bank, _, _, outcome in reversed(asked)]
+
+        # one block of several inquiries, read by a catch-up: within the block, in the block's order
+        ledger.clock.advance(1_000)
+        sign = ledger.factory.sign
+        one_block = ledger.commit_envelopes([
+            sign(ledger.factory.identity(f"{bank}/operator1"), "inquiry.request",
+                 {**lookup, **basis, "purpose": "PRE_LOAN"})
+            for bank, lookup, basis, _ in (asked[2], asked[0], asked[1])])
+        heights = {record.height for tx in one_block if (record := ledger.store.tx_record(tx)) is not None}
+        assert index.refresh() == 3  # only the new ones
+        assert index.of_unit(owner.unit_number) == [*ids, *one_block]
+        assert [r["inquiry_id"] for r in who_looked(ledger.store, index, owner.unit_number)] == [*ids, *one_block]
+        assert index.of_unit(ledger.owners[3].unit_number) == []
+        assert len(heights) == 1
+    finally:
+        index.close()
+
+
+def test_an_inquiry_writes_exactly_one_state_row(ledger: Ledger) -> None:
+    """The log record, which names the unit; no per-unit index row beside it (the index is the node's)."""
+    owner = ledger.persons["gz-identity/person1"]
+    inquire(ledger, "icbc-gz", owner.unit_number)  # the signer's certificate is registered on its first use
+    current = "SELECT count(*) FROM state_current"
+    before = ledger.store.connection.execute(current).fetchone()[0]
+    inquiry = inquire_by(ledger, "icbc-gz", {"certificate_number": owner.title_number}, {"basis": "intent"})
+    record = ledger.store.tx_record(inquiry)
+    assert record is not None
+    written = [str(key) for (key,) in ledger.store.connection.execute(
+        "SELECT key FROM state_rows WHERE seq = ?", (record.seq,))]
+    assert written == [f"inquiry/{inquiry}"]
+    assert ledger.store.connection.execute(current).fetchone()[0] == before + 1
+    assert list(ledger.store.scan(f"unitidx/{owner.unit_number}/inquiry/")) == []
+
+
+def test_an_index_file_of_the_earlier_format_is_built_again(ledger: Ledger) -> None:
+    """A file written before the index knew units (no ``unit_number``) is emptied and built again on open."""
+    owner = ledger.persons["gz-identity/person1"]
+    inquiry = inquire(ledger, "icbc-gz", owner.unit_number)
+    path = ledger.directory / inquiryindex.FILE
+    old = sqlite3.connect(path)
+    head = ledger.store.connection.execute("SELECT height, hash FROM blocks ORDER BY height DESC LIMIT 1").fetchone()
+    last = ledger.store.connection.execute("SELECT MAX(seq) FROM txs").fetchone()[0]
+    old.executescript("CREATE TABLE inquiries(inquiry_id TEXT PRIMARY KEY, requester_org TEXT NOT NULL, "
+                      "seq INTEGER NOT NULL) WITHOUT ROWID; CREATE TABLE cursor(id INTEGER PRIMARY KEY, "
+                      "seq INTEGER NOT NULL, height INTEGER NOT NULL, hash TEXT NOT NULL);")
+    old.execute("INSERT INTO inquiries VALUES (?, 'icbc-gz', ?)", (inquiry, last))
+    old.execute("INSERT INTO cursor VALUES (1, ?, ?, ?)", (last, head[0], head[1]))
+    old.commit()
+    old.close()
+    index = inquiryindex.InquiryIndex(path, ledger.store.connection)
+    try:
+        assert not index.built()  # the old cursor went with the old tables
+        assert index.of_unit(owner.unit_number) == [inquiry]
+        assert index.ids("icbc-gz", limit=10) == [inquiry]
     finally:
         index.close()

@@ -22,13 +22,15 @@ from estatechain.api.schemas.inquiries import AnswerOut, WhoLookedOut
 from estatechain.api.schemas.transactions import ENVELOPE_SCHEMA, TxStatusOut
 from estatechain.canonical import JSONValue
 from estatechain.contract import keys
-from estatechain.contract.rules.inquiry import may_list, who_looked
+from estatechain.contract.rules.inquiry import may_list
 from estatechain.errors import Unavailable
 from estatechain.identity.devca import Identity
 from estatechain.identity.membership import Signer
 from estatechain.ledger.envelope import parse_envelope
 from estatechain.node.inquiry_answers import answer_identity, signed_answer
 from estatechain.node.service import NodeService
+from estatechain.web.inquiryindex import who_looked
+from estatechain.web.portal import inquiry_index
 
 router = APIRouter(tags=["inquiries"])
 
@@ -119,12 +121,17 @@ def _entry(record: dict[str, Any]) -> dict[str, Any]:
 @router.get("/v1/units/{unit_number}/inquiries", response_model=WhoLookedOut, responses=errors(403, *SIGNED))
 async def who_looked_at_unit(
     unit_number: Annotated[str, Path(min_length=28, max_length=28, description="The unit number.")],
-    service: Service, caller: Caller,
+    request: Request, service: Service, caller: Caller,
 ) -> WhoLookedOut:
-    """Every inquiry of the unit, granted or refused: for its current owners and buyers, and the regulator."""
+    """Every inquiry of the unit, granted or refused: for its current owners and buyers, and the regulator.
+
+    The list comes from the node's inquiry index (``web/inquiryindex.py``, shared with the portal), which
+    follows the inquiry records on the ledger: an inquiry writes no per-unit row of its own.
+    """
     if not may_list(service.store, caller_context(service, caller), unit_number):
         raise ApiError(403, "FORBIDDEN", "only a current owner of the unit, the buyer holding its purchase notice or "
                        "the regulator's auditor may list who looked at it",
                        {"unit_number": unit_number})
+    index = await inquiry_index(request).ready()
     return WhoLookedOut(unit_number=unit_number,
-                        inquiries=[_entry(dict(r)) for r in who_looked(service.store, unit_number)])
+                        inquiries=[_entry(dict(r)) for r in who_looked(service.store, index, unit_number)])

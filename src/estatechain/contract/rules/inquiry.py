@@ -14,16 +14,19 @@ basis decides the answer [S: 查询办法 / A for banks]:
 * ``case`` — a court or other state organ for a case: FULL.
 
 A request of the wrong shape (a name or ID search, several units, no purpose) is rejected and
-changes nothing (V26). A well-formed request always writes an inquiry-log record and a per-unit
-index row, also when entitlement fails: a refused inquiry is a valid tx with outcome REFUSED, so
-the owner sees it (design §3.14). An expired or revoked consent is refused with the limited answer
-offered instead (V26). The registry's node releases the answer only after the tx commits as
-GRANTED (design §3.19); the log names the sections it may release.
+changes nothing (V26). A well-formed request always writes its inquiry-log record, also when
+entitlement fails: a refused inquiry is a valid tx with outcome REFUSED, so the owner sees it (design
+§3.14). That record is the only state row an inquiry writes. It names the unit (also when asked by
+certificate number), and the unit's list of who looked is derived from the records by each node
+(``web/inquiryindex.py``): no rule reads that list, and a second row per inquiry, the per-unit index
+row it once wrote, cost about a tenth of the registration mix's CPU per transaction. An expired or
+revoked consent is refused with the limited answer offered instead (V26). The registry's node releases
+the answer only after the tx commits as GRANTED (design §3.19); the log names the sections it may release.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import replace
 from typing import Final
 
@@ -260,19 +263,9 @@ def request(view: StateView, ctx: BlockContext, command: Command) -> Outcome:
     )
     return Accepted(effects=(
         Put(key=keys.inquiry(log.inquiry_id), value=log.to_json()),
-        Put(key=keys.unit_inquiry(unit_number, ctx.height, ctx.tx_seq, log.inquiry_id),
-            value={"inquiry_id": log.inquiry_id, "outcome": log.outcome.value, "requester_org": ctx.signer_org}),
         Emit(name="inquiry.logged", data={"inquiry_id": log.inquiry_id, "outcome": log.outcome.value,
                                           "unit_number": unit_number}),
     ))
-
-
-def who_looked(view: StateView, unit_number: str) -> Iterator[Record]:
-    """Every inquiry of the unit in ledger order, granted or refused: what an owner (or auditor) may list."""
-    for _, row in view.scan(keys.unit_index(unit_number, "inquiry")):
-        record = view.get(keys.inquiry(str(row["inquiry_id"])))
-        if record is not None:
-            yield record
 
 
 def log_readers(view: StateView, unit_number: str) -> frozenset[str]:
