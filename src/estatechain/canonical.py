@@ -93,6 +93,28 @@ def encode_checked(value: object) -> bytes:
     return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
 
 
+def encode_produced(value: object) -> bytes:
+    """Canonical bytes of a state value the contract produced, without the structural walk.
+
+    The contract builds its values from command bodies that ``decode`` already checked, from stored
+    rows, and from integers and literal keys of its own; ``mypy --strict`` keeps floats and other
+    types out of them (``contract.effects.JSON``). Re-walking every value a block stores cost about
+    6 % of a registration transaction. The one thing the contract's own arithmetic could still get
+    wrong, an integer beyond ±(2**53 − 1), orjson checks for free (``OPT_STRICT_INTEGER``). What
+    comes from outside is still checked in full: envelopes by ``decode``, and a ledger's stored
+    values when an audit replays it (``storage.audit`` encodes with ``encode``).
+
+    Raises:
+        NonCanonicalError: an integer outside ±(2**53 − 1) or a type JSON cannot carry.
+
+    """
+    try:
+        return orjson.dumps(value, option=orjson.OPT_SORT_KEYS | orjson.OPT_STRICT_INTEGER)
+    except (TypeError, orjson.JSONEncodeError) as exc:
+        _explain(value, "$", 0)
+        raise NonCanonicalError(f"$: cannot encode as canonical JSON: {exc}") from exc
+
+
 def why_not_canonical(data: bytes, *, what: str = "payload") -> str | None:
     """None when ``decode`` accepts ``data`` whatever its size; else the message saying what is wrong."""
     try:

@@ -54,3 +54,17 @@ def test_oversized_input_is_refused_before_parsing() -> None:
 def test_duplicate_keys_are_not_canonical() -> None:
     with pytest.raises(canonical.NonCanonicalError):
         canonical.decode(b'{"a":1,"a":2}')
+
+
+@settings(max_examples=300, deadline=None)
+@given(values)
+def test_a_contract_value_is_stored_as_the_same_bytes_without_the_structural_walk(value: object) -> None:
+    assert canonical.encode_produced(value) == canonical.encode(value)
+
+
+@pytest.mark.parametrize(("value", "hint"), [({"total": 2**53}, "outside"), ({"total": -(2**60)}, "outside"),
+                                             ({"keys": {1, 2}}, "set"), ("\ud800", "encode")])
+def test_a_contract_value_outside_the_subset_still_halts_the_commit_with_a_reason(value: object, hint: str) -> None:
+    """An overflowing sum (or a value no JSON can carry) must never reach a state row as non-canonical bytes."""
+    with pytest.raises(canonical.NonCanonicalError, match=hint):
+        canonical.encode_produced(value)

@@ -391,7 +391,7 @@ class LedgerStore:
         for seq, key, value in writes:
             before = current.get(key) or stored.get(key)
             previous = NO_HISTORY if before is None else before[2]
-            value_bytes = None if value is None else canonical.encode(value)
+            value_bytes = None if value is None else canonical.encode_produced(value)
             row = StateRow(key=key, seq=seq, height=height, value=value)
             head = chain_head(self._h, previous, row.to_bytes_around(value_bytes))
             current[key] = (seq, value_bytes, head)

@@ -176,6 +176,17 @@ def test_v16_duplicate_contract_for_the_same_mortgagee(reg: Register) -> None:
     assert (rejection.code, rejection.detail["contract_number"]) == ("V16_DUPLICATE_MORTGAGE", "ICBC-GZ-2026-0001")
 
 
+def test_v16_passes_an_application_at_review_and_recording_though_its_own_filing_shares_its_contract(
+    reg: Register,
+) -> None:
+    """V16 runs again at review and recording; the application's own open filing is no duplicate of itself."""
+    app = reg.file()
+    reg.register_mortgage(app)
+    assert reg.app(app)["state"] == "CERTIFIED"
+    rejection = reg.no("application.file", reg.filing(), "bank_a")
+    assert (rejection.code, rejection.detail["existing"]) == ("V16_DUPLICATE_MORTGAGE", f"Mortgage {app}")
+
+
 def test_v22_withdrawal_needs_every_applicant_and_is_closed_after_recording(reg: Register) -> None:
     app = reg.file()
     reg.ok("application.withdraw", {"application_id": app, "party_id": OWNER_A}, OWNER_A)
