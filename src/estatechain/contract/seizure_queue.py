@@ -5,6 +5,12 @@ effect at the later of its own start and the end of the one before it; its term 
 start_date``) counts from that moment [A: 查封规定 26-27 as recalled, confirm with the registry];
 it ends when its term runs out (lapse, 细则 92(2)) or when it is released, whichever comes first.
 A seizure released before it took effect never takes effect.
+
+Nor does a seizure bind the register before the registry recorded it: an order whose start date lies
+before its delivery is in effect from the delivery's block time, and its end stays where its term
+puts it (an unregistered seizure cannot be set up against a third party, 查封规定 24 [S*]; the
+delay is the registry's, so it does not lengthen the court's term [A]). Otherwise the register would
+show, as of a day before the delivery, a seizure "in effect" over a mortgage recorded that day.
 """
 
 from __future__ import annotations
@@ -49,6 +55,7 @@ def windows(seizures: Iterable[Seizure]) -> tuple[Window, ...]:
         end = start + day_start_ms(own_end + 1) - day_start_ms(own_start)
         if seizure.released_ms is not None:
             end = min(end, seizure.released_ms)
+        start = max(start, seizure.delivered_ms)  # never before the registry recorded it
         if end > start:
             result.append(Window(seizure=seizure, start_ms=start, end_ms=end))
             cursor = max(cursor, end)

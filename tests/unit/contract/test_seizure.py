@@ -5,6 +5,9 @@ from __future__ import annotations
 from conftest import BANK_A_PARTY, OWNER_A, UNIT_A, Register, material
 
 from estatechain.contract.checks.register import check_v13_not_seized
+from estatechain.contract.civil_date import day_start_ms, parse_iso_date
+from estatechain.contract.records import Seizure
+from estatechain.contract.seizure_queue import in_effect, window_of
 
 
 def seize(reg: Register, start: str = "2026-01-04", end: str = "2029-01-03", order: str = "(2026)粤0106执1号") -> str:
@@ -71,3 +74,20 @@ def test_only_the_delivering_authority_releases_and_not_twice(reg: Register) -> 
     again = reg.no("seizure.release", {"seizure_id": seizure, "order_no": "x"}, "court")
     assert again.code == "SEIZURE_ENDED"
     assert OWNER_A
+
+
+def test_a_seizure_delivered_after_its_ordered_start_binds_the_register_from_its_delivery(reg: Register) -> None:
+    """An order dated back does not make the register show a seizure over the days before it was recorded,
+    nor does the registry's delay lengthen the court's term."""
+    before = reg.d.time_ms
+    app = reg.file()
+    reg.register_mortgage(app)  # recorded while no seizure was on the register
+    reg.d.advance_days(10)
+    seizure_id = seize(reg, start="2026-01-04", end="2026-03-31")  # ordered from a day before the mortgage
+    seizure = Seizure.from_json(reg.row(f"seizure/{seizure_id}"))
+    window = window_of(reg.d.view, seizure)
+    assert window is not None
+    assert window.start_ms == seizure.delivered_ms > before
+    assert window.end_ms == day_start_ms(parse_iso_date("2026-04-01") or 0)  # the ordered last day, not ten days later
+    assert in_effect(reg.d.view, UNIT_A, before) is None  # the day the mortgage was recorded
+    assert in_effect(reg.d.view, UNIT_A, reg.d.time_ms) == seizure
