@@ -208,13 +208,24 @@ class NodeService:
             return alarm.message if alarm is not None else pipeline.ordering_trouble
         return None if pipeline.ordering_ready else "the ordering service is not ready"
 
-    async def fetch_material(self, sha256: str, max_bytes: int) -> bytes | None:
-        """A material uploaded at a peer node, fetched with this node's identity (cluster nodes only)."""
+    @property
+    def fetches_materials(self) -> bool:
+        """Whether this node can fetch a material from its peers (a cluster node that knows them)."""
+        return isinstance(self.pipeline, ClusterPipeline) and bool(self.settings.peers)
+
+    async def fetch_material(self, sha256: str, max_bytes: int, *, case: str | None = None,
+                             person: str | None = None) -> bytes | None:
+        """A material uploaded at a peer node, fetched with this node's identity (cluster nodes only).
+
+        ``case`` (and ``person``, a resident's certificate whose key this org keeps) when the node asks
+        for one of that case's applicants rather than as the registry (``peers.may_fetch``).
+        """
         pipeline = self.pipeline
         if not isinstance(pipeline, ClusterPipeline) or not self.settings.peers:
             return None
         return await fetch_material(sha256, peers=self.settings.peers, own_org=pipeline.org_id,
-                                    key=pipeline.node_key, chain_id=self.genesis.chain_id, max_bytes=max_bytes)
+                                    key=pipeline.node_key, chain_id=self.genesis.chain_id, max_bytes=max_bytes,
+                                    case=case, person=person)
 
     def cluster_status(self) -> ClusterStatus | None:
         """Where this cluster node stands (None on a single node): stream position, finality, alarm."""

@@ -10,8 +10,10 @@ signer, and the applicant it acted for when it acted for one.
 The case's materials are open to those the case is about (domain.md §7: the right holder sees all
 data of their own unit, original materials included): the registry, which examines them, the org
 that uploaded them, and whoever acts for one of the case's named applicants — the owner asked to
-confirm a mortgage reads the loan contract they are confirming. Nobody else, and a material is
-offered only where this node holds its bytes, so no page links a file that would answer 404.
+confirm a mortgage reads the loan contract they are confirming. Nobody else. A material is offered
+where this node holds its bytes or, on a cluster node, can fetch them from the node of the org that
+uploaded them (``node/peers.py``: the holder checks the same right on its own ledger copy); a single
+node never links a file it does not hold.
 """
 
 from __future__ import annotations
@@ -30,6 +32,8 @@ from estatechain.web.cases import Viewer, acts_for
 
 REGISTRY_TYPE = "registry"
 """The genesis org type that examines every case (``identity.genesis``)."""
+IDENTITY_TYPE = "identity_authority"
+"""The genesis org type whose certificates are persons': each keeps what it holds apart (``api.deps.principal``)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -110,13 +114,24 @@ def may_open(store: LedgerStore, viewer: Viewer, application: Application, holde
     return any(acts_for(store, viewer, party_id) for party_id in sorted(application.applicant_ids()))
 
 
-def openable(store: LedgerStore, materials: MaterialStore, viewer: Viewer, application: Application) -> frozenset[str]:
+def openable(store: LedgerStore, materials: MaterialStore, viewer: Viewer, application: Application, *,
+             fetches: bool = False) -> frozenset[str]:
     """The hashes of the case's materials ``viewer`` may open from this node's page.
 
-    The registry keeps its links whatever this node holds (as before). Anyone else gets a link only
-    to bytes this node holds: a material uploaded at another org's node is not fetched for them.
+    The registry keeps its links whatever this node holds (as before). Anyone else gets a link to
+    bytes this node holds, or (``fetches``: a cluster node that knows its peers) can fetch for them.
     """
     registry = viewer.org_type == REGISTRY_TYPE
     return frozenset(m.sha256 for m in application.materials
                      if may_open(store, viewer, application, materials.holders(m.sha256))
-                     and (registry or materials.describe(m.sha256) is not None))
+                     and (registry or fetches or materials.describe(m.sha256) is not None))
+
+
+def holder(viewer: Viewer, fingerprint: str) -> str:
+    """Whom a copy fetched for ``viewer`` (signing as ``fingerprint``) is kept for, as the API's ``principal``.
+
+    At the identity authority a copy is the signer's alone (``<org>.<fingerprint>``): its persons share
+    the org, and keeping a resident's copy must grant no other resident or officer a read. Elsewhere it
+    is the org's, which acts for the applicant (or examines the case) anyway.
+    """
+    return f"{viewer.org}.{fingerprint}" if viewer.org_type == IDENTITY_TYPE else viewer.org

@@ -193,7 +193,8 @@ def _case_response(  # noqa: PLR0913  (keywords only: what a refused decision br
         desk = _review_desk(parts, account, item, steps, fingerprint)
     elif account.role.startswith("bank.") and account.org == item.application.filer_org:
         desk = _filer_ranks(parts, account, item, fingerprint)
-    openable = caseparties.openable(store, material_store(request, parts), viewer, item.application)
+    openable = caseparties.openable(store, material_store(request, parts), viewer, item.application,
+                                    fetches=parts.service.fetches_materials)
     viewable = _viewable(item, openable)
     names = _applicant_names(request, parts, item) if viewer.org_type == "registry" else {}
     response = render("case.html", session, status=status, case=item, steps=steps,
@@ -381,18 +382,31 @@ def _certificate_status(store: StateView, application: Application) -> str | Non
     return None if found is None else found.status.value
 
 
-def _material(request: Request, parts: Portal, account: Account, application_id: str,
-              sha256: str) -> tuple[bytes, str]:
+async def _material(request: Request, parts: Portal, account: Account, application_id: str,
+                    sha256: str) -> tuple[bytes, str]:
     """A material of the case and its sniffed media type, for those who may open it; else "not found".
 
     Those are the registry, the org that uploaded it and the case's applicants (``caseparties.may_open``):
     any other org or person who can see the case gets the same 404 as for a hash the case does not cite.
+    A material uploaded at another org's node is fetched from there (``NodeService.fetch_material``),
+    the holder checking the same right on its own ledger (``peers.may_fetch``), and kept here.
     """
     item = _load(parts, account, application_id)
     store = material_store(request, parts)
+    viewer = viewer_of(parts, account)
     if sha256 not in {m.sha256 for m in item.application.materials} or not caseparties.may_open(
-            parts.service.store, viewer_of(parts, account), item.application, store.holders(sha256)):
+            parts.service.store, viewer, item.application, store.holders(sha256)):
         raise not_found()
+    if store.describe(sha256) is None and parts.service.fetches_materials:
+        fingerprint = parts.custody.identity(account.handle).fingerprint
+        registry = viewer.org_type == caseparties.REGISTRY_TYPE
+        fetched = await parts.service.fetch_material(
+            sha256, store.max_bytes, case=None if registry else application_id,
+            person=fingerprint if account.role == "person" else None)
+        if fetched is None:
+            raise PortalProblem(404, N_("This material is kept at the node of the org that filed it, which did not "
+                                        "hand it over just now: try again later, or ask that org or the registry."))
+        store.put(fetched, org=caseparties.holder(viewer, fingerprint))
     return store.get(sha256)
 
 
@@ -401,7 +415,7 @@ async def material_file(application_id: str, sha256: str, request: Request, sess
                         parts: PortalDep) -> Response:
     """A material of the case: for the registry, the org that uploaded it and the case's applicants."""
     assert session.account is not None
-    data, media = _material(request, parts, session.account, application_id, sha256)
+    data, media = await _material(request, parts, session.account, application_id, sha256)
     return Response(data, media_type=media, headers={
         "Content-Disposition": f'attachment; filename="{sha256[:16]}"', "Cache-Control": "no-store",
         "X-Content-Type-Options": "nosniff", "Content-Security-Policy": "default-src 'none'; sandbox"})
@@ -418,7 +432,7 @@ async def material_view(application_id: str, sha256: str, request: Request, sess
     browser's PDF viewer refuses a sandboxed document), and nothing in it may load anything else.
     """
     assert session.account is not None
-    data, media = _material(request, parts, session.account, application_id, sha256)
+    data, media = await _material(request, parts, session.account, application_id, sha256)
     if media not in INLINE_MEDIA:
         raise not_found()
     policy = "default-src 'none'; frame-ancestors 'self'" + ("" if media == "application/pdf" else "; sandbox")

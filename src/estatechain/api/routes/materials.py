@@ -3,15 +3,19 @@
 The media type is sniffed from the bytes (PDF, OFD, JPEG, PNG), never taken from ``Content-Type``; the
 hash is returned only after the file and its directory are fsynced. Transactions reference a
 material by ``sha256``, ``size`` and ``media_type`` as returned here. Reading is for the org that
-uploaded the bytes and for the registry; anyone else gets 403 whether or not the hash exists, so
-the store cannot be probed for other banks' documents.
+uploaded the bytes, for the registry, and for whoever acts for a named applicant of a case citing
+them (``?case=``, checked against this node's ledger: ``peers.may_fetch``), so a resident reads the
+loan contract they are asked to confirm; anyone else gets 403 whether or not the hash exists, so the
+store cannot be probed for other banks' documents. A registry or applicant reader whose node lacks
+the bytes has them fetched from the uploader's node (``node/peers.py``); a node asking for an
+applicant names the case and, for a resident whose key its org keeps, their certificate (``?for=``).
 """
 
 from __future__ import annotations
 
 from typing import Annotated, Final
 
-from fastapi import APIRouter, Path, Request, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 
 from estatechain.api.deps import Caller, Service, principal
 from estatechain.api.problems import ApiError
@@ -19,6 +23,8 @@ from estatechain.api.routes.responses import SIGNED, errors
 from estatechain.api.schemas.materials import MaterialOut
 from estatechain.contract.checks.materials import MAX_SIZE
 from estatechain.errors import InputError
+from estatechain.identity.membership import Signer
+from estatechain.node.peers import answered, may_fetch
 from estatechain.node.service import NodeService
 from estatechain.storage.materials import MaterialStore
 
@@ -29,6 +35,11 @@ MAX_MATERIAL_BYTES: Final = MAX_SIZE
 READERS: Final = frozenset({"registry"})
 """Org types that read every material (the registry examines the application)."""
 Sha256 = Annotated[str, Path(pattern="^[0-9a-f]{64}$", description="The material's SHA-256 (hex).")]
+CaseId = Annotated[str | None, Query(pattern="^[0-9a-f]{64}$", description=(
+    "A case citing the material, for a reader acting for one of its named applicants (not needed by the "
+    "registry or the uploading org)."))]
+ForPerson = Annotated[str | None, Query(alias="for", pattern="^[0-9a-f]{64}$", description=(
+    "From a node only: the certificate fingerprint of the resident it asks for, whose key its org keeps."))]
 
 
 def material_store(request: Request, service: NodeService) -> MaterialStore:
@@ -61,17 +72,41 @@ async def upload_material(request: Request, service: Service, caller: Caller) ->
             responses={200: {"content": {media: {} for media in ("application/pdf", "application/ofd", "image/jpeg",
                                                                  "image/png")},
                              "description": "The material's bytes"}, **errors(403, 404, *SIGNED)})
-async def read_material(sha256: Sha256, request: Request, service: Service, caller: Caller) -> Response:
-    """The material's bytes: for the org that uploaded them and for the registry."""
+async def read_material(  # noqa: PLR0913  (FastAPI dependencies and query parameters)
+    sha256: Sha256, request: Request, service: Service, caller: Caller, *, case: CaseId = None,
+    person: ForPerson = None,
+) -> Response:
+    """The material's bytes: for the org that uploaded them, the registry and a case's applicants."""
     store = material_store(request, service)
-    if caller.org_type not in READERS and principal(caller) not in store.holders(sha256):
-        raise ApiError(403, "FORBIDDEN", "only the org that uploaded a material and the registry may read it",
+    registry = caller.org_type in READERS
+    held = principal(caller) in store.holders(sha256)
+    if not registry and not held and not _for_applicant(service, caller, case, sha256, person):
+        raise ApiError(403, "FORBIDDEN", "only the org that uploaded a material, the registry and those acting for "
+                       "a named applicant of a case citing it (?case=) may read it",
                        {"sha256": sha256, "org": caller.org_id})
-    if caller.org_type in READERS and caller.role != "node" and not store.holders(sha256):
-        # Uploaded at a peer node: this (registry) node fetches it; a peer's own fetch never cascades.
-        fetched = await service.fetch_material(sha256, store.max_bytes)
+    if caller.role != "node" and not store.holders(sha256):
+        # Uploaded at a peer node: this node fetches it; a peer's own fetch never cascades.
+        fetched = await service.fetch_material(sha256, store.max_bytes, case=None if registry else case,
+                                               person=caller.fingerprint if caller.role == "person" else None)
         if fetched is not None:
-            store.put(fetched, org=caller.org_id)
+            store.put(fetched, org=principal(caller))
     data, media = store.get(sha256)
+    if caller.role == "node" and not held:
+        answered(sha256, org=caller.org_id, case=None if registry else case, person=None if registry else person)
     return Response(content=data, media_type=media, headers={"X-Content-Type-Options": "nosniff",
                                                              "Digest-SHA256": sha256})
+
+
+def _for_applicant(service: NodeService, caller: Signer, case: str | None, sha256: str, person: str | None) -> bool:
+    """Whether ``caller`` acts for a named applicant of ``case``, which cites ``sha256`` (this node's ledger).
+
+    A node acts for its org's parties and for the residents whose keys its org keeps (``person``, the
+    one it asks for); a resident for themselves; any other member's staff for their org's parties.
+    """
+    if case is None:
+        return False
+    if caller.role == "node":
+        return may_fetch(service.store, org=caller.org_id, case=case, sha256=sha256, person=person)
+    if caller.role == "person":
+        return may_fetch(service.store, org=None, case=case, sha256=sha256, person=caller.fingerprint)
+    return may_fetch(service.store, org=caller.org_id, case=case, sha256=sha256, person=None)
