@@ -27,7 +27,7 @@ def current_mortgages(view: StateView, unit_number: str) -> tuple[Mortgage, ...]
     for _, row in view.scan(keys.unit_index(unit_number, "mortgage")):
         record = view.get(keys.mortgage(str(row["mortgage_id"])))
         if record is not None:
-            found.append(Mortgage.from_json(record))
+            found.append(Mortgage.from_stored(record))
     return tuple(found)
 
 
@@ -46,7 +46,7 @@ def open_applications(
             continue
         record = view.get(keys.application(application_id))
         if record is not None:
-            application = Application.from_json(record)
+            application = Application.from_stored(record)
             if effective_state(application, time_ms) in OPEN_STATES:
                 found.append(application)
     return tuple(found)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from typing import Final
+from typing import Any, Final, TypeAlias
 
 from estatechain.contract.effects import JSON, Record
 
@@ -18,6 +18,11 @@ HEX64: Final = re.compile(r"^[0-9a-f]{64}$")
 
 IDENT: Final = re.compile(r"^[A-Za-z0-9._:-]{1,96}$")
 """Ledger-made or imported record ids and contract numbers: safe inside a state key."""
+
+
+StoredRow: TypeAlias = Mapping[str, Any]
+"""A row read back from the ledger's state, as a record's ``from_stored`` takes it: its shape is that record's
+``to_json``, so it is read without a type check per field (``Application.from_stored`` says what guards it)."""
 
 
 class FieldError(Exception):

@@ -8,7 +8,7 @@ from enum import IntEnum
 from estatechain.contract.effects import JSON, Record
 from estatechain.contract.money import Money
 from estatechain.contract.records import fields
-from estatechain.contract.records.party import PartyRef, Status, parties_from, parties_json, tx_ids
+from estatechain.contract.records.party import PartyRef, Status, parties_from, parties_json, stored_parties, tx_ids
 
 
 class Method(IntEnum):
@@ -20,6 +20,10 @@ class Method(IntEnum):
 
 _STATUS_VALUES = frozenset(Status)
 """The allowed stored values, built once rather than on every decode."""
+
+_STATUSES: dict[str, Status] = {status.value: status for status in Status}
+_METHODS: dict[int, Method] = {method.value: method for method in Method}
+"""Stored value to member for ``from_stored`` (a dict lookup rather than the enum metaclass's call)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -42,6 +46,11 @@ class DateRange:
         return DateRange(start=fields.text(record, "start", f"{field}.", max_len=10),
                          end=fields.text(record, "end", f"{field}.", max_len=10))
 
+    @staticmethod
+    def from_stored(data: fields.StoredRow | None) -> DateRange | None:
+        """Rebuild a stored optional range without re-validating (see ``Mortgage.from_stored``)."""
+        return None if data is None else DateRange(start=data["start"], end=data["end"])
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Cancellation:
@@ -61,6 +70,11 @@ class Cancellation:
         return Cancellation(business_no=fields.text(data, "business_no", field),
                             reason=fields.text(data, "reason", field),
                             time_ms=fields.integer(data, "time_ms", field))
+
+    @staticmethod
+    def from_stored(data: fields.StoredRow) -> Cancellation:
+        """Rebuild a stored cancellation without re-validating (see ``Mortgage.from_stored``)."""
+        return Cancellation(business_no=data["business_no"], reason=data["reason"], time_ms=data["time_ms"])
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -179,3 +193,36 @@ class Mortgage:
             source_txs=tx_ids(data, "source_txs"),
         )
 
+    @staticmethod
+    def from_stored(data: fields.StoredRow) -> Mortgage:
+        """Rebuild a mortgage the contract stored, without re-validating each field.
+
+        For a row read from the ledger's state, never for an import payload or a command body
+        (``from_json`` is for those). Every stored mortgage is the ``to_json`` of one the contract
+        built from a validated filing or import, so ``from_json`` of it succeeds and gives this
+        same value; a recording reads each of the unit's mortgages several times (V16, ranking).
+        A corrupt row is caught by the state tree's commitment and by the audit, as for
+        ``Application.from_stored``.
+        """
+        debtor, principal, ceiling = data.get("debtor"), data.get("secured_principal"), data.get("max_claim")
+        cancellation = data.get("cancellation")
+        return Mortgage(
+            mortgage_id=data["mortgage_id"], unit_number=data["unit_number"], business_no=data["business_no"],
+            mortgagors=stored_parties(data, "mortgagors"), mortgagees=stored_parties(data, "mortgagees"),
+            debtor=None if debtor is None else PartyRef.from_stored(debtor),
+            method=_METHODS[data["method"]], property_type=data["property_type"],
+            registration_type=data["registration_type"], cause=data["cause"], scope=data["scope"],
+            contract_numbers=tuple(data["contract_numbers"]), transfer_restricted=data["transfer_restricted"],
+            transfer_restriction_text=data.get("transfer_restriction_text"),
+            secured_principal=None if principal is None else Money.from_json(principal),
+            max_claim=None if ceiling is None else Money.from_json(ceiling),
+            max_claim_basis=data.get("max_claim_basis"),
+            debt_term=DateRange.from_stored(data.get("debt_term")),
+            determination_period=DateRange.from_stored(data.get("determination_period")),
+            rank=data["rank"], priority_key=data["priority_key"], county_code=data["county_code"],
+            registry=data["registry"], registered_ms=data["registered_ms"],
+            certificate_number=data.get("certificate_number"), recorder=data.get("recorder"), notes=data.get("notes"),
+            status=_STATUSES[data["status"]],
+            cancellation=None if cancellation is None else Cancellation.from_stored(cancellation),
+            derived_from=data.get("derived_from"), source_txs=tuple(data["source_txs"]),
+        )

@@ -40,6 +40,11 @@ class PartyRef:
             record_ref=fields.opt_pattern(data, "record_ref", fields.HEX64, field, what="64 lower-case hex characters"),
         )
 
+    @staticmethod
+    def from_stored(data: fields.StoredRow) -> PartyRef:
+        """Rebuild from a stored record without re-validating (see ``Application.from_stored``)."""
+        return PartyRef(party_id=data["party_id"], record_ref=data.get("record_ref"))
+
 
 def parties_json(parties: tuple[PartyRef, ...]) -> list[JSON]:
     """A tuple of parties as a JSON list."""
@@ -50,6 +55,11 @@ def parties_from(data: Record, name: str, field: str = "", *, low: int = 0, high
     """A list of parties under ``name``."""
     items = fields.objects(data, name, field, low=low, high=high)
     return tuple(PartyRef.from_json(item, f"{field}{name}[{index}].") for index, item in enumerate(items))
+
+
+def stored_parties(data: fields.StoredRow, name: str) -> tuple[PartyRef, ...]:
+    """A stored record's list of parties under ``name``, without re-validating."""
+    return tuple([PartyRef.from_stored(item) for item in data[name]])
 
 
 def tx_ids(data: Record, name: str) -> tuple[str, ...]:

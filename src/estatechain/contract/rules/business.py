@@ -58,7 +58,7 @@ def load_application(view: StateView, application_id: object) -> Application | R
     record = view.get(keys.application(application_id))
     if record is None:
         return violate(RejectionCode.APPLICATION_NOT_FOUND, application_id=application_id)
-    return Application.from_json(record)
+    return Application.from_stored(record)
 
 
 def require_state(

@@ -97,7 +97,7 @@ def target(view: StateView, ctx: BlockContext, application: Application) -> Mort
     if certificate is None or mortgage_record is None or not certificate.right.startswith("mortgage/"):
         return violate(RejectionCode.V19_CANCELLATION_TARGET_INVALID, target=text,
                        problem="no mortgage is registered under this certificate number")
-    mortgage = Mortgage.from_json(mortgage_record)
+    mortgage = Mortgage.from_stored(mortgage_record)
     problem = None
     if mortgage.unit_number != application.unit_number:
         problem = f"it is registered on unit {mortgage.unit_number}, not {application.unit_number}"

@@ -135,7 +135,7 @@ def mortgage_certificate(view: StateView, application: Application) -> str | Non
     if application.business_type != NAME or application.state.value not in _RECORDED:
         return None
     row = view.get(keys.mortgage(application.application_id))
-    return None if row is None else Mortgage.from_json(row).certificate_number
+    return None if row is None else Mortgage.from_stored(row).certificate_number
 
 
 def mortgage_certificate_pending(business_type: str, state: str, steps: Mapping[str, object]) -> bool:
