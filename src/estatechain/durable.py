@@ -6,6 +6,10 @@ certificate handed out) and must then be there after ``kill -9`` or a power cut,
 ``write_durably`` does the sequence that guarantees it on POSIX file systems: a temporary file in the
 same folder, every byte written and fsynced, an atomic rename over the target, then an fsync of the
 folder (and of any folder it had to create) so the rename itself is on disk.
+
+A node's audit logs (the certificate and party-id lookups, the materials fetched from and given to
+peer nodes) are appended instead, one JSON object a line, by ``append_record``: each line is written
+and fsynced before the request it records is answered, so a log is evidence of what the node did.
 """
 
 from __future__ import annotations
@@ -13,7 +17,12 @@ from __future__ import annotations
 import contextlib
 import os
 import secrets
+from collections.abc import Mapping
 from pathlib import Path
+
+import orjson
+
+from estatechain.canonical import JSONValue
 
 
 def fsync_dir(directory: Path) -> None:
@@ -52,3 +61,20 @@ def write_durably(path: Path, data: bytes, *, mode: int = 0o600) -> None:
     fsync_dir(path.parent)
     for directory in created:
         fsync_dir(directory.parent)
+
+
+def append_record(path: Path, record: Mapping[str, JSONValue]) -> None:
+    """Append ``record`` to the JSON-lines log ``path`` as one line, fsynced (with the folder, if it made the file).
+
+    The file is opened for each record and never rewritten, so an operator may move a log aside while
+    the node runs (the next record starts a new file) and a crash loses at most the line being written.
+    """
+    line = orjson.dumps(record) + b"\n"
+    created = not path.exists()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("ab") as log:
+        log.write(line)
+        log.flush()
+        os.fsync(log.fileno())
+    if created:
+        fsync_dir(path.parent)

@@ -10,14 +10,12 @@ no signer who could sign one [A].
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
 
-import orjson
-
 from estatechain.clock import Clock
+from estatechain.durable import append_record
 
 LOG_NAME: Final = "lookups.jsonl"
 MINUTE_MS: Final = 60_000
@@ -56,10 +54,5 @@ class LookupGate:
 
     def record(self, *, client: str, kind: str, number: str | None, outcome: str) -> None:
         """Append one lookup to the audit log (flushed and synced: the log is evidence)."""
-        self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        line = orjson.dumps({"at_ms": self.clock.now_ms(), "client": client, "kind": kind, "number": number,
-                             "outcome": outcome}) + b"\n"
-        with self.log_path.open("ab") as log:
-            log.write(line)
-            log.flush()
-            os.fsync(log.fileno())
+        append_record(self.log_path, {"at_ms": self.clock.now_ms(), "client": client, "kind": kind, "number": number,
+                                      "outcome": outcome})
