@@ -13,10 +13,17 @@ peer for one, each signing the request with its *node* certificate:
   its own ledger copy shows that case citing the hash and the asking org acting for one of its
   applicants (``may_fetch``), and otherwise says 403 as to anyone else.
 
+A node asking for an applicant tells only the nodes of the orgs the case involves (``case_orgs``:
+the filer's org first, then the orgs bound to its organisation applicants): the request names the
+case and perhaps a resident, which is nothing for another bank or the court to learn, even in a
+request it would refuse. The registry's node names neither and asks every peer in name order.
+
 The bytes are checked against the requested SHA-256 before they are kept, so a peer cannot
-substitute a document. Every fetch and every answer to a node is logged here (``log``), naming
-the hash, the peer, the case and the resident: the one place a reader of a node's log looks for
-where a material went.
+substitute a document. Both sides append every exchange to the node's durable record
+``<node>/materials/fetches.jsonl`` (``MaterialLog``): the asking node what it fetched (or failed to)
+from which org, for which reader, case and resident, and the hash it verified; the answering node
+what it gave to which org's node, or refused, and for which case and resident. It is the record an
+operator or a court reads to learn which node read which document for whom (docs/operations.md §2).
 """
 
 from __future__ import annotations
@@ -24,22 +31,69 @@ from __future__ import annotations
 import hashlib
 import logging
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Final
 from urllib.parse import urlencode
 
+from estatechain.canonical import JSONValue
+from estatechain.clock import Clock
 from estatechain.contract import keys
 from estatechain.contract.checks.parties import org_acts_for
 from estatechain.contract.records import Application
 from estatechain.contract.rules.governance import revoked_key
 from estatechain.contract.view import StateView
+from estatechain.durable import append_record
 from estatechain.errors import EstatechainError
 from estatechain.ledger.admission import cert_key
 from estatechain.node.outbox import WebhookKey
 from estatechain.sdk import SdkError
 from estatechain.sdk.client import Client
+from estatechain.sdk.errors import ServerError
 
 log = logging.getLogger(__name__)
+
+FETCH_LOG: Final = "fetches.jsonl"
+"""The record's file name, in the node's ``materials/`` folder beside the material store."""
+
+
+@dataclass(frozen=True, slots=True)
+class MaterialLog:
+    """The node's append-only record of materials asked of and given to peer nodes (one JSON object a line).
+
+    Kept like the certificate lookups' audit log (``certificates/lookups.py``): node-local, appended
+    and fsynced by ``durable.append_record`` before the answer goes out, never trimmed. A fetch is
+    not a ledger transaction, and the person it names must not go on the shared stream.
+    """
+
+    clock: Clock
+    path: Path
+
+    def asked(  # noqa: PLR0913  (keywords only: the record's fields)
+        self, sha256: str, *, org: str, outcome: str, reader: str, case: str | None, person: str | None,
+        verified: str | None = None, detail: str | None = None,
+    ) -> None:
+        """Record asking ``org``'s node for ``sha256`` on behalf of ``reader`` (a certificate fingerprint).
+
+        ``outcome`` is ``fetched`` (``verified``: the SHA-256 of the bytes kept), ``refused`` (the peer
+        answered with an error status), ``failed`` (no answer; ``detail`` says how for both) or
+        ``other_bytes`` (the peer's bytes did not hash to it).
+        """
+        self._append({"side": "asked", "outcome": outcome, "sha256": sha256, "from_org": org, "reader": reader,
+                      "case": case, "person": person, "verified_sha256": verified, "detail": detail})
+
+    def answered(  # noqa: PLR0913  (keywords only: the record's fields)
+        self, sha256: str, *, org: str, node: str, outcome: str, case: str | None, person: str | None,
+    ) -> None:
+        """Record the answer to ``org``'s node (certificate ``node``): ``served``, ``refused`` or ``not_held``."""
+        log.info("material %s %s to the node of %s%s%s", sha256, outcome, org, f" for case {case}" if case else "",
+                 f" (resident certificate {person})" if person else "")
+        self._append({"side": "answered", "outcome": outcome, "sha256": sha256, "to_org": org, "node": node,
+                      "case": case, "person": person})
+
+    def _append(self, record: dict[str, JSONValue]) -> None:
+        append_record(self.path, {"at_ms": self.clock.now_ms(), **record})
 
 
 def cites(application: Application, sha256: str) -> bool:
@@ -94,20 +148,44 @@ def may_fetch(view: StateView, *, org: str | None, case: str, sha256: str, perso
     return cites(application, sha256) and acts_for_applicant(view, application, org=org, person=person)
 
 
-def answered(sha256: str, *, org: str, case: str | None, person: str | None) -> None:
-    """Log that this node gave material ``sha256`` to the node of ``org`` (for case ``case`` and resident)."""
-    log.info("material %s given to the node of %s%s%s", sha256, org, f" for case {case}" if case else "",
-             f" (resident certificate {person})" if person else "")
+def case_orgs(view: StateView, application: Application) -> tuple[str, ...]:
+    """The member orgs the ledger says ``application`` involves: the filer's org first, then its applicants'.
+
+    An applicant's org is the one its organisation party is bound to (``identity.bind_party`` with
+    ``org``), in order of org id; a person applicant has none (its materials are uploaded by the filer).
+    A developer that uploads a correction's material is one of its applicants, so its node is among
+    them. A material uploaded by any other org is not fetched for an applicant: asking every node
+    would tell the case to orgs that have nothing to do with it.
+    """
+    bound = {str(row["org"]) for party in application.applicant_ids()
+             if (row := view.get(keys.org_of_party(party))) is not None and row.get("org")}
+    return (application.filer_org, *sorted(bound - {application.filer_org}))
+
+
+def peers_to_ask(view: StateView, peers: Mapping[str, str], *, case: str | None) -> tuple[tuple[str, str], ...]:
+    """(org, URL) of the peer nodes to ask for a material, in order: those of ``case_orgs``, or all for no case.
+
+    The registry (no case) asks every peer in name order, naming nothing but the hash. A case the
+    ledger does not hold gives no peer: nobody is told of it.
+    """
+    if case is None:
+        return tuple(sorted(peers.items()))
+    row = view.get(keys.application(case))
+    if row is None:
+        return ()
+    return tuple((org, peers[org]) for org in case_orgs(view, Application.from_stored(row)) if org in peers)
 
 
 async def fetch_material(  # noqa: PLR0913  (keywords only)
-    sha256: str, *, peers: Mapping[str, str], own_org: str, key: WebhookKey, chain_id: str, max_bytes: int,
-    case: str | None = None, person: str | None = None,
+    sha256: str, *, peers: Sequence[tuple[str, str]], own_org: str, key: WebhookKey, chain_id: str, max_bytes: int,
+    record: MaterialLog, reader: str, case: str | None = None, person: str | None = None,
 ) -> bytes | None:
-    """The material's bytes from the first peer that holds them (checked against ``sha256``); None if none does.
+    """The material's bytes from the first of ``peers`` (org, URL) that holds them, checked against ``sha256``.
 
-    ``case`` and ``person`` go with the request when this node asks for an applicant (the registry's
-    node needs neither): the peer checks them against its own ledger before it answers.
+    None if none does. ``peers`` come in the order to ask (``peers_to_ask``). ``case`` and ``person``
+    go with the request when this node asks for an applicant (the registry's node needs neither):
+    the peer checks them against its own ledger before it answers. Each peer asked is recorded in
+    ``record`` with ``reader``, the certificate that asked this node.
     """
     identity = key.client_identity()
     query = urlencode({k: v for k, v in (("case", case), ("for", person)) if v is not None})
@@ -115,7 +193,7 @@ async def fetch_material(  # noqa: PLR0913  (keywords only)
     why = f" for case {case}" if case else ""
     with tempfile.TemporaryDirectory(prefix="estatechain-material-") as folder:
         target = Path(folder) / sha256
-        for org, url in sorted(peers.items()):
+        for org, url in peers:
             if org == own_org:
                 continue
             try:
@@ -123,12 +201,18 @@ async def fetch_material(  # noqa: PLR0913  (keywords only)
                     size = await peer.download(path, target)
             except (EstatechainError, SdkError) as exc:
                 log.info("material %s not fetched from %s%s: %s", sha256, org, why, exc)
+                record.asked(sha256, org=org, outcome="refused" if isinstance(exc, ServerError) else "failed",
+                             reader=reader, case=case, person=person, detail=str(exc))
                 continue
             data = target.read_bytes()
-            if size > max_bytes or hashlib.sha256(data).hexdigest() != sha256:
+            digest = hashlib.sha256(data).hexdigest()
+            if size > max_bytes or digest != sha256:
                 log.warning("peer %s answered material %s%s with other bytes; ignored", org, sha256, why)
+                record.asked(sha256, org=org, outcome="other_bytes", reader=reader, case=case, person=person,
+                             detail=f"{size} bytes hashing to {digest}")
                 continue
             log.info("material %s fetched from %s%s", sha256, org, why + (f" (resident certificate {person})"
                                                                              if person else ""))
+            record.asked(sha256, org=org, outcome="fetched", reader=reader, case=case, person=person, verified=digest)
             return data
     return None

@@ -33,7 +33,7 @@ from estatechain.node.events import EventHub
 from estatechain.node.expiry import HeldCertificate
 from estatechain.node.keys import NodeKeys
 from estatechain.node.outbox import Outbox
-from estatechain.node.peers import fetch_material
+from estatechain.node.peers import FETCH_LOG, MaterialLog, fetch_material, peers_to_ask
 from estatechain.node.pipeline import OrderingPipeline, Receipt
 from estatechain.node.settings import Settings
 from estatechain.storage.store import LedgerStore
@@ -151,6 +151,8 @@ class NodeService:
         self._admitting: dict[str, asyncio.Future[BaseException | None]] = {}
         """First submissions still being admitted, by tx id: their retries wait on them (``submit``)."""
         self._runner: asyncio.Task[None] | None = None
+        self.material_log = MaterialLog(clock, settings.ledger_dir / "materials" / FETCH_LOG)
+        """The durable record of materials this node asked of and gave to peer nodes (``peers.MaterialLog``)."""
 
     # -- lifecycle ---------------------------------------------------------------------------------------
 
@@ -213,19 +215,22 @@ class NodeService:
         """Whether this node can fetch a material from its peers (a cluster node that knows them)."""
         return isinstance(self.pipeline, ClusterPipeline) and bool(self.settings.peers)
 
-    async def fetch_material(self, sha256: str, max_bytes: int, *, case: str | None = None,
+    async def fetch_material(self, sha256: str, max_bytes: int, *, reader: str, case: str | None = None,
                              person: str | None = None) -> bytes | None:
         """A material uploaded at a peer node, fetched with this node's identity (cluster nodes only).
 
         ``case`` (and ``person``, a resident's certificate whose key this org keeps) when the node asks
-        for one of that case's applicants rather than as the registry (``peers.may_fetch``).
+        for one of that case's applicants rather than as the registry (``peers.may_fetch``); then only
+        the nodes of the orgs the case involves are asked (``peers.peers_to_ask``). ``reader`` is the
+        certificate that asked this node, for the record (``material_log``).
         """
         pipeline = self.pipeline
         if not isinstance(pipeline, ClusterPipeline) or not self.settings.peers:
             return None
-        return await fetch_material(sha256, peers=self.settings.peers, own_org=pipeline.org_id,
-                                    key=pipeline.node_key, chain_id=self.genesis.chain_id, max_bytes=max_bytes,
-                                    case=case, person=person)
+        return await fetch_material(sha256, peers=peers_to_ask(self.store, self.settings.peers, case=case),
+                                    own_org=pipeline.org_id, key=pipeline.node_key, chain_id=self.genesis.chain_id,
+                                    max_bytes=max_bytes, record=self.material_log, reader=reader, case=case,
+                                    person=person)
 
     def cluster_status(self) -> ClusterStatus | None:
         """Where this cluster node stands (None on a single node): stream position, finality, alarm."""

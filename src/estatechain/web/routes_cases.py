@@ -401,7 +401,7 @@ async def _material(request: Request, parts: Portal, account: Account, applicati
         fingerprint = parts.custody.identity(account.handle).fingerprint
         registry = viewer.org_type == caseparties.REGISTRY_TYPE
         fetched = await parts.service.fetch_material(
-            sha256, store.max_bytes, case=None if registry else application_id,
+            sha256, store.max_bytes, reader=fingerprint, case=None if registry else application_id,
             person=fingerprint if account.role == "person" else None)
         if fetched is None:
             raise PortalProblem(404, N_("This material is kept at the node of the org that filed it, which did not "

@@ -22,9 +22,9 @@ from estatechain.api.problems import ApiError
 from estatechain.api.routes.responses import SIGNED, errors
 from estatechain.api.schemas.materials import MaterialOut
 from estatechain.contract.checks.materials import MAX_SIZE
-from estatechain.errors import InputError
+from estatechain.errors import InputError, NotFound
 from estatechain.identity.membership import Signer
-from estatechain.node.peers import answered, may_fetch
+from estatechain.node.peers import may_fetch
 from estatechain.node.service import NodeService
 from estatechain.storage.materials import MaterialStore
 
@@ -80,21 +80,38 @@ async def read_material(  # noqa: PLR0913  (FastAPI dependencies and query param
     store = material_store(request, service)
     registry = caller.org_type in READERS
     held = principal(caller) in store.holders(sha256)
+    if registry:
+        case = person = None  # the registry reads every material: it names no case (nor anyone)
     if not registry and not held and not _for_applicant(service, caller, case, sha256, person):
+        _record_answer(service, caller, sha256, outcome="refused", case=case, person=person)
         raise ApiError(403, "FORBIDDEN", "only the org that uploaded a material, the registry and those acting for "
                        "a named applicant of a case citing it (?case=) may read it",
                        {"sha256": sha256, "org": caller.org_id})
     if caller.role != "node" and not store.holders(sha256):
         # Uploaded at a peer node: this node fetches it; a peer's own fetch never cascades.
-        fetched = await service.fetch_material(sha256, store.max_bytes, case=None if registry else case,
+        fetched = await service.fetch_material(sha256, store.max_bytes, reader=caller.fingerprint, case=case,
                                                person=caller.fingerprint if caller.role == "person" else None)
         if fetched is not None:
             store.put(fetched, org=principal(caller))
-    data, media = store.get(sha256)
-    if caller.role == "node" and not held:
-        answered(sha256, org=caller.org_id, case=None if registry else case, person=None if registry else person)
+    try:
+        data, media = store.get(sha256)
+    except NotFound:
+        if not held:
+            _record_answer(service, caller, sha256, outcome="not_held", case=case, person=person)
+        raise
+    if not held:
+        _record_answer(service, caller, sha256, outcome="served", case=case, person=person)
     return Response(content=data, media_type=media, headers={"X-Content-Type-Options": "nosniff",
                                                              "Digest-SHA256": sha256})
+
+
+def _record_answer(  # noqa: PLR0913  (keywords only: the record's fields)
+    service: NodeService, caller: Signer, sha256: str, *, outcome: str, case: str | None, person: str | None,
+) -> None:
+    """Record an answer to a peer node (``peers.MaterialLog``); staff and residents are not peers, so not recorded."""
+    if caller.role == "node":
+        service.material_log.answered(sha256, org=caller.org_id, node=caller.fingerprint, outcome=outcome,
+                                      case=case, person=person)
 
 
 def _for_applicant(service: NodeService, caller: Signer, case: str | None, sha256: str, person: str | None) -> bool:
