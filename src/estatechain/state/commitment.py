@@ -92,10 +92,10 @@ One row per 3-level slice (up to 7 internal nodes, and the 8 nodes below them in
 deeper subtrees as references to their own page) instead of one row per node: a key about 16 levels
 deep costs 6 row reads and writes instead of 16. Why 3: a page must fit in one SQLite B-tree cell,
 about 1,000 bytes on the ledger's 4 KiB pages, or SQLite spills it onto an overflow page of its own.
-A full 3-level page is at most 559 bytes of internal nodes (1,007 in the rare page of 8 leaves); a full
-4-level page is 1,151, so every dense 4-level page overflowed: at 300,000 rows and 500-key blocks,
-4 levels dirtied 931 database pages a block against 255 for 3 levels (178 one node a row) and made
-the file 135 MiB against 92 (112). Reads below the cache were 812 a block for 4 levels, 1,089 for 3,
+A full 3-level page is at most 527 bytes of internal nodes (975 in the rare page of 8 leaves); a full
+4-level page is 1,119, so every dense 4-level page overflowed: at 300,000 rows and 500-key blocks,
+4 levels dirtied 931 database pages a block against 245 for 3 levels (178 one node a row) and made
+the file 135 MiB against 84 (112). Reads below the cache were 812 a block for 4 levels, 1,089 for 3,
 3,638 one node a row (``estatechain bench state-commitment --sizes 300000``, 2026-11-27).
 """
 _BOUNDARY: Final = 1 << PAGE_LEVELS
@@ -103,19 +103,22 @@ _BOUNDARY: Final = 1 << PAGE_LEVELS
 levels below it (slot ``s`` has children ``2s`` and ``2s + 1``), slots ``_BOUNDARY … 2 * _BOUNDARY - 1``
 the nodes at the next page's depth."""
 _SLOT_BITS: Final = 6
+_KIND_TOP: Final = 0
+"""Entry kind: the internal node at a page's top (slot 1): no fields (its parent page or ``smt_roots`` has its hash)."""
 _KIND_NODE: Final = 1
 """Entry kind: an internal node inside the page (slot below ``_BOUNDARY``): its hash."""
 _KIND_LEAF: Final = 2
 """Entry kind: a shortcut leaf at any slot: its hash, key_hash and value_hash."""
 _KIND_PAGE: Final = 3
 """Entry kind: an internal node on the page's bottom row, the top of another page: its hash and that page's version."""
-_ENTRY_SIZES: Final = (0, 1 + DIGEST_SIZE, 1 + 3 * DIGEST_SIZE, 1 + DIGEST_SIZE + _VERSION_SIZE)
+_ENTRY_SIZES: Final = (1, 1 + DIGEST_SIZE, 1 + 3 * DIGEST_SIZE, 1 + DIGEST_SIZE + _VERSION_SIZE)
 _HEADS: Final = tuple(tuple(bytes([kind << _SLOT_BITS | slot]) for slot in range(2 * _BOUNDARY)) for kind in range(4))
 
 Page: TypeAlias = dict[int, bytes]
 """A decoded page: slot -> entry (its 1-byte head ``kind << 6 | slot``, then the kind's fields); no entry = ``EMPTY``.
 
-A page's record is its entries in slot order, concatenated. Entry fields: ``_KIND_NODE`` hash (32 bytes);
+A page's record is its entries in slot order, concatenated. Entry fields: ``_KIND_TOP`` none;
+``_KIND_NODE`` hash (32 bytes);
 ``_KIND_LEAF`` hash ‖ key_hash ‖ value_hash; ``_KIND_PAGE`` hash ‖ version of the page below (8 bytes).
 """
 
@@ -317,7 +320,7 @@ def _decode(record: bytes) -> Page | None:
         head = record[at]
         kind, slot = head >> _SLOT_BITS, head & ((1 << _SLOT_BITS) - 1)
         size = _ENTRY_SIZES[kind]
-        if not size or slot <= previous or slot >= 2 * _BOUNDARY or at + size > end:
+        if slot <= previous or slot >= 2 * _BOUNDARY or at + size > end or (kind == _KIND_TOP and slot != 1):
             return None
         page[slot] = record[at : at + size]
         at += size
@@ -356,9 +359,9 @@ def record_fault(record: object) -> str | None:
 def _entry_fault(page: Page, slot: int, entry: bytes) -> str | None:
     """What is wrong with where ``entry`` sits in ``page``, or None."""
     kind = entry[0] >> 6
-    if slot > 1 and _kind(page.get(slot >> 1)) != _KIND_NODE:
+    if slot > 1 and _kind(page.get(slot >> 1)) not in _INTERNAL:
         return f"slot {slot} hangs below slot {slot >> 1}, which is not an internal node of the page"
-    if kind == _KIND_NODE and (slot >= _BOUNDARY or (2 * slot not in page and 2 * slot + 1 not in page)):
+    if kind in _INTERNAL and (slot >= _BOUNDARY or (2 * slot not in page and 2 * slot + 1 not in page)):
         return f"slot {slot}: an internal node must lie above the bottom row and have a child in the page"
     if kind == _KIND_PAGE and (slot < _BOUNDARY or entry[33:41] == bytes(_VERSION_SIZE)):
         return f"slot {slot}: a page reference must lie on the bottom row and name a version above 0"
@@ -366,7 +369,11 @@ def _entry_fault(page: Page, slot: int, entry: bytes) -> str | None:
 
 
 def _kind(entry: bytes | None) -> int:
-    return 0 if entry is None else entry[0] >> 6
+    return -1 if entry is None else entry[0] >> 6
+
+
+_INTERNAL: Final = (_KIND_TOP, _KIND_NODE)
+_TOP_ENTRY: Final = bytes([_KIND_TOP << _SLOT_BITS | 1])
 
 
 class SparseMerkleTree:
@@ -455,7 +462,7 @@ class SparseMerkleTree:
             new_root = walk.build(page, 1, 0, 0, len(items), None)
         else:
             page = dict(self._load(root_version.to_bytes(_VERSION_SIZE, "big") + top_path))
-            new_root = walk.subtree(page, 1, 0, 0, len(items))
+            new_root = walk.subtree(page, 1, 0, 0, len(items)) or root
         if new_root != root:
             walk.write(top_path, page)
             pages = walk.new_pages
@@ -516,7 +523,7 @@ class SparseMerkleTree:
             kind = entry[0] >> 6
             if kind == _KIND_LEAF:
                 return siblings, (entry[33:65], entry[65:97])
-            if kind != _KIND_NODE or depth == MAX_DEPTH:
+            if kind not in _INTERNAL or depth == MAX_DEPTH:
                 break
             child = 2 * slot + _bit(key_hash, depth)
             siblings.append(_hash_of(page.get(child ^ 1)))
@@ -588,11 +595,17 @@ class _Walk:
         self.new_pages: dict[Position, tuple[bytes, Page]] = {}
 
     def write(self, path: bytes, page: Page) -> None:
-        """Keep ``page`` (whose top node sits at ``path``) for the store, encoded."""
+        """Keep ``page`` (whose top node sits at ``path``) for the store, encoded; a top internal node keeps no hash."""
+        if page[1][0] >> 6 == _KIND_NODE:
+            page[1] = _TOP_ENTRY
         self.new_pages[self.version + path] = (b"".join([page[slot] for slot in sorted(page)]), page)
 
-    def subtree(self, page: Page, slot: int, depth: int, lo: int, hi: int) -> bytes:
-        """Apply changes[lo:hi] to the subtree at ``slot`` of ``page`` (a copy being rewritten); its new hash."""
+    def subtree(self, page: Page, slot: int, depth: int, lo: int, hi: int) -> bytes | None:
+        """Apply changes[lo:hi] to the subtree at ``slot`` of ``page`` (a copy being rewritten).
+
+        Returns the subtree's new hash, or None if nothing in it changed (values rewritten unchanged):
+        then neither ``page`` nor any page below it was touched.
+        """
         if hi - lo == 1:
             return self.one(page, slot, depth, lo)
         entry = page.get(slot)
@@ -605,7 +618,7 @@ class _Walk:
             path = _path(depth, self.keys[lo])
             below = dict(self.load(entry[33:41] + path))
             new = self.subtree(below, 1, depth, lo, hi)
-            if new != entry[1:33]:
+            if new is not None:
                 self.write(path, below)
                 page[slot] = _PAGE_HEADS[slot] + new + self.version
             return new
@@ -614,19 +627,17 @@ class _Walk:
                                  "internal node below depth 256")
         mid = _split(self.keys, lo, hi, depth)
         left, right = 2 * slot, 2 * slot + 1
-        first, second = _hash_of(page.get(left)), _hash_of(page.get(right))
-        new_left = first if lo == mid else self.subtree(page, left, depth + 1, lo, mid)
-        new_right = second if mid == hi else self.subtree(page, right, depth + 1, mid, hi)
-        if new_left == first and new_right == second:
-            return entry[1:33]
-        new = self.h(_NODE_PREFIX + new_left + new_right)
+        new_left = None if lo == mid else self.subtree(page, left, depth + 1, lo, mid)
+        new_right = None if mid == hi else self.subtree(page, right, depth + 1, mid, hi)
+        if new_left is None and new_right is None:
+            return None
+        new = self.h(_NODE_PREFIX + (new_left or _hash_of(page.get(left))) + (new_right or _hash_of(page.get(right))))
         page[slot] = _NODE_HEADS[slot] + new
         return new
 
-    def one(self, page: Page, slot: int, depth: int, index: int) -> bytes:
+    def one(self, page: Page, slot: int, depth: int, index: int) -> bytes | None:
         """``subtree`` for a single change (most of a block's paths below the top levels), without recursion."""
         key = self.keys[index]
-        top = page.get(slot)
         above: list[tuple[Page, int, int, Page | None, bytes]] = []  # (page, slot, bit taken, page below, its path)
         while True:
             entry = page.get(slot)
@@ -635,9 +646,10 @@ class _Walk:
                 break
             kind = entry[0] >> 6
             if kind == _KIND_LEAF:
-                new = self.merge_leaf(page, slot, depth, index, index + 1, entry)
-                if new == entry[1:33]:
-                    return _hash_of(top)  # the value was rewritten unchanged: nothing above changes either
+                changed = self.merge_leaf(page, slot, depth, index, index + 1, entry)
+                if changed is None:
+                    return None  # the value was rewritten unchanged: nothing above changes either
+                new = changed
                 break
             if kind == _KIND_PAGE:
                 path = _path(depth, key)
@@ -653,10 +665,10 @@ class _Walk:
             slot = 2 * slot + bit
             depth += 1
         # Rehash upwards; a page is complete once the walk climbs out of it.
-        h, version, new_pages = self.h, self.version, self.new_pages
+        h, version = self.h, self.version
         for parent, slot, bit, child, path in reversed(above):
             if child is not None:
-                new_pages[version + path] = (b"".join([child[s] for s in sorted(child)]), child)
+                self.write(path, child)
                 parent[slot] = _PAGE_HEADS[slot] + new + version
             elif bit:
                 sibling = parent.get(2 * slot)
@@ -677,13 +689,13 @@ class _Walk:
 
     def merge_leaf(  # noqa: PLR0913, PLR0917  (the hot loop: bundling the arguments would cost a tuple a call)
         self, page: Page, slot: int, depth: int, lo: int, hi: int, entry: bytes
-    ) -> bytes:
-        """The subtree that a shortcut leaf (``entry`` at ``slot``) becomes once changes[lo:hi] land in it."""
+    ) -> bytes | None:
+        """The subtree a shortcut leaf (``entry`` at ``slot``) becomes with changes[lo:hi] in it (None: unchanged)."""
         old_key, old_value = entry[33:65], entry[65:97]
         at = bisect_left(self.keys, old_key, lo, hi)
         if at < hi and self.keys[at] == old_key:
             if hi - lo == 1 and self.values[at] == old_value:
-                return entry[1:33]
+                return None
             return self.build(page, slot, depth, lo, hi, None)
         return self.build(page, slot, depth, lo, hi, (old_key, old_value, entry[1:33]))
 

@@ -371,6 +371,8 @@ def test_record_fault_names_what_is_wrong() -> None:
     leaf = b"\x82" + bytes(32) * 3  # kind 2 (leaf) at slot 2
     reference = b"\xc8" + b"\x02" * 32 + (4).to_bytes(8, "big")  # kind 3 (page below) at slot 8, the bottom row
     assert record_fault(top + leaf) is None
+    assert record_fault(b"\x01" + leaf) is None  # kind 0: the top node, its hash kept by the page above
+    assert "do not parse" in (record_fault(top + b"\x02") or "")  # kind 0 below the top
     assert record_fault(top + b"\x42" + b"\x01" * 32 + b"\x44" + b"\x01" * 32 + reference) is None  # slots 1, 2, 4, 8
     assert "do not parse" in (record_fault((top + leaf)[:-1]) or "")
     assert "do not parse" in (record_fault(leaf + top) or "")  # slots out of order
