@@ -33,9 +33,9 @@ order or on how changes were batched); the empty state's root is ``EMPTY``. An i
 always covers at least two keys.
 
 How nodes are stored is not part of the specification (roots and proofs are): this implementation
-keeps each node at a ``Position`` (the version that wrote it and its path), and an internal node's
-record names its children's versions, so the nodes one block writes lie side by side (see
-``Position`` and ``NodeStore``).
+keeps the nodes of each ``PAGE_LEVELS``-level slice of the tree as one page at a ``Position`` (the
+version that wrote it and the path of its top node), and a page names the versions of the pages
+below it, so the pages one block writes lie side by side (see ``Position``, ``Page`` and ``NodeStore``).
 
 A proof for key ``k`` against root ``R`` (``StateProof``) is ``siblings = (s_0, …, s_{m-1})``,
 ``m ≤ 256``, 32 bytes each, where ``s_i`` is the hash of the depth-``i + 1`` subtree on the side
@@ -74,17 +74,53 @@ _NODE_PREFIX: Final = bytes([NODE_TAG])
 
 
 Position: TypeAlias = bytes
-"""Where a stored node sits: ``version (8 bytes, big-endian) ‖ depth (2 bytes) ‖ path prefix``.
+"""Where a stored page sits: ``version (8 bytes, big-endian) ‖ depth (2 bytes) ‖ path prefix`` of its top node.
 
 The prefix is the first ``depth`` bits of every key below the node, packed into ``ceil(depth / 8)``
-bytes with the unused low bits zero. ``version`` is the update that wrote the node (the block height in
-a ledger). Keys lead with the version so that one block's new nodes sort together at the end of the
-store: a B-tree then appends them into a few fresh pages instead of dirtying one random page per node,
+bytes with the unused low bits zero. ``version`` is the update that wrote the page (the block height in
+a ledger). Keys lead with the version so that one block's new pages sort together at the end of the
+store: a B-tree then appends them into a few fresh pages instead of dirtying one random page per row,
 which is what a store keyed by node hash does once it outgrows memory.
 """
 
 _VERSION_SIZE: Final = 8
-INTERNAL_RECORD_SIZE: Final = NODE_SIZE + 2 * _VERSION_SIZE
+
+PAGE_LEVELS: Final = 3
+"""How many levels of the tree one stored page holds: the subtree below a node whose depth is a multiple of this.
+
+One row per 3-level slice (up to 7 internal nodes, and the 8 nodes below them inline: leaves whole,
+deeper subtrees as references to their own page) instead of one row per node: a key about 16 levels
+deep costs 6 row reads and writes instead of 16. Why 3: a page must fit in one SQLite B-tree cell,
+about 1,000 bytes on the ledger's 4 KiB pages, or SQLite spills it onto an overflow page of its own.
+A full 3-level page is at most 527 bytes of internal nodes (975 in the rare page of 8 leaves); a full
+4-level page is 1,119, so every dense 4-level page overflowed: at 300,000 rows and 500-key blocks,
+4 levels dirtied 931 database pages a block against 245 for 3 levels (178 one node a row) and made
+the file 135 MiB against 84 (112). Reads below the cache were 812 a block for 4 levels, 1,089 for 3,
+3,638 one node a row (``estatechain bench state-commitment --sizes 300000``, 2026-11-27).
+"""
+_BOUNDARY: Final = 1 << PAGE_LEVELS
+"""First slot of a page's bottom row: slots ``1 … 2**PAGE_LEVELS - 1`` are its top node and the internal
+levels below it (slot ``s`` has children ``2s`` and ``2s + 1``), slots ``_BOUNDARY … 2 * _BOUNDARY - 1``
+the nodes at the next page's depth."""
+_SLOT_BITS: Final = 6
+_KIND_TOP: Final = 0
+"""Entry kind: the internal node at a page's top (slot 1): no fields (its parent page or ``smt_roots`` has its hash)."""
+_KIND_NODE: Final = 1
+"""Entry kind: an internal node inside the page (slot below ``_BOUNDARY``): its hash."""
+_KIND_LEAF: Final = 2
+"""Entry kind: a shortcut leaf at any slot: its hash, key_hash and value_hash."""
+_KIND_PAGE: Final = 3
+"""Entry kind: an internal node on the page's bottom row, the top of another page: its hash and that page's version."""
+_ENTRY_SIZES: Final = (1, 1 + DIGEST_SIZE, 1 + 3 * DIGEST_SIZE, 1 + DIGEST_SIZE + _VERSION_SIZE)
+_HEADS: Final = tuple(tuple(bytes([kind << _SLOT_BITS | slot]) for slot in range(2 * _BOUNDARY)) for kind in range(4))
+
+Page: TypeAlias = dict[int, bytes]
+"""A decoded page: slot -> entry (its 1-byte head ``kind << 6 | slot``, then the kind's fields); no entry = ``EMPTY``.
+
+A page's record is its entries in slot order, concatenated. Entry fields: ``_KIND_TOP`` none;
+``_KIND_NODE`` hash (32 bytes);
+``_KIND_LEAF`` hash ‖ key_hash ‖ value_hash; ``_KIND_PAGE`` hash ‖ version of the page below (8 bytes).
+"""
 
 
 def position(version: int, depth: int, key_hash: bytes) -> Position:
@@ -102,11 +138,12 @@ def describe_position(pos: bytes) -> str:
 
 
 class NodeStore(Protocol):
-    """**Protocol:** where tree nodes live, by position, and which version holds each root.
+    """**Protocol:** where tree pages live, by position, and which version holds each root.
 
-    A node's record is its 65-byte preimage; an internal node's record adds its children's versions
-    (8 bytes each, left then right; 0 for ``EMPTY``), which is how a reader finds the children's
-    positions. Records are written once and never changed or deleted.
+    A page's record holds the nodes of one ``PAGE_LEVELS``-level slice of the tree (see ``Page``): the
+    internal nodes by hash, shortcut leaves whole, and for a subtree that goes on below the slice its
+    hash and the version of the page holding it, which is how a reader finds that page's position.
+    Records are written once and never changed or deleted.
     """
 
     def get(self, pos: Position) -> bytes | None:
@@ -163,7 +200,7 @@ class MemoryNodeStore:
 
 
 class CachingNodeStore:
-    """A cache of recently used nodes in front of another ``NodeStore``, in two generations.
+    """A cache of recently used pages (the store's rows) in front of another ``NodeStore``, in two generations.
 
     A block's update rereads the top levels of the tree, which every path shares; keeping them in
     memory saves those reads from disk. New entries and hits go to the young generation; when it
@@ -178,9 +215,9 @@ class CachingNodeStore:
     older versions.
     """
 
-    def __init__(self, store: NodeStore, capacity: int = 65_536) -> None:
+    def __init__(self, store: NodeStore, capacity: int = 16_384) -> None:
         if capacity < 2:
-            raise InputError(f"cache capacity must be at least 2 nodes, got {capacity}")
+            raise InputError(f"cache capacity must be at least 2 pages, got {capacity}")
         self._store = store
         self._half = capacity // 2
         self._young: dict[Position, bytes] = {}
@@ -203,10 +240,10 @@ class CachingNodeStore:
         return record
 
     def put_many(self, nodes: Iterable[tuple[Position, bytes]]) -> None:
-        """Write through to the backing store and cache the new nodes (the next block reads them).
+        """Write through to the backing store and cache the new pages (the next block reads them).
 
-        When the block wrote more than half the cache holds, the shallowest nodes are kept: an update
-        passes its nodes sorted by position, so by depth.
+        When the block wrote more than half the cache holds, the shallowest pages are kept: an update
+        passes its pages sorted by position, so by depth.
         """
         pairs = list(nodes)
         self._store.put_many(pairs)
@@ -275,33 +312,68 @@ def _is_digest(value: object) -> TypeGuard[bytes]:
     return isinstance(value, bytes) and len(value) == DIGEST_SIZE
 
 
-def record_fault(record: object) -> str | None:
-    """What is wrong with the shape of a stored node record, or None if it is well formed.
+def _decode(record: bytes) -> Page | None:
+    """The page a record holds, or None if its entries do not parse (bad kind, slot, order or length)."""
+    page: Page = {}
+    at, end, previous = 0, len(record), 0
+    while at < end:
+        head = record[at]
+        kind, slot = head >> _SLOT_BITS, head & ((1 << _SLOT_BITS) - 1)
+        size = _ENTRY_SIZES[kind]
+        if slot <= previous or slot >= 2 * _BOUNDARY or at + size > end or (kind == _KIND_TOP and slot != 1):
+            return None
+        page[slot] = record[at : at + size]
+        at += size
+        previous = slot
+    return page
 
-    A leaf's record is its 65-byte preimage (tag 0x10); an internal node's is its 65-byte preimage
-    (tag 0x11, not both children ``EMPTY``) followed by its children's two 8-byte versions, where a
-    version is 0 exactly when that child is ``EMPTY``. Whether the record is the *right* one is a
-    question for the audit, which compares it with the record a replay of every block writes.
+
+def _encode(page: Page) -> bytes:
+    return b"".join([page[slot] for slot in sorted(page)])
+
+
+def _hash_of(entry: bytes | None) -> bytes:
+    return EMPTY if entry is None else entry[1:33]
+
+
+def record_fault(record: object) -> str | None:
+    """What is wrong with the shape of a stored page record, or None if it is well formed.
+
+    A record is a page's entries in slot order (see ``Page``): its top node at slot 1, every other entry
+    below an internal node of the page, internal nodes with at least one child, a page reference
+    only on the bottom row and an internal node only above it, and a page reference's version above
+    0. Whether the record is the *right* one is a question for the audit, which compares it with the
+    record a replay of every block writes.
     """
-    if not isinstance(record, bytes) or len(record) not in {NODE_SIZE, INTERNAL_RECORD_SIZE}:
-        return f"record is not {NODE_SIZE} (leaf) or {INTERNAL_RECORD_SIZE} (internal node) bytes"
-    tag = record[0]
-    if tag not in {LEAF_TAG, NODE_TAG}:
-        return f"node tag is 0x{tag:02x}, expected 0x10 (leaf) or 0x11 (internal)"
-    if (tag == LEAF_TAG) != (len(record) == NODE_SIZE):
-        return "record length does not match its tag (a leaf is 65 bytes, an internal node 81)"
-    if tag == NODE_TAG:
-        left, right = record[1:33], record[33:65]
-        if left == right == EMPTY:
-            return "internal node with two empty children"
-        versions = _child_versions(record)
-        if (left == EMPTY) != (versions[0] == 0) or (right == EMPTY) != (versions[1] == 0):
-            return "a child's version is 0 but the child is not empty, or the reverse"
+    if not isinstance(record, bytes):
+        return "record is not bytes"
+    page = _decode(record)
+    if page is None:
+        return ("entries do not parse: each is a 1-byte head (kind 1 node, 2 leaf, 3 page; slot 1-"
+                f"{2 * _BOUNDARY - 1}, ascending) and that kind's fields")
+    if 1 not in page:
+        return "no entry at slot 1 (the page's top node)"
+    return next(filter(None, (_entry_fault(page, slot, entry) for slot, entry in page.items())), None)
+
+
+def _entry_fault(page: Page, slot: int, entry: bytes) -> str | None:
+    """What is wrong with where ``entry`` sits in ``page``, or None."""
+    kind = entry[0] >> 6
+    if slot > 1 and _kind(page.get(slot >> 1)) not in _INTERNAL:
+        return f"slot {slot} hangs below slot {slot >> 1}, which is not an internal node of the page"
+    if kind in _INTERNAL and (slot >= _BOUNDARY or (2 * slot not in page and 2 * slot + 1 not in page)):
+        return f"slot {slot}: an internal node must lie above the bottom row and have a child in the page"
+    if kind == _KIND_PAGE and (slot < _BOUNDARY or entry[33:41] == bytes(_VERSION_SIZE)):
+        return f"slot {slot}: a page reference must lie on the bottom row and name a version above 0"
     return None
 
 
-def _child_versions(record: bytes) -> tuple[int, int]:
-    return int.from_bytes(record[65:73], "big"), int.from_bytes(record[73:81], "big")
+def _kind(entry: bytes | None) -> int:
+    return -1 if entry is None else entry[0] >> 6
+
+
+_INTERNAL: Final = (_KIND_TOP, _KIND_NODE)
+_TOP_ENTRY: Final = bytes([_KIND_TOP << _SLOT_BITS | 1])
 
 
 class SparseMerkleTree:
@@ -309,12 +381,14 @@ class SparseMerkleTree:
 
     The object holds no root: every call names the root it works on, so any past header's root can
     be read, and ``update`` returns a new root without disturbing the old one. The store keeps each
-    root's version, which leads to the root's record; each internal record names its children's
-    versions, which lead to theirs.
+    root's version, which leads to the root's page (depth 0); each page names the versions of the
+    pages below it, which lead to theirs.
 
     Nodes read from the store are trusted, not rehashed (that would double the hashing of every
-    update); ``estatechain.storage.smt.audit_nodes`` checks stored rows, and a corrupted node would
-    also show as a state hash that differs from the other organisations' attestations.
+    update); ``verify``'s replay (``estatechain.storage.smt.ReplayNodeStore``) checks stored rows, and a
+    corrupted node would also show as a state hash that differs from the other organisations'
+    attestations. Decoded pages are kept by record (``_DECODED``): behind a ``CachingNodeStore`` the
+    same record object comes back for a cached row, so a page is decoded once while it stays cached.
     """
 
     EMPTY_ROOT: ClassVar[bytes] = EMPTY
@@ -325,13 +399,14 @@ class SparseMerkleTree:
         self._store = store
         self._h = h
         self._last_version = -1
+        self._decoded: dict[bytes, Page] = {}
 
     def get(self, root: bytes, key_hash: bytes) -> bytes | None:
         """The value_hash of ``key_hash`` in the state ``root`` commits to, or None if absent.
 
         Raises:
             NotFound: ``root`` is not stored here.
-            IntegrityFault: a node below ``root`` is missing or malformed.
+            IntegrityFault: a page below ``root`` is missing or malformed.
 
         """
         _check_digest("key_hash", key_hash)
@@ -345,7 +420,7 @@ class SparseMerkleTree:
 
         Raises:
             NotFound: ``root`` is not stored here.
-            IntegrityFault: a node below ``root`` is missing or malformed.
+            IntegrityFault: a page below ``root`` is missing or malformed.
 
         """
         _check_digest("key_hash", key_hash)
@@ -357,14 +432,15 @@ class SparseMerkleTree:
         """Apply one block's key_hash -> value_hash changes to ``root`` and return the new root.
 
         Keys are processed in sorted order in a single walk, so the result depends only on the
-        resulting map. New nodes are written with one ``put_many`` (inside the caller's transaction)
+        resulting map. New pages are written with one ``put_many`` (inside the caller's transaction)
         at ``version``, which must be higher than every version written before; a ledger passes the
-        block height. Without it, the next version after the store's highest is used.
+        block height. Without it, the next version after the store's highest is used. A page is
+        written once per update that changes a node in it.
 
         Raises:
             InputError: a key or value is not 32 bytes, or ``version`` is below 1.
             NotFound: ``root`` is not stored here.
-            IntegrityFault: a node below ``root`` is missing or malformed.
+            IntegrityFault: a page below ``root`` is missing or malformed.
 
         """
         for key_hash, value_hash in changes.items():
@@ -380,38 +456,46 @@ class SparseMerkleTree:
         if version < 1:
             raise InputError(f"a state-tree version must be at least 1, got {version}")
         walk = _Walk(self._load, self._h, [k for k, _ in items], [v for _, v in items], version)
-        new_root, new_version = walk.update(root, root_version.to_bytes(_VERSION_SIZE, "big"), 0, 0, len(items))
-        if walk.new_nodes:
-            nodes = walk.new_nodes
-            self._store.put_many([(pos, nodes[pos]) for pos in sorted(nodes)])  # sorting keys alone is faster
-        if new_root not in {root, EMPTY}:
-            self._store.put_root(new_root, int.from_bytes(new_version, "big"))
+        top_path = _path(0, EMPTY)
+        if root == EMPTY:
+            page: Page = {}
+            new_root = walk.build(page, 1, 0, 0, len(items), None)
+        else:
+            page = dict(self._load(root_version.to_bytes(_VERSION_SIZE, "big") + top_path))
+            new_root = walk.subtree(page, 1, 0, 0, len(items)) or root
+        if new_root != root:
+            walk.write(top_path, page)
+            pages = walk.new_pages
+            self._store.put_many([(pos, pages[pos][0]) for pos in sorted(pages)])
+            decoded = self._decoded
+            if len(decoded) + len(pages) > _DECODED:
+                decoded.clear()
+            decoded.update(pages.values())
+            self._store.put_root(new_root, version)
         self._last_version = version
         return new_root
 
     def reachable(self, roots: Iterable[bytes]) -> set[Position]:
-        """Positions of every stored node under ``roots`` (``EMPTY`` has none).
+        """Positions of every stored page under ``roots`` (``EMPTY`` has none).
 
         Raises:
             NotFound: one of ``roots`` is not stored here.
-            IntegrityFault: a node below a root is missing or malformed.
+            IntegrityFault: a page below a root is missing or malformed.
 
         """
         seen: set[Position] = set()
-        pending = [(self._root_version(root), 0, bytes(KEY_SIZE)) for root in roots if root != EMPTY]
+        pending = [(self._root_version(root).to_bytes(_VERSION_SIZE, "big"), 0, 0)
+                   for root in roots if root != EMPTY]
         while pending:
             version, depth, prefix = pending.pop()
-            pos = position(version, depth, prefix)
+            pos = version + _path(depth, prefix.to_bytes(KEY_SIZE, "big"))
             if pos in seen:
                 continue
             seen.add(pos)
-            record = self._load(pos)
-            if record[0] == NODE_TAG:
-                left_version, right_version = _child_versions(record)
-                if left_version:
-                    pending.append((left_version, depth + 1, prefix))
-                if right_version:
-                    pending.append((right_version, depth + 1, _with_bit(prefix, depth)))
+            below = depth + PAGE_LEVELS
+            for slot, entry in self._load(pos).items():
+                if entry[0] >> 6 == _KIND_PAGE and below <= MAX_DEPTH:
+                    pending.append((entry[33:41], below, prefix | (slot - _BOUNDARY) << (MAX_DEPTH - below)))
         return seen
 
     def _root_version(self, root: bytes) -> int:
@@ -426,27 +510,29 @@ class SparseMerkleTree:
         siblings: list[bytes] = []
         if root == EMPTY:
             return siblings, None
-        current, version = root, self._root_version(root)
+        pos = self._root_version(root).to_bytes(_VERSION_SIZE, "big") + _path(0, key_hash)
+        page, slot = self._load(pos), 1
         for depth in range(MAX_DEPTH + 1):
-            if current == EMPTY:
+            entry = page.get(slot)
+            if entry is not None and entry[0] >> 6 == _KIND_PAGE:
+                pos = entry[33:41] + _path(depth, key_hash)
+                page, slot = self._load(pos), 1
+                entry = page.get(slot)
+            if entry is None:
                 return siblings, None
-            record = self._load(position(version, depth, key_hash))
-            if record[0] == LEAF_TAG:
-                return siblings, (record[1:33], record[33:65])
-            if depth == MAX_DEPTH:
+            kind = entry[0] >> 6
+            if kind == _KIND_LEAF:
+                return siblings, (entry[33:65], entry[65:97])
+            if kind not in _INTERNAL or depth == MAX_DEPTH:
                 break
-            left_version, right_version = _child_versions(record)
-            if _bit(key_hash, depth):
-                siblings.append(record[1:33])
-                current, version = record[33:65], right_version
-            else:
-                siblings.append(record[33:65])
-                current, version = record[1:33], left_version
-        raise IntegrityFault(f"smt_nodes {describe_position(position(version, MAX_DEPTH, key_hash))}",
-                             "internal node below depth 256")
+            child = 2 * slot + _bit(key_hash, depth)
+            siblings.append(_hash_of(page.get(child ^ 1)))
+            slot = child
+        raise IntegrityFault(f"smt_nodes {describe_position(pos)}",
+                             "internal node at depth 256, or a page reference at a page's top")
 
-    def _load(self, pos: Position) -> bytes:
-        """The well-formed record at ``pos``.
+    def _load(self, pos: Position) -> Page:
+        """The well-formed page at ``pos``.
 
         Raises:
             IntegrityFault: no record is there, or it is malformed.
@@ -455,26 +541,21 @@ class SparseMerkleTree:
         record = self._store.get(pos)
         if record is None:
             raise IntegrityFault(f"smt_nodes {describe_position(pos)}",
-                                 "node missing: a stored parent or root refers to it; restore from a peer")
-        size = len(record)
-        if record[0] != (LEAF_TAG if size == NODE_SIZE else NODE_TAG if size == INTERNAL_RECORD_SIZE else -1):
-            raise IntegrityFault(f"smt_nodes {describe_position(pos)}",
-                                 "malformed node: expected a 65-byte leaf (0x10) or an 81-byte internal node (0x11)")
-        return record
+                                 "page missing: a stored parent or root refers to it; restore from a peer")
+        page = self._decoded.get(record)
+        if page is None:
+            page = _decode(record)
+            if page is None or 1 not in page:
+                raise IntegrityFault(f"smt_nodes {describe_position(pos)}",
+                                     f"malformed page: {record_fault(record) or 'no top node'}")
+            if len(self._decoded) >= _DECODED:
+                self._decoded.clear()
+            self._decoded[record] = page
+        return page
 
 
-def _with_bit(prefix: bytes, depth: int) -> bytes:
-    """``prefix`` with bit ``depth`` set (the right child's path)."""
-    index = depth >> 3
-    return prefix[:index] + bytes([prefix[index] | (0x80 >> (depth & 7))]) + prefix[index + 1 :]
-
-
-_Ref = tuple[bytes, bytes]
-"""A child as its parent names it: (hash, version as its 8 stored bytes); ``EMPTY`` has ``_NO_VERSION``."""
-
-_NO_VERSION: Final = bytes(_VERSION_SIZE)
-_DEPTH_BYTES: Final = tuple(depth.to_bytes(2, "big") for depth in range(MAX_DEPTH + 1))
-_MASKED_BYTE: Final = tuple(tuple(bytes([byte >> spare << spare]) for byte in range(256)) for spare in range(8))
+_DECODED: Final = 16_384
+"""Decoded pages the tree keeps (all dropped at once when full; the top pages return with the next block)."""
 
 
 def _path(depth: int, key_hash: bytes) -> bytes:
@@ -486,130 +567,162 @@ def _path(depth: int, key_hash: bytes) -> bytes:
     return _DEPTH_BYTES[depth] + key_hash[: depth >> 3]
 
 
-@dataclass(frozen=True, slots=True)
-class _OldLeaf:
-    """A shortcut leaf that an update pushes down because new keys join its subtree."""
+_DEPTH_BYTES: Final = tuple(depth.to_bytes(2, "big") for depth in range(MAX_DEPTH + 1))
+_MASKED_BYTE: Final = tuple(tuple(bytes([byte >> spare << spare]) for byte in range(256)) for spare in range(8))
+_NODE_HEADS: Final = _HEADS[_KIND_NODE]
+_LEAF_HEADS: Final = _HEADS[_KIND_LEAF]
+_PAGE_HEADS: Final = _HEADS[_KIND_PAGE]
 
-    key_hash: bytes
-    value_hash: bytes
-    node_hash: bytes
-    version: bytes
+_OldLeaf = tuple[bytes, bytes, bytes]
+"""A shortcut leaf that an update pushes down because new keys join its subtree: (key_hash, value_hash, hash)."""
 
 
 class _Walk:
     """One batch update: sorted changes as parallel lists, addressed by [lo, hi) ranges (no copies).
 
-    This is the hot loop of every block commit, so versions stay in their stored 8-byte form and
-    positions are assembled from precomputed pieces.
+    This is the hot loop of every block commit. It works on copies of the pages it passes through
+    (a decoded page is shared with the cache and never changed), rewrites the entries on the changed
+    paths, and keeps every page whose top hash changed for one write at the end.
     """
 
-    def __init__(
-        self, load: Callable[[Position], bytes], h: HashFn, keys: list[bytes], values: list[bytes], version: int
-    ) -> None:
+    def __init__(self, load: Callable[[Position], Page], h: HashFn, keys: list[bytes], values: list[bytes],
+                 version: int) -> None:
         self.load = load
         self.h = h
         self.keys = keys
         self.values = values
         self.version = version.to_bytes(_VERSION_SIZE, "big")
-        self.new_nodes: dict[Position, bytes] = {}
+        self.new_pages: dict[Position, tuple[bytes, Page]] = {}
 
-    def put_leaf(self, depth: int, key_hash: bytes, value_hash: bytes, node_hash: bytes | None = None) -> _Ref:
-        """Store a leaf at ``depth`` on its key's path (``node_hash`` given when it is known already)."""
-        preimage = _LEAF_PREFIX + key_hash + value_hash
-        if node_hash is None:
-            node_hash = self.h(preimage)
-        self.new_nodes[self.version + _path(depth, key_hash)] = preimage
-        return node_hash, self.version
+    def write(self, path: bytes, page: Page) -> None:
+        """Keep ``page`` (whose top node sits at ``path``) for the store, encoded; a top internal node keeps no hash."""
+        if page[1][0] >> 6 == _KIND_NODE:
+            page[1] = _TOP_ENTRY
+        self.new_pages[self.version + path] = (b"".join([page[slot] for slot in sorted(page)]), page)
 
-    def put_node(self, path: bytes, left: _Ref, right: _Ref) -> _Ref:
-        """Store an internal node at ``path`` (``_path``: depth and prefix), naming its children's versions."""
-        preimage = _NODE_PREFIX + left[0] + right[0]
-        self.new_nodes[self.version + path] = preimage + left[1] + right[1]
-        return self.h(preimage), self.version
+    def subtree(self, page: Page, slot: int, depth: int, lo: int, hi: int) -> bytes | None:
+        """Apply changes[lo:hi] to the subtree at ``slot`` of ``page`` (a copy being rewritten).
 
-    def update(self, current: bytes, version: bytes, depth: int, lo: int, hi: int) -> _Ref:
-        """New (hash, version) of the subtree ``current`` at ``depth`` after applying changes[lo:hi]."""
-        if current == EMPTY:
-            return self.build(depth, lo, hi, None)
+        Returns the subtree's new hash, or None if nothing in it changed (values rewritten unchanged):
+        then neither ``page`` nor any page below it was touched.
+        """
         if hi - lo == 1:
-            return self.update_one(current, version, depth, lo)
-        keys = self.keys
-        path = _path(depth, keys[lo])
-        record = self.load(version + path)
-        if record[0] == LEAF_TAG:
-            return self.merge_leaf(_OldLeaf(record[1:33], record[33:65], current, version), depth, lo, hi)
+            return self.one(page, slot, depth, lo)
+        entry = page.get(slot)
+        if entry is None:
+            return self.build(page, slot, depth, lo, hi, None)
+        kind = entry[0] >> 6
+        if kind == _KIND_LEAF:
+            return self.merge_leaf(page, slot, depth, lo, hi, entry)
+        if kind == _KIND_PAGE:
+            path = _path(depth, self.keys[lo])
+            below = dict(self.load(entry[33:41] + path))
+            new = self.subtree(below, 1, depth, lo, hi)
+            if new is not None:
+                self.write(path, below)
+                page[slot] = _PAGE_HEADS[slot] + new + self.version
+            return new
         if depth == MAX_DEPTH:
-            raise IntegrityFault(f"smt_nodes {describe_position(version + path)}", "internal node below depth 256")
-        first, second = record[1:33], record[33:65]
-        mid = _split(keys, lo, hi, depth)
-        left = (first, record[65:73]) if lo == mid else self.update(first, record[65:73], depth + 1, lo, mid)
-        right = (second, record[73:81]) if mid == hi else self.update(second, record[73:81], depth + 1, mid, hi)
-        if left[0] == first and right[0] == second:
-            return current, version
-        return self.put_node(path, left, right)
+            raise IntegrityFault(f"smt_nodes {describe_position(self.version + _path(depth, self.keys[lo]))}",
+                                 "internal node below depth 256")
+        mid = _split(self.keys, lo, hi, depth)
+        left, right = 2 * slot, 2 * slot + 1
+        new_left = None if lo == mid else self.subtree(page, left, depth + 1, lo, mid)
+        new_right = None if mid == hi else self.subtree(page, right, depth + 1, mid, hi)
+        if new_left is None and new_right is None:
+            return None
+        new = self.h(_NODE_PREFIX + (new_left or _hash_of(page.get(left))) + (new_right or _hash_of(page.get(right))))
+        page[slot] = _NODE_HEADS[slot] + new
+        return new
 
-    def update_one(self, current: bytes, version: bytes, depth: int, index: int) -> _Ref:
-        """``update`` for a single change (most of a block's paths below the top levels), without recursion."""
+    def one(self, page: Page, slot: int, depth: int, index: int) -> bytes | None:
+        """``subtree`` for a single change (most of a block's paths below the top levels), without recursion."""
         key = self.keys[index]
-        top = (current, version)
-        above: list[tuple[bytes, bytes, int]] = []  # (path, record, bit taken) from the top down
+        above: list[tuple[Page, int, int, Page | None, bytes]] = []  # (page, slot, bit taken, page below, its path)
         while True:
-            if current == EMPTY:
-                ref = self.put_leaf(depth, key, self.values[index])
+            entry = page.get(slot)
+            if entry is None:
+                new = self.put_leaf(page, slot, key, self.values[index], None)
                 break
-            path = _path(depth, key)
-            record = self.load(version + path)
-            if record[0] == LEAF_TAG:
-                ref = self.merge_leaf(_OldLeaf(record[1:33], record[33:65], current, version), depth, index, index + 1)
-                if ref[0] == current:
-                    return top  # the value was rewritten unchanged: nothing above changes either
+            kind = entry[0] >> 6
+            if kind == _KIND_LEAF:
+                changed = self.merge_leaf(page, slot, depth, index, index + 1, entry)
+                if changed is None:
+                    return None  # the value was rewritten unchanged: nothing above changes either
+                new = changed
                 break
+            if kind == _KIND_PAGE:
+                path = _path(depth, key)
+                below = dict(self.load(entry[33:41] + path))
+                above.append((page, slot, -1, below, path))
+                page, slot = below, 1
+                continue
             if depth == MAX_DEPTH:
-                raise IntegrityFault(f"smt_nodes {describe_position(version + path)}", "internal node below depth 256")
+                raise IntegrityFault(f"smt_nodes {describe_position(self.version + _path(depth, key))}",
+                                     "internal node below depth 256")
             bit = _bit(key, depth)
-            above.append((path, record, bit))
-            if bit:
-                current, version = record[33:65], record[73:81]
-            else:
-                current, version = record[1:33], record[65:73]
+            above.append((page, slot, bit, None, b""))
+            slot = 2 * slot + bit
             depth += 1
-        # Rehash upwards, storing each node at the position computed on the way down (put_node inlined:
-        # this loop writes most of a block's nodes).
-        new_nodes, new_version, h = self.new_nodes, self.version, self.h
-        child, child_version = ref
-        for path, record, bit in reversed(above):
-            if bit:
-                preimage = _NODE_PREFIX + record[1:33] + child
-                new_nodes[new_version + path] = preimage + record[65:73] + child_version
+        # Rehash upwards; a page is complete once the walk climbs out of it.
+        h, version = self.h, self.version
+        for parent, slot, bit, child, path in reversed(above):
+            if child is not None:
+                self.write(path, child)
+                parent[slot] = _PAGE_HEADS[slot] + new + version
+            elif bit:
+                sibling = parent.get(2 * slot)
+                new = h(_NODE_PREFIX + (EMPTY if sibling is None else sibling[1:33]) + new)
+                parent[slot] = _NODE_HEADS[slot] + new
             else:
-                preimage = _NODE_PREFIX + child + record[33:65]
-                new_nodes[new_version + path] = preimage + child_version + record[73:81]
-            child, child_version = h(preimage), new_version
-        return child, child_version
+                sibling = parent.get(2 * slot + 1)
+                new = h(_NODE_PREFIX + new + (EMPTY if sibling is None else sibling[1:33]))
+                parent[slot] = _NODE_HEADS[slot] + new
+        return new
 
-    def merge_leaf(self, old: _OldLeaf, depth: int, lo: int, hi: int) -> _Ref:
-        """The subtree that a shortcut leaf becomes once changes[lo:hi] land in it."""
-        at = bisect_left(self.keys, old.key_hash, lo, hi)
-        if at < hi and self.keys[at] == old.key_hash:
-            if hi - lo == 1 and self.values[at] == old.value_hash:
-                return old.node_hash, old.version
-            return self.build(depth, lo, hi, None)
-        return self.build(depth, lo, hi, old)
+    def put_leaf(self, page: Page, slot: int, key_hash: bytes, value_hash: bytes, node_hash: bytes | None) -> bytes:
+        """Store a shortcut leaf at ``slot`` (``node_hash`` given when it is known already); its hash."""
+        if node_hash is None:
+            node_hash = self.h(_LEAF_PREFIX + key_hash + value_hash)
+        page[slot] = _LEAF_HEADS[slot] + node_hash + key_hash + value_hash
+        return node_hash
 
-    def build(self, depth: int, lo: int, hi: int, old: _OldLeaf | None) -> _Ref:
-        """The subtree holding changes[lo:hi] plus ``old`` (moved down to its new depth), at ``depth``."""
+    def merge_leaf(  # noqa: PLR0913, PLR0917  (the hot loop: bundling the arguments would cost a tuple a call)
+        self, page: Page, slot: int, depth: int, lo: int, hi: int, entry: bytes
+    ) -> bytes | None:
+        """The subtree a shortcut leaf (``entry`` at ``slot``) becomes with changes[lo:hi] in it (None: unchanged)."""
+        old_key, old_value = entry[33:65], entry[65:97]
+        at = bisect_left(self.keys, old_key, lo, hi)
+        if at < hi and self.keys[at] == old_key:
+            if hi - lo == 1 and self.values[at] == old_value:
+                return None
+            return self.build(page, slot, depth, lo, hi, None)
+        return self.build(page, slot, depth, lo, hi, (old_key, old_value, entry[1:33]))
+
+    def build(  # noqa: PLR0913, PLR0917  (as merge_leaf)
+        self, page: Page, slot: int, depth: int, lo: int, hi: int, old: _OldLeaf | None
+    ) -> bytes:
+        """The subtree holding changes[lo:hi] plus ``old`` (moved down to its new depth), at ``slot``; its hash."""
         count = hi - lo + (old is not None)
         if count == 0:
-            return EMPTY, _NO_VERSION
+            return EMPTY
         if count == 1:
-            if old is not None:  # same leaf, deeper position: stored again there
-                return self.put_leaf(depth, old.key_hash, old.value_hash, old.node_hash)
-            return self.put_leaf(depth, self.keys[lo], self.values[lo])
+            if old is not None:  # same leaf, deeper: stored again there
+                return self.put_leaf(page, slot, old[0], old[1], old[2])
+            return self.put_leaf(page, slot, self.keys[lo], self.values[lo], None)
+        if slot >= _BOUNDARY:  # a subtree of two keys or more below the page: it gets a page of its own
+            below: Page = {}
+            new = self.build(below, 1, depth, lo, hi, old)
+            self.write(_path(depth, self.keys[lo] if lo < hi else old[0] if old else EMPTY), below)
+            page[slot] = _PAGE_HEADS[slot] + new + self.version
+            return new
         mid = _split(self.keys, lo, hi, depth) if lo < hi else lo
-        old_right = old is not None and _bit(old.key_hash, depth) == 1
-        left = self.build(depth + 1, lo, mid, None if old_right else old)
-        right = self.build(depth + 1, mid, hi, old if old_right else None)
-        return self.put_node(_path(depth, self.keys[lo] if lo < hi else old.key_hash if old else EMPTY), left, right)
+        old_right = old is not None and _bit(old[0], depth) == 1
+        left = self.build(page, 2 * slot, depth + 1, lo, mid, None if old_right else old)
+        right = self.build(page, 2 * slot + 1, depth + 1, mid, hi, old if old_right else None)
+        new = self.h(_NODE_PREFIX + left + right)
+        page[slot] = _NODE_HEADS[slot] + new
+        return new
 
 
 def _check_digest(name: str, value: object) -> None:

@@ -8,8 +8,9 @@ from typing import Final
 from estatechain.storage.smt import SMT_SCHEMA
 from estatechain.storage.txlog import TXLOG_SCHEMA
 
-SCHEMA_VERSION: Final = 2
-"""2: state-tree nodes stored by position (version, path) with an ``smt_roots`` table; 1 keyed them by hash."""
+SCHEMA_VERSION: Final = 3
+"""3: state-tree nodes stored a 3-level page a row (``state.commitment.PAGE_LEVELS``); 2 stored one node a row by
+position (version, path) with an ``smt_roots`` table; 1 keyed nodes by hash."""
 STREAM_POSITION: Final = "stream_position"
 """``meta`` key of a cluster node: the ordering-stream sequence its committed blocks consumed up to."""
 

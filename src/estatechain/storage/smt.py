@@ -1,10 +1,12 @@
-"""State-tree nodes in SQLite, and their audit (design §3.7, §3.15).
+"""State-tree pages in SQLite, and their audit (design §3.7, §3.15).
 
-Nodes are stored by position (the version that wrote them, then their path; see
-``estatechain.state.commitment.Position``) and never updated or deleted, so every past state root
-stays provable. Leading with the version makes a block's new nodes one run of adjacent keys: at a
-million units a hash-keyed table dirtied a random page for nearly every new node, which made every
-write to a large register cost several times one to a small register. ``smt_roots`` says which
+Each row of ``smt_nodes`` is one page: the nodes of a ``PAGE_LEVELS``-level slice of the tree (see
+``estatechain.state.commitment.Page``), stored by position (the version that wrote it, then the path of
+its top node; see ``Position``) and never updated or deleted, so every past state root stays provable.
+A page a row instead of a node a row cuts the rows a changed key reads and writes about threefold.
+Leading with the version makes a block's new pages one run of adjacent keys: at a million units a
+hash-keyed table dirtied a random page for nearly every new node, which made every write to a large
+register cost several times one to a small register. ``smt_roots`` says which
 version wrote each root. The store writes inside the caller's transaction and never commits: a
 block's nodes must become durable together with the block and its state rows, or not at all.
 """
@@ -39,7 +41,7 @@ class SqliteNodeStore:
         return None if row is None else bytes(row[0])
 
     def put_many(self, nodes: Iterable[tuple[Position, bytes]]) -> None:
-        """Insert new nodes within the caller's open transaction (a position written twice is an error).
+        """Insert new pages within the caller's open transaction (a position written twice is an error).
 
         Raises:
             InputError: the connection is in autocommit mode with no transaction open, so the rows

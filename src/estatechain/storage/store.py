@@ -148,9 +148,9 @@ class LedgerStore:
         if version is None or bytes(version[0]) != str(SCHEMA_VERSION).encode():
             found = "none" if version is None else bytes(version[0]).decode(errors="replace")
             conn.close()
-            raise Conflict(f"{path} has file format {found}; this build reads format {SCHEMA_VERSION} (format 2 "
-                           "stores state-tree nodes by position). A development consortium: move its folder aside "
-                           "and run `estatechain init` (or `up`) into a new one. A member's node: move the old "
+            raise Conflict(f"{path} has file format {found}; this build reads format {SCHEMA_VERSION} (format 3 "
+                           "stores the state tree a 3-level page a row). A development consortium: move its folder "
+                           "aside and run `estatechain init` (or `up`) into a new one. A member's node: move the old "
                            "ledger file aside and start the node with `estatechain node … --join-from <peer URL>`")
         if not readonly:
             conn.execute(EVENTS_INDEX)

@@ -156,7 +156,7 @@ def test_audit_names_a_deleted_node_a_moved_one_and_an_unattested_row(db: Path) 
     assert audit_nodes(conn, blocks) == conn.execute("SELECT count(*) FROM smt_nodes").fetchone()[0]
 
     stray = (99).to_bytes(8, "big") + b"\x00\x00"
-    conn.execute("INSERT INTO smt_nodes(pos, node) VALUES (?, ?)", (stray, b"\x10" + b"\x01" * 64))
+    conn.execute("INSERT INTO smt_nodes(pos, node) VALUES (?, ?)", (stray, node))  # a well-formed page
     with pytest.raises(IntegrityFault, match="not written by any block") as caught:
         audit_nodes(conn, blocks)
     assert caught.value.where == f"smt_nodes pos={stray.hex()} (version=99 depth=0 prefix=-)"

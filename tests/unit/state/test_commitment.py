@@ -345,13 +345,14 @@ def test_unknown_root_is_not_found_and_a_missing_child_is_an_integrity_fault() -
         tree.get(b"\x05" * 32, bytes(32))
     with pytest.raises(NotFound):
         tree.update(b"\x05" * 32, {bytes(32): bytes(32)})
-    root = tree.update(EMPTY, {bytes(32): b"\x01" * 32, b"\x80" + bytes(31): b"\x02" * 32}, version=7)
-    left_leaf = position(7, 1, bytes(32))
-    assert set(store.nodes) == {position(7, 0, bytes(32)), left_leaf, position(7, 1, b"\x80" + bytes(31))}
-    del store.nodes[left_leaf]
-    with pytest.raises(IntegrityFault, match="version=7 depth=1 prefix=00") as caught:
-        tree.prove(root, bytes(32))
-    assert "node missing" in str(caught.value)
+    a, b = bytes(32), b"\x10" + bytes(31)  # first differing bit: 3, the top of the second page
+    root = tree.update(EMPTY, {a: b"\x01" * 32, b: b"\x02" * 32}, version=7)
+    below = position(7, 3, a)
+    assert set(store.nodes) == {position(7, 0, a), below}
+    del store.nodes[below]
+    with pytest.raises(IntegrityFault, match="version=7 depth=3 prefix=00") as caught:
+        tree.prove(root, a)
+    assert "page missing" in str(caught.value)
     with pytest.raises(IntegrityFault):
         tree.reachable([root])
 
@@ -366,17 +367,20 @@ def test_malformed_stored_node_is_an_integrity_fault() -> None:
 
 
 def test_record_fault_names_what_is_wrong() -> None:
-    leaf = b"\x10" + bytes(32) + b"\x01" * 32
-    internal = b"\x11" + b"\x01" * 32 + b"\x02" * 32 + (3).to_bytes(8, "big") + (4).to_bytes(8, "big")
-    assert record_fault(leaf) is None
-    assert record_fault(internal) is None
-    assert "65 (leaf) or 81" in (record_fault(leaf[:-1]) or "")
-    assert "tag" in (record_fault(b"\x02" + leaf[1:]) or "")
-    assert "does not match its tag" in (record_fault(b"\x11" + leaf[1:]) or "")
-    assert "two empty" in (record_fault(b"\x11" + bytes(64) + bytes(16)) or "")
-    one_empty = b"\x11" + bytes(32) + b"\x02" * 32
-    assert record_fault(one_empty + bytes(8) + (4).to_bytes(8, "big")) is None
-    assert "version is 0" in (record_fault(one_empty + (1).to_bytes(8, "big") * 2) or "")
+    top = b"\x41" + b"\x01" * 32  # kind 1 (internal node) at slot 1
+    leaf = b"\x82" + bytes(32) * 3  # kind 2 (leaf) at slot 2
+    reference = b"\xc8" + b"\x02" * 32 + (4).to_bytes(8, "big")  # kind 3 (page below) at slot 8, the bottom row
+    assert record_fault(top + leaf) is None
+    assert record_fault(b"\x01" + leaf) is None  # kind 0: the top node, its hash kept by the page above
+    assert "do not parse" in (record_fault(top + b"\x02") or "")  # kind 0 below the top
+    assert record_fault(top + b"\x42" + b"\x01" * 32 + b"\x44" + b"\x01" * 32 + reference) is None  # slots 1, 2, 4, 8
+    assert "do not parse" in (record_fault((top + leaf)[:-1]) or "")
+    assert "do not parse" in (record_fault(leaf + top) or "")  # slots out of order
+    assert "do not parse" in (record_fault(b"\x01" + bytes(32)) or "")  # kind 0
+    assert "slot 1" in (record_fault(leaf) or "")
+    assert "internal node must" in (record_fault(top) or "")  # no child
+    assert "not an internal node" in (record_fault(b"\x81" + bytes(96) + leaf) or "")  # below a leaf
+    assert "page reference must" in (record_fault(top + b"\xc2" + bytes(40)) or "")  # above the bottom row
 
 
 def test_position_masks_the_path_to_its_depth_and_leads_with_the_version() -> None:
@@ -388,17 +392,31 @@ def test_position_masks_the_path_to_its_depth_and_leads_with_the_version() -> No
     assert position(1, 30, key) < position(2, 0, bytes(32))  # one version's nodes sort together
 
 
-def test_one_update_writes_its_nodes_at_its_own_version_and_pushed_down_leaves_move() -> None:
+def test_one_update_writes_its_pages_at_its_own_version_and_pushed_down_leaves_move() -> None:
     tree, store = new_tree()
     a, b = bytes(32), b"\x01" + bytes(31)  # first differing bit: 7
     first = tree.update(EMPTY, {a: b"\x0a" * 32}, version=3)
     assert set(store.nodes) == {position(3, 0, a)}  # a lone key is a leaf at the root
     second = tree.update(first, {b: b"\x0b" * 32}, version=4)
     assert {p for p in store.nodes if p[:8] == (4).to_bytes(8, "big")} == {
-        position(4, d, a) for d in range(8)} | {position(4, 8, a), position(4, 8, b)}  # a's leaf moved to depth 8
+        position(4, d, a) for d in (0, 3, 6)}  # three 3-level pages down to depth 8, where both leaves sit
+    assert len(tree.prove(second, a).siblings) == 8  # a's leaf moved from depth 0 to depth 8
     assert tree.get(first, a) == tree.get(second, a) == b"\x0a" * 32  # the old root still reads
     assert tree.update(second, {a: b"\x0c" * 32}) == reference_root({a: b"\x0c" * 32, b: b"\x0b" * 32})
     assert store.max_version() == 5  # no version given: the next after the highest
+
+
+def test_a_changed_key_costs_a_row_per_three_levels_not_a_row_per_node() -> None:
+    store = CountingStore()
+    tree = SparseMerkleTree(store, sha256)
+    root = tree.update(EMPTY, {sha256(i.to_bytes(4, "big")): sha256(b"v") for i in range(4096)}, version=1)
+    changed = sha256(b"\x00\x00\x00\x05")
+    depth = depth_of(tree, root, changed)  # about 14 levels: one row a node would read and write 15
+    store.reads, before = 0, len(store)
+    tree.update(root, {changed: sha256(b"w")}, version=2)
+    pages = depth // 3 + 1
+    assert (store.reads, len(store) - before) == (pages, pages)
+    assert pages * 2 < depth + 1
 
 
 class CountingStore(MemoryNodeStore):
