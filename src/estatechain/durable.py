@@ -63,18 +63,29 @@ def write_durably(path: Path, data: bytes, *, mode: int = 0o600) -> None:
         fsync_dir(directory.parent)
 
 
-def append_record(path: Path, record: Mapping[str, JSONValue]) -> None:
+def append_record(path: Path, record: Mapping[str, JSONValue], *, mode: int = 0o600) -> None:
     """Append ``record`` to the JSON-lines log ``path`` as one line, fsynced (with the folder, if it made the file).
 
     The file is opened for each record and never rewritten, so an operator may move a log aside while
     the node runs (the next record starts a new file) and a crash loses at most the line being written.
+    A new file is created with ``mode``, private by default as ``write_durably``'s: these logs name
+    residents' certificates and identity lookups, and must not become readable by every local user
+    through the process's umask. Folders it had to make are synced into their parents as well.
     """
     line = orjson.dumps(record) + b"\n"
-    created = not path.exists()
+    created = [p for p in (path.parent.parent, path.parent) if not p.exists()]
+    made = not path.exists()
     path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("ab") as log:
-        log.write(line)
-        log.flush()
-        os.fsync(log.fileno())
-    if created:
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, mode)
+    try:
+        view = memoryview(line)
+        while view:
+            written = os.write(fd, view)
+            view = view[written:]
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    if made:
         fsync_dir(path.parent)
+    for directory in created:
+        fsync_dir(directory.parent)
