@@ -9,6 +9,7 @@ import time
 
 from playwright.sync_api import Browser, Page
 
+from estatechain.clock import CHINA_STANDARD_TIME
 from portal.portal_people import (
     IMPORTER,
     SIGN_PAGE,
@@ -93,7 +94,9 @@ def test_a_court_seizure_shows_on_the_register_blocks_a_bank_filing_and_is_lifte
     seizure_id = record_seizure(court, SEIZED_UNIT, "(2026)粤0106执保1号")
     assert own_row(court, seizure_id) == {"queue": "1", "state": "生效中"}
     court.page.goto(f"{node.portal}/court?unit={SEIZED_UNIT}")
-    assert queue(court.page) == [["1", "生效中", "(2026)粤0106执保1号", "查封", "生效期间：2026-01-01 至 2029-12-31"]]
+    delivered = dt.datetime.now(tz=CHINA_STANDARD_TIME).date().isoformat()  # dated back: binds from delivery
+    assert queue(court.page) == [["1", "生效中", "(2026)粤0106执保1号", "查封",
+                                  f"生效期间：{delivered} 至 2029-12-31 | 文书所定期限：2026-01-01 至 2029-12-31"]]
     reviewer.sign_in()
     reviewer.page.goto(f"{node.portal}/register/{SEIZED_UNIT}")
     row = reviewer.page.locator("[data-testid=seizure-row]", has_text="(2026)粤0106执保1号")
