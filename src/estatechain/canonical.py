@@ -100,7 +100,10 @@ def encode_produced(value: object) -> bytes:
     rows, and from integers and literal keys of its own; ``mypy --strict`` keeps floats and other
     types out of them (``contract.effects.JSON``). Re-walking every value a block stores cost about
     6 % of a registration transaction. The one thing the contract's own arithmetic could still get
-    wrong, an integer beyond ±(2**53 − 1), orjson checks for free (``OPT_STRICT_INTEGER``). What
+    wrong, an integer beyond ±(2**53 − 1), orjson checks for free (``OPT_STRICT_INTEGER``). Nothing
+    else is checked here: a float, a non-ASCII key or nesting past ``encode``'s limit would be stored
+    as orjson writes it, and only the audit's replay, which re-encodes every stored value with
+    ``encode``, would then refuse the ledger; typing is what keeps them out of the contract. What
     comes from outside is still checked in full: envelopes by ``decode``, and a ledger's stored
     values when an audit replays it (``storage.audit`` encodes with ``encode``).
 

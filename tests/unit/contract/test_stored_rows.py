@@ -105,3 +105,16 @@ def test_an_application_with_too_many_source_transactions_is_refused_by_both_rea
     with pytest.raises(FieldError) as fast:
         Application.from_stored(row)
     assert (fast.value.field, fast.value.problem) == (slow.value.field, slow.value.problem)
+
+
+def test_a_mortgage_with_too_many_source_transactions_is_refused_by_both_readers(reg: Register) -> None:
+    """A mortgage inherits its application's ``source_txs`` plus its recording: the fast reader keeps the bound too."""
+    app = reg.file()
+    reg.register_mortgage(app)
+    too_many: list[JSON] = [h(str(n)) for n in range(10_001)]
+    row = {**reg.row(f"mortgage/{app}"), "source_txs": too_many}
+    with pytest.raises(FieldError) as slow:
+        Mortgage.from_json(row)
+    with pytest.raises(FieldError) as fast:
+        Mortgage.from_stored(row)
+    assert (fast.value.field, fast.value.problem) == (slow.value.field, slow.value.problem)

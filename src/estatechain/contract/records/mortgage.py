@@ -8,7 +8,15 @@ from enum import IntEnum
 from estatechain.contract.effects import JSON, Record
 from estatechain.contract.money import Money
 from estatechain.contract.records import fields
-from estatechain.contract.records.party import PartyRef, Status, parties_from, parties_json, stored_parties, tx_ids
+from estatechain.contract.records.party import (
+    PartyRef,
+    Status,
+    parties_from,
+    parties_json,
+    stored_parties,
+    stored_tx_ids,
+    tx_ids,
+)
 
 
 class Method(IntEnum):
@@ -224,5 +232,5 @@ class Mortgage:
             certificate_number=data.get("certificate_number"), recorder=data.get("recorder"), notes=data.get("notes"),
             status=_STATUSES[data["status"]],
             cancellation=None if cancellation is None else Cancellation.from_stored(cancellation),
-            derived_from=data.get("derived_from"), source_txs=tuple(data["source_txs"]),
+            derived_from=data.get("derived_from"), source_txs=stored_tx_ids(data, "source_txs"),
         )

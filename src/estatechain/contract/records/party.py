@@ -62,6 +62,22 @@ def stored_parties(data: fields.StoredRow, name: str) -> tuple[PartyRef, ...]:
     return tuple([PartyRef.from_stored(item) for item in data[name]])
 
 
+MAX_TX_IDS = 10_000
+"""At most this many ids in a row's ``source_txs``."""
+
+
 def tx_ids(data: Record, name: str) -> tuple[str, ...]:
     """The ``source_txs`` list: ids of the transactions a row rests on."""
-    return fields.texts(data, name, high=10_000)
+    return fields.texts(data, name, high=MAX_TX_IDS)
+
+
+def stored_tx_ids(data: Record, name: str) -> tuple[str, ...]:
+    """``tx_ids`` of a stored row, checking only the bound no writer enforces (a row can grow one id a step).
+
+    The ``from_stored`` readers skip the field checks a row the contract wrote has passed already; this
+    one they keep, so a row past the bound is refused by the contract exactly as ``from_json`` refuses it.
+    """
+    ids = data[name]
+    if not isinstance(ids, list) or len(ids) > MAX_TX_IDS:
+        raise fields.FieldError(name, f"must be a list of 0-{MAX_TX_IDS} items")
+    return tuple(str(item) for item in ids)
