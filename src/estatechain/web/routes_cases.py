@@ -404,7 +404,7 @@ async def _material(request: Request, parts: Portal, account: Account, applicati
             sha256, store.max_bytes, reader=fingerprint, case=None if registry else application_id,
             person=fingerprint if account.role == "person" else None)
         if fetched is None:
-            raise PortalProblem(404, N_("This material is kept at the node of the org that filed it, which did not "
+            raise PortalProblem(404, N_("This material is kept at the node of the org that uploaded it, which did not "
                                         "hand it over just now: try again later, or ask that org or the registry."))
         store.put(fetched, org=caseparties.holder(viewer, fingerprint))
     return store.get(sha256)
