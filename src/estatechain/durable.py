@@ -34,6 +34,19 @@ def fsync_dir(directory: Path) -> None:
         os.close(fd)
 
 
+def _write_synced(path: Path, flags: int, mode: int, data: bytes) -> None:
+    """Open ``path`` with ``flags`` (created with ``mode``), write all of ``data`` and fsync it before closing."""
+    fd = os.open(path, flags, mode)
+    try:
+        view = memoryview(data)
+        while view:
+            written = os.write(fd, view)
+            view = view[written:]
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
 def write_durably(path: Path, data: bytes, *, mode: int = 0o600) -> None:
     """Write ``path`` atomically and durably (see the module); a crash leaves the old file or the new one.
 
@@ -43,15 +56,7 @@ def write_durably(path: Path, data: bytes, *, mode: int = 0o600) -> None:
     created = [p for p in (path.parent.parent, path.parent) if not p.exists()]
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
-    try:
-        view = memoryview(data)
-        while view:
-            written = os.write(fd, view)
-            view = view[written:]
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    _write_synced(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode, data)
     try:
         tmp.replace(path)
     except OSError:
@@ -76,15 +81,7 @@ def append_record(path: Path, record: Mapping[str, JSONValue], *, mode: int = 0o
     created = [p for p in (path.parent.parent, path.parent) if not p.exists()]
     made = not path.exists()
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, mode)
-    try:
-        view = memoryview(line)
-        while view:
-            written = os.write(fd, view)
-            view = view[written:]
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    _write_synced(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, mode, line)
     if made:
         fsync_dir(path.parent)
     for directory in created:
