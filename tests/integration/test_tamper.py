@@ -389,7 +389,7 @@ def test_verify_command_exits_0_and_prints_the_counts_on_an_untouched_ledger(
     for name, count in (("blocks", report.blocks), ("transactions", report.txs), ("valid", report.valid_txs),
                         ("invalid", report.invalid_txs), ("state versions", report.state_versions),
                         ("state keys", report.state_keys), ("tx-log nodes", report.txlog_nodes),
-                        ("state-tree nodes", report.smt_nodes)):
+                        ("state-tree pages", report.smt_nodes)):
         assert re.search(rf"^\W*{name}\b.*\b{count}\b", result.stdout, re.MULTILINE), f"{name} {count} not printed"
     assert "OK" in result.stdout
 

@@ -249,7 +249,7 @@ def _report(path: Path, report: AuditReport) -> None:
         ("chain id", report.chain_id), ("blocks", report.blocks), ("transactions", report.txs),
         ("  valid", report.valid_txs), ("  invalid (kept with reason)", report.invalid_txs),
         ("state versions", report.state_versions), ("state keys", report.state_keys),
-        ("tx-log nodes", report.txlog_nodes), ("state-tree nodes", report.smt_nodes), ("head", report.head_hash),
+        ("tx-log nodes", report.txlog_nodes), ("state-tree pages", report.smt_nodes), ("head", report.head_hash),
     ):
         table.add_row(name, str(value))
     console.print(table)

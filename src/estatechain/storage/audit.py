@@ -58,6 +58,7 @@ class AuditReport:
     state_keys: int
     txlog_nodes: int
     smt_nodes: int
+    """Rows of ``smt_nodes``: pages of three tree levels since ledger format 3 (the name is the table's)."""
     head_hash: str
 
 
