@@ -181,6 +181,18 @@ class PresaleFlat:
     notice_certificate: str | None
 
 
+def give_consent(owner: Person, unit: str, bank: str, purpose: str = "PRE_LOAN", *,
+                 expires_on: str = "2031-06-30") -> str:
+    """The owner consents on their consents page that ``bank`` may inquire into ``unit`` for ``purpose``; its tx id."""
+    page = owner.page
+    page.goto(f"{owner.node.portal}/owner/consents?unit={unit}")
+    page.select_option("#bank", bank)
+    page.select_option("#purpose", purpose)
+    page.fill("#expires_on", expires_on)
+    page.click("#consent button[type=submit]")
+    return sign_here(owner)
+
+
 def member_banks(node: PortalNode) -> dict[str, str]:
     """Member bank org → party id, read from the node's ledger (read-only) as the identity authority bound them."""
     store = LedgerStore.open(node_dir(node.directory), readonly=True)
@@ -190,7 +202,7 @@ def member_banks(node: PortalNode) -> dict[str, str]:
         store.close()
 
 
-def _submit_as(node: PortalNode, handle: str, command: str, body: dict[str, JSONValue]) -> str:
+def submit_as(node: PortalNode, handle: str, command: str, body: dict[str, JSONValue]) -> str:
     """Sign ``body`` with ``handle``'s dev key and submit it over the API; it must commit valid. Its tx id.
 
     Runs in a worker thread: the sync SDK drives its own event loop, and Playwright's lives in this thread.
@@ -240,7 +252,7 @@ def presale_flat(node: PortalNode, *, buyer: str, serial: int, bank: str | None,
             "linked_purchase_notice": f"IMP-PN-{flat.predicted}", "certificate_number": notice,
             "lapse_clock_start_ms": None if clock_started_days_ago is None
             else int(time.time() * 1000) - clock_started_days_ago * 86_400_000})
-    _submit_as(node, IMPORTER, "register.import", {**flat.import_body(), "notices": notices})
+    submit_as(node, IMPORTER, "register.import", {**flat.import_body(), "notices": notices})
     return PresaleFlat(unit_number=flat.predicted, purchase_certificate=purchase, notice_certificate=notice)
 
 

@@ -10,18 +10,14 @@ inquiry with those consents is refused and then granted accordingly. A revocatio
 
 from __future__ import annotations
 
-import asyncio
-from concurrent.futures import ThreadPoolExecutor
 from typing import Final
 
 from playwright.sync_api import Browser, Locator
 
 from estatechain.canonical import JSONValue
 from estatechain.cli.main import node_dir
-from estatechain.sdk import Client
-from estatechain.sdk.identity import ClientIdentity
 from estatechain.storage.store import LedgerStore
-from portal.portal_people import SIGN_PAGE, Person, PortalNode, member_banks, sign_here, signed_in
+from portal.portal_people import Person, PortalNode, give_consent, member_banks, sign_here, signed_in, submit_as
 
 BANK: Final = "ccb-gz"
 CLERK: Final = "ccb-gz/operator1"
@@ -36,18 +32,6 @@ def co_owned(node: PortalNode) -> tuple[str, str, str]:
         if isinstance(others, list) and len(others) == 1:
             return str(entry["unit_number"]), handle, str(others[0])
     raise AssertionError("dev-owners.json names no unit with two bound co-owners")
-
-
-def give_consent(owner: Person, unit: str) -> str:
-    """The owner consents to CCB's lease inquiries on ``unit`` on the consents page; the consent id."""
-    page = owner.page
-    page.goto(f"{owner.node.portal}/owner/consents?unit={unit}")
-    page.select_option("#bank", BANK)
-    page.select_option("#purpose", PURPOSE)
-    page.fill("#expires_on", "2031-06-30")
-    page.click("#consent button[type=submit]")
-    page.wait_for_url(SIGN_PAGE)
-    return sign_here(owner)
 
 
 def revoke(owner: Person, consent_id: str) -> None:
@@ -68,14 +52,7 @@ def bank_inquiry(node: PortalNode, unit: str, consent_ids: list[str]) -> str:
                                   "consent_ids": list[JSONValue](consent_ids),
                                   "requester_party": member_banks(node)[BANK]}
 
-    async def go() -> str:
-        async with Client(node.url, ClientIdentity.from_dev(node.directory, CLERK), timeout_s=15) as client:
-            signed, status = await client.submit_and_wait("inquiry.request", body)
-            assert status.valid, status
-            return signed.tx_id
-
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        tx_id = pool.submit(asyncio.run, go()).result(timeout=60)
+    tx_id = submit_as(node, CLERK, "inquiry.request", body)
     store = LedgerStore.open(node_dir(node.directory), readonly=True)
     try:
         record = store.get(f"inquiry/{tx_id}")
@@ -91,7 +68,7 @@ def test_each_co_owner_sees_whether_every_owners_consent_is_in_force_and_the_ban
     owner_a = signed_in(browser, node, people, first)
     owner_b = signed_in(browser, node, people, second)
 
-    consent_a = give_consent(owner_a, unit)
+    consent_a = give_consent(owner_a, unit, BANK, PURPOSE)
     row = standing(owner_a, unit)
     assert row.get_attribute("data-full") == "no"
     assert "否" in row.inner_text()
@@ -104,7 +81,7 @@ def test_each_co_owner_sees_whether_every_owners_consent_is_in_force_and_the_ban
     assert consent_a not in owner_b.page.inner_text("main")
     assert bank_inquiry(node, unit, [consent_a]) == "REFUSED"
 
-    consent_b = give_consent(owner_b, unit)
+    consent_b = give_consent(owner_b, unit, BANK, PURPOSE)
     for owner in (owner_a, owner_b):
         row = standing(owner, unit)
         assert row.get_attribute("data-full") == "yes"

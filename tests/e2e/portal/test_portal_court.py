@@ -15,11 +15,11 @@ from portal.portal_people import (
     SIGN_PAGE,
     Person,
     PortalNode,
-    _submit_as,
     fill_filing,
     open_filing,
     presale_flat,
     sign_here,
+    submit_as,
 )
 
 COURT = "gz-court/court1"
@@ -126,7 +126,7 @@ def test_the_court_desk_shows_another_authority_s_seizure_without_its_order_and_
     flat = presale_flat(node, buyer=min(node.owners), serial=7, bank=None)  # a unit no other test files on
     today = dt.datetime.now(tz=dt.UTC).date()
     other = "(2025)粤0105执保77号"
-    imported = _submit_as(node, IMPORTER, "register.import", {"seizures": [{
+    imported = submit_as(node, IMPORTER, "register.import", {"seizures": [{
         "seizure_id": f"IMP-S-{flat.unit_number}-1", "unit_number": flat.unit_number,
         "authority_org": "gz-haizhu-court",
         "order_no": other, "kind": "3", "start_date": (today - dt.timedelta(days=30)).isoformat(),

@@ -23,10 +23,10 @@ from portal.portal_people import (
     SIGN_PAGE,
     Person,
     PortalNode,
-    _submit_as,
     member_banks,
     sign_here,
     signed_in,
+    submit_as,
 )
 
 OWNER: Final = "gz-identity/person2"
@@ -47,7 +47,7 @@ def flat_with_maximum_mortgage(node: PortalNode, *, owner: str, bank: str, seria
     person = node.owners[owner]
     owner_ref: dict[str, JSONValue] = {"party_id": str(person["party_id"]), "record_ref": str(person["record_ref"])}
     registered = int(time.time() * 1000) - 86_400_000
-    _submit_as(node, IMPORTER, "register.import", {
+    submit_as(node, IMPORTER, "register.import", {
         "units": [{"unit_number": unit, "kind": "surveyed", "use": "residential", "area_centi_m2": 8912,
                    "location_code": flat.location_code, "predecessor": None, "successor": None}],
         "ownerships": [{"right_id": f"OWN-{unit}", "unit_number": unit, "title_number": f"IMP-TITLE-{unit}",

@@ -22,6 +22,7 @@ from portal.portal_people import (
     Person,
     PortalNode,
     fill_filing,
+    give_consent,
     member_banks,
     open_new_filing,
     sign_here,
@@ -62,17 +63,6 @@ def entries_of(page: Page) -> str:
     return page.inner_text("[data-testid=entries]")
 
 
-def consent(owner: Person, unit: str, bank: str) -> str:
-    """The owner gives ``bank`` an inquiry consent on ``unit`` through their desk; its tx id."""
-    page = owner.page
-    page.goto(f"{owner.node.portal}/owner/consents?unit={unit}")
-    page.select_option("#bank", bank)
-    page.select_option("#purpose", "PRE_LOAN")
-    page.fill("#expires_on", "2030-12-31")
-    page.click("#consent button[type=submit]")
-    return sign_here(owner)
-
-
 def revoke(owner: Person, consent_id: str) -> None:
     owner.page.goto(f"{owner.node.portal}/owner/consents")
     owner.page.click(f"form[action$='/owner/consents/{consent_id}/revoke'] button")
@@ -101,7 +91,7 @@ def test_another_banks_mortgage_shows_only_as_a_flag_until_the_owner_consents(
     assert str(node.owners[OWNER]["title_number"]) in entries  # the owner presents the title
 
     owner = signed_in(browser, node, people, OWNER)
-    given = consent(owner, unit, "ccb-gz")
+    given = give_consent(owner, unit, "ccb-gz", expires_on="2030-12-31")
     page = open_new_filing(clerk, "mortgage.first", unit=unit)
     assert page.get_attribute("[data-testid=disclosure]", "data-full") == "true"
     entries = entries_of(page)

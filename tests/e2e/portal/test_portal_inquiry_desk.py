@@ -21,7 +21,7 @@ from estatechain.sdk import ClientIdentity
 from estatechain.sdk.sync import SyncClient
 from estatechain.storage.store import LedgerStore
 from estatechain.web.routes_inquiry import LISTED
-from portal.portal_people import SIGN_PAGE, Person, PortalNode, bank_mortgages, sign_here, signed_in
+from portal.portal_people import SIGN_PAGE, Person, PortalNode, bank_mortgages, give_consent, sign_here, signed_in
 
 OWNER = "gz-identity/person4"
 CLERK = "ccb-gz/operator1"
@@ -29,17 +29,6 @@ CLERK = "ccb-gz/operator1"
 OTHER_BANK = "icbc-gz/operator1"
 NOT_ENTITLED = "V26_INQUIRY_NOT_ENTITLED"
 
-
-
-def consent(owner: Person, bank: str, purpose: str) -> str:
-    """The owner gives ``bank`` an inquiry consent on their unit on the consents page; its id (the tx id)."""
-    page = owner.page
-    page.goto(f"{owner.node.portal}/owner/consents?unit={owner.node.unit_of(owner.username)}")
-    page.select_option("#bank", bank)
-    page.select_option("#purpose", purpose)
-    page.fill("#expires_on", "2031-06-30")
-    page.click("#consent button[type=submit]")
-    return sign_here(owner)
 
 
 def inquire(  # noqa: PLR0913  (keywords only: the form's fields)
@@ -69,7 +58,7 @@ def inquiry_height(node: PortalNode, tx_id: str) -> int:
 def test_a_bank_inquires_with_the_owners_consent_and_reads_the_signed_answer(
         browser: Browser, node: PortalNode, people: list[Person]) -> None:
     owner = signed_in(browser, node, people, OWNER)
-    consent_id = consent(owner, "ccb-gz", "PRE_LOAN")
+    consent_id = give_consent(owner, owner.node.unit_of(owner.username), "ccb-gz", "PRE_LOAN")
     unit = node.unit_of(OWNER)
 
     clerk = signed_in(browser, node, people, CLERK)
@@ -125,7 +114,7 @@ def test_a_bank_inquires_with_the_owners_consent_and_reads_the_signed_answer(
 def test_refused_inquiries_show_their_rule_in_both_languages_and_release_nothing(
         browser: Browser, node: PortalNode, people: list[Person]) -> None:
     owner = signed_in(browser, node, people, OWNER)
-    consent_id = consent(owner, "ccb-gz", "PRE_LOAN")
+    consent_id = give_consent(owner, owner.node.unit_of(owner.username), "ccb-gz", "PRE_LOAN")
     unit = node.unit_of(OWNER)
     clerk = signed_in(browser, node, people, CLERK)
     page = clerk.page

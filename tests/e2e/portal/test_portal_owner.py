@@ -17,7 +17,7 @@ from playwright.sync_api import Browser
 
 from estatechain.sdk import Client
 from estatechain.sdk.identity import ClientIdentity
-from portal.portal_people import SIGN_PAGE, Person, PortalNode, presale_flat, sign_here, signed_in
+from portal.portal_people import SIGN_PAGE, Person, PortalNode, presale_flat, sign_here, signed_in, submit_as
 
 OWNER = "gz-identity/person2"
 OTHER_OWNER = "gz-identity/person1"
@@ -173,14 +173,7 @@ def test_another_owner_does_not_see_the_unit(browser: Browser, node: PortalNode,
 def person_inquiry(node: PortalNode, handle: str, body: dict[str, Any]) -> str:
     """A person's own ``inquiry.request`` through the API (their dev key), committed; its tx id."""
 
-    async def go() -> str:
-        async with Client(node.url, ClientIdentity.from_dev(node.directory, handle), timeout_s=15) as client:
-            signed, status = await client.submit_and_wait("inquiry.request", body)
-            assert status.valid, status
-            return signed.tx_id
-
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(asyncio.run, go()).result()
+    return submit_as(node, handle, "inquiry.request", body)
 
 
 def test_a_private_person_s_inquiry_reads_as_a_person_not_as_the_identity_authority(

@@ -19,7 +19,7 @@ from estatechain.identity.parties import party_id
 from estatechain.testing.register import IDENTITY_ORG, PARTY_ID_KEY
 from estatechain.testing.synthetic import generate
 from portal.conftest import SEED, UNITS
-from portal.portal_people import IMPORTER, PDF, Person, PortalNode, _submit_as, sign_here
+from portal.portal_people import IMPORTER, PDF, Person, PortalNode, sign_here, submit_as
 
 DEVELOPER: Final = "poly-developer/developer1"
 OFFICER: Final = "gz-identity/officer1"
@@ -47,8 +47,8 @@ def developer_with_a_flat(node: PortalNode) -> str:
     """The developer's party bound to its org and a new predicted flat of its project entered: the flat's number."""
     flat = new_flat(party_key(node), time.time_ns() // 1_000_000)
     developer = party_id(party_key(node), "uscc", DEV_DEVELOPER_USCC)
-    _submit_as(node, OFFICER, "identity.bind_party", {"org": "poly-developer", "party_id": developer})
-    _submit_as(node, IMPORTER, "register.import", flat.import_body())
+    submit_as(node, OFFICER, "identity.bind_party", {"org": "poly-developer", "party_id": developer})
+    submit_as(node, IMPORTER, "register.import", flat.import_body())
     return flat.predicted
 
 

@@ -22,8 +22,17 @@ from playwright.sync_api import Browser, Locator
 from estatechain.canonical import JSONValue
 from estatechain.cli.demo_world import new_flat
 from estatechain.testing.register import IDENTITY_ORG, PARTY_ID_KEY
-from portal.portal_people import IMPORTER, SIGN_PAGE, Person, PortalNode, _submit_as, presale_flat, sign_here, signed_in
-from portal.test_portal_disclosure import consent
+from portal.portal_people import (
+    IMPORTER,
+    SIGN_PAGE,
+    Person,
+    PortalNode,
+    give_consent,
+    presale_flat,
+    sign_here,
+    signed_in,
+    submit_as,
+)
 
 COURT: Final = "gz-court/court1"
 OWNER: Final = "gz-identity/person3"
@@ -85,7 +94,7 @@ def seized_flat(node: PortalNode, serial: int) -> SeizedFlat:
                 "end_date": (today + dt.timedelta(days=end)).isoformat(), "queue_order": n, "queued": queued,
                 "delivered_ms": now + start * DAY_MS, "released_ms": None, "release_order_no": None, "renewals": 0}
 
-    tx = _submit_as(node, IMPORTER, "register.import", {"seizures": [
+    tx = submit_as(node, IMPORTER, "register.import", {"seizures": [
         seizure(1, LAPSED, -400, -100, queued=False), seizure(2, IN_EFFECT, -90, 10, queued=True),
         seizure(3, QUEUED, -30, 364, queued=True)]})
     return SeizedFlat(unit_number=flat.unit_number, lapsed=ids[0], in_effect=ids[1], queued=ids[2],
@@ -138,7 +147,7 @@ def renewed_flat(node: PortalNode, serial: int) -> RenewedFlat:
                 "end_date": (today + dt.timedelta(days=end)).isoformat(), "queue_order": n, "queued": queued,
                 "delivered_ms": now + start * DAY_MS, "released_ms": None, "release_order_no": None, "renewals": 0}
 
-    _submit_as(node, IMPORTER, "register.import", {
+    submit_as(node, IMPORTER, "register.import", {
         "units": [{"unit_number": number, "kind": "surveyed", "use": "residential", "area_centi_m2": 8912,
                    "location_code": unit.location_code, "predecessor": None, "successor": None}],
         "ownerships": [{"right_id": f"OWN-{number}", "unit_number": number, "title_number": f"IMP-TITLE-{number}",
@@ -147,7 +156,7 @@ def renewed_flat(node: PortalNode, serial: int) -> RenewedFlat:
         "mortgages": [], "notices": [],
         "seizures": [seizure(1, EARLIER, -300, -101, queued=False), seizure(2, RENEWED, -200, -50, queued=True),
                      seizure(3, BEHIND, -30, 100, queued=True)]})
-    _submit_as(node, COURT, "seizure.renew", {"seizure_id": f"IMP-S-{number}-2",
+    submit_as(node, COURT, "seizure.renew", {"seizure_id": f"IMP-S-{number}-2",
                                              "end_date": (today + dt.timedelta(days=-5)).isoformat()})
     return RenewedFlat(unit_number=number, today=today)
 
@@ -314,7 +323,7 @@ def test_a_bank_sees_why_a_unit_is_blocked_with_the_state_and_period_the_queue_d
     renewed one read "T-200 – T-5" (lapsed, though it blocks the unit) and the queued one "T-30 – T+100"."""
     flat = renewed_flat(node, serial=45)
     owner = signed_in(browser, node, people, OWNER)
-    consent(owner, flat.unit_number, "icbc-gz")
+    give_consent(owner, flat.unit_number, "icbc-gz", expires_on="2030-12-31")
     clerk = signed_in(browser, node, people, CLERK)
     page = clerk.page
     page.goto(f"{node.portal}/bank/new?unit={flat.unit_number}")

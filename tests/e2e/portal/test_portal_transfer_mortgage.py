@@ -29,11 +29,11 @@ from portal.portal_people import (
     SIGN_PAGE,
     Person,
     PortalNode,
-    _submit_as,
     member_banks,
     serve_node,
     sign_here,
     signed_in,
+    submit_as,
     take,
 )
 
@@ -53,7 +53,7 @@ def _file(node: PortalNode) -> str:
     seller, buyer = node.owners[SELLER], node.owners[BUYER]
     lender = member_banks(node)["ccb-gz"]
     today = dt.datetime.now(tz=dt.UTC).date()
-    return _submit_as(node, CLERK, "application.file", {
+    return submit_as(node, CLERK, "application.file", {
         "business_type": "ownership.transfer_mortgage", "unit_number": str(seller["unit_number"]),
         "applicants": [
             {"party_id": str(seller["party_id"]), "record_ref": str(seller["record_ref"]), "capacity": "transferor"},
