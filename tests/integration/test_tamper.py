@@ -342,7 +342,7 @@ def _flip_file_byte(directory: Path, offset: int) -> None:
 
 RECORD_VALUES = [
     ("meta", "value"), ("blocks", "header"), ("txs", "envelope"), ("txs", "tx_id"), ("state_rows", "value"),
-    ("state_current", "chain"), ("txlog_nodes", "hash"), ("smt_nodes", "node"),
+    ("txlog_nodes", "hash"), ("smt_nodes", "node"),
 ]
 
 
@@ -369,6 +369,20 @@ def test_a_bit_flipped_in_the_tx_id_index_fails_verify_since_replay_checks_read_
     fault = _fault(ledger)
     assert fault is not None, "a damaged tx_id index entry went unnoticed: replay protection would read it"
     assert index in fault.message
+
+
+def test_a_state_current_view_redefined_to_hide_rows_fails_verify(ledger: Path) -> None:
+    """Portal indexes read the current register through the view: one that skips a namespace would lie to them."""
+    conn = _connect(ledger)
+    conn.execute("DROP VIEW state_current")
+    conn.execute("CREATE VIEW state_current(key, seq, value, chain) AS SELECT key, seq, value, chain FROM state_rows "
+                 "AS newest WHERE key NOT LIKE 'sample/%' AND seq = (SELECT max(seq) FROM state_rows WHERE key = "
+                 "newest.key)")
+    conn.close()
+    fault = _fault(ledger)
+    assert fault is not None, "a state_current view that hides rows went unnoticed"
+    assert "state_current view" in fault.message
+    assert "NOT LIKE 'sample/%'" in fault.message
 
 
 # -- the verify command -------------------------------------------------------------------------------

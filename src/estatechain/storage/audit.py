@@ -36,7 +36,7 @@ from estatechain.ledger.results import ExecutedTx, leaf_bytes
 from estatechain.state.commitment import CachingNodeStore, SparseMerkleTree
 from estatechain.state.rows import NO_HISTORY, StateRow, chain_head, key_hash
 from estatechain.storage.connection import connect
-from estatechain.storage.schema import SCHEMA_VERSION, STREAM_POSITION, TABLES
+from estatechain.storage.schema import SCHEMA_VERSION, STREAM_POSITION, TABLES, create_schema
 from estatechain.storage.smt import ReplayNodeStore
 from estatechain.storage.store import LEDGER_FILE
 from estatechain.storage.txlog import TxLog
@@ -186,6 +186,7 @@ def _blob(where: str, stored: object) -> bytes:
 class _Auditor:
     def __init__(self, conn: sqlite3.Connection, genesis: Genesis, scratch: Path) -> None:
         self.conn = conn
+        self.format = bytes(conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0]).decode()
         self.genesis = genesis
         self.auth = Authenticator(genesis)
         self.h = self.auth.suite.hash
@@ -315,13 +316,9 @@ class _Auditor:
                 raise IntegrityFault(f"state_rows key={key} seq={seq}", "no block's transactions wrote this version")
         raise IntegrityFault("state_rows", "the row count differs from the versions the blocks wrote")
 
-    def finish(self) -> AuditReport:
+    def _current_table(self) -> None:
+        """Format 3's ``state_current`` table: each key's copy of its newest version, as the replay has it."""
         conn = self.conn
-        extra = conn.execute("SELECT seq FROM txs WHERE seq >= ? ORDER BY seq LIMIT 1", (self.log.size,)).fetchone()
-        if extra is not None or conn.execute("SELECT COUNT(*) FROM txs").fetchone()[0] != self.log.size:
-            raise IntegrityFault(f"txs seq={extra[0] if extra else '?'}", "a transaction row belongs to no block")
-        if conn.execute("SELECT COUNT(*) FROM state_rows").fetchone()[0] != self.versions:
-            self._extra_state_row()
         stored_keys = conn.execute("SELECT COUNT(*) FROM state_current").fetchone()[0]
         if stored_keys != self.state.keys:
             raise IntegrityFault("state_current", f"{stored_keys} keys stored, the replay has {self.state.keys}")
@@ -333,6 +330,16 @@ class _Auditor:
             _differ(where, "seq", seq, expected[0])
             _differ(where, "value", value, expected[1])
             _differ(where, "chain", chain, expected[2])
+
+    def finish(self) -> AuditReport:
+        conn = self.conn
+        extra = conn.execute("SELECT seq FROM txs WHERE seq >= ? ORDER BY seq LIMIT 1", (self.log.size,)).fetchone()
+        if extra is not None or conn.execute("SELECT COUNT(*) FROM txs").fetchone()[0] != self.log.size:
+            raise IntegrityFault(f"txs seq={extra[0] if extra else '?'}", "a transaction row belongs to no block")
+        if conn.execute("SELECT COUNT(*) FROM state_rows").fetchone()[0] != self.versions:
+            self._extra_state_row()
+        if self.format == "3":
+            self._current_table()
         TxLog(conn, self.h).audit(iter(self.leaves))
         smt_nodes = self.nodes.finish(self.height)
         return AuditReport(
@@ -347,7 +354,8 @@ def _genesis(conn: sqlite3.Connection) -> Genesis:
     if not {"genesis", "schema_version"} <= set(meta) <= {"genesis", "schema_version", STREAM_POSITION}:
         raise IntegrityFault("meta", f"expected keys genesis and schema_version (and {STREAM_POSITION} on a cluster "
                              f"node), found {sorted(meta, key=repr)}")
-    _differ("meta key=schema_version", "value", meta["schema_version"], str(SCHEMA_VERSION).encode())
+    if meta["schema_version"] not in {b"3", str(SCHEMA_VERSION).encode()}:  # 3: upgraded in place by its writer
+        _differ("meta key=schema_version", "value", meta["schema_version"], str(SCHEMA_VERSION).encode())
     try:
         return Genesis.from_bytes(_blob("meta key=genesis column=value", meta["genesis"]))
     except InputError as exc:
@@ -380,6 +388,7 @@ def _audit(conn: sqlite3.Connection, progress: Progress | None) -> AuditReport:
     if missing := set(TABLES) - tables:
         raise IntegrityFault("sqlite file", f"tables missing: {', '.join(sorted(missing))}")
     genesis = _genesis(conn)
+    _current_view(conn)
     try:
         scratch_dir = tempfile.TemporaryDirectory(prefix="estatechain-verify-")
     except OSError as exc:
@@ -404,6 +413,24 @@ def _audit(conn: sqlite3.Connection, progress: Progress | None) -> AuditReport:
     # reads the tx_id and (signer, nonce) indexes, so a damaged entry there would silently re-admit a tx.
     _sqlite_check(conn, "integrity_check")
     return report
+
+
+def _current_view(conn: sqlite3.Connection) -> None:
+    """Format 4: ``state_current`` must be the view a new ledger defines, or its readers could be shown other rows."""
+    row = conn.execute("SELECT type, sql FROM sqlite_master WHERE name = 'state_current'").fetchone()
+    if bytes(conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0]) == b"3":
+        if row is None or row[0] != "table":
+            raise IntegrityFault("sqlite file", "a format-3 ledger without its state_current table")
+        return
+    fresh = sqlite3.connect(":memory:")
+    try:
+        create_schema(fresh)
+        expected = fresh.execute("SELECT type, sql FROM sqlite_master WHERE name = 'state_current'").fetchone()
+    finally:
+        fresh.close()
+    if row is None or tuple(row) != tuple(expected):
+        raise IntegrityFault("sqlite file", "the state_current view is missing or not the one a ledger defines "
+                             f"(found: {'nothing' if row is None else row[1]!r}); restore the node from a backup")
 
 
 def _sqlite_check(conn: sqlite3.Connection, pragma: str) -> None:

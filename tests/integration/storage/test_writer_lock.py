@@ -44,7 +44,7 @@ def test_a_ledger_of_another_file_format_is_refused_with_what_to_do(tmp_path: Pa
     ledger.store.connection.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", (b"2",))
     ledger.store.close()
     for readonly in (False, True):  # format 2 (one state-tree node a row) cannot be read as pages
-        with pytest.raises(Conflict, match="has file format 2; this build reads format 3") as caught:
+        with pytest.raises(Conflict, match="has file format 2; this build reads format 4") as caught:
             LedgerStore.open(ledger.ledger_dir, readonly=readonly)
         assert "move its folder aside and run `estatechain init`" in str(caught.value)  # init refuses a used one
         assert "--join-from" in str(caught.value)
