@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from estatechain.contract.effects import Record
 from estatechain.errors import IntegrityFault
 from estatechain.storage.audit import audit_ledger
 from estatechain.storage.store import LEDGER_FILE, LedgerStore
@@ -23,7 +24,7 @@ FORMAT_3_TABLE = ("CREATE TABLE state_current(key TEXT PRIMARY KEY, seq INTEGER 
 """The table format 3 defined, as its ledgers hold it."""
 
 
-def _ledger(tmp_path: Path) -> tuple[Path, dict[str, object]]:
+def _ledger(tmp_path: Path) -> tuple[Path, dict[str, Record | None]]:
     """A ledger whose keys have several versions, and what ``get`` read for each key before any change."""
     harness = LedgerHarness(tmp_path)
     bank = harness.factory.identity("icbc-gz/operator1")
@@ -63,9 +64,11 @@ def _kind_and_format(directory: Path) -> tuple[str, bytes]:
 
 def test_the_current_version_of_each_key_is_its_newest_row_and_no_copy_is_stored(tmp_path: Path) -> None:
     directory, seen = _ledger(tmp_path)
-    assert seen["note/upgrade/2"] is not None
-    assert seen["note/upgrade/2"]["data"] == {"rev": 3}  # type: ignore[index]  # the block's later write wins
-    assert seen["note/upgrade/1"]["data"] == {"rev": 2}  # type: ignore[index]
+    two, one = seen["note/upgrade/2"], seen["note/upgrade/1"]
+    assert two is not None
+    assert one is not None
+    assert two["data"] == {"rev": 3}  # the block's later write wins
+    assert one["data"] == {"rev": 2}
     assert _kind_and_format(directory) == ("view", b"4")
     store = LedgerStore.open(directory, readonly=True)
     try:
