@@ -175,6 +175,7 @@ class NodeService:
             finally:
                 self._runner = None
         await self._stop_events()
+        await self.material_log.close()
         self.store.close()
 
     async def _stop_events(self) -> None:

@@ -83,7 +83,7 @@ async def read_material(  # noqa: PLR0913  (FastAPI dependencies and query param
     if registry:
         case = person = None  # the registry reads every material: it names no case (nor anyone)
     if not registry and not held and not _for_applicant(service, caller, case, sha256, person):
-        _record_answer(service, caller, sha256, outcome="refused", case=case, person=person)
+        await _record_answer(service, caller, sha256, outcome="refused", case=case, person=person)
         raise ApiError(403, "FORBIDDEN", "only the org that uploaded a material, the registry and those acting for "
                        "a named applicant of a case citing it (?case=) may read it",
                        {"sha256": sha256, "org": caller.org_id})
@@ -97,21 +97,21 @@ async def read_material(  # noqa: PLR0913  (FastAPI dependencies and query param
         data, media = store.get(sha256)
     except NotFound:
         if not held:
-            _record_answer(service, caller, sha256, outcome="not_held", case=case, person=person)
+            await _record_answer(service, caller, sha256, outcome="not_held", case=case, person=person)
         raise
     if not held:
-        _record_answer(service, caller, sha256, outcome="served", case=case, person=person)
+        await _record_answer(service, caller, sha256, outcome="served", case=case, person=person)
     return Response(content=data, media_type=media, headers={"X-Content-Type-Options": "nosniff",
                                                              "Digest-SHA256": sha256})
 
 
-def _record_answer(  # noqa: PLR0913  (keywords only: the record's fields)
+async def _record_answer(  # noqa: PLR0913  (keywords only: the record's fields)
     service: NodeService, caller: Signer, sha256: str, *, outcome: str, case: str | None, person: str | None,
 ) -> None:
     """Record an answer to a peer node (``peers.MaterialLog``); staff and residents are not peers, so not recorded."""
     if caller.role == "node":
-        service.material_log.answered(sha256, org=caller.org_id, node=caller.fingerprint, outcome=outcome,
-                                      case=case, person=person)
+        await service.material_log.answered(sha256, org=caller.org_id, node=caller.fingerprint, outcome=outcome,
+                                            case=case, person=person)
 
 
 def _for_applicant(service: NodeService, caller: Signer, case: str | None, sha256: str, person: str | None) -> bool:
