@@ -151,7 +151,9 @@ class NodeService:
         self._admitting: dict[str, asyncio.Future[BaseException | None]] = {}
         """First submissions still being admitted, by tx id: their retries wait on them (``submit``)."""
         self._runner: asyncio.Task[None] | None = None
-        self.material_log = MaterialLog(clock, settings.ledger_dir / "materials" / FETCH_LOG)
+        self.material_log = MaterialLog(clock, settings.ledger_dir / "materials" / FETCH_LOG,
+                                        refusals_per_minute=settings.peer_refusals_per_minute,
+                                        refusal_burst=settings.peer_refusal_burst)
         """The durable record of materials this node asked of and gave to peer nodes (``peers.MaterialLog``)."""
 
     # -- lifecycle ---------------------------------------------------------------------------------------
