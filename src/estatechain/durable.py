@@ -10,6 +10,7 @@ folder (and of any folder it had to create) so the rename itself is on disk.
 A node's audit logs (the certificate and party-id lookups, the materials fetched from and given to
 peer nodes) are appended instead, one JSON object a line, by ``append_record``: each line is written
 and fsynced before the request it records is answered, so a log is evidence of what the node did.
+Request handlers write them through ``audit_log.AuditLog``, off the event loop.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from __future__ import annotations
 import contextlib
 import os
 import secrets
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import orjson
@@ -77,11 +78,23 @@ def append_record(path: Path, record: Mapping[str, JSONValue], *, mode: int = 0o
     residents' certificates and identity lookups, and must not become readable by every local user
     through the process's umask. Folders it had to make are synced into their parents as well.
     """
-    line = orjson.dumps(record) + b"\n"
+    append_records(path, (record,), mode=mode)
+
+
+def append_records(path: Path, records: Sequence[Mapping[str, JSONValue]], *, mode: int = 0o600) -> None:
+    """Append ``records`` to ``path``, a line each, in one ``write`` and one fsync (as ``append_record``).
+
+    The file is opened with ``O_APPEND`` and all the lines go in a single ``write(2)``: on Linux a write
+    to a local regular file holds the file's lock for its whole length, so another appender (another
+    thread or process) cannot put bytes inside these lines. POSIX promises only that each write starts
+    at the end; callers in one process also take a lock (``audit_log.AuditLog``). Only a short write
+    (a full disk, a signal) is continued by a second ``write``, and may then be cut as a crash would.
+    """
+    data = b"".join(orjson.dumps(record) + b"\n" for record in records)
     created = [p for p in (path.parent.parent, path.parent) if not p.exists()]
     made = not path.exists()
     path.parent.mkdir(parents=True, exist_ok=True)
-    _write_synced(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, mode, line)
+    _write_synced(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, mode, data)
     if made:
         fsync_dir(path.parent)
     for directory in created:

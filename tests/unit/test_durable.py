@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import stat
 from collections.abc import Iterator
@@ -28,9 +29,14 @@ def open_umask() -> Iterator[None]:
 def test_the_fetch_record_naming_a_resident_is_readable_by_the_node_s_user_alone(tmp_path: Path) -> None:
     path = tmp_path / "node" / "materials" / FETCH_LOG  # neither folder exists yet: the first line makes them
     record = MaterialLog(FixedClock(1_700_000_000_000), path)
-    record.asked("a" * 64, org="icbc-gz", outcome="fetched", reader="b" * 64, case="c" * 64, person="b" * 64,
-                 verified="a" * 64)
-    record.answered("a" * 64, org="gz-identity", node="d" * 64, outcome="refused", case="c" * 64, person="e" * 64)
+
+    async def exchange() -> None:
+        await record.asked("a" * 64, org="icbc-gz", outcome="fetched", reader="b" * 64, case="c" * 64,
+                           person="b" * 64, verified="a" * 64)
+        await record.answered("a" * 64, org="gz-identity", node="d" * 64, outcome="refused", case="c" * 64,
+                              person="e" * 64)
+
+    asyncio.run(exchange())
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     lines = [orjson.loads(line) for line in path.read_bytes().splitlines()]
     assert [(line["side"], line["outcome"], line["person"]) for line in lines] == [
@@ -41,8 +47,8 @@ def test_the_fetch_record_naming_a_resident_is_readable_by_the_node_s_user_alone
 def test_a_log_moved_aside_starts_again_private(tmp_path: Path) -> None:
     path = tmp_path / FETCH_LOG
     record = MaterialLog(FixedClock(1), path)
-    record.answered("a" * 64, org="gz-bdc", node="d" * 64, outcome="served", case=None, person=None)
+    asyncio.run(record.answered("a" * 64, org="gz-bdc", node="d" * 64, outcome="served", case=None, person=None))
     path.rename(tmp_path / "archived.jsonl")
-    record.answered("a" * 64, org="gz-bdc", node="d" * 64, outcome="not_held", case=None, person=None)
+    asyncio.run(record.answered("a" * 64, org="gz-bdc", node="d" * 64, outcome="not_held", case=None, person=None))
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert orjson.loads(path.read_bytes())["outcome"] == "not_held"

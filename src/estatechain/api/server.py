@@ -22,15 +22,20 @@ import logging
 import signal
 import threading
 from collections.abc import Callable, Iterator
+from typing import Final
 
 import uvicorn
 
 from estatechain.api.app import create_app
 from estatechain.api.routes import certificates
+from estatechain.certificates.lookups import LookupGate
 from estatechain.node.service import NodeService
 from estatechain.web.pages import listening_base_url
 
 _log = logging.getLogger(__name__)
+
+LOOKUP_GATES: Final = ("certificate_gate", "party_lookups")
+"""Where ``app.state`` keeps the public certificate lookups' gate and the party-id lookups' gate."""
 
 
 class _Server(uvicorn.Server):
@@ -85,6 +90,7 @@ class NodeServer:
             if watcher is not None:
                 watcher.cancel()
             await self._stop_printing(printing)
+            await self._close_lookup_gates()
             await self.service.stop()
             self._app.state.authenticator.close()  # the replay cache's file, kept for the next start
             if threading.current_thread() is threading.main_thread():
@@ -113,6 +119,16 @@ class NodeServer:
                              "address certificate QR codes name, so that they are signed as they are issued")
             return
         await task
+
+    async def _close_lookup_gates(self) -> None:
+        """Write the lookup logs' open refusal counts (``audit_log``): a stop loses none of them.
+
+        The API and the portal build the gates at their first lookup, in ``app.state``.
+        """
+        for name in LOOKUP_GATES:
+            gate = getattr(self._app.state, name, None)
+            if isinstance(gate, LookupGate):
+                await gate.close()
 
     @staticmethod
     async def _stop_printing(task: asyncio.Task[None]) -> None:

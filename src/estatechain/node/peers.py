@@ -32,19 +32,18 @@ import hashlib
 import logging
 import tempfile
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 from urllib.parse import urlencode
 
-from estatechain.canonical import JSONValue
+from estatechain.audit_log import AuditLog
+from estatechain.buckets import MINUTE_MS, TokenBuckets
 from estatechain.clock import Clock
 from estatechain.contract import keys
 from estatechain.contract.checks.parties import org_acts_for
 from estatechain.contract.records import Application
 from estatechain.contract.rules.governance import revoked_key
 from estatechain.contract.view import StateView
-from estatechain.durable import append_record
 from estatechain.errors import EstatechainError
 from estatechain.ledger.admission import cert_key
 from estatechain.node.outbox import WebhookKey
@@ -58,19 +57,35 @@ FETCH_LOG: Final = "fetches.jsonl"
 """The record's file name, in the node's ``materials/`` folder beside the material store."""
 
 
-@dataclass(frozen=True, slots=True)
+REFUSAL_BURST: Final = 600
+"""Refused answers a peer org's node may get at once (the default of ``Settings.peer_refusal_burst``)."""
+REFUSALS_PER_MINUTE: Final = 300
+"""How fast that budget refills (the default of ``Settings.peer_refusals_per_minute``)."""
+
+
 class MaterialLog:
     """The node's append-only record of materials asked of and given to peer nodes (one JSON object a line).
 
     Kept like the certificate lookups' audit log (``certificates/lookups.py``): node-local, appended
-    and fsynced by ``durable.append_record`` before the answer goes out, never trimmed. A fetch is
-    not a ledger transaction, and the person it names must not go on the shared stream.
+    and fsynced (``audit_log.AuditLog``, off the event loop) before the answer goes out, never
+    trimmed. A fetch is not a ledger transaction, and the person it names must not go on the shared
+    stream.
+
+    Any member node may ask, and a refusal costs the answering node a fsynced line: so each peer org
+    has a budget of refused answers (``refusal_burst`` at once, refilled at ``refusals_per_minute``;
+    ``refused``). Past it the node answers 429, and those refusals are counted per minute (the first
+    on its own line, ``"outcome": "rate_limited"``, the rest in one line with ``count``). A served
+    answer never uses the budget and is never refused by it.
     """
 
-    clock: Clock
-    path: Path
+    def __init__(self, clock: Clock, path: Path, *, refusals_per_minute: int = REFUSALS_PER_MINUTE,
+                 refusal_burst: int = REFUSAL_BURST) -> None:
+        self.clock = clock
+        self.path = path
+        self._log = AuditLog(path, clock, window_ms=MINUTE_MS)
+        self._budget = TokenBuckets(clock, per_minute=refusals_per_minute, burst=refusal_burst)
 
-    def asked(  # noqa: PLR0913  (keywords only: the record's fields)
+    async def asked(  # noqa: PLR0913  (keywords only: the record's fields)
         self, sha256: str, *, org: str, outcome: str, reader: str, case: str | None, person: str | None,
         verified: str | None = None, detail: str | None = None,
     ) -> None:
@@ -80,20 +95,44 @@ class MaterialLog:
         answered with an error status), ``failed`` (no answer; ``detail`` says how for both) or
         ``other_bytes`` (the peer's bytes did not hash to it).
         """
-        self._append({"side": "asked", "outcome": outcome, "sha256": sha256, "from_org": org, "reader": reader,
-                      "case": case, "person": person, "verified_sha256": verified, "detail": detail})
+        await self._log.append({"side": "asked", "outcome": outcome, "sha256": sha256, "from_org": org,
+                                "reader": reader, "case": case, "person": person, "verified_sha256": verified,
+                                "detail": detail})
 
-    def answered(  # noqa: PLR0913  (keywords only: the record's fields)
+    async def answered(  # noqa: PLR0913  (keywords only: the record's fields)
         self, sha256: str, *, org: str, node: str, outcome: str, case: str | None, person: str | None,
     ) -> None:
-        """Record the answer to ``org``'s node (certificate ``node``): ``served``, ``refused`` or ``not_held``."""
+        """Record the answer to ``org``'s node (certificate ``node``): ``served`` (refusals go through ``refused``)."""
         log.info("material %s %s to the node of %s%s%s", sha256, outcome, org, f" for case {case}" if case else "",
                  f" (resident certificate {person})" if person else "")
-        self._append({"side": "answered", "outcome": outcome, "sha256": sha256, "to_org": org, "node": node,
-                      "case": case, "person": person})
+        await self._log.append({"side": "answered", "outcome": outcome, "sha256": sha256, "to_org": org, "node": node,
+                                "case": case, "person": person})
 
-    def _append(self, record: dict[str, JSONValue]) -> None:
-        append_record(self.path, {"at_ms": self.clock.now_ms(), **record})
+    async def refused(  # noqa: PLR0913  (keywords only: the record's fields)
+        self, sha256: str, *, org: str, node: str, outcome: str, case: str | None, person: str | None,
+    ) -> int | None:
+        """Record refusing ``org``'s node (``refused``: 403, ``not_held``: 404) if its budget allows; None then.
+
+        Past the budget, the seconds until it allows one again (the 429's ``Retry-After``): the refusal
+        is recorded as ``rate_limited``, on its own line if it is the org's first in a minute, else
+        counted into that minute's line.
+        """
+        if self._budget.take(org):
+            await self.answered(sha256, org=org, node=node, outcome=outcome, case=case, person=person)
+            return None
+        first = await self._log.refused(
+            (org,), {"side": "answered", "outcome": "rate_limited", "sha256": sha256, "to_org": org, "node": node,
+                     "case": case, "person": person},
+            {"side": "answered", "outcome": "rate_limited", "sha256": None, "to_org": org, "node": None, "case": None,
+             "person": None})
+        if first:
+            log.warning("the node of %s was refused materials more than %d times at once: answering 429 for a while",
+                        org, self._budget.burst)
+        return max(self._budget.wait_s(org), 1)
+
+    async def close(self) -> None:
+        """Write the refusal counts still open (the node is stopping)."""
+        await self._log.close()
 
 
 def cites(application: Application, sha256: str) -> bool:
@@ -201,18 +240,19 @@ async def fetch_material(  # noqa: PLR0913  (keywords only)
                     size = await peer.download(path, target)
             except (EstatechainError, SdkError) as exc:
                 log.info("material %s not fetched from %s%s: %s", sha256, org, why, exc)
-                record.asked(sha256, org=org, outcome="refused" if isinstance(exc, ServerError) else "failed",
-                             reader=reader, case=case, person=person, detail=str(exc))
+                await record.asked(sha256, org=org, outcome="refused" if isinstance(exc, ServerError) else "failed",
+                                   reader=reader, case=case, person=person, detail=str(exc))
                 continue
             data = target.read_bytes()
             digest = hashlib.sha256(data).hexdigest()
             if size > max_bytes or digest != sha256:
                 log.warning("peer %s answered material %s%s with other bytes; ignored", org, sha256, why)
-                record.asked(sha256, org=org, outcome="other_bytes", reader=reader, case=case, person=person,
-                             detail=f"{size} bytes hashing to {digest}")
+                await record.asked(sha256, org=org, outcome="other_bytes", reader=reader, case=case, person=person,
+                                   detail=f"{size} bytes hashing to {digest}")
                 continue
             log.info("material %s fetched from %s%s", sha256, org, why + (f" (resident certificate {person})"
                                                                              if person else ""))
-            record.asked(sha256, org=org, outcome="fetched", reader=reader, case=case, person=person, verified=digest)
+            await record.asked(sha256, org=org, outcome="fetched", reader=reader, case=case, person=person,
+                               verified=digest)
             return data
     return None

@@ -151,7 +151,9 @@ class NodeService:
         self._admitting: dict[str, asyncio.Future[BaseException | None]] = {}
         """First submissions still being admitted, by tx id: their retries wait on them (``submit``)."""
         self._runner: asyncio.Task[None] | None = None
-        self.material_log = MaterialLog(clock, settings.ledger_dir / "materials" / FETCH_LOG)
+        self.material_log = MaterialLog(clock, settings.ledger_dir / "materials" / FETCH_LOG,
+                                        refusals_per_minute=settings.peer_refusals_per_minute,
+                                        refusal_burst=settings.peer_refusal_burst)
         """The durable record of materials this node asked of and gave to peer nodes (``peers.MaterialLog``)."""
 
     # -- lifecycle ---------------------------------------------------------------------------------------
@@ -175,6 +177,7 @@ class NodeService:
             finally:
                 self._runner = None
         await self._stop_events()
+        await self.material_log.close()
         self.store.close()
 
     async def _stop_events(self) -> None:

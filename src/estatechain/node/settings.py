@@ -53,6 +53,13 @@ class Settings(BaseSettings):
     webhook_retention_days: int = Field(default=90, ge=1, description="Days a delivered or abandoned webhook "
                                         "event and its delivery attempts stay in outbox.sqlite (the events "
                                         "themselves stay in the ledger and the SSE stream).")
+    peer_refusal_burst: int = Field(default=600, gt=0, description="Refused material requests (403, 404) a peer "
+                                    "org's node may get from this node at once; past it, and until "
+                                    "peer_refusals_per_minute refill it, 429 with Retry-After. A registry node "
+                                    "asks each peer once per material it lacks: a cluster at work stays far "
+                                    "below. Served materials are never limited.")
+    peer_refusals_per_minute: int = Field(default=300, gt=0, description="How fast a peer org's budget of "
+                                          "refused material requests refills (peer_refusal_burst).")
     trusted_proxies: Annotated[tuple[str, ...], NoDecode] = Field(
         default=(), description="Addresses or networks (e.g. 127.0.0.1, 10.0.0.0/8) of the reverse proxies whose "
         "X-Forwarded-For and X-Forwarded-Proto headers name the client; comma-separated in "

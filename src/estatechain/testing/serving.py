@@ -14,15 +14,21 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from estatechain.api.server import NodeServer
+from estatechain.clock import Clock
 from estatechain.node.bootstrap import build_node
 from estatechain.node.outbox import WebhookKey
 from estatechain.node.settings import Settings
 
 
 @contextmanager
-def served(settings: Settings, *, webhook_key: WebhookKey | None = None, start_s: float = 20.0) -> Iterator[str]:
-    """The node of ``settings`` listening on 127.0.0.1 (``port=0``: a free one); its base URL."""
-    server = NodeServer(build_node(settings, webhook_key=webhook_key), log_level="error")
+def served(settings: Settings, *, webhook_key: WebhookKey | None = None, clock: Clock | None = None,
+           start_s: float = 20.0) -> Iterator[str]:
+    """The node of ``settings`` listening on 127.0.0.1 (``port=0``: a free one); its base URL.
+
+    ``clock`` is the node's (the system's by default): a test that counts on time standing still
+    (rate limits, windows) gives a ``FixedClock``, and a wide ``clock_skew_s`` for the signatures.
+    """
+    server = NodeServer(build_node(settings, clock=clock, webhook_key=webhook_key), log_level="error")
     thread = threading.Thread(target=lambda: asyncio.run(server.serve()), daemon=True)
     thread.start()
     deadline = time.monotonic() + start_s

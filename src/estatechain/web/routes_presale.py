@@ -207,7 +207,7 @@ def _gate(request: Request, parts: Portal) -> LookupGate:
     return gate
 
 
-def resolve_buyers(request: Request, parts: Portal, draft: Draft, *, org: str, developer: str) -> list[str]:
+async def resolve_buyers(request: Request, parts: Portal, draft: Draft, *, org: str, developer: str) -> list[str]:
     """Each buyer's party id from their ID document, in form order; a problem on each field that does not resolve.
 
     Every answer is rate-limited and recorded like the identity authority's lookups (who asked, the
@@ -226,17 +226,17 @@ def resolve_buyers(request: Request, parts: Portal, draft: Draft, *, org: str, d
             draft.problems[f"buyer_id_type_{row}"] = N_("Choose the kind of identity document.")
             continue
         if not gate.admit(who):
-            gate.record(client=who, kind=kind, number=None, outcome="rate-limited")
+            await gate.rate_limited(client=who, kind=kind, number=None, outcome="rate-limited")
             draft.problems[f"buyer_id_number_{row}"] = N_("Too many identity documents looked up in a minute. Wait a "
                                                           "minute and try again.")
             continue
         try:
             found = party_id(key, kind, number, field=f"buyer_id_number_{row}")
         except DocumentError as exc:
-            gate.record(client=who, kind=kind, number=None, outcome=f"refused:{exc.reason}")
+            await gate.record(client=who, kind=kind, number=None, outcome=f"refused:{exc.reason}")
             draft.problems[f"buyer_id_number_{row}"] = N_("This number is not valid for the chosen kind of document.")
             continue
-        gate.record(client=who, kind=kind, number=found, outcome="answered")
+        await gate.record(client=who, kind=kind, number=found, outcome="answered")
         if found == developer:
             draft.problems[f"buyer_id_number_{row}"] = N_("The developer cannot be a buyer of its own flat.")
         elif found in buyers:
@@ -273,7 +273,7 @@ async def file_contract(request: Request, session: Member, form: CheckedForm, pa
                                     "id yet, so it cannot file contracts."))
     draft = read_draft(form)
     _check_unit(parts, draft)
-    buyers = resolve_buyers(request, parts, draft, org=account.org, developer=developer)
+    buyers = await resolve_buyers(request, parts, draft, org=account.org, developer=developer)
     document = None if draft.problems else await store_document(form, parts, request, draft, account.org)
     if draft.problems or document is None:  # the form again, as typed, with the unit's project beside it
         unit = draft.values["unit_number"]

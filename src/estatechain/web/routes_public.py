@@ -104,11 +104,11 @@ async def certificate_status(request: Request, session: Visitor, parts: PortalDe
     if number:
         gate, client = _gate(request, parts), request.client.host if request.client else "unknown"
         if not gate.admit(client):
-            gate.record(client=client, kind="status", number=number, outcome="RATE_LIMITED")
+            await gate.rate_limited(client=client, kind="status", number=number, outcome="RATE_LIMITED")
             return render("public.html", session, status=429, number=number, found=None, limited=True, report=None)
         found = load(parts.service.store, number)
-        gate.record(client=client, kind="status", number=number,
-                    outcome="NOT_FOUND" if found is None else found.status.value)
+        await gate.record(client=client, kind="status", number=number,
+                          outcome="NOT_FOUND" if found is None else found.status.value)
         status = 200 if found is not None else 404
     standing = None if found is None else _standing(parts, found)
     return render("public.html", session, status=status, number=number, found=found, limited=False, report=None,
@@ -168,14 +168,14 @@ async def verify_file(request: Request, session: Visitor, form: CheckedForm, par
     """Anyone: verify an uploaded certificate PDF or JSON file and show every check and the current status."""
     gate, client = _gate(request, parts), request.client.host if request.client else "unknown"
     if not gate.admit(client):
-        gate.record(client=client, kind="file", number=None, outcome="RATE_LIMITED")
+        await gate.rate_limited(client=client, kind="file", number=None, outcome="RATE_LIMITED")
         return render("public.html", session, status=429, number="", found=None, limited=True, report=None)
     upload = form.get("file")
     data = await upload.read(MAX_FILE_BYTES + 1) if isinstance(upload, UploadFile) else b""
     report = await _verified(parts, data[:MAX_FILE_BYTES])
     record = report.record or {}
-    gate.record(client=client, kind="file", number=None if report.record is None else str(record.get("number")),
-                outcome="VALID" if report.ok else "FAILED")
+    number = None if report.record is None else str(record.get("number"))
+    await gate.record(client=client, kind="file", number=number, outcome="VALID" if report.ok else "FAILED")
     return _report_page(session, report)
 
 
@@ -243,16 +243,16 @@ async def _qr_answer(  # noqa: PLR0913  (keywords only; the two QR routes differ
     """
     gate, client = _gate(request, parts), request.client.host if request.client else "unknown"
     if not gate.admit(client):
-        gate.record(client=client, kind="qr", number=None, outcome="RATE_LIMITED")
+        await gate.rate_limited(client=client, kind="qr", number=None, outcome="RATE_LIMITED")
         return render("public.html", session, status=429, number="", found=None, limited=True, report=None)
     data = document()
     if isinstance(data, tuple):
         problem, outcome = data
-        gate.record(client=client, kind="qr", number=logged, outcome=outcome)
+        await gate.record(client=client, kind="qr", number=logged, outcome=outcome)
         status = not_found if outcome in {"NOT_FOUND", "HASH_MISMATCH"} else 422
         return render("public.html", session, status=status, number="", found=None, limited=False, report=None,
                       qr=qr[:MAX_QR_CHARS], qr_problem=problem, here=f"{BASE}/public/certificate")
     report = await _verified(parts, data)
     number = None if report.record is None else str(report.record.get("number"))
-    gate.record(client=client, kind="qr", number=number, outcome="VALID" if report.ok else "FAILED")
+    await gate.record(client=client, kind="qr", number=number, outcome="VALID" if report.ok else "FAILED")
     return _report_page(session, report, qr=qr)

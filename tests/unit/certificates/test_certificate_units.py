@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import orjson
@@ -56,7 +57,7 @@ def test_the_gate_refuses_past_the_burst_refills_with_time_and_logs_every_lookup
     clock.advance(10_000)  # one token back after 10 s at 6 a minute
     assert gate.admit("10.0.0.1")
     assert not gate.admit("10.0.0.1")
-    gate.record(client="10.0.0.1", kind="status", number=NUMBER, outcome="VALID")
+    asyncio.run(gate.record(client="10.0.0.1", kind="status", number=NUMBER, outcome="VALID"))
     (line,) = (tmp_path / "lookups.jsonl").read_bytes().splitlines()
     assert orjson.loads(line) == {"at_ms": 1_767_484_810_000, "client": "10.0.0.1", "kind": "status",
                                   "number": NUMBER, "outcome": "VALID"}

@@ -105,10 +105,10 @@ def _gate(request: Request, service: NodeService) -> LookupGate:
     return gate
 
 
-def _admit(request: Request, service: NodeService, kind: str, number: str | None) -> tuple[LookupGate, str]:
+async def _admit(request: Request, service: NodeService, kind: str, number: str | None) -> tuple[LookupGate, str]:
     gate, client = _gate(request, service), request.client.host if request.client else "unknown"
     if not gate.admit(client):
-        gate.record(client=client, kind=kind, number=number, outcome="RATE_LIMITED")
+        await gate.rate_limited(client=client, kind=kind, number=number, outcome="RATE_LIMITED")
         raise ApiError(429, "RATE_LIMITED", f"too many certificate lookups; at most {gate.per_minute} a minute",
                        {"limit": str(gate.per_minute)}, retry_after_s=60)
     return gate, client
@@ -194,10 +194,10 @@ async def verify_by_qr(
     if sha256 is not None and _wants_page(request):
         return RedirectResponse(f"{QR_PAGE}?{urlencode({'number': number, 'sha256': sha256})}", status_code=303)
     kind = "qr" if sha256 else "status"
-    gate, client = _admit(request, service, kind, number)
+    gate, client = await _admit(request, service, kind, number)
     certificate = load(service.store, number)
     if certificate is None:
-        gate.record(client=client, kind=kind, number=number, outcome="NOT_FOUND")
+        await gate.record(client=client, kind=kind, number=number, outcome="NOT_FOUND")
         raise ApiError(404, "NOT_FOUND", "no certificate with this number on the ledger", {"number": number})
     state, note = file_state(certificate)
     answer: dict[str, Any] = {"number": certificate.number, "status": certificate.status.value,
@@ -211,24 +211,24 @@ async def verify_by_qr(
         answer["issuer_revoked"] = revoked
     if sha256 is not None:
         if state is FileState.NOT_ISSUED_HERE:
-            gate.record(client=client, kind=kind, number=number, outcome=state.value)
+            await gate.record(client=client, kind=kind, number=number, outcome=state.value)
             raise ApiError(404, "NOT_ISSUED_HERE", f"{certificate.number}: {note}; no QR code of this platform "
                            "names it", {"number": number, "sha256": sha256})
         desk = _desk(request, service)
         document = desk.archived(sha256) if sha256 == certificate.document_sha256 else None
         if document is None:
-            gate.record(client=client, kind=kind, number=number, outcome="HASH_MISMATCH")
+            await gate.record(client=client, kind=kind, number=number, outcome="HASH_MISMATCH")
             raise ApiError(404, "NOT_FOUND", "the ledger holds no issued record with this hash for this number",
                            {"number": number, "sha256": sha256})
         answer["content"] = _masked(document["record"])
-    gate.record(client=client, kind=kind, number=number, outcome=certificate.status.value)
+    await gate.record(client=client, kind=kind, number=number, outcome=certificate.status.value)
     return answer
 
 
 @router.post("/v1/certificates/verify", responses=errors(400, 413, 429))
 async def verify_file(request: Request, service: Service) -> dict[str, Any]:
     """Public: verify an uploaded certificate PDF or JSON (the body); report, content and current status."""
-    gate, client = _admit(request, service, "file", None)
+    gate, client = await _admit(request, service, "file", None)
     data = await request.body()
     if not data or len(data) > MAX_FILE_BYTES:
         raise ApiError(400, "BAD_FILE", "send the certificate PDF or JSON as the request body", {})
@@ -251,8 +251,9 @@ async def verify_file(request: Request, service: Service) -> dict[str, Any]:
     # pyhanko runs its own event loop inside, so the PDF checks run in a worker thread, off this loop.
     report = await asyncio.to_thread(verify_bytes, data, service.genesis, lookup=lookup)
     failure = report.failure
-    gate.record(client=client, kind="file", number=None if report.record is None else str(report.record["number"]),
-                outcome="VALID" if failure is None else f"FAILED:{failure.name}")
+    number = None if report.record is None else str(report.record["number"])
+    await gate.record(client=client, kind="file", number=number,
+                      outcome="VALID" if failure is None else f"FAILED:{failure.name}")
     return {"ok": report.ok, "kind": report.kind, "status": report.status,
             "failed": None if failure is None else {"check": failure.name, "message": failure.detail},
             "checks": [{"check": c.name, "ok": c.ok, "detail": c.detail} for c in report.checks],

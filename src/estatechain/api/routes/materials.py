@@ -83,7 +83,7 @@ async def read_material(  # noqa: PLR0913  (FastAPI dependencies and query param
     if registry:
         case = person = None  # the registry reads every material: it names no case (nor anyone)
     if not registry and not held and not _for_applicant(service, caller, case, sha256, person):
-        _record_answer(service, caller, sha256, outcome="refused", case=case, person=person)
+        await _refuse(service, caller, sha256, outcome="refused", case=case, person=person)
         raise ApiError(403, "FORBIDDEN", "only the org that uploaded a material, the registry and those acting for "
                        "a named applicant of a case citing it (?case=) may read it",
                        {"sha256": sha256, "org": caller.org_id})
@@ -97,21 +97,35 @@ async def read_material(  # noqa: PLR0913  (FastAPI dependencies and query param
         data, media = store.get(sha256)
     except NotFound:
         if not held:
-            _record_answer(service, caller, sha256, outcome="not_held", case=case, person=person)
+            await _refuse(service, caller, sha256, outcome="not_held", case=case, person=person)
         raise
-    if not held:
-        _record_answer(service, caller, sha256, outcome="served", case=case, person=person)
+    if not held and caller.role == "node":
+        await service.material_log.answered(sha256, org=caller.org_id, node=caller.fingerprint, outcome="served",
+                                            case=case, person=person)
     return Response(content=data, media_type=media, headers={"X-Content-Type-Options": "nosniff",
                                                              "Digest-SHA256": sha256})
 
 
-def _record_answer(  # noqa: PLR0913  (keywords only: the record's fields)
+async def _refuse(  # noqa: PLR0913  (keywords only: the record's fields)
     service: NodeService, caller: Signer, sha256: str, *, outcome: str, case: str | None, person: str | None,
 ) -> None:
-    """Record an answer to a peer node (``peers.MaterialLog``); staff and residents are not peers, so not recorded."""
-    if caller.role == "node":
-        service.material_log.answered(sha256, org=caller.org_id, node=caller.fingerprint, outcome=outcome,
-                                      case=case, person=person)
+    """Record a refusal to a peer node (``peers.MaterialLog``): 429 instead once its org's budget is spent.
+
+    Staff and residents are not peers, so not recorded (nor limited here). Each refusal to a node
+    costs a fsynced line, so a member's node that keeps asking for what it may not read gets 429 with
+    ``Retry-After`` past its org's budget (``Settings.peer_refusal_burst``), and those refusals are
+    counted rather than written one by one. What it may read is served regardless.
+    """
+    if caller.role != "node":
+        return
+    wait_s = await service.material_log.refused(sha256, org=caller.org_id, node=caller.fingerprint,
+                                                outcome=outcome, case=case, person=person)
+    if wait_s is not None:
+        settings = service.settings
+        raise ApiError(429, "RATE_LIMITED", f"this node has refused the node of {caller.org_id} more than "
+                       f"{settings.peer_refusal_burst} times at once ({settings.peer_refusals_per_minute} a minute "
+                       f"after that): it answers only what it may read until then; ask again in {wait_s} s",
+                       {"org": caller.org_id, "retry_after_s": str(wait_s)}, retry_after_s=wait_s)
 
 
 def _for_applicant(service: NodeService, caller: Signer, case: str | None, sha256: str, person: str | None) -> bool:

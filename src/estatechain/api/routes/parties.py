@@ -69,13 +69,13 @@ async def lookup_party(body: LookupIn, request: Request, service: Service, calle
     gate = _gate(request, service)
     who = principal(caller)
     if not gate.admit(who):
-        gate.record(client=who, kind=body.id_type.value, number=None, outcome="rate-limited")
+        await gate.rate_limited(client=who, kind=body.id_type.value, number=None, outcome="rate-limited")
         raise ApiError(429, "RATE_LIMITED", f"at most {PER_MINUTE} party-id lookups a minute per caller; "
                        "wait and try again", {"per_minute": str(PER_MINUTE)}, retry_after_s=60)
     try:
         found = party_id(service.party_key, body.id_type.value, body.id_number, field="id_number")
     except DocumentError as exc:
-        gate.record(client=who, kind=body.id_type.value, number=None, outcome=f"refused:{exc.reason}")
+        await gate.record(client=who, kind=body.id_type.value, number=None, outcome=f"refused:{exc.reason}")
         raise ApiError(400, "V5_ID_NUMBER_INVALID", str(exc), {"field": "id_number", "reason": exc.reason}) from None
-    gate.record(client=who, kind=body.id_type.value, number=found, outcome="answered")
+    await gate.record(client=who, kind=body.id_type.value, number=found, outcome="answered")
     return LookupOut(party_id=found, id_type=body.id_type)
