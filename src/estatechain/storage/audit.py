@@ -355,7 +355,11 @@ def _genesis(conn: sqlite3.Connection) -> Genesis:
         raise IntegrityFault("meta", f"expected keys genesis and schema_version (and {STREAM_POSITION} on a cluster "
                              f"node), found {sorted(meta, key=repr)}")
     if meta["schema_version"] not in {b"3", str(SCHEMA_VERSION).encode()}:  # 3: upgraded in place by its writer
-        _differ("meta key=schema_version", "value", meta["schema_version"], str(SCHEMA_VERSION).encode())
+        stored = meta["schema_version"]
+        found = stored.decode(errors="replace") if isinstance(stored, bytes) else f"{stored!r} (not a blob)"
+        raise IntegrityFault("meta key=schema_version", f"the file is ledger format {found!r}; this build reads "
+                             f"formats 3 and {SCHEMA_VERSION}: check it with the estatechain release that wrote it "
+                             "(a format this build does not know is no sign of tampering by itself)")
     try:
         return Genesis.from_bytes(_blob("meta key=genesis column=value", meta["genesis"]))
     except InputError as exc:

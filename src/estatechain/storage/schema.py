@@ -123,6 +123,7 @@ def upgrade_from_3(conn: sqlite3.Connection) -> None:
     overwrite every freed page with zeros, gigabytes at a million units, and a ledger holds no personal
     data in clear to wipe. The freed pages stay in the file and new blocks reuse them.
     """
+    secure_delete = int(conn.execute("PRAGMA secure_delete").fetchone()[0])
     conn.execute("PRAGMA secure_delete=OFF")
     conn.execute("BEGIN IMMEDIATE")
     try:
@@ -134,3 +135,5 @@ def upgrade_from_3(conn: sqlite3.Connection) -> None:
         if conn.in_transaction:
             conn.execute("ROLLBACK")
         raise
+    finally:
+        conn.execute(f"PRAGMA secure_delete={secure_delete}")

@@ -8,24 +8,30 @@ nothing any hash covers changes.
 
 from __future__ import annotations
 
+import shutil
 import sqlite3
 from pathlib import Path
+from typing import Final
 
+import orjson
 import pytest
 
 from estatechain.contract.effects import Record
 from estatechain.errors import IntegrityFault
 from estatechain.storage.audit import audit_ledger
+from estatechain.storage.schema import CURRENT_VIEW, SCHEMA_VERSION
 from estatechain.storage.store import LEDGER_FILE, LedgerStore
 from estatechain.testing.harness import LedgerHarness
 
-FORMAT_3_TABLE = ("CREATE TABLE state_current(key TEXT PRIMARY KEY, seq INTEGER NOT NULL, value BLOB, "
-                  "chain BLOB NOT NULL) WITHOUT ROWID")
-"""The table format 3 defined, as its ledgers hold it."""
+FORMAT_3: Final = Path(__file__).parents[2] / "vectors" / "ledger-format-3"
+"""A ledger written by the format-3 code (main at 6923b60): the synthetic register of 12 units imported, then the
+registrations of ``register/test_block_replay.py`` — 15 blocks, 17 txs (5 invalid), 95 state versions of 87 keys,
+one of them a tombstone (a declined application's unit index row). Kept as a file: only the old code can write it."""
+CURRENT = "SELECT key, seq, value, chain FROM state_current ORDER BY key"
 
 
 def _ledger(tmp_path: Path) -> tuple[Path, dict[str, Record | None]]:
-    """A ledger whose keys have several versions, and what ``get`` read for each key before any change."""
+    """A format-4 ledger whose keys have several versions, and what ``get`` read for each key."""
     harness = LedgerHarness(tmp_path)
     bank = harness.factory.identity("icbc-gz/operator1")
     registry = harness.factory.identity("gz-registry/intake1")
@@ -39,17 +45,10 @@ def _ledger(tmp_path: Path) -> tuple[Path, dict[str, Record | None]]:
     return harness.ledger_dir, seen
 
 
-def _as_format_3(directory: Path) -> None:
-    """Rewrite a format-4 file the way format 3 stored it: the table of current copies instead of the view."""
-    conn = sqlite3.connect(directory / LEDGER_FILE, isolation_level=None)
-    conn.execute("BEGIN")
-    rows = conn.execute("SELECT key, seq, value, chain FROM state_current").fetchall()
-    conn.execute("DROP VIEW state_current")
-    conn.execute(FORMAT_3_TABLE)
-    conn.executemany("INSERT INTO state_current VALUES (?,?,?,?)", rows)
-    conn.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", (b"3",))
-    conn.execute("COMMIT")
-    conn.close()
+def _format_3_copy(tmp_path: Path) -> Path:
+    target = tmp_path / "ledger"
+    shutil.copytree(FORMAT_3, target)
+    return target
 
 
 def _kind_and_format(directory: Path) -> tuple[str, bytes]:
@@ -84,34 +83,49 @@ def test_the_current_version_of_each_key_is_its_newest_row_and_no_copy_is_stored
 
 
 def test_a_format_3_ledger_is_read_as_it_is_and_upgraded_in_place_by_its_writer(tmp_path: Path) -> None:
-    directory, seen = _ledger(tmp_path)
-    _as_format_3(directory)
+    directory = _format_3_copy(tmp_path)
     assert _kind_and_format(directory) == ("table", b"3")
-    assert audit_ledger(directory).blocks == 2  # verify reads a format-3 copy as it is (a judge's copy stays intact)
-
+    before = audit_ledger(directory)  # verify reads a format-3 copy as it is (a judge's copy stays intact)
     reader = LedgerStore.open(directory, readonly=True)
     try:
-        assert {key: reader.get(key) for key in seen} == seen
+        table = reader.connection.execute(CURRENT).fetchall()  # the rows the format-3 code wrote
+        read = {str(key): reader.get(str(key)) for key, *_ in table}
     finally:
         reader.close()
     assert _kind_and_format(directory) == ("table", b"3")  # a reader changes nothing
+    assert any(value is None for _, _, value, _ in table), "the fixture must hold a tombstone"
 
     writer = LedgerStore.open(directory)
     try:
         assert _kind_and_format(directory) == ("view", b"4")
-        assert {key: writer.get(key) for key in seen} == seen
+        assert writer.connection.execute(CURRENT).fetchall() == table  # tombstones included, as the table had them
+        assert {key: writer.get(key) for key in read} == read
+        stored = writer._stored_rows(set(read))  # the block commit's read of the rows it overwrites
+        assert {key: (seq, value, chain) for key, seq, value, chain in table} == stored
+        for prefix in sorted({key.split("/", 1)[0] + "/" for key in read}):
+            assert list(writer.scan(prefix)) == [(str(key), orjson.loads(value)) for key, _, value, _ in table
+                                                 if str(key).startswith(prefix) and value is not None]
         head = writer.head_hash
     finally:
         writer.close()
-    report = audit_ledger(directory)
-    assert (report.blocks, report.head_hash) == (2, head)
+    after = audit_ledger(directory)
+    assert (after.blocks, after.state_keys, after.state_versions, after.head_hash) == (
+        before.blocks, before.state_keys, before.state_versions, before.head_hash) == (15, 87, 95, head)
 
 
 def test_a_format_3_table_that_disagrees_with_the_rows_still_fails_verify(tmp_path: Path) -> None:
-    directory, _ = _ledger(tmp_path)
-    _as_format_3(directory)
+    directory = _format_3_copy(tmp_path)
     conn = sqlite3.connect(directory / LEDGER_FILE, isolation_level=None)
-    conn.execute("UPDATE state_current SET seq = seq - 1 WHERE key = 'note/upgrade/2'")
+    (key,) = conn.execute("SELECT key FROM state_current WHERE key LIKE 'unit/%' ORDER BY key LIMIT 1").fetchone()
+    conn.execute("UPDATE state_current SET seq = seq - 1 WHERE key = ?", (key,))
     conn.close()
-    with pytest.raises(IntegrityFault, match="state_current key=note/upgrade/2"):
+    with pytest.raises(IntegrityFault, match=f"state_current key={key}"):
         audit_ledger(directory)
+
+
+def test_the_view_a_format_4_ledger_defines_is_pinned() -> None:
+    """``verify`` compares a ledger's view with this text: changing it (even its spacing) needs a new format number."""
+    assert " ".join(CURRENT_VIEW.split()) == (
+        "CREATE VIEW IF NOT EXISTS state_current(key, seq, value, chain) AS SELECT key, seq, value, chain FROM "
+        "state_rows AS newest WHERE seq = (SELECT max(seq) FROM state_rows WHERE key = newest.key)")
+    assert SCHEMA_VERSION == 4
