@@ -87,7 +87,7 @@ def append_records(path: Path, records: Sequence[Mapping[str, JSONValue]], *, mo
     The file is opened with ``O_APPEND`` and all the lines go in a single ``write(2)``: on Linux a write
     to a local regular file holds the file's lock for its whole length, so another appender (another
     thread or process) cannot put bytes inside these lines. POSIX promises only that each write starts
-    at the end; callers in one process also take a lock (``audit_log.AuditLog``). Only a short write
+    at the end; in one process each log is written by one thread (``audit_log.AuditLog``). Only a short write
     (a full disk, a signal) is continued by a second ``write``, and may then be cut as a crash would.
     """
     data = b"".join(orjson.dumps(record) + b"\n" for record in records)

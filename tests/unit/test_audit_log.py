@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import errno
+import logging
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import orjson
+import pytest
 
+from estatechain import durable
 from estatechain.audit_log import AuditLog
 from estatechain.certificates.lookups import LookupGate
 from estatechain.clock import FixedClock
@@ -90,3 +97,135 @@ def test_past_the_windows_it_may_hold_the_oldest_is_written_early_not_dropped(tm
     assert [(line["client"], line.get("count")) for line in logged] == [
         ("a", None), ("b", None), ("a", 2), ("c", None), ("b", 2), ("c", 2)]
     assert refusals(logged, "RATE_LIMITED") == 9
+
+
+class Disk:
+    """The log's disk: slow (``delay``) or full for the next write (``fail_next``), as an operator's may be."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.fail_next = False
+        self.delay = threading.Event()
+        self.delay.set()
+        write_synced = durable._write_synced  # the file write a test double stands in for
+
+        def write(path: Path, flags: int, mode: int, data: bytes) -> None:
+            self.delay.wait()
+            if self.fail_next:
+                self.fail_next = False
+                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
+            write_synced(path, flags, mode, data)
+
+        monkeypatch.setattr(durable, "_write_synced", write)
+
+
+def test_lines_are_written_in_the_order_their_requests_were_recorded(tmp_path: Path) -> None:
+    path = tmp_path / "lookups.jsonl"
+    log = AuditLog(path, FixedClock(START_MS))
+
+    async def many_at_once() -> None:
+        await asyncio.gather(*(log.append({"client": "10.0.0.9", "seq": seq}) for seq in range(300)))
+        await log.close()
+
+    asyncio.run(many_at_once())
+    assert [line["seq"] for line in lines(path)] == list(range(300))
+
+
+def test_a_slow_audit_disk_leaves_the_shared_thread_pool_to_certificate_printing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    disk = Disk(monkeypatch)
+    log = AuditLog(tmp_path / "lookups.jsonl", FixedClock(START_MS))
+
+    async def flood_then_print() -> str:
+        loop = asyncio.get_running_loop()
+        loop.set_default_executor(ThreadPoolExecutor(max_workers=4))  # what to_thread (PDFs, indexes) runs on
+        disk.delay.clear()  # every audit write hangs until the disk catches up
+        lookups = [asyncio.create_task(log.append({"client": "10.0.0.9", "seq": seq})) for seq in range(50)]
+        await asyncio.sleep(0.05)
+        try:
+            return await asyncio.wait_for(asyncio.to_thread(lambda: "certificate PDF"), timeout=5)
+        finally:
+            disk.delay.set()
+            await asyncio.gather(*lookups)
+            await log.close()
+
+    assert asyncio.run(flood_then_print()) == "certificate PDF"
+
+
+def test_audit_lines_are_written_while_every_thread_of_the_shared_pool_is_busy(tmp_path: Path) -> None:
+    path = tmp_path / "lookups.jsonl"
+    log = AuditLog(path, FixedClock(START_MS))
+
+    async def flood_while_busy() -> None:
+        loop = asyncio.get_running_loop()
+        loop.set_default_executor(ThreadPoolExecutor(max_workers=2))
+        release = threading.Event()
+        busy = [loop.run_in_executor(None, release.wait) for _ in range(2)]  # e.g. two PDFs being verified
+        try:
+            await asyncio.wait_for(asyncio.gather(*(log.append({"seq": seq}) for seq in range(100))), timeout=5)
+        finally:
+            release.set()
+            await asyncio.gather(*busy)
+            await log.close()
+
+    asyncio.run(flood_while_busy())
+    assert len(lines(path)) == 100
+
+
+def test_a_count_a_full_disk_could_not_write_goes_with_the_next_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture,
+) -> None:
+    disk, clock, path = Disk(monkeypatch), FixedClock(START_MS), tmp_path / "fetches.jsonl"
+    log = AuditLog(path, clock)
+
+    async def refused_then_disk_full() -> None:
+        for _ in range(5):
+            await log.refused(("ccb-gz",), {"outcome": "rate_limited", "sha256": "a" * 64},
+                              {"outcome": "rate_limited", "sha256": None})
+        clock.advance(60_000)  # the window ended: its count goes with the next line
+        disk.fail_next = True
+        with pytest.raises(OSError, match="No space left"):  # that answer is not on record: not given
+            await log.append({"outcome": "served", "sha256": "b" * 64})
+        await log.append({"outcome": "served", "sha256": "b" * 64})
+        await log.close()
+
+    with caplog.at_level(logging.ERROR, logger="estatechain.audit_log"):
+        asyncio.run(refused_then_disk_full())
+    logged = lines(path)
+    assert refusals(logged, "rate_limited") == 5
+    assert refusals(logged, "served") == 1
+    assert any(str(path) in r.getMessage() and r.exc_info for r in caplog.records)  # the operator is told
+
+
+def test_a_refusal_whose_line_a_full_disk_refused_opens_no_window_and_no_count_is_lost(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    disk, clock, path = Disk(monkeypatch), FixedClock(START_MS), tmp_path / "lookups.jsonl"
+    log = AuditLog(path, clock)
+
+    async def refuse() -> bool:
+        return await log.refused(("10.0.0.9", "status"), {"client": "10.0.0.9", "number": "N-1",
+                                                           "outcome": "RATE_LIMITED"},
+                                 {"client": "10.0.0.9", "number": None, "outcome": "RATE_LIMITED"})
+
+    async def refused_across_a_full_disk() -> int:
+        answered = 0
+        for _ in range(3):
+            await refuse()
+            answered += 1
+        clock.advance(60_000)
+        disk.fail_next = True  # the line ending the first window and opening the second
+        with pytest.raises(OSError, match="No space left"):
+            await refuse()
+        for _ in range(4):
+            await refuse()
+            answered += 1
+        await log.close()
+        return answered
+
+    answered = asyncio.run(refused_across_a_full_disk())
+    logged = lines(path)
+    assert refusals(logged, "RATE_LIMITED") == answered == 7  # every refusal answered, on a line or counted
+    # each window starts with its own line (number given), then its count: none is a count without its start
+    assert [(line["number"], line.get("count")) for line in logged] == [("N-1", None), (None, 2), ("N-1", None),
+                                                                          (None, 3)]

@@ -123,12 +123,18 @@ class NodeServer:
     async def _close_lookup_gates(self) -> None:
         """Write the lookup logs' open refusal counts (``audit_log``): a stop loses none of them.
 
-        The API and the portal build the gates at their first lookup, in ``app.state``.
+        The API and the portal build the gates at their first lookup, in ``app.state``. A gate whose
+        log cannot be written (a full disk, just when a stop is likely) is logged and passed over:
+        the rest of the stop (the pipeline committing what it gathered, the ledger closed and its
+        writer lock released) matters more than the counts, which ``audit_log`` has logged too.
         """
         for name in LOOKUP_GATES:
             gate = getattr(self._app.state, name, None)
             if isinstance(gate, LookupGate):
-                await gate.close()
+                try:
+                    await gate.close()
+                except Exception:  # noqa: BLE001  (logged: the rest of the stop must still run)
+                    _log.exception("could not write the open refusal counts of %s while stopping", gate.log_path)
 
     @staticmethod
     async def _stop_printing(task: asyncio.Task[None]) -> None:

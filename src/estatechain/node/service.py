@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import logging
 from dataclasses import dataclass
 from typing import Final
 
@@ -37,6 +38,8 @@ from estatechain.node.peers import FETCH_LOG, MaterialLog, fetch_material, peers
 from estatechain.node.pipeline import OrderingPipeline, Receipt
 from estatechain.node.settings import Settings
 from estatechain.storage.store import LedgerStore
+
+log = logging.getLogger(__name__)
 
 PENDING: Final = "pending"
 COMMITTED: Final = "committed"
@@ -169,7 +172,11 @@ class NodeService:
                 self._event_tasks.append(loop.create_task(self.outbox.run(), name="outbox"))
 
     async def stop(self) -> None:
-        """Commit what is being gathered, stop the pipeline and close the ledger."""
+        """Commit what is being gathered, stop the pipeline and close the ledger.
+
+        The ledger is closed (its writer lock released) even if the fetch log's last counts cannot be
+        written: they are logged instead (``audit_log``), and a full disk must not leave the node half-stopped.
+        """
         if self._runner is not None:
             self.pipeline.stop()
             try:
@@ -177,7 +184,10 @@ class NodeService:
             finally:
                 self._runner = None
         await self._stop_events()
-        await self.material_log.close()
+        try:
+            await self.material_log.close()
+        except Exception:  # a full disk: the counts are logged; the ledger must still be closed
+            log.exception("could not write the open refusal counts of %s while stopping", self.material_log.path)
         self.store.close()
 
     async def _stop_events(self) -> None:

@@ -10,7 +10,11 @@ reads afterwards is the node's own log files (``certificates/lookups.jsonl``,
 from __future__ import annotations
 
 import asyncio
+import errno
 import hashlib
+import logging
+import os
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -153,3 +157,27 @@ def test_audit_lines_are_written_and_fsynced_off_the_event_loop(
         [refused] = asyncio.run(_signed(node, "ccb-gz/node", "GET", [f"/v1/materials/{'0' * 64}"]))
         assert refused.status_code == 403
     assert writes == [("lookups.jsonl", False), (FETCH_LOG, False)]  # in a worker thread, never on the loop
+
+
+@pytest.mark.parametrize("full", ["certificates/lookups.jsonl", f"materials/{FETCH_LOG}"])
+def test_a_node_whose_audit_log_cannot_be_written_at_stop_still_stops_and_releases_its_ledger(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, full: str,
+) -> None:
+    disk_full = threading.Event()
+    write_synced = durable._write_synced  # the file write a test double stands in for
+
+    def write(path: Path, flags: int, mode: int, data: bytes) -> None:
+        if disk_full.is_set() and path.as_posix().endswith(full):
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
+        write_synced(path, flags, mode, data)
+
+    monkeypatch.setattr(durable, "_write_synced", write)
+    with caplog.at_level(logging.ERROR), fixed_clock_node(tmp_path) as node:
+        with httpx.Client(base_url=node.url, timeout=30) as http:  # refusals counted, to be written at stop
+            for _ in range(LOOKUPS + 3):
+                http.get("/v1/certificates/verify", params={"number": NUMBER})
+        asyncio.run(_signed(node, "ccb-gz/node", "GET", [f"/v1/materials/{'0' * 64}"] * (BUDGET + 3)))
+        disk_full.set()  # then the disk fills up, and the node is stopped
+    LedgerStore.open(node.ledger_dir).close()  # the ledger was closed: its writer lock is free for the next start
+    assert any(str(node.ledger_dir / full) in r.getMessage() and r.exc_info and "stopping" in r.getMessage()
+               for r in caplog.records)  # the operator is told which log lacks its last counts

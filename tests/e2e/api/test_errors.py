@@ -101,6 +101,14 @@ def test_openapi_and_docs_are_published(node: RunningNode) -> None:
     assert "estatechain_block_height" in metrics
 
 
+def test_openapi_says_a_material_read_may_be_refused_with_429_and_why(node: RunningNode) -> None:
+    """A peer node past its org's budget of refusals gets 429 (``routes/materials.py``): its client must know."""
+    spec = httpx.get(f"{node.url}/openapi.json").json()
+    responses = spec["paths"]["/v1/materials/{sha256}"]["get"]["responses"]
+    assert responses["429"]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/ErrorOut"}
+    assert "Retry-After" in responses["429"]["description"]
+
+
 def test_a_nonce_with_a_character_outside_the_set_is_told_which_characters_are_allowed(node: RunningNode) -> None:
     request = httpx.Request("GET", f"{node.url}/v1/ping")
     sign_request(request, node.identity(OPERATOR), target=node.target, created_s=int(time.time()),

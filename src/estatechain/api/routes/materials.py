@@ -71,7 +71,7 @@ async def upload_material(request: Request, service: Service, caller: Caller) ->
 @router.get("/v1/materials/{sha256}", response_class=Response,
             responses={200: {"content": {media: {} for media in ("application/pdf", "application/ofd", "image/jpeg",
                                                                  "image/png")},
-                             "description": "The material's bytes"}, **errors(403, 404, *SIGNED)})
+                             "description": "The material's bytes"}, **errors(403, 404, 429, *SIGNED)})
 async def read_material(  # noqa: PLR0913  (FastAPI dependencies and query parameters)
     sha256: Sha256, request: Request, service: Service, caller: Caller, *, case: CaseId = None,
     person: ForPerson = None,

@@ -20,6 +20,7 @@ _TEXT: Final = {
     413: "Body too large",
     415: "Body is not application/json",
     422: "Parameters do not have the documented form",
+    429: "Too many requests (or, to a peer node, too many refusals) just now; Retry-After says when to ask again",
     503: "Node not ready or busy",
 }
 SIGNED: Final = (401, 413, 422)
