@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import bisect
-import itertools
 from collections.abc import Callable, Iterator
 from typing import Protocol
 
@@ -64,10 +63,22 @@ class Overlay:
         return value
 
     def scan(self, prefix: str) -> Iterator[tuple[str, Record]]:
-        """Rows under ``prefix`` in key order, merging this block's writes over committed state."""
-        merged: dict[str, Record | None] = dict(self._committed(prefix))
-        start = bisect.bisect_left(self._sorted, prefix)
-        for key in itertools.takewhile(lambda k: k.startswith(prefix), itertools.islice(self._sorted, start, None)):
+        """Rows under ``prefix`` in key order, merging this block's writes over committed state.
+
+        The block's written keys under ``prefix`` are found by bisection and read by index: an
+        ``islice`` from the bisection point would step through every written key before it, and a
+        block writes about a thousand. With none under ``prefix``, the committed rows are the answer.
+        """
+        committed = self._committed(prefix)
+        written = self._sorted
+        start = end = bisect.bisect_left(written, prefix)
+        while end < len(written) and written[end].startswith(prefix):
+            end += 1
+        if start == end:
+            yield from committed
+            return
+        merged: dict[str, Record | None] = dict(committed)
+        for key in written[start:end]:
             merged[key] = self._latest[key]
         for key in sorted(merged):
             current = merged[key]
