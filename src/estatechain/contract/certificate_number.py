@@ -36,6 +36,8 @@ class CertificateNumber:
 
 
 _FULL_WIDTH: Final = str.maketrans("（）０１２３４５６７８９", "()0123456789")
+_ANY_FULL_WIDTH: Final = re.compile("[（）０-９]")
+"""The characters ``_FULL_WIDTH`` maps (U+FF08, U+FF09 and U+FF10-U+FF19)."""
 
 
 def normalise(number: str) -> str:
@@ -44,10 +46,12 @@ def normalise(number: str) -> str:
     Both spellings occur in practice (a Chinese input method types full-width), and a number is looked
     up by its text. Other non-ASCII digits are not mapped: the pattern then refuses them (V4).
     """
+    if _ANY_FULL_WIDTH.search(number) is None:  # the usual case: translate walks a non-ASCII text char by char
+        return number
     return number.translate(_FULL_WIDTH)
 
 
-def parse(number: object, expected: CertificateKind, current_year: int) -> CertificateNumber | str:
+def parse(number: object, expected: CertificateKind, current_year: int) -> CertificateNumber | str:  # noqa: PLR0911  (a return per V4 problem, in the order they are reported)
     """The parsed number, or the reason it is not a valid number of the ``expected`` kind (V4)."""
     if not isinstance(number, str):
         return "it must be a text"
@@ -56,16 +60,17 @@ def parse(number: object, expected: CertificateKind, current_year: int) -> Certi
         return "it does not have the form 省(年)市县…第N号"
     province, year_text, city, kind_text, serial = match.groups()
     year = int(year_text)
-    checks = (
-        (kind_text != expected.value, f"it is a {kind_text} number, not a {expected.value} number"),
-        (province != PROVINCE, f"province {province} is not {PROVINCE}"),
-        (city != CITY, f"registry {city} is not {CITY}"),
-        (year > current_year, f"year {year} is after the current year {current_year}"),
-        (len(serial) != SERIAL_DIGITS, f"the serial has {len(serial)} digits instead of {SERIAL_DIGITS}"),
-    )
-    for failed, problem in checks:
-        if failed:
-            return problem
+    # In this order, the first failing check names the problem; each message is built only when it fails.
+    if kind_text != expected.value:
+        return f"it is a {kind_text} number, not a {expected.value} number"
+    if province != PROVINCE:
+        return f"province {province} is not {PROVINCE}"
+    if city != CITY:
+        return f"registry {city} is not {CITY}"
+    if year > current_year:
+        return f"year {year} is after the current year {current_year}"
+    if len(serial) != SERIAL_DIGITS:
+        return f"the serial has {len(serial)} digits instead of {SERIAL_DIGITS}"
     return CertificateNumber(kind=CertificateKind(kind_text), year=year, serial=int(serial))
 
 

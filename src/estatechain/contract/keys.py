@@ -59,6 +59,22 @@ def unit_index(unit_number: str, kind: str) -> str:
     return f"unitidx/{unit_number}/{kind}/"
 
 
+UNIT_INDEX = "unitidx/"
+
+
+def unit_index_group(prefix: str) -> str:
+    """The prefix of all of a unit's index rows when ``prefix`` lies inside them, else ``prefix`` itself.
+
+    For the ledger's block overlay (``state.overlay``): the rules read a unit's index kind by kind, and
+    one range read of the unit's whole index (a handful of rows) costs about what one kind's read does.
+    """
+    if prefix.startswith(UNIT_INDEX):
+        end = prefix.find("/", len(UNIT_INDEX))
+        if end != -1:
+            return prefix[: end + 1]
+    return prefix
+
+
 def unit_ownership(unit_number: str, right_id: str) -> str:
     """Index row: ``right_id`` is a current ownership right of the unit."""
     return f"{unit_index(unit_number, 'ownership')}{right_id}"

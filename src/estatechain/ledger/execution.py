@@ -11,6 +11,7 @@ import base64
 from collections.abc import Sequence
 
 from estatechain.canonical import JSONValue
+from estatechain.contract import keys
 from estatechain.contract.command import Accepted, Command
 from estatechain.contract.context import BlockContext
 from estatechain.contract.effects import Effect, Put
@@ -68,7 +69,7 @@ def execute_block(  # noqa: PLR0913  (a block's context is this wide)
     first_seq: int,
 ) -> tuple[list[ExecutedTx], Overlay]:
     """Execute ``admitted`` in order over ``view``; return their results and the block's writes."""
-    overlay = Overlay(view)
+    overlay = Overlay(view, scan_group=keys.unit_index_group)
     executed: list[ExecutedTx] = []
     for position, item in enumerate(admitted):
         seq = first_seq + position

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import bisect
-import itertools
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Protocol
 
 from estatechain.canonical import JSONValue
@@ -35,10 +34,19 @@ class Overlay:
     V16 check scans the unit's filings and mortgages and reads the application again; a recording
     scans the mortgages twice), each a SQLite query and a JSON parse. A remembered row is handed out
     again as the same mapping, as this block's own writes already are; no caller mutates a row.
+
+    ``scan_group`` widens a committed scan to a range read together: a rule asks for a unit's
+    ownership, seizures, notices, open applications and mortgages one kind at a time, each a range
+    read of about one row, and a range read costs about ten times the row (five of them 48 µs, the
+    unit's whole index in one read 10 µs, on a 10,000-unit register). So the overlay reads
+    ``scan_group(prefix)`` once and answers every prefix inside it from that list; the rows and their
+    order are the ones a scan of ``prefix`` itself would give. The default, ``str``, gives each prefix
+    its own read.
     """
 
-    def __init__(self, base: ScanningView) -> None:
+    def __init__(self, base: ScanningView, *, scan_group: Callable[[str], str] = str) -> None:
         self._base = base
+        self._scan_group = scan_group
         self._latest: dict[str, dict[str, JSONValue] | None] = {}
         self._sorted: list[str] = []  # keys of _latest in order, so a prefix scan is a bisect, not a sweep
         self._writes: dict[tuple[int, str], dict[str, JSONValue] | None] = {}
@@ -55,18 +63,45 @@ class Overlay:
         return value
 
     def scan(self, prefix: str) -> Iterator[tuple[str, Record]]:
-        """Rows under ``prefix`` in key order, merging this block's writes over committed state."""
-        committed = self._scanned.get(prefix)
-        if committed is None:
-            committed = self._scanned[prefix] = list(self._base.scan(prefix))
+        """Rows under ``prefix`` in key order, merging this block's writes over committed state.
+
+        The block's written keys under ``prefix`` are found by bisection and read by index: an
+        ``islice`` from the bisection point would step through every written key before it, and a
+        block writes about a thousand. With none under ``prefix``, the committed rows are the answer.
+        """
+        committed = self._committed(prefix)
+        written = self._sorted
+        start = end = bisect.bisect_left(written, prefix)
+        while end < len(written) and written[end].startswith(prefix):
+            end += 1
+        if start == end:
+            yield from committed
+            return
         merged: dict[str, Record | None] = dict(committed)
-        start = bisect.bisect_left(self._sorted, prefix)
-        for key in itertools.takewhile(lambda k: k.startswith(prefix), itertools.islice(self._sorted, start, None)):
+        for key in written[start:end]:
             merged[key] = self._latest[key]
         for key in sorted(merged):
             current = merged[key]
             if current is not None:
                 yield key, current
+
+    def _committed(self, prefix: str) -> list[tuple[str, Record]]:
+        """Committed rows under ``prefix`` in key order, read once per block (through its scan group)."""
+        rows = self._scanned.get(prefix)
+        if rows is not None:
+            return rows
+        group = self._scan_group(prefix)
+        if group == prefix or not prefix.startswith(group):
+            rows = list(self._base.scan(prefix))
+        else:
+            whole = self._committed(group)
+            start = bisect.bisect_left(whole, prefix, key=_row_key)
+            end = start
+            while end < len(whole) and whole[end][0].startswith(prefix):
+                end += 1
+            rows = whole[start:end]
+        self._scanned[prefix] = rows
+        return rows
 
     def apply(self, seq: int, effects: tuple[Effect, ...]) -> None:
         """Record a valid transaction's effects (events are not state and are ignored here)."""
@@ -85,3 +120,7 @@ class Overlay:
     def writes(self) -> list[tuple[int, str, dict[str, JSONValue] | None]]:
         """Every version this block wrote, in order; a tx writing one key twice leaves its last value."""
         return [(seq, key, value) for (seq, key), value in self._writes.items()]
+
+
+def _row_key(row: tuple[str, Record]) -> str:
+    return row[0]

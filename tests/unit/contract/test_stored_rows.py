@@ -6,7 +6,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import replace
 
 import pytest
-from conftest import BANK_A_PARTY, OWNER_A, Register, h
+from conftest import BANK_A_PARTY, OWNER_A, PREDICTED, UNIT_A, UNIT_JOINT, UNIT_SHARES, UNIT_SHOP, Register, h
 
 from estatechain.contract.effects import JSON
 from estatechain.contract.money import Money
@@ -16,8 +16,10 @@ from estatechain.contract.records import (
     DateRange,
     FieldError,
     Mortgage,
+    OwnershipRight,
     PartyRef,
     Status,
+    Unit,
 )
 
 
@@ -73,10 +75,33 @@ def test_the_fast_reader_reads_every_field_the_stored_form_has(reg: Register) ->
     """A field added to ``to_json`` but not to ``from_stored`` would be silently dropped on every read."""
     app = reg.file()
     reg.register_mortgage(app)
-    for decode, key in ((Application.from_stored, f"application/{app}"), (Mortgage.from_stored, f"mortgage/{app}")):
+    readers = ((Application.from_stored, f"application/{app}"), (Mortgage.from_stored, f"mortgage/{app}"),
+               (Unit.from_stored, f"unit/{UNIT_A}"), (OwnershipRight.from_stored, "ownership/own-shares"))
+    for decode, key in readers:
         watched = _Watched(reg.row(key))
         decode(watched)
         assert watched.read == set(reg.row(key))
+
+
+def test_units_and_ownership_rights_read_back_as_validation_would(reg: Register) -> None:
+    for number in (UNIT_A, UNIT_SHOP, PREDICTED):
+        row = reg.row(f"unit/{number}")
+        assert Unit.from_stored(row) == Unit.from_json(row)
+        assert Unit.from_stored(row).to_json() == dict(row)
+    for right in ("own-a", "own-joint", "own-shares"):
+        row = reg.row(f"ownership/{right}")
+        assert OwnershipRight.from_stored(row) == OwnershipRight.from_json(row)
+        assert OwnershipRight.from_stored(row).to_json() == dict(row)
+    assert {OwnershipRight.from_stored(reg.row(f"ownership/{right}")).form.value
+            for right in ("own-a", "own-joint", "own-shares")} == {"sole", "joint", "shares"}
+    surveyed = Unit.from_stored(reg.row(f"unit/{UNIT_JOINT}"))
+    linked = replace(surveyed, predecessor=PREDICTED, successor=UNIT_SHARES)
+    agreed = replace(OwnershipRight.from_stored(reg.row("ownership/own-shares")), agreed_threshold=(1, 2),
+                     status=Status.HISTORIC, successor="own-next")
+    assert Unit.from_stored(linked.to_json()) == linked == Unit.from_json(linked.to_json())
+    assert OwnershipRight.from_stored(agreed.to_json()) == agreed == OwnershipRight.from_json(agreed.to_json())
+    without_ids = {key: field for key, field in reg.row(f"unit/{UNIT_A}").items() if key != "source_txs"}
+    assert Unit.from_stored(without_ids) == Unit.from_json(without_ids)  # a row written before source_txs
 
 
 def test_a_mortgage_with_every_optional_part_reads_back_as_validation_would(reg: Register) -> None:

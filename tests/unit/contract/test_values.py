@@ -4,8 +4,17 @@ from __future__ import annotations
 
 import pytest
 from conftest import Register
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from estatechain.contract.certificate_number import CertificateKind, CertificateNumber, parse, proof_number
+from estatechain.contract.certificate_number import (
+    CertificateKind,
+    CertificateNumber,
+    normalise,
+    parse,
+    proof_number,
+    title_number,
+)
 from estatechain.contract.civil_date import civil_from_days, days_from_civil, iso_date, parse_iso_date, shanghai_year
 from estatechain.contract.money import wan_yuan_text
 from estatechain.contract.records import Mortgage
@@ -39,6 +48,33 @@ def test_certificate_numbers() -> None:
     assert proof_number(2026, 1) == "粤(2026)广州市不动产证明第00000001号"
     assert parse("粤（2026）广州市不动产证明第00000001号", CertificateKind.PROOF, 2026) == CertificateNumber(
         kind=CertificateKind.PROOF, year=2026, serial=1)
+
+
+_FULL_WIDTH = dict(zip("（）０１２３４５６７８９", "()0123456789", strict=True))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from("粤广州市不动产证明权第号()（）0123456789０１２３４５６７８９９ａ〇")))
+def test_normalise_maps_exactly_the_full_width_brackets_and_digits(number: str) -> None:
+    assert normalise(number) == "".join(_FULL_WIDTH.get(char, char) for char in number)
+
+
+@pytest.mark.parametrize(("number", "expected", "problem"), [
+    (title_number(2026, 1), CertificateKind.PROOF, "it is a 不动产权 number, not a 不动产证明 number"),
+    ("湘(2026)广州市不动产权第00000001号", CertificateKind.PROOF, "it is a 不动产权 number, not a 不动产证明 number"),
+    ("湘(2026)广州市不动产证明第00000001号", CertificateKind.PROOF, "province 湘 is not 粤"),
+    ("粤(2026)深圳市不动产证明第00000001号", CertificateKind.PROOF, "registry 深圳市 is not 广州市"),
+    ("粤(2027)深圳市不动产证明第00000001号", CertificateKind.PROOF, "registry 深圳市 is not 广州市"),
+    ("粤(2027)广州市不动产证明第00000001号", CertificateKind.PROOF, "year 2027 is after the current year 2026"),
+    ("粤(2027)广州市不动产证明第0001号", CertificateKind.PROOF, "year 2027 is after the current year 2026"),
+    ("粤(2026)广州市不动产证明第0001号", CertificateKind.PROOF, "the serial has 4 digits instead of 8"),
+    ("粤(2026)广州市不动产证明第0000000一号", CertificateKind.PROOF, "it does not have the form 省(年)市县…第N号"),
+    (20260001, CertificateKind.PROOF, "it must be a text"),
+])
+def test_a_malformed_certificate_number_is_refused_for_its_first_problem(
+    number: object, expected: CertificateKind, problem: str
+) -> None:
+    assert parse(number, expected, 2026) == problem
 
 
 @pytest.mark.parametrize("number", ["440184001016GB00009F00800039", "340121261006GB00014F00220045"])

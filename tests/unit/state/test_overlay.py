@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from estatechain.contract import keys as keys_module
 from estatechain.contract.effects import Delete, Put, Record
 from estatechain.state.overlay import Overlay
 
@@ -78,3 +79,49 @@ def test_committed_reads_are_made_once_per_block_and_writes_still_win() -> None:
     assert overlay.get("a/2") is None
     assert list(overlay.scan("a/")) == [("a/1", {"v": 10}), ("a/3", {"v": 3})]
     assert (base.gets, base.scans) == (2, 1)
+
+
+def _first_segment(prefix: str) -> str:
+    """Groups ``a/…`` scans under ``a/``, as ``keys.unit_index_group`` groups one unit's index kinds."""
+    head, slash, _ = prefix.partition("/")
+    return head + slash if slash else prefix
+
+
+@settings(max_examples=300, deadline=None)
+@given(base=st.dictionaries(keys, st.integers(0, 9)), writes=effects,
+       prefixes=st.lists(st.sampled_from(["", "a", "a/", "a/1", "a/2", "a/3", "ab", "b/", "b/1"]), min_size=1,
+                         max_size=5))
+def test_scans_answered_from_their_group_equal_scans_of_their_own(
+    base: dict[str, int], writes: list[tuple[str, int | None]], prefixes: list[str]
+) -> None:
+    rows = {k: {"v": v} for k, v in base.items()}
+    grouped, plain = Overlay(DictView(dict(rows)), scan_group=_first_segment), Overlay(DictView(dict(rows)))
+    for seq, (key, value) in enumerate(writes):
+        effect = Delete(key=key) if value is None else Put(key=key, value={"v": value})
+        for overlay in (grouped, plain):
+            for prefix in prefixes:  # committed scans made before, between and after the writes
+                assert list(overlay.scan(prefix)) == list(plain.scan(prefix))
+            overlay.apply(seq, (effect,))
+    for prefix in prefixes:
+        assert list(grouped.scan(prefix)) == list(plain.scan(prefix))
+
+
+def test_a_group_is_read_once_for_every_prefix_inside_it() -> None:
+    base = CountingView({"a/1": {"v": 1}, "a/2": {"v": 2}, "a/20": {"v": 20}, "ab": {"v": 0}, "b/1": {"v": 3}})
+    overlay = Overlay(base, scan_group=_first_segment)
+    assert list(overlay.scan("a/2")) == [("a/2", {"v": 2}), ("a/20", {"v": 20})]
+    assert list(overlay.scan("a/1")) == [("a/1", {"v": 1})]
+    assert list(overlay.scan("a/3")) == []
+    assert list(overlay.scan("a/")) == [("a/1", {"v": 1}), ("a/2", {"v": 2}), ("a/20", {"v": 20})]
+    assert base.scans == 1
+    assert list(overlay.scan("a")) == [("a/1", {"v": 1}), ("a/2", {"v": 2}), ("a/20", {"v": 20}), ("ab", {"v": 0})]
+    assert base.scans == 2  # "a" is not inside the group "a/": read on its own
+
+
+def test_the_unit_index_group_is_the_units_whole_index() -> None:
+    unit = "440103001001GB00001F00010001"
+    assert keys_module.unit_index_group(keys_module.unit_index(unit, "mortgage")) == f"unitidx/{unit}/"
+    assert keys_module.unit_index_group(keys_module.unit_mortgage(unit, "P1", "m")) == f"unitidx/{unit}/"
+    for prefix in (f"unitidx/{unit}/", f"unitidx/{unit}", "unitidx/", "unit/", "mortgage/x", ""):
+        expected = f"unitidx/{unit}/" if prefix == f"unitidx/{unit}/" else prefix
+        assert keys_module.unit_index_group(prefix) == expected

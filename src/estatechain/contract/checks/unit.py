@@ -38,7 +38,7 @@ def load_unit(view: StateView, unit_number: str) -> Unit | Rejected:
     record = view.get(keys.unit(unit_number))
     if record is None:
         return violate(RejectionCode.V3_UNIT_NOT_FOUND, unit_number=unit_number)
-    return Unit.from_json(record)
+    return Unit.from_stored(record)
 
 
 def check_v3_unit_kind(unit: Unit, expected: UnitKind) -> Rejected | None:
@@ -54,7 +54,7 @@ def current_ownership(view: StateView, unit_number: str) -> OwnershipRight | Non
     for _, row in view.scan(keys.unit_index(unit_number, "ownership")):
         record = view.get(keys.ownership(str(row["right_id"])))
         if record is not None:
-            right = OwnershipRight.from_json(record)
+            right = OwnershipRight.from_stored(record)
             if right.status is Status.CURRENT:
                 return right
     return None

@@ -7,7 +7,7 @@ from enum import StrEnum
 
 from estatechain.contract.effects import JSON, Record
 from estatechain.contract.records import fields
-from estatechain.contract.records.party import tx_ids
+from estatechain.contract.records.party import stored_tx_ids, tx_ids
 
 
 class UnitKind(StrEnum):
@@ -31,6 +31,10 @@ class UnitUse(StrEnum):
 _UNIT_KIND_VALUES = frozenset(UnitKind)
 _UNIT_USE_VALUES = frozenset(UnitUse)
 """The allowed stored values, built once rather than on every decode."""
+
+_UNIT_KINDS: dict[str, UnitKind] = {kind.value: kind for kind in UnitKind}
+_UNIT_USES: dict[str, UnitUse] = {use.value: use for use in UnitUse}
+"""Stored value to member for ``from_stored``: a dict lookup rather than the enum metaclass's call."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -85,4 +89,22 @@ class Unit:
             predecessor=fields.opt_text(data, "predecessor", field, max_len=28),
             successor=fields.opt_text(data, "successor", field, max_len=28),
             source_txs=tx_ids(data, "source_txs") if "source_txs" in data else (),
+        )
+
+    @staticmethod
+    def from_stored(data: fields.StoredRow) -> Unit:
+        """Rebuild a unit the contract stored, without re-validating each field.
+
+        For a row read from the ledger's state, never for an import payload or a command body
+        (``from_json`` is for those). Every stored unit is the ``to_json`` of one the contract built
+        from a validated import or survey, so ``from_json`` of it succeeds and gives this same value;
+        the mortgage lifecycle reads the unit at filing, review and recording, and every inquiry
+        reads it once (3.2 µs a read validated, 10,000-unit register). A corrupt row is caught by the
+        state tree's commitment and by the audit, as for ``Application.from_stored``.
+        """
+        return Unit(
+            unit_number=data["unit_number"], kind=_UNIT_KINDS[data["kind"]], use=_UNIT_USES[data["use"]],
+            area_centi_m2=data["area_centi_m2"], location_code=data["location_code"], registry=data["registry"],
+            predecessor=data.get("predecessor"), successor=data.get("successor"),
+            source_txs=stored_tx_ids(data, "source_txs") if "source_txs" in data else (),
         )
