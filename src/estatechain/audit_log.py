@@ -44,12 +44,14 @@ from pathlib import Path
 from typing import Final
 
 from estatechain import durable
+from estatechain.buckets import MINUTE_MS
 from estatechain.canonical import JSONValue
 from estatechain.clock import Clock
 
 log = logging.getLogger(__name__)
 
-WINDOW_MS: Final = 60_000
+WINDOW_MS: Final = MINUTE_MS
+"""A window lasts a minute, the unit the token buckets refill in (``buckets``)."""
 MAX_OPEN: Final = 100_000
 """Windows held at once (as ``buckets.TokenBuckets`` holds callers): a few tens of MB at most."""
 

@@ -8,7 +8,7 @@ same folder, every byte written and fsynced, an atomic rename over the target, t
 folder (and of any folder it had to create) so the rename itself is on disk.
 
 A node's audit logs (the certificate and party-id lookups, the materials fetched from and given to
-peer nodes) are appended instead, one JSON object a line, by ``append_record``: each line is written
+peer nodes) are appended instead, one JSON object a line, by ``append_records``: each line is written
 and fsynced before the request it records is answered, so a log is evidence of what the node did.
 Request handlers write them through ``audit_log.AuditLog``, off the event loop.
 """
@@ -69,20 +69,15 @@ def write_durably(path: Path, data: bytes, *, mode: int = 0o600) -> None:
         fsync_dir(directory.parent)
 
 
-def append_record(path: Path, record: Mapping[str, JSONValue], *, mode: int = 0o600) -> None:
-    """Append ``record`` to the JSON-lines log ``path`` as one line, fsynced (with the folder, if it made the file).
+def append_records(path: Path, records: Sequence[Mapping[str, JSONValue]], *, mode: int = 0o600) -> None:
+    """Append ``records`` to the JSON-lines log ``path``, a line each, in one ``write`` and one fsync.
 
-    The file is opened for each record and never rewritten, so an operator may move a log aside while
-    the node runs (the next record starts a new file) and a crash loses at most the line being written.
+    The file is opened for each call and never rewritten, so an operator may move a log aside while
+    the node runs (the next line starts a new file) and a crash loses at most the lines being written.
     A new file is created with ``mode``, private by default as ``write_durably``'s: these logs name
     residents' certificates and identity lookups, and must not become readable by every local user
-    through the process's umask. Folders it had to make are synced into their parents as well.
-    """
-    append_records(path, (record,), mode=mode)
-
-
-def append_records(path: Path, records: Sequence[Mapping[str, JSONValue]], *, mode: int = 0o600) -> None:
-    """Append ``records`` to ``path``, a line each, in one ``write`` and one fsync (as ``append_record``).
+    through the process's umask. The folder is synced when the file is new, and folders it had to
+    make are synced into their parents as well.
 
     The file is opened with ``O_APPEND`` and all the lines go in a single ``write(2)``: on Linux a write
     to a local regular file holds the file's lock for its whole length, so another appender (another

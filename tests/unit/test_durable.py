@@ -1,4 +1,4 @@
-"""The node's append-only audit logs (``durable.append_record``): private to the node's user like its other files."""
+"""The node's append-only audit logs (``durable.append_records``): private to the node's user like its other files."""
 
 from __future__ import annotations
 

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Final
 
 from estatechain.audit_log import AuditLog
-from estatechain.buckets import MINUTE_MS, TokenBuckets
+from estatechain.buckets import TokenBuckets
 from estatechain.clock import Clock
 
 LOG_NAME: Final = "lookups.jsonl"
@@ -42,7 +42,7 @@ class LookupGate:
     def __post_init__(self) -> None:
         """The buckets and the log, on the gate's clock."""
         self._buckets = TokenBuckets(self.clock, per_minute=self.per_minute, burst=self.burst)
-        self._log = AuditLog(self.log_path, self.clock, window_ms=MINUTE_MS)
+        self._log = AuditLog(self.log_path, self.clock)
 
     def admit(self, client: str) -> bool:
         """True when ``client`` may look up now (a token is taken); else answer with ``rate_limited``."""

@@ -37,7 +37,7 @@ from typing import Final
 from urllib.parse import urlencode
 
 from estatechain.audit_log import AuditLog
-from estatechain.buckets import MINUTE_MS, TokenBuckets
+from estatechain.buckets import TokenBuckets
 from estatechain.clock import Clock
 from estatechain.contract import keys
 from estatechain.contract.checks.parties import org_acts_for
@@ -47,6 +47,7 @@ from estatechain.contract.view import StateView
 from estatechain.errors import EstatechainError
 from estatechain.ledger.admission import cert_key
 from estatechain.node.outbox import WebhookKey
+from estatechain.node.settings import PEER_REFUSAL_BURST, PEER_REFUSALS_PER_MINUTE
 from estatechain.sdk import SdkError
 from estatechain.sdk.client import Client
 from estatechain.sdk.errors import ServerError
@@ -55,12 +56,6 @@ log = logging.getLogger(__name__)
 
 FETCH_LOG: Final = "fetches.jsonl"
 """The record's file name, in the node's ``materials/`` folder beside the material store."""
-
-
-REFUSAL_BURST: Final = 600
-"""Refused answers a peer org's node may get at once (the default of ``Settings.peer_refusal_burst``)."""
-REFUSALS_PER_MINUTE: Final = 300
-"""How fast that budget refills (the default of ``Settings.peer_refusals_per_minute``)."""
 
 
 class MaterialLog:
@@ -78,11 +73,11 @@ class MaterialLog:
     answer never uses the budget and is never refused by it.
     """
 
-    def __init__(self, clock: Clock, path: Path, *, refusals_per_minute: int = REFUSALS_PER_MINUTE,
-                 refusal_burst: int = REFUSAL_BURST) -> None:
+    def __init__(self, clock: Clock, path: Path, *, refusals_per_minute: int = PEER_REFUSALS_PER_MINUTE,
+                 refusal_burst: int = PEER_REFUSAL_BURST) -> None:
         self.clock = clock
         self.path = path
-        self._log = AuditLog(path, clock, window_ms=MINUTE_MS)
+        self._log = AuditLog(path, clock)
         self._budget = TokenBuckets(clock, per_minute=refusals_per_minute, burst=refusal_burst)
 
     async def asked(  # noqa: PLR0913  (keywords only: the record's fields)

@@ -9,10 +9,15 @@ from __future__ import annotations
 
 import ipaddress
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Final
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+PEER_REFUSAL_BURST: Final = 600
+"""Default of ``Settings.peer_refusal_burst`` (and of ``peers.MaterialLog``'s budget)."""
+PEER_REFUSALS_PER_MINUTE: Final = 300
+"""Default of ``Settings.peer_refusals_per_minute``."""
 
 
 class Settings(BaseSettings):
@@ -53,13 +58,13 @@ class Settings(BaseSettings):
     webhook_retention_days: int = Field(default=90, ge=1, description="Days a delivered or abandoned webhook "
                                         "event and its delivery attempts stay in outbox.sqlite (the events "
                                         "themselves stay in the ledger and the SSE stream).")
-    peer_refusal_burst: int = Field(default=600, gt=0, description="Refused material requests (403, 404) a peer "
-                                    "org's node may get from this node at once; past it, and until "
+    peer_refusal_burst: int = Field(default=PEER_REFUSAL_BURST, gt=0, description="Refused material requests "
+                                    "(403, 404) a peer org's node may get from this node at once; past it, and until "
                                     "peer_refusals_per_minute refill it, 429 with Retry-After. A registry node "
                                     "asks each peer once per material it lacks: a cluster at work stays far "
                                     "below. Served materials are never limited.")
-    peer_refusals_per_minute: int = Field(default=300, gt=0, description="How fast a peer org's budget of "
-                                          "refused material requests refills (peer_refusal_burst).")
+    peer_refusals_per_minute: int = Field(default=PEER_REFUSALS_PER_MINUTE, gt=0, description="How fast a peer "
+                                          "org's budget of refused material requests refills (peer_refusal_burst).")
     trusted_proxies: Annotated[tuple[str, ...], NoDecode] = Field(
         default=(), description="Addresses or networks (e.g. 127.0.0.1, 10.0.0.0/8) of the reverse proxies whose "
         "X-Forwarded-For and X-Forwarded-Proto headers name the client; comma-separated in "
