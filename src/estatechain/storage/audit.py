@@ -184,9 +184,9 @@ def _blob(where: str, stored: object) -> bytes:
 
 
 class _Auditor:
-    def __init__(self, conn: sqlite3.Connection, genesis: Genesis, scratch: Path) -> None:
+    def __init__(self, conn: sqlite3.Connection, genesis: Genesis, scratch: Path, ledger_format: str) -> None:
         self.conn = conn
-        self.format = bytes(conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0]).decode()
+        self.format = ledger_format
         self.genesis = genesis
         self.auth = Authenticator(genesis)
         self.h = self.auth.suite.hash
@@ -391,15 +391,16 @@ def _audit(conn: sqlite3.Connection, progress: Progress | None) -> AuditReport:
     tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     if missing := set(TABLES) - tables:
         raise IntegrityFault("sqlite file", f"tables missing: {', '.join(sorted(missing))}")
-    genesis = _genesis(conn)
-    _current_view(conn)
+    genesis = _genesis(conn)  # checks the format too: 3 or 4
+    ledger_format = bytes(conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0]).decode()
+    _current_view(conn, ledger_format)
     try:
         scratch_dir = tempfile.TemporaryDirectory(prefix="estatechain-verify-")
     except OSError as exc:
         raise Unavailable(f"verify cannot make its scratch directory ({exc}): point TMPDIR at a writable disk "
                           "with space about a quarter of the ledger's size") from None
     with scratch_dir as scratch:
-        auditor = _Auditor(conn, genesis, Path(scratch))
+        auditor = _Auditor(conn, genesis, Path(scratch), ledger_format)
         try:
             total = conn.execute("SELECT COUNT(*) FROM blocks").fetchone()[0]
             expected_height = 1
@@ -419,12 +420,13 @@ def _audit(conn: sqlite3.Connection, progress: Progress | None) -> AuditReport:
     return report
 
 
-def _current_view(conn: sqlite3.Connection) -> None:
+def _current_view(conn: sqlite3.Connection, ledger_format: str) -> None:
     """Format 4: ``state_current`` must be the view a new ledger defines, or its readers could be shown other rows."""
     row = conn.execute("SELECT type, sql FROM sqlite_master WHERE name = 'state_current'").fetchone()
-    if bytes(conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0]) == b"3":
-        if row is None or row[0] != "table":
-            raise IntegrityFault("sqlite file", "a format-3 ledger without its state_current table")
+    if ledger_format == "3":
+        if row is None or row[0] != "table":  # the marker or the schema was changed: the marker is the row to name
+            raise IntegrityFault("meta key=schema_version", "says format 3, but the file has no format-3 "
+                                 f"state_current table (found: {'nothing' if row is None else row[0]})")
         return
     fresh = sqlite3.connect(":memory:")
     try:
