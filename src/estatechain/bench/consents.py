@@ -36,6 +36,7 @@ from estatechain.bench.inquiry import CLI
 from estatechain.clock import SystemClock
 from estatechain.contract.records.inquiry import Consent
 from estatechain.identity.devca import load_dev_consortium
+from estatechain.storage.schema import current_rows
 from estatechain.storage.store import LEDGER_FILE, LedgerStore
 from estatechain.testing.builders import TxFactory
 from estatechain.web.cases import consents_in_force
@@ -49,8 +50,8 @@ def full_pass(store: LedgerStore, unit_number: str, bank_party: str) -> list[Con
     """The look-up before the index: the unit's rows picked out of the whole ``consent/`` range."""
     needle = b'"unit_number":' + orjson.dumps(unit_number)
     rows = store.connection.execute(
-        "SELECT value FROM state_current WHERE key >= 'consent/' AND key < 'consent0' AND value IS NOT NULL "
-        "AND instr(value, ?) > 0 ORDER BY key", (needle,))
+        current_rows("value", "consent/") + " WHERE value IS NOT NULL AND instr(value, ?) > 0 ORDER BY key",
+        (needle,))
     found = [Consent.from_json(orjson.loads(value)) for (value,) in rows]
     return [c for c in found if c.unit_number == unit_number and c.bank_party == bank_party and c.revoked_ms is None]
 
@@ -73,7 +74,7 @@ def give_consents(directory: Path, owners_wanted: int, per_owner: int) -> tuple[
             "expires_on": "2099-12-31"}) for k in range(per_owner) for person, owner in pairs]
         asyncio.run(br._submit(store, consents))  # noqa: SLF001
         total = int(store.connection.execute(
-            "SELECT count(*) FROM state_current WHERE key >= 'consent/' AND key < 'consent0'").fetchone()[0])
+            current_rows("count(*)", "consent/")).fetchone()[0])
         return owners, banks, total
     finally:
         store.close()

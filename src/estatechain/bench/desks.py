@@ -2,13 +2,13 @@
 
 Run: estatechain bench desks [--units 1000000] [--cases 3000] [--requests 200]
 
-1. Ledger: the same cached register as ``bench_inquiry.py`` (``estatechain init CACHE/register-<units>``,
+1. Ledger: the same cached register as ``bench_inquiry.py`` (``estatechain init CACHE/register-<units>-format<F>``,
    built once; at 1,000,000 units about 40 minutes and 18 GB).
 2. Cases: ``--cases`` mortgage first registrations filed once into that ledger (marker file
    ``cases-<n>`` beside it) by the two banks' operators, on distinct units with a current owner, through
    the real pipeline; one of them names the first dev person's unit, so that person's desk lists it. About
    Guangzhou's first two months (14,000 registrations) in shape, a quarter in number.
-3. Node: ``taskset -c 0 estatechain up CACHE/register-<units>`` — the README's process, with the portal.
+3. Node: ``taskset -c 0 estatechain up CACHE/register-<units>-format<F>`` — the README's process, with the portal.
 4. Clients, this process on core 1: one signed-in browser-like session per role (cookies, CSRF as a
    browser sends them), ``--requests`` sequential GETs of each page after 5 warm-ups; latency from
    request to last byte. Sequential, because the figure asked for is what one person waits for.
@@ -34,7 +34,7 @@ from pathlib import Path
 import httpx
 import orjson
 
-from estatechain.bench.inquiry import build_ledger, start_node
+from estatechain.bench.inquiry import build_ledger, cached_register, start_node
 from estatechain.bench.register import BANKS, NODE, Owner
 from estatechain.clock import SystemClock
 from estatechain.identity.devca import load_dev_consortium
@@ -193,7 +193,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--cache", type=Path, default=Path("/tmp/estatechain-bench"))
     args = parser.parse_args(argv)
 
-    directory = args.cache / f"register-{args.units}"
+    directory = cached_register(args.cache, args.units)
     directory.parent.mkdir(parents=True, exist_ok=True)
     init_s = build_ledger(directory, args.units)
     valid = file_cases(directory, args.cases)

@@ -1,7 +1,7 @@
 """Selecting a unit's evidence on a large ledger: the exporter's mention index against a pass over every envelope.
 
 Run: estatechain bench evidence [--units 10000] [--subjects 20]
-     estatechain bench evidence --ledger /tmp/estatechain-bench/register-1000000 --subjects 20
+     estatechain bench evidence --ledger /tmp/estatechain-bench/register-1000000-format4 --subjects 20
          (DIR made by ``estatechain init DIR --units N``, used in place: the index file ``mentions.sqlite``
          is written beside its ledger, as ``estatechain evidence export`` does; no node may be writing)
 

@@ -4,9 +4,9 @@ Run: estatechain bench inquiry [--units 500000] [--seconds 20] [--inquiry-concur
      estatechain bench inquiry --units 1000000          (issue 6's scale; see docs/benchmarks.md)
      ... --profile /tmp/inquiry.raw     (py-spy on the node during the inquiry phase; py-spy must be installed)
 
-1. Ledger: ``estatechain init CACHE/register-<units> --units N`` once (cached; its wall time is kept in
+1. Ledger: ``estatechain init CACHE/register-<units>-format<F> --units N`` once (cached; its wall time is kept in
    ``init-seconds`` beside it and reported).
-2. Node: ``taskset -c 0 estatechain up CACHE/register-<units> --port P`` (loopback), the process the
+2. Node: ``taskset -c 0 estatechain up CACHE/register-<units>-format<F> --port P`` (loopback), the process the
    README starts; its ledger as ``init`` left it, plus the inquiries of earlier runs.
 3. Load generator: this process, pinned to core 1 (``sched_setaffinity``), asyncio + the SDK's signing
    (RFC 9421 on every request, the inquiry envelope signed here with the requester's own key).
@@ -41,6 +41,7 @@ from typing import Any
 import httpx
 
 from estatechain.sdk import Client, ClientIdentity
+from estatechain.storage.schema import SCHEMA_VERSION
 
 CLI = [sys.executable, "-m", "estatechain"]
 """The CLI of this very installation (a node is started as its own process, as an operator would)."""
@@ -89,6 +90,15 @@ def proc_cpu_s(pid: int) -> float:
 def own_cpu_s() -> float:
     t = os.times()
     return t.user + t.system
+
+
+def cached_register(cache: Path, units: int) -> Path:
+    """The cached register's folder for ``units`` units, named with the ledger format it is written in.
+
+    A build of one format opening another's cache would upgrade it in place (an older build then
+    refuses it) or refuse it: each format keeps its own.
+    """
+    return cache / f"register-{units}-format{SCHEMA_VERSION}"
 
 
 def build_ledger(directory: Path, units: int) -> float:
@@ -288,7 +298,7 @@ def main(argv: Sequence[str] | None = None) -> None:
                              "in the product: shows what the events' per-tx query costs without one)")
     args = parser.parse_args(argv)
 
-    directory = args.cache / f"register-{args.units}"
+    directory = cached_register(args.cache, args.units)
     directory.parent.mkdir(parents=True, exist_ok=True)
     init_s = build_ledger(directory, args.units)
     units = sample_units(directory, args.sample)

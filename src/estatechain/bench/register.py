@@ -70,6 +70,7 @@ from estatechain.identity.devca import (
 from estatechain.ledger.envelope import parse_envelope
 from estatechain.node.pipeline import Pipeline, Receipt
 from estatechain.node.process import tune_gc
+from estatechain.storage.schema import current_rows
 from estatechain.storage.store import LEDGER_FILE, LedgerStore
 from estatechain.testing.builders import TxFactory
 from estatechain.testing.register import (
@@ -131,14 +132,14 @@ def import_register(root: Path, seed: int, units: int, keep: int) -> tuple[DevCo
 
 def unit_count(store: LedgerStore) -> int:
     """Units in the register (current ``unit/`` rows)."""
-    row = store.connection.execute("SELECT count(*) FROM state_current WHERE key >= 'unit/' AND key < 'unit0'")
+    row = store.connection.execute(current_rows("count(*)", "unit/"))
     return int(row.fetchone()[0])
 
 
 def spread_units(store: LedgerStore, count: int) -> list[str]:
     """``count`` unit numbers spread evenly over the register in key order (every n-th unit)."""
     step = max(unit_count(store) // max(count, 1), 1)
-    rows = store.connection.execute("SELECT key FROM state_current WHERE key >= 'unit/' AND key < 'unit0' ORDER BY key")
+    rows = store.connection.execute(current_rows("key", "unit/") + " ORDER BY key")
     return [str(key).removeprefix("unit/") for n, (key,) in enumerate(rows) if n % step == 0][:count]
 
 
@@ -155,11 +156,11 @@ def ledger_owners(store: LedgerStore, count: int, exclude: set[str]) -> list[Own
     """
     now = SystemClock().now_ms()
     total = int(store.connection.execute(
-        "SELECT count(*) FROM state_current WHERE key >= 'ownership/' AND key < 'ownership0'").fetchone()[0])
+        current_rows("count(*)", "ownership/")).fetchone()[0])
     step = max(total // (count * 3), 1)
     offset = store.height % step
-    rows = store.connection.execute("SELECT value FROM state_current WHERE key >= 'ownership/' AND key < 'ownership0' "
-                                    "AND value IS NOT NULL ORDER BY key")  # streamed: a million rows at full scale
+    # streamed: a million rows at full scale
+    rows = store.connection.execute(current_rows("value", "ownership/") + " WHERE value IS NOT NULL ORDER BY key")
     found: list[Owner] = []
     seen: set[str] = set()
     for n, (value,) in enumerate(rows):

@@ -200,7 +200,8 @@ class EventSource:
         if signer in self._orgs_by_signer:
             return self._orgs_by_signer[signer]
         org: str | None = None
-        row = self._conn.execute("SELECT value FROM state_current WHERE key = ?", (cert_key(signer),)).fetchone()
+        row = self._conn.execute("SELECT value FROM state_rows WHERE key = ? ORDER BY seq DESC LIMIT 1",
+                                 (cert_key(signer),)).fetchone()
         if row is not None and row[0] is not None:
             org = str(orjson.loads(bytes(row[0])).get("org") or "") or None
         if org is None:  # never registered (its txs were all invalid): the envelope carries the certificate

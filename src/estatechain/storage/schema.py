@@ -94,6 +94,27 @@ CURRENT_VIEW: Final = LEDGER_SCHEMA[LEDGER_SCHEMA.index("CREATE VIEW IF NOT EXIS
 """The ``state_current`` view's definition; ``verify`` compares the file's with it (a changed view could hide rows)."""
 
 
+def current_rows(columns: str, prefix: str | None = None) -> str:
+    """SQL for ``columns`` (of ``key, seq, value, chain``) of the current version of each key in one key range.
+
+    The range is every key starting with ``prefix`` (a constant ending in ``/``), or, with none, the
+    query's two parameters (first key, end key). It reads ``state_rows`` grouped by key, which SQLite
+    serves as one pass over the primary key and which takes the other columns from the row with the
+    greatest ``seq`` (its documented rule for a bare column beside a lone ``max()``). Reading a range
+    through the ``state_current`` view costs about 2.5 times as much at a million units (2.7 against
+    1.1 s for every ownership right): the view evaluates its ``max(seq)`` subquery once per version.
+    Tombstones are current rows too (``value`` NULL); a caller that wants only live rows filters them.
+    """
+    if prefix is None:
+        first, end = "?", "?"
+    else:
+        if not prefix.endswith("/") or "'" in prefix:
+            raise ValueError(f"key prefix {prefix!r} must end in '/' and hold no quote")
+        first, end = f"'{prefix}'", f"'{prefix[:-1]}0'"  # '0' follows '/' in code-point order
+    return (f"SELECT {columns} FROM (SELECT key, max(seq) AS seq, value, chain FROM state_rows "  # noqa: S608
+            f"WHERE key >= {first} AND key < {end} GROUP BY key)")
+
+
 EVENTS_INDEX: Final = LEDGER_SCHEMA[LEDGER_SCHEMA.index("CREATE INDEX IF NOT EXISTS state_rows_events"):].split(";")[0]
 """Added to ledgers made before it existed when their writer opens them (an index, not a format change)."""
 PARTIES_INDEX: Final = LEDGER_SCHEMA[

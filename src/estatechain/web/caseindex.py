@@ -30,7 +30,7 @@ import orjson
 from estatechain.certificates.record import awaits_issuer
 from estatechain.contract.records.application import AppState
 from estatechain.storage.follower import Follower
-from estatechain.storage.schema import EVENT_ROWS
+from estatechain.storage.schema import EVENT_ROWS, current_rows
 
 FILE: Final = "desk-index.sqlite"
 RECORDED: Final = "RECORDED"
@@ -64,7 +64,7 @@ _CHANGED_ROWS: Final = (
 """Application rows written after a cursor. ``EVENT_ROWS``, the partial index's own condition, lets
 SQLite's planner use that index; the last two terms then keep only the applications."""
 
-_CURRENT_ROWS: Final = "SELECT seq, value FROM state_current WHERE key >= 'application/' AND key < 'application0'"
+_CURRENT_ROWS: Final = current_rows("seq, value", "application/")
 """Every application's current version, for the first build (a range of the primary key)."""
 
 

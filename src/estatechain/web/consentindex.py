@@ -21,7 +21,7 @@ from typing import Final
 import orjson
 
 from estatechain.storage.follower import Follower
-from estatechain.storage.schema import PARTY_ROWS
+from estatechain.storage.schema import PARTY_ROWS, current_rows
 
 FILE: Final = "consent-index.sqlite"
 
@@ -42,7 +42,7 @@ _CHANGED_ROWS: Final = (
 """Consent rows written after a cursor. ``PARTY_ROWS``, the partial index's own condition, lets
 SQLite's planner use that index; the last two terms then keep only the consents."""
 
-_CURRENT_ROWS: Final = "SELECT value FROM state_current WHERE key >= 'consent/' AND key < 'consent0'"
+_CURRENT_ROWS: Final = current_rows("value", "consent/")
 """Every consent's current version, for the first build (a range of the primary key)."""
 
 

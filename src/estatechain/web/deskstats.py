@@ -43,7 +43,7 @@ from estatechain.contract.records.application import AppState
 from estatechain.contract.view import StateView
 from estatechain.contract.working_days import WorkingDays
 from estatechain.storage.follower import Follower
-from estatechain.storage.schema import EVENT_ROWS
+from estatechain.storage.schema import EVENT_ROWS, current_rows
 from estatechain.storage.store import LedgerStore
 from estatechain.web import history
 from estatechain.web.caseindex import desk_state
@@ -93,7 +93,7 @@ _CHANGED_APPLICATIONS: Final = (
 """Application rows written after a cursor. ``EVENT_ROWS``, the partial index's own condition, lets
 SQLite's planner use that index; the last two terms then keep only the applications."""
 
-_CURRENT_APPLICATIONS: Final = "SELECT value FROM state_current WHERE key >= 'application/' AND key < 'application0'"
+_CURRENT_APPLICATIONS: Final = current_rows("value", "application/")
 
 _NEW_INQUIRIES: Final = (
     "SELECT r.value FROM txs AS t JOIN state_rows AS r ON r.key = 'inquiry/' || t.tx_id AND r.seq = t.seq "
@@ -101,12 +101,12 @@ _NEW_INQUIRIES: Final = (
 )
 """The inquiry-log rows of the transactions after a cursor (each written by its own transaction)."""
 
-_CURRENT_INQUIRIES: Final = "SELECT value FROM state_current WHERE key >= 'inquiry/' AND key < 'inquiry0'"
+_CURRENT_INQUIRIES: Final = current_rows("value", "inquiry/")
 
 _CALENDAR: Final = keys.work_calendar(0).removesuffix("0000")
 _CALENDAR_MARK: Final = (
-    "SELECT COALESCE(group_concat(key || '@' || seq, ','), '') FROM "
-    "(SELECT key, seq FROM state_current WHERE key >= ? AND key < ? ORDER BY key)"
+    "SELECT COALESCE(group_concat(key || '@' || seq, ','), '') FROM "  # noqa: S608  (constants of schema.py)
+    f"({current_rows('key, seq')} ORDER BY key)"
 )
 """Which versions of the holiday calendar rows are current: changes whenever a ``calendar.set`` does."""
 

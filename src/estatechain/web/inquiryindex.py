@@ -33,6 +33,7 @@ from estatechain.contract import keys
 from estatechain.contract.effects import Record
 from estatechain.contract.view import StateView
 from estatechain.storage.follower import Follower
+from estatechain.storage.schema import current_rows
 
 FILE: Final = "inquiry-index.sqlite"
 
@@ -53,9 +54,7 @@ _CHANGED_ROWS: Final = (
 )
 """Inquiry records written after a cursor: each by its own valid ``inquiry.request`` tx (``txs.seq``)."""
 
-_CURRENT_ROWS: Final = (
-    "SELECT substr(key, 9), seq, value FROM state_current WHERE key >= 'inquiry/' AND key < 'inquiry0'"
-)
+_CURRENT_ROWS: Final = current_rows("substr(key, 9), seq, value", "inquiry/")
 """Every inquiry record, for the first build (a range of the primary key; ``substr`` drops ``inquiry/``)."""
 
 

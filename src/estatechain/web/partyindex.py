@@ -34,7 +34,7 @@ import orjson
 
 from estatechain.contract.records.party import Status
 from estatechain.storage.follower import Follower
-from estatechain.storage.schema import PARTY_ROWS
+from estatechain.storage.schema import PARTY_ROWS, current_rows
 
 FILE: Final = "party-index.sqlite"
 KINDS: Final = ("ownership", "notice", "consent")
@@ -57,7 +57,7 @@ _CHANGED_ROWS: Final = (
 """Every version of the indexed rows written after a cursor. ``PARTY_ROWS``, the partial index's own
 condition, lets SQLite's planner use that index."""
 
-_CURRENT_ROWS: Final = "SELECT key, value FROM state_current WHERE key >= ? AND key < ? AND value IS NOT NULL"
+_CURRENT_ROWS: Final = current_rows("key, value") + " WHERE value IS NOT NULL"
 """One namespace's current rows, for the first build (a range of the primary key)."""
 _BATCH: Final = 10_000
 """Entries inserted at once during the first build."""

@@ -21,7 +21,7 @@ from typing import Final
 import orjson
 
 from estatechain.storage.follower import Follower
-from estatechain.storage.schema import PRESALE_ROWS
+from estatechain.storage.schema import PRESALE_ROWS, current_rows
 
 FILE: Final = "presale-index.sqlite"
 DEVELOPER: Final = "developer"
@@ -43,7 +43,7 @@ _CHANGED_ROWS: Final = (
 """Contract rows written after a cursor. ``PRESALE_ROWS``, the partial index's own condition, lets
 SQLite's planner use that index."""
 
-_CURRENT_ROWS: Final = "SELECT key, value FROM state_current WHERE key >= 'presale/' AND key < 'presale0'"
+_CURRENT_ROWS: Final = current_rows("key, value", "presale/")
 """Every contract's current version, for the first build (a range of the primary key)."""
 
 

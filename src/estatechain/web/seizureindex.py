@@ -18,7 +18,7 @@ from typing import Final
 import orjson
 
 from estatechain.storage.follower import Follower
-from estatechain.storage.schema import EVENT_ROWS
+from estatechain.storage.schema import EVENT_ROWS, current_rows
 
 FILE: Final = "seizure-index.sqlite"
 
@@ -40,7 +40,7 @@ _CHANGED_ROWS: Final = (
 """Seizure rows written after a cursor. ``EVENT_ROWS``, the partial index's own condition, lets
 SQLite's planner use that index; the last two terms then keep only the seizures."""
 
-_CURRENT_ROWS: Final = "SELECT key, value FROM state_current WHERE key >= 'seizure/' AND key < 'seizure0'"
+_CURRENT_ROWS: Final = current_rows("key, value", "seizure/")
 """Every seizure's current version, for the first build (a range of the primary key)."""
 
 

@@ -19,7 +19,7 @@ import pytest
 from estatechain.contract.effects import Record
 from estatechain.errors import IntegrityFault
 from estatechain.storage.audit import audit_ledger
-from estatechain.storage.schema import CURRENT_VIEW, SCHEMA_VERSION
+from estatechain.storage.schema import CURRENT_VIEW, SCHEMA_VERSION, current_rows
 from estatechain.storage.store import LEDGER_FILE, LedgerStore
 from estatechain.testing.harness import LedgerHarness
 
@@ -111,6 +111,41 @@ def test_a_format_3_ledger_is_read_as_it_is_and_upgraded_in_place_by_its_writer(
     after = audit_ledger(directory)
     assert (after.blocks, after.state_keys, after.state_versions, after.head_hash) == (
         before.blocks, before.state_keys, before.state_versions, before.head_hash) == (15, 87, 95, head)
+
+
+def test_the_index_builders_range_read_gives_the_current_rows_and_no_version_behind_a_tombstone(
+    tmp_path: Path,
+) -> None:
+    """The portal's indexes build from ``current_rows`` (one pass over ``state_rows``), not from the view.
+
+    They must see exactly what the format-3 table held: the newest version of every key, a tombstone as
+    a row without a value, and never the older, live version of a key whose newest is a tombstone.
+    """
+    directory = _format_3_copy(tmp_path)
+    reader = LedgerStore.open(directory, readonly=True)
+    try:
+        table = reader.connection.execute(CURRENT).fetchall()
+    finally:
+        reader.close()
+    buried = [str(key) for key, _, value, _ in table if value is None]
+    assert buried, "the fixture must hold a tombstone"
+    writer = LedgerStore.open(directory)
+    try:
+        conn = writer.connection
+        assert all(conn.execute("SELECT count(*) FROM state_rows WHERE key = ? AND value IS NOT NULL",
+                                (key,)).fetchone()[0] > 0 for key in buried), "each tombstone must bury a live version"
+        prefixes = sorted({str(key).split("/", 1)[0] + "/" for key, *_ in table})
+        assert len(prefixes) >= 5
+        for prefix in prefixes:
+            mine = [row for row in table if str(row[0]).startswith(prefix)]
+            assert conn.execute(current_rows("key, seq, value, chain", prefix) + " ORDER BY key").fetchall() == mine
+            live = conn.execute(current_rows("key, value") + " WHERE value IS NOT NULL ORDER BY key",
+                                (prefix, prefix[:-1] + "0")).fetchall()
+            assert live == [(key, value) for key, _, value, _ in mine if value is not None]
+    finally:
+        writer.close()
+    with pytest.raises(ValueError, match="must end in '/'"):
+        current_rows("key", "unit")
 
 
 def test_a_format_3_table_that_disagrees_with_the_rows_still_fails_verify(tmp_path: Path) -> None:
