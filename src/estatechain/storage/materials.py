@@ -14,6 +14,7 @@ node has handed out survives a crash or power loss. ``get`` re-hashes what it re
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import io
 import re
@@ -110,6 +111,29 @@ class MaterialStore:
         if not marker.exists():
             write_durably(marker, b"")
         return StoredMaterial(sha256=sha256, size=len(data), media_type=media)
+
+    async def put_in_thread(self, data: bytes, *, org: str) -> StoredMaterial:
+        """``put`` on a worker thread, for the node's request handlers; durable when this returns.
+
+        ``put`` fsyncs the object, the holder's marker and both directories: on a slow or busy disk that
+        is tens of milliseconds, during which the event loop, and so every other request and the block
+        commits, would wait for one upload.
+
+        Raises:
+            InputError: as ``put``.
+
+        """
+        return await asyncio.to_thread(self.put, data, org=org)
+
+    async def get_in_thread(self, sha256: str) -> tuple[bytes, str]:
+        """``get`` on a worker thread: reading and re-hashing a file of up to the upload limit off the event loop.
+
+        Raises:
+            NotFound: as ``get``.
+            IntegrityFault: as ``get``.
+
+        """
+        return await asyncio.to_thread(self.get, sha256)
 
     def describe(self, sha256: str) -> StoredMaterial | None:
         """What a filing may cite of a stored material (hash, size, sniffed type), or None when it is not here.

@@ -325,7 +325,7 @@ async def store_materials(form: FormData, kind: Kind, filing: Filing, materials:
             continue
         data = await upload.read()
         try:
-            stored = materials.put(data, org=org)
+            stored = await materials.put_in_thread(data, org=org)
         except InputError:
             filing.problems[f"material_{slot.name}"] = N_(
                 "This file is not a PDF, OFD, JPEG or PNG, or it is too large.")

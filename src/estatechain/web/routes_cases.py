@@ -406,8 +406,8 @@ async def _material(request: Request, parts: Portal, account: Account, applicati
         if fetched is None:
             raise PortalProblem(404, N_("This material is kept at the node of the org that uploaded it, which did not "
                                         "hand it over just now: try again later, or ask that org or the registry."))
-        store.put(fetched, org=caseparties.holder(viewer, fingerprint))
-    return store.get(sha256)
+        await store.put_in_thread(fetched, org=caseparties.holder(viewer, fingerprint))
+    return await store.get_in_thread(sha256)
 
 
 @router.get("/cases/{application_id}/materials/{sha256}")

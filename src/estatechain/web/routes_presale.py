@@ -253,7 +253,7 @@ async def store_document(form: FormData, parts: Portal, request: Request, draft:
         draft.problems["document"] = N_("Attach the contract document (PDF, OFD, JPEG or PNG).")
         return None
     try:
-        return material_store(request, parts).put(await upload.read(), org=org).sha256
+        return (await material_store(request, parts).put_in_thread(await upload.read(), org=org)).sha256
     except InputError:
         draft.problems["document"] = N_("This file is not a PDF, OFD, JPEG or PNG, or it is too large.")
         return None
@@ -325,7 +325,7 @@ async def contract_document(contract_id: str, request: Request, session: Member,
     """The contract document's bytes: for the contract's developer, its buyers and the registry only."""
     assert session.account is not None
     contract = _readable(parts, session.account, contract_id)
-    data, media = material_store(request, parts).get(contract.document_sha256)
+    data, media = await material_store(request, parts).get_in_thread(contract.document_sha256)
     return Response(data, media_type=media, headers={
         "Content-Disposition": f'inline; filename="contract-{contract.contract_no}"', "Cache-Control": "no-store",
         "X-Content-Type-Options": "nosniff",

@@ -5,12 +5,16 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import io
+import time
 import zipfile
+from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from running_node import RunningNode, node_fixture  # noqa: F401  (the `node` fixture)
 
+from estatechain import durable
 from estatechain.sdk import Client
 
 PDF = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
@@ -83,3 +87,50 @@ def test_a_scan_larger_than_any_transaction_uploads_while_other_routes_keep_thei
     assert (up.status_code, up.json()["size"]) == (201, len(scan)), up.text
     envelope = send(node, "icbc-gz/operator1", "POST", "/v1/transactions", b"{" + b" " * (200 * 1024) + b"}")
     assert (envelope.status_code, envelope.json()["detail"]["limit"]) == (413, str(128 * 1024))
+
+
+SLOW_DISK_S = 1.5
+"""How long each durable write of a material takes in the slow-disk test (object and holder's marker: twice)."""
+
+
+def test_an_upload_to_a_slow_disk_does_not_hold_up_the_nodes_other_requests(
+    node: RunningNode, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A scan being fsynced must not freeze the node: another client's request is answered meanwhile."""
+    write_synced = durable._write_synced  # the file write the slow disk stands in for
+
+    def slow(path: Path, flags: int, mode: int, data: bytes) -> None:
+        if "materials" in path.parts:
+            time.sleep(SLOW_DISK_S)
+        write_synced(path, flags, mode, data)
+
+    monkeypatch.setattr(durable, "_write_synced", slow)
+    finished: list[tuple[str, float]] = []
+
+    async def upload() -> httpx.Response:
+        async with Client(node.url, node.identity("icbc-gz/operator1"), chain_id=node.chain_id) as c:
+            request = c.build_request("POST", "/v1/materials", content=PDF, target=node.target)
+            response = await c._http.send(request)
+            finished.append(("upload", time.monotonic()))
+            return response
+
+    async def health() -> httpx.Response:
+        await asyncio.sleep(0.3)  # the upload is in its first write by now
+        async with httpx.AsyncClient(base_url=node.url, timeout=30) as http:
+            response = await http.get("/v1/health")
+            finished.append(("health", time.monotonic()))
+            return response
+
+    async def both() -> tuple[httpx.Response, httpx.Response]:
+        start = time.monotonic()
+        up, ok = await asyncio.gather(upload(), health())
+        finished[:] = [(name, at - start) for name, at in finished]
+        return up, ok
+
+    up, ok = asyncio.run(both())
+    assert (up.status_code, ok.status_code) == (201, 200), up.text
+    order = [name for name, _ in finished]
+    assert order == ["health", "upload"], finished  # on the event loop the health check would wait for both fsyncs
+    assert dict(finished)["health"] < SLOW_DISK_S, finished
+    read = send(node, "icbc-gz/approver1", "GET", f"/v1/materials/{up.json()['sha256']}")
+    assert (read.status_code, read.content) == (200, PDF)  # and the upload is durable and readable as before

@@ -62,7 +62,7 @@ async def upload_material(request: Request, service: Service, caller: Caller) ->
     """Store a material for the caller's org; the hash is returned once the file is durable."""
     data = await request.body()
     try:
-        stored = material_store(request, service).put(data, org=principal(caller))
+        stored = await material_store(request, service).put_in_thread(data, org=principal(caller))
     except InputError as exc:
         raise ApiError(400, "MATERIAL_REFUSED", str(exc), {"size": str(len(data))}) from None
     return MaterialOut(sha256=stored.sha256, size=stored.size, media_type=stored.media_type)
@@ -92,9 +92,9 @@ async def read_material(  # noqa: PLR0913  (FastAPI dependencies and query param
         fetched = await service.fetch_material(sha256, store.max_bytes, reader=caller.fingerprint, case=case,
                                                person=caller.fingerprint if caller.role == "person" else None)
         if fetched is not None:
-            store.put(fetched, org=principal(caller))
+            await store.put_in_thread(fetched, org=principal(caller))
     try:
-        data, media = store.get(sha256)
+        data, media = await store.get_in_thread(sha256)
     except NotFound:
         if not held:
             await _refuse(service, caller, sha256, outcome="not_held", case=case, person=person)
