@@ -30,6 +30,7 @@ from estatechain.api.app import create_app
 from estatechain.api.routes import certificates
 from estatechain.certificates.lookups import LookupGate
 from estatechain.node.service import NodeService
+from estatechain.node.shutdown import run_every_step
 from estatechain.web.pages import listening_base_url
 
 _log = logging.getLogger(__name__)
@@ -89,13 +90,20 @@ class NodeServer:
         finally:
             if watcher is not None:
                 watcher.cancel()
-            await self._stop_printing(printing)
-            await self._close_lookup_gates()
-            await self.service.stop()
-            self._app.state.authenticator.close()  # the replay cache's file, kept for the next start
-            if threading.current_thread() is threading.main_thread():
-                for sig in (signal.SIGINT, signal.SIGTERM):
-                    loop.remove_signal_handler(sig)
+            await run_every_step([  # each step runs even if one before it raised (a node stopping on a fault)
+                ("stop rendering certificate PDFs", lambda: self._stop_printing(printing)),
+                ("write the lookup logs' open refusal counts", self._close_lookup_gates),
+                ("stop the node service", self.service.stop),
+                ("write the replay cache's file", self._app.state.authenticator.close),  # kept for the next start
+                ("remove the signal handlers", self._remove_signal_handlers),
+            ], _log)
+
+    @staticmethod
+    def _remove_signal_handlers() -> None:
+        if threading.current_thread() is threading.main_thread():
+            loop = asyncio.get_running_loop()
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                loop.remove_signal_handler(sig)
 
     async def _print_certificates(self) -> None:
         """Once listening, a registry node renders each certificate's PDF as its issue commits.

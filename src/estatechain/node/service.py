@@ -37,9 +37,14 @@ from estatechain.node.outbox import Outbox
 from estatechain.node.peers import FETCH_LOG, MaterialLog, fetch_material, peers_to_ask
 from estatechain.node.pipeline import OrderingPipeline, Receipt
 from estatechain.node.settings import Settings
+from estatechain.node.shutdown import run_every_step
 from estatechain.storage.store import LedgerStore
 
 log = logging.getLogger(__name__)
+
+
+def _nothing() -> None:
+    """A stop step with nothing to do (a node without that part)."""
 
 PENDING: Final = "pending"
 COMMITTED: Final = "committed"
@@ -172,36 +177,40 @@ class NodeService:
                 self._event_tasks.append(loop.create_task(self.outbox.run(), name="outbox"))
 
     async def stop(self) -> None:
-        """Commit what is being gathered, stop the pipeline and close the ledger.
+        """Commit what is being gathered, stop the pipeline and events, and close the ledger.
 
-        The ledger is closed (its writer lock released) even if the fetch log's last counts cannot be
-        written: they are logged instead (``audit_log``), and a full disk must not leave the node half-stopped.
+        Every step runs even if an earlier one raised (``shutdown.run_every_step``): a pipeline that
+        stopped on a fault, or a full disk refusing the fetch log's last counts, must not leave the node
+        half-stopped with its ledger open and its writer lock held. The first failure is raised at the end.
         """
+        await run_every_step([
+            ("stop the pipeline (it commits what it had gathered)", self._stop_pipeline),
+            ("queue the events of the last blocks", self._queue_last_events),
+            ("stop following and delivering events", self._stop_event_tasks),
+            ("close the webhook outbox", self.outbox.close if self.outbox is not None else _nothing),
+            (f"write the open refusal counts of {self.material_log.path}", self.material_log.close),
+            ("close the ledger (its writer lock stays held until the process ends)", self.store.close),
+        ], log)
+
+    async def _stop_pipeline(self) -> None:
         if self._runner is not None:
             self.pipeline.stop()
             try:
                 await self._runner
             finally:
                 self._runner = None
-        await self._stop_events()
-        try:
-            await self.material_log.close()
-        except Exception:  # a full disk: the counts are logged; the ledger must still be closed
-            log.exception("could not write the open refusal counts of %s while stopping", self.material_log.path)
-        self.store.close()
 
-    async def _stop_events(self) -> None:
-        """Enqueue the last blocks' events, stop following and delivering, close the outbox."""
+    def _queue_last_events(self) -> None:
         if self.events is not None:
             self.events.advance(self.store.height)
+
+    async def _stop_event_tasks(self) -> None:
         for task in self._event_tasks:
             task.cancel()
         for task in self._event_tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         self._event_tasks.clear()
-        if self.outbox is not None:
-            self.outbox.close()
 
     @property
     def ready(self) -> bool:
@@ -300,9 +309,19 @@ class NodeService:
             raise
         assert tx_id is not None  # the pipeline admitted it, so it parsed
         self._waiting[tx_id] = future
-        future.add_done_callback(lambda _: self._waiting.pop(tx_id, None))
+        future.add_done_callback(lambda done: self._committed_or_failed(tx_id, done))
         self._settle(tx_id, admitting, None)
         return Submission(status=TxStatus(tx_id=tx_id, status=PENDING), duplicate=False)
+
+    def _committed_or_failed(self, tx_id: str, done: asyncio.Future[Receipt]) -> None:
+        """Stop tracking ``tx_id`` as waiting; a failed commit's error counts as seen.
+
+        The pipeline has logged the fault that failed the block; without this, asyncio would log each
+        such transaction's future again as "exception was never retrieved" when no client waited for it.
+        """
+        self._waiting.pop(tx_id, None)
+        if not done.cancelled():
+            done.exception()
 
     def _settle(self, tx_id: str | None, admitting: asyncio.Future[BaseException | None] | None,
                 outcome: BaseException | None) -> None:
