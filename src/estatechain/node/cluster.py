@@ -284,7 +284,10 @@ class ClusterPipeline:
                     future.set_exception(Unavailable("the node stopped before committing this transaction; it is "
                                                      "on the stream and commits when the node is back"))
             self._waiting.clear()
-            await self.transport.close()
+            try:
+                await self.transport.close()
+            except Exception:  # a NATS connection failing to close must not keep the finality file open
+                log.exception("while stopping, could not close the connection to the NATS cluster")
             self.finality.close()
 
     # -- the stream -------------------------------------------------------------------------------------
