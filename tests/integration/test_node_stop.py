@@ -32,7 +32,7 @@ def _disk_full(*_: object, **__: object) -> None:
 
 
 def test_a_node_whose_commit_failed_on_a_full_disk_stops_whole_and_can_be_started_again(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture,
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     net = tmp_path / "net"
     made = create_dev_consortium(net, now_ms=SystemClock().now_ms())
@@ -45,8 +45,8 @@ def test_a_node_whose_commit_failed_on_a_full_disk_stops_whole_and_can_be_starte
     async def scenario() -> None:
         service = build_node(Settings(ledger_dir=ledger_dir, port=0))
         service.start()
-        service.store.commit_block = _disk_full  # type: ignore[method-assign]  # the disk fills up
-        service.material_log.close = _disk_full  # type: ignore[method-assign]  # and its last log line fails too
+        monkeypatch.setattr(service.store, "commit_block", _disk_full)  # the disk fills up
+        monkeypatch.setattr(service.material_log, "close", _disk_full)  # and the fetch log's last line fails too
         await service.submit(signed.envelope)
         for _ in range(200):
             if service.pipeline.fault is not None:

@@ -26,7 +26,9 @@ def _disk_full(*_: object, **__: object) -> None:
     raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
 
-def test_a_commit_fault_is_what_the_node_stops_with_when_nats_also_fails_to_close(world: World) -> None:
+def test_a_commit_fault_is_what_the_node_stops_with_when_nats_also_fails_to_close(
+    world: World, monkeypatch: pytest.MonkeyPatch,
+) -> None:
     factory = TxFactory(world.dev, SystemClock())
     writer = next(i for i in world.dev.identities.values() if i.role == "org.admin")
 
@@ -37,12 +39,12 @@ def test_a_commit_fault_is_what_the_node_stops_with_when_nats_also_fails_to_clos
         transport = node.transport
 
         async def close_fails() -> None:
-            await JETSTREAM_CLOSE(transport)
+            await real_close()
             raise ConnectionError("the NATS connection did not close cleanly")
 
-        JETSTREAM_CLOSE = type(transport).close  # noqa: N806  (the real close, kept for the double)
-        transport.close = close_fails  # type: ignore[method-assign]
-        node.store.commit_block = _disk_full  # type: ignore[method-assign]  # the disk fills up
+        real_close = transport.close
+        monkeypatch.setattr(transport, "close", close_fails)
+        monkeypatch.setattr(node.store, "commit_block", _disk_full)  # the disk fills up
         future = await node.accept(factory.note(writer, "stop/1", {"n": 1}))
         with pytest.raises(OSError, match="No space left"):
             await asyncio.wait_for(task, 30)  # the node stops with the fault it hit, not the closing error
