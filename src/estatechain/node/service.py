@@ -180,15 +180,16 @@ class NodeService:
         """Commit what is being gathered, stop the pipeline and events, and close the ledger.
 
         Every step runs even if an earlier one raised (``shutdown.run_every_step``): a pipeline that
-        stopped on a fault, or a full disk refusing the fetch log's last counts, must not leave the node
-        half-stopped with its ledger open and its writer lock held. The first failure is raised at the end.
+        stopped on a fault must not leave the node half-stopped with its ledger open and its writer lock
+        held. The first failure is raised at the end; the fetch log's last counts failing to be written (a
+        full disk) is logged only, as the lookup logs' are.
         """
         await run_every_step([
             ("stop the pipeline (it commits what it had gathered)", self._stop_pipeline),
             ("queue the events of the last blocks", self._queue_last_events),
             ("stop following and delivering events", self._stop_event_tasks),
             ("close the webhook outbox", self.outbox.close if self.outbox is not None else _nothing),
-            (f"write the open refusal counts of {self.material_log.path}", self.material_log.close),
+            ("close the fetch log", self._close_fetch_log),
             ("close the ledger (its writer lock stays held until the process ends)", self.store.close),
         ], log)
 
@@ -199,6 +200,17 @@ class NodeService:
                 await self._runner
             finally:
                 self._runner = None
+
+    async def _close_fetch_log(self) -> None:
+        """Write the fetch log's open refusal counts; a failure (a full disk) is logged, not raised.
+
+        ``audit_log`` has logged the counts it could not write, so the operator loses none of them; a stop
+        that ends in an error would tell of a fault in the node, and there is none.
+        """
+        try:
+            await self.material_log.close()
+        except Exception:
+            log.exception("could not write the open refusal counts of %s while stopping", self.material_log.path)
 
     def _queue_last_events(self) -> None:
         if self.events is not None:
