@@ -435,7 +435,11 @@ class SparseMerkleTree:
         resulting map. New pages are written with one ``put_many`` (inside the caller's transaction)
         at ``version``, which must be higher than every version written before; a ledger passes the
         block height. Without it, the next version after the store's highest is used. A page is
-        written once per update that changes a node in it.
+        written once per update that changes a node in it. An update that brings the map back to a
+        state stored before returns that state's root, which keeps the version it was first written at:
+        the pages this update wrote are then duplicates that no root reaches. A ledger never does this
+        (each version's value hash chains its predecessor's), and the pages are written all the same
+        rather than skipped on a root look-up, which a cache that outlived a rolled-back block could answer.
 
         Raises:
             InputError: a key or value is not 32 bytes, or ``version`` is below 1.
