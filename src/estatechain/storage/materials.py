@@ -21,7 +21,7 @@ import re
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Final
+from typing import IO, Final
 
 from estatechain.durable import write_durably
 from estatechain.errors import InputError, IntegrityFault, NotFound
@@ -51,15 +51,26 @@ def sniff(data: bytes) -> str | None:
     the archive's directory without extracting anything.
     """
     found = next((media for magic, media in MAGIC if data.startswith(magic)), None)
-    if found is None and data.startswith(b"PK\x03\x04"):
-        try:
-            with zipfile.ZipFile(io.BytesIO(data)) as archive:
-                names = archive.namelist()
-        except (zipfile.BadZipFile, ValueError):
-            return None
-        if OFD_ROOT in names:
-            return "application/ofd"
+    if found is None and data.startswith(_ZIP):
+        return _ofd_or_none(io.BytesIO(data))
     return found
+
+
+_ZIP: Final = b"PK\x03\x04"
+
+
+def _ofd_or_none(archive_file: IO[bytes]) -> str | None:
+    """``application/ofd`` when the ZIP in ``archive_file`` has ``OFD.xml`` at its root, else None.
+
+    ``zipfile`` seeks to the archive's central directory at the end and reads only that: a file on
+    disk is never read whole to be told apart.
+    """
+    try:
+        with zipfile.ZipFile(archive_file) as archive:
+            names = archive.namelist()
+    except (zipfile.BadZipFile, ValueError):
+        return None
+    return "application/ofd" if OFD_ROOT in names else None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -138,8 +149,9 @@ class MaterialStore:
     def describe(self, sha256: str) -> StoredMaterial | None:
         """What a filing may cite of a stored material (hash, size, sniffed type), or None when it is not here.
 
-        Reads only the file's size and first bytes: cheap enough to check every material a filing
-        cites before it is signed. ``get`` checks the whole file against its hash when it is read.
+        Reads only the file's size and first bytes (for an OFD, its ZIP directory at the end as well):
+        cheap enough to run on the event loop for every material a filing or a case page cites. ``get``
+        checks the whole file against its hash when it is read.
         """
         if not _HEX64.fullmatch(sha256):
             return None
@@ -147,12 +159,10 @@ class MaterialStore:
         try:
             with target.open("rb") as handle:
                 head = handle.read(_SNIFF_BYTES)
-                if head.startswith(b"PK"):  # an OFD is told by its ZIP directory, at the end of the file
-                    head += handle.read()
+                media = _ofd_or_none(handle) if head.startswith(_ZIP) else sniff(head)
             size = target.stat().st_size
         except FileNotFoundError:
             return None
-        media = sniff(head)
         return None if media is None else StoredMaterial(sha256=sha256, size=size, media_type=media)
 
     def holders(self, sha256: str) -> frozenset[str]:

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import io
+import os
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -49,3 +52,36 @@ def test_unknown_hash_and_tampered_file(tmp_path: Path) -> None:
     (tmp_path / "m" / "objects" / stored.sha256[:2] / stored.sha256).write_bytes(PNG + b"!")
     with pytest.raises(IntegrityFault):
         store.get(stored.sha256)
+
+
+def _ofd(payload: bytes, *, root: bool = True) -> bytes:
+    """An OFD package (a ZIP with ``OFD.xml`` at its root) carrying ``payload`` uncompressed, like a scan."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_STORED) as archive:
+        if root:
+            archive.writestr("OFD.xml", '<ofd:OFD xmlns:ofd="http://www.ofdspec.org/2016" Version="1.0"/>')
+        archive.writestr("Doc_0/Res/scan.jpg", payload)
+    return out.getvalue()
+
+
+def _bytes_read() -> int:
+    """Bytes this process has read through system calls so far (Linux ``/proc/self/io``, ``rchar``)."""
+    for line in Path("/proc/self/io").read_text().splitlines():
+        if line.startswith("rchar:"):
+            return int(line.split()[1])
+    raise AssertionError("no rchar in /proc/self/io")
+
+
+def test_describing_a_large_ofd_reads_its_zip_directory_not_the_whole_file(tmp_path: Path) -> None:
+    """A case page describes every material it cites on the event loop: an 8 MB scan must not be read whole."""
+    store = MaterialStore(tmp_path / "m", max_bytes=16 * 1024 * 1024)
+    document = _ofd(os.urandom(8 * 1024 * 1024))
+    stored = store.put(document, org="icbc-gz")
+    assert stored.media_type == "application/ofd"
+    before = _bytes_read()
+    described = store.describe(stored.sha256)
+    read = _bytes_read() - before
+    assert described == stored
+    assert read < 256 * 1024, f"describe read {read:,} bytes of an {len(document):,}-byte file"
+    with pytest.raises(InputError):  # a ZIP without OFD.xml at its root is still refused
+        store.put(_ofd(b"x" * 1000, root=False), org="icbc-gz")
