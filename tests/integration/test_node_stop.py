@@ -42,6 +42,8 @@ def test_a_node_whose_commit_failed_on_a_full_disk_stops_whole_and_can_be_starte
                               command="note.put", body={"key": "stop/1", "data": {"n": 1}},
                               created_at_ms=SystemClock().now_ms())
 
+    faults: list[BaseException] = []
+
     async def scenario() -> None:
         service = build_node(Settings(ledger_dir=ledger_dir, port=0))
         service.start()
@@ -53,10 +55,11 @@ def test_a_node_whose_commit_failed_on_a_full_disk_stops_whole_and_can_be_starte
                 break
             await asyncio.sleep(0.05)
         assert isinstance(service.pipeline.fault, OSError)
+        faults.append(service.pipeline.fault)
         assert not service.ready
-        with pytest.raises(OSError, match="No space left"):  # the caller still learns why the node stopped
+        with pytest.raises(OSError, match="No space left") as raised:  # the caller still learns why the node stopped
             await service.stop()
-        assert service.events is not None
+        assert raised.value is service.pipeline.fault
 
     with caplog.at_level(logging.ERROR):
         asyncio.run(scenario())
@@ -68,6 +71,8 @@ def test_a_node_whose_commit_failed_on_a_full_disk_stops_whole_and_can_be_starte
     finally:
         restarted.close()
     stopping = [r.getMessage() for r in caplog.records if r.getMessage().startswith("while stopping")]
-    assert any("stop the pipeline" in m for m in stopping), stopping
+    assert any("stop the pipeline" in m and m.endswith("logged above") for m in stopping), stopping
+    tracebacks = [r for r in caplog.records if r.exc_info is not None and r.exc_info[1] is faults[0]]
+    assert len(tracebacks) == 1  # the fault's traceback once, where the commit failed
     assert any("refusal counts" in r.getMessage() and "stopping" in r.getMessage() and r.exc_info
                for r in caplog.records)  # the later failure is logged, not lost

@@ -41,6 +41,7 @@ from estatechain.ledger.results import ExecutedTx
 from estatechain.node.finality import Finality
 from estatechain.node.outbox import WebhookKey
 from estatechain.node.pipeline import BlockFanout, CommittedBlock, Receipt, receipts_of
+from estatechain.node.shutdown import mark_logged
 from estatechain.ordering import subjects
 from estatechain.ordering.cutter import BlockCutter
 from estatechain.ordering.jetstream import EntryKind, JetStreamOrdering, NatsAccess, StreamEntry
@@ -286,9 +287,10 @@ class ClusterPipeline:
             self._waiting.clear()
             try:
                 await self.transport.close()
-            except Exception:  # a NATS connection failing to close must not keep the finality file open
+            except Exception:  # logged, not raised: it would replace the error the node is stopping with
                 log.exception("while stopping, could not close the connection to the NATS cluster")
-            self.finality.close()
+            finally:
+                self.finality.close()
 
     # -- the stream -------------------------------------------------------------------------------------
 
@@ -299,6 +301,7 @@ class ClusterPipeline:
             except BaseException as exc:
                 self.fault = exc
                 log.exception("commit failed at stream sequence %d; the node stops", entry.seq)
+                mark_logged(exc)
                 raise
 
     def _take(self, entry: StreamEntry) -> None:

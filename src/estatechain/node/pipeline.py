@@ -29,6 +29,7 @@ from estatechain.ledger.envelope import SignedTx, payload_is_canonical
 from estatechain.ledger.execution import execute_block
 from estatechain.ledger.refusals import RefusalCode
 from estatechain.ledger.results import ExecutedTx
+from estatechain.node.shutdown import mark_logged
 from estatechain.node.signatures import SignatureChecker, Verdict
 from estatechain.ordering.cutter import BlockCutter
 from estatechain.storage.store import LedgerStore
@@ -312,6 +313,7 @@ class Pipeline:
             log.exception("block %d not committed, the pipeline stops; nothing of this block was stored: "
                           "restart the node once the cause is fixed (disk space, file permissions)",
                           store.height + 1)
+            mark_logged(exc)
             for pending in batch:
                 if not pending.done.done():
                     pending.done.set_exception(exc)

@@ -40,7 +40,7 @@ def test_a_commit_fault_is_what_the_node_stops_with_when_nats_also_fails_to_clos
 
         async def close_fails() -> None:
             await real_close()
-            raise ConnectionError("the NATS connection did not close cleanly")
+            raise RuntimeError("the NATS connection did not close cleanly")
 
         real_close = transport.close
         monkeypatch.setattr(transport, "close", close_fails)
