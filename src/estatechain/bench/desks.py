@@ -38,6 +38,7 @@ from estatechain.bench.inquiry import build_ledger, cached_register, start_node
 from estatechain.bench.register import BANKS, NODE, Owner
 from estatechain.clock import SystemClock
 from estatechain.identity.devca import load_dev_consortium
+from estatechain.storage.schema import current_rows
 from estatechain.storage.store import LedgerStore
 from estatechain.testing.builders import TxFactory, mortgage_first_body
 from estatechain.testing.register import commit_all
@@ -51,8 +52,8 @@ def owners_without_open_cases(ledger: Path, count: int, first: Owner | None) -> 
     conn = sqlite3.connect(f"file:{ledger / 'ledger.sqlite'}?mode=ro", uri=True)
     found: list[Owner] = [] if first is None else [first]
     try:
-        rows = conn.execute("SELECT value FROM state_current WHERE key >= 'ownership/' AND key < 'ownership0' "
-                            "AND abs(random()) % 50 = 0 LIMIT ?", (count * 2,))
+        rows = conn.execute(current_rows("value", "ownership/") + " WHERE abs(random()) % 50 = 0 LIMIT ?",
+                            (count * 2,))
         for (value,) in rows:
             row = orjson.loads(value)
             taken = first is not None and row["unit_number"] == first.unit_number
@@ -174,8 +175,7 @@ def newest_case(directory: Path, party_hint: str) -> tuple[str, str]:
     """A case of the first dev person's unit (its id and unit), read from the ledger."""
     conn = sqlite3.connect(f"file:{directory / NODE / 'ledger.sqlite'}?mode=ro", uri=True)
     try:
-        for (value,) in conn.execute("SELECT value FROM state_current WHERE key >= 'application/' "
-                                     "AND key < 'application0'"):
+        for (value,) in conn.execute(current_rows("value", "application/")):
             row = orjson.loads(value)
             if any(a.get("party_id") == party_hint for a in row["applicants"]):
                 return str(row["application_id"]), str(row["unit_number"])
