@@ -163,7 +163,11 @@ class NodeStore(Protocol):
         ...
 
     def max_version(self) -> int:
-        """The highest version that wrote a root, 0 for an empty store."""
+        """The highest version that wrote a root or a page, 0 for an empty store.
+
+        Pages count too: an update that returns the map to an earlier state writes pages at its version but
+        no root (the root keeps its first version), and the next version must not write over them.
+        """
         ...
 
 
@@ -173,6 +177,7 @@ class MemoryNodeStore:
     def __init__(self) -> None:
         self.nodes: dict[Position, bytes] = {}
         self.roots: dict[bytes, int] = {}
+        self._page_version = 0
 
     def get(self, pos: Position) -> bytes | None:
         """The stored record, or None."""
@@ -182,6 +187,7 @@ class MemoryNodeStore:
         """Store pairs; a position written again keeps its first record (the SQLite store refuses it)."""
         for pos, record in nodes:
             self.nodes.setdefault(pos, record)
+            self._page_version = max(self._page_version, int.from_bytes(pos[:_VERSION_SIZE], "big"))
 
     def root_version(self, root: bytes) -> int | None:
         """The version that wrote ``root``, or None."""
@@ -192,8 +198,8 @@ class MemoryNodeStore:
         self.roots.setdefault(root, version)
 
     def max_version(self) -> int:
-        """The highest root version stored, 0 when none is."""
-        return max(self.roots.values(), default=0)
+        """The highest version that wrote a root or a page, 0 when none did."""
+        return max(self._page_version, *self.roots.values(), 0)
 
     def __len__(self) -> int:
         return len(self.nodes)

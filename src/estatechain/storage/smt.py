@@ -62,8 +62,15 @@ class SqliteNodeStore:
         self._conn.execute("INSERT OR IGNORE INTO smt_roots(hash, version) VALUES (?, ?)", (root, version))
 
     def max_version(self) -> int:
-        """The highest root version stored, 0 when none is (a scan: one row per state-changing block)."""
-        return int(self._conn.execute("SELECT coalesce(max(version), 0) FROM smt_roots").fetchone()[0])
+        """The highest version that wrote a root or a page, 0 when none did (``NodeStore.max_version``).
+
+        The roots are scanned (one row per state-changing block); the pages' highest version is the first
+        8 bytes of the greatest position, one seek.
+        """
+        roots = int(self._conn.execute("SELECT coalesce(max(version), 0) FROM smt_roots").fetchone()[0])
+        newest = self._conn.execute("SELECT max(pos) FROM smt_nodes").fetchone()[0]
+        pages = int.from_bytes(bytes(newest)[:8], "big") if isinstance(newest, bytes) else 0
+        return max(roots, pages)
 
     def _in_transaction(self) -> None:
         if self._conn.isolation_level is None and not self._conn.in_transaction:

@@ -327,6 +327,14 @@ def test_a_block_that_returns_the_map_to_an_earlier_state_returns_that_root_and_
         assert tree.get(back, key) == value
         assert verify_proof(sha256, back, key, value, tree.prove(back, key))
     assert tree.update(back, changed) == second  # and the tree goes on from there
+    written = store.max_version()
+    assert written == 4  # the return to ``first`` wrote pages at version 3 without a root
+    reopened = SparseMerkleTree(store, sha256)  # a new tree over the same store picks the next free version
+    more = {sha256(b"new"): sha256(b"v3")}
+    fourth = reopened.update(second, more)
+    assert store.root_version(fourth) == written + 1
+    for key, value in {**state, **changed, **more}.items():
+        assert reopened.get(fourth, key) == value
 
 
 def test_rewriting_a_value_unchanged_keeps_the_root_and_hashes_nothing() -> None:
