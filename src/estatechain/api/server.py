@@ -30,7 +30,7 @@ from estatechain.api.app import create_app
 from estatechain.api.routes import certificates
 from estatechain.certificates.lookups import LookupGate
 from estatechain.node.service import NodeService
-from estatechain.node.shutdown import run_every_step
+from estatechain.node.shutdown import close_audit_log, run_every_step
 from estatechain.web.pages import listening_base_url
 
 _log = logging.getLogger(__name__)
@@ -139,10 +139,7 @@ class NodeServer:
         for name in LOOKUP_GATES:
             gate = getattr(self._app.state, name, None)
             if isinstance(gate, LookupGate):
-                try:
-                    await gate.close()
-                except Exception:  # noqa: BLE001  (logged: the rest of the stop must still run)
-                    _log.exception("could not write the open refusal counts of %s while stopping", gate.log_path)
+                await close_audit_log(gate.close, gate.log_path, _log)
 
     @staticmethod
     async def _stop_printing(task: asyncio.Task[None]) -> None:

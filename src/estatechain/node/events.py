@@ -49,7 +49,7 @@ from estatechain.identity.membership import SignerCache
 from estatechain.ledger.admission import cert_key
 from estatechain.ledger.block import BlockHeader
 from estatechain.node.pipeline import CommittedBlock
-from estatechain.storage.schema import EVENT_ROWS
+from estatechain.storage.schema import EVENT_ROWS, current_row
 
 EVENT_TYPE: Final = "estatechain.event.v1"
 EVENT_ID_TYPE: Final = "estatechain.event-id.v1"
@@ -66,6 +66,8 @@ KINDS: Final = (TX_COMMITTED, APPLICATION_STATUS, CERTIFICATE_ISSUED, CERTIFICAT
                 SEIZURE_RELEASED, SEIZURE_RENEWED)
 
 _CURSOR: Final = re.compile(r"^(0|[1-9][0-9]{0,11})\.(0|[1-9][0-9]{0,8})$")
+_SIGNER_CERTIFICATE: Final = current_row("value")
+"""A signer's certificate row, for the org it belongs to."""
 
 Row = dict[str, JSONValue]
 
@@ -200,8 +202,7 @@ class EventSource:
         if signer in self._orgs_by_signer:
             return self._orgs_by_signer[signer]
         org: str | None = None
-        row = self._conn.execute("SELECT value FROM state_rows WHERE key = ? ORDER BY seq DESC LIMIT 1",
-                                 (cert_key(signer),)).fetchone()
+        row = self._conn.execute(_SIGNER_CERTIFICATE, (cert_key(signer),)).fetchone()
         if row is not None and row[0] is not None:
             org = str(orjson.loads(bytes(row[0])).get("org") or "") or None
         if org is None:  # never registered (its txs were all invalid): the envelope carries the certificate

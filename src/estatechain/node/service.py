@@ -37,7 +37,7 @@ from estatechain.node.outbox import Outbox
 from estatechain.node.peers import FETCH_LOG, MaterialLog, fetch_material, peers_to_ask
 from estatechain.node.pipeline import OrderingPipeline, Receipt
 from estatechain.node.settings import Settings
-from estatechain.node.shutdown import run_every_step
+from estatechain.node.shutdown import close_audit_log, run_every_step
 from estatechain.storage.store import LedgerStore
 
 log = logging.getLogger(__name__)
@@ -189,7 +189,7 @@ class NodeService:
             ("queue the events of the last blocks", self._queue_last_events),
             ("stop following and delivering events", self._stop_event_tasks),
             ("close the webhook outbox", self.outbox.close if self.outbox is not None else _nothing),
-            ("close the fetch log", self._close_fetch_log),
+            ("close the fetch log", lambda: close_audit_log(self.material_log.close, self.material_log.path, log)),
             ("close the ledger (its writer lock stays held until the process ends)", self.store.close),
         ], log)
 
@@ -200,17 +200,6 @@ class NodeService:
                 await self._runner
             finally:
                 self._runner = None
-
-    async def _close_fetch_log(self) -> None:
-        """Write the fetch log's open refusal counts; a failure (a full disk) is logged, not raised.
-
-        ``audit_log`` has logged the counts it could not write, so the operator loses none of them; a stop
-        that ends in an error would tell of a fault in the node, and there is none.
-        """
-        try:
-            await self.material_log.close()
-        except Exception:
-            log.exception("could not write the open refusal counts of %s while stopping", self.material_log.path)
 
     def _queue_last_events(self) -> None:
         if self.events is not None:

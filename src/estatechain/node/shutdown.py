@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import inspect
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
 from typing import Final
 
 _LOGGED: Final = "_estatechain_logged"
@@ -25,6 +26,18 @@ _LOGGED: Final = "_estatechain_logged"
 def mark_logged(exc: BaseException) -> None:
     """Note that ``exc`` has been logged with its traceback, so a stop step ending with it logs one line."""
     setattr(exc, _LOGGED, True)
+
+
+async def close_audit_log(close: Callable[[], Awaitable[None]], path: Path, log: logging.Logger) -> None:
+    """Write an audit log's open refusal counts at stop (``close``); a failure (a full disk) is logged, not raised.
+
+    ``audit_log`` has already logged the counts it could not write, so none is lost; a stop ending in an
+    error would tell of a fault in the node, and there is none. The rest of the stop matters more.
+    """
+    try:
+        await close()
+    except Exception:
+        log.exception("could not write the open refusal counts of %s while stopping", path)
 
 
 def _was_logged(exc: BaseException) -> bool:

@@ -94,6 +94,14 @@ CURRENT_VIEW: Final = LEDGER_SCHEMA[LEDGER_SCHEMA.index("CREATE VIEW IF NOT EXIS
 """The ``state_current`` view's definition; ``verify`` compares the file's with it (a changed view could hide rows)."""
 
 
+def current_row(columns: str) -> str:
+    """SQL for ``columns`` (of ``key, seq, value, chain``) of one key's current version (the key is the parameter).
+
+    Its newest row in ``state_rows``: one seek down the primary key, however many versions the key has.
+    """
+    return f"SELECT {columns} FROM state_rows WHERE key = ? ORDER BY seq DESC LIMIT 1"  # noqa: S608
+
+
 def current_rows(columns: str, prefix: str | None = None) -> str:
     """SQL for ``columns`` (of ``key, seq, value, chain``) of the current version of each key in one key range.
 

@@ -37,6 +37,7 @@ from estatechain.storage.schema import (
     SCHEMA_VERSION,
     STREAM_POSITION,
     create_schema,
+    current_row,
     upgrade_from_3,
 )
 from estatechain.storage.smt import SqliteNodeStore
@@ -55,9 +56,10 @@ def _as_current(seq: int, value: bytes | None, chain: bytes) -> _Current:
     return int(seq), None if value is None else bytes(value), bytes(chain)
 
 
+_CURRENT: Final = current_row("seq, value, chain")
 _NEWEST_CHUNK: Final = 250
 """Keys per ``_newest_of`` query: under the 500 terms SQLite allows in one compound SELECT (as Debian builds it)."""
-_NEWEST: Final = "SELECT * FROM (SELECT key, seq, value, chain FROM state_rows WHERE key = ? ORDER BY seq DESC LIMIT 1)"
+_NEWEST: Final = f"SELECT * FROM ({current_row('key, seq, value, chain')})"  # noqa: S608  (constants only)
 
 
 @functools.cache
@@ -253,8 +255,7 @@ class LedgerStore:
         """
         if key in self._current:
             return self._current[key]
-        row = self._conn.execute("SELECT seq, value, chain FROM state_rows WHERE key = ? ORDER BY seq DESC LIMIT 1",
-                                 (key,)).fetchone()
+        row = self._conn.execute(_CURRENT, (key,)).fetchone()
         current = None if row is None else _as_current(*row)
         if len(self._current) >= _CACHE_LIMIT:
             self._current.clear()
