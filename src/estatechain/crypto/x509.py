@@ -137,6 +137,12 @@ def _public_bytes(key: PublicKey) -> bytes:
 # ---------------------------------------------------------------------------------------------- load
 
 
+UNPARSEABLE: Final = (ValueError, x509.InvalidVersion)
+"""What ``cryptography`` raises for bytes that are not a certificate. ``InvalidVersion`` (a version field other
+than v1 or v3, one changed byte away from a real certificate) is not a ``ValueError``: caught alone, it escaped
+as an internal error from admission and from ``verify``."""
+
+
 def load_certificate(data: bytes, *, what: str = "certificate") -> x509.Certificate:
     """Parse one certificate given as PEM or DER (PEM when it starts with ``-----BEGIN``).
 
@@ -148,7 +154,7 @@ def load_certificate(data: bytes, *, what: str = "certificate") -> x509.Certific
         if data.lstrip().startswith(b"-----BEGIN"):
             return x509.load_pem_x509_certificate(data)
         return x509.load_der_x509_certificate(data)
-    except ValueError as exc:
+    except UNPARSEABLE as exc:
         raise InputError(f"{what}: not a PEM or DER X.509 certificate ({exc})") from exc
 
 

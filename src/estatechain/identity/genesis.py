@@ -347,7 +347,7 @@ def _ca_der(value: JSONValue, path: str) -> bytes:
         raise InputError(f"{path}: expected one PEM certificate ('-----BEGIN CERTIFICATE-----' ...)")
     try:
         cert = cx509.load_pem_x509_certificate(pem.encode("ascii"))
-    except (ValueError, UnicodeEncodeError) as exc:
+    except (*x509.UNPARSEABLE, UnicodeEncodeError) as exc:
         raise InputError(f"{path}: not a parseable PEM certificate ({exc})") from None
     if x509.certificate_pem(cert) != pem:
         raise InputError(

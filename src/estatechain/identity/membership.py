@@ -82,7 +82,7 @@ def _resolve(
         ca_flag = x509.is_ca(cert)
         organisations = x509.subject_values(cert, NameOID.ORGANIZATION_NAME)
         units = x509.subject_values(cert, NameOID.ORGANIZATIONAL_UNIT_NAME)
-    except ValueError as exc:
+    except x509.UNPARSEABLE as exc:
         raise _refuse(
             CertificateRefusal.MALFORMED_CERTIFICATE,
             f"signer certificate is not a parseable DER X.509 certificate ({exc}); send the DER bytes",

@@ -196,6 +196,19 @@ def test_pem_or_truncated_der_is_a_malformed_certificate(dev: DevConsortium) -> 
         assert _refusal(dev, bad).code == "MALFORMED_CERTIFICATE"
 
 
+def test_a_certificate_with_its_version_byte_changed_is_malformed_not_an_internal_error(dev: DevConsortium) -> None:
+    """Found by the random tamper campaign: ``cryptography`` raises ``InvalidVersion``, which is no ValueError."""
+    der = dev.identities["gz-registry/recorder1"].cert_der
+    v3 = b"\xa0\x03\x02\x01\x02"  # TBSCertificate's [0] EXPLICIT version: v3
+    assert der.count(v3) == 1
+    bad = der.replace(v3, v3[:-1] + b"\x7a")
+    refused = _refusal(dev, bad)
+    assert refused.code == "MALFORMED_CERTIFICATE"
+    assert "not a valid X509 version" in refused.message
+    with pytest.raises(InputError, match=r"recorder1: not a PEM or DER X\.509 certificate"):
+        x509.load_certificate(bad, what="recorder1")
+
+
 def test_non_ed25519_signer_key_is_malformed_for_this_suite(dev: DevConsortium) -> None:
     ca, key = _ca(dev, "gz-registry")
     ecdsa = x509.generate_key(x509.ECDSA_P256).public_key()
